@@ -1,0 +1,166 @@
+import { open } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import {
+  type Address,
+  type Fetch,
+  FramedConnection,
+  HANDSHAKE_TIMEOUT_MS,
+  type HolderReply,
+  HolderRequest,
+  P2PError,
+  serverHandshake,
+} from '@p2pservice/protocol';
+import type { Logger } from 'pino';
+import { readRange } from './file-io.js';
+import type { ShareIndex } from './share-index.js';
+
+export const HOLDER_AGENT = 'p2pservice-peer/0.1.0';
+
+/** Uploads served at once; a further fetch gets BUSY. */
+export const DEFAULT_MAX_UPLOADS = 8;
+
+/** A connection with no request for this long is closed. */
+export const HOLDER_IDLE_TIMEOUT_MS = 60_000;
+
+export interface FileServerOptions {
+  host: string;
+  port: number;
+  index: ShareIndex;
+  logger: Logger;
+  maxUploads?: number;
+}
+
+type Connection = FramedConnection<HolderRequest, HolderReply>;
+
+/**
+ * Serves shared content to other peers: a `fetch` names content by sha256 and an offset; the answer is
+ * a `file` header followed by the raw bytes, streamed from disk at the pace the socket accepts them.
+ * Only files in the index are ever opened, and only by the path the index recorded.
+ */
+export class FileServer {
+  private readonly sockets = new Set<Socket>();
+  private uploads = 0;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly index: ShareIndex,
+    private readonly logger: Logger,
+    private readonly maxUploads: number,
+  ) {
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      this.serve(socket)
+        .catch((error) => this.logger.error({ err: error }, 'upload connection failed'))
+        .finally(() => this.sockets.delete(socket));
+    });
+  }
+
+  static async start(options: FileServerOptions): Promise<FileServer> {
+    const server = createServer({ noDelay: true, keepAlive: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        const where = `${options.host}:${options.port}`;
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new P2PError('BAD_CONFIG', `port ${where} is already in use`, 'pass another --port, or 0 for a random one')
+            : new P2PError('BAD_CONFIG', `cannot listen on ${where}: ${error.message}`, 'check PEER_HOST and --port'),
+        );
+      });
+      server.listen(options.port, options.host, () => resolve());
+    });
+    return new FileServer(server, options.index, options.logger, options.maxUploads ?? DEFAULT_MAX_UPLOADS);
+  }
+
+  get address(): Address {
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new Error('file server is not listening');
+    return { host: address.address, port: address.port };
+  }
+
+  get activeUploads(): number {
+    return this.uploads;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      for (const socket of this.sockets) socket.destroy();
+    });
+    return this.closing;
+  }
+
+  private async serve(socket: Socket): Promise<void> {
+    const log = this.logger.child({ remote: `${socket.remoteAddress}:${socket.remotePort}` });
+    const connection: Connection = new FramedConnection(socket, HolderRequest);
+    try {
+      await serverHandshake(connection, HOLDER_AGENT, HANDSHAKE_TIMEOUT_MS);
+      while (!connection.isClosed) {
+        const request = await connection.receive(HOLDER_IDLE_TIMEOUT_MS);
+        if (request.type === 'bye') break;
+        if (request.type === 'hello') throw new P2PError('UNEXPECTED_MESSAGE', 'hello was already exchanged');
+        await this.upload(connection, request, log);
+      }
+      await connection.end();
+    } catch (error) {
+      if (error instanceof P2PError && error.code !== 'CONNECTION_CLOSED') {
+        log.debug({ code: error.code }, error.message);
+        await connection.fail(error);
+      } else if (!(error instanceof P2PError)) {
+        log.error({ err: error }, 'unexpected error while uploading');
+      }
+    } finally {
+      connection.destroy();
+    }
+  }
+
+  /** Answers one fetch. Request-level refusals (NOT_FOUND, BAD_RANGE, BUSY) keep the connection open. */
+  private async upload(connection: Connection, request: Fetch, log: Logger): Promise<void> {
+    const refuse = (code: 'NOT_FOUND' | 'BAD_RANGE' | 'BUSY', message: string) =>
+      connection.send({ type: 'error', id: request.id, code, message });
+    const file = this.index.find(request.sha256);
+    if (!file) return refuse('NOT_FOUND', `no shared file has sha256 ${request.sha256}`);
+    if (request.offset > file.size) return refuse('BAD_RANGE', `offset ${request.offset} is past the end (${file.size} bytes)`);
+    if (this.uploads >= this.maxUploads) return refuse('BUSY', `all ${this.maxUploads} upload slots are in use, try again shortly`);
+
+    this.uploads++;
+    let handle;
+    let headerSent = false;
+    try {
+      handle = await open(file.path, 'r');
+      const now = await handle.stat();
+      // Serve only bytes that still match what was hashed; a changed file is not what was promised.
+      if (!now.isFile() || now.size !== file.size || now.mtimeMs !== file.mtimeMs || now.ino !== file.ino) {
+        return await refuse('NOT_FOUND', `"${file.name}" changed since it was indexed`);
+      }
+      const length = file.size - request.offset;
+      await connection.send({ type: 'file', id: request.id, sha256: file.sha256, size: file.size, offset: request.offset, length });
+      headerSent = true;
+      log.debug({ name: file.name, offset: request.offset, length }, 'upload started');
+      let sent = 0;
+      if (length > 0) {
+        for await (const chunk of readRange(handle, request.offset, length)) {
+          sent += chunk.length;
+          await connection.write(chunk);
+        }
+      }
+      if (sent !== length) {
+        // The file shrank under us: the stream is now out of step, so the only honest thing is to hang up.
+        throw new P2PError('IO_ERROR', `"${file.name}" shrank while being sent (${sent} of ${length} bytes)`);
+      }
+      log.debug({ name: file.name, bytes: sent }, 'upload finished');
+    } catch (error) {
+      if (headerSent) {
+        // Mid-body, no frame can be sent any more: hanging up is how the downloader learns it failed.
+        log.warn({ name: file.name, err: error }, 'upload aborted');
+        connection.destroy();
+        return;
+      }
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return refuse('NOT_FOUND', `"${file.name}" is no longer shared`);
+      throw error;
+    } finally {
+      this.uploads--;
+      await handle?.close();
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import ora, { type Ora } from 'ora';
+import { formatBytes, formatDuration, terminalSafe } from './format.js';
+import type { DownloadProgress } from './download.js';
+import type { IndexProgress } from './share-index.js';
+
+/**
+ * Progress lines on stderr with ora, only when stderr is a terminal: scripts and pipes get quiet output.
+ */
+export class Progress {
+  private readonly spinner: Ora | undefined;
+  private readonly started = Date.now();
+
+  constructor(text: string, enabled = Boolean(process.stderr.isTTY)) {
+    this.spinner = enabled ? ora({ text: terminalSafe(text), stream: process.stderr }).start() : undefined;
+  }
+
+  download({ name, holder, received, total }: DownloadProgress): void {
+    if (!this.spinner) return;
+    const seconds = (Date.now() - this.started) / 1000;
+    const rate = seconds > 0 ? received / seconds : 0;
+    const eta = rate > 0 ? (total - received) / rate : Infinity;
+    this.spinner.text = `${terminalSafe(name)} from ${holder}: ${formatBytes(received)} / ${formatBytes(total)}, ${formatBytes(rate)}/s, ETA ${formatDuration(eta)}`;
+  }
+
+  indexing({ files, bytes }: IndexProgress): void {
+    if (!this.spinner) return;
+    const seconds = (Date.now() - this.started) / 1000;
+    const rate = seconds > 0 ? bytes / seconds : 0;
+    this.spinner.text = `indexing: ${files} files, ${formatBytes(bytes)}, ${formatBytes(rate)}/s`;
+  }
+
+  stop(): void {
+    this.spinner?.stop();
+  }
+}

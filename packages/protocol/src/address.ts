@@ -1,0 +1,27 @@
+import { isIP } from 'node:net';
+import { P2PError } from './errors.js';
+
+export interface Address {
+  host: string;
+  port: number;
+}
+
+/** Parses "host:port", "[v6]:port" or "v6-without-port-ambiguity" forms; throws BAD_CONFIG with a hint. */
+export function parseAddress(text: string, what = 'address'): Address {
+  const match = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new P2PError('BAD_CONFIG', `${what} "${text}" is not HOST:PORT`, 'e.g. 127.0.0.1:7070 or [::1]:7070');
+  }
+  return { host: match[1]!, port };
+}
+
+export function formatAddress({ host, port }: Address): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** The socket's view of a remote host, with IPv4-mapped IPv6 ("::ffff:10.0.0.2") turned back into IPv4. */
+export function normalizeRemoteAddress(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return mapped ? mapped[1]! : address;
+}

@@ -1,0 +1,49 @@
+/**
+ * Protocol limits and defaults. Every limit is named here, documented in the spec
+ * (packages/protocol/README.md#limits), and overridable where a component takes options.
+ */
+
+/** Version carried in every `hello`. Bumped on any incompatible change to framing or messages. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest JSON frame body accepted, in bytes. Checked against the length prefix before allocating. */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+
+/** Length of the big-endian unsigned frame-length prefix. */
+export const FRAME_HEADER_BYTES = 4;
+
+/** Longest file name (relative path) on the wire, in UTF-8 bytes. */
+export const MAX_NAME_BYTES = 1024;
+
+/** Deepest path (number of `/`-separated segments) a shared name may have. */
+export const MAX_NAME_DEPTH = 64;
+
+/** Most files one peer may share. */
+export const MAX_FILES_PER_SHARE = 100_000;
+
+/** Most files in one `register` frame; larger shares are sent in chunks (`more: true`). */
+export const MAX_FILES_PER_REGISTER = 2_000;
+
+/** Most rows in one `list` page. */
+export const MAX_LIST_PAGE = 1_000;
+
+/** Most holders returned per content in a `who_has` answer. */
+export const MAX_HOLDERS_PER_CONTENT = 64;
+
+/** Most distinct contents returned in a `who_has` answer. */
+export const MAX_CONTENTS_PER_NAME = 64;
+
+/** Longest free text (agent names, error messages) on the wire, in characters. */
+export const MAX_TEXT_CHARS = 1024;
+
+/** Largest file size the protocol can describe: JSON numbers are exact up to 2^53 - 1. */
+export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
+
+/** How long a side waits for the other's `hello`/`welcome` before giving up, in milliseconds. */
+export const HANDSHAKE_TIMEOUT_MS = 5_000;
+
+/** How long a client waits to open a TCP connection, in milliseconds. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
+/** How long a client waits for the answer to a request, in milliseconds. */
+export const REQUEST_TIMEOUT_MS = 15_000;

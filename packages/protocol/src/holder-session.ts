@@ -1,0 +1,29 @@
+import type { Readable } from 'node:stream';
+import type { Address } from './address.js';
+import { P2PError } from './errors.js';
+import { type FileHeader, type HolderReply, HolderReply as HolderReplySchema, type HolderRequest } from './messages.js';
+import { type ClientOptions, expectReply, RequestClient } from './request-client.js';
+
+/** A downloader's conversation with one holder: ask for content by sha256, receive its raw bytes. */
+export class HolderSession extends RequestClient<HolderRequest, HolderReply> {
+  static async open(address: Address, options: ClientOptions = {}): Promise<HolderSession> {
+    const socket = await RequestClient.openSocket(address, options);
+    const session = new HolderSession(socket, HolderReplySchema, address, options);
+    await session.handshake();
+    return session;
+  }
+
+  /**
+   * Asks for the bytes of `sha256` from `offset` on. Resolves with the holder's header and a stream of
+   * exactly `header.length` raw bytes (it errors if the connection drops first). The header is checked
+   * to describe what was asked; whether the bytes are right is for the caller to verify.
+   */
+  async fetch(sha256: string, offset: number): Promise<{ header: FileHeader; body: Readable }> {
+    const header = expectReply(await this.request({ type: 'fetch', sha256, offset }), 'file', this.label);
+    if (header.sha256 !== sha256 || header.offset !== offset || header.offset + header.length !== header.size) {
+      this.connection.destroy();
+      throw new P2PError('HOLDER_FAILED', `${this.label} announced a different range than the one asked for`);
+    }
+    return { header, body: this.connection.readRaw(header.length) };
+  }
+}

@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import {
+  MAX_CONTENTS_PER_NAME,
+  MAX_FILES_PER_REGISTER,
+  MAX_FILE_SIZE,
+  MAX_HOLDERS_PER_CONTENT,
+  MAX_LIST_PAGE,
+  MAX_TEXT_CHARS,
+} from './constants.js';
+import { ERROR_CODE_LIST } from './errors.js';
+import { sharedNameProblem } from './names.js';
+
+/*
+ * Every message of the protocol, one discriminated union per direction. Objects are strict, so unknown
+ * keys (including `__proto__` and `constructor`) are refused. Spec: packages/protocol/README.md#messages.
+ */
+
+export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+export const Sha256Prefix = z.string().regex(/^[0-9a-f]{1,64}$/, 'must be 1 to 64 lowercase hex digits');
+export const SharedName = z.string().superRefine((name, ctx) => {
+  const problem = sharedNameProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: `file name ${problem}` });
+});
+export const FileSize = z.number().int().min(0).max(MAX_FILE_SIZE);
+export const Port = z.number().int().min(1).max(65535);
+export const RequestId = z.number().int().min(0).max(2 ** 31 - 1);
+export const Text = z.string().max(MAX_TEXT_CHARS);
+export const ProtocolVersion = z.number().int().min(0).max(65535);
+export const ErrorCodeSchema = z.enum(ERROR_CODE_LIST);
+
+export const FileEntry = z.strictObject({ name: SharedName, size: FileSize, sha256: Sha256Hex });
+export type FileEntry = z.infer<typeof FileEntry>;
+
+/** One row of the network-wide list: a distinct (name, sha256) and how many online peers hold it. */
+export const ListEntry = z.strictObject({
+  name: SharedName,
+  size: FileSize,
+  sha256: Sha256Hex,
+  holders: z.number().int().min(1),
+});
+export type ListEntry = z.infer<typeof ListEntry>;
+
+/** Keyset cursor for paging the list: the last (name, sha256) of the previous page. */
+export const ListCursor = z.strictObject({ name: SharedName, sha256: Sha256Hex });
+export type ListCursor = z.infer<typeof ListCursor>;
+
+export const HolderAddress = z.strictObject({ host: z.string().min(1).max(64), port: Port });
+export type HolderAddress = z.infer<typeof HolderAddress>;
+
+export const Content = z.strictObject({
+  sha256: Sha256Hex,
+  size: FileSize,
+  holders: z.array(HolderAddress).max(MAX_HOLDERS_PER_CONTENT),
+});
+export type Content = z.infer<typeof Content>;
+
+// ---- shared by every conversation ----
+
+export const Hello = z.strictObject({ type: z.literal('hello'), protocol: ProtocolVersion, agent: Text });
+export type Hello = z.infer<typeof Hello>;
+
+export const Welcome = z.strictObject({ type: z.literal('welcome'), protocol: ProtocolVersion, agent: Text });
+export type Welcome = z.infer<typeof Welcome>;
+
+export const ErrorMessage = z.strictObject({
+  type: z.literal('error'),
+  id: RequestId.nullable(),
+  code: ErrorCodeSchema,
+  message: Text,
+});
+export type ErrorMessage = z.infer<typeof ErrorMessage>;
+
+export const Bye = z.strictObject({ type: z.literal('bye') });
+export type Bye = z.infer<typeof Bye>;
+
+// ---- peer -> tracker ----
+
+export const Register = z.strictObject({
+  type: z.literal('register'),
+  id: RequestId,
+  listenPort: Port,
+  files: z.array(FileEntry).max(MAX_FILES_PER_REGISTER),
+  more: z.boolean(),
+});
+export type Register = z.infer<typeof Register>;
+
+export const List = z.strictObject({
+  type: z.literal('list'),
+  id: RequestId,
+  after: ListCursor.nullable(),
+  limit: z.number().int().min(1).max(MAX_LIST_PAGE),
+});
+export type List = z.infer<typeof List>;
+
+export const WhoHas = z.strictObject({ type: z.literal('who_has'), id: RequestId, name: SharedName });
+export type WhoHas = z.infer<typeof WhoHas>;
+
+export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, List, WhoHas, Bye]);
+export type TrackerRequest = z.infer<typeof TrackerRequest>;
+
+// ---- tracker -> peer ----
+
+export const Registered = z.strictObject({
+  type: z.literal('registered'),
+  id: RequestId,
+  files: z.number().int().min(0),
+  complete: z.boolean(),
+});
+export type Registered = z.infer<typeof Registered>;
+
+export const ListPage = z.strictObject({
+  type: z.literal('list_page'),
+  id: RequestId,
+  files: z.array(ListEntry).max(MAX_LIST_PAGE),
+  next: ListCursor.nullable(),
+});
+export type ListPage = z.infer<typeof ListPage>;
+
+export const Holders = z.strictObject({
+  type: z.literal('holders'),
+  id: RequestId,
+  name: SharedName,
+  contents: z.array(Content).max(MAX_CONTENTS_PER_NAME),
+});
+export type Holders = z.infer<typeof Holders>;
+
+export const TrackerReply = z.discriminatedUnion('type', [Welcome, Registered, ListPage, Holders, ErrorMessage]);
+export type TrackerReply = z.infer<typeof TrackerReply>;
+
+// ---- downloader -> holder ----
+
+export const Fetch = z.strictObject({ type: z.literal('fetch'), id: RequestId, sha256: Sha256Hex, offset: FileSize });
+export type Fetch = z.infer<typeof Fetch>;
+
+export const HolderRequest = z.discriminatedUnion('type', [Hello, Fetch, Bye]);
+export type HolderRequest = z.infer<typeof HolderRequest>;
+
+// ---- holder -> downloader ----
+
+/** Header of a file transfer: exactly `length` raw bytes follow it on the same socket. */
+export const FileHeader = z.strictObject({
+  type: z.literal('file'),
+  id: RequestId,
+  sha256: Sha256Hex,
+  size: FileSize,
+  offset: FileSize,
+  length: FileSize,
+});
+export type FileHeader = z.infer<typeof FileHeader>;
+
+export const HolderReply = z.discriminatedUnion('type', [Welcome, FileHeader, ErrorMessage]);
+export type HolderReply = z.infer<typeof HolderReply>;
+
+/** Any message with a request id, for matching replies. */
+export type Request = Register | List | WhoHas | Fetch;

@@ -1,0 +1,94 @@
+import type { Socket } from 'node:net';
+import type { z } from 'zod';
+import { type Address, formatAddress } from './address.js';
+import { connectTo } from './connect.js';
+import { type ConnectionOptions, FramedConnection } from './connection.js';
+import { CONNECT_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './constants.js';
+import { P2PError } from './errors.js';
+import { clientHandshake, remoteError } from './handshake.js';
+import type { ErrorMessage, Hello, Welcome } from './messages.js';
+
+export interface ClientOptions extends ConnectionOptions {
+  /** Who we are, sent in `hello` (e.g. "p2pservice-peer/0.1.0"). */
+  agent?: string;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+type Reply = { type: string; id?: number | null };
+/** A request as the caller writes it: the client assigns the id. */
+export type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+/**
+ * The client half of a request/reply conversation: connect, handshake, then one request at a time,
+ * each reply checked against the request's id. Error frames become thrown P2PErrors with their code.
+ */
+export class RequestClient<Out extends { type: string }, In extends Reply> {
+  private nextId = 1;
+  private queue: Promise<unknown> = Promise.resolve();
+  readonly connection: FramedConnection<In, Out | Hello>;
+  readonly label: string;
+
+  protected constructor(
+    socket: Socket,
+    schema: z.ZodType<In>,
+    readonly address: Address,
+    protected readonly options: ClientOptions,
+  ) {
+    this.connection = new FramedConnection(socket, schema, options);
+    this.label = formatAddress(address);
+  }
+
+  protected static async openSocket(address: Address, options: ClientOptions): Promise<Socket> {
+    return connectTo(address, options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
+  }
+
+  protected async handshake(): Promise<Welcome> {
+    try {
+      return await clientHandshake(this.connection, this.options.agent ?? 'p2pservice', this.label);
+    } catch (error) {
+      this.connection.destroy();
+      throw error;
+    }
+  }
+
+  /** Resolves once the connection has closed, for whatever reason. */
+  get whenClosed(): Promise<void> {
+    return this.connection.whenClosed;
+  }
+
+  /** Sends `message` with a fresh id and resolves with the matching reply (never an error frame). */
+  protected request(message: WithoutId<Extract<Out, { id: number }>>, timeoutMs?: number): Promise<In> {
+    const run = async () => {
+      const id = this.nextId++;
+      await this.connection.send({ ...message, id } as unknown as Out);
+      const reply = await this.connection.receive(timeoutMs ?? this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
+      if (reply.type === 'error') throw remoteError(reply as unknown as ErrorMessage, this.label);
+      if (reply.id !== id) {
+        this.connection.destroy();
+        throw new P2PError('UNEXPECTED_MESSAGE', `${this.label} answered request ${id} with id ${reply.id}`);
+      }
+      return reply;
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Says goodbye and closes politely. */
+  async close(): Promise<void> {
+    if (!this.connection.isClosed) {
+      try {
+        await this.connection.send({ type: 'bye' } as unknown as Out);
+      } catch {
+        // Already gone: nothing to say goodbye to.
+      }
+    }
+    await this.connection.end();
+  }
+}
+
+export function expectReply<T extends Reply['type'], R extends Reply>(reply: R, type: T, from: string): Extract<R, { type: T }> {
+  if (reply.type !== type) throw new P2PError('UNEXPECTED_MESSAGE', `${from} answered with "${reply.type}" instead of "${type}"`);
+  return reply as Extract<R, { type: T }>;
+}

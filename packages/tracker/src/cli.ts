@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { parse as parseDotenv } from 'dotenv';
+import { P2PError, reportFatal, setting } from '@p2pservice/protocol';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { loadTrackerSettings } from './config.js';
+import { TrackerServer } from './server.js';
+
+// The CLI only parses flags, builds the config and the logger, and calls the library.
+
+const StartFlags = z.strictObject({
+  host: setting.text().optional(),
+  port: setting.port().optional(),
+  db: setting.text().optional(),
+});
+
+function readDotenv(): Record<string, string> {
+  try {
+    return parseDotenv(readFileSync('.env'));
+  } catch {
+    return {};
+  }
+}
+
+async function start(rawFlags: unknown): Promise<void> {
+  const flags = StartFlags.safeParse(rawFlags);
+  if (!flags.success) throw new P2PError('BAD_CONFIG', `invalid flag: ${flags.error.issues[0]?.path.join('.')} ${flags.error.issues[0]?.message}`, 'see `tracker start --help`');
+  const settings = loadTrackerSettings(process.env, readDotenv());
+  const logger = pino({ name: 'tracker', level: settings.LOG_LEVEL }, pino.destination({ dest: 2, sync: true }));
+  const tracker = await TrackerServer.start({
+    host: flags.data.host ?? settings.TRACKER_HOST,
+    port: flags.data.port ?? settings.TRACKER_PORT,
+    dbFile: flags.data.db ?? settings.TRACKER_DB,
+    logger,
+    limits: {
+      maxFrameBytes: settings.MAX_FRAME_BYTES,
+      maxFilesPerShare: settings.MAX_FILES_PER_SHARE,
+      maxConnections: settings.TRACKER_MAX_CONNECTIONS,
+    },
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'shutting down');
+    tracker.close().then(() => process.exit(0), (error) => process.exit(reportFatal('tracker', error)));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+const program = new Command('tracker')
+  .description('P2PService tracker: knows which peers are online and what they share')
+  .version('0.1.0')
+  .exitOverride()
+  .configureOutput({
+    outputError: (text, write) => write(`tracker: ${text.replace(/^error: /, '').trim()} (see \`tracker --help\`)\n`),
+  });
+
+program
+  .command('start')
+  .description('listen for peers (settings from flags, then the environment, then .env, then defaults)')
+  .option('--host <host>', 'address to listen on (TRACKER_HOST, default 0.0.0.0)')
+  .option('--port <port>', 'TCP port, 0 for a random one (TRACKER_PORT, default 7070)')
+  .option('--db <file>', 'SQLite database file (TRACKER_DB, default tracker.db)')
+  .action(start);
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
+  process.exit(reportFatal('tracker', error));
+}

@@ -1,0 +1,29 @@
+import { loadSettings, MAX_FILES_PER_SHARE, MAX_FRAME_BYTES, setting } from '@p2pservice/protocol';
+import { z } from 'zod';
+import { DEFAULT_TRACKER_LIMITS } from './limits.js';
+
+/** Built-in defaults; `.env.example` documents the same values (a test keeps the two in step). */
+export const TRACKER_DEFAULTS = {
+  TRACKER_HOST: '0.0.0.0',
+  TRACKER_PORT: '7070',
+  TRACKER_DB: 'tracker.db',
+  LOG_LEVEL: 'info',
+  MAX_FRAME_BYTES: String(MAX_FRAME_BYTES),
+  MAX_FILES_PER_SHARE: String(MAX_FILES_PER_SHARE),
+  TRACKER_MAX_CONNECTIONS: String(DEFAULT_TRACKER_LIMITS.maxConnections),
+};
+
+export const TrackerSettings = z.object({
+  TRACKER_HOST: setting.text(),
+  TRACKER_PORT: setting.port(),
+  TRACKER_DB: setting.text(),
+  LOG_LEVEL: setting.logLevel(),
+  MAX_FRAME_BYTES: setting.positiveInt(),
+  MAX_FILES_PER_SHARE: setting.positiveInt(),
+  TRACKER_MAX_CONNECTIONS: setting.positiveInt(),
+});
+export type TrackerSettings = z.infer<typeof TrackerSettings>;
+
+export function loadTrackerSettings(env: NodeJS.ProcessEnv, dotenv: Record<string, string>): TrackerSettings {
+  return loadSettings(TrackerSettings, TRACKER_DEFAULTS, env, dotenv);
+}

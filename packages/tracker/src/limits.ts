@@ -1,0 +1,20 @@
+import { HANDSHAKE_TIMEOUT_MS, MAX_FILES_PER_SHARE, MAX_FRAME_BYTES } from '@p2pservice/protocol';
+
+/** The tracker's limits; each can be overridden through options (and the CLI's environment). */
+export interface TrackerLimits {
+  /** Largest frame accepted from a peer. */
+  maxFrameBytes: number;
+  /** Most files one peer may share. */
+  maxFilesPerShare: number;
+  /** Most simultaneous connections; the next one gets TOO_MANY_CONNECTIONS and is closed. */
+  maxConnections: number;
+  /** How long a new connection may take to say hello. */
+  handshakeTimeoutMs: number;
+}
+
+export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
+  maxFrameBytes: MAX_FRAME_BYTES,
+  maxFilesPerShare: MAX_FILES_PER_SHARE,
+  maxConnections: 1_024,
+  handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+};
