@@ -78,6 +78,11 @@ export class FramedConnection<In, Out> {
     return this.socket.remoteAddress;
   }
 
+  /** Bytes received but not yet consumed: bounded by the read-ahead (or one frame) thanks to pausing. */
+  get bufferedBytes(): number {
+    return this.decoder.bufferedBytes + this.socket.readableLength;
+  }
+
   get isClosed(): boolean {
     return this.closed || this.socket.destroyed;
   }

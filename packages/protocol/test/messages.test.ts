@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { HolderReply, HolderRequest, sharedNameProblem, TrackerReply, TrackerRequest } from '../src/index.js';
+
+const sha = 'a'.repeat(64);
+
+const valid = {
+  trackerRequest: [
+    { type: 'hello', protocol: 1, agent: 'x' },
+    { type: 'register', id: 1, listenPort: 4000, files: [{ name: 'a/b.txt', size: 0, sha256: sha }], more: false },
+    { type: 'list', id: 2, after: null, limit: 100 },
+    { type: 'list', id: 3, after: { name: 'a', sha256: sha }, limit: 1 },
+    { type: 'who_has', id: 4, name: 'a/b.txt' },
+    { type: 'bye' },
+  ],
+  trackerReply: [
+    { type: 'welcome', protocol: 1, agent: 'tracker' },
+    { type: 'registered', id: 1, files: 3, complete: true },
+    { type: 'list_page', id: 2, files: [{ name: 'a', size: 5, sha256: sha, holders: 2 }], next: null },
+    { type: 'holders', id: 4, name: 'a', contents: [{ sha256: sha, size: 5, holders: [{ host: '10.0.0.2', port: 4000 }] }] },
+    { type: 'error', id: null, code: 'BAD_MESSAGE', message: 'nope' },
+  ],
+  holderRequest: [{ type: 'fetch', id: 1, sha256: sha, offset: 0 }],
+  holderReply: [{ type: 'file', id: 1, sha256: sha, size: 10, offset: 2, length: 8 }],
+};
+
+describe('message schemas', () => {
+  it('accept every documented example', () => {
+    for (const m of valid.trackerRequest) expect(TrackerRequest.safeParse(m).success, JSON.stringify(m)).toBe(true);
+    for (const m of valid.trackerReply) expect(TrackerReply.safeParse(m).success, JSON.stringify(m)).toBe(true);
+    for (const m of valid.holderRequest) expect(HolderRequest.safeParse(m).success).toBe(true);
+    for (const m of valid.holderReply) expect(HolderReply.safeParse(m).success).toBe(true);
+  });
+
+  it('reject unknown keys, including __proto__ and constructor', () => {
+    expect(TrackerRequest.safeParse({ type: 'bye', extra: 1 }).success).toBe(false);
+    expect(TrackerRequest.safeParse(JSON.parse('{"type":"bye","__proto__":{"admin":true}}')).success).toBe(false);
+    expect(TrackerRequest.safeParse({ type: 'who_has', id: 1, name: 'a', constructor: 'x' }).success).toBe(false);
+    expect(TrackerRequest.safeParse({ ...valid.trackerRequest[1], files: [{ name: 'a', size: 1, sha256: sha, owner: 'me' }] }).success).toBe(false);
+  });
+
+  it.each([
+    ['an unknown type', { type: 'delete_everything', id: 1 }],
+    ['no type', { id: 1 }],
+    ['a string id', { type: 'who_has', id: '1', name: 'a' }],
+    ['a negative id', { type: 'who_has', id: -1, name: 'a' }],
+    ['a fractional limit', { type: 'list', id: 1, after: null, limit: 1.5 }],
+    ['a zero limit', { type: 'list', id: 1, after: null, limit: 0 }],
+    ['an oversize page', { type: 'list', id: 1, after: null, limit: 1_000_000 }],
+    ['port 0', { type: 'register', id: 1, listenPort: 0, files: [], more: false }],
+    ['port 70000', { type: 'register', id: 1, listenPort: 70000, files: [], more: false }],
+    ['a negative size', { type: 'register', id: 1, listenPort: 1, files: [{ name: 'a', size: -1, sha256: sha }], more: false }],
+    ['an unsafe size', { type: 'register', id: 1, listenPort: 1, files: [{ name: 'a', size: 2 ** 60, sha256: sha }], more: false }],
+    ['an uppercase sha256', { type: 'register', id: 1, listenPort: 1, files: [{ name: 'a', size: 1, sha256: 'A'.repeat(64) }], more: false }],
+    ['a short sha256', { type: 'register', id: 1, listenPort: 1, files: [{ name: 'a', size: 1, sha256: 'ab' }], more: false }],
+    ['a traversal name', { type: 'who_has', id: 1, name: '../etc/passwd' }],
+    ['a hello with a string version', { type: 'hello', protocol: '1', agent: 'x' }],
+    ['an array', []],
+    ['null', null],
+  ])('reject %s', (_label, message) => {
+    expect(TrackerRequest.safeParse(message).success).toBe(false);
+  });
+
+  it('reject an error frame with a code that is not in the table', () => {
+    expect(TrackerReply.safeParse({ type: 'error', id: null, code: 'WHATEVER', message: 'x' }).success).toBe(false);
+  });
+});
+
+describe('shared names', () => {
+  it.each(['a.txt', 'nested/deeper/a.txt', 'ünïcode 名前 🎵.txt', '.hidden', 'a..b', 'spaces in name', '-rf'])('accepts %s', (name) => {
+    expect(sharedNameProblem(name)).toBeUndefined();
+  });
+
+  it.each([
+    ['', 'is empty'],
+    ['/etc/passwd', 'is an absolute path'],
+    ['../up', 'has a ".." path segment'],
+    ['a/../../up', 'has a ".." path segment'],
+    ['./a', 'has a "." path segment'],
+    ['a//b', 'has an empty path segment'],
+    ['a/', 'has an empty path segment'],
+    ['a\\b', 'contains a backslash'],
+    ['C:/Windows', 'starts with a drive letter'],
+    ['a\u0000b', 'contains a control or bidi character'],
+    ['a\nb', 'contains a control or bidi character'],
+    ['a\u001b[31mred', 'contains a control or bidi character'],
+    ['evil\u202etxt.exe', 'contains a control or bidi character'],
+    ['x'.repeat(1025), 'is longer than 1024 bytes'],
+    [Array(65).fill('d').join('/'), 'is deeper than 64 folders'],
+    ['\ud800', 'is not well-formed Unicode'],
+  ])('refuses %j: it %s', (name, problem) => {
+    expect(sharedNameProblem(name)).toBe(problem);
+  });
+});
