@@ -63,8 +63,8 @@ export class FileServer {
         const where = `${options.host}:${options.port}`;
         reject(
           error.code === 'EADDRINUSE'
-            ? new P2PError('BAD_CONFIG', `port ${where} is already in use`, 'pass another --port, or 0 for a random one')
-            : new P2PError('BAD_CONFIG', `cannot listen on ${where}: ${error.message}`, 'check PEER_HOST and --port'),
+            ? new P2PError('LISTEN_FAILED', `port ${where} is already in use`, 'pass another --port, or 0 for a random one')
+            : new P2PError('LISTEN_FAILED', `cannot listen on ${where}: ${error.message}`, 'check PEER_HOST and --port'),
         );
       });
       server.listen(options.port, options.host, () => resolve());

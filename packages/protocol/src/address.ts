@@ -6,7 +6,7 @@ export interface Address {
   port: number;
 }
 
-/** Parses "host:port", "[v6]:port" or "v6-without-port-ambiguity" forms; throws BAD_CONFIG with a hint. */
+/** Parses "host:port" or "[v6]:port"; throws BAD_CONFIG with a hint. */
 export function parseAddress(text: string, what = 'address'): Address {
   const match = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
   const port = match ? Number(match[2]) : NaN;

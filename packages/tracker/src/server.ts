@@ -72,9 +72,9 @@ export class TrackerServer {
       store.close();
       const code = (error as NodeJS.ErrnoException).code;
       const where = `${options.host}:${options.port}`;
-      if (code === 'EADDRINUSE') throw new P2PError('BAD_CONFIG', `port ${where} is already in use`, 'stop the other program or pass --port');
-      if (code === 'EACCES') throw new P2PError('BAD_CONFIG', `not allowed to listen on ${where}`, 'use a port above 1023');
-      if (code === 'EADDRNOTAVAIL') throw new P2PError('BAD_CONFIG', `address ${options.host} is not on this machine`, 'pass --host 0.0.0.0 or one of its addresses');
+      if (code === 'EADDRINUSE') throw new P2PError('LISTEN_FAILED', `port ${where} is already in use`, 'stop the other program or pass --port');
+      if (code === 'EACCES') throw new P2PError('LISTEN_FAILED', `not allowed to listen on ${where}`, 'use a port above 1023');
+      if (code === 'EADDRNOTAVAIL') throw new P2PError('LISTEN_FAILED', `address ${options.host} is not on this machine`, 'pass --host 0.0.0.0 or one of its addresses');
       throw error;
     }
     server.on('error', (error) => options.logger.error({ err: error }, 'listener error'));

@@ -1,0 +1,104 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TrackerSession } from '@p2pservice/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cleanEnv, killAll, REPO, removeDir, run, startTrackerCli, tempDir, TRACKER_BIN } from '../../../test/support/processes.js';
+
+let cwd: string;
+beforeEach(() => {
+  cwd = tempDir();
+});
+afterEach(async () => {
+  await killAll();
+  removeDir(cwd);
+});
+
+describe('tracker start', () => {
+  it('creates the database as soon as it listens, logs pino JSON on stderr, and exits 0 on SIGTERM', async () => {
+    const tracker = await startTrackerCli(cwd, ['--db', 'state/t.db']);
+    expect(existsSync(join(cwd, 'state/t.db'))).toBe(true);
+    expect(tracker.stdout).toEqual([]);
+    for (const line of tracker.stderr) expect(JSON.parse(line)).toHaveProperty('level');
+    const session = await TrackerSession.open({ host: '127.0.0.1', port: tracker.port });
+    await session.register(4444, [{ name: 'x', size: 1, sha256: 'b'.repeat(64) }]);
+    expect(await tracker.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    await session.whenClosed;
+  });
+
+  it('exits 0 on SIGINT too', async () => {
+    const tracker = await startTrackerCli(cwd);
+    expect(await tracker.stop('SIGINT')).toEqual({ code: 0, signal: null });
+  });
+
+  it('takes flags over the environment, the environment over .env, and .env over defaults', async () => {
+    writeFileSync(join(cwd, '.env'), 'TRACKER_DB=from-dotenv.db\nTRACKER_HOST=127.0.0.1\n');
+    const fromDotenv = await startTrackerCli(cwd);
+    expect(existsSync(join(cwd, 'from-dotenv.db'))).toBe(true);
+    await fromDotenv.stop();
+    const fromEnv = await startTrackerCli(cwd, [], cleanEnv({ TRACKER_DB: 'from-env.db' }));
+    expect(existsSync(join(cwd, 'from-env.db'))).toBe(true);
+    await fromEnv.stop();
+    const fromFlag = await startTrackerCli(cwd, ['--db', 'from-flag.db'], cleanEnv({ TRACKER_DB: 'from-env-2.db' }));
+    expect(existsSync(join(cwd, 'from-flag.db'))).toBe(true);
+    expect(existsSync(join(cwd, 'from-env-2.db'))).toBe(false);
+    await fromFlag.stop();
+  });
+
+  it.each([
+    [['start', '--port', 'seventy'], {}, /^tracker: invalid flag: port .*\(see `tracker start --help`\)$/],
+    [['start', '--port', '0'], { TRACKER_PORT: 'x', LOG_LEVEL: 'info' }, /^tracker: invalid setting TRACKER_PORT: .*see \.env\.example\)$/],
+    [['start', '--port', '0'], { LOG_LEVEL: 'loud' }, /^tracker: invalid setting LOG_LEVEL: /],
+    [['stop'], {}, /^tracker: unknown command 'stop' \(see `tracker --help`\)$/],
+    [['start', '--colour'], {}, /^tracker: unknown option '--colour'/],
+  ])('refuses %j with exit 2 and one line, no stack', async (args, env, pattern) => {
+    const result = await run(TRACKER_BIN, args, { cwd, env: { PATH: process.env.PATH, ...env } });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr.trim()).toMatch(pattern);
+  });
+
+  it('names a busy port with exit 1', async () => {
+    const first = await startTrackerCli(cwd);
+    const result = await run(TRACKER_BIN, ['start', '--host', '127.0.0.1', '--port', String(first.port)], { cwd });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(`tracker: port 127.0.0.1:${first.port} is already in use (stop the other program or pass --port)`);
+  });
+
+  it('prints a stack only at LOG_LEVEL=debug', async () => {
+    writeFileSync(join(cwd, 'a-file'), '');
+    const args = ['start', '--db', 'a-file/t.db', '--port', '0'];
+    const quiet = await run(TRACKER_BIN, args, { cwd });
+    expect(quiet.code).toBe(1);
+    expect(quiet.stderr.trim().split('\n')).toHaveLength(1);
+    expect(quiet.stderr).toMatch(/^tracker: cannot open database a-file\/t\.db: .*\(check the path and its permissions\)$/m);
+    const debug = await run(TRACKER_BIN, args, { cwd, env: cleanEnv({ LOG_LEVEL: 'debug' }) });
+    expect(debug.code).toBe(1);
+    expect(debug.stderr).toMatch(/\n\s+at /);
+  });
+});
+
+describe('.env.example', () => {
+  it('documents every tracker setting with its built-in default', async () => {
+    const { TRACKER_DEFAULTS } = await import('../src/config.js');
+    const example = Object.fromEntries(
+      readFileSync(join(REPO, '.env.example'), 'utf8')
+        .split('\n')
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => line.split('=') as [string, string]),
+    );
+    for (const [key, value] of Object.entries(TRACKER_DEFAULTS)) expect(example[key], key).toBe(value);
+  });
+});
+
+describe('the protocol README example', () => {
+  it('is the committed script, and it prints the files of a live tracker', async () => {
+    const script = readFileSync(join(REPO, 'packages/protocol/examples/list-files.mjs'), 'utf8');
+    expect(readFileSync(join(REPO, 'packages/protocol/README.md'), 'utf8')).toContain(script.trim());
+    const tracker = await startTrackerCli(cwd);
+    const peer = await TrackerSession.open({ host: '127.0.0.1', port: tracker.port });
+    await peer.register(4444, [{ name: 'docs/readme.txt', size: 12, sha256: 'c'.repeat(64) }]);
+    const result = await run(join(REPO, 'packages/protocol/examples/list-files.mjs'), [tracker.address], { cwd: REPO });
+    expect(result).toMatchObject({ code: 0, stdout: `docs/readme.txt\t12\t${'c'.repeat(64)}\t1\n` });
+    await peer.close();
+  });
+});

@@ -1,0 +1,171 @@
+import { join } from 'node:path';
+import { TrackerSession } from '@p2pservice/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TrackerServer } from '../src/index.js';
+import { rawClient, sha, startTracker, tempDir } from './helpers.js';
+
+let dir: ReturnType<typeof tempDir>;
+let tracker: TrackerServer;
+let port: number;
+const address = () => ({ host: '127.0.0.1', port });
+
+beforeEach(async () => {
+  dir = tempDir();
+  tracker = await startTracker(join(dir.path, 'tracker.db'), { handshakeTimeoutMs: 300, maxFilesPerShare: 5_000 });
+  port = tracker.address.port;
+});
+afterEach(async () => {
+  await tracker.close();
+  dir.remove();
+});
+
+/** Waits (bounded) until `check` holds: the server applies a disconnect asynchronously. */
+async function eventually(check: () => boolean, ms = 3000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('tracker conversation', () => {
+  it('registers a share, lists it, answers who-has with the address seen on the socket', async () => {
+    const peer = await TrackerSession.open(address());
+    expect(await peer.register(5555, [{ name: 'a/b.txt', size: 7, sha256: sha('b') }])).toBe(1);
+    const client = await TrackerSession.open(address());
+    const files = [];
+    for await (const entry of client.list()) files.push(entry);
+    expect(files).toEqual([{ name: 'a/b.txt', size: 7, sha256: sha('b'), holders: 1 }]);
+    expect(await client.whoHas('a/b.txt')).toEqual([{ sha256: sha('b'), size: 7, holders: [{ host: '127.0.0.1', port: 5555 }] }]);
+    expect(await client.whoHas('nope')).toEqual([]);
+    await client.close();
+    await peer.close();
+  });
+
+  it('drops the peer and all its rows the moment its connection ends, however it ends', async () => {
+    const polite = await TrackerSession.open(address());
+    await polite.register(1001, [{ name: 'polite', size: 1, sha256: sha('1') }]);
+    const crashed = await rawClient(port);
+    await crashed.send({ type: 'register', id: 1, listenPort: 1002, files: [{ name: 'crashed', size: 1, sha256: sha('2') }], more: false });
+    expect(await crashed.receive()).toMatchObject({ type: 'registered', files: 1, complete: true });
+    const stays = await TrackerSession.open(address());
+    await stays.register(1003, [{ name: 'stays', size: 1, sha256: sha('3') }]);
+    expect(tracker.store.counts()).toEqual({ peers: 3, files: 3 });
+
+    await polite.close();
+    crashed.socket.resetAndDestroy();
+    await eventually(() => tracker.store.counts().peers === 1);
+    expect(tracker.store.listPage(null, 10).files.map((f) => f.name)).toEqual(['stays']);
+    await stays.close();
+  });
+
+  it('applies a share sent in chunks only when the last chunk arrives, in one piece', async () => {
+    const files = Array.from({ length: 4_500 }, (_, i) => ({ name: `f/${i}`, size: i, sha256: sha('c') }));
+    const peer = await TrackerSession.open(address());
+    expect(await peer.register(2000, files)).toBe(4_500);
+    expect(tracker.store.counts().files).toBe(4_500);
+    const client = await TrackerSession.open(address());
+    let count = 0;
+    for await (const _ of client.list(1000)) count++;
+    expect(count).toBe(4_500);
+
+    const partial = await rawClient(port);
+    await partial.send({ type: 'register', id: 1, listenPort: 2001, files: [{ name: 'half', size: 1, sha256: sha('d') }], more: true });
+    expect(await partial.receive()).toMatchObject({ type: 'registered', complete: false });
+    expect(await client.whoHas('half')).toEqual([]);
+    await client.close();
+    await peer.close();
+  });
+});
+
+describe('bad input costs the sender its connection and nobody else anything', () => {
+  async function expectClosedWith(client: Awaited<ReturnType<typeof rawClient>>, code: string): Promise<void> {
+    expect(await client.receive()).toMatchObject({ type: 'error', code });
+    await client.closed();
+  }
+
+  async function othersStillServed(): Promise<void> {
+    const other = await TrackerSession.open(address());
+    expect(await other.whoHas('anything')).toEqual([]);
+    await other.close();
+  }
+
+  it('closes on an oversize length prefix with FRAME_TOO_LARGE', async () => {
+    const client = await rawClient(port);
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32BE(0xffffffff);
+    await client.sendBytes(prefix);
+    await expectClosedWith(client, 'FRAME_TOO_LARGE');
+    await othersStillServed();
+  });
+
+  it.each([
+    ['invalid JSON', Buffer.from('{"type":', 'utf8'), 'BAD_JSON'],
+    ['invalid UTF-8', Buffer.from([0xff, 0xfe, 0xfd]), 'BAD_JSON'],
+  ])('closes on %s with %s', async (_label, body, code) => {
+    const client = await rawClient(port);
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32BE(body.length);
+    await client.sendBytes(Buffer.concat([prefix, body]));
+    await expectClosedWith(client, code);
+    await othersStillServed();
+  });
+
+  it.each([
+    ['an unknown message type', { type: 'drop_table', id: 1 }, 'BAD_MESSAGE'],
+    ['a wrong field type', { type: 'who_has', id: 1, name: 42 }, 'BAD_MESSAGE'],
+    ['an unknown key', { type: 'who_has', id: 1, name: 'a', admin: true }, 'BAD_MESSAGE'],
+    ['a traversal name', { type: 'who_has', id: 1, name: '../../etc/passwd' }, 'BAD_MESSAGE'],
+    ['a second hello', { type: 'hello', protocol: 1, agent: 'again' }, 'UNEXPECTED_MESSAGE'],
+  ])('closes on %s with %s and changes no state', async (_label, message, code) => {
+    const before = tracker.store.counts();
+    const client = await rawClient(port);
+    await client.send(message);
+    await expectClosedWith(client, code);
+    expect(tracker.store.counts()).toEqual(before);
+    await othersStillServed();
+  });
+
+  it('refuses a share over the files-per-share limit with TOO_MANY_FILES and stores nothing', async () => {
+    const client = await rawClient(port);
+    const files = Array.from({ length: 2_000 }, (_, i) => ({ name: `f${i}`, size: 1, sha256: sha('e') }));
+    for (let i = 0; i < 2; i++) {
+      await client.send({ type: 'register', id: i, listenPort: 3000, files, more: true });
+      await client.receive();
+    }
+    await client.send({ type: 'register', id: 3, listenPort: 3000, files, more: false });
+    await expectClosedWith(client, 'TOO_MANY_FILES');
+    expect(tracker.store.counts()).toEqual({ peers: 0, files: 0 });
+  });
+
+  it('refuses a share naming one file twice with DUPLICATE_NAME', async () => {
+    const client = await rawClient(port);
+    const file = { name: 'twice', size: 1, sha256: sha('f') };
+    await client.send({ type: 'register', id: 1, listenPort: 3000, files: [file, file], more: false });
+    await expectClosedWith(client, 'DUPLICATE_NAME');
+    expect(tracker.store.counts()).toEqual({ peers: 0, files: 0 });
+  });
+
+  it('closes a connection that never says hello with HANDSHAKE_TIMEOUT', async () => {
+    const client = await rawClient(port, false);
+    await expectClosedWith(client, 'HANDSHAKE_TIMEOUT');
+  });
+
+  it('answers a hello of another protocol version with VERSION_MISMATCH', async () => {
+    const client = await rawClient(port, false);
+    await client.send({ type: 'hello', protocol: 99, agent: 'future' });
+    await expectClosedWith(client, 'VERSION_MISMATCH');
+  });
+
+  it('refuses connections over the limit with TOO_MANY_CONNECTIONS', async () => {
+    await tracker.close();
+    tracker = await startTracker(join(dir.path, 'limited.db'), { maxConnections: 2 });
+    port = tracker.address.port;
+    const first = await rawClient(port);
+    const second = await rawClient(port);
+    const third = await rawClient(port, false);
+    await expectClosedWith(third, 'TOO_MANY_CONNECTIONS');
+    first.socket.destroy();
+    second.socket.destroy();
+  });
+});
