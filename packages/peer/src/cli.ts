@@ -46,8 +46,24 @@ const out = (text: string) => process.stdout.write(text);
 async function share(dir: string, rawFlags: unknown): Promise<void> {
   const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), port: setting.port().optional() }), rawFlags, 'share');
   const { settings, logger, tracker } = context(flags.tracker);
+  // Signals are handled from the start, so a Ctrl-C during indexing or right after start-up is graceful.
+  let session: ShareSession | undefined;
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    if (!session) return;
+    session.stop().then(
+      () => {
+        out('stopped sharing\n');
+        process.exit(0);
+      },
+      (error) => process.exit(reportFatal('peer', error)),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   const progress = new Progress(`indexing ${dir}`);
-  const session = await ShareSession.start({
+  session = await ShareSession.start({
     dir,
     tracker,
     host: settings.PEER_HOST,
@@ -59,18 +75,8 @@ async function share(dir: string, rawFlags: unknown): Promise<void> {
   }).finally(() => progress.stop());
   process.stderr.write(skippedLines(session));
   out(shareSummary(dir, session));
+  if (stopping) return stop();
   process.stderr.write('Press Ctrl-C to stop sharing.\n');
-  const stop = () => {
-    session.stop().then(
-      () => {
-        out('stopped sharing\n');
-        process.exit(0);
-      },
-      (error) => process.exit(reportFatal('peer', error)),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
   await session.whenTrackerLost;
   await session.stop();
   throw new P2PError('CONNECTION_CLOSED', `lost the tracker at ${session.trackerLabel}; stopped sharing`, 'run `peer share` again once the tracker is back');
@@ -104,6 +110,7 @@ async function get(name: string, rawFlags: unknown): Promise<void> {
       ...(flags.sha256 && { sha256Prefix: flags.sha256 }),
       logger,
       onProgress: (p) => progress.download(p),
+      onWaiting: (n) => progress.waiting(n),
     });
     progress.stop();
     out(downloadSummary(result));

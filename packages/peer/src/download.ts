@@ -37,7 +37,14 @@ export interface DownloadOptions {
   sha256Prefix?: string;
   logger: Logger;
   onProgress?: (progress: DownloadProgress) => void;
+  /** Called when every remaining holder answered BUSY and the download waits for a free slot. */
+  onWaiting?: (busyHolders: number) => void;
+  /** How long to keep retrying holders that answer BUSY (default BUSY_WAIT_MS). */
+  busyWaitMs?: number;
 }
+
+/** How long a download waits for a busy holder's upload slot before giving up on it. */
+export const BUSY_WAIT_MS = 120_000;
 
 export interface DownloadResult {
   path: string;
@@ -109,21 +116,36 @@ export async function downloadContent(options: DownloadOptions, content: Content
   let committed = false;
   try {
     const failures: string[] = [];
-    for (const holder of shuffled(content.holders)) {
-      const label = formatAddress(holder);
-      try {
-        await fetchInto(handle, holder, content, options);
-        await handle.sync();
-        await handle.close();
-        await commit(temporary, target, options.force ?? false);
-        committed = true;
-        return { path: target, size: content.size, sha256: content.sha256, holder: label };
-      } catch (error) {
-        if (!(error instanceof P2PError) || error.code === 'IO_ERROR' || error.code === 'TARGET_EXISTS') throw error;
-        options.logger.debug({ holder: label, code: error.code }, error.message);
-        failures.push(`${label}: ${error.message}`);
-        await handle.truncate(0);
+    const waitUntil = Date.now() + (options.busyWaitMs ?? BUSY_WAIT_MS);
+    let candidates = shuffled(content.holders);
+    for (let round = 0; candidates.length > 0; round++) {
+      const busy: HolderAddress[] = [];
+      for (const holder of candidates) {
+        const label = formatAddress(holder);
+        try {
+          await fetchInto(handle, holder, content, options);
+          await handle.sync();
+          await handle.close();
+          await commit(temporary, target, content, options.force ?? false);
+          committed = true;
+          return { path: target, size: content.size, sha256: content.sha256, holder: label };
+        } catch (error) {
+          if (!(error instanceof P2PError) || error.code === 'IO_ERROR' || error.code === 'TARGET_EXISTS') throw error;
+          options.logger.debug({ holder: label, code: error.code }, error.message);
+          if (error.code === 'BUSY') busy.push(holder);
+          else failures.push(error.message.startsWith(label) ? error.message : `${label}: ${error.message}`);
+          await handle.truncate(0);
+        }
       }
+      // Busy holders are not failures: wait for a slot (backing off with jitter), up to the wait limit.
+      if (busy.length === 0) break;
+      if (Date.now() >= waitUntil) {
+        failures.push(...busy.map((h) => `${formatAddress(h)}: still busy after ${Math.round((options.busyWaitMs ?? BUSY_WAIT_MS) / 1000)} s`));
+        break;
+      }
+      options.onWaiting?.(busy.length);
+      await sleep(Math.random() * Math.min(200 * 2 ** round, 2_000));
+      candidates = busy;
     }
     throw new P2PError('HOLDER_FAILED', `every holder of "${options.name}" failed — ${failures.join('; ')}`, 'try again later, or check `peer list`');
   } finally {
@@ -133,6 +155,8 @@ export async function downloadContent(options: DownloadOptions, content: Content
     }
   }
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * True if `target` already holds exactly `content`. Refuses (TARGET_EXISTS) if something else is there,
@@ -229,7 +253,7 @@ class VerifyingCounter extends Transform {
 }
 
 /** Moves the verified temporary file to its final name: without `force`, never over an existing file. */
-async function commit(temporary: string, target: string, force: boolean): Promise<void> {
+async function commit(temporary: string, target: string, content: Content, force: boolean): Promise<void> {
   try {
     if (force) {
       await rename(temporary, target);
@@ -240,7 +264,14 @@ async function commit(temporary: string, target: string, force: boolean): Promis
     await unlink(temporary);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new P2PError('TARGET_EXISTS', `${target} appeared while downloading`, 'pass --force to replace it');
+    if (code === 'EEXIST') {
+      // Another download of the same content into the same folder finished first: that is success.
+      if ((await hashFile(target).catch(() => undefined))?.sha256 === content.sha256) {
+        await unlink(temporary);
+        return;
+      }
+      throw new P2PError('TARGET_EXISTS', `${target} appeared while downloading`, 'pass --force to replace it');
+    }
     if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV') {
       // File systems without hard links: the existence check above is the best that remains.
       await rename(temporary, target);

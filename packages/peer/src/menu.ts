@@ -84,7 +84,7 @@ export async function runMenu(options: MenuOptions): Promise<void> {
           }
           const progress = new Progress(`downloading ${name}`);
           const result = await downloadContent(
-            { tracker: options.tracker, name, outDir: '.', logger: options.logger, onProgress: (p) => progress.download(p) },
+            { tracker: options.tracker, name, outDir: '.', logger: options.logger, onProgress: (p) => progress.download(p), onWaiting: (n) => progress.waiting(n) },
             content,
           ).finally(() => progress.stop());
           say(downloadSummary(result));

@@ -22,6 +22,11 @@ export class Progress {
     this.spinner.text = `${terminalSafe(name)} from ${holder}: ${formatBytes(received)} / ${formatBytes(total)}, ${formatBytes(rate)}/s, ETA ${formatDuration(eta)}`;
   }
 
+  waiting(busyHolders: number): void {
+    if (!this.spinner) return;
+    this.spinner.text = `waiting for a free upload slot (${busyHolders} busy ${busyHolders === 1 ? 'holder' : 'holders'})`;
+  }
+
   indexing({ files, bytes }: IndexProgress): void {
     if (!this.spinner) return;
     const seconds = (Date.now() - this.started) / 1000;

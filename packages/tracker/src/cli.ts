@@ -29,7 +29,18 @@ async function start(rawFlags: unknown): Promise<void> {
   if (!flags.success) throw new P2PError('BAD_CONFIG', `invalid flag: ${flags.error.issues[0]?.path.join('.')} ${flags.error.issues[0]?.message}`, 'see `tracker start --help`');
   const settings = loadTrackerSettings(process.env, readDotenv());
   const logger = pino({ name: 'tracker', level: settings.LOG_LEVEL }, pino.destination({ dest: 2, sync: true }));
-  const tracker = await TrackerServer.start({
+  // Signals are handled from before the listen, so a stop that arrives right away is still graceful.
+  let stopRequested: NodeJS.Signals | undefined;
+  let tracker: TrackerServer | undefined;
+  const stop = (signal: NodeJS.Signals) => {
+    stopRequested = signal;
+    if (!tracker) return;
+    logger.info({ signal }, 'shutting down');
+    tracker.close().then(() => process.exit(0), (error) => process.exit(reportFatal('tracker', error)));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  tracker = await TrackerServer.start({
     host: flags.data.host ?? settings.TRACKER_HOST,
     port: flags.data.port ?? settings.TRACKER_PORT,
     dbFile: flags.data.db ?? settings.TRACKER_DB,
@@ -40,12 +51,7 @@ async function start(rawFlags: unknown): Promise<void> {
       maxConnections: settings.TRACKER_MAX_CONNECTIONS,
     },
   });
-  const stop = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, 'shutting down');
-    tracker.close().then(() => process.exit(0), (error) => process.exit(reportFatal('tracker', error)));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  if (stopRequested) stop(stopRequested);
 }
 
 const program = new Command('tracker')
