@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatBytes, loadPeerSettings, PEER_DEFAULTS, terminalSafe } from '../src/index.js';
+import { REPO } from '../../../test/support/processes.js';
+
+describe('peer settings', () => {
+  it('are all documented in .env.example with their built-in defaults', () => {
+    const example = Object.fromEntries(
+      readFileSync(join(REPO, '.env.example'), 'utf8')
+        .split('\n')
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => line.split('=') as [string, string]),
+    );
+    for (const [key, value] of Object.entries(PEER_DEFAULTS)) expect(example[key], key).toBe(value);
+  });
+
+  it('take the environment over .env over defaults, and refuse bad values naming the key', () => {
+    expect(loadPeerSettings({}, {}).PEER_TRACKER).toBe('127.0.0.1:7070');
+    expect(loadPeerSettings({}, { PEER_TRACKER: 'h:1' }).PEER_TRACKER).toBe('h:1');
+    expect(loadPeerSettings({ PEER_TRACKER: 'e:2' }, { PEER_TRACKER: 'h:1' }).PEER_TRACKER).toBe('e:2');
+    expect(loadPeerSettings({ PEER_PORT: '' }, { PEER_PORT: '4000' }).PEER_PORT).toBe(4000);
+    expect(() => loadPeerSettings({ PEER_PORT: '70000' }, {})).toThrow(/^invalid setting PEER_PORT: /);
+    expect(() => loadPeerSettings({ PEER_MAX_UPLOADS: '0' }, {})).toThrow(/PEER_MAX_UPLOADS/);
+  });
+});
+
+describe('output helpers', () => {
+  it('formats sizes for humans', () => {
+    expect([0, 1023, 1024, 1536, 10 * 1024 * 1024, 6 * 1024 ** 3].map(formatBytes)).toEqual(['0 B', '1023 B', '1.0 KiB', '1.5 KiB', '10 MiB', '6.0 GiB']);
+  });
+
+  it('escapes control and bidi characters before anything reaches a terminal', () => {
+    expect(terminalSafe('a\u001b[2Jb\u202ec\n')).toBe('a\\u{1b}[2Jb\\u{202e}c\\u{a}');
+  });
+});

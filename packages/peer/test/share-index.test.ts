@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { indexFolder } from '../src/index.js';
+import { removeDir, tempDir } from '../../../test/support/processes.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = tempDir('p2p-index-');
+});
+afterEach(() => removeDir(dir));
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+describe('indexing a shared folder', () => {
+  it('indexes regular files recursively, empty ones too, with / names, sizes and streamed sha256', async () => {
+    mkdirSync(join(dir, 'a/b'), { recursive: true });
+    writeFileSync(join(dir, 'a/b/deep.txt'), 'deep');
+    writeFileSync(join(dir, 'top.txt'), 'top');
+    writeFileSync(join(dir, 'empty'), '');
+    writeFileSync(join(dir, 'ünï 名.txt'), 'u');
+    const index = await indexFolder(dir);
+    expect(index.entries()).toEqual([
+      { name: 'a/b/deep.txt', size: 4, sha256: sha('deep') },
+      { name: 'empty', size: 0, sha256: sha('') },
+      { name: 'top.txt', size: 3, sha256: sha('top') },
+      { name: 'ünï 名.txt', size: 1, sha256: sha('u') },
+    ]);
+    expect(index.find(sha('deep'))?.path).toBe(join(index.root, 'a/b/deep.txt'));
+    expect(index.skipped).toEqual([]);
+  });
+
+  it('follows no symbolic link, so nothing outside the folder is shared', async () => {
+    const outside = tempDir('p2p-outside-');
+    writeFileSync(join(outside, 'secret'), 'secret');
+    symlinkSync(join(outside, 'secret'), join(dir, 'link-to-file'));
+    symlinkSync(outside, join(dir, 'link-to-dir'));
+    writeFileSync(join(dir, 'inside'), 'in');
+    const index = await indexFolder(dir);
+    expect(index.entries().map((e) => e.name)).toEqual(['inside']);
+    expect(index.find(sha('secret'))).toBeUndefined();
+    expect(index.skipped.map((s) => s.name).sort()).toEqual(['link-to-dir', 'link-to-file']);
+    removeDir(outside);
+  });
+
+  it('skips files whose names the protocol refuses, saying why', async () => {
+    writeFileSync(join(dir, 'line\nbreak'), 'x');
+    writeFileSync(join(dir, 'back\\slash'), 'x');
+    writeFileSync(join(dir, 'fine'), 'x');
+    const index = await indexFolder(dir);
+    expect(index.entries().map((e) => e.name)).toEqual(['fine']);
+    expect(index.skipped).toEqual(
+      expect.arrayContaining([
+        { name: 'line\nbreak', reason: 'name contains a control or bidi character' },
+        { name: 'back\\slash', reason: 'name contains a backslash' },
+      ]),
+    );
+  });
+
+  it('refuses a folder over the files-per-share limit with TOO_MANY_FILES', async () => {
+    for (let i = 0; i < 4; i++) writeFileSync(join(dir, `f${i}`), '');
+    await expect(indexFolder(dir, { maxFiles: 3 })).rejects.toMatchObject({ code: 'TOO_MANY_FILES' });
+  });
+
+  it('refuses a path that is not a folder', async () => {
+    writeFileSync(join(dir, 'file'), '');
+    await expect(indexFolder(join(dir, 'file'))).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('is not a folder') });
+    await expect(indexFolder(join(dir, 'missing'))).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('no such file or folder') });
+  });
+});
