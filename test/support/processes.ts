@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -123,4 +123,14 @@ export async function startTrackerCli(cwd: string, extraArgs: string[] = [], env
   const line = await tracker.waitFor(/tracker listening/);
   const port = (JSON.parse(line) as { port: number }).port;
   return Object.assign(tracker, { port, address: `127.0.0.1:${port}` });
+}
+
+/** The KEY=value pairs of the repository's `.env.example`. */
+export function envExample(): Record<string, string> {
+  return Object.fromEntries(
+    readFileSync(join(REPO, '.env.example'), 'utf8')
+      .split('\n')
+      .filter((line) => /^[A-Z_]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
 }

@@ -1,17 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatBytes, loadPeerSettings, PEER_DEFAULTS, terminalSafe } from '../src/index.js';
-import { REPO } from '../../../test/support/processes.js';
+import { envExample } from '../../../test/support/processes.js';
 
 describe('peer settings', () => {
   it('are all documented in .env.example with their built-in defaults', () => {
-    const example = Object.fromEntries(
-      readFileSync(join(REPO, '.env.example'), 'utf8')
-        .split('\n')
-        .filter((line) => /^[A-Z_]+=/.test(line))
-        .map((line) => line.split('=') as [string, string]),
-    );
+    const example = envExample();
     for (const [key, value] of Object.entries(PEER_DEFAULTS)) expect(example[key], key).toBe(value);
   });
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrackerSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cleanEnv, killAll, REPO, removeDir, run, startTrackerCli, tempDir, TRACKER_BIN } from '../../../test/support/processes.js';
+import { cleanEnv, envExample, killAll, REPO, removeDir, run, startTrackerCli, tempDir, TRACKER_BIN } from '../../../test/support/processes.js';
 
 let cwd: string;
 beforeEach(() => {
@@ -80,12 +80,7 @@ describe('tracker start', () => {
 describe('.env.example', () => {
   it('documents every tracker setting with its built-in default', async () => {
     const { TRACKER_DEFAULTS } = await import('../src/config.js');
-    const example = Object.fromEntries(
-      readFileSync(join(REPO, '.env.example'), 'utf8')
-        .split('\n')
-        .filter((line) => /^[A-Z_]+=/.test(line))
-        .map((line) => line.split('=') as [string, string]),
-    );
+    const example = envExample();
     for (const [key, value] of Object.entries(TRACKER_DEFAULTS)) expect(example[key], key).toBe(value);
   });
 });
