@@ -72,6 +72,7 @@ async function share(dir: string, rawFlags: unknown): Promise<void> {
     maxFiles: settings.MAX_FILES_PER_SHARE,
     logger,
     onIndexProgress: (p) => progress.indexing(p),
+    onWarning: (line) => process.stderr.write(`peer: ${line}\n`),
   }).finally(() => progress.stop());
   process.stderr.write(skippedLines(session));
   out(shareSummary(dir, session));
@@ -99,7 +100,12 @@ async function get(name: string, rawFlags: unknown): Promise<void> {
     rawFlags,
     'get',
   );
-  const { logger, tracker } = context(flags.tracker);
+  const { settings, logger, tracker } = context(flags.tracker);
+  // Ctrl-C keeps the partial download for the next `peer get` to resume, and exits 130.
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const progress = new Progress(`downloading ${name}`);
   try {
     const result = await download({
@@ -109,8 +115,10 @@ async function get(name: string, rawFlags: unknown): Promise<void> {
       force: flags.force ?? false,
       ...(flags.sha256 && { sha256Prefix: flags.sha256 }),
       logger,
+      stallTimeoutMs: settings.STALL_TIMEOUT,
+      signal: abort.signal,
       onProgress: (p) => progress.download(p),
-      onWaiting: (n) => progress.waiting(n),
+      onWaiting: (reason) => progress.waiting(reason),
     });
     progress.stop();
     out(downloadSummary(result));
@@ -133,7 +141,7 @@ async function menu(rawFlags: unknown): Promise<void> {
   });
   const input = process.stdin;
   await Promise.race([
-    runMenu({ tracker, host: settings.PEER_HOST, port: settings.PEER_PORT, maxUploads: settings.PEER_MAX_UPLOADS, logger, input, output: process.stdout, errors: process.stderr }),
+    runMenu({ tracker, host: settings.PEER_HOST, port: settings.PEER_PORT, maxUploads: settings.PEER_MAX_UPLOADS, stallTimeoutMs: settings.STALL_TIMEOUT, logger, input, output: process.stdout, errors: process.stderr }),
     interrupted.then(() => input.destroy()),
   ]);
   process.exit(0);

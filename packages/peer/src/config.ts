@@ -1,4 +1,4 @@
-import { loadSettings, MAX_FILES_PER_SHARE, setting } from '@p2pservice/protocol';
+import { loadSettings, MAX_FILES_PER_SHARE, setting, STALL_TIMEOUT_MS } from '@p2pservice/protocol';
 import { z } from 'zod';
 import { DEFAULT_MAX_UPLOADS } from './file-server.js';
 
@@ -9,6 +9,7 @@ export const PEER_DEFAULTS = {
   PEER_HOST: '0.0.0.0',
   PEER_MAX_UPLOADS: String(DEFAULT_MAX_UPLOADS),
   MAX_FILES_PER_SHARE: String(MAX_FILES_PER_SHARE),
+  STALL_TIMEOUT: String(STALL_TIMEOUT_MS / 1000),
   LOG_LEVEL: 'info',
 };
 
@@ -18,6 +19,8 @@ export const PeerSettings = z.object({
   PEER_HOST: setting.text(),
   PEER_MAX_UPLOADS: setting.positiveInt(),
   MAX_FILES_PER_SHARE: setting.positiveInt(),
+  /** Seconds without a byte before a download leaves a holder for the next. */
+  STALL_TIMEOUT: setting.seconds(),
   LOG_LEVEL: setting.logLevel(),
 });
 export type PeerSettings = z.infer<typeof PeerSettings>;

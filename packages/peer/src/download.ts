@@ -1,22 +1,22 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { type FileHandle, link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   type Address,
   baseName,
   type Content,
   formatAddress,
+  formatMs,
   type HolderAddress,
   HolderSession,
   P2PError,
   sharedNameProblem,
+  STALL_TIMEOUT_MS,
   TrackerSession,
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { HOLDER_AGENT } from './file-server.js';
-import { HandleWriter } from './file-io.js';
+import { PartFile } from './part-file.js';
 import { describeFsError, hashFile } from './share-index.js';
 
 export interface DownloadProgress {
@@ -37,10 +37,14 @@ export interface DownloadOptions {
   sha256Prefix?: string;
   logger: Logger;
   onProgress?: (progress: DownloadProgress) => void;
-  /** Called when every remaining holder answered BUSY and the download waits for a free slot. */
-  onWaiting?: (busyHolders: number) => void;
+  /** Called when the download waits (busy holders, another download of the same file), saying why. */
+  onWaiting?: (reason: string) => void;
   /** How long to keep retrying holders that answer BUSY (default BUSY_WAIT_MS). */
   busyWaitMs?: number;
+  /** A holder that sends nothing for this long is left for the next one (default STALL_TIMEOUT_MS). */
+  stallTimeoutMs?: number;
+  /** Aborting keeps the partial download for a later resume and fails with INTERRUPTED. */
+  signal?: AbortSignal;
 }
 
 /** How long a download waits for a busy holder's upload slot before giving up on it. */
@@ -85,10 +89,11 @@ export async function resolveContent(tracker: Address, name: string, sha256Prefi
 }
 
 /**
- * Downloads `name`: resolve it through the tracker, stream it from a holder into an exclusive temporary
- * file beside the target while hashing, and rename it into place only when size and sha256 match. A
- * holder that fails (refuses, drops, sends wrong bytes) is skipped for the next one. Whatever happens,
- * nothing but a verified file ever appears at the target name.
+ * Downloads `name`: resolve it through the tracker, stream it from holders into a locked part file beside
+ * the target while hashing, and move it into place only when size and sha256 match. A holder that fails
+ * (refuses, drops, stalls, sends wrong bytes) is left for the next one, which continues where it stopped.
+ * Whatever happens, nothing but a verified file ever appears at the target name; an unfinished download
+ * keeps its part file for `peer get` to resume later.
  */
 export async function download(options: DownloadOptions): Promise<DownloadResult> {
   const content = await resolveContent(options.tracker, options.name, options.sha256Prefix);
@@ -97,66 +102,168 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
 
 export async function downloadContent(options: DownloadOptions, content: Content): Promise<DownloadResult> {
   const target = join(options.outDir, baseName(options.name));
-  if (await targetHasContent(target, content, options.force ?? false)) {
-    return { path: target, size: content.size, sha256: content.sha256, holder: null };
-  }
+  const present = { path: target, size: content.size, sha256: content.sha256, holder: null };
+  if (await targetHasContent(target, content, options.force ?? false)) return present;
   try {
     await mkdir(options.outDir, { recursive: true });
   } catch (error) {
     throw ioError(`cannot create folder ${options.outDir}`, error);
   }
-  const temporary = join(options.outDir, `.${baseName(options.name)}.${randomBytes(6).toString('hex')}.part`);
-  let handle: FileHandle;
-  try {
-    // 'wx' = O_CREAT|O_EXCL: never opens an existing file, nor follows a symlink planted at this name.
-    handle = await open(temporary, 'wx', 0o644);
-  } catch (error) {
-    throw ioError(`cannot create ${temporary}`, error);
-  }
+  const part = await lockPart(target, content, options);
+  if (!part) return present;
   let committed = false;
   try {
-    const failures: string[] = [];
-    const waitUntil = Date.now() + (options.busyWaitMs ?? BUSY_WAIT_MS);
-    let candidates = shuffled(content.holders);
-    for (let round = 0; candidates.length > 0; round++) {
-      const busy: HolderAddress[] = [];
-      for (const holder of candidates) {
-        const label = formatAddress(holder);
-        try {
-          await fetchInto(handle, holder, content, options);
-          await handle.sync();
-          await handle.close();
-          await commit(temporary, target, content, options.force ?? false);
-          committed = true;
-          return { path: target, size: content.size, sha256: content.sha256, holder: label };
-        } catch (error) {
-          if (!(error instanceof P2PError) || error.code === 'IO_ERROR' || error.code === 'TARGET_EXISTS') throw error;
-          options.logger.debug({ holder: label, code: error.code }, error.message);
-          if (error.code === 'BUSY') busy.push(holder);
-          else failures.push(error.message.startsWith(label) ? error.message : `${label}: ${error.message}`);
-          await handle.truncate(0);
-        }
-      }
-      // Busy holders are not failures: wait for a slot (backing off with jitter), up to the wait limit.
-      if (busy.length === 0) break;
-      if (Date.now() >= waitUntil) {
-        failures.push(...busy.map((h) => `${formatAddress(h)}: still busy after ${Math.round((options.busyWaitMs ?? BUSY_WAIT_MS) / 1000)} s`));
-        break;
-      }
-      options.onWaiting?.(busy.length);
-      await sleep(Math.random() * Math.min(200 * 2 ** round, 2_000));
-      candidates = busy;
-    }
-    throw new P2PError('HOLDER_FAILED', `every holder of "${options.name}" failed — ${failures.join('; ')}`, 'try again later, or check `peer list`');
+    const holder = await fillPart(part, content, options);
+    await part.finish();
+    await commit(part.paths.part, target, content, options.force ?? false);
+    committed = true;
+    await part.releaseAfterCommit();
+    return { path: target, size: content.size, sha256: content.sha256, holder };
   } finally {
-    if (!committed) {
-      await handle.close().catch(() => undefined);
-      await unlink(temporary).catch(() => undefined);
-    }
+    if (!committed) await part.keep();
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Locks the part file of this content in this folder. If another live process is downloading the same
+ * content here, waits for it: returns `undefined` if it produced the file, or takes over if it gave up.
+ */
+async function lockPart(target: string, content: Content, options: DownloadOptions): Promise<PartFile | undefined> {
+  for (;;) {
+    const part = await PartFile.open(target, content);
+    if (part instanceof PartFile) return part;
+    options.onWaiting?.(`another download (pid ${part.heldBy}) is fetching this file into the same folder`);
+    await sleep(100, options.signal);
+    if (await targetHasContent(target, content, false).catch(() => false)) return undefined;
+  }
+}
+
+/**
+ * Fills the part from the holders until it holds the content, and returns the label of the holder that
+ * finished it. A holder that dies or stalls leaves its bytes for the next one to continue from; a wrong
+ * hash at the end throws the bytes away. BUSY holders are waited for. When every known holder has
+ * failed, the tracker is asked once more for holders; then it gives up with one line per holder.
+ */
+async function fillPart(part: PartFile, content: Content, options: DownloadOptions): Promise<string> {
+  if (part.isComplete()) return 'an earlier partial download';
+  if (part.offset === content.size) await part.reset();
+  const failures = new Map<string, string>();
+  const busyUntil = Date.now() + (options.busyWaitMs ?? BUSY_WAIT_MS);
+  let candidates = shuffled(content.holders);
+  let askedTrackerAgain = false;
+  let restartedFromZero = false;
+  for (let round = 0; ; round++) {
+    const busy: HolderAddress[] = [];
+    for (let i = 0; i < candidates.length; i++) {
+      const holder = candidates[i]!;
+      const label = formatAddress(holder);
+      if (options.signal?.aborted) throw interrupted(part);
+      const startedAt = part.offset;
+      try {
+        await fetchFrom(part, holder, options);
+      } catch (error) {
+        if (options.signal?.aborted) throw interrupted(part);
+        if (!(error instanceof P2PError) || error.code === 'IO_ERROR') throw error;
+        options.logger.debug({ holder: label, code: error.code, offset: part.offset }, error.message);
+        if (error.code === 'BUSY') busy.push(holder);
+        else failures.set(label, error.message.startsWith(label) ? error.message.slice(label.length + 2) : error.message);
+        continue;
+      }
+      if (part.isComplete()) return label;
+      // All bytes are there but the hash is wrong. If they came from several sources (a resume), we
+      // cannot tell who lied: start over once, from zero, with this holder alone before blaming it.
+      const mixed = startedAt > 0 || part.resumed;
+      await part.reset();
+      if (mixed && !restartedFromZero) {
+        restartedFromZero = true;
+        i--;
+        continue;
+      }
+      failures.set(label, 'sent bytes whose sha256 does not match the listed one');
+    }
+    if (busy.length > 0 && Date.now() < busyUntil) {
+      options.onWaiting?.(`waiting for a free upload slot (${busy.length} busy ${busy.length === 1 ? 'holder' : 'holders'})`);
+      await sleep(Math.random() * Math.min(200 * 2 ** round, 2_000), options.signal);
+      candidates = busy;
+      continue;
+    }
+    for (const holder of busy) failures.set(formatAddress(holder), 'still busy, no upload slot came free');
+    if (!askedTrackerAgain) {
+      askedTrackerAgain = true;
+      candidates = shuffled((await freshHolders(options, content)).filter((h) => !failures.has(formatAddress(h))));
+      if (candidates.length > 0) continue;
+    }
+    const lines = [...failures].map(([label, reason]) => `\n  ${label}: ${reason}`).join('');
+    const kept = part.offset > 0 ? ` ${part.offset} of ${content.size} bytes are kept in ${part.paths.part} for a later resume.` : '';
+    throw new P2PError('HOLDER_FAILED', `every holder of "${options.name}" failed:${lines}\n${kept.trim() || 'nothing was kept.'}`, 'try again later, or check `peer list`');
+  }
+}
+
+/** The current holders of the same content, from a second look at the tracker. */
+async function freshHolders(options: DownloadOptions, content: Content): Promise<HolderAddress[]> {
+  try {
+    const session = await TrackerSession.open(options.tracker, { agent: HOLDER_AGENT });
+    try {
+      const contents = await session.whoHas(options.name);
+      return contents.find((c) => c.sha256 === content.sha256 && c.size === content.size)?.holders ?? [];
+    } finally {
+      await session.close();
+    }
+  } catch {
+    return [];
+  }
+}
+
+function interrupted(part: PartFile): P2PError {
+  return new P2PError('INTERRUPTED', `interrupted; ${part.offset} of ${part.content.size} bytes are kept in ${part.paths.part}`, 'run the same command again to resume');
+}
+
+/**
+ * Streams the rest of the content from one holder into the part, from the part's current length. Ends
+ * normally only when the holder sent every byte it announced; a stall, a drop or too many bytes throw.
+ */
+async function fetchFrom(part: PartFile, holder: HolderAddress, options: DownloadOptions): Promise<void> {
+  const label = formatAddress(holder);
+  const stallMs = options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
+  const session = await HolderSession.open(holder, { agent: HOLDER_AGENT, requestTimeoutMs: stallMs });
+  let ok = false;
+  try {
+    const { header, body } = await session.fetch(part.content.sha256, part.offset);
+    if (header.size !== part.content.size) {
+      body.destroy();
+      throw new P2PError('HOLDER_FAILED', `announced ${header.size} bytes, the tracker listed ${part.content.size}`);
+    }
+    let watchdog: NodeJS.Timeout | undefined;
+    const rearm = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => body.destroy(new P2PError('HOLDER_FAILED', `stalled: no data for ${formatMs(stallMs)}`)), stallMs);
+    };
+    const onAbort = () => body.destroy(new P2PError('INTERRUPTED', 'interrupted'));
+    options.signal?.addEventListener('abort', onAbort);
+    rearm();
+    body.on('data', rearm);
+    let lastReport = 0;
+    const report = (received: number) => {
+      const now = Date.now();
+      if (now - lastReport < 100 && received !== part.content.size) return;
+      lastReport = now;
+      options.onProgress?.({ name: options.name, holder: label, received, total: part.content.size });
+    };
+    try {
+      await pipeline(body, part.writer(report));
+    } catch (error) {
+      if (error instanceof P2PError) throw error;
+      throw new P2PError('HOLDER_FAILED', `transfer broke off: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(watchdog);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+    ok = true;
+  } finally {
+    if (ok) await session.close().catch(() => undefined);
+    else session.connection.destroy();
+  }
+}
 
 /**
  * True if `target` already holds exactly `content`. Refuses (TARGET_EXISTS) if something else is there,
@@ -177,79 +284,6 @@ async function targetHasContent(target: string, content: Content, force: boolean
   if (force && !stats.isDirectory()) return false;
   const what = stats.isSymbolicLink() ? 'a symbolic link' : stats.isDirectory() ? 'a folder' : 'a different file';
   throw new P2PError('TARGET_EXISTS', `${target} already exists and is ${what}`, stats.isDirectory() ? 'choose another --out' : 'pass --force to replace it');
-}
-
-/** Streams the content from one holder into `handle` from byte 0, verifying count and hash. */
-async function fetchInto(handle: FileHandle, holder: HolderAddress, content: Content, options: DownloadOptions): Promise<void> {
-  const label = formatAddress(holder);
-  const session = await HolderSession.open(holder, { agent: HOLDER_AGENT });
-  try {
-    const { header, body } = await session.fetch(content.sha256, 0);
-    if (header.size !== content.size) {
-      body.destroy();
-      throw new P2PError('HOLDER_FAILED', `announced ${header.size} bytes, the tracker listed ${content.size}`);
-    }
-    const verifier = new VerifyingCounter(content.size, (received) =>
-      options.onProgress?.({ name: options.name, holder: label, received, total: content.size }),
-    );
-    const sink = new HandleWriter(handle, 0);
-    try {
-      await pipeline(body, verifier, sink);
-    } catch (error) {
-      if (error instanceof P2PError) throw error;
-      const code = (error as NodeJS.ErrnoException).code;
-      // errno codes (ENOSPC, EACCES, …) come from our disk; anything else is the transfer breaking.
-      if (code && /^E[A-Z]+$/.test(code)) throw ioError('cannot write the download', error);
-      throw new P2PError('HOLDER_FAILED', `transfer broke off: ${(error as Error).message}`);
-    }
-    if (verifier.digest() !== content.sha256) {
-      throw new P2PError('HOLDER_FAILED', 'sent bytes whose sha256 does not match the listed one');
-    }
-  } finally {
-    await session.close().catch(() => undefined);
-  }
-}
-
-/** Passes bytes through while counting and hashing them; more bytes than expected is an error. */
-class VerifyingCounter extends Transform {
-  private readonly hash = createHash('sha256');
-  private received = 0;
-  private lastReport = 0;
-
-  constructor(
-    private readonly expected: number,
-    private readonly report: (received: number) => void,
-  ) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.received += chunk.length;
-    if (this.received > this.expected) {
-      callback(new P2PError('HOLDER_FAILED', `sent more than the ${this.expected} bytes announced`));
-      return;
-    }
-    this.hash.update(chunk);
-    const now = Date.now();
-    if (now - this.lastReport >= 100) {
-      this.lastReport = now;
-      this.report(this.received);
-    }
-    callback(null, chunk);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    this.report(this.received);
-    if (this.received !== this.expected) {
-      callback(new P2PError('HOLDER_FAILED', `sent ${this.received} of ${this.expected} bytes`));
-      return;
-    }
-    callback();
-  }
-
-  digest(): string {
-    return this.hash.digest('hex');
-  }
 }
 
 /** Moves the verified temporary file to its final name: without `force`, never over an existing file. */
@@ -293,4 +327,17 @@ function shuffled<T>(items: readonly T[]): T[] {
     [copy[i], copy[j]] = [copy[j]!, copy[i]!];
   }
   return copy;
+}
+
+/** Waits `ms`, or less if `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done);
+  });
 }

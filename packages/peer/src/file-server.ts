@@ -1,4 +1,5 @@
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import {
   type Address,
@@ -12,7 +13,8 @@ import {
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { readRange } from './file-io.js';
-import type { ShareIndex } from './share-index.js';
+import { sameIdentity } from './hash-cache.js';
+import { identityOf, type IndexedFile, isInside, type ShareIndex } from './share-index.js';
 
 export const HOLDER_AGENT = 'p2pservice-peer/0.1.0';
 
@@ -28,6 +30,8 @@ export interface FileServerOptions {
   index: ShareIndex;
   logger: Logger;
   maxUploads?: number;
+  /** Called when a shared file no longer matches its index entry (it must be re-hashed, not served). */
+  onStale?: (file: IndexedFile) => void;
 }
 
 type Connection = FramedConnection<HolderRequest, HolderReply>;
@@ -47,6 +51,7 @@ export class FileServer {
     private readonly index: ShareIndex,
     private readonly logger: Logger,
     private readonly maxUploads: number,
+    private readonly onStale: (file: IndexedFile) => void,
   ) {
     server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -69,7 +74,7 @@ export class FileServer {
       });
       server.listen(options.port, options.host, () => resolve());
     });
-    return new FileServer(server, options.index, options.logger, options.maxUploads ?? DEFAULT_MAX_UPLOADS);
+    return new FileServer(server, options.index, options.logger, options.maxUploads ?? DEFAULT_MAX_UPLOADS, options.onStale ?? (() => undefined));
   }
 
   get address(): Address {
@@ -127,11 +132,14 @@ export class FileServer {
     let handle;
     let headerSent = false;
     try {
-      handle = await open(file.path, 'r');
+      // O_NOFOLLOW: a shared file swapped for a symlink is never opened through it.
+      handle = await open(file.path, constants.O_RDONLY | constants.O_NOFOLLOW);
       const now = await handle.stat();
-      // Serve only bytes that still match what was hashed; a changed file is not what was promised.
-      if (!now.isFile() || now.size !== file.size || now.mtimeMs !== file.mtimeMs || now.ino !== file.ino) {
-        return await refuse('NOT_FOUND', `"${file.name}" changed since it was indexed`);
+      // Serve only bytes that still match what was hashed: a file that changed (size, mtime, ctime or
+      // inode), or whose path now leads outside the share, is re-hashed instead of sent under a stale hash.
+      if (!now.isFile() || !sameIdentity(identityOf(now), file) || !isInside(this.index.root, await realpath(file.path))) {
+        this.onStale(file);
+        return await refuse('NOT_FOUND', `"${file.name}" changed since it was indexed; it is being re-hashed`);
       }
       const length = file.size - request.offset;
       await connection.send({ type: 'file', id: request.id, sha256: file.sha256, size: file.size, offset: request.offset, length });
@@ -156,7 +164,11 @@ export class FileServer {
         connection.destroy();
         return;
       }
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return refuse('NOT_FOUND', `"${file.name}" is no longer shared`);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') {
+        this.onStale(file);
+        return refuse('NOT_FOUND', `"${file.name}" is no longer shared`);
+      }
       throw error;
     } finally {
       this.uploads--;

@@ -11,6 +11,7 @@ export interface MenuOptions {
   host: string;
   port: number;
   maxUploads: number;
+  stallTimeoutMs: number;
   logger: Logger;
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream;
@@ -61,6 +62,7 @@ export async function runMenu(options: MenuOptions): Promise<void> {
             maxUploads: options.maxUploads,
             logger: options.logger,
             onIndexProgress: (p) => progress.indexing(p),
+            onWarning: (line) => errors.write(`peer: ${line}\n`),
           }).finally(() => progress.stop());
           shares.push({ dir, session });
           errors.write(skippedLines(session));
@@ -84,7 +86,7 @@ export async function runMenu(options: MenuOptions): Promise<void> {
           }
           const progress = new Progress(`downloading ${name}`);
           const result = await downloadContent(
-            { tracker: options.tracker, name, outDir: '.', logger: options.logger, onProgress: (p) => progress.download(p), onWaiting: (n) => progress.waiting(n) },
+            { tracker: options.tracker, name, outDir: '.', logger: options.logger, stallTimeoutMs: options.stallTimeoutMs, onProgress: (p) => progress.download(p), onWaiting: (reason) => progress.waiting(reason) },
             content,
           ).finally(() => progress.stop());
           say(downloadSummary(result));

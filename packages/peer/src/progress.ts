@@ -22,9 +22,9 @@ export class Progress {
     this.spinner.text = `${terminalSafe(name)} from ${holder}: ${formatBytes(received)} / ${formatBytes(total)}, ${formatBytes(rate)}/s, ETA ${formatDuration(eta)}`;
   }
 
-  waiting(busyHolders: number): void {
+  waiting(reason: string): void {
     if (!this.spinner) return;
-    this.spinner.text = `waiting for a free upload slot (${busyHolders} busy ${busyHolders === 1 ? 'holder' : 'holders'})`;
+    this.spinner.text = reason;
   }
 
   indexing({ files, bytes }: IndexProgress): void {

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { opendir, realpath, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { Stats } from 'node:fs';
+import { lstat, opendir, realpath, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { type FileEntry, MAX_FILES_PER_SHARE, P2PError, sharedNameProblem } from '@p2pservice/protocol';
+import { defaultCacheDir, type FileIdentity, HashCache, sameIdentity } from './hash-cache.js';
 
-/** A file this peer shares: what the network sees (name, size, sha256) and where it lives. */
-export interface IndexedFile extends FileEntry {
+/** A file this peer shares: what the network sees (name, size, sha256) and where and what it is on disk. */
+export interface IndexedFile extends FileEntry, FileIdentity {
   path: string;
-  mtimeMs: number;
-  ino: number;
 }
 
 export interface SkippedFile {
@@ -19,31 +19,51 @@ export interface SkippedFile {
 export interface IndexProgress {
   files: number;
   bytes: number;
+  /** Bytes actually read and hashed (the rest came from the hash cache). */
+  hashedBytes: number;
 }
 
 export interface IndexOptions {
   maxFiles?: number;
   onProgress?: (progress: IndexProgress) => void;
+  /** Folder of the hash cache; `null` for none. Default: `$XDG_CACHE_HOME/p2pservice`. */
+  cacheDir?: string | null;
+  /** Called with one line for each problem worth telling the user (e.g. a corrupt cache). */
+  onWarning?: (line: string) => void;
 }
 
 /** The shared files of one folder, looked up by content: a holder serves by sha256, never by a path. */
 export class ShareIndex {
-  private readonly bySha256 = new Map<string, IndexedFile>();
+  private readonly byName = new Map<string, IndexedFile>();
 
   constructor(
     readonly root: string,
-    readonly files: readonly IndexedFile[],
+    files: readonly IndexedFile[],
     readonly skipped: readonly SkippedFile[],
   ) {
-    for (const file of files) if (!this.bySha256.has(file.sha256)) this.bySha256.set(file.sha256, file);
+    for (const file of files) this.byName.set(file.name, file);
+  }
+
+  get files(): IndexedFile[] {
+    return [...this.byName.values()];
   }
 
   get totalBytes(): number {
-    return this.files.reduce((sum, file) => sum + file.size, 0);
+    let sum = 0;
+    for (const file of this.byName.values()) sum += file.size;
+    return sum;
   }
 
+  /** A file with this content, if any is shared. */
   find(sha256: string): IndexedFile | undefined {
-    return this.bySha256.get(sha256);
+    for (const file of this.byName.values()) if (file.sha256 === sha256) return file;
+    return undefined;
+  }
+
+  /** Replaces (or, with `undefined`, removes) the entry for `name`. */
+  update(name: string, file: IndexedFile | undefined): void {
+    if (file) this.byName.set(name, file);
+    else this.byName.delete(name);
   }
 
   entries(): FileEntry[] {
@@ -62,10 +82,55 @@ export async function hashFile(path: string): Promise<{ sha256: string; size: nu
   return { sha256: hash.digest('hex'), size };
 }
 
+export function identityOf(stats: Stats): FileIdentity {
+  return { size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino };
+}
+
+/**
+ * Hashes one file of a share and describes it, or says why it cannot be shared. The file must be a
+ * regular file (not a symlink) whose real path lies inside `root`, and must not change while it is read.
+ */
+export async function describeFile(
+  root: string,
+  name: string,
+  cache?: HashCache,
+): Promise<{ file: IndexedFile; hashed: boolean } | { problem: string }> {
+  const path = join(root, ...name.split('/'));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let before: Stats;
+    try {
+      before = await lstat(path);
+      if (!before.isFile()) return { problem: before.isSymbolicLink() ? 'symbolic links are not followed' : 'not a regular file' };
+      if (!isInside(root, await realpath(path))) return { problem: 'lies outside the shared folder' };
+    } catch (error) {
+      return { problem: describeFsError(error) };
+    }
+    const identity = identityOf(before);
+    const cached = cache?.lookup(name, identity);
+    if (cached) return { file: { name, path, sha256: cached, ...identity }, hashed: false };
+    try {
+      const { sha256 } = await hashFile(path);
+      const after = identityOf(await lstat(path));
+      if (sameIdentity(identity, after)) {
+        cache?.record(name, identity, sha256);
+        return { file: { name, path, sha256, ...identity }, hashed: true };
+      }
+    } catch (error) {
+      return { problem: describeFsError(error) };
+    }
+  }
+  return { problem: 'changed while being hashed; try again when it is complete' };
+}
+
+export function isInside(root: string, path: string): boolean {
+  return path.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
 /**
  * Indexes `dir` recursively: every regular file (empty ones too), named by its path relative to `dir`
- * with `/` separators, sized and hashed by streaming. Symbolic links are not followed, so nothing
- * outside the folder is ever shared; names the protocol refuses are skipped and reported.
+ * with `/` separators, sized and hashed by streaming (or taken from the hash cache when unchanged).
+ * Symbolic links are not followed, so nothing outside the folder is ever shared; names the protocol
+ * refuses are skipped and reported.
  */
 export async function indexFolder(dir: string, options: IndexOptions = {}): Promise<ShareIndex> {
   const maxFiles = options.maxFiles ?? MAX_FILES_PER_SHARE;
@@ -77,29 +142,34 @@ export async function indexFolder(dir: string, options: IndexOptions = {}): Prom
     if (error instanceof P2PError) throw error;
     throw new P2PError('BAD_CONFIG', `cannot share "${dir}": ${describeFsError(error)}`, 'pass an existing folder');
   }
-  const found: { name: string; path: string }[] = [];
+  const found: string[] = [];
   const skipped: SkippedFile[] = [];
   await walk(root, '', found, skipped, maxFiles);
-  found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
+  const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
+  const cache = cacheDir === null ? undefined : await HashCache.open(cacheDir, root);
+  if (cache?.problem) options.onWarning?.(cache.problem);
   const files: IndexedFile[] = [];
-  const progress: IndexProgress = { files: 0, bytes: 0 };
-  for (const { name, path } of found) {
-    try {
-      const before = await stat(path);
-      const { sha256, size } = await hashFile(path);
-      files.push({ name, path, size, sha256, mtimeMs: before.mtimeMs, ino: before.ino });
-      progress.files++;
-      progress.bytes += size;
-      options.onProgress?.(progress);
-    } catch (error) {
-      skipped.push({ name, reason: describeFsError(error) });
+  const progress: IndexProgress = { files: 0, bytes: 0, hashedBytes: 0 };
+  for (const name of found) {
+    const described = await describeFile(root, name, cache);
+    if ('problem' in described) {
+      skipped.push({ name, reason: described.problem });
+      continue;
     }
+    files.push(described.file);
+    progress.files++;
+    progress.bytes += described.file.size;
+    if (described.hashed) progress.hashedBytes += described.file.size;
+    options.onProgress?.(progress);
   }
+  const saveProblem = await cache?.save();
+  if (saveProblem) options.onWarning?.(saveProblem);
   return new ShareIndex(root, files, skipped);
 }
 
-async function walk(dir: string, prefix: string, found: { name: string; path: string }[], skipped: SkippedFile[], maxFiles: number): Promise<void> {
+async function walk(dir: string, prefix: string, found: string[], skipped: SkippedFile[], maxFiles: number): Promise<void> {
   let entries;
   try {
     entries = await opendir(dir);
@@ -121,7 +191,7 @@ async function walk(dir: string, prefix: string, found: { name: string; path: st
       if (found.length >= maxFiles) {
         throw new P2PError('TOO_MANY_FILES', `folder has more than ${maxFiles} files`, 'share a smaller folder or raise MAX_FILES_PER_SHARE');
       }
-      found.push({ name, path });
+      found.push(name);
     } else if (entry.isSymbolicLink()) {
       skipped.push({ name, reason: 'symbolic links are not followed' });
     }

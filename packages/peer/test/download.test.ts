@@ -1,22 +1,25 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TrackerServer } from '@p2pservice/tracker';
-import { download, ShareSession } from '../src/index.js';
+import { download, type DownloadOptions } from '../src/index.js';
+import { partPaths } from '../src/part-file.js';
 import { removeDir, tempDir } from '../../../test/support/processes.js';
-import { type Misbehaviour, silentLogger, startLyingHolder, startTracker } from './support.js';
+import { type HolderMode, silentLogger, startTestHolder, startTracker, type TestHolder, type TestHolderOptions } from './support.js';
 
 const content = randomBytes(3 * 1024 * 1024 + 17);
 const sha256 = createHash('sha256').update(content).digest('hex');
 
 let dir: string;
+let out: string;
 let tracker: TrackerServer;
 let trackerAddress: { host: string; port: number };
 const cleanups: (() => Promise<void>)[] = [];
 
 beforeEach(async () => {
   dir = tempDir('p2p-download-');
+  out = join(dir, 'out');
   tracker = await startTracker(join(dir, 'tracker.db'));
   trackerAddress = { host: '127.0.0.1', port: tracker.address.port };
 });
@@ -26,58 +29,168 @@ afterEach(async () => {
   removeDir(dir);
 });
 
-async function honestHolder(): Promise<ShareSession> {
-  const shared = join(dir, 'honest');
-  mkdirSync(shared, { recursive: true });
-  writeFileSync(join(shared, 'file.bin'), content);
-  const session = await ShareSession.start({ dir: shared, tracker: trackerAddress, host: '127.0.0.1', port: 0, logger: silentLogger });
-  cleanups.push(() => session.stop());
-  return session;
+async function holder(options: TestHolderOptions = {}): Promise<TestHolder> {
+  const started = await startTestHolder(trackerAddress, 'file.bin', content, sha256, options);
+  cleanups.push(() => started.close());
+  return started;
 }
 
-async function liar(mode: Misbehaviour) {
-  const holder = await startLyingHolder(trackerAddress, 'file.bin', content, sha256, mode);
-  cleanups.push(() => holder.close());
-  return holder;
+const get = (extra: Partial<DownloadOptions> = {}) =>
+  download({ tracker: trackerAddress, name: 'file.bin', outDir: out, logger: silentLogger, busyWaitMs: 0, stallTimeoutMs: 400, ...extra });
+
+const part = () => partPaths(join(out, 'file.bin'), sha256);
+
+function expectOnlyTheFile(): void {
+  expect(readFileSync(join(out, 'file.bin')).equals(content)).toBe(true);
+  expect(readdirSync(out)).toEqual(['file.bin']);
 }
 
-const get = (out: string, busyWaitMs?: number) =>
-  download({ tracker: trackerAddress, name: 'file.bin', outDir: out, logger: silentLogger, ...(busyWaitMs !== undefined && { busyWaitMs }) });
+/** Bounded wait for a condition that another task makes true. */
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
-describe('a download yields the listed content or nothing', () => {
-  it.each<Misbehaviour>(['wrong-bytes', 'fewer-bytes', 'more-bytes', 'close-half-way', 'not-found', 'busy'])(
+describe('a download yields the listed content or nothing at the final name', () => {
+  it.each<HolderMode>(['wrong-bytes', 'fewer-bytes', 'more-bytes', 'close-half-way', 'stall-half-way', 'not-found', 'busy'])(
     'fails over from a holder that answers %s to an honest one',
     async (mode) => {
-      const bad = await liar(mode);
-      await honestHolder();
-      const out = join(dir, 'out');
-      // Holders are tried in random order: repeat until the liar has been tried first at least once.
-      for (let attempt = 0; attempt < 30 && bad.fetches.length === 0; attempt++) {
+      const bad = await holder({ mode });
+      const good = await holder();
+      // Holders are tried in random order: repeat until the bad one has been tried first at least once.
+      for (let attempt = 0; attempt < 40 && bad.fetches.length === 0; attempt++) {
         removeDir(out);
-        const result = await get(out, 0);
+        const result = await get();
         expect(result.sha256).toBe(sha256);
-        expect(readFileSync(join(out, 'file.bin')).equals(content)).toBe(true);
-        expect(readdirSync(out)).toEqual(['file.bin']);
+        expectOnlyTheFile();
       }
       expect(bad.fetches.length).toBeGreaterThan(0);
+      expect(good.fetches.length).toBeGreaterThan(0);
     },
   );
 
-  it.each<Misbehaviour>(['wrong-bytes', 'fewer-bytes', 'more-bytes', 'close-half-way', 'not-found'])(
-    'fails cleanly, with no file left, when the only holder answers %s',
-    async (mode) => {
-      await liar(mode);
-      const out = join(dir, 'out');
-      await expect(get(out)).rejects.toMatchObject({ code: 'HOLDER_FAILED', message: expect.stringMatching(/^every holder of "file.bin" failed — 127\.0\.0\.1:\d+: /) });
-      expect(readdirSync(out)).toEqual([]);
-    },
-  );
+  it.each<[HolderMode, RegExp, boolean]>([
+    ['wrong-bytes', /sent bytes whose sha256 does not match the listed one/, false],
+    ['fewer-bytes', /connection closed after 3145744 of 3145745 bytes/, true],
+    ['more-bytes', /announced 3145750 bytes, the tracker listed 3145745/, false],
+    ['close-half-way', /connection closed after 1572872 of 3145745 bytes/, true],
+    ['stall-half-way', /stalled: no data for 400 ms/, true],
+    ['not-found', /test holder says not-found/, false],
+  ])('fails with one line per holder when the only holder answers %s, keeping only a resumable part', async (mode, reason, keepsPart) => {
+    const bad = await holder({ mode });
+    const error = await get().then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'HOLDER_FAILED' });
+    const lines = (error as Error).message.split('\n');
+    expect(lines[0]).toBe('every holder of "file.bin" failed:');
+    expect(lines[1]).toMatch(new RegExp(`^  127\\.0\\.0\\.1:${bad.port}: ${reason.source}`));
+    expect(existsSync(join(out, 'file.bin'))).toBe(false);
+    const left = readdirSync(out).sort();
+    if (keepsPart) {
+      expect(left).toEqual([`file.bin.${sha256.slice(0, 12)}.part`, `file.bin.${sha256.slice(0, 12)}.part.json`]);
+      expect(lines[2]).toMatch(/bytes are kept in .*\.part for a later resume\.$/);
+    } else {
+      expect(left).toEqual([]);
+    }
+  });
 
   it('waits for a busy holder up to the limit, then says it stayed busy', async () => {
-    const busy = await liar('busy');
-    const out = join(dir, 'out');
-    await expect(get(out, 300)).rejects.toThrow(/still busy after 0 s/);
+    const busy = await holder({ mode: 'busy' });
+    await expect(get({ busyWaitMs: 300 })).rejects.toThrow(/: still busy, no upload slot came free/);
     expect(busy.fetches.length).toBeGreaterThan(1);
     expect(readdirSync(out)).toEqual([]);
+  });
+});
+
+describe('resume', () => {
+  it('keeps the part when interrupted and resumes from its length, verifying the whole file', async () => {
+    const slow = await holder({ chunkDelayMs: 5, chunkBytes: 32 * 1024 });
+    const abort = new AbortController();
+    const first = get({ signal: abort.signal });
+    await until(() => slow.sent() > 512 * 1024);
+    abort.abort();
+    await expect(first).rejects.toMatchObject({ code: 'INTERRUPTED', message: expect.stringMatching(/bytes are kept in .*\.part$/) });
+    expect(existsSync(join(out, 'file.bin'))).toBe(false);
+    const kept = readFileSync(part().part);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.equals(content.subarray(0, kept.length))).toBe(true);
+    expect(existsSync(part().lock)).toBe(false);
+
+    const result = await get();
+    expect(result.sha256).toBe(sha256);
+    expect(slow.fetches).toEqual([0, kept.length]);
+    expectOnlyTheFile();
+  });
+
+  it('continues from another holder when the one sending dies mid-transfer', async () => {
+    const a = await holder({ chunkDelayMs: 5, chunkBytes: 32 * 1024 });
+    const b = await holder({ chunkDelayMs: 5, chunkBytes: 32 * 1024 });
+    const pending = get();
+    await until(() => a.sent() + b.sent() > 512 * 1024);
+    const [first, second] = a.sent() > 0 ? [a, b] : [b, a];
+    await first.kill();
+    await pending;
+    expectOnlyTheFile();
+    expect(first.fetches).toEqual([0]);
+    expect(second.fetches).toHaveLength(1);
+    expect(second.fetches[0]).toBeGreaterThan(0);
+  });
+
+  it('asks the tracker again when every known holder failed, and finds one that came online meanwhile', async () => {
+    const a = await holder({ chunkDelayMs: 5, chunkBytes: 32 * 1024 });
+    const pending = get();
+    await until(() => a.sent() > 256 * 1024);
+    const b = await holder();
+    await a.kill();
+    await pending;
+    expectOnlyTheFile();
+    expect(b.fetches[0]).toBeGreaterThan(0);
+  });
+
+  it('starts over from zero when a resumed part turns out wrong, instead of blaming the holder', async () => {
+    mkdirSync(out, { recursive: true });
+    const corrupt = Buffer.from(content.subarray(0, 100_000));
+    corrupt[500] ^= 0xff;
+    writeFileSync(part().part, corrupt);
+    writeFileSync(part().meta, JSON.stringify({ version: 1, sha256, size: content.length }));
+    const good = await holder();
+    await get();
+    expect(good.fetches).toEqual([100_000, 0]);
+    expectOnlyTheFile();
+  });
+
+  it('does not trust a part whose meta file is missing or describes other content', async () => {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(part().part, content.subarray(0, 1000));
+    writeFileSync(part().meta, JSON.stringify({ version: 1, sha256: 'f'.repeat(64), size: 5 }));
+    const good = await holder();
+    await get();
+    expect(good.fetches).toEqual([0]);
+    expectOnlyTheFile();
+  });
+
+  it('takes over the lock of a download whose process died', async () => {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(part().part, content.subarray(0, 2000));
+    writeFileSync(part().meta, JSON.stringify({ version: 1, sha256, size: content.length }));
+    writeFileSync(part().lock, '999999999');
+    const good = await holder();
+    await get();
+    expect(good.fetches).toEqual([2000]);
+    expectOnlyTheFile();
+  });
+
+  it('never follows a symlink planted at the part name', async () => {
+    mkdirSync(out, { recursive: true });
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'untouched');
+    const { symlinkSync } = await import('node:fs');
+    symlinkSync(victim, part().part);
+    await holder();
+    await get();
+    expectOnlyTheFile();
+    expect(readFileSync(victim, 'utf8')).toBe('untouched');
   });
 });

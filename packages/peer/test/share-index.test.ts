@@ -52,7 +52,7 @@ describe('indexing a shared folder', () => {
     expect(index.entries().map((e) => e.name)).toEqual(['fine']);
     expect(index.skipped).toEqual(
       expect.arrayContaining([
-        { name: 'line\nbreak', reason: 'name contains a control or bidi character' },
+        { name: 'line\nbreak', reason: 'name contains a control, bidi or invisible character' },
         { name: 'back\\slash', reason: 'name contains a backslash' },
       ]),
     );

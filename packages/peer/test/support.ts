@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import {
   type Address,
   FramedConnection,
@@ -16,47 +16,80 @@ export async function startTracker(dbFile: string): Promise<TrackerServer> {
   return TrackerServer.start({ host: '127.0.0.1', port: 0, dbFile, logger: silentLogger });
 }
 
-export type Misbehaviour = 'wrong-bytes' | 'fewer-bytes' | 'more-bytes' | 'close-half-way' | 'busy' | 'not-found';
+export type HolderMode =
+  | 'honest'
+  | 'wrong-bytes'
+  | 'fewer-bytes'
+  | 'more-bytes'
+  | 'close-half-way'
+  | 'stall-half-way'
+  | 'busy'
+  | 'not-found';
+
+export interface TestHolderOptions {
+  mode?: HolderMode;
+  /** Pause between chunks of `chunkBytes`, to keep a transfer in flight long enough to interrupt it. */
+  chunkDelayMs?: number;
+  chunkBytes?: number;
+}
+
+export interface TestHolder {
+  port: number;
+  /** The offset of every fetch received, in order. */
+  fetches: number[];
+  /** Bytes of content sent so far (all fetches). */
+  sent: () => number;
+  mode: HolderMode;
+  /** Dies like a killed process: every socket reset, the tracker connection dropped. */
+  kill(): Promise<void>;
+  close(): Promise<void>;
+}
 
 /**
- * A holder built on the protocol package that misbehaves on purpose, registered with the tracker as
- * holding `content`. It answers every fetch the way `mode` says.
+ * A holder built on the protocol package, registered with the tracker as holding `content` under
+ * `name`, that serves fetches honestly (from the asked offset) or misbehaves on purpose as `mode` says.
  */
-export async function startLyingHolder(
-  tracker: Address,
-  name: string,
-  content: Buffer,
-  sha256: string,
-  mode: Misbehaviour,
-): Promise<{ server: Server; session: TrackerSession; fetches: number[]; close(): Promise<void> }> {
+export async function startTestHolder(tracker: Address, name: string, content: Buffer, sha256: string, options: TestHolderOptions = {}): Promise<TestHolder> {
   const fetches: number[] = [];
+  const sockets = new Set<Socket>();
+  let sent = 0;
+  const holder = { mode: options.mode ?? 'honest' } as TestHolder;
   const server = createServer(async (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     const connection = new FramedConnection<HolderRequest, HolderReply>(socket, HolderRequest);
     try {
-      await serverHandshake(connection, 'liar');
+      await serverHandshake(connection, 'test-holder');
       const request = await connection.receive();
       if (request.type !== 'fetch') return;
       fetches.push(request.offset);
+      const mode = holder.mode;
       if (mode === 'busy' || mode === 'not-found') {
-        await connection.send({ type: 'error', id: request.id, code: mode === 'busy' ? 'BUSY' : 'NOT_FOUND', message: `liar says ${mode}` });
+        await connection.send({ type: 'error', id: request.id, code: mode === 'busy' ? 'BUSY' : 'NOT_FOUND', message: `test holder says ${mode}` });
+        await connection.whenClosed;
         return;
       }
       // 'more-bytes' announces (and sends) five bytes more than the content has.
-      const size = content.length + (mode === 'more-bytes' ? 5 : 0);
-      await connection.send({ type: 'file', id: request.id, sha256, size, offset: 0, length: size });
+      const body = mode === 'more-bytes' ? Buffer.concat([content, Buffer.from('extra')]) : content;
+      const offset = request.offset;
+      const length = body.length - offset;
+      await connection.send({ type: 'file', id: request.id, sha256, size: body.length, offset, length });
+      let rest = body.subarray(offset);
       if (mode === 'wrong-bytes') {
-        const wrong = Buffer.from(content);
-        wrong[wrong.length >> 1] ^= 0xff;
-        await connection.write(wrong);
-      } else if (mode === 'fewer-bytes') {
-        await connection.write(content.subarray(0, size - 1));
-        socket.end();
-      } else if (mode === 'more-bytes') {
-        await connection.write(Buffer.concat([content, Buffer.from('extra')]));
-      } else if (mode === 'close-half-way') {
-        await connection.write(content.subarray(0, size >> 1));
-        socket.destroy();
+        rest = Buffer.from(rest);
+        rest[rest.length >> 1] ^= 0xff;
       }
+      if (mode === 'fewer-bytes') rest = rest.subarray(0, rest.length - 1);
+      const half = mode === 'close-half-way' || mode === 'stall-half-way' ? rest.length >> 1 : rest.length;
+      const step = options.chunkBytes ?? 64 * 1024;
+      for (let at = 0; at < half; at += step) {
+        const chunk = rest.subarray(at, Math.min(at + step, half));
+        await connection.write(chunk);
+        sent += chunk.length;
+        if (options.chunkDelayMs) await new Promise((r) => setTimeout(r, options.chunkDelayMs));
+      }
+      if (mode === 'close-half-way') socket.destroy();
+      if (mode === 'fewer-bytes') socket.end();
       await connection.whenClosed;
     } catch {
       socket.destroy();
@@ -66,14 +99,20 @@ export async function startLyingHolder(
   const port = (server.address() as { port: number }).port;
   const session = await TrackerSession.open(tracker);
   await session.register(port, [{ name, size: content.length, sha256 }]);
-  return {
-    server,
-    session,
+  const stopServer = () => new Promise((r) => server.close(r));
+  return Object.assign(holder, {
+    port,
     fetches,
+    sent: () => sent,
+    async kill() {
+      for (const socket of sockets) socket.resetAndDestroy();
+      session.connection.destroy();
+      await stopServer();
+    },
     async close() {
       await session.close();
-      server.closeAllConnections?.();
-      await new Promise((r) => server.close(r));
+      for (const socket of sockets) socket.destroy();
+      await stopServer();
     },
-  };
+  });
 }

@@ -47,3 +47,6 @@ export const CONNECT_TIMEOUT_MS = 5_000;
 
 /** How long a client waits for the answer to a request, in milliseconds. */
 export const REQUEST_TIMEOUT_MS = 15_000;
+
+/** A transfer that delivers no byte for this long is abandoned for another holder, in milliseconds. */
+export const STALL_TIMEOUT_MS = 15_000;

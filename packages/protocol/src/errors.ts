@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   CONNECTION_CLOSED: 'the other side closed the connection',
   TARGET_EXISTS: 'a different file already exists at the download target',
   IO_ERROR: 'a local file could not be read or written',
+  INTERRUPTED: 'the user stopped the operation (Ctrl-C); it can be resumed',
   BAD_CONFIG: 'a setting, flag or argument is invalid',
   INTERNAL: 'an unexpected failure inside the sender',
 } as const;
@@ -56,9 +57,11 @@ export function errorLine(program: string, error: unknown): string {
   return `${program}: unexpected error: ${message} (run with LOG_LEVEL=debug for details)`;
 }
 
-/** Exit status for a CLI: 2 for usage and configuration errors, 1 for everything else. */
+/** Exit status for a CLI: 2 for usage and configuration errors, 130 when interrupted, 1 otherwise. */
 export function exitCodeFor(error: unknown): number {
-  return error instanceof P2PError && error.code === 'BAD_CONFIG' ? 2 : 1;
+  if (error instanceof P2PError && error.code === 'BAD_CONFIG') return 2;
+  if (error instanceof P2PError && error.code === 'INTERRUPTED') return 130;
+  return 1;
 }
 
 /**

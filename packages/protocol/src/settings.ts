@@ -18,6 +18,8 @@ export const setting = {
   port: (min = 0) => z.preprocess(unset, z.coerce.number().int().min(min).max(65535)),
   positiveInt: () => z.preprocess(unset, z.coerce.number().int().min(1)),
   logLevel: () => z.preprocess(unset, LogLevel),
+  /** A duration in seconds (fractions allowed), as a number of milliseconds. */
+  seconds: () => z.preprocess(unset, z.coerce.number().positive().max(86_400).transform((s) => Math.round(s * 1000))),
 };
 
 /**

@@ -1,0 +1,199 @@
+import { createHash, type Hash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { type FileHandle, lstat, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { type Content, FileSize, P2PError, Sha256Hex } from '@p2pservice/protocol';
+import { z } from 'zod';
+import { readRange } from './file-io.js';
+import { describeFsError } from './share-index.js';
+
+/*
+ * A download in progress lives beside its target as three files:
+ *   <target>.<sha12>.part       the bytes received so far, always a prefix of the content
+ *   <target>.<sha12>.part.json  what the part is (sha256, size), validated before it is trusted
+ *   <target>.<sha12>.part.lock  the pid of the process downloading it now
+ * A killed download leaves the first two, so the next `peer get` of the same content resumes from the
+ * part's length; a stale lock (its process is gone) is taken over. The part is named after the content,
+ * so two contents under one name never mix.
+ */
+
+export const PartMeta = z.strictObject({ version: z.literal(1), sha256: Sha256Hex, size: FileSize });
+export type PartMeta = z.infer<typeof PartMeta>;
+
+export interface PartPaths {
+  part: string;
+  meta: string;
+  lock: string;
+}
+
+export function partPaths(target: string, sha256: string): PartPaths {
+  const part = `${target}.${sha256.slice(0, 12)}.part`;
+  return { part, meta: `${part}.json`, lock: `${part}.lock` };
+}
+
+function ioError(what: string, error: unknown): P2PError {
+  if (error instanceof P2PError) return error;
+  return new P2PError('IO_ERROR', `${what}: ${describeFsError(error)}`, 'check the folder, its permissions and free space', { cause: error });
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Locks held by this process: a lock file with our own pid is not stale while we hold it. */
+const heldHere = new Set<string>();
+
+/** Takes the lock, or returns the pid of the live process that holds it. Stale locks are removed. */
+async function tryLock(lock: string): Promise<number | undefined> {
+  if (heldHere.has(lock)) return process.pid;
+  for (;;) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
+      heldHere.add(lock);
+      return undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(`cannot create ${lock}`, error);
+    }
+    const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+    if (processAlive(pid) && pid !== process.pid) return pid;
+    if (heldHere.has(lock)) return process.pid;
+    // The process that held it is gone (killed mid-download): the lock is stale.
+    await unlink(lock).catch(() => undefined);
+  }
+}
+
+async function releaseLock(lock: string): Promise<void> {
+  await unlink(lock).catch(() => undefined);
+  heldHere.delete(lock);
+}
+
+export class PartFile {
+  /** Bytes in the part, all of them written and hashed. */
+  offset = 0;
+  /** Where the current content of the part came from, for resume-safety decisions. */
+  resumed = false;
+  private hash: Hash = createHash('sha256');
+
+  private constructor(
+    readonly paths: PartPaths,
+    private readonly handle: FileHandle,
+    readonly content: Content,
+  ) {}
+
+  /**
+   * Locks and opens the part of `content` beside `target`, keeping a valid earlier part and hashing its
+   * bytes so the whole file is still verified. Returns the pid of another live process downloading the
+   * same content here, instead, if there is one.
+   */
+  static async open(target: string, content: Content): Promise<PartFile | { heldBy: number }> {
+    const paths = partPaths(target, content.sha256);
+    const heldBy = await tryLock(paths.lock);
+    if (heldBy !== undefined) return { heldBy };
+    try {
+      const handle = await PartFile.openData(paths);
+      const part = new PartFile(paths, handle, content);
+      await part.adoptExisting();
+      return part;
+    } catch (error) {
+      await releaseLock(paths.lock);
+      throw ioError(`cannot prepare ${paths.part}`, error);
+    }
+  }
+
+  private static async openData(paths: PartPaths): Promise<FileHandle> {
+    const existing = await lstat(paths.part).catch(() => undefined);
+    // Never through a symlink: anything but a regular file at our part name is removed, not followed.
+    if (existing && !existing.isFile()) await unlink(paths.part);
+    if (existing?.isFile()) return open(paths.part, constants.O_RDWR | constants.O_NOFOLLOW);
+    return open(paths.part, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  }
+
+  private async adoptExisting(): Promise<void> {
+    const size = (await this.handle.stat()).size;
+    const meta = PartMeta.safeParse(await readFile(this.paths.meta, 'utf8').then(JSON.parse).catch(() => undefined));
+    const trusted = meta.success && meta.data.sha256 === this.content.sha256 && meta.data.size === this.content.size;
+    if (!trusted || size > this.content.size) {
+      await this.reset();
+    } else {
+      for await (const chunk of readRange(this.handle, 0, size)) this.hash.update(chunk);
+      this.offset = size;
+      this.resumed = size > 0;
+    }
+    const content: PartMeta = { version: 1, sha256: this.content.sha256, size: this.content.size };
+    await writeFile(`${this.paths.meta}.tmp`, JSON.stringify(content));
+    await rename(`${this.paths.meta}.tmp`, this.paths.meta);
+  }
+
+  /** Throws away every byte: the part starts again from zero. */
+  async reset(): Promise<void> {
+    await this.handle.truncate(0);
+    this.hash = createHash('sha256');
+    this.offset = 0;
+    this.resumed = false;
+  }
+
+  /** True when the part holds exactly the content: right length and right SHA-256. */
+  isComplete(): boolean {
+    return this.offset === this.content.size && this.hash.copy().digest('hex') === this.content.sha256;
+  }
+
+  /** A sink for bytes continuing the part; it refuses more bytes than the content has. */
+  writer(onBytes: (offset: number) => void): Writable {
+    return new Writable({
+      highWaterMark: 1024 * 1024,
+      write: (chunk: Buffer, _encoding, callback) => {
+        if (this.offset + chunk.length > this.content.size) {
+          callback(new P2PError('HOLDER_FAILED', `sent more than the ${this.content.size} bytes announced`));
+          return;
+        }
+        this.append(chunk).then(() => {
+          onBytes(this.offset);
+          callback();
+        }, (error) => callback(ioError(`cannot write ${this.paths.part}`, error)));
+      },
+    });
+  }
+
+  private async append(chunk: Buffer): Promise<void> {
+    let written = 0;
+    while (written < chunk.length) {
+      const { bytesWritten } = await this.handle.write(chunk, written, chunk.length - written, this.offset + written);
+      written += bytesWritten;
+    }
+    // Hashed only once on disk, so the hash always describes exactly the bytes [0, offset) of the part.
+    this.hash.update(chunk);
+    this.offset += chunk.length;
+  }
+
+  /** Flushes and closes the part, then removes its meta file and lock; the caller moves the part. */
+  async finish(): Promise<void> {
+    try {
+      await this.handle.sync();
+    } catch (error) {
+      throw ioError(`cannot write ${this.paths.part}`, error);
+    } finally {
+      await this.handle.close().catch(() => undefined);
+    }
+  }
+
+  async releaseAfterCommit(): Promise<void> {
+    await unlink(this.paths.meta).catch(() => undefined);
+    await releaseLock(this.paths.lock);
+  }
+
+  /** Keeps the part for a later resume (or removes it if it holds nothing) and releases the lock. */
+  async keep(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+    if (this.offset === 0) {
+      await unlink(this.paths.part).catch(() => undefined);
+      await unlink(this.paths.meta).catch(() => undefined);
+    }
+    await releaseLock(this.paths.lock);
+  }
+}
