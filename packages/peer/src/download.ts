@@ -257,6 +257,7 @@ async function fetchFrom(part: PartFile, holder: HolderAddress, options: Downloa
     } finally {
       clearTimeout(watchdog);
       options.signal?.removeEventListener('abort', onAbort);
+      await part.idle();
     }
     ok = true;
   } finally {

@@ -1,6 +1,6 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { type FileHandle, lstat, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { type FileHandle, link, lstat, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { type Content, FileSize, P2PError, Sha256Hex } from '@p2pservice/protocol';
 import { z } from 'zod';
@@ -53,12 +53,18 @@ const heldHere = new Set<string>();
 async function tryLock(lock: string): Promise<number | undefined> {
   if (heldHere.has(lock)) return process.pid;
   for (;;) {
+    // The lock appears complete or not at all (written aside, then hard-linked into place), so another
+    // process never reads a half-written pid and mistakes a live lock for a stale one.
+    const aside = `${lock}.${process.pid}.${randomBytes(4).toString('hex')}`;
     try {
-      await writeFile(lock, String(process.pid), { flag: 'wx' });
+      await writeFile(aside, String(process.pid), { flag: 'wx' });
+      await link(aside, lock);
       heldHere.add(lock);
       return undefined;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(`cannot create ${lock}`, error);
+    } finally {
+      await unlink(aside).catch(() => undefined);
     }
     const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
     if (processAlive(pid) && pid !== process.pid) return pid;
@@ -79,6 +85,8 @@ export class PartFile {
   /** Where the current content of the part came from, for resume-safety decisions. */
   resumed = false;
   private hash: Hash = createHash('sha256');
+  /** The write in progress: a failed transfer must wait for it before the next one reads `offset`. */
+  private inflight: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly paths: PartPaths,
@@ -130,6 +138,11 @@ export class PartFile {
     await rename(`${this.paths.meta}.tmp`, this.paths.meta);
   }
 
+  /** Resolves once no write is in flight, so `offset` is final (a destroyed stream lets one finish). */
+  async idle(): Promise<void> {
+    await this.inflight.catch(() => undefined);
+  }
+
   /** Throws away every byte: the part starts again from zero. */
   async reset(): Promise<void> {
     await this.handle.truncate(0);
@@ -152,7 +165,8 @@ export class PartFile {
           callback(new P2PError('HOLDER_FAILED', `sent more than the ${this.content.size} bytes announced`));
           return;
         }
-        this.append(chunk).then(() => {
+        this.inflight = this.append(chunk);
+        this.inflight.then(() => {
           onBytes(this.offset);
           callback();
         }, (error) => callback(ioError(`cannot write ${this.paths.part}`, error)));

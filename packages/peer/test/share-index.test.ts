@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { indexFolder } from '../src/index.js';
 import { removeDir, tempDir } from '../../../test/support/processes.js';
 
@@ -67,5 +67,49 @@ describe('indexing a shared folder', () => {
     writeFileSync(join(dir, 'file'), '');
     await expect(indexFolder(join(dir, 'file'))).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('is not a folder') });
     await expect(indexFolder(join(dir, 'missing'))).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('no such file or folder') });
+  });
+});
+
+describe('the hash cache', () => {
+  it('lets a re-share of an unchanged folder skip reading the files, and re-hashes what changed', async () => {
+    const cacheRoot = tempDir('p2p-cache-');
+    onTestFinished(() => removeDir(cacheRoot));
+    const cacheDir = join(cacheRoot, 'p2pservice');
+    for (let i = 0; i < 20; i++) writeFileSync(join(dir, `f${i}`), `content ${i}`);
+    const cold = await indexFolder(dir, { cacheDir });
+    let hashedBytes = -1;
+    const warm = await indexFolder(dir, { cacheDir, onProgress: (p) => (hashedBytes = p.hashedBytes) });
+    expect(hashedBytes).toBe(0);
+    expect(warm.entries()).toEqual(cold.entries());
+
+    // Rewritten in place with the same size and mtime: ctime still moves, so it is hashed again.
+    const { utimesSync, statSync } = await import('node:fs');
+    utimesSync(join(dir, 'f3'), 1_700_000_000, 1_700_000_000);
+    await indexFolder(dir, { cacheDir });
+    writeFileSync(join(dir, 'f3'), 'CONTENT 3');
+    utimesSync(join(dir, 'f3'), 1_700_000_000, 1_700_000_000);
+    expect(statSync(join(dir, 'f3')).mtimeMs).toBe(1_700_000_000_000);
+    const again = await indexFolder(dir, { cacheDir, onProgress: (p) => (hashedBytes = p.hashedBytes) });
+    expect(hashedBytes).toBe(9);
+    expect(again.entries().find((e) => e.name === 'f3')?.sha256).toBe(sha('CONTENT 3'));
+  });
+
+  it('rebuilds a corrupt or foreign cache instead of trusting it, and says so', async () => {
+    const cacheRoot = tempDir('p2p-cache-');
+    onTestFinished(() => removeDir(cacheRoot));
+    const cacheDir = join(cacheRoot, 'p2pservice');
+    writeFileSync(join(dir, 'a'), 'a');
+    await indexFolder(dir, { cacheDir });
+    const { readdirSync } = await import('node:fs');
+    const [cacheFile] = readdirSync(cacheDir);
+    for (const corrupt of ['{not json', JSON.stringify({ version: 1, root: dir, files: { a: { size: 1, mtimeMs: 0, ctimeMs: 0, ino: 0, sha256: 'nothex' } } })]) {
+      writeFileSync(join(cacheDir, cacheFile!), corrupt);
+      const warnings: string[] = [];
+      let hashedBytes = 0;
+      const index = await indexFolder(dir, { cacheDir, onWarning: (w) => warnings.push(w), onProgress: (p) => (hashedBytes = p.hashedBytes) });
+      expect(index.entries()).toEqual([{ name: 'a', size: 1, sha256: sha('a') }]);
+      expect(hashedBytes).toBe(1);
+      expect(warnings).toEqual([expect.stringMatching(/^hash cache .* rebuilding it$/)]);
+    }
   });
 });

@@ -91,3 +91,11 @@ describe('shared names', () => {
     expect(sharedNameProblem(name)).toBe(problem);
   });
 });
+
+describe('the hostile-name corpus', () => {
+  it('has at least 30 names, and every one is refused with a reason', async () => {
+    const { HOSTILE_NAMES } = await import('../../../test/support/hostile-names.js');
+    expect(HOSTILE_NAMES.length).toBeGreaterThanOrEqual(30);
+    for (const name of HOSTILE_NAMES) expect(sharedNameProblem(name), JSON.stringify(name)).toBeTypeOf('string');
+  });
+});

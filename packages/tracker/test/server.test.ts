@@ -169,3 +169,20 @@ describe('bad input costs the sender its connection and nobody else anything', (
     second.socket.destroy();
   });
 });
+
+describe('hostile names', () => {
+  it('are refused in registrations and lookups, and nothing is stored', async () => {
+    const { HOSTILE_NAMES } = await import('../../../test/support/hostile-names.js');
+    for (const name of HOSTILE_NAMES) {
+      const registering = await rawClient(port);
+      await registering.send({ type: 'register', id: 1, listenPort: 3000, files: [{ name, size: 1, sha256: sha('a') }], more: false });
+      expect(await registering.receive(), JSON.stringify(name)).toMatchObject({ type: 'error', code: 'BAD_MESSAGE' });
+      await registering.closed();
+      const asking = await rawClient(port);
+      await asking.send({ type: 'who_has', id: 2, name });
+      expect(await asking.receive(), JSON.stringify(name)).toMatchObject({ type: 'error', code: 'BAD_MESSAGE' });
+      await asking.closed();
+    }
+    expect(tracker.store.counts()).toEqual({ peers: 0, files: 0 });
+  });
+});

@@ -1,0 +1,135 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectTo, FramedConnection, HolderSession, PROTOCOL_VERSION, TrackerSession } from '@p2pservice/protocol';
+import type { TrackerServer } from '@p2pservice/tracker';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { download, ShareSession } from '../src/index.js';
+import { HOSTILE_NAMES } from '../../../test/support/hostile-names.js';
+import { removeDir, tempDir } from '../../../test/support/processes.js';
+import { silentLogger, startTracker } from './support.js';
+
+const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+let dir: string;
+let shared: string;
+let tracker: TrackerServer;
+let trackerAddress: { host: string; port: number };
+let session: ShareSession;
+
+beforeEach(async () => {
+  dir = tempDir('p2p-holder-');
+  shared = join(dir, 'shared');
+  mkdirSync(shared);
+  tracker = await startTracker(join(dir, 'tracker.db'));
+  trackerAddress = { host: '127.0.0.1', port: tracker.address.port };
+});
+afterEach(async () => {
+  await session?.stop();
+  await tracker.close();
+  removeDir(dir);
+});
+
+async function share(): Promise<ShareSession> {
+  session = await ShareSession.start({ dir: shared, tracker: trackerAddress, host: '127.0.0.1', port: 0, logger: silentLogger, cacheDir: join(dir, 'cache') });
+  return session;
+}
+
+async function whoHas(name: string) {
+  const client = await TrackerSession.open(trackerAddress);
+  try {
+    return await client.whoHas(name);
+  } finally {
+    await client.close();
+  }
+}
+
+async function fetchError(sha256: string) {
+  const holder = await HolderSession.open({ host: '127.0.0.1', port: session.port });
+  try {
+    return await holder.fetch(sha256, 0).then(() => undefined, (error: unknown) => error);
+  } finally {
+    await holder.close();
+  }
+}
+
+describe('a holder serves only content that still matches its index', () => {
+  it('re-hashes a file modified in place with its mtime restored, and never sends it under the old hash', async () => {
+    const original = randomBytes(200_000);
+    const path = join(shared, 'doc.bin');
+    writeFileSync(path, original);
+    utimesSync(path, 1_700_000_000, 1_700_000_000);
+    await share();
+    const modified = Buffer.from(original);
+    modified[1234] ^= 0xff;
+    writeFileSync(path, modified);
+    utimesSync(path, 1_700_000_000, 1_700_000_000);
+    expect(statSync(path).mtimeMs).toBe(1_700_000_000_000);
+
+    expect(await fetchError(sha(original))).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('changed since it was indexed') });
+    await session.settled();
+    expect((await whoHas('doc.bin')).map((c) => c.sha256)).toEqual([sha(modified)]);
+
+    // A download of what the list says now yields the new bytes, verified.
+    const out = join(dir, 'out');
+    const result = await download({ tracker: trackerAddress, name: 'doc.bin', outDir: out, logger: silentLogger });
+    expect(result.sha256).toBe(sha(modified));
+    expect(readdirSync(out)).toEqual(['doc.bin']);
+  });
+
+  it('does not serve a shared file that was swapped for a symlink to a file outside the share', async () => {
+    const outside = join(dir, 'outside-secret');
+    const secret = Buffer.from('top secret, same length!');
+    writeFileSync(outside, secret);
+    const path = join(shared, 'note.txt');
+    const note = Buffer.from('an innocent shared note.');
+    expect(note.length).toBe(secret.length);
+    writeFileSync(path, note);
+    await share();
+    rmSync(path);
+    symlinkSync(outside, path);
+    expect(await fetchError(sha(note))).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await fetchError(sha(secret))).toMatchObject({ code: 'NOT_FOUND' });
+    await session.settled();
+    expect(await whoHas('note.txt')).toEqual([]);
+  });
+
+  it('refuses fetches that name files, paths or anything but a sha256, closing the connection', async () => {
+    writeFileSync(join(shared, 'a.txt'), 'a');
+    await share();
+    const probes: unknown[] = [
+      ...HOSTILE_NAMES.slice(0, 12).map((name) => ({ type: 'fetch', id: 1, sha256: name, offset: 0 })),
+      { type: 'fetch', id: 1, sha256: sha('a'), offset: 0, name: '../../etc/passwd' },
+      { type: 'fetch', id: 1, sha256: sha('a'), offset: 0, path: '/etc/passwd' },
+      { type: 'fetch', id: 1, sha256: sha('a'), offset: -1 },
+      { type: 'fetch', id: 1, sha256: sha('a').toUpperCase(), offset: 0 },
+      { type: 'get', id: 1, name: 'a.txt' },
+    ];
+    for (const probe of probes) {
+      const connection = new FramedConnection(await connectTo({ host: '127.0.0.1', port: session.port }), z.unknown());
+      await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: 'probe' });
+      await connection.receive(2000);
+      await connection.send(probe);
+      expect(await connection.receive(2000), JSON.stringify(probe)).toMatchObject({ type: 'error', code: 'BAD_MESSAGE' });
+      await connection.whenClosed;
+    }
+    // The honest request still works.
+    const holder = await HolderSession.open({ host: '127.0.0.1', port: session.port });
+    const { header, body } = await holder.fetch(sha('a'), 0);
+    expect(header.size).toBe(1);
+    expect((await body.toArray()).join('')).toBe('a');
+    await holder.close();
+  });
+
+  it('answers BAD_RANGE for an offset past the end, keeping the connection', async () => {
+    writeFileSync(join(shared, 'a.txt'), 'abc');
+    await share();
+    const holder = await HolderSession.open({ host: '127.0.0.1', port: session.port });
+    await expect(holder.fetch(sha('abc'), 4)).rejects.toMatchObject({ code: 'BAD_RANGE' });
+    const { header, body } = await holder.fetch(sha('abc'), 3);
+    expect(header).toMatchObject({ offset: 3, length: 0, size: 3 });
+    for await (const _ of body) throw new Error('no bytes expected');
+    await holder.close();
+  });
+});
