@@ -10,6 +10,7 @@ import {
   type HolderAddress,
   HolderSession,
   P2PError,
+  quoted,
   sharedNameProblem,
   STALL_TIMEOUT_MS,
   TrackerSession,
@@ -64,14 +65,14 @@ export class AmbiguousNameError extends P2PError {
     name: string,
     readonly contents: Content[],
   ) {
-    super('AMBIGUOUS', `"${name}" is shared with ${contents.length} different contents`, 'pick one with --sha256 PREFIX');
+    super('AMBIGUOUS', `${quoted(name)} is shared with ${contents.length} different contents`, 'pick one with --sha256 PREFIX');
   }
 }
 
 /** Asks the tracker who holds `name` and picks the one content to fetch. */
 export async function resolveContent(tracker: Address, name: string, sha256Prefix?: string): Promise<Content> {
   const problem = sharedNameProblem(name);
-  if (problem) throw new P2PError('BAD_CONFIG', `"${name}" is not a valid file name: it ${problem}`, 'use a name as `peer list` shows it');
+  if (problem) throw new P2PError('BAD_CONFIG', `${quoted(name)} is not a valid file name: it ${problem}`, 'use a name as `peer list` shows it');
   const session = await TrackerSession.open(tracker, { agent: HOLDER_AGENT });
   let contents: Content[];
   try {
@@ -79,10 +80,10 @@ export async function resolveContent(tracker: Address, name: string, sha256Prefi
   } finally {
     await session.close();
   }
-  if (contents.length === 0) throw new P2PError('NOT_FOUND', `no holder of "${name}" is online`, 'check the name with `peer list`');
+  if (contents.length === 0) throw new P2PError('NOT_FOUND', `no holder of ${quoted(name)} is online`, 'check the name with `peer list`');
   const matching = sha256Prefix ? contents.filter((c) => c.sha256.startsWith(sha256Prefix)) : contents;
   if (matching.length === 0) {
-    throw new P2PError('NOT_FOUND', `no content of "${name}" has a sha256 starting with ${sha256Prefix}`, 'see `peer list` for the hashes');
+    throw new P2PError('NOT_FOUND', `no content of ${quoted(name)} has a sha256 starting with ${sha256Prefix}`, 'see `peer list` for the hashes');
   }
   if (matching.length > 1) throw new AmbiguousNameError(name, matching);
   return matching[0]!;
@@ -195,7 +196,7 @@ async function fillPart(part: PartFile, content: Content, options: DownloadOptio
     }
     const lines = [...failures].map(([label, reason]) => `\n  ${label}: ${reason}`).join('');
     const kept = part.offset > 0 ? ` ${part.offset} of ${content.size} bytes are kept in ${part.paths.part} for a later resume.` : '';
-    throw new P2PError('HOLDER_FAILED', `every holder of "${options.name}" failed:${lines}\n${kept.trim() || 'nothing was kept.'}`, 'try again later, or check `peer list`');
+    throw new P2PError('HOLDER_FAILED', `every holder of ${quoted(options.name)} failed:${lines}\n${kept.trim() || 'nothing was kept.'}`, 'try again later, or check `peer list`');
   }
 }
 

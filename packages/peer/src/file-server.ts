@@ -9,6 +9,7 @@ import {
   type HolderReply,
   HolderRequest,
   P2PError,
+  quoted,
   serverHandshake,
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
@@ -139,7 +140,7 @@ export class FileServer {
       // inode), or whose path now leads outside the share, is re-hashed instead of sent under a stale hash.
       if (!now.isFile() || !sameIdentity(identityOf(now), file) || !isInside(this.index.root, await realpath(file.path))) {
         this.onStale(file);
-        return await refuse('NOT_FOUND', `"${file.name}" changed since it was indexed; it is being re-hashed`);
+        return await refuse('NOT_FOUND', `${quoted(file.name)} changed since it was indexed; it is being re-hashed`);
       }
       const length = file.size - request.offset;
       await connection.send({ type: 'file', id: request.id, sha256: file.sha256, size: file.size, offset: request.offset, length });
@@ -154,7 +155,7 @@ export class FileServer {
       }
       if (sent !== length) {
         // The file shrank under us: the stream is now out of step, so the only honest thing is to hang up.
-        throw new P2PError('IO_ERROR', `"${file.name}" shrank while being sent (${sent} of ${length} bytes)`);
+        throw new P2PError('IO_ERROR', `${quoted(file.name)} shrank while being sent (${sent} of ${length} bytes)`);
       }
       log.debug({ name: file.name, bytes: sent }, 'upload finished');
     } catch (error) {
@@ -167,7 +168,7 @@ export class FileServer {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') {
         this.onStale(file);
-        return refuse('NOT_FOUND', `"${file.name}" is no longer shared`);
+        return refuse('NOT_FOUND', `${quoted(file.name)} is no longer shared`);
       }
       throw error;
     } finally {

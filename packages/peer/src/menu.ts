@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { type Address, errorLine, formatAddress } from '@p2pservice/protocol';
+import { type Address, errorLine, formatAddress, quoted } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { AmbiguousNameError, downloadContent, resolveContent } from './download.js';
 import { Progress } from './progress.js';
@@ -76,7 +76,7 @@ export async function runMenu(options: MenuOptions): Promise<void> {
             content = await resolveContent(options.tracker, name);
           } catch (error) {
             if (!(error instanceof AmbiguousNameError)) throw error;
-            say(`"${name}" is shared with ${error.contents.length} different contents:\n${ambiguousTable(error, true)}`);
+            say(`${quoted(name)} is shared with ${error.contents.length} different contents:\n${ambiguousTable(error, true)}`);
             const pick = Number(await ask(`Which one? 1-${error.contents.length}: `));
             content = error.contents[pick - 1];
             if (!content) {

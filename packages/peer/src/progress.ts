@@ -1,5 +1,6 @@
 import ora, { type Ora } from 'ora';
-import { formatBytes, formatDuration, terminalSafe } from './format.js';
+import { terminalSafe } from '@p2pservice/protocol';
+import { formatBytes, formatDuration } from './format.js';
 import type { DownloadProgress } from './download.js';
 import type { IndexProgress } from './share-index.js';
 

@@ -1,7 +1,7 @@
-import { type Address, type ListEntry, TrackerSession } from '@p2pservice/protocol';
+import { type Address, type ListEntry, quoted, terminalSafe, TrackerSession } from '@p2pservice/protocol';
 import type { AmbiguousNameError, DownloadResult } from './download.js';
 import { HOLDER_AGENT } from './file-server.js';
-import { formatBytes, formatTable, terminalSafe } from './format.js';
+import { formatBytes, formatTable } from './format.js';
 import type { ShareSession } from './share.js';
 
 /** What the CLI and the menu print: the same words for the same events. */
@@ -55,7 +55,7 @@ export function shareSummary(dir: string, session: ShareSession): string {
 }
 
 export function skippedLines(session: ShareSession): string {
-  return session.index.skipped.map((s) => `peer: skipped "${terminalSafe(s.name)}": ${s.reason}\n`).join('');
+  return session.index.skipped.map((s) => `peer: skipped ${quoted(s.name)}: ${s.reason}\n`).join('');
 }
 
 export function downloadSummary(result: DownloadResult): string {

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { lstat, opendir, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { type FileEntry, MAX_FILES_PER_SHARE, P2PError, sharedNameProblem } from '@p2pservice/protocol';
+import { type FileEntry, MAX_FILES_PER_SHARE, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
 import { defaultCacheDir, type FileIdentity, HashCache, sameIdentity } from './hash-cache.js';
 
 /** A file this peer shares: what the network sees (name, size, sha256) and where and what it is on disk. */
@@ -137,10 +137,10 @@ export async function indexFolder(dir: string, options: IndexOptions = {}): Prom
   let root: string;
   try {
     root = await realpath(dir);
-    if (!(await stat(root)).isDirectory()) throw new P2PError('BAD_CONFIG', `"${dir}" is not a folder`, 'pass a folder to share');
+    if (!(await stat(root)).isDirectory()) throw new P2PError('BAD_CONFIG', `${quoted(dir)} is not a folder`, 'pass a folder to share');
   } catch (error) {
     if (error instanceof P2PError) throw error;
-    throw new P2PError('BAD_CONFIG', `cannot share "${dir}": ${describeFsError(error)}`, 'pass an existing folder');
+    throw new P2PError('BAD_CONFIG', `cannot share ${quoted(dir)}: ${describeFsError(error)}`, 'pass an existing folder');
   }
   const found: string[] = [];
   const skipped: SkippedFile[] = [];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, loadPeerSettings, PEER_DEFAULTS, terminalSafe } from '../src/index.js';
+import { terminalSafe } from '@p2pservice/protocol';
+import { formatBytes, loadPeerSettings, PEER_DEFAULTS } from '../src/index.js';
 import { envExample } from '../../../test/support/processes.js';
 
 describe('peer settings', () => {

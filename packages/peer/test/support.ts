@@ -39,7 +39,10 @@ export interface TestHolder {
   fetches: number[];
   /** Bytes of content sent so far (all fetches). */
   sent: () => number;
+  /** Behaviour and pace of the next fetches; tests change them between downloads. */
   mode: HolderMode;
+  chunkDelayMs: number;
+  chunkBytes: number;
   /** Dies like a killed process: every socket reset, the tracker connection dropped. */
   kill(): Promise<void>;
   close(): Promise<void>;
@@ -53,7 +56,7 @@ export async function startTestHolder(tracker: Address, name: string, content: B
   const fetches: number[] = [];
   const sockets = new Set<Socket>();
   let sent = 0;
-  const holder = { mode: options.mode ?? 'honest' } as TestHolder;
+  const holder = { mode: options.mode ?? 'honest', chunkDelayMs: options.chunkDelayMs ?? 0, chunkBytes: options.chunkBytes ?? 64 * 1024 } as TestHolder;
   const server = createServer(async (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -81,12 +84,12 @@ export async function startTestHolder(tracker: Address, name: string, content: B
       }
       if (mode === 'fewer-bytes') rest = rest.subarray(0, rest.length - 1);
       const half = mode === 'close-half-way' || mode === 'stall-half-way' ? rest.length >> 1 : rest.length;
-      const step = options.chunkBytes ?? 64 * 1024;
+      const step = holder.chunkBytes;
       for (let at = 0; at < half; at += step) {
         const chunk = rest.subarray(at, Math.min(at + step, half));
         await connection.write(chunk);
         sent += chunk.length;
-        if (options.chunkDelayMs) await new Promise((r) => setTimeout(r, options.chunkDelayMs));
+        if (holder.chunkDelayMs) await new Promise((r) => setTimeout(r, holder.chunkDelayMs));
       }
       if (mode === 'close-half-way') socket.destroy();
       if (mode === 'fewer-bytes') socket.end();

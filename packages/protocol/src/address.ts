@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { P2PError } from './errors.js';
+import { quoted } from './terminal.js';
 
 export interface Address {
   host: string;
@@ -11,7 +12,7 @@ export function parseAddress(text: string, what = 'address'): Address {
   const match = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
   const port = match ? Number(match[2]) : NaN;
   if (!match || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new P2PError('BAD_CONFIG', `${what} "${text}" is not HOST:PORT`, 'e.g. 127.0.0.1:7070 or [::1]:7070');
+    throw new P2PError('BAD_CONFIG', `${what} ${quoted(text)} is not HOST:PORT`, 'e.g. 127.0.0.1:7070 or [::1]:7070');
   }
   return { host: match[1]!, port };
 }

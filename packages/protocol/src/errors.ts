@@ -1,3 +1,5 @@
+import { terminalSafe, terminalSafeLines } from './terminal.js';
+
 /**
  * Every error that crosses a boundary (wire, CLI) carries one of these codes.
  * The table is the spec's error-code table (packages/protocol/README.md#error-codes).
@@ -52,9 +54,10 @@ export function isP2PError(error: unknown, code?: ErrorCode): error is P2PError 
 
 /** The one line a CLI prints for an error: "program: what happened (hint)". */
 export function errorLine(program: string, error: unknown): string {
-  if (error instanceof P2PError) return `${program}: ${error.message}${error.hint ? ` (${error.hint})` : ''}`;
+  // Messages quote names and remote text escaped already; this is the last line of defence.
+  if (error instanceof P2PError) return terminalSafeLines(`${program}: ${error.message}${error.hint ? ` (${error.hint})` : ''}`);
   const message = error instanceof Error ? error.message : String(error);
-  return `${program}: unexpected error: ${message} (run with LOG_LEVEL=debug for details)`;
+  return terminalSafe(`${program}: unexpected error: ${message}`) + ' (run with LOG_LEVEL=debug for details)';
 }
 
 /** Exit status for a CLI: 2 for usage and configuration errors, 130 when interrupted, 1 otherwise. */

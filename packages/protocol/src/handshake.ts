@@ -1,11 +1,12 @@
 import { HANDSHAKE_TIMEOUT_MS, PROTOCOL_VERSION } from './constants.js';
 import { type ErrorCode, ERROR_CODES, P2PError } from './errors.js';
 import { type ErrorMessage, Hello, type Welcome } from './messages.js';
+import { terminalSafe } from './terminal.js';
 
 /** Turns an `error` frame from the other side into a P2PError with the same code. */
 export function remoteError(message: ErrorMessage, from: string): P2PError {
   const code: ErrorCode = message.code in ERROR_CODES ? message.code : 'INTERNAL';
-  return new P2PError(code, `${from}: ${message.message}`);
+  return new P2PError(code, `${from}: ${terminalSafe(message.message)}`);
 }
 
 /** Client side of the opening exchange: send `hello`, expect `welcome` (or a coded error). */

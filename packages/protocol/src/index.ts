@@ -11,3 +11,4 @@ export * from './names.js';
 export * from './request-client.js';
 export * from './tracker-session.js';
 export * from './settings.js';
+export * from './terminal.js';

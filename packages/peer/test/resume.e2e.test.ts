@@ -1,0 +1,133 @@
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TrackerServer } from '@p2pservice/tracker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HOSTILE_NAMES } from '../../../test/support/hostile-names.js';
+import { cleanEnv, killAll, PEER_BIN, removeDir, run, start, tempDir } from '../../../test/support/processes.js';
+import { startTestHolder, startTracker, type TestHolder } from './support.js';
+
+/*
+ * The built `peer get` as a child process against a tracker and a test holder that records the offset
+ * of every fetch: kills, Ctrl-C, a full disk and hostile names.
+ */
+
+const content = randomBytes(4 * 1024 * 1024 + 99);
+const sha256 = createHash('sha256').update(content).digest('hex');
+
+let root: string;
+let tracker: TrackerServer;
+let env: NodeJS.ProcessEnv;
+let holder: TestHolder;
+
+beforeAll(async () => {
+  root = tempDir('p2p-resume-');
+  tracker = await startTracker(join(root, 'tracker.db'));
+  env = cleanEnv({ PEER_TRACKER: `127.0.0.1:${tracker.address.port}` });
+  holder = await startTestHolder({ host: '127.0.0.1', port: tracker.address.port }, 'big.bin', content, sha256);
+});
+afterAll(async () => {
+  await killAll();
+  await holder.close();
+  await tracker.close();
+  removeDir(root);
+});
+
+const partOf = (out: string) => join(out, `big.bin.${sha256.slice(0, 12)}.part`);
+
+/** Starts a slow `peer get` and resolves once its part file holds some bytes. */
+async function slowGetInFlight(out: string) {
+  holder.chunkDelayMs = 10;
+  holder.chunkBytes = 32 * 1024;
+  const fetchesBefore = holder.fetches.length;
+  const get = start(PEER_BIN, ['get', 'big.bin', '--out', out], { cwd: root, env });
+  const deadline = Date.now() + 10_000;
+  while (!(existsSync(partOf(out)) && statSync(partOf(out)).size > 256 * 1024)) {
+    if (Date.now() > deadline) throw new Error(`no progress; stderr: ${get.stderr.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  expect(holder.fetches.length).toBe(fetchesBefore + 1);
+  return get;
+}
+
+describe('peer get survives being stopped', () => {
+  it('killed with SIGKILL mid-transfer: no file at the final name, and the rerun resumes from the part', async () => {
+    const out = join(root, 'killed');
+    const get = await slowGetInFlight(out);
+    await get.stop('SIGKILL');
+    expect(existsSync(join(out, 'big.bin'))).toBe(false);
+    const kept = statSync(partOf(out)).size;
+    expect(kept).toBeGreaterThan(0);
+
+    holder.chunkDelayMs = 0;
+    const rerun = await run(PEER_BIN, ['get', 'big.bin', '--out', out], { cwd: root, env });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const offsets = holder.fetches.slice(-2);
+    expect(offsets[0]).toBe(0);
+    expect(offsets[1]).toBeGreaterThanOrEqual(kept);
+    expect(readFileSync(join(out, 'big.bin')).equals(content)).toBe(true);
+    expect(readdirSync(out)).toEqual(['big.bin']);
+  });
+
+  it('interrupted with Ctrl-C: exit 130, one line saying what is kept, and the rerun resumes', async () => {
+    const out = join(root, 'interrupted');
+    const get = await slowGetInFlight(out);
+    expect(await get.stop('SIGINT')).toEqual({ code: 130, signal: null });
+    expect(get.stderr).toHaveLength(1);
+    expect(get.stderr[0]).toMatch(/^peer: interrupted; \d+ of 4194403 bytes are kept in .*big\.bin\.[0-9a-f]{12}\.part \(run the same command again to resume\)$/);
+    expect(readdirSync(out).sort()).toEqual([`big.bin.${sha256.slice(0, 12)}.part`, `big.bin.${sha256.slice(0, 12)}.part.json`]);
+
+    holder.chunkDelayMs = 0;
+    const rerun = await run(PEER_BIN, ['get', 'big.bin', '--out', out], { cwd: root, env });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(holder.fetches.at(-1)).toBeGreaterThan(0);
+    expect(readFileSync(join(out, 'big.bin')).equals(content)).toBe(true);
+    expect(readdirSync(out)).toEqual(['big.bin']);
+  });
+});
+
+/** A 1 MiB tmpfs where the machine allows mounting one (root, or a user namespace). */
+function mountSmallTmpfs(path: string): boolean {
+  mkdirSync(path, { recursive: true });
+  return spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', path]).status === 0;
+}
+
+describe('disk trouble', () => {
+  it('a full disk (ENOSPC) is one line naming the path; the part is kept and nothing is at the final name', async (context) => {
+    const out = join(root, 'small-disk');
+    if (!mountSmallTmpfs(out)) {
+      // Without a mountable tmpfs, ENOSPC cannot be produced honestly; as root, permissions do not bind.
+      context.skip();
+      return;
+    }
+    try {
+      holder.chunkDelayMs = 0;
+      const result = await run(PEER_BIN, ['get', 'big.bin', '--out', out], { cwd: root, env });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`peer: cannot write ${partOf(out)}: no space left on the device (check the folder, its permissions and free space)\n`);
+      expect(existsSync(join(out, 'big.bin'))).toBe(false);
+      expect(statSync(partOf(out)).size).toBeGreaterThan(0);
+      expect(existsSync(`${partOf(out)}.lock`)).toBe(false);
+    } finally {
+      spawnSync('umount', [out]);
+    }
+  });
+});
+
+describe('hostile names on the command line', () => {
+  it('are all refused as usage errors, and nothing is created', async () => {
+    const cwd = join(root, 'hostile');
+    mkdirSync(cwd);
+    // execve cannot pass a NUL byte in an argument; those names are covered by the library tests.
+    const names = HOSTILE_NAMES.filter((name) => !name.includes('\u0000') && name.isWellFormed());
+    expect(names.length).toBeGreaterThanOrEqual(30);
+    const results = await Promise.all(names.map((name) => run(PEER_BIN, ['get', name, '--out', join(cwd, 'out')], { cwd, env })));
+    results.forEach((result, i) => {
+      expect(result.code, JSON.stringify(names[i])).toBe(2);
+      expect(result.stderr.trim().split('\n'), JSON.stringify(names[i])).toHaveLength(1);
+      expect(result.stderr).toMatch(/^peer: ".*" is not a valid file name: it /s);
+    });
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+});
