@@ -20,7 +20,8 @@ export function removeDir(path: string): void {
 
 /** A clean environment: no settings leak in from the developer's shell or a .env. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info' };
+  // The hash cache goes to a scratch folder, not the developer's ~/.cache.
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', XDG_CACHE_HOME: join(tmpdir(), 'p2pservice-test-cache') };
   return { ...env, ...extra };
 }
 

@@ -195,8 +195,10 @@ async function fillPart(part: PartFile, content: Content, options: DownloadOptio
       if (candidates.length > 0) continue;
     }
     const lines = [...failures].map(([label, reason]) => `\n  ${label}: ${reason}`).join('');
-    const kept = part.offset > 0 ? ` ${part.offset} of ${content.size} bytes are kept in ${part.paths.part} for a later resume.` : '';
-    throw new P2PError('HOLDER_FAILED', `every holder of ${quoted(options.name)} failed:${lines}\n${kept.trim() || 'nothing was kept.'}`, 'try again later, or check `peer list`');
+    const kept = part.offset > 0
+      ? `${part.offset} of ${content.size} bytes are kept in ${part.paths.part}; run the same command later to resume`
+      : 'try again later, or check `peer list`';
+    throw new P2PError('HOLDER_FAILED', `every holder of ${quoted(options.name)} failed (${kept}):${lines}`);
   }
 }
 

@@ -15,7 +15,6 @@ export const ERROR_CODES = {
   DUPLICATE_NAME: 'a share names the same file twice',
   TOO_MANY_CONNECTIONS: 'the server is at its connection limit',
   LISTEN_FAILED: 'a server could not listen on its address and port',
-  NOT_REGISTERED: 'the request needs a registered share first',
   NOT_FOUND: 'no such file or content',
   AMBIGUOUS: 'several contents share a name; pick one by sha256',
   BAD_RANGE: 'a fetch offset lies beyond the end of the file',
