@@ -4,11 +4,11 @@ import { parse as parseDotenv } from 'dotenv';
 import { type Address, P2PError, parseAddress, reportFatal, setting, Sha256Prefix } from '@p2pservice/protocol';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
-import { loadPeerSettings, type PeerSettings } from './config.js';
+import { loadPeerSettings, type PeerSettings, shareTuning } from './config.js';
 import { AmbiguousNameError, download } from './download.js';
 import { runMenu } from './menu.js';
 import { Progress } from './progress.js';
-import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines } from './report.js';
+import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines, statusLine } from './report.js';
 import { ShareSession } from './share.js';
 
 // The CLI only parses flags, builds the config and the logger, and calls the library.
@@ -71,16 +71,17 @@ async function share(dir: string, rawFlags: unknown): Promise<void> {
     maxUploads: settings.PEER_MAX_UPLOADS,
     maxFiles: settings.MAX_FILES_PER_SHARE,
     logger,
+    ...shareTuning(settings),
     onIndexProgress: (p) => progress.indexing(p),
     onWarning: (line) => process.stderr.write(`peer: ${line}\n`),
+    onStatus: (status) => process.stderr.write(statusLine(status)),
   }).finally(() => progress.stop());
   process.stderr.write(skippedLines(session));
   out(shareSummary(dir, session));
   if (stopping) return stop();
   process.stderr.write('Press Ctrl-C to stop sharing.\n');
-  await session.whenTrackerLost;
-  await session.stop();
-  throw new P2PError('CONNECTION_CLOSED', `lost the tracker at ${session.trackerLabel}; stopped sharing`, 'run `peer share` again once the tracker is back');
+  // Sharing goes on until a signal: a lost tracker is reconnected to, not a reason to stop.
+  await new Promise<never>(() => {});
 }
 
 async function list(rawFlags: unknown): Promise<void> {
@@ -141,7 +142,18 @@ async function menu(rawFlags: unknown): Promise<void> {
   });
   const input = process.stdin;
   await Promise.race([
-    runMenu({ tracker, host: settings.PEER_HOST, port: settings.PEER_PORT, maxUploads: settings.PEER_MAX_UPLOADS, stallTimeoutMs: settings.STALL_TIMEOUT, logger, input, output: process.stdout, errors: process.stderr }),
+    runMenu({
+      tracker,
+      host: settings.PEER_HOST,
+      port: settings.PEER_PORT,
+      maxUploads: settings.PEER_MAX_UPLOADS,
+      stallTimeoutMs: settings.STALL_TIMEOUT,
+      shareTuning: shareTuning(settings),
+      logger,
+      input,
+      output: process.stdout,
+      errors: process.stderr,
+    }),
     interrupted.then(() => input.destroy()),
   ]);
   process.exit(0);

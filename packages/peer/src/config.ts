@@ -1,6 +1,15 @@
-import { loadSettings, MAX_FILES_PER_SHARE, setting, STALL_TIMEOUT_MS } from '@p2pservice/protocol';
+import {
+  loadSettings,
+  MAX_FILES_PER_SHARE,
+  RECONNECT_BASE_DELAY_MS,
+  RECONNECT_MAX_DELAY_MS,
+  setting,
+  STALL_TIMEOUT_MS,
+} from '@p2pservice/protocol';
 import { z } from 'zod';
 import { DEFAULT_MAX_UPLOADS } from './file-server.js';
+import { RESCAN_INTERVAL_MS } from './live-folder.js';
+import type { ShareOptions } from './share.js';
 
 /** Built-in defaults; `.env.example` documents the same values (a test keeps the two in step). */
 export const PEER_DEFAULTS = {
@@ -10,6 +19,9 @@ export const PEER_DEFAULTS = {
   PEER_MAX_UPLOADS: String(DEFAULT_MAX_UPLOADS),
   MAX_FILES_PER_SHARE: String(MAX_FILES_PER_SHARE),
   STALL_TIMEOUT: String(STALL_TIMEOUT_MS / 1000),
+  RECONNECT_BASE_DELAY: String(RECONNECT_BASE_DELAY_MS / 1000),
+  RECONNECT_MAX_DELAY: String(RECONNECT_MAX_DELAY_MS / 1000),
+  RESCAN_INTERVAL: String(RESCAN_INTERVAL_MS / 1000),
   LOG_LEVEL: 'info',
 };
 
@@ -21,10 +33,24 @@ export const PeerSettings = z.object({
   MAX_FILES_PER_SHARE: setting.positiveInt(),
   /** Seconds without a byte before a download leaves a holder for the next. */
   STALL_TIMEOUT: setting.seconds(),
+  /** Reconnecting to a lost tracker: first delay bound and cap of the exponential backoff, in seconds. */
+  RECONNECT_BASE_DELAY: setting.seconds(),
+  RECONNECT_MAX_DELAY: setting.seconds(),
+  /** Seconds between full rescans of a shared folder (the watcher reports changes in between). */
+  RESCAN_INTERVAL: setting.seconds(),
   LOG_LEVEL: setting.logLevel(),
 });
 export type PeerSettings = z.infer<typeof PeerSettings>;
 
 export function loadPeerSettings(env: NodeJS.ProcessEnv, dotenv: Record<string, string>): PeerSettings {
   return loadSettings(PeerSettings, PEER_DEFAULTS, env, dotenv);
+}
+
+/** The share options that come from settings. */
+export function shareTuning(settings: PeerSettings): Pick<ShareOptions, 'reconnectBaseDelayMs' | 'reconnectMaxDelayMs' | 'rescanIntervalMs'> {
+  return {
+    reconnectBaseDelayMs: settings.RECONNECT_BASE_DELAY,
+    reconnectMaxDelayMs: settings.RECONNECT_MAX_DELAY,
+    rescanIntervalMs: settings.RESCAN_INTERVAL,
+  };
 }

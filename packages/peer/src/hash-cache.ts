@@ -41,8 +41,6 @@ export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
 }
 
 export class HashCache {
-  private next: CacheFile['files'] = {};
-
   private constructor(
     readonly file: string,
     private readonly root: string,
@@ -79,14 +77,11 @@ export class HashCache {
     return entry && sameIdentity(entry, identity) ? entry.sha256 : undefined;
   }
 
-  /** Records a file of the current index; only recorded files are kept when saving. */
-  record(name: string, identity: FileIdentity, sha256: string): void {
-    this.next[name] = { size: identity.size, mtimeMs: identity.mtimeMs, ctimeMs: identity.ctimeMs, ino: identity.ino, sha256 };
-  }
-
-  /** Writes the cache atomically (temp file, then rename). Failing to cache is not worth failing a share. */
-  async save(): Promise<string | undefined> {
-    const content: CacheFile = { version: CACHE_VERSION, root: this.root, files: this.next };
+  /** Writes the cache of `files` atomically (temp file, then rename). Failing to cache does not fail a share. */
+  async save(files: Iterable<FileIdentity & { name: string; sha256: string }>): Promise<string | undefined> {
+    const entries: CacheFile['files'] = {};
+    for (const { name, size, mtimeMs, ctimeMs, ino, sha256 } of files) entries[name] = { size, mtimeMs, ctimeMs, ino, sha256 };
+    const content: CacheFile = { version: CACHE_VERSION, root: this.root, files: entries };
     const temporary = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
     try {
       await mkdir(join(this.file, '..'), { recursive: true });

@@ -3,8 +3,8 @@ import { type Address, errorLine, formatAddress, quoted } from '@p2pservice/prot
 import type { Logger } from 'pino';
 import { AmbiguousNameError, downloadContent, resolveContent } from './download.js';
 import { Progress } from './progress.js';
-import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines } from './report.js';
-import { ShareSession } from './share.js';
+import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines, statusLine } from './report.js';
+import { type ShareOptions, ShareSession } from './share.js';
 
 export interface MenuOptions {
   tracker: Address;
@@ -12,6 +12,8 @@ export interface MenuOptions {
   port: number;
   maxUploads: number;
   stallTimeoutMs: number;
+  /** Reconnection and folder-watching settings for the shares started from the menu. */
+  shareTuning: Partial<ShareOptions>;
   logger: Logger;
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream;
@@ -61,13 +63,14 @@ export async function runMenu(options: MenuOptions): Promise<void> {
             port: options.port,
             maxUploads: options.maxUploads,
             logger: options.logger,
+            ...options.shareTuning,
             onIndexProgress: (p) => progress.indexing(p),
             onWarning: (line) => errors.write(`peer: ${line}\n`),
+            onStatus: (status) => errors.write(statusLine(status)),
           }).finally(() => progress.stop());
           shares.push({ dir, session });
           errors.write(skippedLines(session));
           say(shareSummary(dir, session));
-          void session.whenTrackerLost.then(() => warn(new Error(`lost the tracker; ${dir} is no longer listed`)));
         } else if (choice === '3') {
           const name = await ask('File name: ');
           if (!name) continue;

@@ -2,7 +2,7 @@ import { type Address, type ListEntry, quoted, terminalSafe, TrackerSession } fr
 import type { AmbiguousNameError, DownloadResult } from './download.js';
 import { HOLDER_AGENT } from './file-server.js';
 import { formatBytes, formatTable } from './format.js';
-import type { ShareSession } from './share.js';
+import type { ShareSession, ShareStatus } from './share.js';
 
 /** What the CLI and the menu print: the same words for the same events. */
 
@@ -63,3 +63,18 @@ export function downloadSummary(result: DownloadResult): string {
   return `saved ${terminalSafe(result.path)} (${formatBytes(result.size)}, sha256 ${result.sha256.slice(0, 12)}) from ${result.holder}\n`;
 }
 
+
+/** One line on stderr for each change in a share's life: tracker lost and back, folder changes. */
+export function statusLine(status: ShareStatus): string {
+  const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+  switch (status.kind) {
+    case 'tracker-lost':
+      return `tracker ${status.tracker} lost, retrying in ${seconds(status.retryInMs)}\n`;
+    case 'tracker-retry':
+      return `tracker ${status.tracker} still unreachable (${terminalSafe(status.reason)}), retrying in ${seconds(status.retryInMs)}\n`;
+    case 'tracker-back':
+      return `tracker ${status.tracker} is back; ${status.files === 1 ? '1 file' : `${status.files} files`} registered again\n`;
+    case 'folder-changed':
+      return `share updated: ${status.added} added or changed, ${status.removed} removed; ${status.files === 1 ? '1 file' : `${status.files} files`} shared\n`;
+  }
+}

@@ -40,6 +40,8 @@ export class ShareIndex {
     readonly root: string,
     files: readonly IndexedFile[],
     readonly skipped: readonly SkippedFile[],
+    /** The hash cache this index was built with, to keep using and saving while the folder changes. */
+    readonly cache?: HashCache,
   ) {
     for (const file of files) this.byName.set(file.name, file);
   }
@@ -58,6 +60,21 @@ export class ShareIndex {
   find(sha256: string): IndexedFile | undefined {
     for (const file of this.byName.values()) if (file.sha256 === sha256) return file;
     return undefined;
+  }
+
+  get(name: string): IndexedFile | undefined {
+    return this.byName.get(name);
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  /** Names of the entries at `path` or below it (`''`: all of them). */
+  namesUnder(path: string): string[] {
+    if (path === '') return [...this.byName.keys()];
+    const prefix = `${path}/`;
+    return [...this.byName.keys()].filter((name) => name === path || name.startsWith(prefix));
   }
 
   /** Replaces (or, with `undefined`, removes) the entry for `name`. */
@@ -94,7 +111,7 @@ export async function describeFile(
   root: string,
   name: string,
   cache?: HashCache,
-): Promise<{ file: IndexedFile; hashed: boolean } | { problem: string }> {
+): Promise<{ file: IndexedFile; hashed: boolean } | { problem: string; unstable?: true }> {
   const path = join(root, ...name.split('/'));
   for (let attempt = 0; attempt < 2; attempt++) {
     let before: Stats;
@@ -112,14 +129,13 @@ export async function describeFile(
       const { sha256 } = await hashFile(path);
       const after = identityOf(await lstat(path));
       if (sameIdentity(identity, after)) {
-        cache?.record(name, identity, sha256);
         return { file: { name, path, sha256, ...identity }, hashed: true };
       }
     } catch (error) {
       return { problem: describeFsError(error) };
     }
   }
-  return { problem: 'changed while being hashed; try again when it is complete' };
+  return { problem: 'changed while being hashed; try again when it is complete', unstable: true };
 }
 
 export function isInside(root: string, path: string): boolean {
@@ -164,12 +180,13 @@ export async function indexFolder(dir: string, options: IndexOptions = {}): Prom
     if (described.hashed) progress.hashedBytes += described.file.size;
     options.onProgress?.(progress);
   }
-  const saveProblem = await cache?.save();
+  const saveProblem = await cache?.save(files);
   if (saveProblem) options.onWarning?.(saveProblem);
-  return new ShareIndex(root, files, skipped);
+  return new ShareIndex(root, files, skipped, cache);
 }
 
-async function walk(dir: string, prefix: string, found: string[], skipped: SkippedFile[], maxFiles: number): Promise<void> {
+/** Collects the names of the regular files under `dir` (named from `prefix`), not following symlinks. */
+export async function walk(dir: string, prefix: string, found: string[], skipped: SkippedFile[], maxFiles: number): Promise<void> {
   let entries;
   try {
     entries = await opendir(dir);

@@ -1,7 +1,17 @@
-import { type Address, formatAddress, TrackerSession } from '@p2pservice/protocol';
+import {
+  type Address,
+  formatAddress,
+  HEARTBEAT_INTERVAL_MS,
+  MAX_FILES_PER_SHARE,
+  PEER_TIMEOUT_MS,
+  RECONNECT_BASE_DELAY_MS,
+  RECONNECT_MAX_DELAY_MS,
+  TrackerSession,
+} from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { FileServer, HOLDER_AGENT } from './file-server.js';
-import { describeFile, type IndexedFile, type IndexProgress, indexFolder, type ShareIndex } from './share-index.js';
+import { type FolderDelta, LiveFolder } from './live-folder.js';
+import { type IndexedFile, type IndexProgress, indexFolder, type ShareIndex } from './share-index.js';
 
 export interface ShareOptions {
   dir: string;
@@ -14,28 +24,52 @@ export interface ShareOptions {
   maxFiles?: number;
   /** Hash cache folder; `null` for none; default `$XDG_CACHE_HOME/p2pservice`. */
   cacheDir?: string | null;
+  /** Watch the folder and send changes to the tracker (default true). */
+  watch?: boolean;
+  rescanIntervalMs?: number;
+  stableMs?: number;
+  debounceMs?: number;
+  reconnectBaseDelayMs?: number;
+  reconnectMaxDelayMs?: number;
   onIndexProgress?: (progress: IndexProgress) => void;
   onWarning?: (line: string) => void;
+  onStatus?: (status: ShareStatus) => void;
 }
 
+/** What a sharing session tells its user about its tracker connection and its folder. */
+export type ShareStatus =
+  | { kind: 'tracker-lost'; tracker: string; retryInMs: number; reason: string }
+  | { kind: 'tracker-retry'; tracker: string; retryInMs: number; reason: string }
+  | { kind: 'tracker-back'; tracker: string; files: number }
+  | { kind: 'folder-changed'; added: number; removed: number; files: number };
+
 /**
- * Sharing one folder: its index, the file server other peers download from, and the long-lived tracker
- * connection whose life is the share's life on the network. States: indexing → listening → registered
- * → closed; `stop` goes to closed from any of them.
+ * Sharing one folder: its index, the file server other peers download from, the folder watcher, and the
+ * long-lived tracker connection whose life is the share's life on the network.
+ *
+ * Tracker states: registered → (connection lost) → reconnecting → registered … ; stop → closed from any.
+ * While reconnecting, uploads in progress go on; every reconnection registers the whole current share.
+ * A ping every heartbeat interval (the tracker says how often in its welcome) keeps the share listed and
+ * finds a dead tracker that never closed the connection.
  */
 export class ShareSession {
   private stopping: Promise<void> | undefined;
-  private tracker!: TrackerSession;
-  private readonly rehashing = new Set<string>();
-  private registration: Promise<unknown> = Promise.resolve();
+  private tracker: TrackerSession;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private live: LiveFolder | undefined;
+  private supervisor: Promise<void> = Promise.resolve();
+  private wakeUp: (() => void) | undefined;
+  /** Requests to the current tracker session, one after another. */
+  private queue: Promise<unknown> = Promise.resolve();
+  server!: FileServer;
 
   private constructor(
     readonly index: ShareIndex,
-    private readonly logger: Logger,
-  ) {}
-
-  /** Set once the file server listens. */
-  server!: FileServer;
+    private readonly options: ShareOptions,
+    tracker: TrackerSession,
+  ) {
+    this.tracker = tracker;
+  }
 
   static async start(options: ShareOptions): Promise<ShareSession> {
     const index = await indexFolder(options.dir, {
@@ -44,24 +78,43 @@ export class ShareSession {
       ...(options.onIndexProgress && { onProgress: options.onIndexProgress }),
       ...(options.onWarning && { onWarning: options.onWarning }),
     });
-    const session = new ShareSession(index, options.logger);
-    session.server = await FileServer.start({
+    let session: ShareSession | undefined;
+    const server = await FileServer.start({
       host: options.host,
       port: options.port,
       index,
       logger: options.logger,
-      onStale: (file) => session.rehash(file),
+      onStale: (file) => session?.rehash(file),
       ...(options.maxUploads && { maxUploads: options.maxUploads }),
     });
+    let tracker: TrackerSession | undefined;
     try {
-      session.tracker = await TrackerSession.open(options.tracker, { agent: HOLDER_AGENT });
-      await session.tracker.register(session.port, index.entries());
+      // The first connection must work: a wrong address is better reported than retried forever.
+      tracker = await TrackerSession.open(options.tracker, { agent: HOLDER_AGENT });
+      await tracker.register(server.address.port, index.entries());
+      session = new ShareSession(index, options, tracker);
+      session.server = server;
+      if (options.watch ?? true) {
+        session.live = await LiveFolder.start({
+          index,
+          ...(index.cache && { cache: index.cache }),
+          maxFiles: options.maxFiles ?? MAX_FILES_PER_SHARE,
+          logger: options.logger,
+          onDelta: (delta) => session!.announce(delta),
+          ...(options.onWarning && { onWarning: options.onWarning }),
+          ...(options.rescanIntervalMs && { rescanIntervalMs: options.rescanIntervalMs }),
+          ...(options.stableMs !== undefined && { stableMs: options.stableMs }),
+          ...(options.debounceMs !== undefined && { debounceMs: options.debounceMs }),
+        });
+      }
     } catch (error) {
-      await session.tracker?.close();
-      await session.server.close();
+      await tracker?.close();
+      await server.close();
       throw error;
     }
-    options.logger.debug({ tracker: formatAddress(options.tracker), files: index.files.length }, 'share registered');
+    session.startHeartbeat();
+    session.supervisor = session.supervise();
+    options.logger.debug({ tracker: formatAddress(options.tracker), files: index.size }, 'share registered');
     return session;
   }
 
@@ -70,49 +123,112 @@ export class ShareSession {
   }
 
   get trackerLabel(): string {
-    return this.tracker.label;
+    return formatAddress(this.options.tracker);
   }
 
-  /** Resolves when the tracker connection ends without `stop` having been called. */
-  get whenTrackerLost(): Promise<void> {
-    return this.tracker.whenClosed.then(() => (this.stopping ? new Promise<never>(() => {}) : undefined));
-  }
-
-  /** Waits until every re-hash and re-registration started so far has reached the tracker. */
+  /** Waits until the folder changes noticed so far have reached the tracker. */
   async settled(): Promise<void> {
-    while (this.rehashing.size > 0) await new Promise((r) => setTimeout(r, 10));
-    await this.registration;
+    await this.live?.settled();
+    await this.queue.catch(() => undefined);
   }
 
-  /**
-   * A file no longer matches its index entry: hash it again and tell the tracker the share's new state,
-   * so the list never promises content this peer would not serve.
-   */
-  private rehash(file: IndexedFile): void {
-    if (this.rehashing.has(file.name) || this.stopping) return;
-    this.rehashing.add(file.name);
-    void (async () => {
-      try {
-        const described = await describeFile(this.index.root, file.name);
-        this.index.update(file.name, 'file' in described ? described.file : undefined);
-        this.logger.info({ name: file.name, sha256: 'file' in described ? described.file.sha256 : null }, 'shared file changed; re-announcing');
-        const register = () => this.tracker.register(this.port, this.index.entries());
-        this.registration = this.registration.then(register, register);
-        await this.registration;
-      } catch (error) {
-        this.logger.warn({ err: error, name: file.name }, 'could not re-announce a changed file');
-      } finally {
-        this.rehashing.delete(file.name);
-      }
-    })();
-  }
-
-  /** Says goodbye to the tracker (its rows go at once) and stops serving. */
+  /** Says goodbye to the tracker (its rows go at once), stops watching and serving. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      clearInterval(this.heartbeat);
+      this.wakeUp?.();
+      await this.live?.close();
       await this.tracker.close();
+      await this.supervisor;
       await this.server.close();
+      await this.index.cache?.save(this.index.files);
     })();
     return this.stopping;
+  }
+
+  /** A file no longer matches its index entry: the folder reconciliation re-hashes and re-announces it. */
+  private rehash(file: IndexedFile): void {
+    this.live?.mark(file.name, 0);
+  }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(task, task);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Sends a folder change to the tracker. If the connection is down, the next registration carries it. */
+  private async announce(delta: FolderDelta): Promise<void> {
+    const files = this.index.size;
+    this.options.onStatus?.({ kind: 'folder-changed', added: delta.added.length, removed: delta.removed.length, files });
+    const added = delta.added.map(({ name, size, sha256 }) => ({ name, size, sha256 }));
+    const tracker = this.tracker;
+    await this.enqueue(() => tracker.update(added, delta.removed)).catch((error) => {
+      this.options.logger.debug({ err: error }, 'update not delivered; the next registration will carry it');
+    });
+  }
+
+  private startHeartbeat(): void {
+    clearInterval(this.heartbeat);
+    const interval = this.tracker.welcome?.heartbeatMs ?? HEARTBEAT_INTERVAL_MS;
+    const timeout = this.tracker.welcome?.peerTimeoutMs ?? PEER_TIMEOUT_MS;
+    const tracker = this.tracker;
+    this.heartbeat = setInterval(() => {
+      // A tracker that does not answer within its own peer timeout is gone, even if TCP has not noticed.
+      void this.enqueue(() => tracker.ping(timeout)).catch(() => tracker.connection.destroy());
+    }, interval);
+    this.heartbeat.unref();
+  }
+
+  /** Waits for the tracker connection to end, then reconnects with backoff until stopped. */
+  private async supervise(): Promise<void> {
+    const base = this.options.reconnectBaseDelayMs ?? RECONNECT_BASE_DELAY_MS;
+    const cap = this.options.reconnectMaxDelayMs ?? RECONNECT_MAX_DELAY_MS;
+    for (;;) {
+      await this.tracker.whenClosed;
+      if (this.stopping) return;
+      clearInterval(this.heartbeat);
+      let reason = 'connection closed';
+      for (let attempt = 0; !this.stopping; attempt++) {
+        // Exponential backoff with full jitter: peers that lost the same tracker do not return in lockstep.
+        const delay = Math.round(Math.random() * Math.min(cap, base * 2 ** attempt));
+        const kind = attempt === 0 ? 'tracker-lost' : 'tracker-retry';
+        this.options.onStatus?.({ kind, tracker: this.trackerLabel, retryInMs: delay, reason });
+        await this.sleep(delay);
+        if (this.stopping) return;
+        try {
+          const tracker = await TrackerSession.open(this.options.tracker, { agent: HOLDER_AGENT });
+          try {
+            await tracker.register(this.port, this.index.entries());
+          } catch (error) {
+            tracker.connection.destroy();
+            throw error;
+          }
+          this.tracker = tracker;
+          this.queue = Promise.resolve();
+          if (this.stopping) {
+            await tracker.close();
+            return;
+          }
+          this.startHeartbeat();
+          this.options.onStatus?.({ kind: 'tracker-back', tracker: this.trackerLabel, files: this.index.size });
+          break;
+        } catch (error) {
+          reason = (error as Error).message;
+          this.options.logger.debug({ err: error, attempt }, 'reconnect failed');
+        }
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
   }
 }

@@ -50,3 +50,13 @@ export const REQUEST_TIMEOUT_MS = 15_000;
 
 /** A transfer that delivers no byte for this long is abandoned for another holder, in milliseconds. */
 export const STALL_TIMEOUT_MS = 15_000;
+
+/** How often a sharing peer pings the tracker when it has nothing else to say, in milliseconds. */
+export const HEARTBEAT_INTERVAL_MS = 15_000;
+
+/** A peer silent for this long is dropped by the tracker, with all its files, in milliseconds. */
+export const PEER_TIMEOUT_MS = 45_000;
+
+/** Reconnection to a lost tracker: exponential backoff with full jitter between these bounds (ms). */
+export const RECONNECT_BASE_DELAY_MS = 1_000;
+export const RECONNECT_MAX_DELAY_MS = 30_000;

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   UNEXPECTED_MESSAGE: 'a valid message arrived in a state that does not allow it',
   VERSION_MISMATCH: 'the peers speak different protocol versions',
   HANDSHAKE_TIMEOUT: 'hello did not arrive in time',
+  PEER_TIMEOUT: 'a connection was silent for longer than the peer timeout',
   TOO_MANY_FILES: 'a share exceeds the files-per-share limit',
   DUPLICATE_NAME: 'a share names the same file twice',
   TOO_MANY_CONNECTIONS: 'the server is at its connection limit',

@@ -31,6 +31,7 @@ export async function serverHandshake(
   connection: { send(message: Welcome): Promise<void>; receiveValue(timeoutMs?: number): Promise<unknown> },
   agent: string,
   timeoutMs = HANDSHAKE_TIMEOUT_MS,
+  extra: Pick<Welcome, 'heartbeatMs' | 'peerTimeoutMs'> = {},
 ): Promise<Hello> {
   let value: unknown;
   try {
@@ -48,7 +49,7 @@ export async function serverHandshake(
   if (!hello.success) {
     throw new P2PError('UNEXPECTED_MESSAGE', 'the first message must be a valid hello');
   }
-  await connection.send({ type: 'welcome', protocol: PROTOCOL_VERSION, agent });
+  await connection.send({ type: 'welcome', protocol: PROTOCOL_VERSION, agent, ...extra });
   return hello.data;
 }
 

@@ -59,7 +59,17 @@ export type Content = z.infer<typeof Content>;
 export const Hello = z.strictObject({ type: z.literal('hello'), protocol: ProtocolVersion, agent: Text });
 export type Hello = z.infer<typeof Hello>;
 
-export const Welcome = z.strictObject({ type: z.literal('welcome'), protocol: ProtocolVersion, agent: Text });
+/**
+ * The tracker's welcome also says how often a sharing peer must show it is alive (`heartbeatMs`) and
+ * after how much silence it is dropped (`peerTimeoutMs`). Holders leave them out.
+ */
+export const Welcome = z.strictObject({
+  type: z.literal('welcome'),
+  protocol: ProtocolVersion,
+  agent: Text,
+  heartbeatMs: z.number().int().min(1).max(3_600_000).optional(),
+  peerTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
+});
 export type Welcome = z.infer<typeof Welcome>;
 
 export const ErrorMessage = z.strictObject({
@@ -95,7 +105,20 @@ export type List = z.infer<typeof List>;
 export const WhoHas = z.strictObject({ type: z.literal('who_has'), id: RequestId, name: SharedName });
 export type WhoHas = z.infer<typeof WhoHas>;
 
-export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, List, WhoHas, Bye]);
+/** Changes to a registered share: names removed, and entries added or replaced (same name, new content). */
+export const Update = z.strictObject({
+  type: z.literal('update'),
+  id: RequestId,
+  added: z.array(FileEntry).max(MAX_FILES_PER_REGISTER),
+  removed: z.array(SharedName).max(MAX_FILES_PER_REGISTER),
+});
+export type Update = z.infer<typeof Update>;
+
+/** Heartbeat: any message shows the sender is alive; a ping is the message to send when idle. */
+export const Ping = z.strictObject({ type: z.literal('ping'), id: RequestId });
+export type Ping = z.infer<typeof Ping>;
+
+export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, Update, List, WhoHas, Ping, Bye]);
 export type TrackerRequest = z.infer<typeof TrackerRequest>;
 
 // ---- tracker -> peer ----
@@ -124,7 +147,13 @@ export const Holders = z.strictObject({
 });
 export type Holders = z.infer<typeof Holders>;
 
-export const TrackerReply = z.discriminatedUnion('type', [Welcome, Registered, ListPage, Holders, ErrorMessage]);
+export const Updated = z.strictObject({ type: z.literal('updated'), id: RequestId, files: z.number().int().min(0) });
+export type Updated = z.infer<typeof Updated>;
+
+export const Pong = z.strictObject({ type: z.literal('pong'), id: RequestId });
+export type Pong = z.infer<typeof Pong>;
+
+export const TrackerReply = z.discriminatedUnion('type', [Welcome, Registered, Updated, ListPage, Holders, Pong, ErrorMessage]);
 export type TrackerReply = z.infer<typeof TrackerReply>;
 
 // ---- downloader -> holder ----
@@ -152,4 +181,4 @@ export const HolderReply = z.discriminatedUnion('type', [Welcome, FileHeader, Er
 export type HolderReply = z.infer<typeof HolderReply>;
 
 /** Any message with a request id, for matching replies. */
-export type Request = Register | List | WhoHas | Fetch;
+export type Request = Register | Update | List | WhoHas | Ping | Fetch;

@@ -28,6 +28,8 @@ export class RequestClient<Out extends { type: string }, In extends Reply> {
   private queue: Promise<unknown> = Promise.resolve();
   readonly connection: FramedConnection<In, Out | Hello>;
   readonly label: string;
+  /** The server's welcome, once the handshake is done. */
+  welcome: Welcome | undefined;
 
   protected constructor(
     socket: Socket,
@@ -45,7 +47,8 @@ export class RequestClient<Out extends { type: string }, In extends Reply> {
 
   protected async handshake(): Promise<Welcome> {
     try {
-      return await clientHandshake(this.connection, this.options.agent ?? 'p2pservice', this.label);
+      this.welcome = await clientHandshake(this.connection, this.options.agent ?? 'p2pservice', this.label);
+      return this.welcome;
     } catch (error) {
       this.connection.destroy();
       throw error;

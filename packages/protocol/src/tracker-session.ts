@@ -35,6 +35,27 @@ export class TrackerSession extends RequestClient<TrackerRequest, TrackerReply> 
     return registered;
   }
 
+  /** Applies changes to this connection's share, in frame-sized chunks. Returns the share's new size. */
+  async update(added: readonly FileEntry[], removed: readonly string[]): Promise<number> {
+    let files = 0;
+    let a = 0;
+    let r = 0;
+    do {
+      const addedChunk = added.slice(a, a + MAX_FILES_PER_REGISTER);
+      const removedChunk = removed.slice(r, r + MAX_FILES_PER_REGISTER);
+      a += addedChunk.length;
+      r += removedChunk.length;
+      const reply = await this.request({ type: 'update', added: addedChunk, removed: removedChunk });
+      files = expectReply(reply, 'updated', this.label).files;
+    } while (a < added.length || r < removed.length);
+    return files;
+  }
+
+  /** Shows the tracker this peer is alive; rejects if the tracker does not answer within `timeoutMs`. */
+  async ping(timeoutMs?: number): Promise<void> {
+    expectReply(await this.request({ type: 'ping' }, timeoutMs), 'pong', this.label);
+  }
+
   /** One page of the network-wide list, in (name, sha256) order, starting after `after`. */
   async listPage(after: ListCursor | null, limit = MAX_LIST_PAGE): Promise<{ files: ListEntry[]; next: ListCursor | null }> {
     const reply = await this.request({ type: 'list', after, limit });

@@ -1,4 +1,4 @@
-import { loadSettings, MAX_FILES_PER_SHARE, MAX_FRAME_BYTES, setting } from '@p2pservice/protocol';
+import { loadSettings, MAX_FILES_PER_SHARE, MAX_FRAME_BYTES, P2PError, setting } from '@p2pservice/protocol';
 import { z } from 'zod';
 import { DEFAULT_TRACKER_LIMITS } from './limits.js';
 
@@ -11,6 +11,8 @@ export const TRACKER_DEFAULTS = {
   MAX_FRAME_BYTES: String(MAX_FRAME_BYTES),
   MAX_FILES_PER_SHARE: String(MAX_FILES_PER_SHARE),
   TRACKER_MAX_CONNECTIONS: String(DEFAULT_TRACKER_LIMITS.maxConnections),
+  HEARTBEAT_INTERVAL: String(DEFAULT_TRACKER_LIMITS.heartbeatMs / 1000),
+  PEER_TIMEOUT: String(DEFAULT_TRACKER_LIMITS.peerTimeoutMs / 1000),
 };
 
 export const TrackerSettings = z.object({
@@ -21,9 +23,21 @@ export const TrackerSettings = z.object({
   MAX_FRAME_BYTES: setting.positiveInt(),
   MAX_FILES_PER_SHARE: setting.positiveInt(),
   TRACKER_MAX_CONNECTIONS: setting.positiveInt(),
+  /** Seconds between the pings a sharing peer sends (told to peers in the welcome). */
+  HEARTBEAT_INTERVAL: setting.seconds(),
+  /** Seconds of silence after which a peer is dropped with its files. */
+  PEER_TIMEOUT: setting.seconds(),
 });
 export type TrackerSettings = z.infer<typeof TrackerSettings>;
 
 export function loadTrackerSettings(env: NodeJS.ProcessEnv, dotenv: Record<string, string>): TrackerSettings {
-  return loadSettings(TrackerSettings, TRACKER_DEFAULTS, env, dotenv);
+  const settings = loadSettings(TrackerSettings, TRACKER_DEFAULTS, env, dotenv);
+  if (settings.PEER_TIMEOUT <= settings.HEARTBEAT_INTERVAL) {
+    throw new P2PError(
+      'BAD_CONFIG',
+      `PEER_TIMEOUT (${settings.PEER_TIMEOUT / 1000} s) must be longer than HEARTBEAT_INTERVAL (${settings.HEARTBEAT_INTERVAL / 1000} s)`,
+      'three heartbeat intervals is usual',
+    );
+  }
+  return settings;
 }

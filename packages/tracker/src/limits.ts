@@ -1,4 +1,4 @@
-import { HANDSHAKE_TIMEOUT_MS, MAX_FILES_PER_SHARE, MAX_FRAME_BYTES } from '@p2pservice/protocol';
+import { HANDSHAKE_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, MAX_FILES_PER_SHARE, MAX_FRAME_BYTES, PEER_TIMEOUT_MS } from '@p2pservice/protocol';
 
 /** The tracker's limits; each can be overridden through options (and the CLI's environment). */
 export interface TrackerLimits {
@@ -10,6 +10,10 @@ export interface TrackerLimits {
   maxConnections: number;
   /** How long a new connection may take to say hello. */
   handshakeTimeoutMs: number;
+  /** How often peers are asked (in the welcome) to show they are alive. */
+  heartbeatMs: number;
+  /** A connection silent for this long is dropped, and its share with it. */
+  peerTimeoutMs: number;
 }
 
 export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
@@ -17,4 +21,6 @@ export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
   maxFilesPerShare: MAX_FILES_PER_SHARE,
   maxConnections: 1_024,
   handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+  heartbeatMs: HEARTBEAT_INTERVAL_MS,
+  peerTimeoutMs: PEER_TIMEOUT_MS,
 };

@@ -3,6 +3,7 @@ import {
   type Address,
   type FileEntry,
   FramedConnection,
+  formatMs,
   normalizeRemoteAddress,
   P2PError,
   serverHandshake,
@@ -122,10 +123,13 @@ export class TrackerServer {
       if (this.sockets.size > this.limits.maxConnections) {
         throw new P2PError('TOO_MANY_CONNECTIONS', `the tracker is at its limit of ${this.limits.maxConnections} connections`);
       }
-      const hello = await serverHandshake(connection, TRACKER_AGENT, this.limits.handshakeTimeoutMs);
+      const hello = await serverHandshake(connection, TRACKER_AGENT, this.limits.handshakeTimeoutMs, {
+        heartbeatMs: this.limits.heartbeatMs,
+        peerTimeoutMs: this.limits.peerTimeoutMs,
+      });
       log.debug({ agent: hello.agent }, 'hello');
       while (!connection.isClosed) {
-        const message = await connection.receive();
+        const message = await this.receiveBeforeTimeout(connection);
         if (message.type === 'bye') break;
         await this.handle(connection, session, message, log);
       }
@@ -144,6 +148,18 @@ export class TrackerServer {
         this.store.removePeer(session.peerId);
         log.info({ peer: session.peerId }, 'peer left; its files are gone from the list');
       }
+    }
+  }
+
+  /** The next message, or PEER_TIMEOUT if the peer (frozen, cut off) stays silent too long. */
+  private async receiveBeforeTimeout(connection: Connection): Promise<TrackerRequest> {
+    try {
+      return await connection.receive(this.limits.peerTimeoutMs);
+    } catch (error) {
+      if (error instanceof P2PError && error.code === 'TIMEOUT') {
+        throw new P2PError('PEER_TIMEOUT', `no message for ${formatMs(this.limits.peerTimeoutMs)}; dropping the connection and its share`);
+      }
+      throw error;
     }
   }
 
@@ -171,6 +187,20 @@ export class TrackerServer {
         await connection.send({ type: 'registered', id: message.id, files: files.length, complete: true });
         return;
       }
+      case 'update': {
+        if (session.peerId === undefined || session.pending.length > 0) {
+          throw new P2PError('UNEXPECTED_MESSAGE', 'update before a complete register');
+        }
+        const duplicate = findDuplicateName(message.added);
+        if (duplicate !== undefined) throw new P2PError('DUPLICATE_NAME', `the update adds "${duplicate}" twice`);
+        const files = this.store.applyUpdate(session.peerId, message.added, message.removed, this.limits.maxFilesPerShare);
+        log.info({ peer: session.peerId, added: message.added.length, removed: message.removed.length, files }, 'share updated');
+        await connection.send({ type: 'updated', id: message.id, files });
+        return;
+      }
+      case 'ping':
+        await connection.send({ type: 'pong', id: message.id });
+        return;
       case 'list': {
         const page = this.store.listPage(message.after, message.limit);
         await connection.send({ type: 'list_page', id: message.id, ...page });

@@ -82,6 +82,12 @@ export class TrackerStore {
         `SELECT f.sha256, f.size, p.host, p.port FROM files f JOIN peers p ON p.id = f.peer_id
          WHERE f.name = ? ORDER BY f.sha256, p.id`,
       ),
+      upsertFile: this.db.prepare<[number, string, number, string]>(
+        `INSERT INTO files (peer_id, name, size, sha256) VALUES (?, ?, ?, ?)
+         ON CONFLICT (peer_id, name) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256`,
+      ),
+      deleteFile: this.db.prepare<[number, string]>('DELETE FROM files WHERE peer_id = ? AND name = ?'),
+      countFilesOf: this.db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM files WHERE peer_id = ?'),
       countPeers: this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM peers'),
       countFiles: this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM files'),
     };
@@ -120,6 +126,21 @@ export class TrackerStore {
   /** Replaces everything `peerId` shares with `files`, atomically. */
   replaceShare(peerId: number, port: number, files: readonly FileEntry[]): void {
     this.replaceShareTx(peerId, port, files);
+  }
+
+  /**
+   * Applies a delta to a peer's share in one transaction: `removed` names go, `added` entries are
+   * inserted or replace the entry of the same name. If the share would exceed `maxFiles`, nothing changes
+   * and TOO_MANY_FILES is thrown. Returns the share's new size.
+   */
+  applyUpdate(peerId: number, added: readonly FileEntry[], removed: readonly string[], maxFiles: number): number {
+    return this.db.transaction(() => {
+      for (const name of removed) this.statements.deleteFile.run(peerId, name);
+      for (const file of added) this.statements.upsertFile.run(peerId, file.name, file.size, file.sha256);
+      const files = this.statements.countFilesOf.get(peerId)!.n;
+      if (files > maxFiles) throw new P2PError('TOO_MANY_FILES', `a share of more than ${maxFiles} files is over the limit`);
+      return files;
+    })();
   }
 
   /** Deletes the peer and (by cascade) all its files. */
