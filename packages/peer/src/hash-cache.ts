@@ -71,6 +71,11 @@ export class HashCache {
     return new HashCache(file, root, result.data.files, undefined);
   }
 
+  /** Entries read from disk. */
+  get size(): number {
+    return Object.keys(this.previous).length;
+  }
+
   /** The cached sha256 of `name` if its identity on disk is unchanged. */
   lookup(name: string, identity: FileIdentity): string | undefined {
     const entry = this.previous[name];

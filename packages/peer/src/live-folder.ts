@@ -58,12 +58,12 @@ export class LiveFolder {
     this.rescanTimer.unref();
   }
 
-  static async start(options: LiveFolderOptions): Promise<LiveFolder> {
+  /** Starts watching; the watcher's own scan of a big folder goes on in the background. */
+  static start(options: LiveFolderOptions): LiveFolder {
     const watcher = watch(options.index.root, { ignoreInitial: true, followSymlinks: false, persistent: true, ignorePermissionErrors: true });
-    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     const live = new LiveFolder(options, watcher);
     // Anything that changed between indexing and the watcher being ready is caught by one rescan.
-    live.mark('');
+    watcher.once('ready', () => live.mark(''));
     return live;
   }
 

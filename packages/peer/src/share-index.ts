@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { constants, lstat as lstatCallback } from 'node:fs';
+import { promisify } from 'node:util';
 import type { Stats } from 'node:fs';
-import { lstat, opendir, realpath, stat } from 'node:fs/promises';
+import { type FileHandle, lstat, open, opendir, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { type FileEntry, MAX_FILES_PER_SHARE, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
 import { defaultCacheDir, type FileIdentity, HashCache, sameIdentity } from './hash-cache.js';
@@ -88,13 +89,29 @@ export class ShareIndex {
   }
 }
 
-/** SHA-256 of a file, read as a stream (never whole in memory). */
+/** Largest read when hashing; small files get a buffer of their own size, not a megabyte each. */
+const HASH_CHUNK_BYTES = 1024 * 1024;
+
+/** SHA-256 of a file, read in chunks (never whole in memory), never through a symlink. */
 export async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const { sha256, size } = await hashOpenFile(handle, (await handle.stat()).size);
+    return { sha256, size };
+  } finally {
+    await handle.close();
+  }
+}
+
+async function hashOpenFile(handle: FileHandle, sizeHint: number): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(Math.min(Math.max(sizeHint, 1), HASH_CHUNK_BYTES));
   let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, size);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    size += bytesRead;
   }
   return { sha256: hash.digest('hex'), size };
 }
@@ -113,30 +130,41 @@ export async function describeFile(
   cache?: HashCache,
 ): Promise<{ file: IndexedFile; hashed: boolean } | { problem: string; unstable?: true }> {
   const path = join(root, ...name.split('/'));
-  for (let attempt = 0; attempt < 2; attempt++) {
-    let before: Stats;
-    try {
-      before = await lstat(path);
-      if (!before.isFile()) return { problem: before.isSymbolicLink() ? 'symbolic links are not followed' : 'not a regular file' };
-      if (!isInside(root, await realpath(path))) return { problem: 'lies outside the shared folder' };
-    } catch (error) {
-      return { problem: describeFsError(error) };
-    }
-    const identity = identityOf(before);
-    const cached = cache?.lookup(name, identity);
-    if (cached) return { file: { name, path, sha256: cached, ...identity }, hashed: false };
-    try {
-      const { sha256 } = await hashFile(path);
-      const after = identityOf(await lstat(path));
-      if (sameIdentity(identity, after)) {
-        return { file: { name, path, sha256, ...identity }, hashed: true };
-      }
-    } catch (error) {
-      return { problem: describeFsError(error) };
-    }
+  let before: Stats;
+  try {
+    before = await lstatFast(path);
+  } catch (error) {
+    return { problem: describeFsError(error) };
   }
-  return { problem: 'changed while being hashed; try again when it is complete', unstable: true };
+  if (!before.isFile()) return { problem: before.isSymbolicLink() ? 'symbolic links are not followed' : 'not a regular file' };
+  const identity = identityOf(before);
+  // Unchanged since it was last hashed (same inode, so the same file inside the share): no read at all.
+  const cached = cache?.lookup(name, identity);
+  if (cached) return { file: { name, path, sha256: cached, ...identity }, hashed: false };
+  let handle: FileHandle | undefined;
+  try {
+    if (!isInside(root, await realpath(path))) return { problem: 'lies outside the shared folder' };
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const opened = identityOf(await handle.stat());
+    if (!sameIdentity(identity, opened)) return { problem: 'changed while being hashed; try again when it is complete', unstable: true };
+    const { sha256 } = await hashOpenFile(handle, identity.size);
+    // Changed while being read (still being written): its hash describes nothing that will be served.
+    if (!sameIdentity(identity, identityOf(await handle.stat()))) {
+      return { problem: 'changed while being hashed; try again when it is complete', unstable: true };
+    }
+    return { file: { name, path, sha256, ...identity }, hashed: true };
+  } catch (error) {
+    return { problem: describeFsError(error) };
+  } finally {
+    await handle?.close();
+  }
 }
+
+// The callback form of lstat costs less than half of fs/promises' per call, which shows at 100 000 files.
+const lstatFast = promisify(lstatCallback);
+
+/** Files described at once while indexing: the work is waiting on the disk, not on the CPU. */
+const INDEX_CONCURRENCY = 16;
 
 export function isInside(root: string, path: string): boolean {
   return path.startsWith(root.endsWith(sep) ? root : root + sep);
@@ -166,21 +194,35 @@ export async function indexFolder(dir: string, options: IndexOptions = {}): Prom
   const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
   const cache = cacheDir === null ? undefined : await HashCache.open(cacheDir, root);
   if (cache?.problem) options.onWarning?.(cache.problem);
-  const files: IndexedFile[] = [];
+  const described: (IndexedFile | undefined)[] = new Array(found.length);
   const progress: IndexProgress = { files: 0, bytes: 0, hashedBytes: 0 };
-  for (const name of found) {
-    const described = await describeFile(root, name, cache);
-    if ('problem' in described) {
-      skipped.push({ name, reason: described.problem });
-      continue;
+  let next = 0;
+  let hashedFiles = 0;
+  const worker = async () => {
+    while (next < found.length) {
+      const at = next++;
+      const name = found[at]!;
+      const result = await describeFile(root, name, cache);
+      if ('problem' in result) {
+        skipped.push({ name, reason: result.problem });
+        continue;
+      }
+      described[at] = result.file;
+      progress.files++;
+      progress.bytes += result.file.size;
+      if (result.hashed) {
+        hashedFiles++;
+        progress.hashedBytes += result.file.size;
+      }
+      options.onProgress?.(progress);
     }
-    files.push(described.file);
-    progress.files++;
-    progress.bytes += described.file.size;
-    if (described.hashed) progress.hashedBytes += described.file.size;
-    options.onProgress?.(progress);
-  }
-  const saveProblem = await cache?.save(files);
+  };
+  await Promise.all(Array.from({ length: INDEX_CONCURRENCY }, worker));
+  const files = described.filter((file): file is IndexedFile => file !== undefined);
+  skipped.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // An unchanged folder leaves the cache as it was: nothing to write.
+  const changed = hashedFiles > 0 || cache?.size !== files.length;
+  const saveProblem = changed ? await cache?.save(files) : undefined;
   if (saveProblem) options.onWarning?.(saveProblem);
   return new ShareIndex(root, files, skipped, cache);
 }

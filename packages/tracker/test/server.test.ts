@@ -186,3 +186,59 @@ describe('hostile names', () => {
     expect(tracker.store.counts()).toEqual({ peers: 0, files: 0 });
   });
 });
+
+describe('share updates and liveness', () => {
+  it('applies a delta (removed names, added or replaced entries) to a registered share', async () => {
+    const peer = await TrackerSession.open(address());
+    await peer.register(4000, [
+      { name: 'keep', size: 1, sha256: sha('1') },
+      { name: 'drop', size: 1, sha256: sha('2') },
+      { name: 'change', size: 1, sha256: sha('3') },
+    ]);
+    expect(await peer.update([{ name: 'change', size: 2, sha256: sha('4') }, { name: 'new', size: 5, sha256: sha('5') }], ['drop'])).toBe(3);
+    const names = tracker.store.listPage(null, 10).files.map((f) => `${f.name}:${f.size}`);
+    expect(names).toEqual(['change:2', 'keep:1', 'new:5']);
+    await peer.close();
+  });
+
+  it('refuses an update before a register, and one that crosses the file limit (dropping that peer)', async () => {
+    const early = await rawClient(port);
+    await early.send({ type: 'update', id: 1, added: [], removed: [] });
+    expect(await early.receive()).toMatchObject({ type: 'error', code: 'UNEXPECTED_MESSAGE' });
+
+    const peer = await TrackerSession.open(address());
+    await peer.register(4000, [{ name: 'only', size: 1, sha256: sha('1') }]);
+    const many = Array.from({ length: 2_000 }, (_, i) => ({ name: `n${i}`, size: 1, sha256: sha('2') }));
+    await expect(peer.update([...many, ...many.map((f) => ({ ...f, name: `m${f.name}` })), ...many.map((f) => ({ ...f, name: `o${f.name}` }))], [])).rejects.toMatchObject({
+      code: 'TOO_MANY_FILES',
+    });
+    // The third chunk would cross the limit and is rolled back; the connection is closed, so the peer
+    // and everything it shared leave the list.
+    await eventually(() => tracker.store.counts().files === 0);
+  });
+
+  it('answers pings, tells peers the heartbeat in its welcome, and drops a silent peer with its files', async () => {
+    await tracker.close();
+    tracker = await startTracker(join(dir.path, 'timeouts.db'), { heartbeatMs: 100, peerTimeoutMs: 300 });
+    port = tracker.address.port;
+    const peer = await TrackerSession.open(address());
+    expect(peer.welcome).toMatchObject({ heartbeatMs: 100, peerTimeoutMs: 300 });
+    await peer.register(4000, [{ name: 'alive', size: 1, sha256: sha('1') }]);
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      await peer.ping();
+    }
+    expect(tracker.store.counts().files).toBe(1);
+    const heartbeat = setInterval(() => void peer.ping().catch(() => undefined), 100);
+
+    const silent = await rawClient(port);
+    await silent.send({ type: 'register', id: 1, listenPort: 4001, files: [{ name: 'silent', size: 1, sha256: sha('2') }], more: false });
+    await silent.receive();
+    expect(await silent.receive()).toMatchObject({ type: 'error', code: 'PEER_TIMEOUT' });
+    await silent.closed();
+    await eventually(() => tracker.store.counts().files === 1);
+    expect(tracker.store.listPage(null, 10).files.map((f) => f.name)).toEqual(['alive']);
+    clearInterval(heartbeat);
+    await peer.close();
+  });
+});
