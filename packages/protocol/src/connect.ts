@@ -17,7 +17,8 @@ const REASONS: Record<string, string> = {
 export function connectTo(address: Address, timeoutMs = CONNECT_TIMEOUT_MS): Promise<Socket> {
   const where = formatAddress(address);
   return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: address.host, port: address.port });
+    // Keep-alive lets the OS notice a peer that vanished without closing, even on an idle connection.
+    const socket = netConnect({ host: address.host, port: address.port, keepAlive: true, keepAliveInitialDelay: 10_000 });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new P2PError('CONNECT_FAILED', `cannot connect to ${where}: no answer within ${formatMs(timeoutMs)}`));
