@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { z } from 'zod';
-import { MAX_FRAME_BYTES } from './constants.js';
+import { MAX_FRAME_BYTES, WRITE_TIMEOUT_MS } from './constants.js';
 import { P2PError } from './errors.js';
 import { FrameDecoder, encodeFrame } from './frame.js';
 
@@ -10,6 +10,8 @@ export interface ConnectionOptions {
   maxFrameBytes?: number;
   /** Bytes read ahead while nobody is reading, before the socket is paused (default 256 KiB). */
   readAheadBytes?: number;
+  /** How long a write may wait for the reader to make room before the connection is closed. */
+  writeTimeoutMs?: number;
 }
 
 const DEFAULT_READ_AHEAD_BYTES = 256 * 1024;
@@ -42,6 +44,7 @@ export class FramedConnection<In, Out> {
   private readonly decoder: FrameDecoder;
   private readonly readAheadBytes: number;
   private readonly maxFrameBytes: number;
+  private readonly writeTimeoutMs: number;
   private waiter: { resolve(value: unknown): void; reject(error: Error): void } | undefined;
   private raw: RawRead | undefined;
   private closed = false;
@@ -56,6 +59,7 @@ export class FramedConnection<In, Out> {
   ) {
     this.maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
     this.readAheadBytes = options.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES;
+    this.writeTimeoutMs = options.writeTimeoutMs ?? WRITE_TIMEOUT_MS;
     this.decoder = new FrameDecoder(this.maxFrameBytes);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
@@ -155,7 +159,11 @@ export class FramedConnection<In, Out> {
     await this.write(encodeFrame(message, this.maxFrameBytes));
   }
 
-  /** Writes raw bytes (a file body), waiting for `drain` whenever the socket's buffer is full. */
+  /**
+   * Writes raw bytes (a file body), waiting for `drain` whenever the socket's buffer is full: at most one
+   * write is ever queued beyond the kernel's buffers, so a slow reader costs a bounded amount of memory.
+   * A reader that takes nothing for `writeTimeoutMs` gets its connection closed.
+   */
   async write(chunk: Buffer | Uint8Array): Promise<void> {
     if (this.socket.destroyed || !this.socket.writable) throw this.closedError();
     if (!this.socket.write(chunk)) await this.drained();
@@ -186,7 +194,13 @@ export class FramedConnection<In, Out> {
 
   private drained(): Promise<void> {
     return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        this.socket.destroy();
+        reject(new P2PError('TIMEOUT', `${this.describePeer()} read nothing for ${formatMs(this.writeTimeoutMs)}; closed the connection`));
+      }, this.writeTimeoutMs);
       const cleanup = () => {
+        clearTimeout(timer);
         this.socket.off('drain', onDrain);
         this.socket.off('close', onClose);
       };

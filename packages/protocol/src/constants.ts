@@ -60,3 +60,9 @@ export const PEER_TIMEOUT_MS = 45_000;
 /** Reconnection to a lost tracker: exponential backoff with full jitter between these bounds (ms). */
 export const RECONNECT_BASE_DELAY_MS = 1_000;
 export const RECONNECT_MAX_DELAY_MS = 30_000;
+
+/**
+ * A sender waits at most this long for a slow reader to take the bytes already queued on a connection
+ * (at most one frame or one file chunk); then it gives up and closes the connection, in milliseconds.
+ */
+export const WRITE_TIMEOUT_MS = 30_000;

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   DUPLICATE_NAME: 'a share names the same file twice',
   TOO_MANY_CONNECTIONS: 'the server is at its connection limit',
   LISTEN_FAILED: 'a server could not listen on its address and port',
+  UNREACHABLE: 'the tracker cannot connect to the port a peer says it serves files on',
   NOT_FOUND: 'no such file or content',
   AMBIGUOUS: 'several contents share a name; pick one by sha256',
   BAD_RANGE: 'a fetch offset lies beyond the end of the file',

@@ -49,6 +49,7 @@ async function start(rawFlags: unknown): Promise<void> {
       maxFrameBytes: settings.MAX_FRAME_BYTES,
       maxFilesPerShare: settings.MAX_FILES_PER_SHARE,
       maxConnections: settings.TRACKER_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: settings.TRACKER_MAX_CONNECTIONS_PER_ADDRESS,
       heartbeatMs: settings.HEARTBEAT_INTERVAL,
       peerTimeoutMs: settings.PEER_TIMEOUT,
     },

@@ -11,6 +11,7 @@ export const TRACKER_DEFAULTS = {
   MAX_FRAME_BYTES: String(MAX_FRAME_BYTES),
   MAX_FILES_PER_SHARE: String(MAX_FILES_PER_SHARE),
   TRACKER_MAX_CONNECTIONS: String(DEFAULT_TRACKER_LIMITS.maxConnections),
+  TRACKER_MAX_CONNECTIONS_PER_ADDRESS: String(DEFAULT_TRACKER_LIMITS.maxConnectionsPerAddress),
   HEARTBEAT_INTERVAL: String(DEFAULT_TRACKER_LIMITS.heartbeatMs / 1000),
   PEER_TIMEOUT: String(DEFAULT_TRACKER_LIMITS.peerTimeoutMs / 1000),
 };
@@ -23,6 +24,7 @@ export const TrackerSettings = z.object({
   MAX_FRAME_BYTES: setting.positiveInt(),
   MAX_FILES_PER_SHARE: setting.positiveInt(),
   TRACKER_MAX_CONNECTIONS: setting.positiveInt(),
+  TRACKER_MAX_CONNECTIONS_PER_ADDRESS: setting.positiveInt(),
   /** Seconds between the pings a sharing peer sends (told to peers in the welcome). */
   HEARTBEAT_INTERVAL: setting.seconds(),
   /** Seconds of silence after which a peer is dropped with its files. */

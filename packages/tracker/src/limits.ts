@@ -8,6 +8,12 @@ export interface TrackerLimits {
   maxFilesPerShare: number;
   /** Most simultaneous connections; the next one gets TOO_MANY_CONNECTIONS and is closed. */
   maxConnections: number;
+  /** Most simultaneous connections from one remote address. */
+  maxConnectionsPerAddress: number;
+  /** Connect back to a registering peer's listen port before listing its files. */
+  verifyReachable: boolean;
+  /** How long that check may take. */
+  reachTimeoutMs: number;
   /** How long a new connection may take to say hello. */
   handshakeTimeoutMs: number;
   /** How often peers are asked (in the welcome) to show they are alive. */
@@ -20,6 +26,9 @@ export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
   maxFrameBytes: MAX_FRAME_BYTES,
   maxFilesPerShare: MAX_FILES_PER_SHARE,
   maxConnections: 1_024,
+  maxConnectionsPerAddress: 64,
+  verifyReachable: true,
+  reachTimeoutMs: 3_000,
   handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
   heartbeatMs: HEARTBEAT_INTERVAL_MS,
   peerTimeoutMs: PEER_TIMEOUT_MS,

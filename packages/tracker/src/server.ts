@@ -1,7 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import {
   type Address,
+  connectTo,
   type FileEntry,
+  formatAddress,
   FramedConnection,
   formatMs,
   normalizeRemoteAddress,
@@ -33,6 +35,8 @@ interface Session {
   peerId: number | undefined;
   /** Files of a share sent in several `register` frames, committed when the last one arrives. */
   pending: FileEntry[];
+  /** The listen port the tracker last managed to connect back to. */
+  verifiedPort: number | undefined;
 }
 
 /**
@@ -41,6 +45,7 @@ interface Session {
  */
 export class TrackerServer {
   private readonly sockets = new Set<Socket>();
+  private readonly perAddress = new Map<string, number>();
   private readonly handlers = new Set<Promise<void>>();
   private readonly limits: TrackerLimits;
   private closing: Promise<void> | undefined;
@@ -118,10 +123,15 @@ export class TrackerServer {
     const host = normalizeRemoteAddress(socket.remoteAddress ?? 'unknown');
     const log = this.logger.child({ remote: `${host}:${socket.remotePort}` });
     const connection: Connection = new FramedConnection(socket, TrackerRequest, { maxFrameBytes: this.limits.maxFrameBytes });
-    const session: Session = { host, peerId: undefined, pending: [] };
+    const session: Session = { host, peerId: undefined, pending: [], verifiedPort: undefined };
+    const fromHere = (this.perAddress.get(host) ?? 0) + 1;
+    this.perAddress.set(host, fromHere);
     try {
       if (this.sockets.size > this.limits.maxConnections) {
         throw new P2PError('TOO_MANY_CONNECTIONS', `the tracker is at its limit of ${this.limits.maxConnections} connections`);
+      }
+      if (fromHere > this.limits.maxConnectionsPerAddress) {
+        throw new P2PError('TOO_MANY_CONNECTIONS', `${host} already has ${this.limits.maxConnectionsPerAddress} connections open to this tracker`);
       }
       const hello = await serverHandshake(connection, TRACKER_AGENT, this.limits.handshakeTimeoutMs, {
         heartbeatMs: this.limits.heartbeatMs,
@@ -144,10 +154,27 @@ export class TrackerServer {
       }
     } finally {
       connection.destroy();
+      const left = (this.perAddress.get(host) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(host, left);
+      else this.perAddress.delete(host);
       if (session.peerId !== undefined) {
         this.store.removePeer(session.peerId);
         log.info({ peer: session.peerId }, 'peer left; its files are gone from the list');
       }
+    }
+  }
+
+  /**
+   * Other peers will download from host:port, so the tracker tries it first: a peer behind a firewall
+   * or NAT learns so at once, instead of having its files listed where nobody can fetch them.
+   */
+  private async checkReachable(host: string, port: number): Promise<void> {
+    try {
+      const socket = await connectTo({ host, port }, this.limits.reachTimeoutMs);
+      socket.destroy();
+    } catch (error) {
+      const reason = error instanceof P2PError ? error.message.replace(/^cannot connect to [^:]+:\d+: /, '') : String(error);
+      throw new P2PError('UNREACHABLE', `the tracker cannot reach your listen port ${formatAddress({ host, port })} (${reason}); check that no firewall blocks incoming connections to it`);
     }
   }
 
@@ -181,6 +208,10 @@ export class TrackerServer {
         session.pending = [];
         const duplicate = findDuplicateName(files);
         if (duplicate !== undefined) throw new P2PError('DUPLICATE_NAME', `the share names "${duplicate}" twice`);
+        if (this.limits.verifyReachable && session.verifiedPort !== message.listenPort) {
+          await this.checkReachable(session.host, message.listenPort);
+          session.verifiedPort = message.listenPort;
+        }
         session.peerId ??= this.store.addPeer(session.host, message.listenPort);
         this.store.replaceShare(session.peerId, message.listenPort, files);
         log.info({ peer: session.peerId, port: message.listenPort, files: files.length }, 'share registered');

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrackerSession } from '@p2pservice/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cleanEnv, envExample, killAll, REPO, removeDir, run, startTrackerCli, tempDir, TRACKER_BIN } from '../../../test/support/processes.js';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { cleanEnv, envExample, killAll, listeningPort, REPO, removeDir, run, startTrackerCli, tempDir, TRACKER_BIN } from '../../../test/support/processes.js';
 
 let cwd: string;
 beforeEach(() => {
@@ -20,9 +20,11 @@ describe('tracker start', () => {
     expect(tracker.stdout).toEqual([]);
     for (const line of tracker.stderr) expect(JSON.parse(line)).toHaveProperty('level');
     const session = await TrackerSession.open({ host: '127.0.0.1', port: tracker.port });
-    await session.register(4444, [{ name: 'x', size: 1, sha256: 'b'.repeat(64) }]);
+    const listener = await listeningPort();
+    await session.register(listener.port, [{ name: 'x', size: 1, sha256: 'b'.repeat(64) }]);
     expect(await tracker.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     await session.whenClosed;
+    await listener.close();
   });
 
   it('exits 0 on SIGINT too', async () => {
@@ -91,7 +93,9 @@ describe('the protocol README example', () => {
     expect(readFileSync(join(REPO, 'packages/protocol/README.md'), 'utf8')).toContain(script.trim());
     const tracker = await startTrackerCli(cwd);
     const peer = await TrackerSession.open({ host: '127.0.0.1', port: tracker.port });
-    await peer.register(4444, [{ name: 'docs/readme.txt', size: 12, sha256: 'c'.repeat(64) }]);
+    const listener = await listeningPort();
+    onTestFinished(() => listener.close());
+    await peer.register(listener.port, [{ name: 'docs/readme.txt', size: 12, sha256: 'c'.repeat(64) }]);
     const result = await run(join(REPO, 'packages/protocol/examples/list-files.mjs'), [tracker.address], { cwd: REPO });
     expect(result).toMatchObject({ code: 0, stdout: `docs/readme.txt\t12\t${'c'.repeat(64)}\t1\n` });
     await peer.close();

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { TrackerSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TrackerServer } from '../src/index.js';
+import { listeningPort } from '../../../test/support/processes.js';
 import { rawClient, sha, startTracker, tempDir } from './helpers.js';
 
 let dir: ReturnType<typeof tempDir>;
@@ -240,5 +241,44 @@ describe('share updates and liveness', () => {
     expect(tracker.store.listPage(null, 10).files.map((f) => f.name)).toEqual(['alive']);
     clearInterval(heartbeat);
     await peer.close();
+  });
+});
+
+describe('addresses come from sockets', () => {
+  it('lists a peer only once the tracker could connect back to its listen port', async () => {
+    await tracker.close();
+    tracker = await startTracker(join(dir.path, 'reach.db'), { verifyReachable: true, reachTimeoutMs: 1_000 });
+    port = tracker.address.port;
+    const listener = await listeningPort();
+    const reachable = await TrackerSession.open(address());
+    expect(await reachable.register(listener.port, [{ name: 'ok', size: 1, sha256: sha('1') }])).toBe(1);
+    await listener.close();
+
+    const unreachable = await rawClient(port);
+    await unreachable.send({ type: 'register', id: 1, listenPort: listener.port, files: [{ name: 'hidden', size: 1, sha256: sha('2') }], more: false });
+    expect(await unreachable.receive()).toMatchObject({
+      type: 'error',
+      code: 'UNREACHABLE',
+      message: expect.stringMatching(/^the tracker cannot reach your listen port 127\.0\.0\.1:\d+ \(connection refused\); check that no firewall/),
+    });
+    await unreachable.closed();
+    expect(tracker.store.listPage(null, 10).files.map((f) => f.name)).toEqual(['ok']);
+    await reachable.close();
+  });
+
+  it('limits connections per remote address', async () => {
+    await tracker.close();
+    tracker = await startTracker(join(dir.path, 'per-address.db'), { maxConnectionsPerAddress: 3 });
+    port = tracker.address.port;
+    const open = await Promise.all([rawClient(port), rawClient(port), rawClient(port)]);
+    const fourth = await rawClient(port, false);
+    expect(await fourth.receive()).toMatchObject({ type: 'error', code: 'TOO_MANY_CONNECTIONS', message: expect.stringContaining('127.0.0.1 already has 3 connections') });
+    open[0]!.socket.destroy();
+    await open[0]!.closed();
+    await new Promise((r) => setTimeout(r, 50));
+    const again = await rawClient(port);
+    await again.send({ type: 'who_has', id: 1, name: 'x' });
+    expect(await again.receive()).toMatchObject({ type: 'holders' });
+    for (const client of [...open, again]) client.socket.destroy();
   });
 });
