@@ -231,7 +231,9 @@ async function fetchFrom(part: PartFile, holder: HolderAddress, options: Downloa
   const session = await HolderSession.open(holder, { agent: HOLDER_AGENT, requestTimeoutMs: stallMs });
   let ok = false;
   try {
-    const { header, body } = await session.fetch(part.content.sha256, part.offset);
+    const { header, body } = await session.fetch(part.content.sha256, part.offset, (position) =>
+      options.onWaiting?.(`queued at ${label}: position ${position}`),
+    );
     if (header.size !== part.content.size) {
       body.destroy();
       throw new P2PError('HOLDER_FAILED', `announced ${header.size} bytes, the tracker listed ${part.content.size}`);

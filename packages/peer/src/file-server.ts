@@ -8,7 +8,9 @@ import {
   HANDSHAKE_TIMEOUT_MS,
   type HolderReply,
   HolderRequest,
+  MAX_UPLOAD_QUEUE,
   P2PError,
+  QUEUE_NOTICE_MS,
   quoted,
   serverHandshake,
 } from '@p2pservice/protocol';
@@ -31,6 +33,8 @@ export interface FileServerOptions {
   index: ShareIndex;
   logger: Logger;
   maxUploads?: number;
+  /** Fetches kept waiting for a slot beyond `maxUploads`; one more gets BUSY. */
+  maxQueue?: number;
   /** Called when a shared file no longer matches its index entry (it must be re-hashed, not served). */
   onStale?: (file: IndexedFile) => void;
 }
@@ -45,6 +49,8 @@ type Connection = FramedConnection<HolderRequest, HolderReply>;
 export class FileServer {
   private readonly sockets = new Set<Socket>();
   private uploads = 0;
+  /** Fetches waiting for an upload slot, first come first served. */
+  private readonly queue: { wake: () => void }[] = [];
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -52,6 +58,7 @@ export class FileServer {
     private readonly index: ShareIndex,
     private readonly logger: Logger,
     private readonly maxUploads: number,
+    private readonly maxQueue: number,
     private readonly onStale: (file: IndexedFile) => void,
   ) {
     server.on('connection', (socket) => {
@@ -75,7 +82,14 @@ export class FileServer {
       });
       server.listen(options.port, options.host, () => resolve());
     });
-    return new FileServer(server, options.index, options.logger, options.maxUploads ?? DEFAULT_MAX_UPLOADS, options.onStale ?? (() => undefined));
+    return new FileServer(
+      server,
+      options.index,
+      options.logger,
+      options.maxUploads ?? DEFAULT_MAX_UPLOADS,
+      options.maxQueue ?? MAX_UPLOAD_QUEUE,
+      options.onStale ?? (() => undefined),
+    );
   }
 
   get address(): Address {
@@ -122,14 +136,13 @@ export class FileServer {
 
   /** Answers one fetch. Request-level refusals (NOT_FOUND, BAD_RANGE, BUSY) keep the connection open. */
   private async upload(connection: Connection, request: Fetch, log: Logger): Promise<void> {
-    const refuse = (code: 'NOT_FOUND' | 'BAD_RANGE' | 'BUSY', message: string) =>
+    const refuse = (code: 'NOT_FOUND' | 'BAD_RANGE', message: string) =>
       connection.send({ type: 'error', id: request.id, code, message });
     const file = this.index.find(request.sha256);
     if (!file) return refuse('NOT_FOUND', `no shared file has sha256 ${request.sha256}`);
     if (request.offset > file.size) return refuse('BAD_RANGE', `offset ${request.offset} is past the end (${file.size} bytes)`);
-    if (this.uploads >= this.maxUploads) return refuse('BUSY', `all ${this.maxUploads} upload slots are in use, try again shortly`);
+    if (!(await this.takeSlot(connection, request.id))) return;
 
-    this.uploads++;
     let handle;
     let headerSent = false;
     try {
@@ -173,7 +186,52 @@ export class FileServer {
       throw error;
     } finally {
       this.uploads--;
+      for (const waiting of this.queue) waiting.wake();
       await handle?.close();
+    }
+  }
+
+  /**
+   * Takes an upload slot, waiting in line for one if all are busy (telling the downloader its position
+   * whenever it changes, and every QUEUE_NOTICE_MS). False if the line is full (BUSY sent) or the
+   * downloader gave up waiting.
+   */
+  private async takeSlot(connection: Connection, id: number): Promise<boolean> {
+    if (this.uploads < this.maxUploads && this.queue.length === 0) {
+      this.uploads++;
+      return true;
+    }
+    if (this.queue.length >= this.maxQueue) {
+      await connection.send({ type: 'error', id, code: 'BUSY', message: `all ${this.maxUploads} upload slots are in use and ${this.maxQueue} downloads are waiting; try again later` });
+      return false;
+    }
+    const place = { wake: () => {} };
+    this.queue.push(place);
+    let told = 0;
+    try {
+      for (;;) {
+        const position = this.queue.indexOf(place) + 1;
+        if (position === 1 && this.uploads < this.maxUploads) {
+          this.queue.shift();
+          this.uploads++;
+          return true;
+        }
+        if (position !== told) {
+          await connection.send({ type: 'queued', id, position });
+          told = position;
+        }
+        const timer = setTimeout(() => place.wake(), QUEUE_NOTICE_MS);
+        await Promise.race([new Promise<void>((resolve) => (place.wake = resolve)), connection.whenClosed]);
+        clearTimeout(timer);
+        if (connection.isClosed) return false;
+        if (this.queue.indexOf(place) + 1 === told) told = 0; // same place after a while: say it again
+      }
+    } finally {
+      const at = this.queue.indexOf(place);
+      if (at >= 0) {
+        this.queue.splice(at, 1);
+        for (const waiting of this.queue) waiting.wake();
+      }
     }
   }
 }

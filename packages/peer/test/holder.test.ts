@@ -133,3 +133,47 @@ describe('a holder serves only content that still matches its index', () => {
     await holder.close();
   });
 });
+
+describe('busy holders queue, they do not fail', () => {
+  it('serves downloads beyond its upload slots in turn, telling each its place in line', async () => {
+    const big = randomBytes(24 * 1024 * 1024);
+    writeFileSync(join(shared, 'big.bin'), big);
+    session = await ShareSession.start({ dir: shared, tracker: trackerAddress, host: '127.0.0.1', port: 0, logger: silentLogger, cacheDir: null, maxUploads: 1 });
+    const waits: string[] = [];
+    const downloads = Array.from({ length: 4 }, (_, i) =>
+      download({ tracker: trackerAddress, name: 'big.bin', outDir: join(dir, `out${i}`), logger: silentLogger, onWaiting: (w) => waits.push(w) }),
+    );
+    const results = await Promise.all(downloads);
+    for (const result of results) expect(result.sha256).toBe(sha(big));
+    expect(waits.some((w) => /^queued at 127\.0\.0\.1:\d+: position [1-3]$/.test(w))).toBe(true);
+  });
+
+  it('answers BUSY once its line is full', async () => {
+    writeFileSync(join(shared, 'big.bin'), randomBytes(8 * 1024 * 1024));
+    const { FileServer } = await import('../src/index.js');
+    const { indexFolder } = await import('../src/index.js');
+    const index = await indexFolder(shared, { cacheDir: null });
+    const server = await FileServer.start({ host: '127.0.0.1', port: 0, index, logger: silentLogger, maxUploads: 1, maxQueue: 1 });
+    try {
+      const address = { host: '127.0.0.1', port: server.address.port };
+      const sha256 = index.files[0]!.sha256;
+      const first = await HolderSession.open(address);
+      const { body } = await first.fetch(sha256, 0); // holds the only slot while unread
+      const second = await HolderSession.open(address);
+      const positions: number[] = [];
+      const waiting = second.fetch(sha256, 0, (p) => positions.push(p));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(positions).toEqual([1]);
+      const third = await HolderSession.open(address);
+      await expect(third.fetch(sha256, 0)).rejects.toMatchObject({ code: 'BUSY', message: expect.stringContaining('1 downloads are waiting') });
+      body.resume();
+      const { body: secondBody } = await waiting;
+      let received = 0;
+      for await (const chunk of secondBody) received += (chunk as Buffer).length;
+      expect(received).toBe(8 * 1024 * 1024);
+      for (const s of [first, second, third]) s.connection.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+});

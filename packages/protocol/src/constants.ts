@@ -66,3 +66,9 @@ export const RECONNECT_MAX_DELAY_MS = 30_000;
  * (at most one frame or one file chunk); then it gives up and closes the connection, in milliseconds.
  */
 export const WRITE_TIMEOUT_MS = 30_000;
+
+/** Fetches a holder keeps waiting for an upload slot; one more gets BUSY. */
+export const MAX_UPLOAD_QUEUE = 32;
+
+/** A queued fetch hears its position at least this often, so its wait never looks like a stall (ms). */
+export const QUEUE_NOTICE_MS = 5_000;

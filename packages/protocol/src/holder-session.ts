@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { Address } from './address.js';
+import { REQUEST_TIMEOUT_MS } from './constants.js';
 import { P2PError } from './errors.js';
+import { remoteError } from './handshake.js';
 import { type FileHeader, type HolderReply, HolderReply as HolderReplySchema, type HolderRequest } from './messages.js';
 import { type ClientOptions, expectReply, RequestClient } from './request-client.js';
 
@@ -18,8 +20,16 @@ export class HolderSession extends RequestClient<HolderRequest, HolderReply> {
    * exactly `header.length` raw bytes (it errors if the connection drops first). The header is checked
    * to describe what was asked; whether the bytes are right is for the caller to verify.
    */
-  async fetch(sha256: string, offset: number): Promise<{ header: FileHeader; body: Readable }> {
-    const header = expectReply(await this.request({ type: 'fetch', sha256, offset }), 'file', this.label);
+  async fetch(sha256: string, offset: number, onQueued?: (position: number) => void): Promise<{ header: FileHeader; body: Readable }> {
+    const timeoutMs = this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    let reply = await this.request({ type: 'fetch', sha256, offset });
+    // A busy holder keeps us in its queue, telling us our place until a slot is ours.
+    while (reply.type === 'queued') {
+      onQueued?.(reply.position);
+      reply = await this.connection.receive(timeoutMs);
+      if (reply.type === 'error') throw remoteError(reply, this.label);
+    }
+    const header = expectReply(reply, 'file', this.label);
     if (header.sha256 !== sha256 || header.offset !== offset || header.offset + header.length !== header.size) {
       this.connection.destroy();
       throw new P2PError('HOLDER_FAILED', `${this.label} announced a different range than the one asked for`);

@@ -177,7 +177,11 @@ export const FileHeader = z.strictObject({
 });
 export type FileHeader = z.infer<typeof FileHeader>;
 
-export const HolderReply = z.discriminatedUnion('type', [Welcome, FileHeader, ErrorMessage]);
+/** A holder with every upload slot busy keeps the request in line; sent again when the position changes. */
+export const Queued = z.strictObject({ type: z.literal('queued'), id: RequestId, position: z.number().int().min(1) });
+export type Queued = z.infer<typeof Queued>;
+
+export const HolderReply = z.discriminatedUnion('type', [Welcome, FileHeader, Queued, ErrorMessage]);
 export type HolderReply = z.infer<typeof HolderReply>;
 
 /** Any message with a request id, for matching replies. */
