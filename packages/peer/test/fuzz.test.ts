@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import fc from 'fast-check';
+import { connectTo, encodeFrame, HolderSession } from '@p2pservice/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileServer, indexFolder } from '../src/index.js';
+import { hello, wireInput } from '../../../test/support/fuzz.js';
+import { removeDir, tempDir } from '../../../test/support/processes.js';
+import { silentLogger } from './support.js';
+
+/* The holder's file server over real sockets, fed generated input: it never crashes and keeps serving. */
+
+let root: string;
+let server: FileServer;
+const content = Buffer.from('the only shared content\n');
+const sha256 = createHash('sha256').update(content).digest('hex');
+
+beforeAll(async () => {
+  root = tempDir('p2p-holder-fuzz-');
+  mkdirSync(join(root, 'share'));
+  writeFileSync(join(root, 'share', 'file.txt'), content);
+  writeFileSync(join(root, 'outside.txt'), 'never served');
+  const index = await indexFolder(join(root, 'share'), { cacheDir: null });
+  server = await FileServer.start({ host: '127.0.0.1', port: 0, index, logger: silentLogger });
+});
+afterAll(async () => {
+  await server.close();
+  removeDir(root);
+});
+
+async function honestFetch(): Promise<Buffer> {
+  const holder = await HolderSession.open({ host: '127.0.0.1', port: server.address.port });
+  const { body } = await holder.fetch(sha256, 0);
+  const bytes = Buffer.concat((await body.toArray()) as Buffer[]);
+  await holder.close();
+  return bytes;
+}
+
+async function feed(socket: Socket, bytes: Buffer, chunking: number[]): Promise<Buffer> {
+  const received: Buffer[] = [];
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => undefined);
+  socket.on('data', (chunk: Buffer) => received.push(chunk));
+  for (let at = 0, i = 0; at < bytes.length && !socket.destroyed; i++) {
+    const size = chunking[i % chunking.length]!;
+    socket.write(bytes.subarray(at, at + size));
+    at += size;
+  }
+  socket.end();
+  await closed;
+  return Buffer.concat(received);
+}
+
+describe('the holder under generated input', () => {
+  it('never crashes, never sends anything but its shared content, and keeps serving', async () => {
+    let inputs = 0;
+    let runs = 0;
+    const validFetch = encodeFrame({ type: 'fetch', id: 1, sha256, offset: 0 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.array(fc.oneof({ weight: 6, arbitrary: wireInput }, { weight: 1, arbitrary: fc.constant(validFetch) }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.integer({ min: 1, max: 512 }), { minLength: 1, maxLength: 4 }),
+        async (sayHello, pieces, chunking) => {
+          inputs += pieces.length;
+          const socket = await connectTo({ host: '127.0.0.1', port: server.address.port });
+          const reply = await feed(socket, Buffer.concat(sayHello ? [hello, ...pieces] : pieces), chunking);
+          expect(reply.includes('never served')).toBe(false);
+          if (++runs % 1_000 === 0) expect((await honestFetch()).equals(content)).toBe(true);
+        },
+      ),
+      { numRuns: 8_000 },
+    );
+    expect(inputs).toBeGreaterThan(20_000);
+    expect((await honestFetch()).equals(content)).toBe(true);
+    expect(server.activeUploads).toBe(0);
+  }, 120_000);
+});
