@@ -1,4 +1,4 @@
-import { HANDSHAKE_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, MAX_FILES_PER_SHARE, MAX_FRAME_BYTES, PEER_TIMEOUT_MS } from '@p2pservice/protocol';
+import { HANDSHAKE_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, MAX_FILES_PER_SHARE, MAX_FRAME_BYTES, PEER_TIMEOUT_MS, WRITE_TIMEOUT_MS } from '@p2pservice/protocol';
 
 /** The tracker's limits; each can be overridden through options (and the CLI's environment). */
 export interface TrackerLimits {
@@ -14,6 +14,8 @@ export interface TrackerLimits {
   verifyReachable: boolean;
   /** How long that check may take. */
   reachTimeoutMs: number;
+  /** A client that reads none of its answers for this long is disconnected. */
+  writeTimeoutMs: number;
   /** How long a new connection may take to say hello. */
   handshakeTimeoutMs: number;
   /** How often peers are asked (in the welcome) to show they are alive. */
@@ -29,6 +31,7 @@ export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
   maxConnectionsPerAddress: 64,
   verifyReachable: true,
   reachTimeoutMs: 3_000,
+  writeTimeoutMs: WRITE_TIMEOUT_MS,
   handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
   heartbeatMs: HEARTBEAT_INTERVAL_MS,
   peerTimeoutMs: PEER_TIMEOUT_MS,

@@ -122,7 +122,10 @@ export class TrackerServer {
   private async serve(socket: Socket): Promise<void> {
     const host = normalizeRemoteAddress(socket.remoteAddress ?? 'unknown');
     const log = this.logger.child({ remote: `${host}:${socket.remotePort}` });
-    const connection: Connection = new FramedConnection(socket, TrackerRequest, { maxFrameBytes: this.limits.maxFrameBytes });
+    const connection: Connection = new FramedConnection(socket, TrackerRequest, {
+      maxFrameBytes: this.limits.maxFrameBytes,
+      writeTimeoutMs: this.limits.writeTimeoutMs,
+    });
     const session: Session = { host, peerId: undefined, pending: [], verifiedPort: undefined };
     const fromHere = (this.perAddress.get(host) ?? 0) + 1;
     this.perAddress.set(host, fromHere);

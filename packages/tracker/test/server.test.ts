@@ -3,7 +3,7 @@ import { TrackerSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TrackerServer } from '../src/index.js';
 import { listeningPort } from '../../../test/support/processes.js';
-import { rawClient, sha, startTracker, tempDir } from './helpers.js';
+import { encodeFrame, rawClient, sha, startTracker, tempDir } from './helpers.js';
 
 let dir: ReturnType<typeof tempDir>;
 let tracker: TrackerServer;
@@ -280,5 +280,55 @@ describe('addresses come from sockets', () => {
     await again.send({ type: 'who_has', id: 1, name: 'x' });
     expect(await again.receive()).toMatchObject({ type: 'holders' });
     for (const client of [...open, again]) client.socket.destroy();
+  });
+});
+
+describe('overload', () => {
+  it('keeps answering a real client promptly with 300 idle connections open', async () => {
+    await tracker.close();
+    tracker = await startTracker(join(dir.path, 'idle.db'), { handshakeTimeoutMs: 30_000, maxConnectionsPerAddress: 1_000 });
+    port = tracker.address.port;
+    const { connectTo } = await import('@p2pservice/protocol');
+    const idle = await Promise.all(Array.from({ length: 300 }, () => connectTo(address())));
+    const peer = await TrackerSession.open(address());
+    await peer.register(4000, [{ name: 'still-served', size: 1, sha256: sha('1') }]);
+    const started = Date.now();
+    const files = [];
+    for await (const entry of peer.list()) files.push(entry.name);
+    expect(files).toEqual(['still-served']);
+    expect(Date.now() - started).toBeLessThan(2_000); // a bound on the wait, not a benchmark
+    for (const socket of idle) socket.destroy();
+    await peer.close();
+  });
+
+  it('does not buffer answers for a client that never reads them, and drops it after the write deadline', async () => {
+    await tracker.close();
+    tracker = await startTracker(join(dir.path, 'slow.db'), { writeTimeoutMs: 500 });
+    port = tracker.address.port;
+    const peer = await TrackerSession.open(address());
+    const files = Array.from({ length: 20_000 }, (_, i) => ({ name: `some/long/folder/name/file-${i}.bin`, size: i, sha256: sha('e') }));
+    await peer.register(4000, files);
+
+    const slow = await rawClient(port);
+    slow.socket.pause(); // reads nothing from now on
+    const before = process.memoryUsage().heapUsed;
+    const request = encodeFrame({ type: 'list', id: 1, after: null, limit: 1000 });
+    // 2 000 pages requested at once (about 300 MB of answers if they were all buffered).
+    for (let i = 0; i < 2_000; i++) slow.socket.write(request);
+    await new Promise((r) => setTimeout(r, 1_500)); // three write deadlines
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(64 * 1024 * 1024);
+    // Reading now shows the tracker stopped answering and hung up long before page 2 000.
+    let pages = 0;
+    const error = await (async () => {
+      for (;;) {
+        const reply = await slow.receive();
+        if (reply.type !== 'list_page') return reply;
+        pages++;
+      }
+    })().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CONNECTION_CLOSED' });
+    expect(pages).toBeLessThan(200);
+    expect(await peer.whoHas('some/long/folder/name/file-7.bin')).toHaveLength(1);
+    await peer.close();
   });
 });
