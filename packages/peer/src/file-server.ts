@@ -24,6 +24,9 @@ export const HOLDER_AGENT = 'p2pservice-peer/0.1.0';
 /** Uploads served at once; a further fetch gets BUSY. */
 export const DEFAULT_MAX_UPLOADS = 8;
 
+/** Connections a holder keeps at once (downloading, queued or idle); one more gets TOO_MANY_CONNECTIONS. */
+export const HOLDER_MAX_CONNECTIONS = 256;
+
 /** A connection with no request for this long is closed. */
 export const HOLDER_IDLE_TIMEOUT_MS = 60_000;
 
@@ -35,6 +38,8 @@ export interface FileServerOptions {
   maxUploads?: number;
   /** Fetches kept waiting for a slot beyond `maxUploads`; one more gets BUSY. */
   maxQueue?: number;
+  /** Connections kept at once (default HOLDER_MAX_CONNECTIONS). */
+  maxConnections?: number;
   /** Called when a shared file no longer matches its index entry (it must be re-hashed, not served). */
   onStale?: (file: IndexedFile) => void;
 }
@@ -59,6 +64,7 @@ export class FileServer {
     private readonly logger: Logger,
     private readonly maxUploads: number,
     private readonly maxQueue: number,
+    private readonly maxConnections: number,
     private readonly onStale: (file: IndexedFile) => void,
   ) {
     server.on('connection', (socket) => {
@@ -88,6 +94,7 @@ export class FileServer {
       options.logger,
       options.maxUploads ?? DEFAULT_MAX_UPLOADS,
       options.maxQueue ?? MAX_UPLOAD_QUEUE,
+      options.maxConnections ?? HOLDER_MAX_CONNECTIONS,
       options.onStale ?? (() => undefined),
     );
   }
@@ -114,6 +121,9 @@ export class FileServer {
     const log = this.logger.child({ remote: `${socket.remoteAddress}:${socket.remotePort}` });
     const connection: Connection = new FramedConnection(socket, HolderRequest);
     try {
+      if (this.sockets.size > this.maxConnections) {
+        throw new P2PError('TOO_MANY_CONNECTIONS', `this holder is at its limit of ${this.maxConnections} connections`);
+      }
       await serverHandshake(connection, HOLDER_AGENT, HANDSHAKE_TIMEOUT_MS);
       while (!connection.isClosed) {
         const request = await connection.receive(HOLDER_IDLE_TIMEOUT_MS);

@@ -177,3 +177,25 @@ describe('busy holders queue, they do not fail', () => {
     }
   });
 });
+
+describe('holder limits', () => {
+  it('refuses connections over its limit with TOO_MANY_CONNECTIONS, and serves again once they go', async () => {
+    writeFileSync(join(shared, 'a.txt'), 'a');
+    const { FileServer, indexFolder } = await import('../src/index.js');
+    const server = await FileServer.start({ host: '127.0.0.1', port: 0, index: await indexFolder(shared, { cacheDir: null }), logger: silentLogger, maxConnections: 2 });
+    try {
+      const address = { host: '127.0.0.1', port: server.address.port };
+      const open = [await connectTo(address), await connectTo(address)];
+      await new Promise((r) => setTimeout(r, 50));
+      await expect(HolderSession.open(address)).rejects.toMatchObject({ code: 'TOO_MANY_CONNECTIONS' });
+      for (const socket of open) socket.destroy();
+      await new Promise((r) => setTimeout(r, 50));
+      const holder = await HolderSession.open(address);
+      const { body } = await holder.fetch(sha('a'), 0);
+      expect((await body.toArray()).join('')).toBe('a');
+      await holder.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
