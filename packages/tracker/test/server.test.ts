@@ -127,6 +127,17 @@ describe('bad input costs the sender its connection and nobody else anything', (
     await othersStillServed();
   });
 
+  it('closes a connection stuck in a truncated frame at the peer timeout, serving others meanwhile', async () => {
+    await tracker.close();
+    tracker = await startTracker(join(dir.path, 'truncated.db'), { peerTimeoutMs: 300 });
+    port = tracker.address.port;
+    const client = await rawClient(port);
+    const frame = encodeFrame({ type: 'who_has', id: 1, name: 'never-finished' });
+    await client.sendBytes(frame.subarray(0, frame.length - 5));
+    await othersStillServed();
+    await expectClosedWith(client, 'PEER_TIMEOUT');
+  });
+
   it('refuses a share over the files-per-share limit with TOO_MANY_FILES and stores nothing', async () => {
     const client = await rawClient(port);
     const files = Array.from({ length: 2_000 }, (_, i) => ({ name: `f${i}`, size: 1, sha256: sha('e') }));
