@@ -62,7 +62,7 @@ async function share(dir: string, rawFlags: unknown): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const progress = new Progress(`indexing ${dir}`);
+  const progress = await Progress.start(`indexing ${dir}`);
   session = await ShareSession.start({
     dir,
     tracker,
@@ -107,7 +107,7 @@ async function get(name: string, rawFlags: unknown): Promise<void> {
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const progress = new Progress(`downloading ${name}`);
+  const progress = await Progress.start(`downloading ${name}`);
   try {
     const result = await download({
       tracker,

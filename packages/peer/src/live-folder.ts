@@ -1,6 +1,6 @@
 import { lstat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { type FSWatcher, watch } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import { type HashCache, sameIdentity } from './hash-cache.js';
 import { describeFile, identityOf, type IndexedFile, type ShareIndex, type SkippedFile, walk } from './share-index.js';
@@ -59,7 +59,9 @@ export class LiveFolder {
   }
 
   /** Starts watching; the watcher's own scan of a big folder goes on in the background. */
-  static start(options: LiveFolderOptions): LiveFolder {
+  static async start(options: LiveFolderOptions): Promise<LiveFolder> {
+    // Loaded here, not at start-up: only sharing needs a watcher.
+    const { watch } = await import('chokidar');
     const watcher = watch(options.index.root, { ignoreInitial: true, followSymlinks: false, persistent: true, ignorePermissionErrors: true });
     const live = new LiveFolder(options, watcher);
     // Anything that changed between indexing and the watcher being ready is caught by one rescan.

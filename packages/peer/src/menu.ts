@@ -55,7 +55,7 @@ export async function runMenu(options: MenuOptions): Promise<void> {
             say(`already sharing ${dir}\n`);
             continue;
           }
-          const progress = new Progress(`indexing ${dir}`);
+          const progress = await Progress.start(`indexing ${dir}`);
           const session = await ShareSession.start({
             dir,
             tracker: options.tracker,
@@ -87,7 +87,7 @@ export async function runMenu(options: MenuOptions): Promise<void> {
               continue;
             }
           }
-          const progress = new Progress(`downloading ${name}`);
+          const progress = await Progress.start(`downloading ${name}`);
           const result = await downloadContent(
             { tracker: options.tracker, name, outDir: '.', logger: options.logger, stallTimeoutMs: options.stallTimeoutMs, onProgress: (p) => progress.download(p), onWaiting: (reason) => progress.waiting(reason) },
             content,

@@ -74,6 +74,21 @@ async function tryLock(lock: string): Promise<number | undefined> {
   }
 }
 
+/** What is left of `chunks` after the first `n` bytes. */
+function dropBytes(chunks: Buffer[], n: number): Buffer[] {
+  const rest: Buffer[] = [];
+  let skip = n;
+  for (const chunk of chunks) {
+    if (skip >= chunk.length) {
+      skip -= chunk.length;
+      continue;
+    }
+    rest.push(skip > 0 ? chunk.subarray(skip) : chunk);
+    skip = 0;
+  }
+  return rest;
+}
+
 async function releaseLock(lock: string): Promise<void> {
   await unlink(lock).catch(() => undefined);
   heldHere.delete(lock);
@@ -156,33 +171,48 @@ export class PartFile {
     return this.offset === this.content.size && this.hash.copy().digest('hex') === this.content.sha256;
   }
 
-  /** A sink for bytes continuing the part; it refuses more bytes than the content has. */
+  /**
+   * A sink for bytes continuing the part; it refuses more bytes than the content has. Chunks that queue
+   * up while a write is in flight go to disk together in one writev, and are hashed as soon as they are
+   * handed to the disk, so hashing overlaps the write instead of waiting for it.
+   */
   writer(onBytes: (offset: number) => void): Writable {
     return new Writable({
       highWaterMark: 1024 * 1024,
-      write: (chunk: Buffer, _encoding, callback) => {
-        if (this.offset + chunk.length > this.content.size) {
-          callback(new P2PError('HOLDER_FAILED', `sent more than the ${this.content.size} bytes announced`));
-          return;
-        }
-        this.inflight = this.append(chunk);
-        this.inflight.then(() => {
-          onBytes(this.offset);
-          callback();
-        }, (error) => callback(ioError(`cannot write ${this.paths.part}`, error)));
-      },
+      writev: (chunks, callback) => this.sink(chunks.map((c) => c.chunk as Buffer), onBytes, callback),
+      write: (chunk: Buffer, _encoding, callback) => this.sink([chunk], onBytes, callback),
     });
   }
 
-  private async append(chunk: Buffer): Promise<void> {
-    let written = 0;
-    while (written < chunk.length) {
-      const { bytesWritten } = await this.handle.write(chunk, written, chunk.length - written, this.offset + written);
-      written += bytesWritten;
+  private sink(chunks: Buffer[], onBytes: (offset: number) => void, callback: (error?: Error | null) => void): void {
+    const bytes = chunks.reduce((sum, c) => sum + c.length, 0);
+    if (this.offset + bytes > this.content.size) {
+      callback(new P2PError('HOLDER_FAILED', `sent more than the ${this.content.size} bytes announced`));
+      return;
     }
-    // Hashed only once on disk, so the hash always describes exactly the bytes [0, offset) of the part.
-    this.hash.update(chunk);
-    this.offset += chunk.length;
+    this.inflight = this.append(chunks, bytes);
+    this.inflight.then(() => {
+      onBytes(this.offset);
+      callback();
+    }, (error) => callback(ioError(`cannot write ${this.paths.part}`, error)));
+  }
+
+  private async append(chunks: Buffer[], bytes: number): Promise<void> {
+    const written = this.writeAll(chunks, this.offset);
+    // The hash covers bytes in order; if the write fails the whole download stops (IO_ERROR) and a
+    // later run re-hashes the part from disk, so hashing before the write completes is safe.
+    for (const chunk of chunks) this.hash.update(chunk);
+    await written;
+    this.offset += bytes;
+  }
+
+  private async writeAll(chunks: Buffer[], position: number): Promise<void> {
+    let rest = chunks;
+    while (rest.length > 0) {
+      const { bytesWritten } = await this.handle.writev(rest, position);
+      position += bytesWritten;
+      rest = dropBytes(rest, bytesWritten);
+    }
   }
 
   /** Flushes and closes the part, then removes its meta file and lock; the caller moves the part. */

@@ -1,18 +1,22 @@
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import { terminalSafe } from '@p2pservice/protocol';
 import { formatBytes, formatDuration } from './format.js';
 import type { DownloadProgress } from './download.js';
 import type { IndexProgress } from './share-index.js';
 
 /**
- * Progress lines on stderr with ora, only when stderr is a terminal: scripts and pipes get quiet output.
+ * Progress lines on stderr with ora, only when stderr is a terminal: scripts and pipes get quiet output
+ * (and do not even load ora, which is a good part of a CLI's start-up time).
  */
 export class Progress {
-  private readonly spinner: Ora | undefined;
   private readonly started = Date.now();
 
-  constructor(text: string, enabled = Boolean(process.stderr.isTTY)) {
-    this.spinner = enabled ? ora({ text: terminalSafe(text), stream: process.stderr }).start() : undefined;
+  private constructor(private readonly spinner: Ora | undefined) {}
+
+  static async start(text: string, enabled = Boolean(process.stderr.isTTY)): Promise<Progress> {
+    if (!enabled) return new Progress(undefined);
+    const { default: ora } = await import('ora');
+    return new Progress(ora({ text: terminalSafe(text), stream: process.stderr }).start());
   }
 
   download({ name, holder, received, total }: DownloadProgress): void {

@@ -95,7 +95,7 @@ export class ShareSession {
       session = new ShareSession(index, options, tracker);
       session.server = server;
       if (options.watch ?? true) {
-        session.live = LiveFolder.start({
+        session.live = await LiveFolder.start({
           index,
           ...(index.cache && { cache: index.cache }),
           maxFiles: options.maxFiles ?? MAX_FILES_PER_SHARE,

@@ -12,9 +12,15 @@ export interface ConnectionOptions {
   readAheadBytes?: number;
   /** How long a write may wait for the reader to make room before the connection is closed. */
   writeTimeoutMs?: number;
+  /**
+   * Bytes a sender may queue beyond what the kernel has taken before it waits for `drain` (default
+   * 1 MiB). Enough to keep the socket busy while the next file chunk is read; small enough to bound memory.
+   */
+  writeBufferBytes?: number;
 }
 
 const DEFAULT_READ_AHEAD_BYTES = 256 * 1024;
+const DEFAULT_WRITE_BUFFER_BYTES = 1024 * 1024;
 
 /** One line naming what failed validation, for error frames and CLI messages. */
 export function describeSchemaError(error: z.ZodError): string {
@@ -45,6 +51,7 @@ export class FramedConnection<In, Out> {
   private readonly readAheadBytes: number;
   private readonly maxFrameBytes: number;
   private readonly writeTimeoutMs: number;
+  private readonly writeBufferBytes: number;
   private waiter: { resolve(value: unknown): void; reject(error: Error): void } | undefined;
   private raw: RawRead | undefined;
   private closed = false;
@@ -60,6 +67,7 @@ export class FramedConnection<In, Out> {
     this.maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
     this.readAheadBytes = options.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES;
     this.writeTimeoutMs = options.writeTimeoutMs ?? WRITE_TIMEOUT_MS;
+    this.writeBufferBytes = options.writeBufferBytes ?? DEFAULT_WRITE_BUFFER_BYTES;
     this.decoder = new FrameDecoder(this.maxFrameBytes);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
@@ -160,13 +168,13 @@ export class FramedConnection<In, Out> {
   }
 
   /**
-   * Writes raw bytes (a file body), waiting for `drain` whenever the socket's buffer is full: at most one
-   * write is ever queued beyond the kernel's buffers, so a slow reader costs a bounded amount of memory.
+   * Writes raw bytes (a file body), waiting for `drain` once `writeBufferBytes` are queued beyond the
+   * kernel's buffers, so a slow reader costs a bounded amount of memory.
    * A reader that takes nothing for `writeTimeoutMs` gets its connection closed.
    */
   async write(chunk: Buffer | Uint8Array): Promise<void> {
     if (this.socket.destroyed || !this.socket.writable) throw this.closedError();
-    if (!this.socket.write(chunk)) await this.drained();
+    if (!this.socket.write(chunk) && this.socket.writableLength >= this.writeBufferBytes) await this.drained();
   }
 
   /** Sends an error frame (best effort) and closes the connection. */

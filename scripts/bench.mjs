@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// npm run bench: every benchmark, side by side with its yardstick in the same run (alternating rounds,
+// medians, ratios). Prints a table and writes the results as JSON. Never part of `npm test`.
+// Options: --only transfer,indexing,tracker,startup --rounds N --size MiB --index-size MiB
+//          --many-files N --peers N --files-per-peer N --samples N --out FILE
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { machine } from './bench/harness.mjs';
+import { indexingBench } from './bench/indexing.mjs';
+import { startupBench } from './bench/startup.mjs';
+import { trackerScaleBench } from './bench/tracker-scale.mjs';
+import { transferBench } from './bench/transfer.mjs';
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string', default: 'transfer,indexing,tracker,startup' },
+    rounds: { type: 'string', default: '3' },
+    size: { type: 'string', default: '1024' },
+    'index-size': { type: 'string', default: '1024' },
+    'many-files': { type: 'string', default: '100000' },
+    peers: { type: 'string', default: '10000' },
+    'files-per-peer': { type: 'string', default: '100' },
+    samples: { type: 'string', default: '1000' },
+    out: { type: 'string', default: 'bench-results.json' },
+  },
+});
+const only = new Set(values.only.split(','));
+const rounds = Number(values.rounds);
+const root = mkdtempSync(join(tmpdir(), 'p2p-bench-'));
+const env = { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: join(root, 'cache'), LOG_LEVEL: 'info', PEER_HOST: '127.0.0.1' };
+const results = { date: new Date().toISOString(), machine: machine(), results: {} };
+const say = (line) => process.stderr.write(`${line}\n`);
+
+try {
+  if (only.has('transfer')) {
+    say(`transfer: ${values.size} MiB, ${rounds} rounds...`);
+    results.results.transfer = await transferBench({ root, sizeMiB: Number(values.size), rounds, env });
+  }
+  if (only.has('indexing')) {
+    say(`indexing: ${values['index-size']} MiB mixed, ${values['many-files']} small files, ${rounds} rounds...`);
+    results.results.indexing = await indexingBench({ root, sizeMiB: Number(values['index-size']), manyFiles: Number(values['many-files']), rounds, env });
+  }
+  if (only.has('tracker')) {
+    say(`tracker: ${values.peers} peers x ${values['files-per-peer']} files, ${Math.min(rounds, 2)} rounds...`);
+    results.results.tracker = await trackerScaleBench({ root, peers: Number(values.peers), perPeer: Number(values['files-per-peer']), rounds: Math.min(rounds, 2), samples: Number(values.samples), env });
+  }
+  if (only.has('startup')) {
+    say('startup: 10 rounds...');
+    results.results.startup = await startupBench({ root, rounds: 10, env });
+  }
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
+
+const f = (n, digits = 0) => (n === null || n === undefined ? 'n/a' : n.toFixed(digits));
+const rows = [];
+const goal = (ok) => (ok ? 'met' : 'NOT met');
+const { transfer, indexing, tracker, startup } = results.results;
+if (transfer) {
+  for (const [name, rate] of Object.entries(transfer.mibPerSecond)) rows.push([`transfer ${transfer.sizeMiB} MiB`, name, `${f(rate)} MiB/s`, '']);
+  rows.push(['transfer', 'peer get / bare pipe', f(transfer.ratioToBarePipe, 2), `>= 0.90: ${goal(transfer.ratioToBarePipe >= 0.9)}`]);
+  rows.push(['transfer', 'peer get / curl+nginx', transfer.ratioToNginx === null ? transfer.nginx : f(transfer.ratioToNginx, 2), transfer.ratioToNginx === null ? '' : `>= 1.00: ${goal(transfer.ratioToNginx >= 1)}`]);
+  rows.push(['transfer', 'peak RSS downloader / holder', `${f(transfer.peakRssMiB.downloader)} / ${f(transfer.peakRssMiB.holder)} MiB`, `< 100 MB: ${goal(Math.max(transfer.peakRssMiB.downloader, transfer.peakRssMiB.holder) < 95)}`]);
+}
+if (indexing) {
+  for (const [name, rate] of Object.entries(indexing.mibPerSecond)) rows.push([`indexing ${indexing.sizeMiB} MiB (${indexing.files} files)`, name, `${f(rate)} MiB/s`, '']);
+  rows.push(['indexing', 'peer share / sha256sum', f(indexing.ratioToSha256sum, 2), `>= 0.90: ${goal(indexing.ratioToSha256sum >= 0.9)}`]);
+  rows.push(['indexing', `re-share ${indexing.warmReshare.files} unchanged files`, `${f(indexing.warmReshare.medianSeconds, 2)} s`, `< 2 s: ${goal(indexing.warmReshare.medianSeconds < 2)}`]);
+}
+if (tracker) {
+  for (const [name, rate] of Object.entries(tracker.rowsPerSecond)) rows.push([`tracker ${tracker.peers} peers x ${tracker.filesPerPeer}`, name, `${f(rate)} rows/s`, '']);
+  rows.push(['tracker', 'sockets / bare inserts', f(tracker.ratioToBareInserts, 2), `>= 0.50: ${goal(tracker.ratioToBareInserts >= 0.5)}`]);
+  rows.push(['tracker', `list page p50 / p99 (${tracker.rows} files)`, `${f(tracker.listPageMs.p50, 1)} / ${f(tracker.listPageMs.p99, 1)} ms`, `p99 < 20 ms: ${goal(tracker.listPageMs.p99 < 20)}`]);
+  rows.push(['tracker', 'who-has p50 / p99', `${f(tracker.whoHasMs.p50, 1)} / ${f(tracker.whoHasMs.p99, 1)} ms`, `p99 < 20 ms: ${goal(tracker.whoHasMs.p99 < 20)}`]);
+  rows.push(['tracker', 'peak RSS', `${f(tracker.trackerPeakRssMiB)} MiB`, `< 1 GiB: ${goal(tracker.trackerPeakRssMiB < 1024)}`]);
+}
+if (startup) {
+  rows.push(['startup', 'peer list / node -e 0', `${f(startup.medianMs['peer list'])} / ${f(startup.medianMs['node -e 0'])} ms`, `< 300 ms: ${goal(startup.medianMs['peer list'] < 300)}`]);
+}
+const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), 4));
+const line = (r) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+const m = results.machine;
+process.stdout.write(`${m.cpu}, ${m.nproc} cores, ${m.memoryGiB} GiB, Node ${m.node}\n\n`);
+process.stdout.write(`${line(['benchmark', 'what', 'result', 'goal'])}\n${line(widths.map((w) => '-'.repeat(w)))}\n${rows.map(line).join('\n')}\n`);
+writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(`\nresults written to ${values.out}\n`);

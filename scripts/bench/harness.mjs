@@ -1,0 +1,109 @@
+// Shared pieces of the benchmarks: processes, timing, medians, side-by-side alternating rounds.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const TRACKER_BIN = join(REPO, 'packages/tracker/bin/tracker.js');
+export const PEER_BIN = join(REPO, 'packages/peer/bin/peer.js');
+export const RSS_PRELOAD = join(REPO, 'scripts/bench/report-rss.cjs');
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/**
+ * Runs each contender once per round, alternating their order every round so that neither always runs
+ * on a warmer (or busier) machine, and returns every contender's times in seconds.
+ */
+export async function sideBySide(rounds, contenders) {
+  const times = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
+  const names = Object.keys(contenders);
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? names : [...names].reverse();
+    for (const name of order) {
+      const started = process.hrtime.bigint();
+      await contenders[name](round);
+      times[name].push(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+  return times;
+}
+
+/** Starts a long-running process; `waitFor` resolves with the first output line matching a pattern. */
+export function startProcess(command, args, options = {}) {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  const lines = [];
+  const waiters = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      lines.push(line);
+      for (const w of [...waiters]) if (w.pattern.test(line)) w.resolve(line);
+    });
+  }
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  return {
+    child,
+    lines,
+    exited,
+    waitFor(pattern, ms = 120_000) {
+      const seen = lines.find((l) => pattern.test(l));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}: ${lines.join('\n')}`)), ms);
+        waiters.push({ pattern, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+        exited.then(({ code }) => reject(new Error(`${command} exited (${code}) before ${pattern}: ${lines.join('\n')}`)));
+      });
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs a command to completion; rejects on a non-zero exit. */
+export function runToEnd(command, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.once('exit', (code) => (code === 0 ? resolve({ out, err }) : reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${err}`))));
+  });
+}
+
+/** Peak resident memory of a running process, in MiB (VmHWM). */
+export function peakRssMiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) / 1024;
+}
+
+/** Peak RSS printed at exit by a process started with the report-rss preload. */
+export function reportedRssMiB(stderr) {
+  const match = /^BENCH_MAX_RSS_KB=(\d+)$/m.exec(stderr);
+  return match ? Number(match[1]) / 1024 : undefined;
+}
+
+export function has(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+}
+
+export function machine() {
+  const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
+  const memKb = Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))[1]);
+  const nproc = spawnSync('nproc').stdout.toString().trim();
+  return { cpu, nproc: Number(nproc), memoryGiB: Math.round(memKb / 1024 / 1024), node: process.version };
+}
