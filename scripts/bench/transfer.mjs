@@ -78,6 +78,7 @@ http { access_log off; sendfile on; tcp_nopush on; server { listen 127.0.0.1:${n
     rounds,
     verified: same,
     medianSeconds: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])),
+    secondsPerRound: times,
     mibPerSecond: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, mibps(v)])),
     ratioToBarePipe: mibps(times['peer get']) / mibps(times['bare node pipe']),
     ratioToNginx: nginx ? mibps(times['peer get']) / mibps(times['curl + nginx sendfile']) : null,
