@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import fc from 'fast-check';
 import { encodeFrame } from '@p2pservice/protocol';
 
@@ -49,3 +50,22 @@ export const wireInput = fc.oneof(
 );
 
 export const hello = encodeFrame({ type: 'hello', protocol: 1, agent: 'fuzz' });
+
+/**
+ * Writes `bytes` to `socket` in `chunking`-sized pieces, ends it, and resolves with everything the server
+ * sent back once the connection has fully closed.
+ */
+export async function feed(socket: Socket, bytes: Buffer, chunking: number[]): Promise<Buffer> {
+  const received: Buffer[] = [];
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => undefined);
+  socket.on('data', (chunk: Buffer) => received.push(chunk));
+  for (let at = 0, i = 0; at < bytes.length && !socket.destroyed; i++) {
+    const size = chunking[i % chunking.length]!;
+    socket.write(bytes.subarray(at, at + size));
+    at += size;
+  }
+  socket.end();
+  await closed;
+  return Buffer.concat(received);
+}

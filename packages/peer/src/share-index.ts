@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { constants, lstat as lstatCallback } from 'node:fs';
 import { promisify } from 'node:util';
 import type { Stats } from 'node:fs';
-import { type FileHandle, lstat, open, opendir, realpath, stat } from 'node:fs/promises';
+import { type FileHandle, open, readdir, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { type FileEntry, MAX_FILES_PER_SHARE, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
 import { defaultCacheDir, type FileIdentity, HashCache, sameIdentity } from './hash-cache.js';
@@ -129,7 +129,8 @@ export async function describeFile(
   name: string,
   cache?: HashCache,
 ): Promise<{ file: IndexedFile; hashed: boolean } | { problem: string; unstable?: true }> {
-  const path = join(root, ...name.split('/'));
+  // Names are '/'-separated and validated (no '.', '..' or empty segments), so this is the file's path.
+  const path = `${root}${sep}${name}`;
   let before: Stats;
   try {
     before = await lstatFast(path);
@@ -231,16 +232,16 @@ export async function indexFolder(dir: string, options: IndexOptions = {}): Prom
 export async function walk(dir: string, prefix: string, found: string[], skipped: SkippedFile[], maxFiles: number): Promise<void> {
   let entries;
   try {
-    entries = await opendir(dir);
+    // One readdir per folder: iterating an opendir handle entry by entry costs several times more.
+    entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
     skipped.push({ name: prefix || '.', reason: describeFsError(error) });
     return;
   }
-  for await (const entry of entries) {
+  for (const entry of entries) {
     const name = prefix ? `${prefix}/${entry.name}` : entry.name;
-    const path = join(dir, entry.name);
     if (entry.isDirectory()) {
-      await walk(path, name, found, skipped, maxFiles);
+      await walk(join(dir, entry.name), name, found, skipped, maxFiles);
     } else if (entry.isFile()) {
       const problem = sharedNameProblem(name);
       if (problem) {

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Socket } from 'node:net';
 import fc from 'fast-check';
 import { connectTo, encodeFrame, HolderSession } from '@p2pservice/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileServer, indexFolder } from '../src/index.js';
-import { hello, wireInput } from '../../../test/support/fuzz.js';
+import { feed, hello, wireInput } from '../../../test/support/fuzz.js';
 import { removeDir, tempDir } from '../../../test/support/processes.js';
 import { silentLogger } from './support.js';
 
@@ -36,21 +35,6 @@ async function honestFetch(): Promise<Buffer> {
   const bytes = Buffer.concat((await body.toArray()) as Buffer[]);
   await holder.close();
   return bytes;
-}
-
-async function feed(socket: Socket, bytes: Buffer, chunking: number[]): Promise<Buffer> {
-  const received: Buffer[] = [];
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  socket.on('error', () => undefined);
-  socket.on('data', (chunk: Buffer) => received.push(chunk));
-  for (let at = 0, i = 0; at < bytes.length && !socket.destroyed; i++) {
-    const size = chunking[i % chunking.length]!;
-    socket.write(bytes.subarray(at, at + size));
-    at += size;
-  }
-  socket.end();
-  await closed;
-  return Buffer.concat(received);
 }
 
 describe('the holder under generated input', () => {

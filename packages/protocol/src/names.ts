@@ -13,9 +13,14 @@ const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 const SEPARATOR_LOOKALIKES = /[\u2044\u2215\u2216\u2571\u2572\u29f5\u29f6\u29f8\u29f9\ufe68\uff0f\uff3c]/u;
 const WINDOWS_DRIVE = /^[A-Za-z]:/;
 
+// Printable ASCII is its own NFKC form and holds no invisible or look-alike character: the common case
+// needs only the structural checks (this runs for every name of every share the tracker receives).
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** Why `name` is not an acceptable shared name, or `undefined` if it is. */
 export function sharedNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'is empty';
+  if (name.length <= MAX_NAME_BYTES && PRINTABLE_ASCII.test(name)) return structureProblem(name);
   if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) return `is longer than ${MAX_NAME_BYTES} bytes`;
   if (!name.isWellFormed()) return 'is not well-formed Unicode';
   if (INVISIBLE_OR_CONTROL.test(name)) return 'contains a control, bidi or invisible character';

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
-import type { Socket } from 'node:net';
 import fc from 'fast-check';
 import { connectTo, type FileEntry, type ListEntry, TrackerSession } from '@p2pservice/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrackerServer } from '../src/index.js';
-import { hello, wireInput } from '../../../test/support/fuzz.js';
+import { feed, hello, wireInput } from '../../../test/support/fuzz.js';
 import { sha, startTracker, tempDir } from './helpers.js';
 
 /*
@@ -35,20 +34,6 @@ async function until(check: () => boolean, ms = 3_000): Promise<void> {
     if (Date.now() > deadline) throw new Error('condition not reached in time');
     await new Promise((r) => setTimeout(r, 5));
   }
-}
-
-/** Writes `pieces` in `chunking`-sized bits, ends the socket, and waits until it is fully closed. */
-async function feed(socket: Socket, bytes: Buffer, chunking: number[]): Promise<void> {
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  socket.on('error', () => undefined);
-  socket.resume();
-  for (let at = 0, i = 0; at < bytes.length && !socket.destroyed; i++) {
-    const size = chunking[i % chunking.length]!;
-    socket.write(bytes.subarray(at, at + size));
-    at += size;
-  }
-  socket.end();
-  await closed;
 }
 
 describe('the tracker under generated input', () => {
