@@ -36,6 +36,8 @@ export interface IndexOptions {
 /** The shared files of one folder, looked up by content: a holder serves by sha256, never by a path. */
 export class ShareIndex {
   private readonly byName = new Map<string, IndexedFile>();
+  /** Changes since the index was built (by the folder watcher or re-hashes). */
+  changes = 0;
 
   constructor(
     readonly root: string,
@@ -80,6 +82,7 @@ export class ShareIndex {
 
   /** Replaces (or, with `undefined`, removes) the entry for `name`. */
   update(name: string, file: IndexedFile | undefined): void {
+    this.changes++;
     if (file) this.byName.set(name, file);
     else this.byName.delete(name);
   }

@@ -141,7 +141,8 @@ export class ShareSession {
       await this.tracker.close();
       await this.supervisor;
       await this.server.close();
-      await this.index.cache?.save(this.index.files);
+      // The cache was written when the folder was indexed; only later changes need writing again.
+      if (this.index.changes > 0) await this.index.cache?.save(this.index.files);
     })();
     return this.stopping;
   }
