@@ -7,6 +7,7 @@ import { download, type DownloadOptions } from '../src/index.js';
 import { partPaths } from '../src/part-file.js';
 import { removeDir, tempDir } from '../../../test/support/processes.js';
 import { type HolderMode, silentLogger, startTestHolder, startTracker, type TestHolder, type TestHolderOptions } from './support.js';
+import { eventually } from '../../../test/support/wait.js';
 
 const content = randomBytes(3 * 1024 * 1024 + 17);
 const sha256 = createHash('sha256').update(content).digest('hex');
@@ -43,15 +44,6 @@ const part = () => partPaths(join(out, 'file.bin'), sha256);
 function expectOnlyTheFile(): void {
   expect(readFileSync(join(out, 'file.bin')).equals(content)).toBe(true);
   expect(readdirSync(out)).toEqual(['file.bin']);
-}
-
-/** Bounded wait for a condition that another task makes true. */
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe('a download yields the listed content or nothing at the final name', () => {
@@ -112,7 +104,7 @@ describe('resume', () => {
     const slow = await holder({ chunkDelayMs: 5, chunkBytes: 32 * 1024 });
     const abort = new AbortController();
     const first = get({ signal: abort.signal });
-    await until(() => slow.sent() > 512 * 1024);
+    await eventually(() => slow.sent() > 512 * 1024);
     abort.abort();
     await expect(first).rejects.toMatchObject({ code: 'INTERRUPTED', message: expect.stringMatching(/bytes are kept in .*\.part$/) });
     expect(existsSync(join(out, 'file.bin'))).toBe(false);
@@ -131,7 +123,7 @@ describe('resume', () => {
     const a = await holder({ chunkDelayMs: 5, chunkBytes: 32 * 1024 });
     const b = await holder({ chunkDelayMs: 5, chunkBytes: 32 * 1024 });
     const pending = get();
-    await until(() => a.sent() + b.sent() > 512 * 1024);
+    await eventually(() => a.sent() + b.sent() > 512 * 1024);
     const [first, second] = a.sent() > 0 ? [a, b] : [b, a];
     await first.kill();
     await pending;
@@ -144,7 +136,7 @@ describe('resume', () => {
   it('asks the tracker again when every known holder failed, and finds one that came online meanwhile', async () => {
     const a = await holder({ chunkDelayMs: 5, chunkBytes: 32 * 1024 });
     const pending = get();
-    await until(() => a.sent() > 256 * 1024);
+    await eventually(() => a.sent() > 256 * 1024);
     const b = await holder();
     await a.kill();
     await pending;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrackerServer } from '../src/index.js';
 import { feed, hello, wireInput } from '../../../test/support/fuzz.js';
 import { sha, startTracker, tempDir } from './helpers.js';
+import { eventually } from '../../../test/support/wait.js';
 
 /*
  * The tracker over real sockets, fed generated input: valid, mutated and random frames in random
@@ -28,14 +29,6 @@ afterAll(async () => {
 
 const address = () => ({ host: '127.0.0.1', port });
 
-async function until(check: () => boolean, ms = 3_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 describe('the tracker under generated input', () => {
   it('survives every input, keeps nothing of closed connections, and keeps serving others', async () => {
     const baseline = await TrackerSession.open(address());
@@ -47,7 +40,7 @@ describe('the tracker under generated input', () => {
         const socket = await connectTo(address());
         await feed(socket, Buffer.concat(sayHello ? [hello, ...pieces] : pieces), chunking);
         // Whatever the connection registered went with it.
-        await until(() => tracker.store.counts().peers === 1);
+        await eventually(() => tracker.store.counts().peers === 1);
         expect(tracker.store.counts()).toEqual({ peers: 1, files: 1 });
       }),
       { numRuns: 10_000 },
@@ -200,7 +193,7 @@ describe('the tracker against a model', () => {
           await fc.asyncModelRun(() => ({ model: { shares: new Map() }, real }), cmds);
         } finally {
           for (const session of real.sessions.values()) session.connection.destroy();
-          await until(() => tracker.store.counts().peers <= 1);
+          await eventually(() => tracker.store.counts().peers <= 1);
         }
       }),
       { numRuns: 60 },

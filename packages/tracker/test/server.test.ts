@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TrackerServer } from '../src/index.js';
 import { listeningPort } from '../../../test/support/processes.js';
 import { encodeFrame, rawClient, sha, startTracker, tempDir } from './helpers.js';
+import { eventually } from '../../../test/support/wait.js';
 
 let dir: ReturnType<typeof tempDir>;
 let tracker: TrackerServer;
@@ -19,15 +20,6 @@ afterEach(async () => {
   await tracker.close();
   dir.remove();
 });
-
-/** Waits (bounded) until `check` holds: the server applies a disconnect asynchronously. */
-async function eventually(check: () => boolean, ms = 3000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('tracker conversation', () => {
   it('registers a share, lists it, answers who-has with the address seen on the socket', async () => {
