@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Address } from './address.js';
-import { REQUEST_TIMEOUT_MS } from './constants.js';
+import { QUEUE_NOTICE_MS, REQUEST_TIMEOUT_MS } from './constants.js';
 import { P2PError } from './errors.js';
 import { remoteError } from './handshake.js';
 import { type FileHeader, type HolderReply, HolderReply as HolderReplySchema, type HolderRequest } from './messages.js';
@@ -23,10 +23,11 @@ export class HolderSession extends RequestClient<HolderRequest, HolderReply> {
   async fetch(sha256: string, offset: number, onQueued?: (position: number) => void): Promise<{ header: FileHeader; body: Readable }> {
     const timeoutMs = this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
     let reply = await this.request({ type: 'fetch', sha256, offset });
-    // A busy holder keeps us in its queue, telling us our place until a slot is ours.
+    // A busy holder keeps us in its queue, telling us our place until a slot is ours. It repeats itself
+    // every QUEUE_NOTICE_MS, so waiting in line is never taken for a stall, whatever the request timeout.
     while (reply.type === 'queued') {
       onQueued?.(reply.position);
-      reply = await this.connection.receive(timeoutMs);
+      reply = await this.connection.receive(Math.max(timeoutMs, 2 * QUEUE_NOTICE_MS));
       if (reply.type === 'error') throw remoteError(reply, this.label);
     }
     const header = expectReply(reply, 'file', this.label);
