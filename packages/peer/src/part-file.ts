@@ -46,6 +46,9 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Bytes received between background flushes of the part to disk. */
+const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
+
 /** Locks held by this process: a lock file with our own pid is not stale while we hold it. */
 const heldHere = new Set<string>();
 
@@ -102,6 +105,9 @@ export class PartFile {
   private hash: Hash = createHash('sha256');
   /** The write in progress: a failed transfer must wait for it before the next one reads `offset`. */
   private inflight: Promise<void> = Promise.resolve();
+  /** Background flushes to disk while receiving, so the final fsync has little left to wait for. */
+  private flushing: Promise<void> = Promise.resolve();
+  private flushedAt = 0;
 
   private constructor(
     readonly paths: PartPaths,
@@ -204,6 +210,11 @@ export class PartFile {
     for (const chunk of chunks) this.hash.update(chunk);
     await written;
     this.offset += bytes;
+    if (this.offset - this.flushedAt >= FLUSH_EVERY_BYTES) {
+      this.flushedAt = this.offset;
+      // One flush at a time, not awaited here: the disk writes back while the network keeps delivering.
+      this.flushing = this.flushing.then(() => this.handle.datasync()).catch(() => undefined);
+    }
   }
 
   private async writeAll(chunks: Buffer[], position: number): Promise<void> {
@@ -218,6 +229,7 @@ export class PartFile {
   /** Flushes and closes the part, then removes its meta file and lock; the caller moves the part. */
   async finish(): Promise<void> {
     try {
+      await this.flushing;
       await this.handle.sync();
     } catch (error) {
       throw ioError(`cannot write ${this.paths.part}`, error);
