@@ -202,13 +202,21 @@ async function fillPart(part: PartFile, content: Content, options: DownloadOptio
   }
 }
 
-/** The current holders of the same content, from a second look at the tracker. */
+/**
+ * The current holders of the same content, from a second look at the tracker: those sharing it under the
+ * requested name, and those sharing the same bytes under any other name.
+ */
 async function freshHolders(options: DownloadOptions, content: Content): Promise<HolderAddress[]> {
   try {
     const session = await TrackerSession.open(options.tracker, { agent: HOLDER_AGENT });
     try {
-      const contents = await session.whoHas(options.name);
-      return contents.find((c) => c.sha256 === content.sha256 && c.size === content.size)?.holders ?? [];
+      const byName = (await session.whoHas(options.name)).find((c) => c.sha256 === content.sha256 && c.size === content.size)?.holders ?? [];
+      const byContent = await session.whoHasContent(content.sha256);
+      const seen = new Set<string>();
+      return [...byName, ...byContent].filter((h) => {
+        const key = formatAddress(h);
+        return seen.has(key) ? false : (seen.add(key), true);
+      });
     } finally {
       await session.close();
     }

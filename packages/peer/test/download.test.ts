@@ -144,6 +144,19 @@ describe('resume', () => {
     expect(b.fetches[0]).toBeGreaterThan(0);
   });
 
+  it('fails over to a peer that shares the same content under another name', async () => {
+    const a = await holder({ chunkDelayMs: 5, chunkBytes: 32 * 1024 });
+    const elsewhere = await startTestHolder(trackerAddress, 'archive/renamed.bin', content, sha256);
+    cleanups.push(() => elsewhere.close());
+    const pending = get();
+    await eventually(() => a.sent() > 256 * 1024);
+    await a.kill();
+    await pending;
+    expectOnlyTheFile();
+    expect(elsewhere.fetches).toHaveLength(1);
+    expect(elsewhere.fetches[0]).toBeGreaterThan(0);
+  });
+
   it('starts over from zero when a resumed part turns out wrong, instead of blaming the holder', async () => {
     mkdirSync(out, { recursive: true });
     const corrupt = Buffer.from(content.subarray(0, 100_000));

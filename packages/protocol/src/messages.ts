@@ -105,6 +105,10 @@ export type List = z.infer<typeof List>;
 export const WhoHas = z.strictObject({ type: z.literal('who_has'), id: RequestId, name: SharedName });
 export type WhoHas = z.infer<typeof WhoHas>;
 
+/** Who holds this content, under whatever name: the holders a download can fail over to. */
+export const WhoHasContent = z.strictObject({ type: z.literal('who_has_content'), id: RequestId, sha256: Sha256Hex });
+export type WhoHasContent = z.infer<typeof WhoHasContent>;
+
 /** Changes to a registered share: names removed, and entries added or replaced (same name, new content). */
 export const Update = z.strictObject({
   type: z.literal('update'),
@@ -118,7 +122,7 @@ export type Update = z.infer<typeof Update>;
 export const Ping = z.strictObject({ type: z.literal('ping'), id: RequestId });
 export type Ping = z.infer<typeof Ping>;
 
-export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, Update, List, WhoHas, Ping, Bye]);
+export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, Update, List, WhoHas, WhoHasContent, Ping, Bye]);
 export type TrackerRequest = z.infer<typeof TrackerRequest>;
 
 // ---- tracker -> peer ----
@@ -147,13 +151,21 @@ export const Holders = z.strictObject({
 });
 export type Holders = z.infer<typeof Holders>;
 
+export const ContentHolders = z.strictObject({
+  type: z.literal('content_holders'),
+  id: RequestId,
+  sha256: Sha256Hex,
+  holders: z.array(HolderAddress).max(MAX_HOLDERS_PER_CONTENT),
+});
+export type ContentHolders = z.infer<typeof ContentHolders>;
+
 export const Updated = z.strictObject({ type: z.literal('updated'), id: RequestId, files: z.number().int().min(0) });
 export type Updated = z.infer<typeof Updated>;
 
 export const Pong = z.strictObject({ type: z.literal('pong'), id: RequestId });
 export type Pong = z.infer<typeof Pong>;
 
-export const TrackerReply = z.discriminatedUnion('type', [Welcome, Registered, Updated, ListPage, Holders, Pong, ErrorMessage]);
+export const TrackerReply = z.discriminatedUnion('type', [Welcome, Registered, Updated, ListPage, Holders, ContentHolders, Pong, ErrorMessage]);
 export type TrackerReply = z.infer<typeof TrackerReply>;
 
 // ---- downloader -> holder ----
@@ -185,4 +197,4 @@ export const HolderReply = z.discriminatedUnion('type', [Welcome, FileHeader, Qu
 export type HolderReply = z.infer<typeof HolderReply>;
 
 /** Any message with a request id, for matching replies. */
-export type Request = Register | Update | List | WhoHas | Ping | Fetch;
+export type Request = Register | Update | List | WhoHas | WhoHasContent | Ping | Fetch;

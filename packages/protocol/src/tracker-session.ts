@@ -3,6 +3,7 @@ import { MAX_FILES_PER_REGISTER, MAX_LIST_PAGE } from './constants.js';
 import {
   type Content,
   type FileEntry,
+  type HolderAddress,
   type ListCursor,
   type ListEntry,
   type TrackerReply,
@@ -33,6 +34,12 @@ export class TrackerSession extends RequestClient<TrackerRequest, TrackerReply> 
       registered = expectReply(reply, 'registered', this.label).files;
     }
     return registered;
+  }
+
+  /** The online peers holding content `sha256`, whatever name they share it under. */
+  async whoHasContent(sha256: string): Promise<HolderAddress[]> {
+    const reply = await this.request({ type: 'who_has_content', sha256 });
+    return expectReply(reply, 'content_holders', this.label).holders;
   }
 
   /** Applies changes to this connection's share, in frame-sized chunks. Returns the share's new size. */

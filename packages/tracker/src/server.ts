@@ -232,6 +232,11 @@ export class TrackerServer {
         await connection.send({ type: 'updated', id: message.id, files });
         return;
       }
+      case 'who_has_content': {
+        const holders = this.store.whoHasContent(message.sha256);
+        await connection.send({ type: 'content_holders', id: message.id, sha256: message.sha256, holders });
+        return;
+      }
       case 'ping':
         await connection.send({ type: 'pong', id: message.id });
         return;

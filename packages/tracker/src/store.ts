@@ -88,6 +88,10 @@ export class TrackerStore {
       ),
       deleteFile: this.db.prepare<[number, string]>('DELETE FROM files WHERE peer_id = ? AND name = ?'),
       countFilesOf: this.db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM files WHERE peer_id = ?'),
+      holdersOfContent: this.db.prepare<[string, number], { host: string; port: number }>(
+        `SELECT DISTINCT p.host, p.port FROM files f JOIN peers p ON p.id = f.peer_id
+         WHERE f.sha256 = ? ORDER BY p.id LIMIT ?`,
+      ),
       countPeers: this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM peers'),
       countFiles: this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM files'),
     };
@@ -170,6 +174,11 @@ export class TrackerStore {
       if (content.holders.length < MAX_HOLDERS_PER_CONTENT) content.holders.push({ host: row.host, port: row.port });
     }
     return [...contents.values()];
+  }
+
+  /** The online holders of content `sha256` under any name (by the sha256 index), capped. */
+  whoHasContent(sha256: string): { host: string; port: number }[] {
+    return this.statements.holdersOfContent.all(sha256, MAX_HOLDERS_PER_CONTENT);
   }
 
   counts(): { peers: number; files: number } {

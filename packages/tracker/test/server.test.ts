@@ -35,6 +35,17 @@ describe('tracker conversation', () => {
     await peer.close();
   });
 
+  it('answers who holds a content under any name', async () => {
+    const a = await TrackerSession.open(address());
+    await a.register(6001, [{ name: 'music/song.flac', size: 9, sha256: sha('9') }]);
+    const b = await TrackerSession.open(address());
+    await b.register(6002, [{ name: 'renamed copy.flac', size: 9, sha256: sha('9') }, { name: 'other', size: 1, sha256: sha('8') }]);
+    expect(await b.whoHasContent(sha('9'))).toEqual([{ host: '127.0.0.1', port: 6001 }, { host: '127.0.0.1', port: 6002 }]);
+    expect(await b.whoHasContent(sha('7'))).toEqual([]);
+    await a.close();
+    await b.close();
+  });
+
   it('drops the peer and all its rows the moment its connection ends, however it ends', async () => {
     const polite = await TrackerSession.open(address());
     await polite.register(1001, [{ name: 'polite', size: 1, sha256: sha('1') }]);
