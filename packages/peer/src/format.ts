@@ -21,13 +21,24 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
+// East Asian wide and fullwidth characters and emoji take two terminal columns; combining marks none.
+const WIDE = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]/u;
+const ZERO_WIDTH = /\p{Mn}/u;
+
+/** Columns `text` takes on a terminal, so tables line up with CJK and emoji names too. */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const char of text) width += WIDE.test(char) ? 2 : ZERO_WIDTH.test(char) ? 0 : 1;
+  return width;
+}
+
 /** A plain left/right-aligned text table. */
 export function formatTable(header: string[], rows: string[][], rightAligned: ReadonlySet<number> = new Set()): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => [...(row[i] ?? '')].length)));
+  const widths = header.map((h, i) => Math.max(displayWidth(h), ...rows.map((row) => displayWidth(row[i] ?? ''))));
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => {
-        const pad = ' '.repeat(widths[i]! - [...cell].length);
+        const pad = ' '.repeat(widths[i]! - displayWidth(cell));
         return rightAligned.has(i) ? pad + cell : cell + pad;
       })
       .join('  ')

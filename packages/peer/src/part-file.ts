@@ -52,28 +52,41 @@ const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 /** Locks held by this process: a lock file with our own pid is not stale while we hold it. */
 const heldHere = new Set<string>();
 
-/** Takes the lock, or returns the pid of the live process that holds it. Stale locks are removed. */
+/**
+ * Takes the lock, or returns the pid of the live process that holds it. A lock appears complete or not
+ * at all (written aside, then hard-linked or renamed into place), so nobody reads a half-written pid.
+ * A stale lock (its process is gone) is taken over by renaming a new one onto it and reading it back:
+ * of two processes taking over at once, only the one whose token is there goes on.
+ */
 async function tryLock(lock: string): Promise<number | undefined> {
   if (heldHere.has(lock)) return process.pid;
   for (;;) {
-    // The lock appears complete or not at all (written aside, then hard-linked into place), so another
-    // process never reads a half-written pid and mistakes a live lock for a stale one.
+    const token = `${process.pid} ${randomBytes(6).toString('hex')}`;
     const aside = `${lock}.${process.pid}.${randomBytes(4).toString('hex')}`;
     try {
-      await writeFile(aside, String(process.pid), { flag: 'wx' });
-      await link(aside, lock);
-      heldHere.add(lock);
-      return undefined;
+      await writeFile(aside, token, { flag: 'wx' });
+      try {
+        await link(aside, lock);
+        heldHere.add(lock);
+        return undefined;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const current = await readFile(lock, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : ''));
+      if (current === undefined) continue; // released just now: try again
+      const pid = Number(current.split(' ')[0]);
+      if (processAlive(pid) && pid !== process.pid) return pid;
+      // The process that held it is gone (killed mid-download): take the lock over.
+      await rename(aside, lock);
+      if ((await readFile(lock, 'utf8').catch(() => '')) === token) {
+        heldHere.add(lock);
+        return undefined;
+      }
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(`cannot create ${lock}`, error);
+      throw ioError(`cannot create ${lock}`, error);
     } finally {
       await unlink(aside).catch(() => undefined);
     }
-    const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-    if (processAlive(pid) && pid !== process.pid) return pid;
-    if (heldHere.has(lock)) return process.pid;
-    // The process that held it is gone (killed mid-download): the lock is stale.
-    await unlink(lock).catch(() => undefined);
   }
 }
 

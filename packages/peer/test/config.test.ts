@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { terminalSafe } from '@p2pservice/protocol';
-import { formatBytes, loadPeerSettings, PEER_DEFAULTS } from '../src/index.js';
+import { displayWidth, formatBytes, formatTable, loadPeerSettings, PEER_DEFAULTS } from '../src/index.js';
 import { envExample } from '../../../test/support/processes.js';
 
 describe('peer settings', () => {
@@ -22,6 +22,12 @@ describe('peer settings', () => {
 describe('output helpers', () => {
   it('formats sizes for humans', () => {
     expect([0, 1023, 1024, 1536, 10 * 1024 * 1024, 6 * 1024 ** 3].map(formatBytes)).toEqual(['0 B', '1023 B', '1.0 KiB', '1.5 KiB', '10 MiB', '6.0 GiB']);
+  });
+
+  it('lines up table columns for wide (CJK, emoji) and combining characters', () => {
+    expect(['abc', '名前', '🎵x', 'e\u0301'].map(displayWidth)).toEqual([3, 4, 3, 1]);
+    const table = formatTable(['NAME', 'SIZE'], [['名前.txt', '9 B'], ['plain.txt', '10 B']], new Set([1]));
+    expect(table.split('\n')).toEqual(['NAME       SIZE', '名前.txt    9 B', 'plain.txt  10 B']);
   });
 
   it('escapes control and bidi characters before anything reaches a terminal', () => {
