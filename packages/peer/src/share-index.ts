@@ -36,6 +36,8 @@ export interface IndexOptions {
 /** The shared files of one folder, looked up by content: a holder serves by sha256, never by a path. */
 export class ShareIndex {
   private readonly byName = new Map<string, IndexedFile>();
+  /** Names sharing each content: every fetch looks content up by hash, so this must not be a scan. */
+  private readonly bySha256 = new Map<string, Set<string>>();
   /** Changes since the index was built (by the folder watcher or re-hashes). */
   changes = 0;
 
@@ -46,7 +48,7 @@ export class ShareIndex {
     /** The hash cache this index was built with, to keep using and saving while the folder changes. */
     readonly cache?: HashCache,
   ) {
-    for (const file of files) this.byName.set(file.name, file);
+    for (const file of files) this.put(file);
   }
 
   get files(): IndexedFile[] {
@@ -61,7 +63,9 @@ export class ShareIndex {
 
   /** A file with this content, if any is shared. */
   find(sha256: string): IndexedFile | undefined {
-    for (const file of this.byName.values()) if (file.sha256 === sha256) return file;
+    const names = this.bySha256.get(sha256);
+    if (!names) return undefined;
+    for (const name of names) return this.byName.get(name);
     return undefined;
   }
 
@@ -83,8 +87,24 @@ export class ShareIndex {
   /** Replaces (or, with `undefined`, removes) the entry for `name`. */
   update(name: string, file: IndexedFile | undefined): void {
     this.changes++;
-    if (file) this.byName.set(name, file);
-    else this.byName.delete(name);
+    this.remove(name);
+    if (file) this.put(file);
+  }
+
+  private put(file: IndexedFile): void {
+    this.byName.set(file.name, file);
+    let names = this.bySha256.get(file.sha256);
+    if (!names) this.bySha256.set(file.sha256, (names = new Set()));
+    names.add(file.name);
+  }
+
+  private remove(name: string): void {
+    const old = this.byName.get(name);
+    if (!old) return;
+    this.byName.delete(name);
+    const names = this.bySha256.get(old.sha256);
+    names?.delete(name);
+    if (names?.size === 0) this.bySha256.delete(old.sha256);
   }
 
   entries(): FileEntry[] {

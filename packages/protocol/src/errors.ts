@@ -49,10 +49,6 @@ export class P2PError extends Error {
   }
 }
 
-export function isP2PError(error: unknown, code?: ErrorCode): error is P2PError {
-  return error instanceof P2PError && (code === undefined || error.code === code);
-}
-
 /** The one line a CLI prints for an error: "program: what happened (hint)". */
 export function errorLine(program: string, error: unknown): string {
   // Messages quote names and remote text escaped already; this is the last line of defence.

@@ -195,6 +195,3 @@ export type Queued = z.infer<typeof Queued>;
 
 export const HolderReply = z.discriminatedUnion('type', [Welcome, FileHeader, Queued, ErrorMessage]);
 export type HolderReply = z.infer<typeof HolderReply>;
-
-/** Any message with a request id, for matching replies. */
-export type Request = Register | Update | List | WhoHas | WhoHasContent | Ping | Fetch;
