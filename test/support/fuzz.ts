@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import fc from 'fast-check';
-import { encodeFrame } from '@p2pservice/protocol';
+import { ALL_FEATURES, encodeFrame, ERROR_CODES, PROTOCOL_VERSION } from '@p2pservice/protocol';
 
 /** Generators of protocol input, valid, nearly valid and random, shared by the fuzz suites. */
 
@@ -15,7 +15,14 @@ const fileEntry = fc.record({ name: nastyString, size: anyNumber, sha256: fc.one
 const validFile = fc.record({ name: fc.stringMatching(/^[a-z]{1,8}(\/[a-z]{1,8}){0,2}$/), size: fc.nat(), sha256: hex64 });
 
 export const requestLike = fc.oneof(
-  fc.record({ type: fc.constant('hello'), protocol: fc.oneof(fc.constant(1), anyNumber), agent: nastyString }),
+  fc.record({
+    type: fc.constant('hello'),
+    protocol: fc.oneof(fc.constant(PROTOCOL_VERSION), anyNumber),
+    agent: nastyString,
+    features: fc.array(fc.oneof(fc.constantFrom(...ALL_FEATURES), nastyString), { maxLength: 4 }),
+  }),
+  fc.record({ type: fc.constant('error'), id: fc.oneof(fc.constant(null), anyNumber), code: fc.oneof(fc.constantFrom(...Object.keys(ERROR_CODES)), nastyString), message: nastyString }),
+  fc.record({ type: fc.constant('who_has_content'), id: anyNumber, sha256: fc.oneof(hex64, nastyString) }),
   fc.record({ type: fc.constant('register'), id: anyNumber, listenPort: anyNumber, files: fc.array(fc.oneof(validFile, fileEntry), { maxLength: 5 }), more: fc.boolean() }),
   fc.record({ type: fc.constant('update'), id: anyNumber, added: fc.array(fc.oneof(validFile, fileEntry), { maxLength: 3 }), removed: fc.array(nastyString, { maxLength: 3 }) }),
   fc.record({ type: fc.constant('list'), id: anyNumber, after: fc.oneof(fc.constant(null), fc.record({ name: nastyString, sha256: hex64 })), limit: anyNumber }),
@@ -49,7 +56,7 @@ export const wireInput = fc.oneof(
   },
 );
 
-export const hello = encodeFrame({ type: 'hello', protocol: 1, agent: 'fuzz' });
+export const hello = encodeFrame({ type: 'hello', protocol: PROTOCOL_VERSION, agent: 'fuzz', features: ALL_FEATURES });
 
 /**
  * Writes `bytes` to `socket` in `chunking`-sized pieces, ends it, and resolves with everything the server

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // Committed entry point, so npm can link the bin before `prepare` has built dist/.
-import '../dist/cli.js';
+import '../dist/face/cli.js';

@@ -1,7 +1,13 @@
-export { loadPeerSettings, PEER_DEFAULTS, PeerSettings } from './config.js';
-export { AmbiguousNameError, download, downloadContent, type DownloadOptions, type DownloadProgress, type DownloadResult, resolveContent } from './download.js';
-export { DEFAULT_MAX_UPLOADS, FileServer, type FileServerOptions, HOLDER_AGENT } from './file-server.js';
-export { displayWidth, formatBytes, formatTable } from './format.js';
-export { runMenu, type MenuOptions } from './menu.js';
-export { hashFile, type IndexedFile, indexFolder, ShareIndex } from './share-index.js';
-export { type ShareOptions, ShareSession } from './share.js';
+// @p2pservice/peer: the peer as a library. The faces (CLI, menu) live in src/face and are not exported.
+export { AGENTS, PEER_VERSION } from './agents.js';
+export { BUSY_WAIT_MS, download, downloadContent, type DownloadOptions, type DownloadProgress, type DownloadResult, type HolderFailure } from './download/download.js';
+export { PartFile, PartMeta, type PartPaths, partPaths } from './download/part-file.js';
+export { AmbiguousNameError, resolveContent } from './download/resolve.js';
+export { type DownloadRequest, PeerNode, type PeerNodeOptions } from './node.js';
+export type { DownloadState, DownloadStatus, PeerNodeEvents, Reconnecting, ShareState } from './node-events.js';
+export { DEFAULT_MAX_UPLOADS, FileServer, type FileServerOptions, HOLDER_FEATURES, HOLDER_MAX_CONNECTIONS } from './share/file-server.js';
+export { defaultCacheDir, HashCache } from './share/hash-cache.js';
+export { hashFile } from './share/hash-file.js';
+export { indexFolder, type IndexOptions, type IndexProgress } from './share/index-folder.js';
+export { type IndexedFile, ShareIndex, type SkippedFile } from './share/share-index.js';
+export { type ShareOptions, ShareSession, type ShareStatus } from './share/share-session.js';

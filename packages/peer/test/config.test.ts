@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { terminalSafe } from '@p2pservice/protocol';
-import { displayWidth, formatBytes, formatTable, loadPeerSettings, PEER_DEFAULTS } from '../src/index.js';
+import { displayWidth, formatBytes, formatTable } from '../src/face/format.js';
+import { loadPeerSettings, PEER_DEFAULTS } from '../src/face/settings.js';
 import { envExample } from '../../../test/support/processes.js';
 
 describe('peer settings', () => {

@@ -2,11 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TrackerServer } from '@p2pservice/tracker';
-import { download, type DownloadOptions } from '../src/index.js';
-import { partPaths } from '../src/part-file.js';
+import { ERROR_CODES } from '@p2pservice/protocol';
+import { download, type DownloadOptions, type HolderFailure, partPaths } from '../src/index.js';
 import { removeDir, tempDir } from '../../../test/support/processes.js';
-import { type HolderMode, silentLogger, startTestHolder, startTracker, type TestHolder, type TestHolderOptions } from './support.js';
+import { type HolderMode, silentLogger, startTestHolder, startTracker, type TestHolder, type TestHolderOptions, type TestTracker } from './support.js';
 import { eventually } from '../../../test/support/wait.js';
 
 const content = randomBytes(3 * 1024 * 1024 + 17);
@@ -14,7 +13,7 @@ const sha256 = createHash('sha256').update(content).digest('hex');
 
 let dir: string;
 let out: string;
-let tracker: TrackerServer;
+let tracker: TestTracker;
 let trackerAddress: { host: string; port: number };
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -99,6 +98,37 @@ describe('a download yields the listed content or nothing at the final name', ()
   });
 });
 
+describe('an error from a holder is that holder failing, never ours', () => {
+  // Every code of both tables (local-only ones a holder should never send), and one of no table.
+  it.each([...Object.keys(ERROR_CODES), 'NO_SUCH_CODE'])('fails over from a holder that answers %s to an honest one', async (code) => {
+    const liar = await holder({ mode: 'error', errorCode: code });
+    // The honest holder shares the same bytes under another name: it is found only after the liar failed.
+    const honest = await startTestHolder(trackerAddress, 'archive/copy.bin', content, sha256);
+    cleanups.push(() => honest.close());
+    const failures: HolderFailure[] = [];
+    const result = await get({ onHolderFailed: (failure) => failures.push(failure) });
+    expect(result).toMatchObject({ sha256, holder: `127.0.0.1:${honest.port}` });
+    expectOnlyTheFile();
+    expect(liar.fetches).toEqual([0]);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.holder).toBe(`127.0.0.1:${liar.port}`);
+    if (code in ERROR_CODES && !['AMBIGUOUS', 'HOLDER_FAILED', 'CONNECT_FAILED', 'LISTEN_FAILED', 'TIMEOUT', 'CONNECTION_CLOSED', 'TARGET_EXISTS', 'IO_ERROR', 'INTERRUPTED', 'BAD_CONFIG'].includes(code)) {
+      expect(failures[0]!.code).toBe(code);
+    } else {
+      // A code no holder may send makes the frame invalid: the holder broke the protocol.
+      expect(failures[0]).toMatchObject({ code: 'BAD_MESSAGE', reason: expect.stringContaining('is not a code of the wire error table') });
+    }
+  });
+
+  it('names the holder and what it said when it was the only one', async () => {
+    const liar = await holder({ mode: 'error', errorCode: 'IO_ERROR' });
+    const error = await get().then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'HOLDER_FAILED' });
+    expect((error as Error).message.split('\n')[1]).toBe(`  127.0.0.1:${liar.port}: invalid message: code: is not a code of the wire error table`);
+    expect(existsSync(join(out, 'file.bin'))).toBe(false);
+  });
+});
+
 describe('resume', () => {
   it('keeps the part when interrupted and resumes from its length, verifying the whole file', async () => {
     const slow = await holder({ chunkDelayMs: 5, chunkBytes: 32 * 1024 });
@@ -160,7 +190,7 @@ describe('resume', () => {
   it('starts over from zero when a resumed part turns out wrong, instead of blaming the holder', async () => {
     mkdirSync(out, { recursive: true });
     const corrupt = Buffer.from(content.subarray(0, 100_000));
-    corrupt[500] ^= 0xff;
+    corrupt[500]! ^= 0xff;
     writeFileSync(part().part, corrupt);
     writeFileSync(part().meta, JSON.stringify({ version: 1, sha256, size: content.length }));
     const good = await holder();

@@ -2,19 +2,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectTo, FramedConnection, HolderSession, PROTOCOL_VERSION, TrackerSession } from '@p2pservice/protocol';
-import type { TrackerServer } from '@p2pservice/tracker';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { download, ShareSession } from '../src/index.js';
 import { HOSTILE_NAMES } from '../../../test/support/hostile-names.js';
 import { removeDir, tempDir } from '../../../test/support/processes.js';
-import { silentLogger, startTracker } from './support.js';
+import { silentLogger, startTracker, type TestTracker } from './support.js';
 
 const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 let dir: string;
 let shared: string;
-let tracker: TrackerServer;
+let tracker: TestTracker;
 let trackerAddress: { host: string; port: number };
 let session: ShareSession;
 
@@ -62,7 +61,7 @@ describe('a holder serves only content that still matches its index', () => {
     utimesSync(path, 1_700_000_000, 1_700_000_000);
     await share();
     const modified = Buffer.from(original);
-    modified[1234] ^= 0xff;
+    modified[1234]! ^= 0xff;
     writeFileSync(path, modified);
     utimesSync(path, 1_700_000_000, 1_700_000_000);
     expect(statSync(path).mtimeMs).toBe(1_700_000_000_000);
@@ -108,7 +107,7 @@ describe('a holder serves only content that still matches its index', () => {
     ];
     for (const probe of probes) {
       const connection = new FramedConnection(await connectTo({ host: '127.0.0.1', port: session.port }), z.unknown());
-      await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: 'probe' });
+      await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: 'probe', features: [] });
       await connection.receive(2000);
       await connection.send(probe);
       expect(await connection.receive(2000), JSON.stringify(probe)).toMatchObject({ type: 'error', code: 'BAD_MESSAGE' });
@@ -172,6 +171,31 @@ describe('busy holders queue, they do not fail', () => {
       for await (const chunk of secondBody) received += (chunk as Buffer).length;
       expect(received).toBe(8 * 1024 * 1024);
       for (const s of [first, second, third]) s.connection.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('the queue is a feature', () => {
+  it('answers BUSY at once to a downloader that did not agree to wait in line', async () => {
+    writeFileSync(join(shared, 'big.bin'), randomBytes(8 * 1024 * 1024));
+    const { FileServer, indexFolder } = await import('../src/index.js');
+    const index = await indexFolder(shared, { cacheDir: null });
+    const server = await FileServer.start({ host: '127.0.0.1', port: 0, index, logger: silentLogger, maxUploads: 1 });
+    try {
+      const address = { host: '127.0.0.1', port: server.address.port };
+      const sha256 = index.files[0]!.sha256;
+      const first = await HolderSession.open(address);
+      expect([...first.features]).toEqual(['queue']);
+      const { body } = await first.fetch(sha256, 0); // holds the only slot while unread
+      const impatient = await HolderSession.open(address, { features: [] });
+      expect([...impatient.features]).toEqual([]);
+      const positions: number[] = [];
+      await expect(impatient.fetch(sha256, 0, (p) => positions.push(p))).rejects.toMatchObject({ code: 'BUSY', message: expect.stringContaining('all 1 upload slots are in use; try again later') });
+      expect(positions).toEqual([]);
+      body.destroy();
+      for (const s of [first, impatient]) s.connection.destroy();
     } finally {
       await server.close();
     }

@@ -2,11 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TrackerServer } from '@p2pservice/tracker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOSTILE_NAMES } from '../../../test/support/hostile-names.js';
 import { cleanEnv, killAll, PEER_BIN, removeDir, run, start, tempDir } from '../../../test/support/processes.js';
-import { startTestHolder, startTracker, type TestHolder } from './support.js';
+import { startTestHolder, startTracker, type TestHolder, type TestTracker } from './support.js';
 
 /*
  * The built `peer get` as a child process against a tracker and a test holder that records the offset
@@ -17,7 +16,7 @@ const content = randomBytes(4 * 1024 * 1024 + 99);
 const sha256 = createHash('sha256').update(content).digest('hex');
 
 let root: string;
-let tracker: TrackerServer;
+let tracker: TestTracker;
 let env: NodeJS.ProcessEnv;
 let holder: TestHolder;
 

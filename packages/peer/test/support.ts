@@ -1,19 +1,22 @@
 import { createServer, type Socket } from 'node:net';
 import {
   type Address,
+  encodeFrame,
   FramedConnection,
   type HolderReply,
   HolderRequest,
   serverHandshake,
   TrackerSession,
 } from '@p2pservice/protocol';
-import { TrackerServer } from '@p2pservice/tracker';
 import { pino } from 'pino';
+import { startTestTracker, type TestTracker } from '../../../test/support/tracker.js';
 
 export const silentLogger = pino({ level: 'silent' });
+export type { TestTracker };
 
-export async function startTracker(dbFile: string): Promise<TrackerServer> {
-  return TrackerServer.start({ host: '127.0.0.1', port: 0, dbFile, logger: silentLogger });
+/** A tracker on a loopback port (random unless given), checking listen ports as a real one does. */
+export function startTracker(dbFile: string, port = 0): Promise<TestTracker> {
+  return startTestTracker(dbFile, { port });
 }
 
 export type HolderMode =
@@ -24,13 +27,17 @@ export type HolderMode =
   | 'close-half-way'
   | 'stall-half-way'
   | 'busy'
-  | 'not-found';
+  | 'not-found'
+  /** Answers the fetch with an error frame carrying `errorCode`, whatever that is. */
+  | 'error';
 
 export interface TestHolderOptions {
   mode?: HolderMode;
   /** Pause between chunks of `chunkBytes`, to keep a transfer in flight long enough to interrupt it. */
   chunkDelayMs?: number;
   chunkBytes?: number;
+  /** The code of the error frame sent in mode 'error' (any string: local-only codes too). */
+  errorCode?: string;
 }
 
 export interface TestHolder {
@@ -43,6 +50,7 @@ export interface TestHolder {
   mode: HolderMode;
   chunkDelayMs: number;
   chunkBytes: number;
+  errorCode: string;
   /** Dies like a killed process: every socket reset, the tracker connection dropped. */
   kill(): Promise<void>;
   close(): Promise<void>;
@@ -56,19 +64,26 @@ export async function startTestHolder(tracker: Address, name: string, content: B
   const fetches: number[] = [];
   const sockets = new Set<Socket>();
   let sent = 0;
-  const holder = { mode: options.mode ?? 'honest', chunkDelayMs: options.chunkDelayMs ?? 0, chunkBytes: options.chunkBytes ?? 64 * 1024 } as TestHolder;
+  const holder = {
+    mode: options.mode ?? 'honest',
+    chunkDelayMs: options.chunkDelayMs ?? 0,
+    chunkBytes: options.chunkBytes ?? 64 * 1024,
+    errorCode: options.errorCode ?? 'INTERNAL',
+  } as TestHolder;
   const server = createServer(async (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     const connection = new FramedConnection<HolderRequest, HolderReply>(socket, HolderRequest);
     try {
-      await serverHandshake(connection, 'test-holder');
+      await serverHandshake(connection, { agent: 'test-holder', features: [] });
       const request = await connection.receive();
       if (request.type !== 'fetch') return;
       fetches.push(request.offset);
       const mode = holder.mode;
-      if (mode === 'busy' || mode === 'not-found') {
-        await connection.send({ type: 'error', id: request.id, code: mode === 'busy' ? 'BUSY' : 'NOT_FOUND', message: `test holder says ${mode}` });
+      if (mode === 'busy' || mode === 'not-found' || mode === 'error') {
+        const code = mode === 'busy' ? 'BUSY' : mode === 'not-found' ? 'NOT_FOUND' : holder.errorCode;
+        // Written raw: the test holder may send codes no honest sender can (local-only ones).
+        socket.write(encodeFrame({ type: 'error', id: request.id, code, message: `test holder says ${mode === 'error' ? code : mode}` }));
         await connection.whenClosed;
         return;
       }
@@ -80,7 +95,7 @@ export async function startTestHolder(tracker: Address, name: string, content: B
       let rest = body.subarray(offset);
       if (mode === 'wrong-bytes') {
         rest = Buffer.from(rest);
-        rest[rest.length >> 1] ^= 0xff;
+        rest[rest.length >> 1]! ^= 0xff;
       }
       if (mode === 'fewer-bytes') rest = rest.subarray(0, rest.length - 1);
       const half = mode === 'close-half-way' || mode === 'stall-half-way' ? rest.length >> 1 : rest.length;

@@ -2,8 +2,10 @@ import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { MAX_FRAME_BYTES, WRITE_TIMEOUT_MS } from './constants.js';
-import { P2PError } from './errors.js';
+import { formatMs } from './duration.js';
+import { P2PError, wireErrorOf } from './errors.js';
 import { FrameDecoder, encodeFrame } from './frame.js';
+import { describeSchemaError } from './schema-error.js';
 
 export interface ConnectionOptions {
   /** Largest frame body accepted or sent (default MAX_FRAME_BYTES). */
@@ -22,13 +24,8 @@ export interface ConnectionOptions {
 const DEFAULT_READ_AHEAD_BYTES = 256 * 1024;
 const DEFAULT_WRITE_BUFFER_BYTES = 1024 * 1024;
 
-/** One line naming what failed validation, for error frames and CLI messages. */
-export function describeSchemaError(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'message'}: ${issue.message}`)
-    .join('; ');
-}
+/** Frames no receiver can accept: whoever receives one answers with an `error` frame and closes. */
+const VIOLATIONS = new Set(['FRAME_TOO_LARGE', 'BAD_JSON', 'BAD_MESSAGE']);
 
 interface RawRead {
   readonly stream: Readable;
@@ -45,6 +42,9 @@ interface RawRead {
  * after its header) only through the stream `readRaw` returns. The socket is paused whenever nobody
  * wants bytes and the read-ahead is full, so a slow consumer slows the sender down (TCP backpressure)
  * instead of growing memory. Writes wait for `drain`.
+ *
+ * Servers and clients alike answer a frame they cannot accept (too large, not JSON, not a valid message)
+ * with an `error` frame naming why, and close: the sender learns what it did wrong (spec: Framing).
  */
 export class FramedConnection<In, Out> {
   private readonly decoder: FrameDecoder;
@@ -55,6 +55,7 @@ export class FramedConnection<In, Out> {
   private waiter: { resolve(value: unknown): void; reject(error: Error): void } | undefined;
   private raw: RawRead | undefined;
   private closed = false;
+  private failing: Promise<void> | undefined;
   private socketError: Error | undefined;
   /** Resolves once the socket has fully closed, for whatever reason. */
   readonly whenClosed: Promise<void>;
@@ -132,7 +133,7 @@ export class FramedConnection<In, Out> {
 
   parse(value: unknown): In {
     const result = this.incoming.safeParse(value);
-    if (!result.success) throw new P2PError('BAD_MESSAGE', `invalid message: ${describeSchemaError(result.error)}`);
+    if (!result.success) throw this.violation(new P2PError('BAD_MESSAGE', `invalid message: ${describeSchemaError(result.error)}`));
     return result.data;
   }
 
@@ -177,15 +178,21 @@ export class FramedConnection<In, Out> {
     if (!this.socket.write(chunk) && this.socket.writableLength >= this.writeBufferBytes) await this.drained();
   }
 
-  /** Sends an error frame (best effort) and closes the connection. */
-  async fail(error: P2PError, id: number | null = null): Promise<void> {
-    if (!this.isClosed && this.socket.writable) {
-      const frame = encodeFrame({ type: 'error', id, code: error.code, message: error.message.slice(0, 1000) });
-      this.socket.end(frame);
-    }
-    const timer = setTimeout(() => this.socket.destroy(), 2_000);
-    await this.whenClosed;
-    clearTimeout(timer);
+  /**
+   * Sends an error frame (best effort) and closes the connection; only the first call says anything.
+   * A local condition (our disk, our timer) travels as INTERNAL: the other side is told we failed, not why.
+   */
+  fail(error: unknown, id: number | null = null): Promise<void> {
+    this.failing ??= (async () => {
+      if (!this.isClosed && this.socket.writable) {
+        const { code, message } = wireErrorOf(error);
+        this.socket.end(encodeFrame({ type: 'error', id, code, message: message.slice(0, 1000) }));
+      }
+      const timer = setTimeout(() => this.socket.destroy(), 2_000);
+      await this.whenClosed;
+      clearTimeout(timer);
+    })();
+    return this.failing;
   }
 
   /** Half-closes after everything written is flushed, and waits for the close. */
@@ -241,13 +248,19 @@ export class FramedConnection<In, Out> {
     this.updateFlow();
   }
 
+  /** Answers a frame that cannot be accepted, then hands the error back for the reader to throw. */
+  private violation(error: P2PError): P2PError {
+    if (VIOLATIONS.has(error.code)) void this.fail(error);
+    return error;
+  }
+
   private pumpFrame(waiter: NonNullable<typeof this.waiter>): void {
     let frame: { value: unknown } | undefined;
     try {
       frame = this.decoder.readFrame();
     } catch (error) {
       this.waiter = undefined;
-      waiter.reject(error as Error);
+      waiter.reject(error instanceof P2PError ? this.violation(error) : (error as Error));
       return;
     }
     if (frame) {
@@ -284,8 +297,4 @@ export class FramedConnection<In, Out> {
     if (wantsBytes || this.decoder.bufferedBytes < this.readAheadBytes) this.socket.resume();
     else this.socket.pause();
   }
-}
-
-export function formatMs(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }

@@ -4,7 +4,7 @@
  */
 
 /** Version carried in every `hello`. Bumped on any incompatible change to framing or messages. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Largest JSON frame body accepted, in bytes. Checked against the length prefix before allocating. */
 export const MAX_FRAME_BYTES = 1024 * 1024;

@@ -18,7 +18,12 @@ type DecoderState =
   | { kind: 'body'; length: number }
   | { kind: 'failed'; error: P2PError };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a byte order mark in the text instead of silently dropping it: the spec refuses one.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function startsWithBom(body: Buffer): boolean {
+  return body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf;
+}
 
 /**
  * A pull-based frame decoder. Bytes go in with `push`; the owner takes either the next whole frame
@@ -37,11 +42,6 @@ export class FrameDecoder {
 
   get bufferedBytes(): number {
     return this.buffered;
-  }
-
-  /** True when the decoder sits exactly on a frame boundary (raw bytes may be read). */
-  get atBoundary(): boolean {
-    return this.state.kind === 'header';
   }
 
   push(chunk: Buffer): void {
@@ -68,6 +68,7 @@ export class FrameDecoder {
     if (this.buffered < this.state.length) return undefined;
     const body = this.take(this.state.length);
     this.state = { kind: 'header' };
+    if (startsWithBom(body)) return this.fail(new P2PError('BAD_JSON', `frame of ${body.length} bytes starts with a UTF-8 byte order mark`));
     let value: unknown;
     try {
       value = JSON.parse(utf8.decode(body));

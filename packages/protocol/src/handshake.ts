@@ -1,26 +1,44 @@
 import { HANDSHAKE_TIMEOUT_MS, PROTOCOL_VERSION } from './constants.js';
-import { type ErrorCode, ERROR_CODES, P2PError } from './errors.js';
+import { P2PError, RemoteError } from './errors.js';
+import { agreedFeatures, type Feature, isFeature } from './features.js';
 import { type ErrorMessage, Hello, type Welcome } from './messages.js';
 import { terminalSafe } from './terminal.js';
 
-/** Turns an `error` frame from the other side into a P2PError with the same code. */
-export function remoteError(message: ErrorMessage, from: string): P2PError {
-  const code: ErrorCode = message.code in ERROR_CODES ? message.code : 'INTERNAL';
-  return new P2PError(code, `${from}: ${terminalSafe(message.message)}`);
+/** Turns an `error` frame from the other side into a RemoteError with the same (wire) code. */
+export function remoteError(message: ErrorMessage, from: string): RemoteError {
+  return new RemoteError(message.code, `${from}: ${terminalSafe(message.message)}`, from);
 }
 
-/** Client side of the opening exchange: send `hello`, expect `welcome` (or a coded error). */
+/** What the opening exchange settled, on either side. */
+export interface Handshake<Opening> {
+  /** The other side's hello (server) or welcome (client). */
+  opening: Opening;
+  /** The features in force on this connection. */
+  features: ReadonlySet<Feature>;
+}
+
+/** Client side of the opening exchange: send `hello` naming what we understand, expect `welcome`. */
 export async function clientHandshake(
   connection: { send(message: Hello): Promise<void>; receive(timeoutMs?: number): Promise<{ type: string }> },
-  agent: string,
-  from: string,
-  timeoutMs = HANDSHAKE_TIMEOUT_MS,
-): Promise<Welcome> {
-  await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent });
-  const reply = await connection.receive(timeoutMs);
-  if (reply.type === 'error') throw remoteError(reply as ErrorMessage, from);
-  if (reply.type !== 'welcome') throw new P2PError('UNEXPECTED_MESSAGE', `${from} answered hello with "${reply.type}"`);
-  return reply as Welcome;
+  options: { agent: string; features: readonly Feature[]; from: string; timeoutMs?: number },
+): Promise<Handshake<Welcome>> {
+  await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: options.agent, features: [...options.features] });
+  const reply = await connection.receive(options.timeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+  if (reply.type === 'error') throw remoteError(reply as ErrorMessage, options.from);
+  if (reply.type !== 'welcome') throw new P2PError('UNEXPECTED_MESSAGE', `${options.from} answered hello with "${reply.type}"`);
+  const welcome = reply as Welcome;
+  // A server may only agree to what we named; anything else it lists is ignored.
+  const features = welcome.features.filter((name) => isFeature(name) && options.features.includes(name)) as Feature[];
+  return { opening: welcome, features: new Set(features) };
+}
+
+export interface ServerHandshakeOptions {
+  agent: string;
+  /** Features this server offers; the welcome lists those the client named too. */
+  features: readonly Feature[];
+  timeoutMs?: number;
+  /** More fields of the welcome (the tracker's heartbeat settings). */
+  welcome?: Pick<Welcome, 'heartbeatMs' | 'peerTimeoutMs'>;
 }
 
 /**
@@ -29,10 +47,9 @@ export async function clientHandshake(
  */
 export async function serverHandshake(
   connection: { send(message: Welcome): Promise<void>; receiveValue(timeoutMs?: number): Promise<unknown> },
-  agent: string,
-  timeoutMs = HANDSHAKE_TIMEOUT_MS,
-  extra: Pick<Welcome, 'heartbeatMs' | 'peerTimeoutMs'> = {},
-): Promise<Hello> {
+  options: ServerHandshakeOptions,
+): Promise<Handshake<Hello>> {
+  const timeoutMs = options.timeoutMs ?? HANDSHAKE_TIMEOUT_MS;
   let value: unknown;
   try {
     value = await connection.receiveValue(timeoutMs);
@@ -49,8 +66,9 @@ export async function serverHandshake(
   if (!hello.success) {
     throw new P2PError('UNEXPECTED_MESSAGE', 'the first message must be a valid hello');
   }
-  await connection.send({ type: 'welcome', protocol: PROTOCOL_VERSION, agent, ...extra });
-  return hello.data;
+  const features = agreedFeatures(options.features, hello.data.features);
+  await connection.send({ type: 'welcome', protocol: PROTOCOL_VERSION, agent: options.agent, features, ...options.welcome });
+  return { opening: hello.data, features: new Set(features) };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

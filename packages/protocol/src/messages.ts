@@ -7,7 +7,8 @@ import {
   MAX_LIST_PAGE,
   MAX_TEXT_CHARS,
 } from './constants.js';
-import { ERROR_CODE_LIST } from './errors.js';
+import { WIRE_ERROR_CODE_LIST } from './errors.js';
+import { MAX_FEATURES } from './features.js';
 import { sharedNameProblem } from './names.js';
 
 /*
@@ -26,7 +27,11 @@ export const Port = z.number().int().min(1).max(65535);
 export const RequestId = z.number().int().min(0).max(2 ** 31 - 1);
 export const Text = z.string().max(MAX_TEXT_CHARS);
 export const ProtocolVersion = z.number().int().min(0).max(65535);
-export const ErrorCodeSchema = z.enum(ERROR_CODE_LIST);
+/** Only the wire table: a local code (IO_ERROR, INTERRUPTED, …) in a frame is BAD_MESSAGE. */
+export const WireErrorCodeSchema = z.enum(WIRE_ERROR_CODE_LIST, { error: 'is not a code of the wire error table' });
+/** A feature name (packages/protocol/README.md#features); names this version does not know are allowed. */
+export const FeatureName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be 1 to 32 lowercase letters, digits or _');
+export const FeatureList = z.array(FeatureName).max(MAX_FEATURES);
 
 export const FileEntry = z.strictObject({ name: SharedName, size: FileSize, sha256: Sha256Hex });
 export type FileEntry = z.infer<typeof FileEntry>;
@@ -44,29 +49,36 @@ export type ListEntry = z.infer<typeof ListEntry>;
 export const ListCursor = z.strictObject({ name: SharedName, sha256: Sha256Hex });
 export type ListCursor = z.infer<typeof ListCursor>;
 
-export const HolderAddress = z.strictObject({ host: z.string().min(1).max(64), port: Port });
-export type HolderAddress = z.infer<typeof HolderAddress>;
+/**
+ * A peer that holds content, as the tracker knows it: the address seen on its socket and the port it
+ * serves files on. The record is what a downloader dials, and it will carry the holder's identity too.
+ */
+export const HolderRecord = z.strictObject({ host: z.string().min(1).max(64), port: Port });
+export type HolderRecord = z.infer<typeof HolderRecord>;
 
 export const Content = z.strictObject({
   sha256: Sha256Hex,
   size: FileSize,
-  holders: z.array(HolderAddress).max(MAX_HOLDERS_PER_CONTENT),
+  holders: z.array(HolderRecord).max(MAX_HOLDERS_PER_CONTENT),
 });
 export type Content = z.infer<typeof Content>;
 
 // ---- shared by every conversation ----
 
-export const Hello = z.strictObject({ type: z.literal('hello'), protocol: ProtocolVersion, agent: Text });
+/** The client's opening: its version, who it is, and every feature it understands. */
+export const Hello = z.strictObject({ type: z.literal('hello'), protocol: ProtocolVersion, agent: Text, features: FeatureList });
 export type Hello = z.infer<typeof Hello>;
 
 /**
- * The tracker's welcome also says how often a sharing peer must show it is alive (`heartbeatMs`) and
- * after how much silence it is dropped (`peerTimeoutMs`). Holders leave them out.
+ * The server's answer: `features` are those of the hello's that it offers too, the ones in force on this
+ * connection. The tracker's welcome also says how often a sharing peer must show it is alive
+ * (`heartbeatMs`) and after how much silence it is dropped (`peerTimeoutMs`). Holders leave them out.
  */
 export const Welcome = z.strictObject({
   type: z.literal('welcome'),
   protocol: ProtocolVersion,
   agent: Text,
+  features: FeatureList,
   heartbeatMs: z.number().int().min(1).max(3_600_000).optional(),
   peerTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
 });
@@ -75,7 +87,7 @@ export type Welcome = z.infer<typeof Welcome>;
 export const ErrorMessage = z.strictObject({
   type: z.literal('error'),
   id: RequestId.nullable(),
-  code: ErrorCodeSchema,
+  code: WireErrorCodeSchema,
   message: Text,
 });
 export type ErrorMessage = z.infer<typeof ErrorMessage>;
@@ -155,7 +167,7 @@ export const ContentHolders = z.strictObject({
   type: z.literal('content_holders'),
   id: RequestId,
   sha256: Sha256Hex,
-  holders: z.array(HolderAddress).max(MAX_HOLDERS_PER_CONTENT),
+  holders: z.array(HolderRecord).max(MAX_HOLDERS_PER_CONTENT),
 });
 export type ContentHolders = z.infer<typeof ContentHolders>;
 

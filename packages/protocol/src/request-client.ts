@@ -1,16 +1,24 @@
 import type { Socket } from 'node:net';
 import type { z } from 'zod';
 import { type Address, formatAddress } from './address.js';
-import { connectTo } from './connect.js';
 import { type ConnectionOptions, FramedConnection } from './connection.js';
 import { CONNECT_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './constants.js';
 import { P2PError } from './errors.js';
+import { ALL_FEATURES, type Feature } from './features.js';
 import { clientHandshake, remoteError } from './handshake.js';
 import type { ErrorMessage, Hello, Welcome } from './messages.js';
+import { SerialQueue } from './serial-queue.js';
+import { tcpTransport } from './tcp-transport.js';
+import type { Transport } from './transport.js';
+import { PROTOCOL_PACKAGE_VERSION } from './version.js';
 
 export interface ClientOptions extends ConnectionOptions {
-  /** Who we are, sent in `hello` (e.g. "p2pservice-peer/0.1.0"). */
+  /** Who we are, sent in `hello` (e.g. "p2pservice-peer/0.1.0 (list)"). */
   agent?: string;
+  /** Features to ask for (default: every feature this package implements). */
+  features?: readonly Feature[];
+  /** How to reach the server (default: TCP). */
+  transport?: Transport;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
 }
@@ -19,17 +27,21 @@ type Reply = { type: string; id?: number | null };
 /** A request as the caller writes it: the client assigns the id. */
 export type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
+const DEFAULT_AGENT = `p2pservice-protocol/${PROTOCOL_PACKAGE_VERSION}`;
+
 /**
  * The client half of a request/reply conversation: connect, handshake, then one request at a time,
- * each reply checked against the request's id. Error frames become thrown P2PErrors with their code.
+ * each reply checked against the request's id. Error frames become thrown RemoteErrors with their code.
  */
 export class RequestClient<Out extends { type: string }, In extends Reply> {
   private nextId = 1;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   readonly connection: FramedConnection<In, Out | Hello>;
   readonly label: string;
   /** The server's welcome, once the handshake is done. */
   welcome: Welcome | undefined;
+  /** The features in force on this connection, once the handshake is done. */
+  features: ReadonlySet<Feature> = new Set();
 
   protected constructor(
     socket: Socket,
@@ -42,17 +54,28 @@ export class RequestClient<Out extends { type: string }, In extends Reply> {
   }
 
   protected static async openSocket(address: Address, options: ClientOptions): Promise<Socket> {
-    return connectTo(address, options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS);
+    return (options.transport ?? tcpTransport).dial(address, { timeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS });
   }
 
   protected async handshake(): Promise<Welcome> {
     try {
-      this.welcome = await clientHandshake(this.connection, this.options.agent ?? 'p2pservice', this.label);
-      return this.welcome;
+      const { opening, features } = await clientHandshake(this.connection, {
+        agent: this.options.agent ?? DEFAULT_AGENT,
+        features: this.options.features ?? ALL_FEATURES,
+        from: this.label,
+      });
+      this.welcome = opening;
+      this.features = features;
+      return opening;
     } catch (error) {
       this.connection.destroy();
       throw error;
     }
+  }
+
+  /** True if the server agreed to `feature` on this connection. */
+  supports(feature: Feature): boolean {
+    return this.features.has(feature);
   }
 
   /** Resolves once the connection has closed, for whatever reason. */
@@ -60,9 +83,14 @@ export class RequestClient<Out extends { type: string }, In extends Reply> {
     return this.connection.whenClosed;
   }
 
+  /** Resolves once every request sent so far has been answered (or has failed). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
   /** Sends `message` with a fresh id and resolves with the matching reply (never an error frame). */
   protected request(message: WithoutId<Extract<Out, { id: number }>>, timeoutMs?: number): Promise<In> {
-    const run = async () => {
+    return this.queue.run(async () => {
       const id = this.nextId++;
       await this.connection.send({ ...message, id } as unknown as Out);
       const reply = await this.connection.receive(timeoutMs ?? this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
@@ -72,10 +100,7 @@ export class RequestClient<Out extends { type: string }, In extends Reply> {
         throw new P2PError('UNEXPECTED_MESSAGE', `${this.label} answered request ${id} with id ${reply.id}`);
       }
       return reply;
-    };
-    const result = this.queue.then(run, run);
-    this.queue = result.catch(() => undefined);
-    return result;
+    });
   }
 
   /** Says goodbye and closes politely. */

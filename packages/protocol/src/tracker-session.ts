@@ -1,9 +1,11 @@
 import type { Address } from './address.js';
-import { MAX_FILES_PER_REGISTER, MAX_LIST_PAGE } from './constants.js';
+import { MAX_FILES_PER_REGISTER, MAX_FRAME_BYTES, MAX_LIST_PAGE } from './constants.js';
+import { P2PError } from './errors.js';
+import { chunksWithin, FrameBudget, jsonBytes } from './frame-budget.js';
 import {
   type Content,
   type FileEntry,
-  type HolderAddress,
+  type HolderRecord,
   type ListCursor,
   type ListEntry,
   type TrackerReply,
@@ -12,9 +14,13 @@ import {
 } from './messages.js';
 import { type ClientOptions, expectReply, RequestClient } from './request-client.js';
 
+/** The largest request id, for sizing the envelope of a frame before its id is known. */
+const MAX_ID = 2 ** 31 - 1;
+
 /**
  * A peer's (or any tool's) conversation with a tracker over one long-lived connection.
  * The tracker keeps a registered share exactly as long as this connection stays open.
+ * Shares and changes go out in chunks that each fit a frame, by count and by encoded size.
  */
 export class TrackerSession extends RequestClient<TrackerRequest, TrackerReply> {
   static async open(address: Address, options: ClientOptions = {}): Promise<TrackerSession> {
@@ -26,33 +32,42 @@ export class TrackerSession extends RequestClient<TrackerRequest, TrackerReply> 
 
   /** Publishes `files` as this connection's share (replacing any earlier one), in frame-sized chunks. */
   async register(listenPort: number, files: readonly FileEntry[]): Promise<number> {
+    const envelope = jsonBytes({ type: 'register', id: MAX_ID, listenPort, files: [], more: false });
+    const chunks = [...chunksWithin(files, MAX_FILES_PER_REGISTER, MAX_FRAME_BYTES - envelope)];
     let registered = 0;
-    for (let start = 0; start === 0 || start < files.length; start += MAX_FILES_PER_REGISTER) {
-      const chunk = files.slice(start, start + MAX_FILES_PER_REGISTER);
-      const more = start + MAX_FILES_PER_REGISTER < files.length;
-      const reply = await this.request({ type: 'register', listenPort, files: chunk, more });
+    for (const [i, chunk] of chunks.entries()) {
+      const reply = await this.request({ type: 'register', listenPort, files: chunk, more: i < chunks.length - 1 });
       registered = expectReply(reply, 'registered', this.label).files;
     }
     return registered;
   }
 
   /** The online peers holding content `sha256`, whatever name they share it under. */
-  async whoHasContent(sha256: string): Promise<HolderAddress[]> {
+  async whoHasContent(sha256: string): Promise<HolderRecord[]> {
+    if (!this.supports('who_has_content')) {
+      throw new P2PError('UNEXPECTED_MESSAGE', `tracker ${this.label} did not agree to feature who_has_content`);
+    }
     const reply = await this.request({ type: 'who_has_content', sha256 });
     return expectReply(reply, 'content_holders', this.label).holders;
   }
 
   /** Applies changes to this connection's share, in frame-sized chunks. Returns the share's new size. */
   async update(added: readonly FileEntry[], removed: readonly string[]): Promise<number> {
+    const envelope = jsonBytes({ type: 'update', id: MAX_ID, added: [], removed: [] });
     let files = 0;
     let a = 0;
     let r = 0;
     do {
-      const addedChunk = added.slice(a, a + MAX_FILES_PER_REGISTER);
-      const removedChunk = removed.slice(r, r + MAX_FILES_PER_REGISTER);
-      a += addedChunk.length;
-      r += removedChunk.length;
-      const reply = await this.request({ type: 'update', added: addedChunk, removed: removedChunk });
+      // Both arrays share one frame: additions first, then as many removals as still fit.
+      const budget = new FrameBudget(MAX_FRAME_BYTES - envelope);
+      const fromA = a;
+      while (a < added.length && a - fromA < MAX_FILES_PER_REGISTER && budget.take(jsonBytes(added[a]))) a++;
+      const fromR = r;
+      while (r < removed.length && r - fromR < MAX_FILES_PER_REGISTER && budget.take(jsonBytes(removed[r]))) r++;
+      if (a === fromA && r === fromR && (a < added.length || r < removed.length)) {
+        throw new P2PError('FRAME_TOO_LARGE', 'one change does not fit a frame');
+      }
+      const reply = await this.request({ type: 'update', added: added.slice(fromA, a), removed: removed.slice(fromR, r) });
       files = expectReply(reply, 'updated', this.label).files;
     } while (a < added.length || r < removed.length);
     return files;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   clientHandshake,
@@ -13,25 +13,17 @@ import {
   PROTOCOL_VERSION,
   serverHandshake,
 } from '../src/index.js';
+import { fakeServers } from './support.js';
 
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-});
-
-async function listen(onSocket: (socket: Socket) => void): Promise<number> {
-  const server = createServer(onSocket);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as { port: number }).port;
-}
+const serve = fakeServers();
+const listen = async (onSocket: (socket: Socket) => void): Promise<number> => (await serve(onSocket)).port;
 
 describe('FramedConnection over real sockets', () => {
   it('streams a raw body through a slow reader with bounded buffering and identical bytes', async () => {
     const body = randomBytes(8 * 1024 * 1024);
     const port = await listen(async (socket) => {
       const server = new FramedConnection(socket, HolderRequest);
-      await serverHandshake(server, 'test-holder');
+      await serverHandshake(server, { agent: 'test-holder', features: [] });
       const fetch = await server.receive();
       if (fetch.type !== 'fetch') throw new Error('expected fetch');
       await server.send({ type: 'file', id: fetch.id, sha256: fetch.sha256, size: body.length, offset: 0, length: body.length });
@@ -39,7 +31,7 @@ describe('FramedConnection over real sockets', () => {
       await server.send({ type: 'error', id: null, code: 'NOT_FOUND', message: 'after the body' });
     });
     const client = new FramedConnection(await connectTo({ host: '127.0.0.1', port }), HolderReply);
-    await clientHandshake(client, 'test', 'holder');
+    await clientHandshake(client, { agent: 'test', features: [], from: 'holder' });
     const sha256 = createHash('sha256').update(body).digest('hex');
     await client.send({ type: 'fetch', id: 1, sha256, offset: 0 } as never);
     const header = await client.receive();
@@ -102,7 +94,7 @@ describe('handshake', () => {
     const result = new Promise<unknown>((resolve) => {
       void listen(async (socket) => {
         const server = new FramedConnection(socket, z.unknown());
-        await serverHandshake(server, 'x').catch(async (error: P2PError) => {
+        await serverHandshake(server, { agent: 'x', features: [] }).catch(async (error: P2PError) => {
           resolve(error.code);
           await server.fail(error);
         });
@@ -120,7 +112,7 @@ describe('handshake', () => {
     const result = new Promise<unknown>((resolve) => {
       void listen(async (socket) => {
         const server = new FramedConnection(socket, z.unknown());
-        await serverHandshake(server, 'x', 100).catch((error: P2PError) => resolve(error.code));
+        await serverHandshake(server, { agent: 'x', features: [], timeoutMs: 100 }).catch((error: P2PError) => resolve(error.code));
         server.destroy();
       }).then((port) => connectTo({ host: '127.0.0.1', port }));
     });
@@ -128,8 +120,8 @@ describe('handshake', () => {
   });
 
   it('names the address when a connection is refused', async () => {
-    const port = await listen(() => undefined);
-    await new Promise((r) => servers.pop()!.close(r));
+    const { port, server } = await serve(() => undefined);
+    await new Promise((r) => server.close(r));
     await expect(connectTo({ host: '127.0.0.1', port })).rejects.toThrow(`cannot connect to 127.0.0.1:${port}: connection refused`);
   });
 });

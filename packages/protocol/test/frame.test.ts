@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES, P2PError } from '../src/index.js';
 
 const messages = [
-  { type: 'hello', protocol: 1, agent: 'test' },
+  { type: 'hello', protocol: 2, agent: 'test', features: [] },
   { type: 'list', id: 7, after: null, limit: 10 },
   { type: 'who_has', id: 8, name: 'nested/ünïcode 名前 🎵.txt' },
   { big: 'x'.repeat(70_000) },
@@ -98,6 +98,7 @@ describe('frame decoding', () => {
     ['invalid UTF-8', Buffer.from([0xc3, 0x28])],
     ['not JSON', Buffer.from('{"a":', 'utf8')],
     ['an empty body', Buffer.alloc(0)],
+    ['JSON after a UTF-8 byte order mark', Buffer.from([0xef, 0xbb, 0xbf, ...Buffer.from('{"type":"bye"}')])],
   ])('rejects a body that is %s with BAD_JSON', (_label, body) => {
     const prefix = Buffer.alloc(4);
     prefix.writeUInt32BE(body.length);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { HolderReply, HolderRequest, sharedNameProblem, TrackerReply, TrackerRequest } from '../src/index.js';
+import { HolderReply, HolderRequest, LOCAL_ERROR_CODES, sharedNameProblem, TrackerReply, TrackerRequest, WIRE_ERROR_CODES } from '../src/index.js';
 
 const sha = 'a'.repeat(64);
 
 const valid = {
   trackerRequest: [
-    { type: 'hello', protocol: 1, agent: 'x' },
+    { type: 'hello', protocol: 2, agent: 'x', features: ['queue', 'who_has_content'] },
     { type: 'register', id: 1, listenPort: 4000, files: [{ name: 'a/b.txt', size: 0, sha256: sha }], more: false },
     { type: 'list', id: 2, after: null, limit: 100 },
     { type: 'list', id: 3, after: { name: 'a', sha256: sha }, limit: 1 },
@@ -13,7 +13,7 @@ const valid = {
     { type: 'bye' },
   ],
   trackerReply: [
-    { type: 'welcome', protocol: 1, agent: 'tracker' },
+    { type: 'welcome', protocol: 2, agent: 'tracker', features: ['who_has_content'], heartbeatMs: 15000, peerTimeoutMs: 45000 },
     { type: 'registered', id: 1, files: 3, complete: true },
     { type: 'list_page', id: 2, files: [{ name: 'a', size: 5, sha256: sha, holders: 2 }], next: null },
     { type: 'holders', id: 4, name: 'a', contents: [{ sha256: sha, size: 5, holders: [{ host: '10.0.0.2', port: 4000 }] }] },
@@ -53,7 +53,9 @@ describe('message schemas', () => {
     ['an uppercase sha256', { type: 'register', id: 1, listenPort: 1, files: [{ name: 'a', size: 1, sha256: 'A'.repeat(64) }], more: false }],
     ['a short sha256', { type: 'register', id: 1, listenPort: 1, files: [{ name: 'a', size: 1, sha256: 'ab' }], more: false }],
     ['a traversal name', { type: 'who_has', id: 1, name: '../etc/passwd' }],
-    ['a hello with a string version', { type: 'hello', protocol: '1', agent: 'x' }],
+    ['a hello with a string version', { type: 'hello', protocol: '2', agent: 'x', features: [] }],
+    ['a hello without features', { type: 'hello', protocol: 2, agent: 'x' }],
+    ['a hello with a malformed feature name', { type: 'hello', protocol: 2, agent: 'x', features: ['Queue!'] }],
     ['an array', []],
     ['null', null],
   ])('reject %s', (_label, message) => {
@@ -62,6 +64,22 @@ describe('message schemas', () => {
 
   it('reject an error frame with a code that is not in the table', () => {
     expect(TrackerReply.safeParse({ type: 'error', id: null, code: 'WHATEVER', message: 'x' }).success).toBe(false);
+  });
+
+  it('accept every wire error code in an error frame, and refuse every local one', () => {
+    for (const code of Object.keys(WIRE_ERROR_CODES)) {
+      expect(HolderReply.safeParse({ type: 'error', id: 1, code, message: 'x' }).success, code).toBe(true);
+    }
+    for (const code of Object.keys(LOCAL_ERROR_CODES)) {
+      const result = HolderReply.safeParse({ type: 'error', id: 1, code, message: 'x' });
+      expect(result.success, code).toBe(false);
+      expect(result.error?.issues[0]?.message, code).toBe('is not a code of the wire error table');
+    }
+  });
+
+  it('accept feature names this version does not know, so that the protocol can grow', () => {
+    expect(TrackerRequest.safeParse({ type: 'hello', protocol: 2, agent: 'future', features: ['queue', 'search', 'connect_back'] }).success).toBe(true);
+    expect(TrackerRequest.safeParse({ type: 'hello', protocol: 2, agent: 'x', features: Array(65).fill('queue') }).success).toBe(false);
   });
 });
 

@@ -1,4 +1,5 @@
-import { loadSettings, MAX_FILES_PER_SHARE, MAX_FRAME_BYTES, P2PError, setting } from '@p2pservice/protocol';
+import { MAX_FILES_PER_SHARE, MAX_FRAME_BYTES, P2PError } from '@p2pservice/protocol';
+import { loadSettings, setting } from '@p2pservice/protocol/cli';
 import { z } from 'zod';
 import { DEFAULT_TRACKER_LIMITS } from './limits.js';
 

@@ -4,6 +4,11 @@ import { HANDSHAKE_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, MAX_FILES_PER_SHARE, MAX_F
 export interface TrackerLimits {
   /** Largest frame accepted from a peer. */
   maxFrameBytes: number;
+  /**
+   * Largest reply: a list page or holder list that grows with the data is cut to fit it. The default is
+   * the protocol's MAX_FRAME_BYTES, which every client accepts (never more than `maxFrameBytes`).
+   */
+  replyFrameBytes: number;
   /** Most files one peer may share. */
   maxFilesPerShare: number;
   /** Most simultaneous connections; the next one gets TOO_MANY_CONNECTIONS and is closed. */
@@ -26,6 +31,7 @@ export interface TrackerLimits {
 
 export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
   maxFrameBytes: MAX_FRAME_BYTES,
+  replyFrameBytes: MAX_FRAME_BYTES,
   maxFilesPerShare: MAX_FILES_PER_SHARE,
   maxConnections: 1_024,
   maxConnectionsPerAddress: 64,

@@ -2,9 +2,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { connectTo, type FileEntry, type ListEntry, TrackerSession } from '@p2pservice/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TrackerServer } from '../src/index.js';
 import { feed, hello, wireInput } from '../../../test/support/fuzz.js';
-import { sha, startTracker, tempDir } from './helpers.js';
+import { sha, startTracker, tempDir, type TestTracker } from './helpers.js';
 import { eventually } from '../../../test/support/wait.js';
 
 /*
@@ -15,7 +14,7 @@ import { eventually } from '../../../test/support/wait.js';
  */
 
 let dir: ReturnType<typeof tempDir>;
-let tracker: TrackerServer;
+let tracker: TestTracker;
 let port: number;
 beforeAll(async () => {
   dir = tempDir();
@@ -40,8 +39,8 @@ describe('the tracker under generated input', () => {
         const socket = await connectTo(address());
         await feed(socket, Buffer.concat(sayHello ? [hello, ...pieces] : pieces), chunking);
         // Whatever the connection registered went with it.
-        await eventually(() => tracker.store.counts().peers === 1);
-        expect(tracker.store.counts()).toEqual({ peers: 1, files: 1 });
+        await eventually(async () => (await tracker.store.counts()).peers === 1);
+        expect(await tracker.store.counts()).toEqual({ peers: 1, files: 1 });
       }),
       { numRuns: 10_000 },
     );
@@ -193,7 +192,7 @@ describe('the tracker against a model', () => {
           await fc.asyncModelRun(() => ({ model: { shares: new Map() }, real }), cmds);
         } finally {
           for (const session of real.sessions.values()) session.connection.destroy();
-          await eventually(() => tracker.store.counts().peers <= 1);
+          await eventually(async () => (await tracker.store.counts()).peers <= 1);
         }
       }),
       { numRuns: 60 },

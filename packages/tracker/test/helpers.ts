@@ -1,31 +1,29 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectTo, encodeFrame, FramedConnection, PROTOCOL_VERSION } from '@p2pservice/protocol';
-import { pino } from 'pino';
+import { ALL_FEATURES, connectTo, encodeFrame, FramedConnection, PROTOCOL_VERSION, type Transport } from '@p2pservice/protocol';
 import { z } from 'zod';
-import { TrackerServer } from '../src/index.js';
 import type { TrackerLimits } from '../src/limits.js';
+import { startTestTracker, type TestTracker } from '../../../test/support/tracker.js';
 
-export const silentLogger = pino({ level: 'silent' });
+export type { TestTracker };
 
 export function tempDir(prefix = 'p2p-tracker-'): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** A tracker on a random port. Registrations here name made-up listen ports, so the reachability check
- * is off unless a test turns it on. */
-export async function startTracker(dbFile: string, limits: Partial<TrackerLimits> = {}): Promise<TrackerServer> {
-  return TrackerServer.start({ host: '127.0.0.1', port: 0, dbFile, logger: silentLogger, limits: { verifyReachable: false, ...limits } });
+/** Registrations here name made-up listen ports, so the reachability check is off unless a test turns it on. */
+export function startTracker(dbFile: string, limits: Partial<TrackerLimits> = {}, transport?: Transport): Promise<TestTracker> {
+  return startTestTracker(dbFile, { limits: { verifyReachable: false, ...limits }, ...(transport && { transport }) });
 }
 
 /** A client that speaks raw frames, valid or not, for probing the server. */
-export async function rawClient(port: number, hello = true) {
+export async function rawClient(port: number, hello = true, maxFrameBytes?: number) {
   const socket = await connectTo({ host: '127.0.0.1', port });
-  const connection = new FramedConnection(socket, z.unknown());
+  const connection = new FramedConnection(socket, z.unknown(), maxFrameBytes === undefined ? {} : { maxFrameBytes });
   if (hello) {
-    await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: 'raw-test' });
+    await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: 'raw-test', features: ALL_FEATURES });
     await connection.receive(2000);
   }
   return {

@@ -1,13 +1,12 @@
 import { join } from 'node:path';
 import { TrackerSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TrackerServer } from '../src/index.js';
 import { listeningPort } from '../../../test/support/processes.js';
-import { encodeFrame, rawClient, sha, startTracker, tempDir } from './helpers.js';
+import { encodeFrame, rawClient, sha, startTracker, tempDir, type TestTracker } from './helpers.js';
 import { eventually } from '../../../test/support/wait.js';
 
 let dir: ReturnType<typeof tempDir>;
-let tracker: TrackerServer;
+let tracker: TestTracker;
 let port: number;
 const address = () => ({ host: '127.0.0.1', port });
 
@@ -54,12 +53,12 @@ describe('tracker conversation', () => {
     expect(await crashed.receive()).toMatchObject({ type: 'registered', files: 1, complete: true });
     const stays = await TrackerSession.open(address());
     await stays.register(1003, [{ name: 'stays', size: 1, sha256: sha('3') }]);
-    expect(tracker.store.counts()).toEqual({ peers: 3, files: 3 });
+    expect(await tracker.store.counts()).toEqual({ peers: 3, files: 3 });
 
     await polite.close();
     crashed.socket.resetAndDestroy();
-    await eventually(() => tracker.store.counts().peers === 1);
-    expect(tracker.store.listPage(null, 10).files.map((f) => f.name)).toEqual(['stays']);
+    await eventually(async () => (await tracker.store.counts()).peers === 1);
+    expect((await tracker.store.listPage(null, 10)).map((f) => f.name)).toEqual(['stays']);
     await stays.close();
   });
 
@@ -67,7 +66,7 @@ describe('tracker conversation', () => {
     const files = Array.from({ length: 4_500 }, (_, i) => ({ name: `f/${i}`, size: i, sha256: sha('c') }));
     const peer = await TrackerSession.open(address());
     expect(await peer.register(2000, files)).toBe(4_500);
-    expect(tracker.store.counts().files).toBe(4_500);
+    expect((await tracker.store.counts()).files).toBe(4_500);
     const client = await TrackerSession.open(address());
     let count = 0;
     for await (const _ of client.list(1000)) count++;
@@ -106,6 +105,7 @@ describe('bad input costs the sender its connection and nobody else anything', (
   it.each([
     ['invalid JSON', Buffer.from('{"type":', 'utf8'), 'BAD_JSON'],
     ['invalid UTF-8', Buffer.from([0xff, 0xfe, 0xfd]), 'BAD_JSON'],
+    ['a UTF-8 byte order mark', Buffer.from([0xef, 0xbb, 0xbf, ...Buffer.from('{"type":"ping","id":1}')]), 'BAD_JSON'],
   ])('closes on %s with %s', async (_label, body, code) => {
     const client = await rawClient(port);
     const prefix = Buffer.alloc(4);
@@ -120,13 +120,13 @@ describe('bad input costs the sender its connection and nobody else anything', (
     ['a wrong field type', { type: 'who_has', id: 1, name: 42 }, 'BAD_MESSAGE'],
     ['an unknown key', { type: 'who_has', id: 1, name: 'a', admin: true }, 'BAD_MESSAGE'],
     ['a traversal name', { type: 'who_has', id: 1, name: '../../etc/passwd' }, 'BAD_MESSAGE'],
-    ['a second hello', { type: 'hello', protocol: 1, agent: 'again' }, 'UNEXPECTED_MESSAGE'],
+    ['a second hello', { type: 'hello', protocol: 2, agent: 'again', features: [] }, 'UNEXPECTED_MESSAGE'],
   ])('closes on %s with %s and changes no state', async (_label, message, code) => {
-    const before = tracker.store.counts();
+    const before = await tracker.store.counts();
     const client = await rawClient(port);
     await client.send(message);
     await expectClosedWith(client, code);
-    expect(tracker.store.counts()).toEqual(before);
+    expect(await tracker.store.counts()).toEqual(before);
     await othersStillServed();
   });
 
@@ -150,7 +150,7 @@ describe('bad input costs the sender its connection and nobody else anything', (
     }
     await client.send({ type: 'register', id: 3, listenPort: 3000, files, more: false });
     await expectClosedWith(client, 'TOO_MANY_FILES');
-    expect(tracker.store.counts()).toEqual({ peers: 0, files: 0 });
+    expect(await tracker.store.counts()).toEqual({ peers: 0, files: 0 });
   });
 
   it('refuses a share naming one file twice with DUPLICATE_NAME', async () => {
@@ -158,7 +158,7 @@ describe('bad input costs the sender its connection and nobody else anything', (
     const file = { name: 'twice', size: 1, sha256: sha('f') };
     await client.send({ type: 'register', id: 1, listenPort: 3000, files: [file, file], more: false });
     await expectClosedWith(client, 'DUPLICATE_NAME');
-    expect(tracker.store.counts()).toEqual({ peers: 0, files: 0 });
+    expect(await tracker.store.counts()).toEqual({ peers: 0, files: 0 });
   });
 
   it('closes a connection that never says hello with HANDSHAKE_TIMEOUT', async () => {
@@ -198,7 +198,7 @@ describe('hostile names', () => {
       expect(await asking.receive(), JSON.stringify(name)).toMatchObject({ type: 'error', code: 'BAD_MESSAGE' });
       await asking.closed();
     }
-    expect(tracker.store.counts()).toEqual({ peers: 0, files: 0 });
+    expect(await tracker.store.counts()).toEqual({ peers: 0, files: 0 });
   });
 });
 
@@ -211,7 +211,7 @@ describe('share updates and liveness', () => {
       { name: 'change', size: 1, sha256: sha('3') },
     ]);
     expect(await peer.update([{ name: 'change', size: 2, sha256: sha('4') }, { name: 'new', size: 5, sha256: sha('5') }], ['drop'])).toBe(3);
-    const names = tracker.store.listPage(null, 10).files.map((f) => `${f.name}:${f.size}`);
+    const names = (await tracker.store.listPage(null, 10)).map((f) => `${f.name}:${f.size}`);
     expect(names).toEqual(['change:2', 'keep:1', 'new:5']);
     await peer.close();
   });
@@ -229,7 +229,7 @@ describe('share updates and liveness', () => {
     });
     // The third chunk would cross the limit and is rolled back; the connection is closed, so the peer
     // and everything it shared leave the list.
-    await eventually(() => tracker.store.counts().files === 0);
+    await eventually(async () => (await tracker.store.counts()).files === 0);
   });
 
   it('answers pings, tells peers the heartbeat in its welcome, and drops a silent peer with its files', async () => {
@@ -243,7 +243,7 @@ describe('share updates and liveness', () => {
       await new Promise((r) => setTimeout(r, 100));
       await peer.ping();
     }
-    expect(tracker.store.counts().files).toBe(1);
+    expect((await tracker.store.counts()).files).toBe(1);
     const heartbeat = setInterval(() => void peer.ping().catch(() => undefined), 100);
 
     const silent = await rawClient(port);
@@ -251,10 +251,44 @@ describe('share updates and liveness', () => {
     await silent.receive();
     expect(await silent.receive()).toMatchObject({ type: 'error', code: 'PEER_TIMEOUT' });
     await silent.closed();
-    await eventually(() => tracker.store.counts().files === 1);
-    expect(tracker.store.listPage(null, 10).files.map((f) => f.name)).toEqual(['alive']);
+    await eventually(async () => (await tracker.store.counts()).files === 1);
+    expect((await tracker.store.listPage(null, 10)).map((f) => f.name)).toEqual(['alive']);
     clearInterval(heartbeat);
     await peer.close();
+  });
+});
+
+describe('the store and the transport are the ones the tracker is given', () => {
+  it('forgets on start what a previous run of its instance left in the store, and nothing else', async () => {
+    await tracker.close();
+    const { SqliteStore } = await import('../src/index.js');
+    const file = join(dir.path, 'restart.db');
+    const previous = await SqliteStore.open(file);
+    await previous.putShare(undefined, { host: '10.0.0.1', port: 1 }, [{ name: 'ghost', size: 1, sha256: sha('1') }]);
+    const other = await SqliteStore.open(file, { instance: 'another-tracker' });
+    await other.putShare(undefined, { host: '10.0.0.2', port: 2 }, [{ name: 'theirs', size: 1, sha256: sha('2') }]);
+    await previous.close();
+    tracker = await startTracker(file);
+    expect((await tracker.store.listPage(null, 10)).map((f) => f.name)).toEqual(['theirs']);
+    await other.close();
+  });
+
+  it('listens and checks listen ports through its transport', async () => {
+    await tracker.close();
+    const { tcpTransport } = await import('@p2pservice/protocol');
+    const counts = { dials: 0, listens: 0 };
+    const transport = {
+      dial: (...args: Parameters<typeof tcpTransport.dial>) => (counts.dials++, tcpTransport.dial(...args)),
+      listen: (...args: Parameters<typeof tcpTransport.listen>) => (counts.listens++, tcpTransport.listen(...args)),
+    };
+    tracker = await startTracker(join(dir.path, 'transport.db'), { verifyReachable: true }, transport);
+    port = tracker.address.port;
+    const listener = await listeningPort();
+    const peer = await TrackerSession.open(address());
+    await peer.register(listener.port, [{ name: 'checked', size: 1, sha256: sha('1') }]);
+    expect(counts).toEqual({ dials: 1, listens: 1 });
+    await peer.close();
+    await listener.close();
   });
 });
 
@@ -276,7 +310,7 @@ describe('addresses come from sockets', () => {
       message: expect.stringMatching(/^the tracker cannot reach your listen port 127\.0\.0\.1:\d+ \(connection refused\); check that no firewall/),
     });
     await unreachable.closed();
-    expect(tracker.store.listPage(null, 10).files.map((f) => f.name)).toEqual(['ok']);
+    expect((await tracker.store.listPage(null, 10)).map((f) => f.name)).toEqual(['ok']);
     await reachable.close();
   });
 

@@ -1,0 +1,65 @@
+import { type Address, type Content, formatAddress, type HolderRecord, P2PError, quoted, sharedNameProblem, TrackerSession, type Transport } from '@p2pservice/protocol';
+import { AGENTS } from '../agents.js';
+
+/** Several contents share the requested name and none was picked: the caller lists them. */
+export class AmbiguousNameError extends P2PError {
+  constructor(
+    name: string,
+    readonly contents: Content[],
+  ) {
+    super('AMBIGUOUS', `${quoted(name)} is shared with ${contents.length} different contents`, 'pick one with --sha256 PREFIX');
+  }
+}
+
+export interface TrackerAccess {
+  tracker: Address;
+  transport?: Transport;
+}
+
+function openTracker({ tracker, transport }: TrackerAccess): Promise<TrackerSession> {
+  return TrackerSession.open(tracker, { agent: AGENTS.download, ...(transport && { transport }) });
+}
+
+/** Asks the tracker who holds `name` and picks the one content to fetch. */
+export async function resolveContent(access: TrackerAccess, name: string, sha256Prefix?: string): Promise<Content> {
+  const problem = sharedNameProblem(name);
+  if (problem) throw new P2PError('BAD_CONFIG', `${quoted(name)} is not a valid file name: it ${problem}`, 'use a name as `peer list` shows it');
+  const session = await openTracker(access);
+  let contents: Content[];
+  try {
+    contents = await session.whoHas(name);
+  } finally {
+    await session.close();
+  }
+  if (contents.length === 0) throw new P2PError('NOT_FOUND', `no holder of ${quoted(name)} is online`, 'check the name with `peer list`');
+  const matching = sha256Prefix ? contents.filter((c) => c.sha256.startsWith(sha256Prefix)) : contents;
+  if (matching.length === 0) {
+    throw new P2PError('NOT_FOUND', `no content of ${quoted(name)} has a sha256 starting with ${sha256Prefix}`, 'see `peer list` for the hashes');
+  }
+  if (matching.length > 1) throw new AmbiguousNameError(name, matching);
+  return matching[0]!;
+}
+
+/**
+ * The current holders of the same content, from a second look at the tracker: those sharing it under the
+ * requested name, and (where the tracker offers it) those sharing the same bytes under any other name.
+ * A tracker that cannot be asked yields none: the caller has already tried everyone it knew.
+ */
+export async function freshHolders(access: TrackerAccess, name: string, content: Content): Promise<HolderRecord[]> {
+  try {
+    const session = await openTracker(access);
+    try {
+      const byName = (await session.whoHas(name)).find((c) => c.sha256 === content.sha256 && c.size === content.size)?.holders ?? [];
+      const byContent = session.supports('who_has_content') ? await session.whoHasContent(content.sha256) : [];
+      const seen = new Set<string>();
+      return [...byName, ...byContent].filter((h) => {
+        const key = formatAddress(h);
+        return seen.has(key) ? false : (seen.add(key), true);
+      });
+    } finally {
+      await session.close();
+    }
+  } catch {
+    return [];
+  }
+}

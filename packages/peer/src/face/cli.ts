@@ -1,0 +1,159 @@
+import { Command, CommanderError } from 'commander';
+import { type Address, P2PError, parseAddress, Sha256Prefix } from '@p2pservice/protocol';
+import { readDotenv, reportFatal, setting } from '@p2pservice/protocol/cli';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { PEER_VERSION } from '../agents.js';
+import { AmbiguousNameError } from '../download/resolve.js';
+import { PeerNode } from '../node.js';
+import { runMenu } from './menu.js';
+import { withDownloadProgress, withIndexProgress } from './progress.js';
+import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines } from './report.js';
+import { loadPeerSettings, nodeOptions, type PeerSettings } from './settings.js';
+import { printShareEvents } from './share-lines.js';
+
+// The CLI only parses flags, builds the settings, the logger and the node, and calls the node.
+
+const out = (text: string) => process.stdout.write(text);
+const err = (text: string) => process.stderr.write(text);
+
+function peerNode(trackerFlag: string | undefined, overrides: { port?: number } = {}): { node: PeerNode; settings: PeerSettings } {
+  const settings = loadPeerSettings(process.env, readDotenv(process.cwd()));
+  const logger = pino({ name: 'peer', level: settings.LOG_LEVEL }, pino.destination({ dest: 2, sync: true }));
+  const tracker: Address = parseAddress(trackerFlag ?? settings.PEER_TRACKER, trackerFlag ? '--tracker' : 'PEER_TRACKER');
+  const node = new PeerNode({ ...nodeOptions(settings, tracker, logger, process.env), ...(overrides.port !== undefined && { port: overrides.port }) });
+  return { node, settings };
+}
+
+function parseFlags<S extends z.ZodType>(schema: S, flags: unknown, command: string): z.infer<S> {
+  const result = schema.safeParse(flags);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  throw new P2PError('BAD_CONFIG', `--${issue.path.join('.')}: ${issue.message}`, `see \`peer ${command} --help\``);
+}
+
+async function share(dir: string, rawFlags: unknown): Promise<void> {
+  const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), port: setting.port().optional() }), rawFlags, 'share');
+  const { node, settings } = peerNode(flags.tracker, { ...(flags.port !== undefined && { port: flags.port }) });
+  // Signals are handled from the start, so a Ctrl-C during indexing or right after start-up is graceful.
+  let started = false;
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+    if (!started) return;
+    node.close().then(
+      () => {
+        out('stopped sharing\n');
+        process.exit(0);
+      },
+      (error) => process.exit(reportFatal('peer', error, settings.LOG_LEVEL)),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  printShareEvents(node, err);
+  const shared = await withIndexProgress(node, dir, () => node.share(dir));
+  started = true;
+  err(skippedLines(shared));
+  out(shareSummary(shared));
+  if (stopping) return stop();
+  err('Press Ctrl-C to stop sharing.\n');
+  // Sharing goes on until a signal: a lost tracker is reconnected to, not a reason to stop.
+  await new Promise<never>(() => {});
+}
+
+async function list(rawFlags: unknown): Promise<void> {
+  const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), json: z.boolean().optional() }), rawFlags, 'list');
+  const { node } = peerNode(flags.tracker);
+  await printList(node.list(), flags.json ?? false, out);
+}
+
+async function get(name: string, rawFlags: unknown): Promise<void> {
+  const flags = parseFlags(
+    z.strictObject({
+      tracker: z.string().optional(),
+      out: z.string().min(1).optional(),
+      force: z.boolean().optional(),
+      sha256: z.string().toLowerCase().pipe(Sha256Prefix).optional(),
+    }),
+    rawFlags,
+    'get',
+  );
+  const { node } = peerNode(flags.tracker);
+  // Ctrl-C keeps the partial download for the next `peer get` to resume, and exits 130.
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const result = await withDownloadProgress(node, name, () =>
+      node.download({ name, outDir: flags.out ?? '.', force: flags.force ?? false, ...(flags.sha256 && { sha256Prefix: flags.sha256 }) }, abort.signal),
+    );
+    out(downloadSummary(result));
+  } catch (error) {
+    if (error instanceof AmbiguousNameError) {
+      err(`peer: ${error.message}; pick one with --sha256 PREFIX:\n${ambiguousTable(error)}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function menu(rawFlags: unknown): Promise<void> {
+  const flags = parseFlags(z.strictObject({ tracker: z.string().optional() }), rawFlags, '');
+  const { node } = peerNode(flags.tracker);
+  const interrupted = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  const input = process.stdin;
+  await Promise.race([runMenu({ node, input, output: process.stdout, errors: process.stderr }), interrupted.then(() => input.destroy())]);
+  await node.close();
+  process.exit(0);
+}
+
+const TRACKER_HELP = 'tracker address HOST:PORT (PEER_TRACKER, default 127.0.0.1:7070)';
+
+const program = new Command('peer')
+  .description('P2PService peer: share a folder, list the network, download from other peers.\nWith no command: an interactive menu.')
+  .version(PEER_VERSION)
+  .option('--tracker <host:port>', TRACKER_HELP)
+  // Root options only before a command name, so each command's own --tracker is its own.
+  .enablePositionalOptions()
+  .exitOverride()
+  .configureOutput({
+    outputError: (text, write) => write(`peer: ${text.replace(/^error: /, '').trim()} (see \`peer --help\`)\n`),
+  })
+  .action(menu);
+
+program
+  .command('share')
+  .description('share a folder with the network until Ctrl-C')
+  .argument('<dir>', 'folder to share (recursively)')
+  .option('--tracker <host:port>', TRACKER_HELP)
+  .option('--port <port>', 'port other peers download from, 0 for random (PEER_PORT, default 0)')
+  .action(share);
+
+program
+  .command('list')
+  .description('every file on the network, with size and number of holders')
+  .option('--tracker <host:port>', TRACKER_HELP)
+  .option('--json', 'print a JSON array on stdout instead of a table')
+  .action(list);
+
+program
+  .command('get')
+  .description('download a file straight from a peer that holds it')
+  .argument('<file>', 'file name as `peer list` shows it')
+  .option('--tracker <host:port>', TRACKER_HELP)
+  .option('--out <dir>', 'folder to save into (created if missing)', undefined)
+  .option('--force', 'replace a different file already at the target')
+  .option('--sha256 <prefix>', 'pick one content when several share the name')
+  .action(get);
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
+  process.exit(reportFatal('peer', error, process.env.LOG_LEVEL));
+}

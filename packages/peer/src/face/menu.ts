@@ -1,0 +1,82 @@
+import { createInterface } from 'node:readline';
+import { quoted } from '@p2pservice/protocol';
+import { errorLine } from '@p2pservice/protocol/cli';
+import { AmbiguousNameError } from '../download/resolve.js';
+import type { PeerNode } from '../node.js';
+import { withDownloadProgress, withIndexProgress } from './progress.js';
+import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines } from './report.js';
+import { printShareEvents } from './share-lines.js';
+
+export interface MenuOptions {
+  node: PeerNode;
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  errors: NodeJS.WritableStream;
+}
+
+const MENU = ['1) Get list', '2) Share folder', '3) Download file', '4) Exit'];
+
+/**
+ * The interactive menu: loops until Exit (or end of input). Folders shared here keep being served while
+ * the menu goes on; Exit stops them, saying goodbye to the tracker for each.
+ */
+export async function runMenu({ node, input, output, errors }: MenuOptions): Promise<void> {
+  const rl = createInterface({ input, terminal: false });
+  // Lines are pulled through the iterator, which buffers them: piped input typed ahead is not lost.
+  const lines = rl[Symbol.asyncIterator]();
+  const say = (text: string) => output.write(text);
+  const tell = (text: string) => errors.write(text);
+  const ask = async (prompt: string): Promise<string | undefined> => {
+    say(prompt);
+    const next = await lines.next();
+    return next.done ? undefined : next.value.trim();
+  };
+  printShareEvents(node, tell);
+
+  const shareFolder = async () => {
+    const dir = await ask('Folder to share: ');
+    if (!dir) return;
+    if (node.isSharing(dir)) return say(`already sharing ${dir}\n`);
+    const shared = await withIndexProgress(node, dir, () => node.share(dir));
+    tell(skippedLines(shared));
+    say(shareSummary(shared));
+  };
+
+  const downloadFile = async () => {
+    const name = await ask('File name: ');
+    if (!name) return;
+    let content;
+    try {
+      content = await node.resolve(name);
+    } catch (error) {
+      if (!(error instanceof AmbiguousNameError)) throw error;
+      say(`${quoted(name)} is shared with ${error.contents.length} different contents:\n${ambiguousTable(error, true)}`);
+      const pick = Number(await ask(`Which one? 1-${error.contents.length}: `));
+      content = error.contents[pick - 1];
+      if (!content) return say('no such choice\n');
+    }
+    const chosen = content;
+    const result = await withDownloadProgress(node, name, () => node.download({ name, outDir: '.', content: chosen }));
+    say(downloadSummary(result));
+  };
+
+  try {
+    say(`P2PService peer — tracker ${node.tracker}\n`);
+    for (;;) {
+      const choice = await ask(`\n${MENU.join('\n')}\nChoose 1-4: `);
+      if (choice === undefined || choice === '4' || /^exit$/i.test(choice)) break;
+      try {
+        if (choice === '1') await printList(node.list(), false, say);
+        else if (choice === '2') await shareFolder();
+        else if (choice === '3') await downloadFile();
+        else say('Please answer 1, 2, 3 or 4.\n');
+      } catch (error) {
+        tell(`${errorLine('peer', error)}\n`);
+      }
+    }
+  } finally {
+    rl.close();
+    await node.close();
+  }
+  say('bye\n');
+}

@@ -1,0 +1,72 @@
+import type { Ora } from 'ora';
+import { terminalSafe } from '@p2pservice/protocol';
+import type { DownloadState } from '../node-events.js';
+import type { PeerNode } from '../node.js';
+import type { IndexProgress } from '../share/index-folder.js';
+import { formatBytes, formatDuration } from './format.js';
+
+/**
+ * Progress lines on stderr with ora, only when stderr is a terminal: scripts and pipes get quiet output
+ * (and do not even load ora, which is a good part of a CLI's start-up time).
+ */
+export class Progress {
+  private readonly started = Date.now();
+
+  private constructor(private readonly spinner: Ora | undefined) {}
+
+  static async start(text: string, enabled = Boolean(process.stderr.isTTY)): Promise<Progress> {
+    if (!enabled) return new Progress(undefined);
+    const { default: ora } = await import('ora');
+    return new Progress(ora({ text: terminalSafe(text), stream: process.stderr }).start());
+  }
+
+  download({ name, holder, received, total }: DownloadState): void {
+    if (!this.spinner || total === undefined) return;
+    const seconds = (Date.now() - this.started) / 1000;
+    const rate = seconds > 0 ? received / seconds : 0;
+    const eta = rate > 0 ? (total - received) / rate : Infinity;
+    this.spinner.text = `${terminalSafe(name)} from ${holder}: ${formatBytes(received)} / ${formatBytes(total)}, ${formatBytes(rate)}/s, ETA ${formatDuration(eta)}`;
+  }
+
+  waiting(reason: string): void {
+    if (!this.spinner) return;
+    this.spinner.text = reason;
+  }
+
+  indexing({ files, bytes }: IndexProgress): void {
+    if (!this.spinner) return;
+    const seconds = (Date.now() - this.started) / 1000;
+    const rate = seconds > 0 ? bytes / seconds : 0;
+    this.spinner.text = `indexing: ${files} files, ${formatBytes(bytes)}, ${formatBytes(rate)}/s`;
+  }
+
+  stop(): void {
+    this.spinner?.stop();
+  }
+}
+
+/** Runs `action` with a progress line for the node's downloads (bytes, rate, ETA, or why it waits). */
+export async function withDownloadProgress<T>(node: PeerNode, label: string, action: () => Promise<T>): Promise<T> {
+  const progress = await Progress.start(`downloading ${label}`);
+  const show = (state: DownloadState) => (state.status === 'waiting' && state.waiting ? progress.waiting(state.waiting) : progress.download(state));
+  node.on('download-progress', show);
+  try {
+    return await action();
+  } finally {
+    node.off('download-progress', show);
+    progress.stop();
+  }
+}
+
+/** Runs `action` with a progress line for indexing a folder (files, bytes, rate). */
+export async function withIndexProgress<T>(node: PeerNode, dir: string, action: () => Promise<T>): Promise<T> {
+  const progress = await Progress.start(`indexing ${dir}`);
+  const show = (_dir: string, indexed: IndexProgress) => progress.indexing(indexed);
+  node.on('share-indexing', show);
+  try {
+    return await action();
+  } finally {
+    node.off('share-indexing', show);
+    progress.stop();
+  }
+}

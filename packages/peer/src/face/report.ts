@@ -1,0 +1,74 @@
+import { type ListEntry, quoted, terminalSafe } from '@p2pservice/protocol';
+import type { DownloadResult } from '../download/download.js';
+import type { AmbiguousNameError } from '../download/resolve.js';
+import type { Reconnecting, ShareState } from '../node-events.js';
+import { formatBytes, formatTable } from './format.js';
+
+/** What the CLI and the menu print: the same words for the same events. */
+
+export type Write = (text: string) => void;
+
+/** Prints the whole list: a table, or a JSON array written row by row as the pages arrive. */
+export async function printList(entries: AsyncIterable<ListEntry>, json: boolean, out: Write): Promise<number> {
+  let count = 0;
+  if (json) {
+    out('[');
+    for await (const entry of entries) out(`${count++ === 0 ? '\n' : ',\n'}${JSON.stringify(entry)}`);
+    out(count ? '\n]\n' : ']\n');
+    return count;
+  }
+  const rows: ListEntry[] = [];
+  for await (const entry of entries) rows.push(entry);
+  out(listTable(rows));
+  return rows.length;
+}
+
+export function listTable(entries: readonly ListEntry[]): string {
+  if (entries.length === 0) return 'No files are shared on the network yet.\n';
+  const rows = entries.map((e) => [terminalSafe(e.name), formatBytes(e.size), String(e.holders), e.sha256.slice(0, 12)]);
+  const total = entries.reduce((sum, e) => sum + e.size, 0);
+  const files = entries.length === 1 ? '1 file' : `${entries.length} files`;
+  return `${formatTable(['NAME', 'SIZE', 'HOLDERS', 'SHA256'], rows, new Set([1, 2]))}\n${files}, ${formatBytes(total)}\n`;
+}
+
+export function ambiguousTable(error: AmbiguousNameError, numbered = false): string {
+  const rows = error.contents.map((c, i) => [
+    ...(numbered ? [`${i + 1})`] : []),
+    c.sha256.slice(0, 12),
+    formatBytes(c.size),
+    String(c.holders.length),
+  ]);
+  const header = [...(numbered ? [''] : []), 'SHA256', 'SIZE', 'HOLDERS'];
+  return `${formatTable(header, rows, new Set(numbered ? [2, 3] : [1, 2]))}\n`;
+}
+
+const fileCount = (n: number) => (n === 1 ? '1 file' : `${n} files`);
+
+export function shareSummary(share: ShareState): string {
+  return `sharing ${fileCount(share.files)} (${formatBytes(share.bytes)}) from ${terminalSafe(share.dir)} on port ${share.port}, tracker ${share.tracker}\n`;
+}
+
+export function skippedLines(share: ShareState): string {
+  return share.skipped.map((s) => `peer: skipped ${quoted(s.name)}: ${s.reason}\n`).join('');
+}
+
+export function downloadSummary(result: DownloadResult): string {
+  if (result.holder === null) return `${terminalSafe(result.path)} already has this content (${formatBytes(result.size)}, sha256 ${result.sha256.slice(0, 12)})\n`;
+  return `saved ${terminalSafe(result.path)} (${formatBytes(result.size)}, sha256 ${result.sha256.slice(0, 12)}) from ${result.holder}\n`;
+}
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+
+/** One line on stderr for each change in a share's life: tracker lost and back, folder changes. */
+export function trackerLostLine(share: ShareState, { attempt, retryInMs, reason }: Reconnecting): string {
+  if (attempt === 0) return `tracker ${share.tracker} lost, retrying in ${seconds(retryInMs)}\n`;
+  return `tracker ${share.tracker} still unreachable (${terminalSafe(reason)}), retrying in ${seconds(retryInMs)}\n`;
+}
+
+export function trackerBackLine(share: ShareState): string {
+  return `tracker ${share.tracker} is back; ${fileCount(share.files)} registered again\n`;
+}
+
+export function shareUpdatedLine(share: ShareState, change: { added: number; removed: number }): string {
+  return `share updated: ${change.added} added or changed, ${change.removed} removed; ${fileCount(share.files)} shared\n`;
+}

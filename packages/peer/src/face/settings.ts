@@ -1,0 +1,60 @@
+import { type Address, MAX_FILES_PER_SHARE, RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS, STALL_TIMEOUT_MS } from '@p2pservice/protocol';
+import { loadSettings, setting } from '@p2pservice/protocol/cli';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { PeerNodeOptions } from '../node.js';
+import { DEFAULT_MAX_UPLOADS } from '../share/file-server.js';
+import { defaultCacheDir } from '../share/hash-cache.js';
+import { RESCAN_INTERVAL_MS } from '../share/live-folder.js';
+
+/** Built-in defaults; `.env.example` documents the same values (a test keeps the two in step). */
+export const PEER_DEFAULTS = {
+  PEER_TRACKER: '127.0.0.1:7070',
+  PEER_PORT: '0',
+  PEER_HOST: '0.0.0.0',
+  PEER_MAX_UPLOADS: String(DEFAULT_MAX_UPLOADS),
+  MAX_FILES_PER_SHARE: String(MAX_FILES_PER_SHARE),
+  STALL_TIMEOUT: String(STALL_TIMEOUT_MS / 1000),
+  RECONNECT_BASE_DELAY: String(RECONNECT_BASE_DELAY_MS / 1000),
+  RECONNECT_MAX_DELAY: String(RECONNECT_MAX_DELAY_MS / 1000),
+  RESCAN_INTERVAL: String(RESCAN_INTERVAL_MS / 1000),
+  LOG_LEVEL: 'info',
+};
+
+export const PeerSettings = z.object({
+  PEER_TRACKER: setting.text(),
+  PEER_PORT: setting.port(),
+  PEER_HOST: setting.text(),
+  PEER_MAX_UPLOADS: setting.positiveInt(),
+  MAX_FILES_PER_SHARE: setting.positiveInt(),
+  /** Seconds without a byte before a download leaves a holder for the next. */
+  STALL_TIMEOUT: setting.seconds(),
+  /** Reconnecting to a lost tracker: first delay bound and cap of the exponential backoff, in seconds. */
+  RECONNECT_BASE_DELAY: setting.seconds(),
+  RECONNECT_MAX_DELAY: setting.seconds(),
+  /** Seconds between full rescans of a shared folder (the watcher reports changes in between). */
+  RESCAN_INTERVAL: setting.seconds(),
+  LOG_LEVEL: setting.logLevel(),
+});
+export type PeerSettings = z.infer<typeof PeerSettings>;
+
+export function loadPeerSettings(env: Record<string, string | undefined>, dotenv: Record<string, string>): PeerSettings {
+  return loadSettings(PeerSettings, PEER_DEFAULTS, env, dotenv);
+}
+
+/** The node every face runs, configured from the settings (and the environment, for the hash cache). */
+export function nodeOptions(settings: PeerSettings, tracker: Address, logger: Logger, env: Record<string, string | undefined>): PeerNodeOptions {
+  return {
+    tracker,
+    logger,
+    host: settings.PEER_HOST,
+    port: settings.PEER_PORT,
+    maxUploads: settings.PEER_MAX_UPLOADS,
+    maxFiles: settings.MAX_FILES_PER_SHARE,
+    cacheDir: defaultCacheDir(env),
+    stallTimeoutMs: settings.STALL_TIMEOUT,
+    reconnectBaseDelayMs: settings.RECONNECT_BASE_DELAY,
+    reconnectMaxDelayMs: settings.RECONNECT_MAX_DELAY,
+    rescanIntervalMs: settings.RESCAN_INTERVAL,
+  };
+}

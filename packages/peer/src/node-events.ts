@@ -1,0 +1,75 @@
+import type { DownloadResult, HolderFailure } from './download/download.js';
+import type { IndexProgress } from './share/index-folder.js';
+import type { SkippedFile } from './share/share-index.js';
+
+/** A folder the node shares, as a face shows it. */
+export interface ShareState {
+  id: number;
+  /** The folder as the user named it. */
+  dir: string;
+  /** Its real path. */
+  root: string;
+  files: number;
+  bytes: number;
+  /** The port other peers download from. */
+  port: number;
+  /** The tracker it is registered with, as HOST:PORT. */
+  tracker: string;
+  /** False while the tracker is lost and the share is reconnecting. */
+  connected: boolean;
+  /** Files left out, and why. */
+  skipped: readonly SkippedFile[];
+}
+
+export type DownloadStatus = 'resolving' | 'waiting' | 'transferring' | 'done' | 'failed' | 'interrupted';
+
+/** A download the node runs or ran, as a face shows it. */
+export interface DownloadState {
+  id: number;
+  name: string;
+  outDir: string;
+  status: DownloadStatus;
+  /** Bytes in the part so far (all of them written and hashed). */
+  received: number;
+  /** The content's size, once known. */
+  total: number | undefined;
+  /** The holder bytes are coming from now. */
+  holder: string | undefined;
+  /** Why the download waits, while it does. */
+  waiting: string | undefined;
+  /** Holders left for the next one, in order. */
+  failures: HolderFailure[];
+  /** Set when done. */
+  result: DownloadResult | undefined;
+  /** One line, set when failed or interrupted. */
+  error: string | undefined;
+}
+
+/** A lost tracker connection of one share, and when the next attempt comes. */
+export interface Reconnecting {
+  /** 0 when the connection was just lost, then 1, 2, … for each failed attempt. */
+  attempt: number;
+  retryInMs: number;
+  reason: string;
+}
+
+/**
+ * Everything a node tells its faces. Every payload is a snapshot: a listener may keep it.
+ */
+export interface PeerNodeEvents {
+  'share-indexing': [dir: string, progress: IndexProgress];
+  'share-started': [share: ShareState];
+  /** The folder changed and the change went to the tracker (or waits for the next registration). */
+  'share-updated': [share: ShareState, change: { added: number; removed: number }];
+  'share-stopped': [share: ShareState];
+  'tracker-lost': [share: ShareState, reconnecting: Reconnecting];
+  'tracker-back': [share: ShareState];
+  /** Something worth one line to the user that is not an error of an action (a corrupt cache, a full share). */
+  'warning': [message: string];
+  'download-started': [download: DownloadState];
+  /** Bytes arrived, or the download started waiting (busy holders, another download of the same file). */
+  'download-progress': [download: DownloadState];
+  'holder-failed': [download: DownloadState, failure: HolderFailure];
+  'download-finished': [download: DownloadState];
+  'download-failed': [download: DownloadState, error: unknown];
+}

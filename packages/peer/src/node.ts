@@ -1,0 +1,271 @@
+import { EventEmitter } from 'node:events';
+import { resolve as resolvePath } from 'node:path';
+import { type Address, type Content, formatAddress, type ListEntry, P2PError, quoted, TrackerSession, type Transport } from '@p2pservice/protocol';
+import type { Logger } from 'pino';
+import { AGENTS } from './agents.js';
+import { download, downloadContent, type DownloadOptions, type DownloadResult } from './download/download.js';
+import { resolveContent } from './download/resolve.js';
+import type { DownloadState, PeerNodeEvents, ShareState } from './node-events.js';
+import { type ShareOptions, ShareSession } from './share/share-session.js';
+
+/** Settings of every share the node starts. */
+type ShareSettings = Pick<
+  ShareOptions,
+  'maxUploads' | 'maxFiles' | 'cacheDir' | 'watch' | 'rescanIntervalMs' | 'stableMs' | 'debounceMs' | 'reconnectBaseDelayMs' | 'reconnectMaxDelayMs'
+>;
+const SHARE_SETTINGS: readonly (keyof ShareSettings)[] = ['maxUploads', 'maxFiles', 'cacheDir', 'watch', 'rescanIntervalMs', 'stableMs', 'debounceMs', 'reconnectBaseDelayMs', 'reconnectMaxDelayMs'];
+
+export interface PeerNodeOptions extends ShareSettings, Pick<DownloadOptions, 'stallTimeoutMs' | 'busyWaitMs'> {
+  tracker: Address;
+  logger: Logger;
+  /** How the node reaches the tracker and other peers, and how they reach its shares (default: TCP). */
+  transport?: Transport;
+  /** Address and port shares listen on for other peers (default 0.0.0.0, port 0: a random free one). */
+  host?: string;
+  port?: number;
+}
+
+export interface DownloadRequest {
+  name: string;
+  outDir: string;
+  force?: boolean;
+  /** Pick among several contents under one name by a prefix of their sha256. */
+  sha256Prefix?: string;
+  /** The exact content, when the caller resolved it already (e.g. picked from a list). */
+  content?: Content;
+}
+
+/** Finished downloads kept in `downloads()`, newest last. */
+const DOWNLOAD_HISTORY = 100;
+
+interface ShareEntry {
+  state: ShareState;
+  session: ShareSession;
+}
+
+/**
+ * A peer: the folders it shares and the downloads it runs, their state, and events for every change.
+ * The CLI, the menu and (next) the web UI are faces over this one object; none of them shares or
+ * downloads by itself.
+ */
+export class PeerNode extends EventEmitter<PeerNodeEvents> {
+  private readonly sharesById = new Map<number, ShareEntry>();
+  /** Folders being indexed for a share that has not started yet. */
+  private readonly starting = new Set<string>();
+  private readonly downloadsById = new Map<number, { state: DownloadState; abort: AbortController }>();
+  private nextId = 1;
+  private closing: Promise<void> | undefined;
+
+  constructor(readonly options: PeerNodeOptions) {
+    super();
+  }
+
+  /** The tracker, as HOST:PORT. */
+  get tracker(): string {
+    return formatAddress(this.options.tracker);
+  }
+
+  shares(): ShareState[] {
+    return [...this.sharesById.values()].map((entry) => this.snapshot(entry));
+  }
+
+  downloads(): DownloadState[] {
+    return [...this.downloadsById.values()].map(({ state }) => copy(state));
+  }
+
+  /** True if `dir` (however it is spelled) is shared already. */
+  isSharing(dir: string): boolean {
+    const wanted = resolvePath(dir);
+    return this.starting.has(wanted) || [...this.sharesById.values()].some((entry) => resolvePath(entry.state.dir) === wanted || entry.state.root === wanted);
+  }
+
+  /**
+   * Indexes `dir`, serves it and registers it with the tracker. Resolves once it is listed; from then on
+   * it follows changes to the folder and reconnects to a lost tracker by itself, until stopped.
+   */
+  async share(dir: string): Promise<ShareState> {
+    this.assertOpen();
+    if (this.isSharing(dir)) throw new P2PError('BAD_CONFIG', `already sharing ${quoted(dir)}`);
+    const id = this.nextId++;
+    let entry: ShareEntry | undefined;
+    const { options } = this;
+    this.starting.add(resolvePath(dir));
+    const session = await ShareSession.start({
+      dir,
+      tracker: options.tracker,
+      host: options.host ?? '0.0.0.0',
+      port: options.port ?? 0,
+      logger: options.logger,
+      ...pick(options, [...SHARE_SETTINGS, 'transport']),
+      onIndexProgress: (progress) => this.emit('share-indexing', dir, { ...progress }),
+      onWarning: (line) => this.emit('warning', line),
+      onStatus: (status) => {
+        if (!entry) return;
+        const share = this.snapshot(entry);
+        if (status.kind === 'folder-changed') this.emit('share-updated', share, { added: status.added, removed: status.removed });
+        else if (status.kind === 'tracker-back') this.emit('tracker-back', share);
+        else this.emit('tracker-lost', share, { attempt: status.attempt, retryInMs: status.retryInMs, reason: status.reason });
+      },
+    }).finally(() => this.starting.delete(resolvePath(dir)));
+    entry = {
+      session,
+      state: { id, dir, root: session.index.root, files: 0, bytes: 0, port: session.port, tracker: session.trackerLabel, connected: true, skipped: [...session.index.skipped] },
+    };
+    this.sharesById.set(id, entry);
+    // A close that began while the folder was being indexed still stops it.
+    if (this.closing) {
+      await this.stopShare(id);
+      throw new P2PError('INTERRUPTED', 'the peer is shutting down');
+    }
+    const state = this.snapshot(entry);
+    this.emit('share-started', state);
+    return state;
+  }
+
+  /** Stops sharing: says goodbye to the tracker (the files leave the list at once) and stops serving. */
+  async stopShare(id: number): Promise<void> {
+    const entry = this.sharesById.get(id);
+    if (!entry) throw new P2PError('NOT_FOUND', `no share with id ${id}`);
+    this.sharesById.delete(id);
+    await entry.session.stop();
+    this.emit('share-stopped', { ...this.snapshot(entry), connected: false });
+  }
+
+  /** Waits until changes to the shared folders noticed so far have reached the tracker. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.sharesById.values()].map((entry) => entry.session.settled()));
+  }
+
+  /** Every file on the network, page by page. */
+  async *list(): AsyncGenerator<ListEntry> {
+    const session = await TrackerSession.open(this.options.tracker, this.clientOptions(AGENTS.list));
+    try {
+      yield* session.list();
+    } finally {
+      await session.close();
+    }
+  }
+
+  /** The one content shared under `name` (AmbiguousNameError lists them when there are several). */
+  resolve(name: string, sha256Prefix?: string): Promise<Content> {
+    return resolveContent(this.trackerAccess(), name, sha256Prefix);
+  }
+
+  /**
+   * Downloads one file, verified, into `request.outDir`; see `download()` for what is guaranteed. The
+   * download shows in `downloads()` and its events from start to end; `cancel` (or `signal`) stops it,
+   * keeping its part for a resume.
+   */
+  async download(request: DownloadRequest, signal?: AbortSignal): Promise<DownloadResult> {
+    this.assertOpen();
+    const abort = new AbortController();
+    const onAbort = () => abort.abort();
+    signal?.addEventListener('abort', onAbort);
+    if (signal?.aborted) abort.abort();
+    const state: DownloadState = {
+      id: this.nextId++,
+      name: request.name,
+      outDir: request.outDir,
+      status: 'resolving',
+      received: 0,
+      total: request.content?.size,
+      holder: undefined,
+      waiting: undefined,
+      failures: [],
+      result: undefined,
+      error: undefined,
+    };
+    this.remember(state, abort);
+    this.emit('download-started', copy(state));
+    const options: DownloadOptions = {
+      ...this.trackerAccess(),
+      name: request.name,
+      outDir: request.outDir,
+      logger: this.options.logger,
+      signal: abort.signal,
+      ...pick(request, ['force', 'sha256Prefix']),
+      ...pick(this.options, ['stallTimeoutMs', 'busyWaitMs']),
+      onProgress: ({ holder, received, total }) => {
+        Object.assign(state, { status: 'transferring', holder, received, total, waiting: undefined });
+        this.emit('download-progress', copy(state));
+      },
+      onWaiting: (reason) => {
+        Object.assign(state, { status: 'waiting', waiting: reason });
+        this.emit('download-progress', copy(state));
+      },
+      onHolderFailed: (failure) => {
+        state.failures.push(failure);
+        this.emit('holder-failed', copy(state), { ...failure });
+      },
+    };
+    try {
+      const result = request.content ? await downloadContent(options, request.content) : await download(options);
+      Object.assign(state, { status: 'done', result, received: result.size, total: result.size, waiting: undefined });
+      this.emit('download-finished', copy(state));
+      return result;
+    } catch (error) {
+      const interrupted = error instanceof P2PError && error.code === 'INTERRUPTED';
+      Object.assign(state, { status: interrupted ? 'interrupted' : 'failed', error: error instanceof Error ? error.message : String(error), waiting: undefined });
+      this.emit('download-failed', copy(state), error);
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Stops a running download; its part is kept for a resume. False if it is not running. */
+  cancel(id: number): boolean {
+    const entry = this.downloadsById.get(id);
+    if (!entry || !isRunning(entry.state)) return false;
+    entry.abort.abort();
+    return true;
+  }
+
+  /** Stops every download (parts kept) and every share (each says goodbye to the tracker). */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const { abort } of this.downloadsById.values()) abort.abort();
+      await Promise.allSettled([...this.sharesById.keys()].map((id) => this.stopShare(id)));
+    })();
+    return this.closing;
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new P2PError('INTERRUPTED', 'the peer is shutting down');
+  }
+
+  private snapshot(entry: ShareEntry): ShareState {
+    const { index } = entry.session;
+    return { ...entry.state, files: index.size, bytes: index.totalBytes, connected: entry.session.connected, skipped: [...entry.state.skipped] };
+  }
+
+  private remember(state: DownloadState, abort: AbortController): void {
+    this.downloadsById.set(state.id, { state, abort });
+    // Keep the running ones and the latest finished ones.
+    const finished = [...this.downloadsById.values()].filter(({ state: s }) => !isRunning(s));
+    for (const old of finished.slice(0, Math.max(0, finished.length - DOWNLOAD_HISTORY))) this.downloadsById.delete(old.state.id);
+  }
+
+  private trackerAccess() {
+    return { tracker: this.options.tracker, ...pick(this.options, ['transport']) };
+  }
+
+  private clientOptions(agent: string) {
+    return { agent, ...pick(this.options, ['transport']) };
+  }
+}
+
+function isRunning(state: DownloadState): boolean {
+  return state.status === 'resolving' || state.status === 'waiting' || state.status === 'transferring';
+}
+
+function copy(state: DownloadState): DownloadState {
+  return { ...state, failures: state.failures.map((f) => ({ ...f })) };
+}
+
+/** The keys of `source` that are set (not undefined), for spreading into options objects. */
+function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): { [P in K]?: Exclude<T[P], undefined> } {
+  const out: Partial<T> = {};
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out as { [P in K]?: Exclude<T[P], undefined> };
+}

@@ -1,0 +1,280 @@
+import { constants } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import {
+  type Address,
+  type Feature,
+  type Fetch,
+  formatMs,
+  FramedConnection,
+  HANDSHAKE_TIMEOUT_MS,
+  type HolderReply,
+  HolderRequest,
+  isWireErrorCode,
+  type Listener,
+  MAX_UPLOAD_QUEUE,
+  P2PError,
+  QUEUE_NOTICE_MS,
+  quoted,
+  type RemotePeer,
+  serverHandshake,
+  tcpTransport,
+  type Transport,
+} from '@p2pservice/protocol';
+import type { Logger } from 'pino';
+import { AGENTS } from '../agents.js';
+import { readRange } from './file-io.js';
+import { sameIdentity } from './hash-cache.js';
+import { identityOf, isInside } from './index-folder.js';
+import type { IndexedFile, ShareIndex } from './share-index.js';
+
+/** The features a holder offers (spec: Features). */
+export const HOLDER_FEATURES: readonly Feature[] = ['queue'];
+
+/** Uploads served at once; a further fetch gets BUSY. */
+export const DEFAULT_MAX_UPLOADS = 8;
+
+/** Connections a holder keeps at once (downloading, queued or idle); one more gets TOO_MANY_CONNECTIONS. */
+export const HOLDER_MAX_CONNECTIONS = 256;
+
+/** A connection with no request for this long is closed. */
+export const HOLDER_IDLE_TIMEOUT_MS = 60_000;
+
+export interface FileServerOptions {
+  host: string;
+  port: number;
+  index: ShareIndex;
+  logger: Logger;
+  maxUploads?: number;
+  /** Fetches kept waiting for a slot beyond `maxUploads`; one more gets BUSY. */
+  maxQueue?: number;
+  /** Connections kept at once (default HOLDER_MAX_CONNECTIONS). */
+  maxConnections?: number;
+  /** Called when a shared file no longer matches its index entry (it must be re-hashed, not served). */
+  onStale?: (file: IndexedFile) => void;
+  /** How downloaders reach this holder (default: TCP). */
+  transport?: Transport;
+}
+
+type Connection = FramedConnection<HolderRequest, HolderReply>;
+
+/**
+ * Serves shared content to other peers: a `fetch` names content by sha256 and an offset; the answer is
+ * a `file` header followed by the raw bytes, streamed from disk at the pace the socket accepts them.
+ * Only files in the index are ever opened, and only by the path the index recorded.
+ */
+export class FileServer {
+  private readonly sockets = new Set<Socket>();
+  private uploads = 0;
+  /** Fetches waiting for an upload slot, first come first served. */
+  private readonly queue: { wake: () => void }[] = [];
+  private closing: Promise<void> | undefined;
+
+  private listener: Listener | undefined;
+
+  private constructor(
+    private readonly index: ShareIndex,
+    private readonly logger: Logger,
+    private readonly maxUploads: number,
+    private readonly maxQueue: number,
+    private readonly maxConnections: number,
+    private readonly onStale: (file: IndexedFile) => void,
+  ) {}
+
+  static async start(options: FileServerOptions): Promise<FileServer> {
+    const server = new FileServer(
+      options.index,
+      options.logger,
+      options.maxUploads ?? DEFAULT_MAX_UPLOADS,
+      options.maxQueue ?? MAX_UPLOAD_QUEUE,
+      options.maxConnections ?? HOLDER_MAX_CONNECTIONS,
+      options.onStale ?? (() => undefined),
+    );
+    server.listener = await (options.transport ?? tcpTransport).listen(
+      {
+        host: options.host,
+        port: options.port,
+        portHint: 'pass another --port, or 0 for a random one',
+        hostHint: 'check PEER_HOST',
+        onError: (error) => options.logger.error({ err: error }, 'listener error'),
+      },
+      (socket, remote) => server.accept(socket, remote),
+    );
+    return server;
+  }
+
+  get address(): Address {
+    if (!this.listener) throw new Error('file server is not listening');
+    return this.listener.address;
+  }
+
+  get activeUploads(): number {
+    return this.uploads;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const stopped = this.listener?.close();
+      for (const socket of this.sockets) socket.destroy();
+      await stopped;
+    })();
+    return this.closing;
+  }
+
+  private accept(socket: Socket, remote: RemotePeer): void {
+    this.sockets.add(socket);
+    this.serve(socket, remote)
+      .catch((error) => this.logger.error({ err: error }, 'upload connection failed'))
+      .finally(() => this.sockets.delete(socket));
+  }
+
+  private async serve(socket: Socket, remote: RemotePeer): Promise<void> {
+    const log = this.logger.child({ remote: `${remote.host}:${remote.port}` });
+    const connection: Connection = new FramedConnection(socket, HolderRequest);
+    try {
+      if (this.sockets.size > this.maxConnections) {
+        throw new P2PError('TOO_MANY_CONNECTIONS', `this holder is at its limit of ${this.maxConnections} connections`);
+      }
+      const { features } = await serverHandshake(connection, { agent: AGENTS.holder, features: HOLDER_FEATURES, timeoutMs: HANDSHAKE_TIMEOUT_MS });
+      const queues = features.has('queue');
+      while (!connection.isClosed) {
+        const request = await this.nextRequest(connection);
+        if (request.type === 'bye') break;
+        if (request.type === 'hello') throw new P2PError('UNEXPECTED_MESSAGE', 'hello was already exchanged');
+        await this.upload(connection, request, queues, log);
+      }
+      await connection.end();
+    } catch (error) {
+      if (error instanceof P2PError && (error.code === 'CONNECTION_CLOSED' || error.code === 'TIMEOUT')) {
+        // Gone, or closed for not reading what we sent (the write deadline): nobody to tell.
+        log.debug({ code: error.code }, error.message);
+      } else if (error instanceof P2PError && isWireErrorCode(error.code)) {
+        log.debug({ code: error.code }, error.message);
+        await connection.fail(error);
+      } else {
+        // Ours, not the downloader's: it hears INTERNAL, the log the details.
+        log.error({ err: error }, 'unexpected error while uploading');
+        await connection.fail(error);
+      }
+    } finally {
+      connection.destroy();
+    }
+  }
+
+  /** The next request, or PEER_TIMEOUT for a downloader that stays idle too long. */
+  private async nextRequest(connection: Connection): Promise<HolderRequest> {
+    try {
+      return await connection.receive(HOLDER_IDLE_TIMEOUT_MS);
+    } catch (error) {
+      if (error instanceof P2PError && error.code === 'TIMEOUT') {
+        throw new P2PError('PEER_TIMEOUT', `no request for ${formatMs(HOLDER_IDLE_TIMEOUT_MS)}; closing the connection`);
+      }
+      throw error;
+    }
+  }
+
+  /** Answers one fetch. Request-level refusals (NOT_FOUND, BAD_RANGE, BUSY) keep the connection open. */
+  private async upload(connection: Connection, request: Fetch, queues: boolean, log: Logger): Promise<void> {
+    const refuse = (code: 'NOT_FOUND' | 'BAD_RANGE', message: string) =>
+      connection.send({ type: 'error', id: request.id, code, message });
+    const file = this.index.find(request.sha256);
+    if (!file) return refuse('NOT_FOUND', `no shared file has sha256 ${request.sha256}`);
+    if (request.offset > file.size) return refuse('BAD_RANGE', `offset ${request.offset} is past the end (${file.size} bytes)`);
+    if (!(await this.takeSlot(connection, request.id, queues))) return;
+
+    let handle;
+    let headerSent = false;
+    try {
+      // O_NOFOLLOW: a shared file swapped for a symlink is never opened through it.
+      handle = await open(file.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      const now = await handle.stat();
+      // Serve only bytes that still match what was hashed: a file that changed (size, mtime, ctime or
+      // inode), or whose path now leads outside the share, is re-hashed instead of sent under a stale hash.
+      if (!now.isFile() || !sameIdentity(identityOf(now), file) || !isInside(this.index.root, await realpath(file.path))) {
+        this.onStale(file);
+        return await refuse('NOT_FOUND', `${quoted(file.name)} changed since it was indexed; it is being re-hashed`);
+      }
+      const length = file.size - request.offset;
+      await connection.send({ type: 'file', id: request.id, sha256: file.sha256, size: file.size, offset: request.offset, length });
+      headerSent = true;
+      log.debug({ name: file.name, offset: request.offset, length }, 'upload started');
+      let sent = 0;
+      if (length > 0) {
+        for await (const chunk of readRange(handle, request.offset, length)) {
+          sent += chunk.length;
+          await connection.write(chunk);
+        }
+      }
+      if (sent !== length) {
+        // The file shrank under us: the stream is now out of step, so the only honest thing is to hang up.
+        throw new P2PError('IO_ERROR', `${quoted(file.name)} shrank while being sent (${sent} of ${length} bytes)`);
+      }
+      log.debug({ name: file.name, bytes: sent }, 'upload finished');
+    } catch (error) {
+      if (headerSent) {
+        // Mid-body, no frame can be sent any more: hanging up is how the downloader learns it failed.
+        log.warn({ name: file.name, err: error }, 'upload aborted');
+        connection.destroy();
+        return;
+      }
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') {
+        this.onStale(file);
+        return refuse('NOT_FOUND', `${quoted(file.name)} is no longer shared`);
+      }
+      throw error;
+    } finally {
+      this.uploads--;
+      for (const waiting of this.queue) waiting.wake();
+      await handle?.close();
+    }
+  }
+
+  /**
+   * Takes an upload slot, waiting in line for one if all are busy (telling the downloader its position
+   * whenever it changes, and every QUEUE_NOTICE_MS). False if the line is full (BUSY sent), the
+   * downloader did not agree to wait in line (feature `queue`: BUSY sent), or it gave up waiting.
+   */
+  private async takeSlot(connection: Connection, id: number, queues: boolean): Promise<boolean> {
+    if (this.uploads < this.maxUploads && this.queue.length === 0) {
+      this.uploads++;
+      return true;
+    }
+    if (!queues) {
+      await connection.send({ type: 'error', id, code: 'BUSY', message: `all ${this.maxUploads} upload slots are in use; try again later` });
+      return false;
+    }
+    if (this.queue.length >= this.maxQueue) {
+      await connection.send({ type: 'error', id, code: 'BUSY', message: `all ${this.maxUploads} upload slots are in use and ${this.maxQueue} downloads are waiting; try again later` });
+      return false;
+    }
+    const place = { wake: () => {} };
+    this.queue.push(place);
+    let told = 0;
+    try {
+      for (;;) {
+        const position = this.queue.indexOf(place) + 1;
+        if (position === 1 && this.uploads < this.maxUploads) {
+          this.queue.shift();
+          this.uploads++;
+          return true;
+        }
+        if (position !== told) {
+          await connection.send({ type: 'queued', id, position });
+          told = position;
+        }
+        const timer = setTimeout(() => place.wake(), QUEUE_NOTICE_MS);
+        await Promise.race([new Promise<void>((resolve) => (place.wake = resolve)), connection.whenClosed]);
+        clearTimeout(timer);
+        if (connection.isClosed) return false;
+        if (this.queue.indexOf(place) + 1 === told) told = 0; // same place after a while: say it again
+      }
+    } finally {
+      const at = this.queue.indexOf(place);
+      if (at >= 0) {
+        this.queue.splice(at, 1);
+        for (const waiting of this.queue) waiting.wake();
+      }
+    }
+  }
+}

@@ -1,0 +1,167 @@
+import { constants, lstat as lstatCallback } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { type FileHandle, open, realpath, readdir, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import { promisify } from 'node:util';
+import { MAX_FILES_PER_SHARE, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
+import { describeFsError } from '../fs-errors.js';
+import { type FileIdentity, HashCache, sameIdentity } from './hash-cache.js';
+import { hashOpenFile } from './hash-file.js';
+import { type IndexedFile, ShareIndex, type SkippedFile } from './share-index.js';
+
+export interface IndexProgress {
+  files: number;
+  bytes: number;
+  /** Bytes actually read and hashed (the rest came from the hash cache). */
+  hashedBytes: number;
+}
+
+export interface IndexOptions {
+  maxFiles?: number;
+  onProgress?: (progress: IndexProgress) => void;
+  /** Folder of the hash cache (see `defaultCacheDir`); none by default. */
+  cacheDir?: string | null;
+  /** Called with one line for each problem worth telling the user (e.g. a corrupt cache). */
+  onWarning?: (line: string) => void;
+}
+
+export function identityOf(stats: Stats): FileIdentity {
+  return { size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino };
+}
+
+/**
+ * Hashes one file of a share and describes it, or says why it cannot be shared. The file must be a
+ * regular file (not a symlink) whose real path lies inside `root`, and must not change while it is read.
+ */
+export async function describeFile(
+  root: string,
+  name: string,
+  cache?: HashCache,
+): Promise<{ file: IndexedFile; hashed: boolean } | { problem: string; unstable?: true }> {
+  // Names are '/'-separated and validated (no '.', '..' or empty segments), so this is the file's path.
+  const path = `${root}${sep}${name}`;
+  let before: Stats;
+  try {
+    before = await lstatFast(path);
+  } catch (error) {
+    return { problem: describeFsError(error) };
+  }
+  if (!before.isFile()) return { problem: before.isSymbolicLink() ? 'symbolic links are not followed' : 'not a regular file' };
+  const identity = identityOf(before);
+  // Unchanged since it was last hashed (same inode, so the same file inside the share): no read at all.
+  const cached = cache?.lookup(name, identity);
+  if (cached) return { file: { name, path, sha256: cached, ...identity }, hashed: false };
+  let handle: FileHandle | undefined;
+  try {
+    if (!isInside(root, await realpath(path))) return { problem: 'lies outside the shared folder' };
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const opened = identityOf(await handle.stat());
+    if (!sameIdentity(identity, opened)) return { problem: 'changed while being hashed; try again when it is complete', unstable: true };
+    const { sha256 } = await hashOpenFile(handle, identity.size);
+    // Changed while being read (still being written): its hash describes nothing that will be served.
+    if (!sameIdentity(identity, identityOf(await handle.stat()))) {
+      return { problem: 'changed while being hashed; try again when it is complete', unstable: true };
+    }
+    return { file: { name, path, sha256, ...identity }, hashed: true };
+  } catch (error) {
+    return { problem: describeFsError(error) };
+  } finally {
+    await handle?.close();
+  }
+}
+
+// The callback form of lstat costs less than half of fs/promises' per call, which shows at 100 000 files.
+const lstatFast = promisify(lstatCallback);
+
+/** Files described at once while indexing: the work is waiting on the disk, not on the CPU. */
+const INDEX_CONCURRENCY = 16;
+
+export function isInside(root: string, path: string): boolean {
+  return path.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+/**
+ * Indexes `dir` recursively: every regular file (empty ones too), named by its path relative to `dir`
+ * with `/` separators, sized and hashed by streaming (or taken from the hash cache when unchanged).
+ * Symbolic links are not followed, so nothing outside the folder is ever shared; names the protocol
+ * refuses are skipped and reported.
+ */
+export async function indexFolder(dir: string, options: IndexOptions = {}): Promise<ShareIndex> {
+  const maxFiles = options.maxFiles ?? MAX_FILES_PER_SHARE;
+  let root: string;
+  try {
+    root = await realpath(dir);
+    if (!(await stat(root)).isDirectory()) throw new P2PError('BAD_CONFIG', `${quoted(dir)} is not a folder`, 'pass a folder to share');
+  } catch (error) {
+    if (error instanceof P2PError) throw error;
+    throw new P2PError('BAD_CONFIG', `cannot share ${quoted(dir)}: ${describeFsError(error)}`, 'pass an existing folder');
+  }
+  const found: string[] = [];
+  const skipped: SkippedFile[] = [];
+  await walk(root, '', found, skipped, maxFiles);
+  found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+  const cache = options.cacheDir ? await HashCache.open(options.cacheDir, root) : undefined;
+  if (cache?.problem) options.onWarning?.(cache.problem);
+  const described: (IndexedFile | undefined)[] = new Array(found.length);
+  const progress: IndexProgress = { files: 0, bytes: 0, hashedBytes: 0 };
+  let next = 0;
+  let hashedFiles = 0;
+  const worker = async () => {
+    while (next < found.length) {
+      const at = next++;
+      const name = found[at]!;
+      const result = await describeFile(root, name, cache);
+      if ('problem' in result) {
+        skipped.push({ name, reason: result.problem });
+        continue;
+      }
+      described[at] = result.file;
+      progress.files++;
+      progress.bytes += result.file.size;
+      if (result.hashed) {
+        hashedFiles++;
+        progress.hashedBytes += result.file.size;
+      }
+      options.onProgress?.(progress);
+    }
+  };
+  await Promise.all(Array.from({ length: INDEX_CONCURRENCY }, worker));
+  const files = described.filter((file): file is IndexedFile => file !== undefined);
+  skipped.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // An unchanged folder leaves the cache as it was: nothing to write.
+  const changed = hashedFiles > 0 || cache?.size !== files.length;
+  const saveProblem = changed ? await cache?.save(files) : undefined;
+  if (saveProblem) options.onWarning?.(saveProblem);
+  return new ShareIndex(root, files, skipped, cache);
+}
+
+/** Collects the names of the regular files under `dir` (named from `prefix`), not following symlinks. */
+export async function walk(dir: string, prefix: string, found: string[], skipped: SkippedFile[], maxFiles: number): Promise<void> {
+  let entries;
+  try {
+    // One readdir per folder: iterating an opendir handle entry by entry costs several times more.
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    skipped.push({ name: prefix || '.', reason: describeFsError(error) });
+    return;
+  }
+  for (const entry of entries) {
+    const name = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) {
+      await walk(join(dir, entry.name), name, found, skipped, maxFiles);
+    } else if (entry.isFile()) {
+      const problem = sharedNameProblem(name);
+      if (problem) {
+        skipped.push({ name, reason: `name ${problem}` });
+        continue;
+      }
+      if (found.length >= maxFiles) {
+        throw new P2PError('TOO_MANY_FILES', `folder has more than ${maxFiles} files`, 'share a smaller folder or raise MAX_FILES_PER_SHARE');
+      }
+      found.push(name);
+    } else if (entry.isSymbolicLink()) {
+      skipped.push({ name, reason: 'symbolic links are not followed' });
+    }
+  }
+}

@@ -1,0 +1,230 @@
+import {
+  type Address,
+  formatAddress,
+  HEARTBEAT_INTERVAL_MS,
+  MAX_FILES_PER_SHARE,
+  PEER_TIMEOUT_MS,
+  RECONNECT_BASE_DELAY_MS,
+  RECONNECT_MAX_DELAY_MS,
+  TrackerSession,
+  type Transport,
+} from '@p2pservice/protocol';
+import type { Logger } from 'pino';
+import { AGENTS } from '../agents.js';
+import { sleep } from '../sleep.js';
+import { FileServer } from './file-server.js';
+import { type IndexProgress, indexFolder } from './index-folder.js';
+import { type FolderDelta, LiveFolder } from './live-folder.js';
+import type { IndexedFile, ShareIndex } from './share-index.js';
+
+export interface ShareOptions {
+  dir: string;
+  tracker: Address;
+  /** Address and port other peers connect to (port 0: a random free one). */
+  host: string;
+  port: number;
+  logger: Logger;
+  maxUploads?: number;
+  maxFiles?: number;
+  /** Hash cache folder (the CLI passes `defaultCacheDir(env)`); none by default. */
+  cacheDir?: string | null;
+  /** Watch the folder and send changes to the tracker (default true). */
+  watch?: boolean;
+  rescanIntervalMs?: number;
+  stableMs?: number;
+  debounceMs?: number;
+  reconnectBaseDelayMs?: number;
+  reconnectMaxDelayMs?: number;
+  /** How this share reaches the tracker and how downloaders reach it (default: TCP). */
+  transport?: Transport;
+  onIndexProgress?: (progress: IndexProgress) => void;
+  onWarning?: (line: string) => void;
+  onStatus?: (status: ShareStatus) => void;
+}
+
+/** What a sharing session tells its user about its tracker connection and its folder. */
+export type ShareStatus =
+  /** Attempt 0: the connection was just lost; 1, 2, …: reconnecting failed that many times. */
+  | { kind: 'tracker-lost'; tracker: string; attempt: number; retryInMs: number; reason: string }
+  | { kind: 'tracker-back'; tracker: string; files: number }
+  | { kind: 'folder-changed'; added: number; removed: number; files: number };
+
+/**
+ * Sharing one folder: its index, the file server other peers download from, the folder watcher, and the
+ * long-lived tracker connection whose life is the share's life on the network.
+ *
+ * Tracker states: registered → (connection lost) → reconnecting → registered … ; stop → closed from any.
+ * While reconnecting, uploads in progress go on; every reconnection registers the whole current share.
+ * A ping every heartbeat interval (the tracker says how often in its welcome) keeps the share listed and
+ * finds a dead tracker that never closed the connection.
+ */
+export class ShareSession {
+  private stopping: Promise<void> | undefined;
+  private readonly stopped = new AbortController();
+  private tracker: TrackerSession;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private live: LiveFolder | undefined;
+  private supervisor: Promise<void> = Promise.resolve();
+  server!: FileServer;
+
+  private constructor(
+    readonly index: ShareIndex,
+    private readonly options: ShareOptions,
+    tracker: TrackerSession,
+  ) {
+    this.tracker = tracker;
+  }
+
+  static async start(options: ShareOptions): Promise<ShareSession> {
+    const index = await indexFolder(options.dir, {
+      ...(options.maxFiles && { maxFiles: options.maxFiles }),
+      ...(options.cacheDir && { cacheDir: options.cacheDir }),
+      ...(options.onIndexProgress && { onProgress: options.onIndexProgress }),
+      ...(options.onWarning && { onWarning: options.onWarning }),
+    });
+    let session: ShareSession | undefined;
+    const server = await FileServer.start({
+      host: options.host,
+      port: options.port,
+      index,
+      logger: options.logger,
+      onStale: (file) => session?.rehash(file),
+      ...(options.maxUploads && { maxUploads: options.maxUploads }),
+      ...(options.transport && { transport: options.transport }),
+    });
+    let tracker: TrackerSession | undefined;
+    try {
+      // The first connection must work: a wrong address is better reported than retried forever.
+      tracker = await TrackerSession.open(options.tracker, ShareSession.clientOptions(options));
+      await tracker.register(server.address.port, index.entries());
+      session = new ShareSession(index, options, tracker);
+      session.server = server;
+      if (options.watch ?? true) {
+        session.live = await LiveFolder.start({
+          index,
+          ...(index.cache && { cache: index.cache }),
+          maxFiles: options.maxFiles ?? MAX_FILES_PER_SHARE,
+          logger: options.logger,
+          onDelta: (delta) => session!.announce(delta),
+          ...(options.onWarning && { onWarning: options.onWarning }),
+          ...(options.rescanIntervalMs && { rescanIntervalMs: options.rescanIntervalMs }),
+          ...(options.stableMs !== undefined && { stableMs: options.stableMs }),
+          ...(options.debounceMs !== undefined && { debounceMs: options.debounceMs }),
+        });
+      }
+    } catch (error) {
+      await tracker?.close();
+      await server.close();
+      throw error;
+    }
+    session.startHeartbeat();
+    session.supervisor = session.supervise();
+    options.logger.debug({ tracker: formatAddress(options.tracker), files: index.size }, 'share registered');
+    return session;
+  }
+
+  private static clientOptions(options: ShareOptions) {
+    return { agent: AGENTS.share, ...(options.transport && { transport: options.transport }) };
+  }
+
+  get port(): number {
+    return this.server.address.port;
+  }
+
+  get trackerLabel(): string {
+    return formatAddress(this.options.tracker);
+  }
+
+  /** True while the share is registered with a live tracker connection (not reconnecting). */
+  get connected(): boolean {
+    return !this.tracker.connection.isClosed;
+  }
+
+  /** Waits until the folder changes noticed so far have reached the tracker. */
+  async settled(): Promise<void> {
+    await this.live?.settled();
+    await this.tracker.idle();
+  }
+
+  /** Says goodbye to the tracker (its rows go at once), stops watching and serving. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      clearInterval(this.heartbeat);
+      this.stopped.abort();
+      await this.live?.close();
+      await this.tracker.close();
+      await this.supervisor;
+      await this.server.close();
+      // The cache was written when the folder was indexed; only later changes need writing again.
+      if (this.index.changes > 0) await this.index.cache?.save(this.index.files);
+    })();
+    return this.stopping;
+  }
+
+  /** A file no longer matches its index entry: the folder reconciliation re-hashes and re-announces it. */
+  private rehash(file: IndexedFile): void {
+    this.live?.mark(file.name, 0);
+  }
+
+  /** Sends a folder change to the tracker. If the connection is down, the next registration carries it. */
+  private async announce(delta: FolderDelta): Promise<void> {
+    const files = this.index.size;
+    this.options.onStatus?.({ kind: 'folder-changed', added: delta.added.length, removed: delta.removed.length, files });
+    const added = delta.added.map(({ name, size, sha256 }) => ({ name, size, sha256 }));
+    await this.tracker.update(added, delta.removed).catch((error) => {
+      this.options.logger.debug({ err: error }, 'update not delivered; the next registration will carry it');
+    });
+  }
+
+  private startHeartbeat(): void {
+    clearInterval(this.heartbeat);
+    const interval = this.tracker.welcome?.heartbeatMs ?? HEARTBEAT_INTERVAL_MS;
+    const timeout = this.tracker.welcome?.peerTimeoutMs ?? PEER_TIMEOUT_MS;
+    const tracker = this.tracker;
+    this.heartbeat = setInterval(() => {
+      // A tracker that does not answer within its own peer timeout is gone, even if TCP has not noticed.
+      void tracker.ping(timeout).catch(() => tracker.connection.destroy());
+    }, interval);
+    this.heartbeat.unref();
+  }
+
+  /** Waits for the tracker connection to end, then reconnects with backoff until stopped. */
+  private async supervise(): Promise<void> {
+    const base = this.options.reconnectBaseDelayMs ?? RECONNECT_BASE_DELAY_MS;
+    const cap = this.options.reconnectMaxDelayMs ?? RECONNECT_MAX_DELAY_MS;
+    const signal = this.stopped.signal;
+    for (;;) {
+      await this.tracker.whenClosed;
+      if (signal.aborted) return;
+      clearInterval(this.heartbeat);
+      let reason = 'connection closed';
+      for (let attempt = 0; !signal.aborted; attempt++) {
+        // Exponential backoff with full jitter: peers that lost the same tracker do not return in lockstep.
+        const delay = Math.round(Math.random() * Math.min(cap, base * 2 ** attempt));
+        this.options.onStatus?.({ kind: 'tracker-lost', tracker: this.trackerLabel, attempt, retryInMs: delay, reason });
+        await sleep(delay, signal);
+        if (signal.aborted) return;
+        try {
+          const tracker = await TrackerSession.open(this.options.tracker, ShareSession.clientOptions(this.options));
+          try {
+            await tracker.register(this.port, this.index.entries());
+          } catch (error) {
+            tracker.connection.destroy();
+            throw error;
+          }
+          this.tracker = tracker;
+          if (signal.aborted) {
+            await tracker.close();
+            return;
+          }
+          this.startHeartbeat();
+          this.options.onStatus?.({ kind: 'tracker-back', tracker: this.trackerLabel, files: this.index.size });
+          break;
+        } catch (error) {
+          reason = (error as Error).message;
+          this.options.logger.debug({ err: error, attempt }, 'reconnect failed');
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,196 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tcpTransport, type Transport } from '@p2pservice/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type DownloadState, PeerNode, type PeerNodeEvents, type PeerNodeOptions, type ShareState } from '../src/index.js';
+import { removeDir, tempDir } from '../../../test/support/processes.js';
+import { eventually } from '../../../test/support/wait.js';
+import { silentLogger, startTestHolder, startTracker, type TestTracker } from './support.js';
+
+/* The peer node: what it owns, the state it shows and the events it emits, which every face relies on. */
+
+const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+let dir: string;
+let tracker: TestTracker;
+const nodes: PeerNode[] = [];
+
+beforeEach(async () => {
+  dir = tempDir('p2p-node-');
+  tracker = await startTracker(join(dir, 'tracker.db'));
+});
+afterEach(async () => {
+  for (const node of nodes.splice(0)) await node.close();
+  await tracker.close();
+  removeDir(dir);
+});
+
+function newNode(options: Partial<PeerNodeOptions> = {}): PeerNode {
+  const node = new PeerNode({ tracker: tracker.address, logger: silentLogger, host: '127.0.0.1', stableMs: 50, debounceMs: 20, busyWaitMs: 0, stallTimeoutMs: 1_000, reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 50, ...options });
+  nodes.push(node);
+  return node;
+}
+
+/** Every event a node emits, in order, with its payload. */
+function record(node: PeerNode) {
+  const seen: { event: keyof PeerNodeEvents; args: unknown[] }[] = [];
+  const names: (keyof PeerNodeEvents)[] = ['share-indexing', 'share-started', 'share-updated', 'share-stopped', 'tracker-lost', 'tracker-back', 'warning', 'download-started', 'download-progress', 'holder-failed', 'download-finished', 'download-failed'];
+  for (const name of names) node.on(name, (...args: unknown[]) => seen.push({ event: name, args }));
+  return {
+    seen,
+    of: <K extends keyof PeerNodeEvents>(name: K) => seen.filter((e) => e.event === name).map((e) => e.args as PeerNodeEvents[K]),
+  };
+}
+
+function folder(name: string, files: Record<string, Buffer | string>): string {
+  const path = join(dir, name);
+  mkdirSync(path, { recursive: true });
+  for (const [file, data] of Object.entries(files)) writeFileSync(join(path, file), data);
+  return path;
+}
+
+describe('sharing through a node', () => {
+  it('indexes, registers and shows a share, tells of folder changes, and takes the files off the list when stopped', async () => {
+    const sharer = newNode();
+    const events = record(sharer);
+    const path = folder('music', { 'a.txt': 'alpha', 'b.txt': 'bravo!' });
+    const share = await sharer.share(path);
+    expect(share).toMatchObject({ dir: path, files: 2, bytes: 11, connected: true, tracker: `127.0.0.1:${tracker.address.port}`, skipped: [] });
+    expect(events.of('share-indexing').length).toBeGreaterThan(0);
+    expect(events.of('share-started')).toEqual([[share]]);
+    expect(sharer.shares()).toEqual([share]);
+    expect(sharer.isSharing(path)).toBe(true);
+    await expect(sharer.share(path)).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('already sharing') });
+
+    writeFileSync(join(path, 'c.txt'), 'charlie');
+    await eventually(() => events.of('share-updated').length > 0, 10_000);
+    await sharer.settled();
+    const [updated, change] = events.of('share-updated')[0]!;
+    expect(change).toEqual({ added: 1, removed: 0 });
+    expect(updated.files).toBe(3);
+    const listed = [];
+    for await (const entry of newNode().list()) listed.push(entry.name);
+    expect(listed).toEqual(['a.txt', 'b.txt', 'c.txt']);
+
+    await sharer.stopShare(share.id);
+    expect(events.of('share-stopped')[0]![0]).toMatchObject({ id: share.id, connected: false });
+    expect(sharer.shares()).toEqual([]);
+    // The tracker drops the rows as it sees the goodbye.
+    await eventually(async () => (await tracker.store.counts()).peers === 0);
+  });
+
+  it('says when the tracker is lost and when it is back, with the share registered again', async () => {
+    const sharer = newNode();
+    const events = record(sharer);
+    await sharer.share(folder('kept', { 'kept.txt': 'still here' }));
+    const { port } = tracker.address;
+    await tracker.close();
+    await eventually(() => events.of('tracker-lost').length > 0);
+    const [lost, reconnecting] = events.of('tracker-lost')[0]!;
+    expect(lost.connected).toBe(false);
+    expect(reconnecting.attempt).toBe(0);
+    expect(sharer.shares()[0]!.connected).toBe(false);
+    tracker = await startTracker(join(dir, 'tracker.db'), port);
+    await eventually(() => events.of('tracker-back').length > 0, 10_000);
+    expect(events.of('tracker-back')[0]![0]).toMatchObject({ connected: true, files: 1 });
+    expect(await tracker.store.counts()).toEqual({ peers: 1, files: 1 });
+  });
+});
+
+describe('downloading through a node', () => {
+  it('shows a download from start to finish: progress up to the size, the holder, the result', async () => {
+    const big = randomBytes(3 * 1024 * 1024);
+    await newNode().share(folder('holder', { 'big.bin': big }));
+    const downloader = newNode();
+    const events = record(downloader);
+    const out = join(dir, 'out');
+    const result = await downloader.download({ name: 'big.bin', outDir: out });
+    expect(readFileSync(join(out, 'big.bin')).equals(big)).toBe(true);
+    expect(result).toMatchObject({ path: join(out, 'big.bin'), size: big.length, sha256: sha(big) });
+    const started = events.of('download-started')[0]![0];
+    expect(started).toMatchObject({ name: 'big.bin', status: 'resolving', received: 0 });
+    const progress = events.of('download-progress').map(([state]) => state);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.every((p) => p.status === 'transferring' && p.holder === result.holder)).toBe(true);
+    expect(progress.map((p) => p.received)).toEqual([...progress.map((p) => p.received)].sort((a, b) => a - b));
+    expect(progress.at(-1)!.received).toBe(big.length);
+    const [finished] = events.of('download-finished')[0]!;
+    expect(finished).toMatchObject({ id: started.id, status: 'done', received: big.length, total: big.length, result });
+    expect(downloader.downloads()).toEqual([finished]);
+  });
+
+  it('names each holder that failed, and goes on to the next', async () => {
+    const content = randomBytes(200_000);
+    const liar = await startTestHolder(tracker.address, 'doc.bin', content, sha(content), { mode: 'wrong-bytes' });
+    const honest = await startTestHolder(tracker.address, 'elsewhere/doc.bin', content, sha(content));
+    try {
+      const downloader = newNode();
+      const events = record(downloader);
+      await downloader.download({ name: 'doc.bin', outDir: join(dir, 'out') });
+      const failed = events.of('holder-failed');
+      expect(failed).toHaveLength(1);
+      const [state, failure] = failed[0]!;
+      expect(failure).toEqual({ holder: `127.0.0.1:${liar.port}`, code: 'HOLDER_FAILED', reason: 'sent bytes whose sha256 does not match the listed one' });
+      expect(state.failures).toEqual([failure]);
+      expect(events.of('download-finished')[0]![0].result?.holder).toBe(`127.0.0.1:${honest.port}`);
+    } finally {
+      await liar.close();
+      await honest.close();
+    }
+  });
+
+  it('cancels a running download, keeping its part, and says it was interrupted', async () => {
+    const content = randomBytes(2 * 1024 * 1024);
+    const slow = await startTestHolder(tracker.address, 'slow.bin', content, sha(content), { chunkDelayMs: 10, chunkBytes: 16 * 1024 });
+    try {
+      const downloader = newNode();
+      const events = record(downloader);
+      const out = join(dir, 'out');
+      const running = downloader.download({ name: 'slow.bin', outDir: out });
+      await eventually(() => slow.sent() > 100_000);
+      const [state] = events.of('download-started')[0]!;
+      expect(downloader.cancel(state.id)).toBe(true);
+      await expect(running).rejects.toMatchObject({ code: 'INTERRUPTED' });
+      const [failed, error] = events.of('download-failed')[0]!;
+      expect(failed).toMatchObject({ status: 'interrupted', error: expect.stringContaining('bytes are kept in') });
+      expect(error).toMatchObject({ code: 'INTERRUPTED' });
+      expect(downloader.cancel(state.id)).toBe(false);
+      expect(existsSync(join(out, 'slow.bin'))).toBe(false);
+      expect(existsSync(join(out, `slow.bin.${sha(content).slice(0, 12)}.part`))).toBe(true);
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
+describe('a node is one peer over one transport', () => {
+  it('serves its shares and reaches the tracker and holders through the transport it is given', async () => {
+    const counts = { dials: 0, listens: 0 };
+    const transport: Transport = {
+      dial: (to, options) => (counts.dials++, tcpTransport.dial(to, options)),
+      listen: (options, onConnection) => (counts.listens++, tcpTransport.listen(options, onConnection)),
+    };
+    const node = newNode({ transport });
+    await node.share(folder('mine', { 'x.txt': 'x' }));
+    expect(counts).toEqual({ dials: 1, listens: 1 });
+    await newNode().share(folder('theirs', { 'y.txt': 'yy' }));
+    await node.download({ name: 'y.txt', outDir: join(dir, 'out') });
+    // Resolve (tracker) and fetch (holder), both through the node's transport.
+    expect(counts).toEqual({ dials: 3, listens: 1 });
+  });
+
+  it('stops everything when closed: shares leave the list, new work is refused', async () => {
+    const node = newNode();
+    await node.share(folder('one', { '1.txt': '1' }));
+    await node.share(folder('two', { '2.txt': '2' }));
+    expect(await tracker.store.counts()).toEqual({ peers: 2, files: 2 });
+    await node.close();
+    await eventually(async () => (await tracker.store.counts()).peers === 0);
+    await expect(node.share(folder('three', {}))).rejects.toMatchObject({ code: 'INTERRUPTED' });
+    await expect(node.download({ name: '1.txt', outDir: dir })).rejects.toMatchObject({ code: 'INTERRUPTED' });
+  });
+});
+
+// Types the faces depend on, checked by the compiler.
+export type { DownloadState, ShareState };

@@ -1,0 +1,4 @@
+// @p2pservice/protocol/cli: what the `tracker` and `peer` commands share, kept out of the library.
+export * from './dotenv.js';
+export * from './report.js';
+export * from './settings.js';

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { describeSchemaError } from '../schema-error.js';
+import { P2PError } from '../errors.js';
+
+/*
+ * Settings come from the environment, then `.env`, then built-in defaults. Both CLIs (and any tool built
+ * on this package) validate them the same way here, so a bad value is one clear line, never a crash.
+ */
+
+export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+export type LogLevel = z.infer<typeof LogLevel>;
+
+/** An empty value (`KEY=`) means "not set", as in most dotenv-driven tools. */
+const unset = (value: unknown) => (value === '' ? undefined : value);
+
+export const setting = {
+  text: () => z.preprocess(unset, z.string().min(1)),
+  port: (min = 0) => z.preprocess(unset, z.coerce.number().int().min(min).max(65535)),
+  positiveInt: () => z.preprocess(unset, z.coerce.number().int().min(1)),
+  logLevel: () => z.preprocess(unset, LogLevel),
+  /** A duration in seconds (fractions allowed), as a number of milliseconds. */
+  seconds: () => z.preprocess(unset, z.coerce.number().positive().max(86_400).transform((s) => Math.round(s * 1000))),
+};
+
+/**
+ * Validates the keys of `defaults` taken from `env`, else `dotenv`, else the default.
+ * Throws BAD_CONFIG naming the key and pointing at `.env.example`.
+ */
+export function loadSettings<S extends z.ZodObject>(
+  schema: S,
+  defaults: Record<keyof z.infer<S> & string, string>,
+  env: Record<string, string | undefined>,
+  dotenv: Record<string, string>,
+): z.infer<S> {
+  const merged: Record<string, unknown> = {};
+  for (const key of Object.keys(defaults)) {
+    merged[key] = unset(env[key]) ?? unset(dotenv[key]) ?? defaults[key as keyof typeof defaults];
+  }
+  const result = schema.safeParse(merged);
+  if (!result.success) {
+    throw new P2PError('BAD_CONFIG', `invalid setting ${describeSchemaError(result.error)}`, 'fix it in .env or the environment; see .env.example');
+  }
+  return result.data;
+}

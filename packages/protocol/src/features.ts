@@ -1,0 +1,30 @@
+/**
+ * Optional parts of the protocol, negotiated in the handshake (packages/protocol/README.md#features).
+ * The client's `hello` lists every feature it understands; the server's `welcome` answers with those of
+ * them it offers too. Only features in the welcome may be used on that connection, so a later addition
+ * (search, ranges, connect-back) is one more name here rather than a new protocol version.
+ */
+export const FEATURES = {
+  queue: 'holder: a fetch that finds every upload slot busy waits in line, told its place in `queued` frames; without it the holder answers BUSY at once',
+  who_has_content: 'tracker: answers `who_has_content`, the holders of a content under any name',
+} as const;
+
+export type Feature = keyof typeof FEATURES;
+
+export const ALL_FEATURES = Object.keys(FEATURES) as Feature[];
+
+/** Most feature names one side may announce. */
+export const MAX_FEATURES = 64;
+
+export function isFeature(name: string): name is Feature {
+  return Object.hasOwn(FEATURES, name);
+}
+
+/**
+ * The features in force on a connection: those `offered` by this side that the other side also named.
+ * Names this version does not know are ignored, never refused: that is what lets the protocol grow.
+ */
+export function agreedFeatures(offered: readonly Feature[], named: readonly string[]): Feature[] {
+  const wanted = new Set(named);
+  return offered.filter((feature) => wanted.has(feature));
+}

@@ -1,0 +1,86 @@
+import { connect as netConnect, createServer, type Socket } from 'node:net';
+import { type Address, formatAddress, normalizeRemoteAddress } from './address.js';
+import { CONNECT_TIMEOUT_MS } from './constants.js';
+import { formatMs } from './duration.js';
+import { P2PError } from './errors.js';
+import type { DialOptions, Listener, ListenOptions, RemotePeer, Transport } from './transport.js';
+
+const REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+};
+
+// Keep-alive lets the OS notice a peer that vanished without closing, even on an idle connection.
+const KEEP_ALIVE = { keepAlive: true, keepAliveInitialDelay: 10_000 } as const;
+
+/** Opens a TCP connection, failing with CONNECT_FAILED (naming the address) on error or timeout. */
+export function connectTo(address: Address, timeoutMs = CONNECT_TIMEOUT_MS): Promise<Socket> {
+  const where = formatAddress(address);
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: address.host, port: address.port, ...KEEP_ALIVE });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new P2PError('CONNECT_FAILED', `cannot connect to ${where}: no answer within ${formatMs(timeoutMs)}`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      const reason = (error.code && REASONS[error.code]) ?? error.message;
+      reject(new P2PError('CONNECT_FAILED', `cannot connect to ${where}: ${reason}`, undefined, { cause: error }));
+    });
+  });
+}
+
+/** What a TCP socket says about its other end. */
+export function remotePeerOf(socket: Socket): RemotePeer {
+  return { host: normalizeRemoteAddress(socket.remoteAddress ?? 'unknown'), port: socket.remotePort ?? 0 };
+}
+
+function listenError(error: NodeJS.ErrnoException, options: ListenOptions): P2PError {
+  const where = formatAddress(options);
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new P2PError('LISTEN_FAILED', `port ${where} is already in use`, options.portHint ?? 'stop the other program or pass --port');
+    case 'EACCES':
+      return new P2PError('LISTEN_FAILED', `not allowed to listen on ${where}`, 'use a port above 1023');
+    case 'EADDRNOTAVAIL':
+      return new P2PError('LISTEN_FAILED', `address ${options.host} is not on this machine`, options.hostHint ?? 'listen on 0.0.0.0 or one of its addresses');
+    default:
+      return new P2PError('LISTEN_FAILED', `cannot listen on ${where}: ${error.message}`, options.hostHint, { cause: error });
+  }
+}
+
+/** Plain TCP: the transport of protocol version 2 today. */
+export const tcpTransport: Transport = {
+  dial(to: Address, options: DialOptions = {}): Promise<Socket> {
+    return connectTo(to, options.timeoutMs);
+  },
+
+  async listen(options: ListenOptions, onConnection: (socket: Socket, remote: RemotePeer) => void): Promise<Listener> {
+    const server = createServer({ noDelay: true, ...KEEP_ALIVE });
+    server.on('connection', (socket) => onConnection(socket, remotePeerOf(socket)));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, options)));
+      server.listen(options.port, options.host, () => {
+        server.removeAllListeners('error');
+        resolve();
+      });
+    });
+    // After a successful listen, errors (e.g. EMFILE on accept) are reported, never thrown.
+    server.on('error', (error) => options.onError?.(error));
+    const bound = server.address();
+    if (bound === null || typeof bound === 'string') throw new P2PError('LISTEN_FAILED', `cannot listen on ${formatAddress(options)}`);
+    return {
+      address: { host: bound.address, port: bound.port },
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  },
+};

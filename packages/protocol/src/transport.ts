@@ -1,0 +1,48 @@
+import type { Socket } from 'node:net';
+import type { Address } from './address.js';
+
+/*
+ * How programs of the network reach each other. Everything that opens or accepts a connection — the
+ * tracker, a holder, the tracker's reachability check, and both client sessions — goes through a
+ * Transport, so the layer under the frames (TCP today) is chosen in one place and passed in as a component.
+ * A transport hands out sockets that the frame layer reads and writes; what it knows about the other end
+ * beyond its address (an identity, later) it says in the RemotePeer it reports.
+ */
+
+/** The other end of an accepted connection, as the transport saw it (never as that end claims). */
+export interface RemotePeer {
+  /** The address its packets came from (IPv4-mapped IPv6 turned back into IPv4). */
+  host: string;
+  port: number;
+}
+
+export interface DialOptions {
+  /** Give up (CONNECT_FAILED) after this long. */
+  timeoutMs?: number;
+}
+
+export interface ListenOptions extends Address {
+  /** Advice for a port that is taken, e.g. "stop the other program or pass --port". */
+  portHint?: string;
+  /** Advice for an address that is not on this machine, e.g. "check PEER_HOST". */
+  hostHint?: string;
+  /** Errors of the listener after it started (e.g. running out of file descriptors), for the log. */
+  onError?: (error: Error) => void;
+}
+
+export interface Listener {
+  /** Where it listens (the real port when 0 was asked for). */
+  readonly address: Address;
+  /**
+   * Stops accepting. Resolves once every accepted connection has closed as well: those are their owners'
+   * to end (or destroy, when shutting down).
+   */
+  close(): Promise<void>;
+}
+
+export interface Transport {
+  /** Opens a connection, or fails with CONNECT_FAILED naming the address and the reason. */
+  dial(to: Address, options?: DialOptions): Promise<Socket>;
+  /** Accepts connections until closed, or fails with LISTEN_FAILED and a hint. */
+  listen(options: ListenOptions, onConnection: (socket: Socket, remote: RemotePeer) => void): Promise<Listener>;
+}

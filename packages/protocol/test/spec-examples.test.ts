@@ -1,0 +1,22 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { HolderReply, HolderRequest, TrackerReply, TrackerRequest } from '../src/index.js';
+
+/* The spec (README.md) is the contract: each complete JSON example in it must be a valid message. */
+
+const spec = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const blocks = [...spec.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!.trim());
+// Examples abbreviate hashes and names with "…"; those are illustrations, not messages.
+const complete = blocks.filter((text) => !text.includes('…'));
+
+describe('the examples of the spec', () => {
+  it('are there', () => {
+    expect(complete.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it.each(complete)('%s is a valid message', (text) => {
+    const message = JSON.parse(text) as unknown;
+    const valid = [TrackerRequest, TrackerReply, HolderRequest, HolderReply].some((schema) => schema.safeParse(message).success);
+    expect(valid).toBe(true);
+  });
+});

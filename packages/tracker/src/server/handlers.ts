@@ -1,0 +1,38 @@
+import { type Feature, P2PError, type TrackerRequest } from '@p2pservice/protocol';
+import type { PeerState, TrackerContext } from './peer-state.js';
+import { list, whoHas, whoHasContent } from './query-handlers.js';
+import { register, update } from './share-handlers.js';
+
+type Handler<M> = (tracker: TrackerContext, state: PeerState, message: M) => Promise<void>;
+
+interface Route<M> {
+  handle: Handler<M>;
+  /** The feature that must have been agreed in the handshake for this request to be allowed. */
+  feature?: Feature;
+}
+
+/** One handler per request type: adding a request is adding a row (and TypeScript insists on it). */
+const ROUTES: { [T in TrackerRequest['type']]: Route<Extract<TrackerRequest, { type: T }>> } = {
+  hello: {
+    handle: async () => {
+      throw new P2PError('UNEXPECTED_MESSAGE', 'hello was already exchanged');
+    },
+  },
+  // The connection loop ends after a bye; there is nothing to answer.
+  bye: { handle: async () => undefined },
+  ping: { handle: async (_tracker, state, message) => state.connection.send({ type: 'pong', id: message.id }) },
+  register: { handle: register },
+  update: { handle: update },
+  list: { handle: list },
+  who_has: { handle: whoHas },
+  who_has_content: { handle: whoHasContent, feature: 'who_has_content' },
+};
+
+/** Answers one request, refusing one whose feature this connection did not agree to. */
+export async function dispatch(tracker: TrackerContext, state: PeerState, message: TrackerRequest): Promise<void> {
+  const route = ROUTES[message.type] as Route<TrackerRequest>;
+  if (route.feature && !state.features.has(route.feature)) {
+    throw new P2PError('UNEXPECTED_MESSAGE', `${message.type} needs feature ${route.feature}, which this connection did not agree to`);
+  }
+  await route.handle(tracker, state, message);
+}

@@ -1,0 +1,24 @@
+import { type List, MAX_CONTENTS_PER_NAME, MAX_HOLDERS_PER_CONTENT, type WhoHas, type WhoHasContent } from '@p2pservice/protocol';
+import type { PeerState, TrackerContext } from './peer-state.js';
+import { fitContents, fitHolders, fitListPage } from './reply-fit.js';
+
+/** `list`: one page of the network-wide list, cut to fit a frame. */
+export async function list(tracker: TrackerContext, state: PeerState, message: List): Promise<void> {
+  const rows = await tracker.store.listPage(message.after, message.limit);
+  const page = fitListPage(rows, message.limit, tracker.limits.replyFrameBytes);
+  await state.connection.send({ type: 'list_page', id: message.id, ...page });
+}
+
+/** `who_has`: every content shared under a name, with its holders. */
+export async function whoHas(tracker: TrackerContext, state: PeerState, message: WhoHas): Promise<void> {
+  const contents = await tracker.store.whoHas(message.name, MAX_CONTENTS_PER_NAME, MAX_HOLDERS_PER_CONTENT);
+  const fitted = fitContents(message.name, contents, tracker.limits.replyFrameBytes);
+  await state.connection.send({ type: 'holders', id: message.id, name: message.name, contents: fitted });
+}
+
+/** `who_has_content`: the holders of a content under any name (feature who_has_content). */
+export async function whoHasContent(tracker: TrackerContext, state: PeerState, message: WhoHasContent): Promise<void> {
+  const holders = await tracker.store.whoHasContent(message.sha256, MAX_HOLDERS_PER_CONTENT);
+  const fitted = fitHolders(message.sha256, holders, tracker.limits.replyFrameBytes);
+  await state.connection.send({ type: 'content_holders', id: message.id, sha256: message.sha256, holders: fitted });
+}

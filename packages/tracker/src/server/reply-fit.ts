@@ -1,0 +1,62 @@
+import { type Content, FrameBudget, type HolderRecord, jsonBytes, type ListCursor, type ListEntry, P2PError } from '@p2pservice/protocol';
+
+/*
+ * Replies that grow with the data are cut to fit one frame (spec: Limits). A list page of a thousand
+ * 1024-byte names, or names whose JSON escaping doubles them, would not fit in MAX_FRAME_BYTES: it ends
+ * early instead, with a cursor to continue from.
+ */
+
+/** The largest request id, to size an envelope whatever id it will carry. */
+const MAX_ID = 2 ** 31 - 1;
+
+const cursorOf = (row: ListEntry): ListCursor => ({ name: row.name, sha256: row.sha256 });
+
+/**
+ * As many of `rows` (a store page asked with `limit`) as fit a `list_page` frame of `maxFrameBytes`, and
+ * the cursor to continue from: null only when the store had no more rows.
+ */
+export function fitListPage(rows: readonly ListEntry[], limit: number, maxFrameBytes: number): { files: ListEntry[]; next: ListCursor | null } {
+  // The envelope with `"next":null`; a cursor takes the place of those four bytes.
+  let used = jsonBytes({ type: 'list_page', id: MAX_ID, files: [], next: null }) - 'null'.length;
+  const files: ListEntry[] = [];
+  for (const row of rows) {
+    const bytes = jsonBytes(row) + (files.length > 0 ? 1 : 0);
+    if (used + bytes + jsonBytes(cursorOf(row)) > maxFrameBytes) break;
+    used += bytes;
+    files.push(row);
+  }
+  if (files.length === 0 && rows.length > 0) throw new P2PError('INTERNAL', 'a single list row does not fit a frame');
+  const exhausted = files.length === rows.length && rows.length < limit;
+  return { files, next: exhausted || files.length === 0 ? null : cursorOf(files[files.length - 1]!) };
+}
+
+/** As many of `contents` and of their holders as fit a `holders` frame for `name`. */
+export function fitContents(name: string, contents: readonly Content[], maxFrameBytes: number): Content[] {
+  let used = jsonBytes({ type: 'holders', id: MAX_ID, name, contents: [] });
+  const fitted: Content[] = [];
+  for (const content of contents) {
+    const shell = { sha256: content.sha256, size: content.size, holders: [] as HolderRecord[] };
+    let cost = jsonBytes(shell) + (fitted.length > 0 ? 1 : 0);
+    for (const holder of content.holders) {
+      const bytes = jsonBytes(holder) + (shell.holders.length > 0 ? 1 : 0);
+      if (used + cost + bytes > maxFrameBytes) break;
+      cost += bytes;
+      shell.holders.push(holder);
+    }
+    if (shell.holders.length === 0) break;
+    used += cost;
+    fitted.push(shell);
+  }
+  return fitted;
+}
+
+/** As many of `holders` as fit a `content_holders` frame. */
+export function fitHolders(sha256: string, holders: readonly HolderRecord[], maxFrameBytes: number): HolderRecord[] {
+  const budget = new FrameBudget(maxFrameBytes - jsonBytes({ type: 'content_holders', id: MAX_ID, sha256, holders: [] }));
+  const fitted: HolderRecord[] = [];
+  for (const holder of holders) {
+    if (!budget.take(jsonBytes(holder))) break;
+    fitted.push(holder);
+  }
+  return fitted;
+}

@@ -1,0 +1,186 @@
+import {
+  type Address,
+  type Feature,
+  formatMs,
+  FramedConnection,
+  isWireErrorCode,
+  P2PError,
+  type RemotePeer,
+  serverHandshake,
+  tcpTransport,
+  type TrackerRequest,
+  TrackerRequest as TrackerRequestSchema,
+  type Listener,
+  type Transport,
+} from '@p2pservice/protocol';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { DEFAULT_TRACKER_LIMITS, type TrackerLimits } from '../limits.js';
+import type { TrackerStore } from '../store/store.js';
+import { TRACKER_AGENT } from '../version.js';
+import { dispatch } from './handlers.js';
+import type { PeerState, TrackerConnection, TrackerContext } from './peer-state.js';
+
+/** The features a tracker offers (spec: Features). */
+export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content'];
+
+export interface TrackerOptions {
+  host: string;
+  port: number;
+  /** Where the state lives; opened by the caller, who closes it after the tracker. */
+  store: TrackerStore;
+  logger: Logger;
+  /** How peers reach the tracker and how it checks their listen ports (default: TCP). */
+  transport?: Transport;
+  limits?: Partial<TrackerLimits>;
+}
+
+/**
+ * The tracker: accepts peer connections, keeps each connection's share in the store while it is open,
+ * answers list and who-has queries. Bad input costs the sender its connection and nobody else anything.
+ */
+export class TrackerServer {
+  private readonly sockets = new Set<Socket>();
+  private readonly perAddress = new Map<string, number>();
+  private readonly handlers = new Set<Promise<void>>();
+  private readonly context: TrackerContext;
+  private listener: Listener | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly store: TrackerStore,
+    private readonly logger: Logger,
+    transport: Transport,
+    limits: Partial<TrackerLimits>,
+  ) {
+    const merged = { ...DEFAULT_TRACKER_LIMITS, ...limits };
+    merged.replyFrameBytes = Math.min(merged.replyFrameBytes, merged.maxFrameBytes);
+    this.context = { store, transport, limits: merged };
+  }
+
+  /** Forgets what a previous run of this instance left in the store, then listens. */
+  static async start(options: TrackerOptions): Promise<TrackerServer> {
+    const forgotten = await options.store.forgetPreviousRun();
+    if (forgotten > 0) options.logger.info({ peers: forgotten }, 'forgot peers of a previous run');
+    const transport = options.transport ?? tcpTransport;
+    const tracker = new TrackerServer(options.store, options.logger, transport, options.limits ?? {});
+    tracker.listener = await transport.listen(
+      {
+        host: options.host,
+        port: options.port,
+        hostHint: 'pass --host 0.0.0.0 or one of its addresses',
+        onError: (error) => options.logger.error({ err: error }, 'listener error'),
+      },
+      (socket, remote) => tracker.accept(socket, remote),
+    );
+    options.logger.info({ ...tracker.address, db: options.store.location }, 'tracker listening');
+    return tracker;
+  }
+
+  get address(): Address {
+    if (!this.listener) throw new Error('tracker is not listening');
+    return this.listener.address;
+  }
+
+  get limits(): TrackerLimits {
+    return this.context.limits;
+  }
+
+  /** Stops accepting and drops every connection; their rows are deleted before this resolves. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const stopped = this.listener?.close();
+      for (const socket of this.sockets) socket.destroy();
+      await stopped;
+      await Promise.allSettled(this.handlers);
+      this.logger.info('tracker stopped');
+    })();
+    return this.closing;
+  }
+
+  private accept(socket: Socket, remote: RemotePeer): void {
+    this.sockets.add(socket);
+    const handler = this.serve(socket, remote)
+      .catch((error) => this.logger.error({ err: error }, 'connection handler failed'))
+      .finally(() => {
+        this.sockets.delete(socket);
+        this.handlers.delete(handler);
+      });
+    this.handlers.add(handler);
+  }
+
+  private async serve(socket: Socket, remote: RemotePeer): Promise<void> {
+    const { limits } = this.context;
+    const log = this.logger.child({ remote: `${remote.host}:${remote.port}` });
+    const connection: TrackerConnection = new FramedConnection(socket, TrackerRequestSchema, {
+      maxFrameBytes: limits.maxFrameBytes,
+      writeTimeoutMs: limits.writeTimeoutMs,
+    });
+    const fromHere = (this.perAddress.get(remote.host) ?? 0) + 1;
+    this.perAddress.set(remote.host, fromHere);
+    let state: PeerState | undefined;
+    try {
+      if (this.sockets.size > limits.maxConnections) {
+        throw new P2PError('TOO_MANY_CONNECTIONS', `the tracker is at its limit of ${limits.maxConnections} connections`);
+      }
+      if (fromHere > limits.maxConnectionsPerAddress) {
+        throw new P2PError('TOO_MANY_CONNECTIONS', `${remote.host} already has ${limits.maxConnectionsPerAddress} connections open to this tracker`);
+      }
+      const { opening: hello, features } = await serverHandshake(connection, {
+        agent: TRACKER_AGENT,
+        features: TRACKER_FEATURES,
+        timeoutMs: limits.handshakeTimeoutMs,
+        welcome: { heartbeatMs: limits.heartbeatMs, peerTimeoutMs: limits.peerTimeoutMs },
+      });
+      log.debug({ agent: hello.agent, features: [...features] }, 'hello');
+      state = { connection, remote, features, log, peer: undefined, pending: [], verifiedPort: undefined };
+      while (!connection.isClosed) {
+        const message = await this.receiveBeforeTimeout(connection);
+        if (message.type === 'bye') break;
+        await dispatch(this.context, state, message);
+      }
+      await connection.end();
+    } catch (error) {
+      if (error instanceof P2PError && (error.code === 'CONNECTION_CLOSED' || error.code === 'TIMEOUT')) {
+        // Gone, or closed for not reading what we sent (the write deadline): nobody to tell.
+        if (error.code === 'TIMEOUT') log.warn({ code: error.code }, error.message);
+      } else if (error instanceof P2PError && isWireErrorCode(error.code)) {
+        log.warn({ code: error.code }, error.message);
+        await connection.fail(error);
+      } else {
+        // Ours, not the peer's (a database error, a bug): the peer hears INTERNAL, the log the details.
+        log.error({ err: error }, 'unexpected error on a connection');
+        await connection.fail(error);
+      }
+    } finally {
+      connection.destroy();
+      const left = (this.perAddress.get(remote.host) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(remote.host, left);
+      else this.perAddress.delete(remote.host);
+      if (state?.peer !== undefined) await this.forget(state);
+    }
+  }
+
+  /** A peer's rows leave with its connection, however it ended. */
+  private async forget(state: PeerState): Promise<void> {
+    try {
+      await this.context.store.removePeer(state.peer!);
+      state.log.info({ peer: state.peer }, 'peer left; its files are gone from the list');
+    } catch (error) {
+      state.log.error({ err: error, peer: state.peer }, 'could not remove a departed peer');
+    }
+  }
+
+  /** The next message, or PEER_TIMEOUT if the peer (frozen, cut off) stays silent too long. */
+  private async receiveBeforeTimeout(connection: TrackerConnection): Promise<TrackerRequest> {
+    const { peerTimeoutMs } = this.context.limits;
+    try {
+      return await connection.receive(peerTimeoutMs);
+    } catch (error) {
+      if (error instanceof P2PError && error.code === 'TIMEOUT') {
+        throw new P2PError('PEER_TIMEOUT', `no message for ${formatMs(peerTimeoutMs)}; dropping the connection and its share`);
+      }
+      throw error;
+    }
+  }
+}

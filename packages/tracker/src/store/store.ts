@@ -1,0 +1,59 @@
+import type { Content, FileEntry, HolderRecord, ListCursor, ListEntry } from '@p2pservice/protocol';
+
+/** A peer's id in a store: one per tracker connection that registered a share. */
+export type PeerId = number;
+
+export interface StoreCounts {
+  peers: number;
+  files: number;
+}
+
+/**
+ * What the tracker keeps: the peers online and the files each shares. The tracker talks only to this
+ * interface, so backends are interchangeable (SQLite today); the contract suite in the tests
+ * (`test/store-contract.ts`) is the behaviour every backend must show.
+ *
+ * Every operation is async, and every change of several rows is one transaction: a reader never sees half
+ * a share. Rows belong to the tracker instance that holds the peer's connection, so several instances can
+ * share one database without forgetting each other's peers.
+ */
+export interface TrackerStore {
+  /** Where the data lives, for logs (a file path; never a password). */
+  readonly location: string;
+  /** The tracker instance whose peers this store writes. */
+  readonly instance: string;
+
+  /**
+   * Forgets what an earlier run of this instance left behind: its peers' connections died with it.
+   * Other instances' peers stay. Returns how many peers were forgotten.
+   */
+  forgetPreviousRun(): Promise<number>;
+
+  /**
+   * Publishes `files` as the share of `holder`, replacing everything `peer` shared before, or creating the
+   * peer when `peer` is undefined. All or nothing. Returns the peer's id.
+   */
+  putShare(peer: PeerId | undefined, holder: HolderRecord, files: readonly FileEntry[]): Promise<PeerId>;
+
+  /**
+   * Applies a delta to a share: `removed` names go, `added` entries join it or replace the entry of the
+   * same name. A share that would exceed `maxFiles` is left as it was (TOO_MANY_FILES). Returns its new size.
+   */
+  updateShare(peer: PeerId, added: readonly FileEntry[], removed: readonly string[], maxFiles: number): Promise<number>;
+
+  /** Deletes the peer and every file it shared. */
+  removePeer(peer: PeerId): Promise<void>;
+
+  /** Up to `limit` distinct (name, sha256) rows after `after`, ordered by name then sha256 in UTF-8 byte order. */
+  listPage(after: ListCursor | null, limit: number): Promise<ListEntry[]>;
+
+  /** The contents shared under `name`, each with its holders: at most `maxContents` × `maxHolders`. */
+  whoHas(name: string, maxContents: number, maxHolders: number): Promise<Content[]>;
+
+  /** The holders of content `sha256` under any name, at most `maxHolders`. */
+  whoHasContent(sha256: string, maxHolders: number): Promise<HolderRecord[]>;
+
+  counts(): Promise<StoreCounts>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,60 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SQLITE_SCHEMA_VERSION, SqliteStore } from '../src/index.js';
+import { SQLITE_MIGRATIONS } from '../src/store/sqlite-schema.js';
+import { sha, tempDir } from './helpers.js';
+import { describeStoreContract } from './store-contract.js';
+
+describeStoreContract({
+  name: 'SQLite',
+  async fresh() {
+    const dir = tempDir();
+    const file = join(dir.path, 'tracker.db');
+    return { open: (instance) => SqliteStore.open(file, instance === undefined ? {} : { instance }), dispose: async () => dir.remove() };
+  },
+});
+
+describe('the SQLite store', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let file: string;
+  beforeEach(() => {
+    dir = tempDir();
+    file = join(dir.path, 'sub', 'tracker.db');
+  });
+  afterEach(() => dir.remove());
+
+  it('creates the file (and its folder) with the current schema version, in WAL mode', async () => {
+    const store = await SqliteStore.open(file);
+    expect(existsSync(file)).toBe(true);
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+    await store.close();
+  });
+
+  it('moves a database of schema version 1 up, and forgets the peers its last run left', async () => {
+    mkdirSync(join(dir.path, 'sub'));
+    const old = new Database(file);
+    old.exec(SQLITE_MIGRATIONS[0]!);
+    old.pragma('user_version = 1');
+    old.prepare('INSERT INTO peers (id, host, port, connected_at) VALUES (1, ?, ?, 0)').run('10.0.0.1', 4001);
+    old.prepare('INSERT INTO files (peer_id, name, size, sha256) VALUES (1, ?, 1, ?)').run('ghost', sha('1'));
+    old.close();
+    const store = await SqliteStore.open(file);
+    expect(await store.counts()).toEqual({ peers: 1, files: 1 });
+    expect(await store.forgetPreviousRun()).toBe(1);
+    expect(await store.counts()).toEqual({ peers: 0, files: 0 });
+    await store.close();
+  });
+
+  it('refuses a database from a newer tracker, naming the versions', async () => {
+    await (await SqliteStore.open(file)).close();
+    const db = new Database(file);
+    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
+    db.close();
+    await expect(SqliteStore.open(file)).rejects.toThrow(`schema version ${SQLITE_SCHEMA_VERSION + 1}, newer than this tracker's ${SQLITE_SCHEMA_VERSION}`);
+  });
+});

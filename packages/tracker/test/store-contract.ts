@@ -1,0 +1,133 @@
+import type { FileEntry } from '@p2pservice/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TrackerStore } from '../src/index.js';
+import { sha } from './helpers.js';
+
+/** A backend under test: a fresh, empty database per test, and stores opened on it for any instance. */
+export interface StoreBackend {
+  name: string;
+  fresh(): Promise<{ open(instance?: string): Promise<TrackerStore>; dispose(): Promise<void> }>;
+}
+
+const file = (name: string, size: number, content: string): FileEntry => ({ name, size, sha256: sha(content) });
+const holder = (n: number) => ({ host: `10.0.0.${n}`, port: 4000 + n });
+const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+/**
+ * What every store must do, whatever its engine: the tracker relies on exactly this. Each backend's test
+ * file calls this once.
+ */
+export function describeStoreContract(backend: StoreBackend): void {
+  describe(`the store contract, on ${backend.name}`, () => {
+    let db: Awaited<ReturnType<StoreBackend['fresh']>>;
+    let store: TrackerStore;
+    const opened: TrackerStore[] = [];
+    const open = async (instance?: string) => {
+      const s = await db.open(instance);
+      opened.push(s);
+      return s;
+    };
+
+    beforeEach(async () => {
+      db = await backend.fresh();
+      store = await open();
+    });
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close();
+      await db.dispose();
+    });
+
+    it('lists distinct (name, sha256) rows with sizes and holder counts, and says who holds a name', async () => {
+      const a = await store.putShare(undefined, holder(1), [file('song.mp3', 10, '1'), file('doc.txt', 3, '2')]);
+      const b = await store.putShare(undefined, holder(2), [file('song.mp3', 10, '1'), file('doc.txt', 4, '3')]);
+      expect(a).not.toBe(b);
+      expect(await store.listPage(null, 100)).toEqual([
+        { name: 'doc.txt', sha256: sha('2'), size: 3, holders: 1 },
+        { name: 'doc.txt', sha256: sha('3'), size: 4, holders: 1 },
+        { name: 'song.mp3', sha256: sha('1'), size: 10, holders: 2 },
+      ]);
+      expect(await store.whoHas('song.mp3', 64, 64)).toEqual([{ sha256: sha('1'), size: 10, holders: [holder(1), holder(2)] }]);
+      expect((await store.whoHas('doc.txt', 64, 64)).map((c) => c.sha256)).toEqual([sha('2'), sha('3')]);
+      expect(await store.whoHas('missing', 64, 64)).toEqual([]);
+      expect(await store.counts()).toEqual({ peers: 2, files: 4 });
+    });
+
+    it('pages with a keyset cursor that visits every row exactly once', async () => {
+      const files = Array.from({ length: 250 }, (_, i) => file(`f${String(i).padStart(3, '0')}`, i, 'a'));
+      await store.putShare(undefined, holder(1), files);
+      const seen: string[] = [];
+      let after = null;
+      for (;;) {
+        const page = await store.listPage(after, 100);
+        seen.push(...page.map((f) => f.name));
+        if (page.length < 100) break;
+        after = { name: page.at(-1)!.name, sha256: page.at(-1)!.sha256 };
+      }
+      expect(seen).toEqual(files.map((f) => f.name));
+    });
+
+    it('orders names by their UTF-8 bytes, not by locale or UTF-16', async () => {
+      // UTF-16 puts the emoji (a surrogate pair) before U+FF5E; UTF-8 puts it after.
+      const names = ['b', 'B', 'a', 'é', 'z', '中', '🎵', 'Z', 'a b', 'a-b', 'ab', '～'];
+      await store.putShare(undefined, holder(1), names.map((n, i) => file(n, i, '1')));
+      expect((await store.listPage(null, 100)).map((r) => r.name)).toEqual([...names].sort(utf8Order));
+    });
+
+    it('replaces a share as a whole, moves its holder to the new port, and removes every row of a peer that leaves', async () => {
+      const a = await store.putShare(undefined, holder(1), [file('old', 1, '1')]);
+      expect(await store.putShare(a, { host: '10.0.0.1', port: 4005 }, [file('new', 1, '1')])).toBe(a);
+      const b = await store.putShare(undefined, holder(2), [file('kept', 1, '2')]);
+      expect((await store.whoHas('new', 64, 64))[0]!.holders).toEqual([{ host: '10.0.0.1', port: 4005 }]);
+      expect(await store.whoHas('old', 64, 64)).toEqual([]);
+      await store.removePeer(a);
+      expect(await store.counts()).toEqual({ peers: 1, files: 1 });
+      expect((await store.listPage(null, 10)).map((f) => f.name)).toEqual(['kept']);
+      await store.removePeer(b);
+      expect(await store.counts()).toEqual({ peers: 0, files: 0 });
+    });
+
+    it('changes nothing when a share fails half way: the previous share stays, and a first share leaves no peer', async () => {
+      const a = await store.putShare(undefined, holder(1), [file('before', 1, '1')]);
+      const twice = [file('x', 1, '1'), file('x', 2, '2')];
+      await expect(store.putShare(a, holder(1), twice)).rejects.toThrow();
+      expect((await store.listPage(null, 10)).map((f) => f.name)).toEqual(['before']);
+      await expect(store.putShare(undefined, holder(2), twice)).rejects.toThrow();
+      expect(await store.counts()).toEqual({ peers: 1, files: 1 });
+    });
+
+    it('applies a delta to a share, and refuses one that crosses the limit without changing anything', async () => {
+      const a = await store.putShare(undefined, holder(1), [file('keep', 1, '1'), file('drop', 1, '2'), file('change', 1, '3')]);
+      expect(await store.updateShare(a, [file('change', 2, '4'), file('new', 5, '5')], ['drop', 'never-there'], 10)).toBe(3);
+      expect((await store.listPage(null, 10)).map((f) => `${f.name}:${f.size}`)).toEqual(['change:2', 'keep:1', 'new:5']);
+      await expect(store.updateShare(a, [file('one', 1, '6'), file('two', 1, '7')], [], 4)).rejects.toMatchObject({ code: 'TOO_MANY_FILES' });
+      expect((await store.listPage(null, 10)).map((f) => f.name)).toEqual(['change', 'keep', 'new']);
+    });
+
+    it('finds the holders of a content under any name, each once, at most as many as asked', async () => {
+      await store.putShare(undefined, holder(1), [file('music/song.flac', 9, '9'), file('copy.flac', 9, '9')]);
+      await store.putShare(undefined, holder(2), [file('renamed.flac', 9, '9'), file('other', 1, '8')]);
+      await store.putShare(undefined, holder(3), [file('third.flac', 9, '9')]);
+      expect(await store.whoHasContent(sha('9'), 64)).toEqual([holder(1), holder(2), holder(3)]);
+      expect(await store.whoHasContent(sha('9'), 2)).toHaveLength(2);
+      expect(await store.whoHasContent(sha('7'), 64)).toEqual([]);
+    });
+
+    it('answers who-has with at most maxContents contents of at most maxHolders holders', async () => {
+      for (let p = 1; p <= 4; p++) await store.putShare(undefined, holder(p), [file('same', p % 3, String(p % 3))]);
+      const contents = await store.whoHas('same', 2, 1);
+      expect(contents).toHaveLength(2);
+      for (const content of contents) expect(content.holders).toHaveLength(1);
+    });
+
+    it("forgets what a previous run of its own instance left, and nothing of another instance's", async () => {
+      const mine = await open('tracker-a');
+      const theirs = await open('tracker-b');
+      await mine.putShare(undefined, holder(1), [file('from-a', 1, '1')]);
+      await theirs.putShare(undefined, holder(2), [file('from-b', 1, '2')]);
+      const restarted = await open('tracker-a');
+      expect(await restarted.forgetPreviousRun()).toBe(1);
+      expect((await restarted.listPage(null, 10)).map((f) => f.name)).toEqual(['from-b']);
+      expect(await restarted.forgetPreviousRun()).toBe(0);
+    });
+  });
+}
