@@ -52,6 +52,8 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
   private readonly sharesById = new Map<number, ShareEntry>();
   /** Folders being indexed for a share that has not started yet. */
   private readonly starting = new Set<string>();
+  /** `share` calls under way: a close waits for them (each stops its share if the node is closing). */
+  private readonly starts = new Set<Promise<unknown>>();
   private readonly downloadsById = new Map<number, { state: DownloadState; abort: AbortController }>();
   private nextId = 1;
   private closing: Promise<void> | undefined;
@@ -83,7 +85,15 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
    * Indexes `dir`, serves it and registers it with the tracker. Resolves once it is listed; from then on
    * it follows changes to the folder and reconnects to a lost tracker by itself, until stopped.
    */
-  async share(dir: string): Promise<ShareState> {
+  share(dir: string): Promise<ShareState> {
+    const started = this.startShare(dir);
+    const tracked = started.catch(() => undefined);
+    this.starts.add(tracked);
+    void tracked.then(() => this.starts.delete(tracked));
+    return started;
+  }
+
+  private async startShare(dir: string): Promise<ShareState> {
     this.assertOpen();
     if (this.isSharing(dir)) throw new P2PError('BAD_CONFIG', `already sharing ${quoted(dir)}`);
     const id = this.nextId++;
@@ -225,6 +235,8 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       for (const { abort } of this.downloadsById.values()) abort.abort();
+      // A share still indexing stops itself once started (see `startShare`); wait for that too.
+      await Promise.allSettled([...this.starts]);
       await Promise.allSettled([...this.sharesById.keys()].map((id) => this.stopShare(id)));
     })();
     return this.closing;

@@ -190,6 +190,17 @@ describe('a node is one peer over one transport', () => {
     await expect(node.share(folder('three', {}))).rejects.toMatchObject({ code: 'INTERRUPTED' });
     await expect(node.download({ name: '1.txt', outDir: dir })).rejects.toMatchObject({ code: 'INTERRUPTED' });
   });
+
+  it('stops a share that was still being indexed when it closed', async () => {
+    const node = newNode();
+    const files = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`f${i}.bin`, randomBytes(4096)]));
+    const sharing = node.share(folder('slow-to-index', files));
+    const closing = node.close();
+    await expect(sharing).rejects.toMatchObject({ code: 'INTERRUPTED' });
+    await closing;
+    expect(node.shares()).toEqual([]);
+    await eventually(async () => (await tracker.store.counts()).peers === 0);
+  });
 });
 
 // Types the faces depend on, checked by the compiler.

@@ -1,7 +1,7 @@
 import type { Address } from './address.js';
 import { MAX_FILES_PER_REGISTER, MAX_FRAME_BYTES, MAX_LIST_PAGE } from './constants.js';
 import { P2PError } from './errors.js';
-import { chunksWithin, FrameBudget, jsonBytes } from './frame-budget.js';
+import { chunksWithin, fileEntryBytes, FrameBudget, jsonBytes, jsonStringBytes } from './frame-budget.js';
 import {
   type Content,
   type FileEntry,
@@ -33,7 +33,7 @@ export class TrackerSession extends RequestClient<TrackerRequest, TrackerReply> 
   /** Publishes `files` as this connection's share (replacing any earlier one), in frame-sized chunks. */
   async register(listenPort: number, files: readonly FileEntry[]): Promise<number> {
     const envelope = jsonBytes({ type: 'register', id: MAX_ID, listenPort, files: [], more: false });
-    const chunks = [...chunksWithin(files, MAX_FILES_PER_REGISTER, MAX_FRAME_BYTES - envelope)];
+    const chunks = [...chunksWithin(files, MAX_FILES_PER_REGISTER, MAX_FRAME_BYTES - envelope, fileEntryBytes)];
     let registered = 0;
     for (const [i, chunk] of chunks.entries()) {
       const reply = await this.request({ type: 'register', listenPort, files: chunk, more: i < chunks.length - 1 });
@@ -61,9 +61,9 @@ export class TrackerSession extends RequestClient<TrackerRequest, TrackerReply> 
       // Both arrays share one frame: additions first, then as many removals as still fit.
       const budget = new FrameBudget(MAX_FRAME_BYTES - envelope);
       const fromA = a;
-      while (a < added.length && a - fromA < MAX_FILES_PER_REGISTER && budget.take(jsonBytes(added[a]))) a++;
+      while (a < added.length && a - fromA < MAX_FILES_PER_REGISTER && budget.take(fileEntryBytes(added[a]!))) a++;
       const fromR = r;
-      while (r < removed.length && r - fromR < MAX_FILES_PER_REGISTER && budget.take(jsonBytes(removed[r]))) r++;
+      while (r < removed.length && r - fromR < MAX_FILES_PER_REGISTER && budget.take(jsonStringBytes(removed[r]!))) r++;
       if (a === fromA && r === fromR && (a < added.length || r < removed.length)) {
         throw new P2PError('FRAME_TOO_LARGE', 'one change does not fit a frame');
       }

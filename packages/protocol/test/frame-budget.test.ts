@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { chunksWithin, FrameBudget, jsonBytes } from '../src/index.js';
+import { chunksWithin, fileEntryBytes, FrameBudget, jsonBytes, jsonStringBytes } from '../src/index.js';
 
 describe('sizing frames by their encoded bytes', () => {
   it('counts what JSON escaping adds', () => {
@@ -20,6 +20,16 @@ describe('sizing frames by their encoded bytes', () => {
           expect(jsonBytes(chunk) - 2).toBeLessThanOrEqual(maxBytes);
         }
       }),
+    );
+  });
+
+  it('computes the size of strings and file entries exactly as JSON encodes them', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom('"', '\\', '\u007f', 'é', '\u2028', '')), fc.nat({ max: Number.MAX_SAFE_INTEGER }), (name, size) => {
+        expect(jsonStringBytes(name)).toBe(jsonBytes(name));
+        expect(fileEntryBytes({ name, size, sha256: 'f'.repeat(64) })).toBe(jsonBytes({ name, size, sha256: 'f'.repeat(64) }));
+      }),
+      { numRuns: 5_000 },
     );
   });
 
