@@ -29,7 +29,7 @@ const { values } = parseArgs({
 const only = new Set(values.only.split(','));
 const rounds = Number(values.rounds);
 const root = mkdtempSync(join(tmpdir(), 'p2p-bench-'));
-const env = { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: join(root, 'cache'), LOG_LEVEL: 'info', PEER_HOST: '127.0.0.1' };
+const env = { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: join(root, 'cache'), XDG_CONFIG_HOME: join(root, 'config'), LOG_LEVEL: 'info', PEER_HOST: '127.0.0.1' };
 const results = { date: new Date().toISOString(), machine: machine(), results: {} };
 const say = (line) => process.stderr.write(`${line}\n`);
 

@@ -31,7 +31,9 @@ function prng(seed) {
 }
 
 export async function soak({ peers = 4, downloads = 300, seconds = 60, seed = Date.now() % 2 ** 31, log = () => {} } = {}) {
-  const { TrackerSession } = await import(pathToFileURL(join(REPO, 'packages/protocol/dist/index.js')).href);
+  const { TrackerSession, tlsTransport } = await import(pathToFileURL(join(REPO, 'packages/protocol/dist/index.js')).href);
+  // In-process downloads and listings speak TLS as the CLI does, without an identity of their own.
+  const transport = tlsTransport();
   const { download } = await import(pathToFileURL(join(REPO, 'packages/peer/dist/index.js')).href);
   const { pino } = await import(pathToFileURL(join(REPO, 'node_modules/pino/pino.js')).href);
   const random = prng(seed);
@@ -44,6 +46,8 @@ export async function soak({ peers = 4, downloads = 300, seconds = 60, seed = Da
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     XDG_CACHE_HOME: join(root, 'cache'),
+    // Identities (the tracker keeps its own across its restarts) and known trackers stay in the soak's folder.
+    XDG_CONFIG_HOME: join(root, 'config'),
     LOG_LEVEL: 'warn',
     HEARTBEAT_INTERVAL: '0.3',
     PEER_TIMEOUT: '1',
@@ -155,7 +159,7 @@ export async function soak({ peers = 4, downloads = 300, seconds = 60, seed = Da
       const abort = new AbortController();
       const timer = setTimeout(() => abort.abort(), 8_000);
       try {
-        await download({ tracker: { host: '127.0.0.1', port: trackerPort }, name, outDir: out, force: true, logger, signal: abort.signal, stallTimeoutMs: 1_000, busyWaitMs: 2_000 });
+        await download({ tracker: { host: '127.0.0.1', port: trackerPort }, transport, name, outDir: out, force: true, logger, signal: abort.signal, stallTimeoutMs: 1_000, busyWaitMs: 2_000 });
         report.succeeded++;
       } catch (error) {
         report.failed++;
@@ -178,7 +182,7 @@ export async function soak({ peers = 4, downloads = 300, seconds = 60, seed = Da
   const settleBy = Date.now() + 15_000;
   for (;;) {
     try {
-      const session = await TrackerSession.open({ host: '127.0.0.1', port: trackerPort });
+      const session = await TrackerSession.open({ host: '127.0.0.1', port: trackerPort }, { transport });
       list = [];
       for await (const entry of session.list()) list.push(entry);
       await session.close();

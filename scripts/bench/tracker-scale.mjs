@@ -1,7 +1,6 @@
 // Many peers registering over real sockets against bare better-sqlite3 inserts; list and who-has latency
 // with the network full; the tracker's memory.
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { median, peakRssMiB, percentile, REPO, sideBySide, startProcess, TRACKER_BIN } from './harness.mjs';
@@ -10,11 +9,12 @@ const hex = (n) => n.toString(16).padStart(64, '0');
 const filesOf = (peer, perPeer) => Array.from({ length: perPeer }, (_, i) => ({ name: `peer${peer}/folder${i % 10}/file${i}.bin`, size: peer * 1000 + i, sha256: hex(peer * 1000 + i) }));
 
 export async function trackerScaleBench({ root, peers, perPeer, rounds, samples, env }) {
-  const { TrackerSession } = await import(pathToFileURL(join(REPO, 'packages/protocol/dist/index.js')).href);
+  const { createIdentity, TrackerSession, tlsTransport } = await import(pathToFileURL(join(REPO, 'packages/protocol/dist/index.js')).href);
   const Database = (await import(pathToFileURL(join(REPO, 'node_modules/better-sqlite3/lib/index.js')).href)).default;
-  const listener = createServer((s) => s.destroy());
-  await new Promise((r) => listener.listen(0, '127.0.0.1', r));
-  const listenPort = listener.address().port;
+  // The simulated peers share one identity, proved at one listen port for the tracker's reachability check.
+  const transport = tlsTransport({ identity: createIdentity('bench peers') });
+  const listener = await transport.listen({ host: '127.0.0.1', port: 0 }, (s) => s.destroy());
+  const listenPort = listener.address.port;
   const trackerEnv = { ...env, TRACKER_MAX_CONNECTIONS: String(peers + 100), TRACKER_MAX_CONNECTIONS_PER_ADDRESS: String(peers + 100), PEER_TIMEOUT: '3600', HEARTBEAT_INTERVAL: '600', LOG_LEVEL: 'warn' };
   let tracker;
   let sessions = [];
@@ -34,7 +34,7 @@ export async function trackerScaleBench({ root, peers, perPeer, rounds, samples,
         Array.from({ length: 64 }, async () => {
           while (next < peers) {
             const peer = next++;
-            const session = await TrackerSession.open({ host: '127.0.0.1', port });
+            const session = await TrackerSession.open({ host: '127.0.0.1', port }, { transport });
             await session.register(listenPort, filesOf(peer, perPeer));
             sessions.push(session);
           }
@@ -61,7 +61,7 @@ export async function trackerScaleBench({ root, peers, perPeer, rounds, samples,
 
   // Latency with everything registered (the last tracker round is still up, with all its sessions).
   const port = JSON.parse(tracker.lines.find((l) => /tracker listening/.test(l))).port;
-  const client = await TrackerSession.open({ host: '127.0.0.1', port });
+  const client = await TrackerSession.open({ host: '127.0.0.1', port }, { transport });
   const page = [];
   const who = [];
   for (let i = 0; i < samples; i++) {
@@ -78,7 +78,7 @@ export async function trackerScaleBench({ root, peers, perPeer, rounds, samples,
   const trackerRss = peakRssMiB(tracker.child.pid);
   for (const s of sessions) s.connection.destroy();
   await tracker.stop();
-  listener.close();
+  await listener.close();
   for (let round = 0; round < rounds; round++) for (const f of [`scale-${round}.db`, `bare-${round}.db`]) for (const s of ['', '-wal', '-shm']) rmSync(join(root, f + s), { force: true });
 
   const rows = peers * perPeer;

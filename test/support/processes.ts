@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,6 +24,16 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   // The hash cache goes to a scratch folder, not the developer's ~/.cache.
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', XDG_CACHE_HOME: join(tmpdir(), 'p2pservice-test-cache') };
   return { ...env, ...extra };
+}
+
+/**
+ * The environment a child process of the tests gets: its identities and known trackers live in a config
+ * folder of its working folder's own (outside it, so tests that list a folder see only their files), so
+ * that nothing is shared between tests, and a tracker restarted in the same folder keeps its identity.
+ */
+function forChild(env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv {
+  if (env.XDG_CONFIG_HOME) return env;
+  return { ...env, XDG_CONFIG_HOME: join(tmpdir(), 'p2pservice-test-config', createHash('sha256').update(resolve(cwd)).digest('hex').slice(0, 16)) };
 }
 
 export interface Running {
@@ -53,7 +64,7 @@ export async function killAll(): Promise<void> {
 }
 
 export function start(bin: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Running {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: options.env ?? cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: forChild(options.env ?? cleanEnv(), options.cwd), stdio: ['pipe', 'pipe', 'pipe'] });
   running.add(child);
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -104,7 +115,7 @@ export async function run(
   args: string[],
   options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: options.env ?? cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: forChild(options.env ?? cleanEnv(), options.cwd), stdio: ['pipe', 'pipe', 'pipe'] });
   running.add(child);
   let stdout = '';
   let stderr = '';
@@ -118,12 +129,15 @@ export async function run(
   return { code, stdout, stderr };
 }
 
-/** Starts `tracker start` on a random loopback port; resolves once it listens. */
-export async function startTrackerCli(cwd: string, extraArgs: string[] = [], env = cleanEnv()): Promise<Running & { port: number; address: string }> {
+/**
+ * Starts `tracker start` on a random loopback port; resolves once it listens. `address` is HOST:PORT,
+ * `pinned` the same with the tracker's identity (HOST:PORT#ID).
+ */
+export async function startTrackerCli(cwd: string, extraArgs: string[] = [], env = cleanEnv()): Promise<Running & { port: number; address: string; identity: string; pinned: string }> {
   const tracker = start(TRACKER_BIN, ['start', '--host', '127.0.0.1', '--port', '0', ...extraArgs], { cwd, env });
-  const line = await tracker.waitFor(/tracker listening/);
-  const port = (JSON.parse(line) as { port: number }).port;
-  return Object.assign(tracker, { port, address: `127.0.0.1:${port}` });
+  const port = (JSON.parse(await tracker.waitFor(/tracker listening/)) as { port: number }).port;
+  const identity = (JSON.parse(await tracker.waitFor(/peers connect with/)) as { identity: string }).identity;
+  return Object.assign(tracker, { port, address: `127.0.0.1:${port}`, identity, pinned: `127.0.0.1:${port}#${identity}` });
 }
 
 /** The KEY=value pairs of the repository's `.env.example`. */
@@ -136,13 +150,12 @@ export function envExample(): Record<string, string> {
   );
 }
 
-/** A port something listens on (and accepts then drops connections), for registrations in tests. */
-export async function listeningPort(): Promise<{ port: number; close(): Promise<void> }> {
-  const { createServer } = await import('node:net');
-  const server = createServer((socket) => socket.destroy());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+/**
+ * A port where the test identity `name` answers in TLS (then drops the connection): what the tracker's
+ * reachability check must find before it lists a registration made as that identity.
+ */
+export async function listeningPort(name = 'peer'): Promise<{ port: number; close(): Promise<void> }> {
+  const { tlsAs } = await import('./tls.js');
+  const listener = await tlsAs(name).listen({ host: '127.0.0.1', port: 0 }, (socket) => socket.destroy());
+  return { port: listener.address.port, close: () => listener.close() };
 }

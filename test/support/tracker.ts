@@ -1,16 +1,28 @@
-import { type Address, type Transport } from '@p2pservice/protocol';
+import type { Endpoint, Transport } from '@p2pservice/protocol';
 import { SqliteStore, type TrackerLimits, TrackerServer } from '@p2pservice/tracker';
 import { pino } from 'pino';
+import { testIdentity, tlsAs } from './tls.js';
 
 /** A tracker in this process on a loopback port, over its own SQLite file; `close` stops both. */
 export interface TestTracker {
   server: TrackerServer;
   store: SqliteStore;
-  readonly address: Address;
+  /** Where it listens, with the identity it proves there. */
+  readonly address: Required<Endpoint>;
   close(): Promise<void>;
 }
 
-export async function startTestTracker(dbFile: string, options: { limits?: Partial<TrackerLimits>; transport?: Transport; port?: number } = {}): Promise<TestTracker> {
+export interface TestTrackerOptions {
+  limits?: Partial<TrackerLimits>;
+  /** Default: TLS as the identity named `identity` (default "tracker"). */
+  transport?: Transport;
+  identity?: string;
+  port?: number;
+  networkKey?: Buffer;
+}
+
+export async function startTestTracker(dbFile: string, options: TestTrackerOptions = {}): Promise<TestTracker> {
+  const identity = options.identity ?? 'tracker';
   const store = await SqliteStore.open(dbFile);
   const server = await TrackerServer.start({
     host: '127.0.0.1',
@@ -18,12 +30,13 @@ export async function startTestTracker(dbFile: string, options: { limits?: Parti
     store,
     logger: pino({ level: 'silent' }),
     limits: options.limits ?? {},
-    ...(options.transport && { transport: options.transport }),
+    transport: options.transport ?? tlsAs(identity),
+    ...(options.networkKey && { networkKey: options.networkKey }),
   });
   return {
     server,
     store,
-    address: server.address,
+    address: { ...server.address, id: testIdentity(identity).id },
     async close() {
       await server.close();
       await store.close();

@@ -2,6 +2,15 @@ import type { DownloadResult, HolderFailure } from './download/download.js';
 import type { IndexProgress } from './share/index-folder.js';
 import type { SkippedFile } from './share/share-index.js';
 
+/** The tracker as the node last met it. */
+export interface TrackerInfo {
+  /** HOST:PORT */
+  address: string;
+  /** The identity it proved. */
+  id?: string;
+  network: 'open' | 'private';
+}
+
 /** A folder the node shares, as a face shows it. */
 export interface ShareState {
   id: number;
@@ -17,6 +26,9 @@ export interface ShareState {
   tracker: string;
   /** False while the tracker is lost and the share is reconnecting. */
   connected: boolean;
+  /** The identity the tracker proved on the share's connection. */
+  trackerId?: string;
+  network: 'open' | 'private';
   /** Files left out, and why. */
   skipped: readonly SkippedFile[];
 }
@@ -64,6 +76,10 @@ export interface PeerNodeEvents {
   'share-stopped': [share: ShareState];
   'tracker-lost': [share: ShareState, reconnecting: Reconnecting];
   'tracker-back': [share: ShareState];
+  /** A tracker met for the first time was trusted and its identity remembered (HOST:PORT, identity). */
+  'tracker-trusted': [tracker: string, id: string];
+  /** The node connected to its tracker (to list, for now): who it is and whether the network is private. */
+  'tracker-connected': [info: TrackerInfo];
   /** Something worth one line to the user that is not an error of an action (a corrupt cache, a full share). */
   'warning': [message: string];
   'download-started': [download: DownloadState];

@@ -1,11 +1,23 @@
 import { EventEmitter } from 'node:events';
 import { resolve as resolvePath } from 'node:path';
-import { type Address, type Content, formatAddress, type ListEntry, P2PError, quoted, TrackerSession, type Transport } from '@p2pservice/protocol';
+import {
+  type Content,
+  type Endpoint,
+  formatAddress,
+  type Identity,
+  type KnownTrackers,
+  type ListEntry,
+  P2PError,
+  quoted,
+  tlsTransport,
+  type Transport,
+} from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { AGENTS } from './agents.js';
 import { download, downloadContent, type DownloadOptions, type DownloadResult } from './download/download.js';
 import { resolveContent } from './download/resolve.js';
-import type { DownloadState, PeerNodeEvents, ShareState } from './node-events.js';
+import type { DownloadState, PeerNodeEvents, ShareState, TrackerInfo } from './node-events.js';
+import { type NetworkAccess, openTracker } from './tracker-access.js';
 import { type ShareOptions, ShareSession } from './share/share-session.js';
 
 /** Settings of every share the node starts. */
@@ -16,10 +28,17 @@ type ShareSettings = Pick<
 const SHARE_SETTINGS: readonly (keyof ShareSettings)[] = ['maxUploads', 'maxFiles', 'cacheDir', 'watch', 'rescanIntervalMs', 'stableMs', 'debounceMs', 'reconnectBaseDelayMs', 'reconnectMaxDelayMs'];
 
 export interface PeerNodeOptions extends ShareSettings, Pick<DownloadOptions, 'stallTimeoutMs' | 'busyWaitMs'> {
-  tracker: Address;
+  /** The tracker, optionally pinned to its identity (`HOST:PORT#ID` parsed with parseEndpoint). */
+  tracker: Endpoint;
   logger: Logger;
-  /** How the node reaches the tracker and other peers, and how they reach its shares (default: TCP). */
+  /** This peer's identity: presented in TLS to the tracker (which lists the node's shares under it) and to downloaders. */
+  identity?: Identity;
+  /** Instead of TLS with `identity`: another transport (benchmarks, tests). One of the two is needed. */
   transport?: Transport;
+  /** The key of a private network. */
+  networkKey?: Buffer;
+  /** Trackers met before (trust on first use); without it, an address without an identity is not pinned. */
+  knownTrackers?: KnownTrackers;
   /** Address and port shares listen on for other peers (default 0.0.0.0, port 0: a random free one). */
   host?: string;
   port?: number;
@@ -57,14 +76,31 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
   private readonly downloadsById = new Map<number, { state: DownloadState; abort: AbortController }>();
   private nextId = 1;
   private closing: Promise<void> | undefined;
+  private readonly access: NetworkAccess;
+  /** What the node last learned of its tracker (on its last connection to it). */
+  trackerInfo: TrackerInfo | undefined;
 
   constructor(readonly options: PeerNodeOptions) {
     super();
+    // Without an identity the node can list and download (TLS, no client certificate), not share.
+    const transport = options.transport ?? tlsTransport(options.identity ? { identity: options.identity } : {});
+    this.access = {
+      tracker: options.tracker,
+      transport,
+      ...(options.networkKey && { networkKey: options.networkKey }),
+      ...(options.knownTrackers && { knownTrackers: options.knownTrackers }),
+      onTrackerTrusted: (address, id) => this.emit('tracker-trusted', formatAddress(address), id),
+    };
   }
 
   /** The tracker, as HOST:PORT. */
   get tracker(): string {
     return formatAddress(this.options.tracker);
+  }
+
+  /** This peer's identity, if it runs on TLS with one. */
+  get identity(): string | undefined {
+    return this.options.identity?.id;
   }
 
   shares(): ShareState[] {
@@ -95,6 +131,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
 
   private async startShare(dir: string): Promise<ShareState> {
     this.assertOpen();
+    if (!this.options.identity && !this.options.transport) throw new P2PError('BAD_CONFIG', 'sharing needs an identity for this peer');
     if (this.isSharing(dir)) throw new P2PError('BAD_CONFIG', `already sharing ${quoted(dir)}`);
     const id = this.nextId++;
     let entry: ShareEntry | undefined;
@@ -102,11 +139,11 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     this.starting.add(resolvePath(dir));
     const session = await ShareSession.start({
       dir,
-      tracker: options.tracker,
       host: options.host ?? '0.0.0.0',
       port: options.port ?? 0,
       logger: options.logger,
-      ...pick(options, [...SHARE_SETTINGS, 'transport']),
+      ...this.access,
+      ...pick(options, SHARE_SETTINGS),
       onIndexProgress: (progress) => this.emit('share-indexing', dir, { ...progress }),
       onWarning: (line) => this.emit('warning', line),
       onStatus: (status) => {
@@ -117,17 +154,18 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
         else this.emit('tracker-lost', share, { attempt: status.attempt, retryInMs: status.retryInMs, reason: status.reason });
       },
     }).finally(() => this.starting.delete(resolvePath(dir)));
-    entry = {
+    const started: ShareEntry = {
       session,
-      state: { id, dir, root: session.index.root, files: 0, bytes: 0, port: session.port, tracker: session.trackerLabel, connected: true, skipped: [...session.index.skipped] },
+      state: { id, dir, root: session.index.root, files: 0, bytes: 0, port: session.port, tracker: session.trackerLabel, connected: true, network: 'open', skipped: [...session.index.skipped] },
     };
-    this.sharesById.set(id, entry);
+    entry = started;
+    this.sharesById.set(id, started);
     // A close that began while the folder was being indexed still stops it.
     if (this.closing) {
       await this.stopShare(id);
       throw new P2PError('INTERRUPTED', 'the peer is shutting down');
     }
-    const state = this.snapshot(entry);
+    const state = this.snapshot(started);
     this.emit('share-started', state);
     return state;
   }
@@ -148,8 +186,9 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
 
   /** Every file on the network, page by page. */
   async *list(): AsyncGenerator<ListEntry> {
-    const session = await TrackerSession.open(this.options.tracker, this.clientOptions(AGENTS.list));
+    const session = await openTracker(this.access, AGENTS.list);
     try {
+      this.sawTracker(session.serverId, session.isPrivateNetwork);
       yield* session.list();
     } finally {
       await session.close();
@@ -158,7 +197,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
 
   /** The one content shared under `name` (AmbiguousNameError lists them when there are several). */
   resolve(name: string, sha256Prefix?: string): Promise<Content> {
-    return resolveContent(this.trackerAccess(), name, sha256Prefix);
+    return resolveContent(this.access, name, sha256Prefix);
   }
 
   /**
@@ -188,7 +227,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     this.remember(state, abort);
     this.emit('download-started', copy(state));
     const options: DownloadOptions = {
-      ...this.trackerAccess(),
+      ...this.access,
       name: request.name,
       outDir: request.outDir,
       logger: this.options.logger,
@@ -248,7 +287,16 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
 
   private snapshot(entry: ShareEntry): ShareState {
     const { index } = entry.session;
-    return { ...entry.state, files: index.size, bytes: index.totalBytes, connected: entry.session.connected, skipped: [...entry.state.skipped] };
+    const { session } = entry;
+    return {
+      ...entry.state,
+      files: index.size,
+      bytes: index.totalBytes,
+      connected: session.connected,
+      ...(session.trackerId && { trackerId: session.trackerId }),
+      network: session.isPrivateNetwork ? 'private' : 'open',
+      skipped: [...entry.state.skipped],
+    };
   }
 
   private remember(state: DownloadState, abort: AbortController): void {
@@ -258,12 +306,9 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     for (const old of finished.slice(0, Math.max(0, finished.length - DOWNLOAD_HISTORY))) this.downloadsById.delete(old.state.id);
   }
 
-  private trackerAccess() {
-    return { tracker: this.options.tracker, ...pick(this.options, ['transport']) };
-  }
-
-  private clientOptions(agent: string) {
-    return { agent, ...pick(this.options, ['transport']) };
+  private sawTracker(id: string | undefined, isPrivate: boolean): void {
+    this.trackerInfo = { address: this.tracker, ...(id && { id }), network: isPrivate ? 'private' : 'open' };
+    this.emit('tracker-connected', { ...this.trackerInfo });
   }
 }
 

@@ -2,10 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '@p2pservice/protocol';
+import { ERROR_CODES, isWireErrorCode } from '@p2pservice/protocol';
 import { download, type DownloadOptions, type HolderFailure, partPaths } from '../src/index.js';
 import { removeDir, tempDir } from '../../../test/support/processes.js';
-import { type HolderMode, silentLogger, startTestHolder, startTracker, type TestHolder, type TestHolderOptions, type TestTracker } from './support.js';
+import { anonymousTls, type HolderMode, silentLogger, startTestHolder, startTracker, type TestHolder, type TestHolderOptions, type TestTracker } from './support.js';
 import { eventually } from '../../../test/support/wait.js';
 
 const content = randomBytes(3 * 1024 * 1024 + 17);
@@ -36,7 +36,7 @@ async function holder(options: TestHolderOptions = {}): Promise<TestHolder> {
 }
 
 const get = (extra: Partial<DownloadOptions> = {}) =>
-  download({ tracker: trackerAddress, name: 'file.bin', outDir: out, logger: silentLogger, busyWaitMs: 0, stallTimeoutMs: 400, ...extra });
+  download({ tracker: trackerAddress, transport: anonymousTls, name: 'file.bin', outDir: out, logger: silentLogger, busyWaitMs: 0, stallTimeoutMs: 400, ...extra });
 
 const part = () => partPaths(join(out, 'file.bin'), sha256);
 
@@ -67,7 +67,7 @@ describe('a download yields the listed content or nothing at the final name', ()
     ['wrong-bytes', /sent bytes whose sha256 does not match the listed one/, false],
     ['fewer-bytes', /connection closed after 3145744 of 3145745 bytes/, true],
     ['more-bytes', /announced 3145750 bytes, the tracker listed 3145745/, false],
-    ['close-half-way', /connection closed after 1572872 of 3145745 bytes/, true],
+    ['close-half-way', /connection closed after \d+ of 3145745 bytes/, true],
     ['stall-half-way', /stalled: no data for 400 ms/, true],
     ['not-found', /test holder says not-found/, false],
   ])('fails with one line per holder when the only holder answers %s, keeping only a resumable part', async (mode, reason, keepsPart) => {
@@ -112,7 +112,7 @@ describe('an error from a holder is that holder failing, never ours', () => {
     expect(liar.fetches).toEqual([0]);
     expect(failures).toHaveLength(1);
     expect(failures[0]!.holder).toBe(`127.0.0.1:${liar.port}`);
-    if (code in ERROR_CODES && !['AMBIGUOUS', 'HOLDER_FAILED', 'CONNECT_FAILED', 'LISTEN_FAILED', 'TIMEOUT', 'CONNECTION_CLOSED', 'TARGET_EXISTS', 'IO_ERROR', 'INTERRUPTED', 'BAD_CONFIG'].includes(code)) {
+    if (isWireErrorCode(code)) {
       expect(failures[0]!.code).toBe(code);
     } else {
       // A code no holder may send makes the frame invalid: the holder broke the protocol.

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { connectTo, encodeFrame, HolderSession } from '@p2pservice/protocol';
+import { encodeFrame, HolderSession } from '@p2pservice/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileServer, indexFolder } from '../src/index.js';
 import { feed, hello, wireInput } from '../../../test/support/fuzz.js';
 import { removeDir, tempDir } from '../../../test/support/processes.js';
-import { silentLogger } from './support.js';
+import { silentLogger, tlsAs } from './support.js';
 
 /* The holder's file server over real sockets, fed generated input: it never crashes and keeps serving. */
 
@@ -22,7 +22,7 @@ beforeAll(async () => {
   writeFileSync(join(root, 'share', 'file.txt'), content);
   writeFileSync(join(root, 'outside.txt'), 'never served');
   const index = await indexFolder(join(root, 'share'), { cacheDir: null });
-  server = await FileServer.start({ host: '127.0.0.1', port: 0, index, logger: silentLogger });
+  server = await FileServer.start({ host: '127.0.0.1', port: 0, index, logger: silentLogger, transport: tlsAs('holder') });
 });
 afterAll(async () => {
   await server.close();
@@ -49,7 +49,7 @@ describe('the holder under generated input', () => {
         fc.array(fc.integer({ min: 1, max: 512 }), { minLength: 1, maxLength: 4 }),
         async (sayHello, pieces, chunking) => {
           inputs += pieces.length;
-          const socket = await connectTo({ host: '127.0.0.1', port: server.address.port });
+          const socket = await tlsAs('fuzz').dial({ host: '127.0.0.1', port: server.address.port });
           const reply = await feed(socket, Buffer.concat(sayHello ? [hello, ...pieces] : pieces), chunking);
           expect(reply.includes('never served')).toBe(false);
           if (++runs % 1_000 === 0) expect((await honestFetch()).equals(content)).toBe(true);

@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectTo, FramedConnection, HolderSession, PROTOCOL_VERSION, TrackerSession } from '@p2pservice/protocol';
+import { FramedConnection, HolderSession, PROTOCOL_VERSION, TrackerSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { download, ShareSession } from '../src/index.js';
 import { HOSTILE_NAMES } from '../../../test/support/hostile-names.js';
 import { removeDir, tempDir } from '../../../test/support/processes.js';
-import { silentLogger, startTracker, type TestTracker } from './support.js';
+import { anonymousTls, silentLogger, startTracker, type TestTracker, tlsAs } from './support.js';
 
 const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
@@ -31,7 +31,7 @@ afterEach(async () => {
 });
 
 async function share(): Promise<ShareSession> {
-  session = await ShareSession.start({ dir: shared, tracker: trackerAddress, host: '127.0.0.1', port: 0, logger: silentLogger, cacheDir: join(dir, 'cache') });
+  session = await ShareSession.start({ dir: shared, tracker: trackerAddress, transport: tlsAs('peer'), host: '127.0.0.1', port: 0, logger: silentLogger, cacheDir: join(dir, 'cache') });
   return session;
 }
 
@@ -72,7 +72,7 @@ describe('a holder serves only content that still matches its index', () => {
 
     // A download of what the list says now yields the new bytes, verified.
     const out = join(dir, 'out');
-    const result = await download({ tracker: trackerAddress, name: 'doc.bin', outDir: out, logger: silentLogger });
+    const result = await download({ tracker: trackerAddress, transport: anonymousTls, name: 'doc.bin', outDir: out, logger: silentLogger });
     expect(result.sha256).toBe(sha(modified));
     expect(readdirSync(out)).toEqual(['doc.bin']);
   });
@@ -106,7 +106,7 @@ describe('a holder serves only content that still matches its index', () => {
       { type: 'get', id: 1, name: 'a.txt' },
     ];
     for (const probe of probes) {
-      const connection = new FramedConnection(await connectTo({ host: '127.0.0.1', port: session.port }), z.unknown());
+      const connection = new FramedConnection(await tlsAs('probe').dial({ host: '127.0.0.1', port: session.port }), z.unknown());
       await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: 'probe', features: [] });
       await connection.receive(2000);
       await connection.send(probe);
@@ -137,10 +137,10 @@ describe('busy holders queue, they do not fail', () => {
   it('serves downloads beyond its upload slots in turn, telling each its place in line', async () => {
     const big = randomBytes(24 * 1024 * 1024);
     writeFileSync(join(shared, 'big.bin'), big);
-    session = await ShareSession.start({ dir: shared, tracker: trackerAddress, host: '127.0.0.1', port: 0, logger: silentLogger, cacheDir: null, maxUploads: 1 });
+    session = await ShareSession.start({ dir: shared, tracker: trackerAddress, transport: tlsAs('peer'), host: '127.0.0.1', port: 0, logger: silentLogger, cacheDir: null, maxUploads: 1 });
     const waits: string[] = [];
     const downloads = Array.from({ length: 4 }, (_, i) =>
-      download({ tracker: trackerAddress, name: 'big.bin', outDir: join(dir, `out${i}`), logger: silentLogger, onWaiting: (w) => waits.push(w) }),
+      download({ tracker: trackerAddress, transport: anonymousTls, name: 'big.bin', outDir: join(dir, `out${i}`), logger: silentLogger, onWaiting: (w) => waits.push(w) }),
     );
     const results = await Promise.all(downloads);
     for (const result of results) expect(result.sha256).toBe(sha(big));
@@ -152,7 +152,7 @@ describe('busy holders queue, they do not fail', () => {
     const { FileServer } = await import('../src/index.js');
     const { indexFolder } = await import('../src/index.js');
     const index = await indexFolder(shared, { cacheDir: null });
-    const server = await FileServer.start({ host: '127.0.0.1', port: 0, index, logger: silentLogger, maxUploads: 1, maxQueue: 1 });
+    const server = await FileServer.start({ host: '127.0.0.1', port: 0, transport: tlsAs('peer'), index, logger: silentLogger, maxUploads: 1, maxQueue: 1 });
     try {
       const address = { host: '127.0.0.1', port: server.address.port };
       const sha256 = index.files[0]!.sha256;
@@ -182,7 +182,7 @@ describe('the queue is a feature', () => {
     writeFileSync(join(shared, 'big.bin'), randomBytes(8 * 1024 * 1024));
     const { FileServer, indexFolder } = await import('../src/index.js');
     const index = await indexFolder(shared, { cacheDir: null });
-    const server = await FileServer.start({ host: '127.0.0.1', port: 0, index, logger: silentLogger, maxUploads: 1 });
+    const server = await FileServer.start({ host: '127.0.0.1', port: 0, transport: tlsAs('peer'), index, logger: silentLogger, maxUploads: 1 });
     try {
       const address = { host: '127.0.0.1', port: server.address.port };
       const sha256 = index.files[0]!.sha256;
@@ -206,10 +206,10 @@ describe('holder limits', () => {
   it('refuses connections over its limit with TOO_MANY_CONNECTIONS, and serves again once they go', async () => {
     writeFileSync(join(shared, 'a.txt'), 'a');
     const { FileServer, indexFolder } = await import('../src/index.js');
-    const server = await FileServer.start({ host: '127.0.0.1', port: 0, index: await indexFolder(shared, { cacheDir: null }), logger: silentLogger, maxConnections: 2 });
+    const server = await FileServer.start({ host: '127.0.0.1', port: 0, transport: tlsAs('peer'), index: await indexFolder(shared, { cacheDir: null }), logger: silentLogger, maxConnections: 2 });
     try {
       const address = { host: '127.0.0.1', port: server.address.port };
-      const open = [await connectTo(address), await connectTo(address)];
+      const open = [await tlsAs('probe').dial(address), await tlsAs('probe').dial(address)];
       await new Promise((r) => setTimeout(r, 50));
       await expect(HolderSession.open(address)).rejects.toMatchObject({ code: 'TOO_MANY_CONNECTIONS' });
       for (const socket of open) socket.destroy();

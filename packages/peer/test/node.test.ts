@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tcpTransport, type Transport } from '@p2pservice/protocol';
+import type { Transport } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type DownloadState, PeerNode, type PeerNodeEvents, type PeerNodeOptions, type ShareState } from '../src/index.js';
 import { removeDir, tempDir } from '../../../test/support/processes.js';
 import { eventually } from '../../../test/support/wait.js';
-import { silentLogger, startTestHolder, startTracker, type TestTracker } from './support.js';
+import { silentLogger, startTestHolder, startTracker, type TestTracker, testIdentity, tlsAs } from './support.js';
 
 /* The peer node: what it owns, the state it shows and the events it emits, which every face relies on. */
 
@@ -27,7 +27,7 @@ afterEach(async () => {
 });
 
 function newNode(options: Partial<PeerNodeOptions> = {}): PeerNode {
-  const node = new PeerNode({ tracker: tracker.address, logger: silentLogger, host: '127.0.0.1', stableMs: 50, debounceMs: 20, busyWaitMs: 0, stallTimeoutMs: 1_000, reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 50, ...options });
+  const node = new PeerNode({ tracker: tracker.address, logger: silentLogger, identity: testIdentity('peer'), host: '127.0.0.1', stableMs: 50, debounceMs: 20, busyWaitMs: 0, stallTimeoutMs: 1_000, reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 50, ...options });
   nodes.push(node);
   return node;
 }
@@ -167,9 +167,10 @@ describe('downloading through a node', () => {
 describe('a node is one peer over one transport', () => {
   it('serves its shares and reaches the tracker and holders through the transport it is given', async () => {
     const counts = { dials: 0, listens: 0 };
+    const tls = tlsAs('peer');
     const transport: Transport = {
-      dial: (to, options) => (counts.dials++, tcpTransport.dial(to, options)),
-      listen: (options, onConnection) => (counts.listens++, tcpTransport.listen(options, onConnection)),
+      dial: (to, options) => (counts.dials++, tls.dial(to, options)),
+      listen: (options, onConnection) => (counts.listens++, tls.listen(options, onConnection)),
     };
     const node = newNode({ transport });
     await node.share(folder('mine', { 'x.txt': 'x' }));

@@ -1,4 +1,4 @@
-import { createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import {
   type Address,
   encodeFrame,
@@ -9,7 +9,10 @@ import {
   TrackerSession,
 } from '@p2pservice/protocol';
 import { pino } from 'pino';
+import { anonymousTls, testIdentity, tlsAs } from '../../../test/support/tls.js';
 import { startTestTracker, type TestTracker } from '../../../test/support/tracker.js';
+
+export { anonymousTls, testIdentity, tlsAs };
 
 export const silentLogger = pino({ level: 'silent' });
 export type { TestTracker };
@@ -38,10 +41,14 @@ export interface TestHolderOptions {
   chunkBytes?: number;
   /** The code of the error frame sent in mode 'error' (any string: local-only codes too). */
   errorCode?: string;
+  /** The test identity it proves (to the tracker and to downloaders); default "holder". */
+  identity?: string;
 }
 
 export interface TestHolder {
   port: number;
+  /** The identity it proves. */
+  id: string;
   /** The offset of every fetch received, in order. */
   fetches: number[];
   /** Bytes of content sent so far (all fetches). */
@@ -70,7 +77,8 @@ export async function startTestHolder(tracker: Address, name: string, content: B
     chunkBytes: options.chunkBytes ?? 64 * 1024,
     errorCode: options.errorCode ?? 'INTERNAL',
   } as TestHolder;
-  const server = createServer(async (socket) => {
+  const transport = tlsAs(options.identity ?? 'holder');
+  const listener = await transport.listen({ host: '127.0.0.1', port: 0 }, async (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     const connection = new FramedConnection<HolderRequest, HolderReply>(socket, HolderRequest);
@@ -113,17 +121,17 @@ export async function startTestHolder(tracker: Address, name: string, content: B
       socket.destroy();
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  const session = await TrackerSession.open(tracker);
+  const port = listener.address.port;
+  const session = await TrackerSession.open(tracker, { transport });
   await session.register(port, [{ name, size: content.length, sha256 }]);
-  const stopServer = () => new Promise((r) => server.close(r));
+  const stopServer = () => listener.close();
   return Object.assign(holder, {
     port,
+    id: testIdentity(options.identity ?? 'holder').id,
     fetches,
     sent: () => sent,
     async kill() {
-      for (const socket of sockets) socket.resetAndDestroy();
+      for (const socket of sockets) socket.destroy();
       session.connection.destroy();
       await stopServer();
     },

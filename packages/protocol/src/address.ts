@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
 import { P2PError } from './errors.js';
+import { parseIdentity } from './identity/identity-id.js';
 import { quoted } from './terminal.js';
+import type { Endpoint } from './transport.js';
 
 export interface Address {
   host: string;
@@ -15,6 +17,21 @@ export function parseAddress(text: string, what = 'address'): Address {
     throw new P2PError('BAD_CONFIG', `${what} ${quoted(text)} is not HOST:PORT`, 'e.g. 127.0.0.1:7070 or [::1]:7070');
   }
   return { host: match[1]!, port };
+}
+
+/**
+ * Parses a tracker address as people pass it around: `HOST:PORT`, or `HOST:PORT#IDENTITY` to pin the
+ * tracker's identity (the form `tracker start` prints). BAD_CONFIG with a hint otherwise.
+ */
+export function parseEndpoint(text: string, what = 'address'): Endpoint {
+  const hash = text.indexOf('#');
+  const address = parseAddress(hash < 0 ? text : text.slice(0, hash), what);
+  if (hash < 0) return address;
+  return { ...address, id: parseIdentity(text.slice(hash + 1), `the identity in ${what} ${quoted(text.slice(0, 200))}`) };
+}
+
+export function formatEndpoint(endpoint: Endpoint): string {
+  return endpoint.id ? `${formatAddress(endpoint)}#${endpoint.id}` : formatAddress(endpoint);
 }
 
 export function formatAddress({ host, port }: Address): string {

@@ -42,6 +42,12 @@ export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
 /** How long a side waits for the other's `hello`/`welcome` before giving up, in milliseconds. */
 export const HANDSHAKE_TIMEOUT_MS = 5_000;
 
+/** TLS handshakes a server lets run at once; more connections wait in the kernel's backlog, closed on arrival. */
+export const MAX_PENDING_HANDSHAKES = 128;
+
+/** TLS handshakes in progress from one address at once. */
+export const MAX_PENDING_HANDSHAKES_PER_ADDRESS = 16;
+
 /** How long a client waits to open a TCP connection, in milliseconds. */
 export const CONNECT_TIMEOUT_MS = 5_000;
 

@@ -21,6 +21,7 @@ export const WIRE_ERROR_CODES = {
   NOT_FOUND: 'no such file or content',
   BAD_RANGE: 'a fetch offset lies beyond the end of the file',
   BUSY: 'the holder has no free upload slot',
+  ACCESS_DENIED: 'the network is private and the hello did not prove its key (or a peer without an identity tried to share)',
   INTERNAL: 'an unexpected failure inside the sender',
 } as const;
 
@@ -28,6 +29,8 @@ export const LOCAL_ERROR_CODES = {
   AMBIGUOUS: 'several contents share a name; pick one by sha256',
   HOLDER_FAILED: 'a holder sent the wrong bytes, too few, too many, stopped, or answered with an error',
   CONNECT_FAILED: 'a connection could not be opened',
+  IDENTITY_MISMATCH: 'the other side proved another identity than the one it had to (pinned): maybe an impostor',
+  BAD_CERTIFICATE: 'the other side presented a certificate that is malformed, not self-signed, expired or not yet valid',
   LISTEN_FAILED: 'a server could not listen on its address and port',
   TIMEOUT: 'a request got no answer in time',
   CONNECTION_CLOSED: 'the other side closed the connection',

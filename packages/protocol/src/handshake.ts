@@ -1,6 +1,8 @@
+import type { Socket } from 'node:net';
 import { HANDSHAKE_TIMEOUT_MS, PROTOCOL_VERSION } from './constants.js';
 import { P2PError, RemoteError } from './errors.js';
 import { agreedFeatures, type Feature, isFeature } from './features.js';
+import { isMembershipProof, membershipMaterial, membershipProof } from './membership.js';
 import { type ErrorMessage, Hello, type Welcome } from './messages.js';
 import { terminalSafe } from './terminal.js';
 
@@ -17,12 +19,23 @@ export interface Handshake<Opening> {
   features: ReadonlySet<Feature>;
 }
 
+export interface ClientHandshakeOptions {
+  agent: string;
+  features: readonly Feature[];
+  /** `host:port` of the server, for messages. */
+  from: string;
+  /** The network key to prove, if the client has one (the server may be open and not need it). */
+  networkKey?: Buffer;
+  timeoutMs?: number;
+}
+
 /** Client side of the opening exchange: send `hello` naming what we understand, expect `welcome`. */
 export async function clientHandshake(
-  connection: { send(message: Hello): Promise<void>; receive(timeoutMs?: number): Promise<{ type: string }> },
-  options: { agent: string; features: readonly Feature[]; from: string; timeoutMs?: number },
+  connection: { socket: Socket; send(message: Hello): Promise<void>; receive(timeoutMs?: number): Promise<{ type: string }> },
+  options: ClientHandshakeOptions,
 ): Promise<Handshake<Welcome>> {
-  await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: options.agent, features: [...options.features] });
+  const proof = options.networkKey && membershipProof(options.networkKey, membershipMaterial(connection.socket));
+  await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: options.agent, features: [...options.features], ...(proof && { proof }) });
   const reply = await connection.receive(options.timeoutMs ?? HANDSHAKE_TIMEOUT_MS);
   if (reply.type === 'error') throw remoteError(reply as ErrorMessage, options.from);
   if (reply.type !== 'welcome') throw new P2PError('UNEXPECTED_MESSAGE', `${options.from} answered hello with "${reply.type}"`);
@@ -39,6 +52,8 @@ export interface ServerHandshakeOptions {
   timeoutMs?: number;
   /** More fields of the welcome (the tracker's heartbeat settings). */
   welcome?: Pick<Welcome, 'heartbeatMs' | 'peerTimeoutMs'>;
+  /** The key of a private network: a hello without a valid proof of it is ACCESS_DENIED. */
+  networkKey?: Buffer;
 }
 
 /**
@@ -46,7 +61,7 @@ export interface ServerHandshakeOptions {
  * deadline. A hello of another version gets VERSION_MISMATCH even if its shape has changed.
  */
 export async function serverHandshake(
-  connection: { send(message: Welcome): Promise<void>; receiveValue(timeoutMs?: number): Promise<unknown> },
+  connection: { socket: Socket; send(message: Welcome): Promise<void>; receiveValue(timeoutMs?: number): Promise<unknown> },
   options: ServerHandshakeOptions,
 ): Promise<Handshake<Hello>> {
   const timeoutMs = options.timeoutMs ?? HANDSHAKE_TIMEOUT_MS;
@@ -66,8 +81,15 @@ export async function serverHandshake(
   if (!hello.success) {
     throw new P2PError('UNEXPECTED_MESSAGE', 'the first message must be a valid hello');
   }
+  if (options.networkKey && !isMembershipProof(options.networkKey, membershipMaterial(connection.socket), hello.data.proof)) {
+    throw new P2PError(
+      'ACCESS_DENIED',
+      hello.data.proof ? 'wrong network key: this network is private and the proof in the hello does not match its key' : 'this network is private: the hello carried no proof of its key',
+    );
+  }
   const features = agreedFeatures(options.features, hello.data.features);
-  await connection.send({ type: 'welcome', protocol: PROTOCOL_VERSION, agent: options.agent, features, ...options.welcome });
+  const network = options.networkKey ? 'private' : 'open';
+  await connection.send({ type: 'welcome', protocol: PROTOCOL_VERSION, agent: options.agent, features, network, ...options.welcome });
   return { opening: hello.data, features: new Set(features) };
 }
 

@@ -1,16 +1,17 @@
 import type { Readable } from 'node:stream';
-import type { Address } from './address.js';
 import { QUEUE_NOTICE_MS, REQUEST_TIMEOUT_MS } from './constants.js';
 import { P2PError } from './errors.js';
 import { remoteError } from './handshake.js';
 import { type FileHeader, type HolderReply, HolderReply as HolderReplySchema, type HolderRequest } from './messages.js';
 import { type ClientOptions, expectReply, RequestClient } from './request-client.js';
+import type { Endpoint } from './transport.js';
 
 /** A downloader's conversation with one holder: ask for content by sha256, receive its raw bytes. */
 export class HolderSession extends RequestClient<HolderRequest, HolderReply> {
-  static async open(address: Address, options: ClientOptions = {}): Promise<HolderSession> {
-    const socket = await RequestClient.openSocket(address, options);
-    const session = new HolderSession(socket, HolderReplySchema, address, options);
+  /** Connects to a holder; given `holder.id` (as the tracker lists it), only that identity is accepted. */
+  static async open(holder: Endpoint, options: ClientOptions = {}): Promise<HolderSession> {
+    const socket = await RequestClient.openSocket(holder, options);
+    const session = new HolderSession(socket, HolderReplySchema, { host: holder.host, port: holder.port }, options);
     await session.handshake();
     return session;
   }

@@ -32,6 +32,10 @@ export const WireErrorCodeSchema = z.enum(WIRE_ERROR_CODE_LIST, { error: 'is not
 /** A feature name (packages/protocol/README.md#features); names this version does not know are allowed. */
 export const FeatureName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be 1 to 32 lowercase letters, digits or _');
 export const FeatureList = z.array(FeatureName).max(MAX_FEATURES);
+/** An identity in its canonical form (identity/identity-id.ts): 8 groups of 7 base32 characters. */
+export const IdentityText = z.string().regex(/^[A-Z2-7]{7}(-[A-Z2-7]{7}){7}$/, 'must be an identity (8 groups of 7 base32 characters)');
+/** A proof of the network key (membership.ts): 64 lowercase hex digits. */
+export const MembershipProof = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 
 export const FileEntry = z.strictObject({ name: SharedName, size: FileSize, sha256: Sha256Hex });
 export type FileEntry = z.infer<typeof FileEntry>;
@@ -50,10 +54,11 @@ export const ListCursor = z.strictObject({ name: SharedName, sha256: Sha256Hex }
 export type ListCursor = z.infer<typeof ListCursor>;
 
 /**
- * A peer that holds content, as the tracker knows it: the address seen on its socket and the port it
- * serves files on. The record is what a downloader dials, and it will carry the holder's identity too.
+ * A peer that holds content, as the tracker knows it: the address seen on its socket, the port it serves
+ * files on, and the identity it proved to the tracker. A downloader dials host:port and accepts only
+ * that identity there.
  */
-export const HolderRecord = z.strictObject({ host: z.string().min(1).max(64), port: Port });
+export const HolderRecord = z.strictObject({ host: z.string().min(1).max(64), port: Port, id: IdentityText });
 export type HolderRecord = z.infer<typeof HolderRecord>;
 
 export const Content = z.strictObject({
@@ -65,20 +70,31 @@ export type Content = z.infer<typeof Content>;
 
 // ---- shared by every conversation ----
 
-/** The client's opening: its version, who it is, and every feature it understands. */
-export const Hello = z.strictObject({ type: z.literal('hello'), protocol: ProtocolVersion, agent: Text, features: FeatureList });
+/**
+ * The client's opening: its version, who it is, every feature it understands, and on a private network
+ * the proof that it knows the network's key.
+ */
+export const Hello = z.strictObject({
+  type: z.literal('hello'),
+  protocol: ProtocolVersion,
+  agent: Text,
+  features: FeatureList,
+  proof: MembershipProof.optional(),
+});
 export type Hello = z.infer<typeof Hello>;
 
 /**
  * The server's answer: `features` are those of the hello's that it offers too, the ones in force on this
- * connection. The tracker's welcome also says how often a sharing peer must show it is alive
- * (`heartbeatMs`) and after how much silence it is dropped (`peerTimeoutMs`). Holders leave them out.
+ * connection, and `network` whether only members get in. The tracker's welcome also says how often a
+ * sharing peer must show it is alive (`heartbeatMs`) and after how much silence it is dropped
+ * (`peerTimeoutMs`). Holders leave them out.
  */
 export const Welcome = z.strictObject({
   type: z.literal('welcome'),
   protocol: ProtocolVersion,
   agent: Text,
   features: FeatureList,
+  network: z.enum(['open', 'private']),
   heartbeatMs: z.number().int().min(1).max(3_600_000).optional(),
   peerTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
 });

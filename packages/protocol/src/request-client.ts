@@ -8,8 +8,8 @@ import { ALL_FEATURES, type Feature } from './features.js';
 import { clientHandshake, remoteError } from './handshake.js';
 import type { ErrorMessage, Hello, Welcome } from './messages.js';
 import { SerialQueue } from './serial-queue.js';
-import { tcpTransport } from './tcp-transport.js';
-import type { Transport } from './transport.js';
+import { tlsIdentityOf, tlsTransport } from './tls-transport.js';
+import type { Endpoint, Transport } from './transport.js';
 import { PROTOCOL_PACKAGE_VERSION } from './version.js';
 
 export interface ClientOptions extends ConnectionOptions {
@@ -17,8 +17,10 @@ export interface ClientOptions extends ConnectionOptions {
   agent?: string;
   /** Features to ask for (default: every feature this package implements). */
   features?: readonly Feature[];
-  /** How to reach the server (default: TCP). */
+  /** How to reach the server (default: TLS, presenting no certificate of our own). */
   transport?: Transport;
+  /** The key of the private network to prove membership of (see membership.ts). */
+  networkKey?: Buffer;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
 }
@@ -28,6 +30,13 @@ type Reply = { type: string; id?: number | null };
 export type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 const DEFAULT_AGENT = `p2pservice-protocol/${PROTOCOL_PACKAGE_VERSION}`;
+
+let anonymousTls: Transport | undefined;
+/** TLS without an identity of our own: enough to list, look up and download, not to share. */
+function defaultTransport(): Transport {
+  anonymousTls ??= tlsTransport();
+  return anonymousTls;
+}
 
 /**
  * The client half of a request/reply conversation: connect, handshake, then one request at a time,
@@ -42,6 +51,8 @@ export class RequestClient<Out extends { type: string }, In extends Reply> {
   welcome: Welcome | undefined;
   /** The features in force on this connection, once the handshake is done. */
   features: ReadonlySet<Feature> = new Set();
+  /** The identity the server proved (TLS), undefined over a transport without identities. */
+  readonly serverId: string | undefined;
 
   protected constructor(
     socket: Socket,
@@ -51,10 +62,16 @@ export class RequestClient<Out extends { type: string }, In extends Reply> {
   ) {
     this.connection = new FramedConnection(socket, schema, options);
     this.label = formatAddress(address);
+    this.serverId = tlsIdentityOf(socket, this.label);
   }
 
-  protected static async openSocket(address: Address, options: ClientOptions): Promise<Socket> {
-    return (options.transport ?? tcpTransport).dial(address, { timeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS });
+  protected static async openSocket(to: Endpoint, options: ClientOptions): Promise<Socket> {
+    return (options.transport ?? defaultTransport()).dial(to, { timeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS });
+  }
+
+  /** True when the server said only members get in (and so accepted our proof). */
+  get isPrivateNetwork(): boolean {
+    return this.welcome?.network === 'private';
   }
 
   protected async handshake(): Promise<Welcome> {
@@ -63,6 +80,7 @@ export class RequestClient<Out extends { type: string }, In extends Reply> {
         agent: this.options.agent ?? DEFAULT_AGENT,
         features: this.options.features ?? ALL_FEATURES,
         from: this.label,
+        ...(this.options.networkKey && { networkKey: this.options.networkKey }),
       });
       this.welcome = opening;
       this.features = features;

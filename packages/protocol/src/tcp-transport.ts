@@ -1,9 +1,9 @@
-import { connect as netConnect, createServer, type Socket } from 'node:net';
+import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import { type Address, formatAddress, normalizeRemoteAddress } from './address.js';
 import { CONNECT_TIMEOUT_MS } from './constants.js';
 import { formatMs } from './duration.js';
 import { P2PError } from './errors.js';
-import type { DialOptions, Listener, ListenOptions, RemotePeer, Transport } from './transport.js';
+import type { DialOptions, Endpoint, Listener, ListenOptions, RemotePeer, Transport } from './transport.js';
 
 const REASONS: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
@@ -44,7 +44,8 @@ export function remotePeerOf(socket: Socket): RemotePeer {
   return { host: normalizeRemoteAddress(socket.remoteAddress ?? 'unknown'), port: socket.remotePort ?? 0 };
 }
 
-function listenError(error: NodeJS.ErrnoException, options: ListenOptions): P2PError {
+/** A listen failure in words, with the caller's hints (shared by every transport that listens on TCP). */
+export function listenErrorOf(error: NodeJS.ErrnoException, options: ListenOptions): P2PError {
   const where = formatAddress(options);
   switch (error.code) {
     case 'EADDRINUSE':
@@ -58,29 +59,39 @@ function listenError(error: NodeJS.ErrnoException, options: ListenOptions): P2PE
   }
 }
 
-/** Plain TCP: the transport of protocol version 2 today. */
+/** Starts `server` listening as `options` say (LISTEN_FAILED with hints if it cannot); the Listener stops it. */
+export async function startListening(server: Server, options: ListenOptions): Promise<Listener> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenErrorOf(error, options)));
+    server.listen(options.port, options.host, () => {
+      server.removeAllListeners('error');
+      resolve();
+    });
+  });
+  // After a successful listen, errors (e.g. EMFILE on accept) are reported, never thrown.
+  server.on('error', (error) => options.onError?.(error));
+  const bound = server.address();
+  if (bound === null || typeof bound === 'string') throw new P2PError('LISTEN_FAILED', `cannot listen on ${formatAddress(options)}`);
+  return {
+    address: { host: bound.address, port: bound.port },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * Plain TCP, with no encryption and no identities: what the programs never use, kept to measure what TLS
+ * costs and for tests of the layers above the transport. It refuses an endpoint that names an identity,
+ * since it cannot check one.
+ */
 export const tcpTransport: Transport = {
-  dial(to: Address, options: DialOptions = {}): Promise<Socket> {
+  async dial(to: Endpoint, options: DialOptions = {}): Promise<Socket> {
+    if (to.id) throw new P2PError('CONNECT_FAILED', `cannot connect to ${formatAddress(to)}: plain TCP cannot check its identity ${to.id}`, 'use the TLS transport');
     return connectTo(to, options.timeoutMs);
   },
 
   async listen(options: ListenOptions, onConnection: (socket: Socket, remote: RemotePeer) => void): Promise<Listener> {
     const server = createServer({ noDelay: true, ...KEEP_ALIVE });
     server.on('connection', (socket) => onConnection(socket, remotePeerOf(socket)));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, options)));
-      server.listen(options.port, options.host, () => {
-        server.removeAllListeners('error');
-        resolve();
-      });
-    });
-    // After a successful listen, errors (e.g. EMFILE on accept) are reported, never thrown.
-    server.on('error', (error) => options.onError?.(error));
-    const bound = server.address();
-    if (bound === null || typeof bound === 'string') throw new P2PError('LISTEN_FAILED', `cannot listen on ${formatAddress(options)}`);
-    return {
-      address: { host: bound.address, port: bound.port },
-      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-    };
+    return startListening(server, options);
   },
 };

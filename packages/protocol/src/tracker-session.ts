@@ -1,4 +1,6 @@
-import type { Address } from './address.js';
+import { type Address, formatEndpoint } from './address.js';
+import type { KnownTrackers } from './identity/known-trackers.js';
+import { IdentityMismatchError } from './identity/mismatch.js';
 import { MAX_FILES_PER_REGISTER, MAX_FRAME_BYTES, MAX_LIST_PAGE } from './constants.js';
 import { P2PError } from './errors.js';
 import { chunksWithin, fileEntryBytes, FrameBudget, jsonBytes, jsonStringBytes } from './frame-budget.js';
@@ -13,6 +15,17 @@ import {
   type TrackerRequest,
 } from './messages.js';
 import { type ClientOptions, expectReply, RequestClient } from './request-client.js';
+import type { Endpoint } from './transport.js';
+
+export interface TrackerSessionOptions extends ClientOptions {
+  /**
+   * Trackers met before. A tracker address without an identity is then trusted on first use and
+   * remembered; from then on that tracker must present the same identity (IDENTITY_MISMATCH otherwise).
+   */
+  knownTrackers?: KnownTrackers;
+  /** Told when a tracker was trusted on first use (its identity was unknown and is now remembered). */
+  onFirstUse?: (address: Address, id: string) => void;
+}
 
 /** The largest request id, for sizing the envelope of a frame before its id is known. */
 const MAX_ID = 2 ** 31 - 1;
@@ -23,9 +36,30 @@ const MAX_ID = 2 ** 31 - 1;
  * Shares and changes go out in chunks that each fit a frame, by count and by encoded size.
  */
 export class TrackerSession extends RequestClient<TrackerRequest, TrackerReply> {
-  static async open(address: Address, options: ClientOptions = {}): Promise<TrackerSession> {
-    const socket = await RequestClient.openSocket(address, options);
+  /**
+   * Connects to the tracker at `endpoint`. If the endpoint names the tracker's identity, only that
+   * identity is accepted; if not, and `knownTrackers` is given, the remembered one is; if none is
+   * remembered, the identity presented now is remembered for next time.
+   */
+  static async open(endpoint: Endpoint, options: TrackerSessionOptions = {}): Promise<TrackerSession> {
+    const address = { host: endpoint.host, port: endpoint.port };
+    const known = options.knownTrackers;
+    const remembered = known ? await known.lookup(address) : undefined;
+    const expected = endpoint.id ?? remembered;
+    let socket;
+    try {
+      socket = await RequestClient.openSocket({ ...address, ...(expected && { id: expected }) }, options);
+    } catch (error) {
+      if (!(error instanceof IdentityMismatchError)) throw error;
+      if (endpoint.id) throw error.from('address', "check the address with the tracker's operator");
+      throw error.from('remembered', `if its operator gave it a new identity on purpose, accept it by naming it once, e.g. --tracker ${formatEndpoint({ ...address, id: error.presented })}`);
+    }
     const session = new TrackerSession(socket, TrackerReplySchema, address, options);
+    // Met for the first time, or named with a new identity on purpose: remember who it is now.
+    if (known && session.serverId && session.serverId !== remembered) {
+      await known.remember(address, session.serverId);
+      if (!remembered && !endpoint.id) options.onFirstUse?.(address, session.serverId);
+    }
     await session.handshake();
     return session;
   }

@@ -6,7 +6,8 @@ import type { Address } from './address.js';
  * tracker, a holder, the tracker's reachability check, and both client sessions — goes through a
  * Transport, so the layer under the frames (TCP today) is chosen in one place and passed in as a component.
  * A transport hands out sockets that the frame layer reads and writes; what it knows about the other end
- * beyond its address (an identity, later) it says in the RemotePeer it reports.
+ * beyond its address (the identity it proved) it says in the RemotePeer it reports. The programs use TLS
+ * (tls-transport.ts); plain TCP (tcp-transport.ts) is for measuring what TLS costs.
  */
 
 /** The other end of an accepted connection, as the transport saw it (never as that end claims). */
@@ -14,6 +15,14 @@ export interface RemotePeer {
   /** The address its packets came from (IPv4-mapped IPv6 turned back into IPv4). */
   host: string;
   port: number;
+  /** The identity it proved (TLS: its certificate), if it presented one. */
+  id?: string;
+}
+
+/** Where to connect, and optionally who must answer there: the transport refuses anyone else. */
+export interface Endpoint extends Address {
+  /** The identity the other end must prove (see identity/identity-id.ts). */
+  id?: string;
 }
 
 export interface DialOptions {
@@ -41,8 +50,12 @@ export interface Listener {
 }
 
 export interface Transport {
-  /** Opens a connection, or fails with CONNECT_FAILED naming the address and the reason. */
-  dial(to: Address, options?: DialOptions): Promise<Socket>;
+  /**
+   * Opens a connection, or fails with CONNECT_FAILED naming the address and the reason. When `to.id` is
+   * set, the other end must prove that identity (IDENTITY_MISMATCH otherwise); a transport that cannot
+   * check identities refuses such an endpoint rather than ignore it.
+   */
+  dial(to: Endpoint, options?: DialOptions): Promise<Socket>;
   /** Accepts connections until closed, or fails with LISTEN_FAILED and a hint. */
   listen(options: ListenOptions, onConnection: (socket: Socket, remote: RemotePeer) => void): Promise<Listener>;
 }

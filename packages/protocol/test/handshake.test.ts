@@ -9,6 +9,7 @@ import {
   PROTOCOL_VERSION,
   RemoteError,
   serverHandshake,
+  tcpTransport,
   TrackerRequest,
   TrackerSession,
 } from '../src/index.js';
@@ -17,6 +18,8 @@ import { fakeServers } from './support.js';
 /* The opening exchange, feature negotiation, and what each side says when the other breaks the rules. */
 
 const listen = fakeServers();
+// These fake servers speak frames over plain TCP: the layers above the transport are what is tested here.
+const plain = { transport: tcpTransport };
 
 describe('feature negotiation', () => {
   it('puts in force only the features both sides named, ignoring names either does not know', async () => {
@@ -27,7 +30,7 @@ describe('feature negotiation', () => {
       expect(opening.features).toEqual(['who_has_content', 'queue', 'from_the_future']);
       seenByServer = [...features];
     });
-    const session = await TrackerSession.open(address, { features: ['who_has_content', 'queue', 'from_the_future' as never] });
+    const session = await TrackerSession.open(address, { ...plain, features: ['who_has_content', 'queue', 'from_the_future' as never] });
     expect(session.welcome?.features).toEqual(['who_has_content']);
     expect([...session.features]).toEqual(['who_has_content']);
     expect(seenByServer).toEqual(['who_has_content']);
@@ -39,11 +42,11 @@ describe('feature negotiation', () => {
     const address = await listen(async (socket) => {
       const connection = new FramedConnection(socket, z.unknown());
       await connection.receive();
-      await connection.send({ type: 'welcome', protocol: PROTOCOL_VERSION, agent: 'pushy', features: ['queue', 'who_has_content'] });
+      await connection.send({ type: 'welcome', protocol: PROTOCOL_VERSION, agent: 'pushy', features: ['queue', 'who_has_content'], network: 'open' });
     });
-    const session = await TrackerSession.open(address, { features: ['who_has_content'] });
+    const session = await TrackerSession.open(address, { ...plain, features: ['who_has_content'] });
     expect([...session.features]).toEqual(['who_has_content']);
-    await expect(HolderSession.open(address, { features: [] }).then((h) => [...h.features])).resolves.toEqual([]);
+    await expect(HolderSession.open(address, { ...plain, features: [] }).then((h) => [...h.features])).resolves.toEqual([]);
     session.connection.destroy();
   });
 
@@ -51,7 +54,7 @@ describe('feature negotiation', () => {
     const address = await listen(async (socket) => {
       await serverHandshake(new FramedConnection(socket, TrackerRequest), { agent: 'old-tracker', features: [] });
     });
-    const session = await TrackerSession.open(address);
+    const session = await TrackerSession.open(address, plain);
     await expect(session.whoHasContent('a'.repeat(64))).rejects.toMatchObject({ code: 'UNEXPECTED_MESSAGE', message: expect.stringContaining('who_has_content') });
     session.connection.destroy();
   });
@@ -92,7 +95,7 @@ describe('a receiver answers a frame it cannot accept with an error frame, clien
     ['JSON that is not a message', encodeFrame({ type: 'welcome', protocol: PROTOCOL_VERSION }), 'BAD_MESSAGE'],
   ])('on %s the client says %s and closes', async (_label, reply, code) => {
     const { address, frames } = await fakeTracker(reply);
-    await expect(TrackerSession.open(address)).rejects.toMatchObject({ code });
+    await expect(TrackerSession.open(address, plain)).rejects.toMatchObject({ code });
     expect(await frames).toEqual([{ type: 'error', id: null, code, message: expect.any(String) }]);
   });
 });
@@ -104,7 +107,7 @@ describe('error frames', () => {
       await connection.receive();
       await connection.send({ type: 'error', id: null, code: 'TOO_MANY_CONNECTIONS', message: 'full\u001b[2J' });
     });
-    const error = await TrackerSession.open(address).catch((e: unknown) => e);
+    const error = await TrackerSession.open(address, plain).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RemoteError);
     expect(error).toMatchObject({ code: 'TOO_MANY_CONNECTIONS', from: `127.0.0.1:${address.port}`, message: `127.0.0.1:${address.port}: full\\u{1b}[2J` });
   });

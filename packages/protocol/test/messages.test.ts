@@ -13,10 +13,10 @@ const valid = {
     { type: 'bye' },
   ],
   trackerReply: [
-    { type: 'welcome', protocol: 2, agent: 'tracker', features: ['who_has_content'], heartbeatMs: 15000, peerTimeoutMs: 45000 },
+    { type: 'welcome', protocol: 2, agent: 'tracker', features: ['who_has_content'], network: 'open', heartbeatMs: 15000, peerTimeoutMs: 45000 },
     { type: 'registered', id: 1, files: 3, complete: true },
     { type: 'list_page', id: 2, files: [{ name: 'a', size: 5, sha256: sha, holders: 2 }], next: null },
-    { type: 'holders', id: 4, name: 'a', contents: [{ sha256: sha, size: 5, holders: [{ host: '10.0.0.2', port: 4000 }] }] },
+    { type: 'holders', id: 4, name: 'a', contents: [{ sha256: sha, size: 5, holders: [{ host: '10.0.0.2', port: 4000, id: 'AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA' }] }] },
     { type: 'error', id: null, code: 'BAD_MESSAGE', message: 'nope' },
   ],
   holderRequest: [{ type: 'fetch', id: 1, sha256: sha, offset: 0 }],

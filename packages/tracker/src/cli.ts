@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { P2PError } from '@p2pservice/protocol';
-import { readDotenv, reportFatal, setting } from '@p2pservice/protocol/cli';
+import { generateNetworkKey, loadOrCreateIdentity, P2PError, parseNetworkKey, tlsTransport } from '@p2pservice/protocol';
+import { defaultConfigDir, readDotenv, reportFatal, requirePrivateDotenv, setting } from '@p2pservice/protocol/cli';
 import { pino } from 'pino';
 import { z } from 'zod';
+import { peerAddresses } from './addresses.js';
 import { loadTrackerSettings } from './config.js';
 import { TrackerServer } from './server/tracker-server.js';
 import { SqliteStore } from './store/sqlite-store.js';
@@ -15,14 +16,30 @@ const StartFlags = z.strictObject({
   host: setting.text().optional(),
   port: setting.port().optional(),
   db: setting.text().optional(),
+  newKey: z.boolean().optional(),
 });
 
 async function start(rawFlags: unknown): Promise<void> {
   const flags = StartFlags.safeParse(rawFlags);
   if (!flags.success) throw new P2PError('BAD_CONFIG', `invalid flag: ${flags.error.issues[0]?.path.join('.')} ${flags.error.issues[0]?.message}`, 'see `tracker start --help`');
-  const settings = loadTrackerSettings(process.env, readDotenv(process.cwd()));
+  const dotenv = readDotenv(process.cwd());
+  const settings = loadTrackerSettings(process.env, dotenv);
+  requirePrivateDotenv(process.cwd(), dotenv, process.env, ['NETWORK_KEY']);
   const logger = pino({ name: 'tracker', level: settings.LOG_LEVEL }, pino.destination({ dest: 2, sync: true }));
+  // Everything that can fail on a bad setting fails before anything is made or printed.
+  const freshKey = flags.data.newKey ? newNetworkKey(settings.NETWORK_KEY) : undefined;
+  const keyText = freshKey ?? settings.NETWORK_KEY;
+  const networkKey = keyText === undefined ? undefined : parseNetworkKey(keyText);
   const store = await SqliteStore.open(flags.data.db ?? settings.TRACKER_DB);
+  let identity;
+  try {
+    const loaded = await loadOrCreateIdentity(defaultConfigDir(process.env), 'tracker');
+    identity = loaded.identity;
+    if (loaded.created) logger.info({ identity: identity.id, file: loaded.file }, 'made a new identity for this tracker');
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   // Signals are handled from before the listen, so a stop that arrives right away is still graceful.
   let stopRequested: NodeJS.Signals | undefined;
   let tracker: TrackerServer | undefined;
@@ -47,6 +64,8 @@ async function start(rawFlags: unknown): Promise<void> {
       port: flags.data.port ?? settings.TRACKER_PORT,
       store,
       logger,
+      transport: tlsTransport({ identity }),
+      ...(networkKey && { networkKey }),
       limits: {
         maxFrameBytes: settings.MAX_FRAME_BYTES,
         maxFilesPerShare: settings.MAX_FILES_PER_SHARE,
@@ -60,7 +79,30 @@ async function start(rawFlags: unknown): Promise<void> {
     await store.close();
     throw error;
   }
+  if (freshKey) announceNewKey(freshKey);
+  const addresses = peerAddresses(flags.data.host ?? settings.TRACKER_HOST, tracker.address.port, identity.id);
+  logger.info({ identity: identity.id, addresses }, 'peers connect with');
+  // On a terminal, the one thing a person needs to hand on, readable without the log.
+  if (process.stderr.isTTY) {
+    const network = networkKey ? 'private network: peers need NETWORK_KEY' : 'open network';
+    process.stderr.write(`Give peers this address (${network}):\n${addresses.map((a) => `  ${a}\n`).join('')}`);
+  }
   if (stopRequested) stop(stopRequested);
+}
+
+/** A key for `--new-key`, unless one is set already (it would be replaced without a word). */
+function newNetworkKey(setting: string | undefined): string {
+  if (setting) throw new P2PError('BAD_CONFIG', 'NETWORK_KEY is already set; --new-key would replace it', 'remove NETWORK_KEY from .env and the environment first, or leave out --new-key');
+  return generateNetworkKey();
+}
+
+/** Shows a new key, this once: on stdout as the .env line, on stderr what to do with it. */
+function announceNewKey(key: string): void {
+  process.stdout.write(`NETWORK_KEY=${key}\n`);
+  process.stderr.write(
+    'A new network key: the network is private, only peers that know the key get in. It is shown only this once.\n' +
+      'Put the line above in the .env of this tracker (chmod 600 .env) and give it to every member for theirs.\n',
+  );
 }
 
 const program = new Command('tracker')
@@ -77,6 +119,7 @@ program
   .option('--host <host>', 'address to listen on (TRACKER_HOST, default 0.0.0.0)')
   .option('--port <port>', 'TCP port, 0 for a random one (TRACKER_PORT, default 7070)')
   .option('--db <file>', 'SQLite database file (TRACKER_DB, default tracker.db)')
+  .option('--new-key', 'make the network private with a new NETWORK_KEY, printed once')
   .action(start);
 
 try {

@@ -15,6 +15,7 @@ export const TRACKER_DEFAULTS = {
   TRACKER_MAX_CONNECTIONS_PER_ADDRESS: String(DEFAULT_TRACKER_LIMITS.maxConnectionsPerAddress),
   HEARTBEAT_INTERVAL: String(DEFAULT_TRACKER_LIMITS.heartbeatMs / 1000),
   PEER_TIMEOUT: String(DEFAULT_TRACKER_LIMITS.peerTimeoutMs / 1000),
+  NETWORK_KEY: '',
 };
 
 export const TrackerSettings = z.object({
@@ -30,6 +31,8 @@ export const TrackerSettings = z.object({
   HEARTBEAT_INTERVAL: setting.seconds(),
   /** Seconds of silence after which a peer is dropped with its files. */
   PEER_TIMEOUT: setting.seconds(),
+  /** The key of a private network (`tracker start --new-key` makes one); unset: an open network. */
+  NETWORK_KEY: setting.optionalText(),
 });
 export type TrackerSettings = z.infer<typeof TrackerSettings>;
 

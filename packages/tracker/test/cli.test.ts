@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { TrackerSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { cleanEnv, envExample, killAll, listeningPort, REPO, removeDir, run, startTrackerCli, tempDir, TRACKER_BIN } from '../../../test/support/processes.js';
+import { tlsAs } from '../../../test/support/tls.js';
+
+const asPeer = { transport: tlsAs('peer') };
 
 let cwd: string;
 beforeEach(() => {
@@ -19,7 +22,7 @@ describe('tracker start', () => {
     expect(existsSync(join(cwd, 'state/t.db'))).toBe(true);
     expect(tracker.stdout).toEqual([]);
     for (const line of tracker.stderr) expect(JSON.parse(line)).toHaveProperty('level');
-    const session = await TrackerSession.open({ host: '127.0.0.1', port: tracker.port });
+    const session = await TrackerSession.open({ host: '127.0.0.1', port: tracker.port }, asPeer);
     const listener = await listeningPort();
     await session.register(listener.port, [{ name: 'x', size: 1, sha256: 'b'.repeat(64) }]);
     expect(await tracker.stop('SIGTERM')).toEqual({ code: 0, signal: null });
@@ -87,17 +90,34 @@ describe('.env.example', () => {
   });
 });
 
-describe('the protocol README example', () => {
-  it('is the committed script, and it prints the files of a live tracker', async () => {
-    const script = readFileSync(join(REPO, 'packages/protocol/examples/list-files.mjs'), 'utf8');
-    expect(readFileSync(join(REPO, 'packages/protocol/README.md'), 'utf8')).toContain(script.trim());
-    const tracker = await startTrackerCli(cwd);
-    const peer = await TrackerSession.open({ host: '127.0.0.1', port: tracker.port });
+describe('the protocol README examples', () => {
+  it('are the committed scripts, and they print the files of a live tracker, open or private', async () => {
+    const readme = readFileSync(join(REPO, 'packages/protocol/README.md'), 'utf8');
+    for (const example of ['list-files.mjs', 'list-private.mjs']) {
+      expect(readme).toContain(readFileSync(join(REPO, 'packages/protocol/examples', example), 'utf8').trim());
+    }
     const listener = await listeningPort();
     onTestFinished(() => listener.close());
+    const open = await startTrackerCli(cwd);
+    const peer = await TrackerSession.open({ host: '127.0.0.1', port: open.port }, asPeer);
     await peer.register(listener.port, [{ name: 'docs/readme.txt', size: 12, sha256: 'c'.repeat(64) }]);
-    const result = await run(join(REPO, 'packages/protocol/examples/list-files.mjs'), [tracker.address], { cwd: REPO });
-    expect(result).toMatchObject({ code: 0, stdout: `docs/readme.txt\t12\t${'c'.repeat(64)}\t1\n` });
+    const listed = await run(join(REPO, 'packages/protocol/examples/list-files.mjs'), [open.pinned], { cwd: REPO });
+    expect(listed).toMatchObject({ code: 0, stdout: `docs/readme.txt\t12\t${'c'.repeat(64)}\t1\n` });
     await peer.close();
+    await open.stop();
+
+    const { generateNetworkKey, parseNetworkKey } = await import('@p2pservice/protocol');
+    const key = generateNetworkKey();
+    const closed = await startTrackerCli(cwd, ['--db', 'private.db'], cleanEnv({ NETWORK_KEY: key }));
+    const member = await TrackerSession.open({ host: '127.0.0.1', port: closed.port }, { ...asPeer, networkKey: parseNetworkKey(key) });
+    await member.register(listener.port, [{ name: 'members/only.txt', size: 5, sha256: 'd'.repeat(64) }]);
+    const script = join(REPO, 'packages/protocol/examples/list-private.mjs');
+    const allowed = await run(script, [closed.pinned], { cwd: REPO, env: cleanEnv({ NETWORK_KEY: key }) });
+    expect(allowed).toMatchObject({ code: 0, stdout: `members/only.txt\t5\t${'d'.repeat(64)}\t1\n`, stderr: `tracker ${closed.identity}, private network\n` });
+    const refused = await run(script, [closed.pinned], { cwd: REPO, env: cleanEnv({ NETWORK_KEY: generateNetworkKey() }) });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain('ACCESS_DENIED');
+    await member.close();
   });
 });

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { connectTo, type FileEntry, type ListEntry, TrackerSession } from '@p2pservice/protocol';
+import { type FileEntry, type ListEntry, TrackerSession } from '@p2pservice/protocol';
+import { tlsAs } from '../../../test/support/tls.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feed, hello, wireInput } from '../../../test/support/fuzz.js';
-import { sha, startTracker, tempDir, type TestTracker } from './helpers.js';
+import { sha, startTracker, tempDir, type TestTracker, asPeer, peerId as sharingPeerId } from './helpers.js';
 import { eventually } from '../../../test/support/wait.js';
 
 /*
@@ -30,13 +31,13 @@ const address = () => ({ host: '127.0.0.1', port });
 
 describe('the tracker under generated input', () => {
   it('survives every input, keeps nothing of closed connections, and keeps serving others', async () => {
-    const baseline = await TrackerSession.open(address());
+    const baseline = await TrackerSession.open(address(), asPeer);
     await baseline.register(1, [{ name: 'baseline', size: 1, sha256: sha('b') }]);
     let inputs = 0;
     await fc.assert(
       fc.asyncProperty(fc.boolean(), fc.array(wireInput, { minLength: 1, maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 512 }), { minLength: 1, maxLength: 4 }), async (sayHello, pieces, chunking) => {
         inputs += pieces.length;
-        const socket = await connectTo(address());
+        const socket = await tlsAs('peer').dial(address());
         await feed(socket, Buffer.concat(sayHello ? [hello, ...pieces] : pieces), chunking);
         // Whatever the connection registered went with it.
         await eventually(async () => (await tracker.store.counts()).peers === 1);
@@ -85,7 +86,7 @@ function expectedList(model: Model): ListEntry[] {
 }
 
 async function listAll(): Promise<ListEntry[]> {
-  const client = await TrackerSession.open(address());
+  const client = await TrackerSession.open(address(), asPeer);
   try {
     const out: ListEntry[] = [];
     for await (const entry of client.list(2)) out.push(entry);
@@ -99,7 +100,7 @@ class Connect implements fc.AsyncCommand<Model, Real> {
   constructor(readonly peer: number) {}
   check = () => true;
   async run(_m: Model, r: Real) {
-    if (!r.sessions.has(this.peer)) r.sessions.set(this.peer, await TrackerSession.open(address()));
+    if (!r.sessions.has(this.peer)) r.sessions.set(this.peer, await TrackerSession.open(address(), asPeer));
   }
   toString = () => `connect(${this.peer})`;
 }
@@ -135,7 +136,7 @@ class Leave implements fc.AsyncCommand<Model, Real> {
   async run(m: Model, r: Real) {
     const session = r.sessions.get(this.peer);
     if (!session) return;
-    if (this.crash) session.connection.socket.resetAndDestroy();
+    if (this.crash) session.connection.socket.destroy();
     else await session.close();
     r.sessions.delete(this.peer);
     m.shares.delete(this.peer);
@@ -162,12 +163,12 @@ class CheckWhoHas implements fc.AsyncCommand<Model, Real> {
   check = () => true;
   async run(m: Model, r: Real) {
     await new CheckList().run(m);
-    const client = await TrackerSession.open(address());
+    const client = await TrackerSession.open(address(), asPeer);
     const contents = await client.whoHas(this.name);
     await client.close();
     const expected = expectedList(m).filter((e) => e.name === this.name);
     expect(contents.map((c) => ({ sha256: c.sha256, holders: c.holders.length }))).toEqual(expected.map((e) => ({ sha256: e.sha256, holders: e.holders })));
-    for (const c of contents) for (const h of c.holders) expect(h).toEqual({ host: '127.0.0.1', port: r.listener.port });
+    for (const c of contents) for (const h of c.holders) expect(h).toEqual({ host: '127.0.0.1', port: r.listener.port, id: sharingPeerId });
   }
   toString = () => `who_has(${this.name})`;
 }

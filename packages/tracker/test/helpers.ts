@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ALL_FEATURES, connectTo, encodeFrame, FramedConnection, PROTOCOL_VERSION, type Transport } from '@p2pservice/protocol';
+import { ALL_FEATURES, encodeFrame, FramedConnection, PROTOCOL_VERSION, type Transport } from '@p2pservice/protocol';
 import { z } from 'zod';
 import type { TrackerLimits } from '../src/limits.js';
+import { testIdentity, tlsAs } from '../../../test/support/tls.js';
 import { startTestTracker, type TestTracker } from '../../../test/support/tracker.js';
 
 export type { TestTracker };
@@ -18,9 +19,14 @@ export function startTracker(dbFile: string, limits: Partial<TrackerLimits> = {}
   return startTestTracker(dbFile, { limits: { verifyReachable: false, ...limits }, ...(transport && { transport }) });
 }
 
-/** A client that speaks raw frames, valid or not, for probing the server. */
+/** Session options for a sharing peer of the tests: TLS as the test identity "peer". */
+export const asPeer = { transport: tlsAs('peer') };
+/** The identity the tracker lists "peer"'s shares under. */
+export const peerId = testIdentity('peer').id;
+
+/** A client that speaks raw frames inside TLS (as the identity "peer"), valid or not, for probing the server. */
 export async function rawClient(port: number, hello = true, maxFrameBytes?: number) {
-  const socket = await connectTo({ host: '127.0.0.1', port });
+  const socket = await tlsAs('peer').dial({ host: '127.0.0.1', port });
   const connection = new FramedConnection(socket, z.unknown(), maxFrameBytes === undefined ? {} : { maxFrameBytes });
   if (hello) {
     await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: 'raw-test', features: ALL_FEATURES });

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { ALL_FEATURES, type FileEntry, jsonBytes, MAX_FRAME_BYTES, MAX_NAME_BYTES, PROTOCOL_VERSION, sharedNameProblem, TrackerSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fitContents, fitHolders, fitListPage } from '../src/server/reply-fit.js';
-import { rawClient, sha, startTracker, tempDir, type TestTracker } from './helpers.js';
+import { rawClient, sha, startTracker, tempDir, type TestTracker, asPeer, peerId } from './helpers.js';
 
 /*
  * Every frame fits MAX_FRAME_BYTES, whatever the names (spec: Limits). The longest legal names are 1024
@@ -36,11 +36,11 @@ describe('replies that grow with the data', () => {
     for (const f of files) expect(sharedNameProblem(f.name)).toBeUndefined();
     expect(jsonBytes(files)).toBeGreaterThan(MAX_FRAME_BYTES); // one frame could not carry them
 
-    const peer = await TrackerSession.open(tracker.address);
+    const peer = await TrackerSession.open(tracker.address, asPeer);
     expect(await peer.register(4000, files)).toBe(1_000);
 
     // A client with the default frame limit pages through all of it at the CLI's page size.
-    const client = await TrackerSession.open(tracker.address);
+    const client = await TrackerSession.open(tracker.address, asPeer);
     const listed = [];
     for await (const entry of client.list(1_000)) listed.push(entry.name);
     expect(listed).toEqual(files.map((f) => f.name).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
@@ -61,7 +61,7 @@ describe('replies that grow with the data', () => {
     tracker = await startTracker(join(dir.path, 'small.db'), { replyFrameBytes: 600 });
     const peers = [];
     for (let i = 0; i < 20; i++) {
-      const peer = await TrackerSession.open(tracker.address);
+      const peer = await TrackerSession.open(tracker.address, asPeer);
       await peer.register(5000 + i, [{ name: 'popular.bin', size: 9, sha256: sha('9') }]);
       peers.push(peer);
     }
@@ -102,7 +102,7 @@ describe('fitting rows into a frame', () => {
   });
 
   it('fits contents and holders under the limit', () => {
-    const holders = Array.from({ length: 64 }, (_, i) => ({ host: `10.0.0.${i}`, port: 4000 + i }));
+    const holders = Array.from({ length: 64 }, (_, i) => ({ host: `10.0.0.${i}`, port: 4000 + i, id: peerId }));
     const contents = Array.from({ length: 5 }, (_, i) => ({ sha256: sha(String(i)), size: i, holders }));
     const fitted = fitContents('n', contents, 2_000);
     expect(jsonBytes({ type: 'holders', id: 2 ** 31 - 1, name: 'n', contents: fitted })).toBeLessThanOrEqual(2_000);

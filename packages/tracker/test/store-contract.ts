@@ -1,4 +1,4 @@
-import type { FileEntry } from '@p2pservice/protocol';
+import { type FileEntry, identityOfFingerprint } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TrackerStore } from '../src/index.js';
 import { sha } from './helpers.js';
@@ -10,7 +10,7 @@ export interface StoreBackend {
 }
 
 const file = (name: string, size: number, content: string): FileEntry => ({ name, size, sha256: sha(content) });
-const holder = (n: number) => ({ host: `10.0.0.${n}`, port: 4000 + n });
+const holder = (n: number) => ({ host: `10.0.0.${n}`, port: 4000 + n, id: identityOfFingerprint(Buffer.alloc(32, n)) });
 const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 /**
@@ -75,9 +75,9 @@ export function describeStoreContract(backend: StoreBackend): void {
 
     it('replaces a share as a whole, moves its holder to the new port, and removes every row of a peer that leaves', async () => {
       const a = await store.putShare(undefined, holder(1), [file('old', 1, '1')]);
-      expect(await store.putShare(a, { host: '10.0.0.1', port: 4005 }, [file('new', 1, '1')])).toBe(a);
+      expect(await store.putShare(a, { ...holder(1), port: 4005 }, [file('new', 1, '1')])).toBe(a);
       const b = await store.putShare(undefined, holder(2), [file('kept', 1, '2')]);
-      expect((await store.whoHas('new', 64, 64))[0]!.holders).toEqual([{ host: '10.0.0.1', port: 4005 }]);
+      expect((await store.whoHas('new', 64, 64))[0]!.holders).toEqual([{ ...holder(1), port: 4005 }]);
       expect(await store.whoHas('old', 64, 64)).toEqual([]);
       await store.removePeer(a);
       expect(await store.counts()).toEqual({ peers: 1, files: 1 });

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Address, baseName, type Content, type ErrorCode, type HolderRecord, P2PError, quoted, RemoteError, type Transport } from '@p2pservice/protocol';
+import { baseName, type Content, type ErrorCode, type HolderRecord, P2PError, quoted, RemoteError } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { ioError } from '../fs-errors.js';
 import { sleep } from '../sleep.js';
@@ -8,6 +8,7 @@ import { fetchFrom, holderLabel } from './holder-fetch.js';
 import { PartFile } from './part-file.js';
 import { freshHolders, resolveContent } from './resolve.js';
 import { commit, targetHasContent } from './target.js';
+import type { NetworkAccess } from '../tracker-access.js';
 
 export interface DownloadProgress {
   name: string;
@@ -23,10 +24,7 @@ export interface HolderFailure {
   reason: string;
 }
 
-export interface DownloadOptions {
-  tracker: Address;
-  /** How to reach the tracker and the holders (default: TCP). */
-  transport?: Transport;
+export interface DownloadOptions extends NetworkAccess {
   name: string;
   /** Folder to save into (created if missing, once a holder is known). */
   outDir: string;
@@ -149,9 +147,9 @@ async function fillPart(part: PartFile, content: Content, options: DownloadOptio
       const startedAt = part.offset;
       try {
         await fetchFrom(part, holder, {
+          access: options,
           ...(options.stallTimeoutMs !== undefined && { stallTimeoutMs: options.stallTimeoutMs }),
           ...(options.signal && { signal: options.signal }),
-          ...(options.transport && { transport: options.transport }),
           onBytes: (received) => options.onProgress?.({ name: options.name, holder: label, received, total: content.size }),
           onQueued: (position) => options.onWaiting?.(`queued at ${label}: position ${position}`),
         });

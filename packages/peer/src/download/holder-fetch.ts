@@ -1,13 +1,14 @@
 import { pipeline } from 'node:stream/promises';
-import { formatAddress, formatMs, type HolderRecord, HolderSession, P2PError, STALL_TIMEOUT_MS, type Transport } from '@p2pservice/protocol';
+import { formatAddress, formatMs, type HolderRecord, HolderSession, IdentityMismatchError, P2PError, STALL_TIMEOUT_MS } from '@p2pservice/protocol';
 import { AGENTS } from '../agents.js';
+import { clientOptions, type NetworkAccess } from '../tracker-access.js';
 import type { PartFile } from './part-file.js';
 
 export interface FetchOptions {
+  access: NetworkAccess;
   /** A holder that sends nothing for this long is abandoned (default STALL_TIMEOUT_MS). */
   stallTimeoutMs?: number;
   signal?: AbortSignal;
-  transport?: Transport;
   /** The part's length after each write (at most every 100 ms, and at the end). */
   onBytes?: (received: number) => void;
   /** The place in the holder's queue, while waiting for an upload slot. */
@@ -21,10 +22,10 @@ export interface FetchOptions {
  */
 export async function fetchFrom(part: PartFile, holder: HolderRecord, options: FetchOptions): Promise<void> {
   const stallMs = options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
-  const session = await HolderSession.open(holder, {
-    agent: AGENTS.download,
-    requestTimeoutMs: stallMs,
-    ...(options.transport && { transport: options.transport }),
+  // The holder must prove the identity the tracker listed it with: another program on that port is
+  // that holder failing, like any other.
+  const session = await HolderSession.open(holder, { ...clientOptions(options.access, AGENTS.download), requestTimeoutMs: stallMs }).catch((error: unknown) => {
+    throw error instanceof IdentityMismatchError ? error.from('tracker') : error;
   });
   let ok = false;
   try {

@@ -1,5 +1,6 @@
-import { type Address, type Content, formatAddress, type HolderRecord, P2PError, quoted, sharedNameProblem, TrackerSession, type Transport } from '@p2pservice/protocol';
+import { type Content, formatAddress, type HolderRecord, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
 import { AGENTS } from '../agents.js';
+import { type NetworkAccess, openTracker } from '../tracker-access.js';
 
 /** Several contents share the requested name and none was picked: the caller lists them. */
 export class AmbiguousNameError extends P2PError {
@@ -11,20 +12,11 @@ export class AmbiguousNameError extends P2PError {
   }
 }
 
-export interface TrackerAccess {
-  tracker: Address;
-  transport?: Transport;
-}
-
-function openTracker({ tracker, transport }: TrackerAccess): Promise<TrackerSession> {
-  return TrackerSession.open(tracker, { agent: AGENTS.download, ...(transport && { transport }) });
-}
-
 /** Asks the tracker who holds `name` and picks the one content to fetch. */
-export async function resolveContent(access: TrackerAccess, name: string, sha256Prefix?: string): Promise<Content> {
+export async function resolveContent(access: NetworkAccess, name: string, sha256Prefix?: string): Promise<Content> {
   const problem = sharedNameProblem(name);
   if (problem) throw new P2PError('BAD_CONFIG', `${quoted(name)} is not a valid file name: it ${problem}`, 'use a name as `peer list` shows it');
-  const session = await openTracker(access);
+  const session = await openTracker(access, AGENTS.download);
   let contents: Content[];
   try {
     contents = await session.whoHas(name);
@@ -45,9 +37,9 @@ export async function resolveContent(access: TrackerAccess, name: string, sha256
  * requested name, and (where the tracker offers it) those sharing the same bytes under any other name.
  * A tracker that cannot be asked yields none: the caller has already tried everyone it knew.
  */
-export async function freshHolders(access: TrackerAccess, name: string, content: Content): Promise<HolderRecord[]> {
+export async function freshHolders(access: NetworkAccess, name: string, content: Content): Promise<HolderRecord[]> {
   try {
-    const session = await openTracker(access);
+    const session = await openTracker(access, AGENTS.download);
     try {
       const byName = (await session.whoHas(name)).find((c) => c.sha256 === content.sha256 && c.size === content.size)?.holders ?? [];
       const byContent = session.supports('who_has_content') ? await session.whoHasContent(content.sha256) : [];

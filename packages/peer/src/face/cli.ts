@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { type Address, P2PError, parseAddress, Sha256Prefix } from '@p2pservice/protocol';
-import { readDotenv, reportFatal, setting } from '@p2pservice/protocol/cli';
+import { P2PError, parseEndpoint, Sha256Prefix } from '@p2pservice/protocol';
+import { readDotenv, reportFatal, requirePrivateDotenv, setting } from '@p2pservice/protocol/cli';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { PEER_VERSION } from '../agents.js';
@@ -8,7 +8,7 @@ import { AmbiguousNameError } from '../download/resolve.js';
 import { PeerNode } from '../node.js';
 import { runMenu } from './menu.js';
 import { withDownloadProgress, withIndexProgress } from './progress.js';
-import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines } from './report.js';
+import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines, trackerWords, trustedLine } from './report.js';
 import { loadPeerSettings, nodeOptions, type PeerSettings } from './settings.js';
 import { printShareEvents } from './share-lines.js';
 
@@ -17,11 +17,15 @@ import { printShareEvents } from './share-lines.js';
 const out = (text: string) => process.stdout.write(text);
 const err = (text: string) => process.stderr.write(text);
 
-function peerNode(trackerFlag: string | undefined, overrides: { port?: number } = {}): { node: PeerNode; settings: PeerSettings } {
-  const settings = loadPeerSettings(process.env, readDotenv(process.cwd()));
+async function peerNode(trackerFlag: string | undefined, { port, mayShare = false }: { port?: number; mayShare?: boolean } = {}): Promise<{ node: PeerNode; settings: PeerSettings }> {
+  const dotenv = readDotenv(process.cwd());
+  const settings = loadPeerSettings(process.env, dotenv);
+  requirePrivateDotenv(process.cwd(), dotenv, process.env, ['NETWORK_KEY']);
   const logger = pino({ name: 'peer', level: settings.LOG_LEVEL }, pino.destination({ dest: 2, sync: true }));
-  const tracker: Address = parseAddress(trackerFlag ?? settings.PEER_TRACKER, trackerFlag ? '--tracker' : 'PEER_TRACKER');
-  const node = new PeerNode({ ...nodeOptions(settings, tracker, logger, process.env), ...(overrides.port !== undefined && { port: overrides.port }) });
+  const tracker = parseEndpoint(trackerFlag ?? settings.PEER_TRACKER, trackerFlag ? '--tracker' : 'PEER_TRACKER');
+  const { identityCreated, ...options } = await nodeOptions(settings, tracker, logger, process.env, { mayShare });
+  if (identityCreated) err(`peer: made a new identity for this peer, ${options.identity!.id} (kept in ${identityCreated})\n`);
+  const node = new PeerNode({ ...options, ...(port !== undefined && { port }) });
   return { node, settings };
 }
 
@@ -34,7 +38,7 @@ function parseFlags<S extends z.ZodType>(schema: S, flags: unknown, command: str
 
 async function share(dir: string, rawFlags: unknown): Promise<void> {
   const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), port: setting.port().optional() }), rawFlags, 'share');
-  const { node, settings } = peerNode(flags.tracker, { ...(flags.port !== undefined && { port: flags.port }) });
+  const { node, settings } = await peerNode(flags.tracker, { ...(flags.port !== undefined && { port: flags.port }), mayShare: true });
   // Signals are handled from the start, so a Ctrl-C during indexing or right after start-up is graceful.
   let started = false;
   let stopping = false;
@@ -64,7 +68,9 @@ async function share(dir: string, rawFlags: unknown): Promise<void> {
 
 async function list(rawFlags: unknown): Promise<void> {
   const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), json: z.boolean().optional() }), rawFlags, 'list');
-  const { node } = peerNode(flags.tracker);
+  const { node } = await peerNode(flags.tracker);
+  node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
+  node.on('tracker-connected', (info) => err(`${trackerWords(info)}\n`));
   await printList(node.list(), flags.json ?? false, out);
 }
 
@@ -79,7 +85,8 @@ async function get(name: string, rawFlags: unknown): Promise<void> {
     rawFlags,
     'get',
   );
-  const { node } = peerNode(flags.tracker);
+  const { node } = await peerNode(flags.tracker);
+  node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
   // Ctrl-C keeps the partial download for the next `peer get` to resume, and exits 130.
   const abort = new AbortController();
   const onSignal = () => abort.abort();
@@ -101,7 +108,7 @@ async function get(name: string, rawFlags: unknown): Promise<void> {
 
 async function menu(rawFlags: unknown): Promise<void> {
   const flags = parseFlags(z.strictObject({ tracker: z.string().optional() }), rawFlags, '');
-  const { node } = peerNode(flags.tracker);
+  const { node } = await peerNode(flags.tracker, { mayShare: true });
   const interrupted = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -112,12 +119,12 @@ async function menu(rawFlags: unknown): Promise<void> {
   process.exit(0);
 }
 
-const TRACKER_HELP = 'tracker address HOST:PORT (PEER_TRACKER, default 127.0.0.1:7070)';
+const TRACKER_HELP = 'tracker address HOST:PORT or HOST:PORT#IDENTITY (PEER_TRACKER, default 127.0.0.1:7070)';
 
 const program = new Command('peer')
   .description('P2PService peer: share a folder, list the network, download from other peers.\nWith no command: an interactive menu.')
   .version(PEER_VERSION)
-  .option('--tracker <host:port>', TRACKER_HELP)
+  .option('--tracker <address>', TRACKER_HELP)
   // Root options only before a command name, so each command's own --tracker is its own.
   .enablePositionalOptions()
   .exitOverride()
@@ -130,14 +137,14 @@ program
   .command('share')
   .description('share a folder with the network until Ctrl-C')
   .argument('<dir>', 'folder to share (recursively)')
-  .option('--tracker <host:port>', TRACKER_HELP)
+  .option('--tracker <address>', TRACKER_HELP)
   .option('--port <port>', 'port other peers download from, 0 for random (PEER_PORT, default 0)')
   .action(share);
 
 program
   .command('list')
   .description('every file on the network, with size and number of holders')
-  .option('--tracker <host:port>', TRACKER_HELP)
+  .option('--tracker <address>', TRACKER_HELP)
   .option('--json', 'print a JSON array on stdout instead of a table')
   .action(list);
 
@@ -145,7 +152,7 @@ program
   .command('get')
   .description('download a file straight from a peer that holds it')
   .argument('<file>', 'file name as `peer list` shows it')
-  .option('--tracker <host:port>', TRACKER_HELP)
+  .option('--tracker <address>', TRACKER_HELP)
   .option('--out <dir>', 'folder to save into (created if missing)', undefined)
   .option('--force', 'replace a different file already at the target')
   .option('--sha256 <prefix>', 'pick one content when several share the name')

@@ -4,7 +4,7 @@ import { errorLine } from '@p2pservice/protocol/cli';
 import { AmbiguousNameError } from '../download/resolve.js';
 import type { PeerNode } from '../node.js';
 import { withDownloadProgress, withIndexProgress } from './progress.js';
-import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines } from './report.js';
+import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines, trackerWords } from './report.js';
 import { printShareEvents } from './share-lines.js';
 
 export interface MenuOptions {
@@ -32,6 +32,7 @@ export async function runMenu({ node, input, output, errors }: MenuOptions): Pro
     return next.done ? undefined : next.value.trim();
   };
   printShareEvents(node, tell);
+  node.on('tracker-connected', (info) => say(`${trackerWords(info)}\n`));
 
   const shareFolder = async () => {
     const dir = await ask('Folder to share: ');

@@ -1,7 +1,7 @@
-import { type ListEntry, quoted, terminalSafe } from '@p2pservice/protocol';
+import { type ListEntry, quoted, shortIdentity, terminalSafe } from '@p2pservice/protocol';
 import type { DownloadResult } from '../download/download.js';
 import type { AmbiguousNameError } from '../download/resolve.js';
-import type { Reconnecting, ShareState } from '../node-events.js';
+import type { Reconnecting, ShareState, TrackerInfo } from '../node-events.js';
 import { formatBytes, formatTable } from './format.js';
 
 /** What the CLI and the menu print: the same words for the same events. */
@@ -45,7 +45,17 @@ export function ambiguousTable(error: AmbiguousNameError, numbered = false): str
 const fileCount = (n: number) => (n === 1 ? '1 file' : `${n} files`);
 
 export function shareSummary(share: ShareState): string {
-  return `sharing ${fileCount(share.files)} (${formatBytes(share.bytes)}) from ${terminalSafe(share.dir)} on port ${share.port}, tracker ${share.tracker}\n`;
+  const tracker = trackerWords({ address: share.tracker, ...(share.trackerId && { id: share.trackerId }), network: share.network });
+  return `sharing ${fileCount(share.files)} (${formatBytes(share.bytes)}) from ${terminalSafe(share.dir)} on port ${share.port}, ${tracker}\n`;
+}
+
+/** "tracker 10.0.0.5:7070 (FUZ2XBA, private network)": who the tracker proved to be, in its short form. */
+export function trackerWords(info: TrackerInfo): string {
+  return `tracker ${info.address} (${info.id ? `${shortIdentity(info.id)}, ` : ''}${info.network} network)`;
+}
+
+export function trustedLine(tracker: string, id: string): string {
+  return `peer: trusting tracker ${tracker} on first use; its identity ${id} is remembered from now on\n`;
 }
 
 export function skippedLines(share: ShareState): string {

@@ -1,5 +1,15 @@
-import { type Address, MAX_FILES_PER_SHARE, RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS, STALL_TIMEOUT_MS } from '@p2pservice/protocol';
-import { loadSettings, setting } from '@p2pservice/protocol/cli';
+import { join } from 'node:path';
+import {
+  type Endpoint,
+  KnownTrackers,
+  loadOrCreateIdentity,
+  MAX_FILES_PER_SHARE,
+  parseNetworkKey,
+  RECONNECT_BASE_DELAY_MS,
+  RECONNECT_MAX_DELAY_MS,
+  STALL_TIMEOUT_MS,
+} from '@p2pservice/protocol';
+import { defaultConfigDir, loadSettings, setting } from '@p2pservice/protocol/cli';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { PeerNodeOptions } from '../node.js';
@@ -19,6 +29,7 @@ export const PEER_DEFAULTS = {
   RECONNECT_MAX_DELAY: String(RECONNECT_MAX_DELAY_MS / 1000),
   RESCAN_INTERVAL: String(RESCAN_INTERVAL_MS / 1000),
   LOG_LEVEL: 'info',
+  NETWORK_KEY: '',
 };
 
 export const PeerSettings = z.object({
@@ -35,6 +46,8 @@ export const PeerSettings = z.object({
   /** Seconds between full rescans of a shared folder (the watcher reports changes in between). */
   RESCAN_INTERVAL: setting.seconds(),
   LOG_LEVEL: setting.logLevel(),
+  /** The key of the private network to join (the tracker's operator gives it); unset: an open network. */
+  NETWORK_KEY: setting.optionalText(),
 });
 export type PeerSettings = z.infer<typeof PeerSettings>;
 
@@ -42,11 +55,27 @@ export function loadPeerSettings(env: Record<string, string | undefined>, dotenv
   return loadSettings(PeerSettings, PEER_DEFAULTS, env, dotenv);
 }
 
-/** The node every face runs, configured from the settings (and the environment, for the hash cache). */
-export function nodeOptions(settings: PeerSettings, tracker: Address, logger: Logger, env: Record<string, string | undefined>): PeerNodeOptions {
+/**
+ * The node every face runs, configured from the settings and the environment (the hash cache, the
+ * identity and the known trackers live in the XDG folders). The identity is loaded (made on first use)
+ * only for faces that may share: listing and downloading need none.
+ */
+export async function nodeOptions(
+  settings: PeerSettings,
+  tracker: Endpoint,
+  logger: Logger,
+  env: Record<string, string | undefined>,
+  { mayShare }: { mayShare: boolean },
+): Promise<PeerNodeOptions & { identityCreated?: string }> {
+  const configDir = defaultConfigDir(env);
+  const loaded = mayShare ? await loadOrCreateIdentity(configDir, 'peer') : undefined;
   return {
     tracker,
     logger,
+    ...(loaded && { identity: loaded.identity }),
+    ...(loaded?.created && { identityCreated: loaded.file }),
+    knownTrackers: new KnownTrackers(join(configDir, 'known-trackers')),
+    ...(settings.NETWORK_KEY && { networkKey: parseNetworkKey(settings.NETWORK_KEY) }),
     host: settings.PEER_HOST,
     port: settings.PEER_PORT,
     maxUploads: settings.PEER_MAX_UPLOADS,

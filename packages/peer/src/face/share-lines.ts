@@ -1,5 +1,5 @@
 import type { PeerNode } from '../node.js';
-import { shareUpdatedLine, trackerBackLine, trackerLostLine, type Write } from './report.js';
+import { shareUpdatedLine, trackerBackLine, trackerLostLine, trustedLine, type Write } from './report.js';
 
 /** Prints, as one line each, what happens to a node's shares while they run (both CLIs' words). */
 export function printShareEvents(node: PeerNode, errors: Write): void {
@@ -7,4 +7,5 @@ export function printShareEvents(node: PeerNode, errors: Write): void {
   node.on('tracker-back', (share) => errors(trackerBackLine(share)));
   node.on('share-updated', (share, change) => errors(shareUpdatedLine(share, change)));
   node.on('warning', (message) => errors(`peer: ${message}\n`));
+  node.on('tracker-trusted', (tracker, id) => errors(trustedLine(tracker, id)));
 }

@@ -18,7 +18,6 @@ import {
   quoted,
   type RemotePeer,
   serverHandshake,
-  tcpTransport,
   type Transport,
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
@@ -52,8 +51,10 @@ export interface FileServerOptions {
   maxConnections?: number;
   /** Called when a shared file no longer matches its index entry (it must be re-hashed, not served). */
   onStale?: (file: IndexedFile) => void;
-  /** How downloaders reach this holder (default: TCP). */
-  transport?: Transport;
+  /** How downloaders reach this holder: TLS with the peer's identity. */
+  transport: Transport;
+  /** The key of a private network: only downloaders that prove it are served. */
+  networkKey?: Buffer;
 }
 
 type Connection = FramedConnection<HolderRequest, HolderReply>;
@@ -79,6 +80,7 @@ export class FileServer {
     private readonly maxQueue: number,
     private readonly maxConnections: number,
     private readonly onStale: (file: IndexedFile) => void,
+    private readonly networkKey: Buffer | undefined,
   ) {}
 
   static async start(options: FileServerOptions): Promise<FileServer> {
@@ -89,8 +91,9 @@ export class FileServer {
       options.maxQueue ?? MAX_UPLOAD_QUEUE,
       options.maxConnections ?? HOLDER_MAX_CONNECTIONS,
       options.onStale ?? (() => undefined),
+      options.networkKey,
     );
-    server.listener = await (options.transport ?? tcpTransport).listen(
+    server.listener = await options.transport.listen(
       {
         host: options.host,
         port: options.port,
@@ -135,7 +138,12 @@ export class FileServer {
       if (this.sockets.size > this.maxConnections) {
         throw new P2PError('TOO_MANY_CONNECTIONS', `this holder is at its limit of ${this.maxConnections} connections`);
       }
-      const { features } = await serverHandshake(connection, { agent: AGENTS.holder, features: HOLDER_FEATURES, timeoutMs: HANDSHAKE_TIMEOUT_MS });
+      const { features } = await serverHandshake(connection, {
+        agent: AGENTS.holder,
+        features: HOLDER_FEATURES,
+        timeoutMs: HANDSHAKE_TIMEOUT_MS,
+        ...(this.networkKey && { networkKey: this.networkKey }),
+      });
       const queues = features.has('queue');
       while (!connection.isClosed) {
         const request = await this.nextRequest(connection);

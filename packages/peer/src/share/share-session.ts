@@ -1,25 +1,23 @@
 import {
-  type Address,
   formatAddress,
   HEARTBEAT_INTERVAL_MS,
   MAX_FILES_PER_SHARE,
   PEER_TIMEOUT_MS,
   RECONNECT_BASE_DELAY_MS,
   RECONNECT_MAX_DELAY_MS,
-  TrackerSession,
-  type Transport,
+  type TrackerSession,
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { AGENTS } from '../agents.js';
 import { sleep } from '../sleep.js';
+import { type NetworkAccess, openTracker } from '../tracker-access.js';
 import { FileServer } from './file-server.js';
 import { type IndexProgress, indexFolder } from './index-folder.js';
 import { type FolderDelta, LiveFolder } from './live-folder.js';
 import type { IndexedFile, ShareIndex } from './share-index.js';
 
-export interface ShareOptions {
+export interface ShareOptions extends NetworkAccess {
   dir: string;
-  tracker: Address;
   /** Address and port other peers connect to (port 0: a random free one). */
   host: string;
   port: number;
@@ -35,8 +33,6 @@ export interface ShareOptions {
   debounceMs?: number;
   reconnectBaseDelayMs?: number;
   reconnectMaxDelayMs?: number;
-  /** How this share reaches the tracker and how downloaders reach it (default: TCP). */
-  transport?: Transport;
   onIndexProgress?: (progress: IndexProgress) => void;
   onWarning?: (line: string) => void;
   onStatus?: (status: ShareStatus) => void;
@@ -89,13 +85,14 @@ export class ShareSession {
       index,
       logger: options.logger,
       onStale: (file) => session?.rehash(file),
+      transport: options.transport,
       ...(options.maxUploads && { maxUploads: options.maxUploads }),
-      ...(options.transport && { transport: options.transport }),
+      ...(options.networkKey && { networkKey: options.networkKey }),
     });
     let tracker: TrackerSession | undefined;
     try {
       // The first connection must work: a wrong address is better reported than retried forever.
-      tracker = await TrackerSession.open(options.tracker, ShareSession.clientOptions(options));
+      tracker = await openTracker(options, AGENTS.share);
       await tracker.register(server.address.port, index.entries());
       session = new ShareSession(index, options, tracker);
       session.server = server;
@@ -123,10 +120,6 @@ export class ShareSession {
     return session;
   }
 
-  private static clientOptions(options: ShareOptions) {
-    return { agent: AGENTS.share, ...(options.transport && { transport: options.transport }) };
-  }
-
   get port(): number {
     return this.server.address.port;
   }
@@ -138,6 +131,15 @@ export class ShareSession {
   /** True while the share is registered with a live tracker connection (not reconnecting). */
   get connected(): boolean {
     return !this.tracker.connection.isClosed;
+  }
+
+  /** The identity the tracker proved, and whether its network is private. */
+  get trackerId(): string | undefined {
+    return this.tracker.serverId;
+  }
+
+  get isPrivateNetwork(): boolean {
+    return this.tracker.isPrivateNetwork;
   }
 
   /** Waits until the folder changes noticed so far have reached the tracker. */
@@ -205,7 +207,7 @@ export class ShareSession {
         await sleep(delay, signal);
         if (signal.aborted) return;
         try {
-          const tracker = await TrackerSession.open(this.options.tracker, ShareSession.clientOptions(this.options));
+          const tracker = await openTracker(this.options, AGENTS.share);
           try {
             await tracker.register(this.port, this.index.entries());
           } catch (error) {

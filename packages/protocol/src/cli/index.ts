@@ -1,4 +1,5 @@
 // @p2pservice/protocol/cli: what the `tracker` and `peer` commands share, kept out of the library.
 export * from './dotenv.js';
+export * from './paths.js';
 export * from './report.js';
 export * from './settings.js';

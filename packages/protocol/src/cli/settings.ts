@@ -15,6 +15,8 @@ const unset = (value: unknown) => (value === '' ? undefined : value);
 
 export const setting = {
   text: () => z.preprocess(unset, z.string().min(1)),
+  /** A value that may be left unset (its default is empty). */
+  optionalText: () => z.preprocess(unset, z.string().min(1).optional()),
   port: (min = 0) => z.preprocess(unset, z.coerce.number().int().min(min).max(65535)),
   positiveInt: () => z.preprocess(unset, z.coerce.number().int().min(1)),
   logLevel: () => z.preprocess(unset, LogLevel),

@@ -16,14 +16,19 @@ export async function register(tracker: TrackerContext, state: PeerState, messag
   }
   const files = state.pending;
   state.pending = [];
+  // A holder is listed with the identity it proved to the tracker: without one nobody could check it.
+  const id = state.remote.id;
+  if (!id) throw new P2PError('ACCESS_DENIED', 'sharing needs an identity: connect with a client certificate');
   const duplicate = findDuplicateName(files);
   if (duplicate !== undefined) throw new P2PError('DUPLICATE_NAME', `the share names "${duplicate}" twice`);
+  // The holder is listed at the address seen on the socket (never at one the peer claims), and only once
+  // the same identity answered at the listen port: the tracker never lists what another program serves.
+  const holder = { host: state.remote.host, port: message.listenPort, id };
   if (limits.verifyReachable && state.verifiedPort !== message.listenPort) {
-    await checkReachable(tracker.transport, state.remote.host, message.listenPort, limits.reachTimeoutMs);
+    await checkReachable(tracker.transport, holder, limits.reachTimeoutMs);
     state.verifiedPort = message.listenPort;
   }
-  // The holder is listed at the address seen on the socket, never at one the peer claims.
-  state.peer = await tracker.store.putShare(state.peer, { host: state.remote.host, port: message.listenPort }, files);
+  state.peer = await tracker.store.putShare(state.peer, holder, files);
   state.log.info({ peer: state.peer, port: message.listenPort, files: files.length }, 'share registered');
   await state.connection.send({ type: 'registered', id: message.id, files: files.length, complete: true });
 }

@@ -7,7 +7,6 @@ import {
   P2PError,
   type RemotePeer,
   serverHandshake,
-  tcpTransport,
   type TrackerRequest,
   TrackerRequest as TrackerRequestSchema,
   type Listener,
@@ -18,6 +17,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_TRACKER_LIMITS, type TrackerLimits } from '../limits.js';
 import type { TrackerStore } from '../store/store.js';
 import { TRACKER_AGENT } from '../version.js';
+import { DenialLog } from './denials.js';
 import { dispatch } from './handlers.js';
 import type { PeerState, TrackerConnection, TrackerContext } from './peer-state.js';
 
@@ -30,8 +30,10 @@ export interface TrackerOptions {
   /** Where the state lives; opened by the caller, who closes it after the tracker. */
   store: TrackerStore;
   logger: Logger;
-  /** How peers reach the tracker and how it checks their listen ports (default: TCP). */
-  transport?: Transport;
+  /** How peers reach the tracker and how it checks their listen ports: TLS with the tracker's identity. */
+  transport: Transport;
+  /** The key of a private network: only peers that prove it get in. Absent: an open network. */
+  networkKey?: Buffer;
   limits?: Partial<TrackerLimits>;
 }
 
@@ -44,6 +46,7 @@ export class TrackerServer {
   private readonly perAddress = new Map<string, number>();
   private readonly handlers = new Set<Promise<void>>();
   private readonly context: TrackerContext;
+  private readonly denials: DenialLog;
   private listener: Listener | undefined;
   private closing: Promise<void> | undefined;
 
@@ -52,18 +55,20 @@ export class TrackerServer {
     private readonly logger: Logger,
     transport: Transport,
     limits: Partial<TrackerLimits>,
+    private readonly networkKey: Buffer | undefined,
   ) {
     const merged = { ...DEFAULT_TRACKER_LIMITS, ...limits };
     merged.replyFrameBytes = Math.min(merged.replyFrameBytes, merged.maxFrameBytes);
     this.context = { store, transport, limits: merged };
+    this.denials = new DenialLog(logger);
   }
 
   /** Forgets what a previous run of this instance left in the store, then listens. */
   static async start(options: TrackerOptions): Promise<TrackerServer> {
     const forgotten = await options.store.forgetPreviousRun();
     if (forgotten > 0) options.logger.info({ peers: forgotten }, 'forgot peers of a previous run');
-    const transport = options.transport ?? tcpTransport;
-    const tracker = new TrackerServer(options.store, options.logger, transport, options.limits ?? {});
+    const { transport } = options;
+    const tracker = new TrackerServer(options.store, options.logger, transport, options.limits ?? {}, options.networkKey);
     tracker.listener = await transport.listen(
       {
         host: options.host,
@@ -73,7 +78,7 @@ export class TrackerServer {
       },
       (socket, remote) => tracker.accept(socket, remote),
     );
-    options.logger.info({ ...tracker.address, db: options.store.location }, 'tracker listening');
+    options.logger.info({ ...tracker.address, db: options.store.location, network: options.networkKey ? 'private' : 'open' }, 'tracker listening');
     return tracker;
   }
 
@@ -84,6 +89,11 @@ export class TrackerServer {
 
   get limits(): TrackerLimits {
     return this.context.limits;
+  }
+
+  /** Whether only peers that prove the network key get in. */
+  get isPrivate(): boolean {
+    return this.networkKey !== undefined;
   }
 
   /** Stops accepting and drops every connection; their rows are deleted before this resolves. */
@@ -131,6 +141,7 @@ export class TrackerServer {
         features: TRACKER_FEATURES,
         timeoutMs: limits.handshakeTimeoutMs,
         welcome: { heartbeatMs: limits.heartbeatMs, peerTimeoutMs: limits.peerTimeoutMs },
+        ...(this.networkKey && { networkKey: this.networkKey }),
       });
       log.debug({ agent: hello.agent, features: [...features] }, 'hello');
       state = { connection, remote, features, log, peer: undefined, pending: [], verifiedPort: undefined };
@@ -144,6 +155,10 @@ export class TrackerServer {
       if (error instanceof P2PError && (error.code === 'CONNECTION_CLOSED' || error.code === 'TIMEOUT')) {
         // Gone, or closed for not reading what we sent (the write deadline): nobody to tell.
         if (error.code === 'TIMEOUT') log.warn({ code: error.code }, error.message);
+      } else if (error instanceof P2PError && error.code === 'ACCESS_DENIED' && state === undefined) {
+        // Not a member: one line in the log at most (a flood of attempts is summed up), then the door.
+        this.denials.denied(`${remote.host}:${remote.port}`, error.message);
+        await connection.fail(error);
       } else if (error instanceof P2PError && isWireErrorCode(error.code)) {
         log.warn({ code: error.code }, error.message);
         await connection.fail(error);

@@ -21,6 +21,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // 2: each peer belongs to the tracker instance holding its connection.
   `ALTER TABLE peers ADD COLUMN instance TEXT NOT NULL DEFAULT 'default';
    CREATE INDEX peers_by_instance ON peers(instance);`,
+  // 3: the identity each peer proved in TLS, listed with it as a holder.
+  `ALTER TABLE peers ADD COLUMN identity TEXT NOT NULL DEFAULT '';`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;

@@ -15,14 +15,15 @@ interface HolderRow {
   size: number;
   host: string;
   port: number;
+  id: string;
 }
 
 function prepareStatements(db: Database.Database) {
   return {
-    insertPeer: db.prepare<[string, string, number, number], { id: number }>(
-      'INSERT INTO peers (instance, host, port, connected_at) VALUES (?, ?, ?, ?) RETURNING id',
+    insertPeer: db.prepare<[string, string, number, string, number], { id: number }>(
+      'INSERT INTO peers (instance, host, port, identity, connected_at) VALUES (?, ?, ?, ?, ?) RETURNING id',
     ),
-    updatePeer: db.prepare<[string, number, number]>('UPDATE peers SET host = ?, port = ? WHERE id = ?'),
+    updatePeer: db.prepare<[string, number, string, number]>('UPDATE peers SET host = ?, port = ?, identity = ? WHERE id = ?'),
     deletePeer: db.prepare<[number]>('DELETE FROM peers WHERE id = ?'),
     deleteFilesOf: db.prepare<[number]>('DELETE FROM files WHERE peer_id = ?'),
     insertFile: db.prepare<[number, string, number, string]>('INSERT INTO files (peer_id, name, size, sha256) VALUES (?, ?, ?, ?)'),
@@ -45,11 +46,11 @@ function prepareStatements(db: Database.Database) {
        GROUP BY name, sha256 ORDER BY name, sha256 LIMIT ?`,
     ),
     holdersOf: db.prepare<[string], HolderRow>(
-      `SELECT f.sha256, f.size, p.host, p.port FROM files f JOIN peers p ON p.id = f.peer_id
+      `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id FROM files f JOIN peers p ON p.id = f.peer_id
        WHERE f.name = ? ORDER BY f.sha256, p.id`,
     ),
     holdersOfContent: db.prepare<[string, number], HolderRecord>(
-      `SELECT DISTINCT p.host, p.port FROM files f JOIN peers p ON p.id = f.peer_id
+      `SELECT DISTINCT p.host, p.port, p.identity AS id FROM files f JOIN peers p ON p.id = f.peer_id
        WHERE f.sha256 = ? ORDER BY p.id LIMIT ?`,
     ),
     countPeers: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM peers'),
@@ -104,9 +105,9 @@ export class SqliteStore implements TrackerStore {
     return this.db.transaction(() => {
       let id = peer;
       if (id === undefined) {
-        id = this.statements.insertPeer.get(this.instance, holder.host, holder.port, Date.now())!.id;
+        id = this.statements.insertPeer.get(this.instance, holder.host, holder.port, holder.id, Date.now())!.id;
       } else {
-        this.statements.updatePeer.run(holder.host, holder.port, id);
+        this.statements.updatePeer.run(holder.host, holder.port, holder.id, id);
         this.statements.deleteFilesOf.run(id);
       }
       for (const file of files) this.statements.insertFile.run(id, file.name, file.size, file.sha256);
@@ -142,7 +143,7 @@ export class SqliteStore implements TrackerStore {
         content = { sha256: row.sha256, size: row.size, holders: [] };
         contents.set(row.sha256, content);
       }
-      if (content.holders.length < maxHolders) content.holders.push({ host: row.host, port: row.port });
+      if (content.holders.length < maxHolders) content.holders.push({ host: row.host, port: row.port, id: row.id });
     }
     return [...contents.values()];
   }

@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { type Address, formatAddress } from '../address.js';
+import { P2PError } from '../errors.js';
+import { parseIdentity } from './identity-id.js';
+
+/**
+ * Trackers met before, and the identity each presented, like ssh's known_hosts: a tracker address given
+ * without an identity is trusted on first use and remembered; from then on it must present the same
+ * identity. One line per tracker: `HOST:PORT IDENTITY`.
+ */
+export class KnownTrackers {
+  constructor(readonly file: string) {}
+
+  /** The identity remembered for `address`, if any. */
+  async lookup(address: Address): Promise<string | undefined> {
+    return (await this.read()).get(formatAddress(address));
+  }
+
+  /** Remembers (or replaces) the identity of `address`. */
+  async remember(address: Address, id: string): Promise<void> {
+    const entries = await this.read();
+    entries.set(formatAddress(address), id);
+    const text = [...entries].map(([where, identity]) => `${where} ${identity}\n`).join('');
+    const temporary = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
+      await writeFile(temporary, text, { mode: 0o600, flag: 'wx' });
+      await rename(temporary, this.file);
+    } catch (error) {
+      await unlink(temporary).catch(() => undefined);
+      throw new P2PError('IO_ERROR', `cannot remember the tracker's identity in ${this.file}: ${(error as Error).message}`, 'check that the folder is writable (XDG_CONFIG_HOME)', { cause: error });
+    }
+  }
+
+  private async read(): Promise<Map<string, string>> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+      throw new P2PError('IO_ERROR', `cannot read ${this.file}: ${(error as Error).message}`, 'check its permissions');
+    }
+    const entries = new Map<string, string>();
+    for (const [n, line] of text.split('\n').entries()) {
+      if (line.trim() === '' || line.startsWith('#')) continue;
+      const [where, identity] = line.trim().split(/\s+/);
+      try {
+        entries.set(where!, parseIdentity(identity ?? '', `line ${n + 1} of ${this.file}`));
+      } catch (error) {
+        // A damaged line is not a reason to trust whoever answers: refuse until it is fixed.
+        throw new P2PError('BAD_CONFIG', (error as P2PError).message, `fix or delete that line of ${this.file}`);
+      }
+    }
+    return entries;
+  }
+}

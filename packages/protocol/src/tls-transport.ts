@@ -1,0 +1,240 @@
+import { X509Certificate } from 'node:crypto';
+import { createServer as createTcpServer, type Socket } from 'node:net';
+import { connect as tlsConnect, createSecureContext, createServer as createTlsServer, type SecureContext, TLSSocket } from 'node:tls';
+import { formatAddress, normalizeRemoteAddress } from './address.js';
+import { CONNECT_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, MAX_PENDING_HANDSHAKES, MAX_PENDING_HANDSHAKES_PER_ADDRESS, PROTOCOL_VERSION } from './constants.js';
+import { formatMs } from './duration.js';
+import { P2PError } from './errors.js';
+import { encodeFrame } from './frame.js';
+import type { Identity } from './identity/identity.js';
+import { identityOfCertificate } from './identity/identity-id.js';
+import { IdentityMismatchError } from './identity/mismatch.js';
+import { connectTo, startListening } from './tcp-transport.js';
+import type { DialOptions, Endpoint, Listener, ListenOptions, RemotePeer, Transport } from './transport.js';
+
+/*
+ * TLS 1.3 under every connection (spec: TLS). Both ends present self-signed certificates; nobody is
+ * trusted for being signed by someone, only for proving the identity (certificate fingerprint) that was
+ * expected of it — the tracker's from its address or from the first meeting, a holder's from the
+ * tracker's list. There is no plaintext mode and no older TLS version to fall back to.
+ */
+
+const TLS = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } as const;
+
+/** First byte of a TLS record carrying a handshake; a protocol-1 frame starts with a length byte 0x00. */
+const TLS_HANDSHAKE_RECORD = 0x16;
+
+export interface TlsTransportOptions {
+  /** Presented to the other side: required to listen; when dialing, how a tracker learns who shares. */
+  identity?: Identity;
+  /** A connection that has not finished its TLS handshake by then is closed. */
+  handshakeTimeoutMs?: number;
+  /** Handshakes a listener runs at once, in all and per remote address; connections beyond are closed. */
+  maxPendingHandshakes?: number;
+  maxPendingPerAddress?: number;
+}
+
+/**
+ * The identity `socket`'s other end proved in its TLS handshake, after checking that its certificate is
+ * well-formed, self-signed and valid today (BAD_CERTIFICATE otherwise); undefined if it presented none.
+ */
+export function tlsIdentityOf(socket: Socket, where = 'the other side'): string | undefined {
+  if (!(socket instanceof TLSSocket)) return undefined;
+  const der = socket.getPeerCertificate(true).raw;
+  if (!der || der.length === 0) return undefined;
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(der);
+  } catch {
+    throw new P2PError('BAD_CERTIFICATE', `${where} presented a certificate that cannot be read`);
+  }
+  if (!certificate.verify(certificate.publicKey)) throw new P2PError('BAD_CERTIFICATE', `${where} presented a certificate that is not self-signed`);
+  const now = Date.now();
+  if (now < Date.parse(certificate.validFrom)) throw new P2PError('BAD_CERTIFICATE', `${where} presented a certificate not valid before ${certificate.validFrom}`, 'check the clocks');
+  if (now > Date.parse(certificate.validTo)) throw new P2PError('BAD_CERTIFICATE', `${where} presented a certificate that expired on ${certificate.validTo}`);
+  return identityOfCertificate(certificate.raw);
+}
+
+/**
+ * Bounds the handshakes in progress, in all and per remote address, so that connections that never
+ * finish one (a flood, stalled clients) cannot crowd out the others. A connection beyond the bounds waits,
+ * unread, for a slot of its own address (first come, first served) under the same deadline, so a burst
+ * from one machine is served in turn and a flood from one address delays only that address. Waiting
+ * connections are bounded too; one more is closed at once.
+ */
+class HandshakeGate {
+  private total = 0;
+  private readonly perAddress = new Map<string, number>();
+  private readonly waiting: { raw: Socket; host: string; start: () => void }[] = [];
+  private readonly releases = new Map<string, () => void>();
+
+  constructor(
+    private readonly max: number,
+    private readonly maxPerAddress: number,
+    private readonly maxWaiting = max * 4,
+  ) {}
+
+  /** Calls `start` once `raw` may begin its handshake (now, or when a slot frees); false if it cannot even wait. */
+  admit(raw: Socket, start: () => void): boolean {
+    if (this.waiting.length >= this.maxWaiting) return false;
+    const entry = { raw, host: normalizeRemoteAddress(raw.remoteAddress ?? 'unknown'), start };
+    this.waiting.push(entry);
+    raw.once('close', () => {
+      const at = this.waiting.indexOf(entry);
+      if (at >= 0) this.waiting.splice(at, 1);
+    });
+    this.drain();
+    return true;
+  }
+
+  /** The handshake of this (TLS) socket's connection is done: its slot is free. */
+  secured(socket: Socket): void {
+    this.releases.get(keyOf(socket))?.();
+  }
+
+  private drain(): void {
+    for (let i = 0; i < this.waiting.length && this.total < this.max; ) {
+      const entry = this.waiting[i]!;
+      if ((this.perAddress.get(entry.host) ?? 0) >= this.maxPerAddress) {
+        i++;
+        continue;
+      }
+      this.waiting.splice(i, 1);
+      this.take(entry);
+    }
+  }
+
+  private take({ raw, host, start }: { raw: Socket; host: string; start: () => void }): void {
+    this.total++;
+    this.perAddress.set(host, (this.perAddress.get(host) ?? 0) + 1);
+    const key = keyOf(raw);
+    const release = () => {
+      if (!this.releases.delete(key)) return;
+      this.total--;
+      const left = (this.perAddress.get(host) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(host, left);
+      else this.perAddress.delete(host);
+      this.drain();
+    };
+    this.releases.set(key, release);
+    raw.once('close', release);
+    start();
+  }
+}
+
+const keyOf = (socket: Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
+
+/** What a listener says to a client that does not speak TLS (a protocol-1 program), before closing. */
+function answerPlaintext(raw: Socket): void {
+  const message = `this side speaks protocol ${PROTOCOL_VERSION}, inside TLS; upgrade to a P2PService that does`;
+  raw.end(encodeFrame({ type: 'error', id: null, code: 'VERSION_MISMATCH', message }));
+  setTimeout(() => raw.destroy(), 1_000).unref();
+}
+
+/** Resolves once `socket`'s TLS handshake is done; rejects naming the address and, in words, why not. */
+function secured(socket: TLSSocket, timeoutMs: number, where: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => settle(new P2PError('CONNECT_FAILED', `cannot connect to ${where}: no TLS handshake within ${formatMs(timeoutMs)}`)), timeoutMs);
+    const onError = (error: NodeJS.ErrnoException) => settle(handshakeError(error, where));
+    const onClose = () => settle(new P2PError('CONNECT_FAILED', `cannot connect to ${where}: it closed the connection during the TLS handshake`));
+    const onSecure = () => settle();
+    function settle(error?: P2PError) {
+      clearTimeout(timer);
+      socket.off('secureConnect', onSecure);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    }
+    socket.once('secureConnect', onSecure);
+    socket.once('error', onError);
+    socket.once('close', onClose);
+  });
+}
+
+function handshakeError(error: NodeJS.ErrnoException, where: string): P2PError {
+  if (error.code && NOT_TLS.has(error.code)) {
+    return new P2PError('VERSION_MISMATCH', `${where} does not speak TLS: it may run an older P2PService (protocol 1)`, 'upgrade it: this release speaks protocol 2, always inside TLS');
+  }
+  if (error.code === 'ECONNRESET') return new P2PError('CONNECT_FAILED', `cannot connect to ${where}: connection reset during the TLS handshake`);
+  return new P2PError('CONNECT_FAILED', `cannot connect to ${where}: TLS handshake failed (${error.message})`, undefined, { cause: error });
+}
+
+// OpenSSL's words for "the other side did not answer in TLS": it speaks something else, e.g. protocol 1.
+const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_RECORD_LAYER_FAILURE', 'ERR_SSL_UNEXPECTED_EOF_WHILE_READING']);
+
+/** TLS 1.3 with the identity checks of the spec. One instance per identity; cheap to keep. */
+export function tlsTransport(options: TlsTransportOptions = {}): Transport {
+  const { identity } = options;
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+  const context: SecureContext = createSecureContext({ ...TLS, ...(identity && { key: identity.key, cert: identity.cert }) });
+
+  return {
+    async dial(to: Endpoint, dialOptions: DialOptions = {}): Promise<Socket> {
+      const where = formatAddress(to);
+      const timeoutMs = dialOptions.timeoutMs ?? CONNECT_TIMEOUT_MS;
+      const raw = await connectTo(to, timeoutMs);
+      // Names are not what is trusted here (identities are), so no host name is checked or sent.
+      const socket = tlsConnect({ socket: raw, secureContext: context, rejectUnauthorized: false, checkServerIdentity: () => undefined, ...TLS });
+      try {
+        await secured(socket, Math.max(timeoutMs, handshakeTimeoutMs), where);
+        const presented = tlsIdentityOf(socket, where);
+        if (!presented) throw new P2PError('BAD_CERTIFICATE', `${where} presented no certificate`);
+        if (to.id && presented !== to.id) throw new IdentityMismatchError(where, to.id, presented);
+        return socket;
+      } catch (error) {
+        socket.destroy();
+        throw error;
+      }
+    },
+
+    async listen(listenOptions: ListenOptions, onConnection: (socket: Socket, remote: RemotePeer) => void): Promise<Listener> {
+      if (!identity) throw new P2PError('LISTEN_FAILED', 'a TLS listener needs an identity to present');
+      const gate = new HandshakeGate(options.maxPendingHandshakes ?? MAX_PENDING_HANDSHAKES, options.maxPendingPerAddress ?? MAX_PENDING_HANDSHAKES_PER_ADDRESS);
+
+      // Client certificates are asked for but not required: a tool that only lists needs none.
+      // (A Server builds its own credentials from key and cert; it takes no ready-made secureContext.)
+      const tlsServer = createTlsServer({ key: identity.key, cert: identity.cert, requestCert: true, rejectUnauthorized: false, handshakeTimeout: handshakeTimeoutMs, ...TLS });
+      tlsServer.on('tlsClientError', (_error, socket) => socket.destroy());
+      tlsServer.on('secureConnection', (socket: TLSSocket) => {
+        const host = normalizeRemoteAddress(socket.remoteAddress ?? 'unknown');
+        gate.secured(socket);
+        let id: string | undefined;
+        try {
+          id = tlsIdentityOf(socket, host);
+        } catch {
+          // A bad certificate gets no conversation.
+          socket.destroy();
+          return;
+        }
+        onConnection(socket, { host, port: socket.remotePort ?? 0, ...(id && { id }) });
+      });
+
+      const server = createTcpServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 10_000, pauseOnConnect: true });
+      server.on('connection', (raw) => {
+        raw.on('error', () => undefined);
+        // One deadline from arrival: waiting for a handshake slot and saying the first bytes both count.
+        const deadline = setTimeout(() => raw.destroy(), handshakeTimeoutMs);
+        raw.once('close', () => clearTimeout(deadline));
+        const admitted = gate.admit(raw, () => {
+          // The first bytes say who speaks: TLS goes on to the handshake (whose own deadline then
+          // applies); anything else is answered in plain, as a protocol-1 program understands, and closed.
+          raw.once('data', (first: Buffer) => {
+            raw.pause();
+            clearTimeout(deadline);
+            if (first[0] !== TLS_HANDSHAKE_RECORD) {
+              answerPlaintext(raw);
+              return;
+            }
+            raw.unshift(first);
+            tlsServer.emit('connection', raw);
+          });
+          raw.resume();
+        });
+        if (!admitted) raw.destroy();
+      });
+
+      return startListening(server, listenOptions);
+    },
+  };
+}
