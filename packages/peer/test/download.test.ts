@@ -129,6 +129,28 @@ describe('an error from a holder is that holder failing, never ours', () => {
   });
 });
 
+describe('a holder is who the tracker says', () => {
+  it('fails over from a holder that presents another certificate than the one it registered with', async () => {
+    const swapper = await holder();
+    const honest = await startTestHolder(trackerAddress, 'archive/copy.bin', content, sha256, { identity: 'honest' });
+    cleanups.push(() => honest.close());
+    await swapper.presentAs('impostor');
+    const failures: HolderFailure[] = [];
+    const result = await get({ onHolderFailed: (failure) => failures.push(failure) });
+    expect(result.holder).toBe(`127.0.0.1:${honest.port}`);
+    expectOnlyTheFile();
+    expect(failures).toEqual([
+      {
+        holder: `127.0.0.1:${swapper.port}`,
+        code: 'IDENTITY_MISMATCH',
+        reason: expect.stringMatching(new RegExp(`^holder 127\\.0\\.0\\.1:${swapper.port} presented identity [A-Z2-7-]+, not the ${swapper.id} the tracker listed: this may be an impostor$`)),
+      },
+    ]);
+    // Refused during the TLS handshake: it never got to hear what was wanted.
+    expect(swapper.fetches).toEqual([]);
+  });
+});
+
 describe('resume', () => {
   it('keeps the part when interrupted and resumes from its length, verifying the whole file', async () => {
     const slow = await holder({ chunkDelayMs: 5, chunkBytes: 32 * 1024 });

@@ -202,6 +202,28 @@ describe('the queue is a feature', () => {
   });
 });
 
+describe('a holder of a private network', () => {
+  it('serves only downloaders that prove the network key', async () => {
+    const { FileServer, indexFolder } = await import('../src/index.js');
+    const { generateNetworkKey, parseNetworkKey } = await import('@p2pservice/protocol');
+    writeFileSync(join(shared, 'club.txt'), 'members only');
+    const key = parseNetworkKey(generateNetworkKey());
+    const server = await FileServer.start({ host: '127.0.0.1', port: 0, index: await indexFolder(shared, { cacheDir: null }), logger: silentLogger, transport: tlsAs('peer'), networkKey: key });
+    try {
+      const address = { host: '127.0.0.1', port: server.address.port };
+      await expect(HolderSession.open(address)).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+      await expect(HolderSession.open(address, { networkKey: parseNetworkKey(generateNetworkKey()) })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+      const member = await HolderSession.open(address, { networkKey: key });
+      expect(member.isPrivateNetwork).toBe(true);
+      const { body } = await member.fetch(sha('members only'), 0);
+      expect(Buffer.concat((await body.toArray()) as Buffer[]).toString()).toBe('members only');
+      await member.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('holder limits', () => {
   it('refuses connections over its limit with TOO_MANY_CONNECTIONS, and serves again once they go', async () => {
     writeFileSync(join(shared, 'a.txt'), 'a');

@@ -206,3 +206,78 @@ describe('a node is one peer over one transport', () => {
 
 // Types the faces depend on, checked by the compiler.
 export type { DownloadState, ShareState };
+
+/** A TCP relay that records every byte it carries, both ways: what someone on the wire would see. */
+async function recordingProxy(target: { host: string; port: number }) {
+  const { createServer, connect } = await import('node:net');
+  const seen: Buffer[] = [];
+  const open = new Set<import('node:net').Socket>();
+  const server = createServer((inbound) => {
+    const outbound = connect(target.port, target.host);
+    for (const socket of [inbound, outbound]) {
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+    }
+    for (const [from, to] of [[inbound, outbound], [outbound, inbound]] as const) {
+      from.on('data', (chunk: Buffer) => {
+        seen.push(chunk);
+        to.write(chunk);
+      });
+      from.on('end', () => to.end());
+      from.on('error', () => to.destroy());
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    bytes: () => Buffer.concat(seen),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of open) socket.destroy();
+      }),
+  };
+}
+
+describe('a private network, through nodes', () => {
+  it('lets members share and download, refuses anyone else with one line, and shows nothing on the wire', async () => {
+    const { generateNetworkKey, parseNetworkKey } = await import('@p2pservice/protocol');
+    const keyText = generateNetworkKey();
+    const networkKey = parseNetworkKey(keyText);
+    await tracker.close();
+    const { startTestTracker } = await import('../../../test/support/tracker.js');
+    tracker = await startTestTracker(join(dir, 'private.db'), { networkKey });
+    const trackerProxy = await recordingProxy(tracker.address);
+    const viaProxy = { host: '127.0.0.1', port: trackerProxy.port, id: tracker.address.id };
+    const secret = Buffer.concat([Buffer.from('TOP SECRET CONTENT, never in clear. '), randomBytes(200_000)]);
+    const sharer = newNode({ tracker: viaProxy, networkKey });
+    const share = await sharer.share(folder('club', { 'secret-plans.txt': secret }));
+    expect(share).toMatchObject({ network: 'private', trackerId: tracker.address.id });
+
+    // A member downloads; its bytes from the holder pass through a second recording relay.
+    const member = newNode({ tracker: viaProxy, networkKey });
+    const content = await member.resolve('secret-plans.txt');
+    const holder = content.holders[0]!;
+    const holderProxy = await recordingProxy(holder);
+    const out = join(dir, 'out');
+    await member.download({ name: 'secret-plans.txt', outDir: out, content: { ...content, holders: [{ ...holder, port: holderProxy.port }] } });
+    expect(readFileSync(join(out, 'secret-plans.txt')).equals(secret)).toBe(true);
+
+    // Non-members: no key, or another key. Refused with the reason and what to do.
+    for (const options of [{}, { networkKey: parseNetworkKey(generateNetworkKey()) }]) {
+      const stranger = newNode({ tracker: tracker.address, ...options });
+      await expect(stranger.resolve('secret-plans.txt')).rejects.toMatchObject({ code: 'ACCESS_DENIED', hint: expect.stringContaining('NETWORK_KEY') });
+      await expect(stranger.share(folder(`stranger-${Math.random()}`, { 'x.txt': 'x' }))).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    }
+
+    const wire = Buffer.concat([trackerProxy.bytes(), holderProxy.bytes()]);
+    expect(holderProxy.bytes().length).toBeGreaterThan(secret.length); // the content did cross this relay
+    for (const clear of ['secret-plans', 'TOP SECRET', sha(secret), keyText.replace(/-/g, ''), keyText, 'register', 'who_has']) {
+      expect(wire.includes(Buffer.from(clear)), clear).toBe(false);
+    }
+    expect(wire.includes(networkKey)).toBe(false);
+    expect(wire.includes(secret.subarray(100, 164))).toBe(false);
+    await trackerProxy.close();
+    await holderProxy.close();
+  });
+});

@@ -60,6 +60,8 @@ export interface TestHolder {
   errorCode: string;
   /** Dies like a killed process: every socket reset, the tracker connection dropped. */
   kill(): Promise<void>;
+  /** From now on, answers on the same port with the certificate of another identity (its registration stays). */
+  presentAs(name: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,7 +80,7 @@ export async function startTestHolder(tracker: Address, name: string, content: B
     errorCode: options.errorCode ?? 'INTERNAL',
   } as TestHolder;
   const transport = tlsAs(options.identity ?? 'holder');
-  const listener = await transport.listen({ host: '127.0.0.1', port: 0 }, async (socket) => {
+  const serve = async (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     const connection = new FramedConnection<HolderRequest, HolderReply>(socket, HolderRequest);
@@ -120,16 +122,23 @@ export async function startTestHolder(tracker: Address, name: string, content: B
     } catch {
       socket.destroy();
     }
-  });
+  };
+  let listener = await transport.listen({ host: '127.0.0.1', port: 0 }, (socket) => void serve(socket));
   const port = listener.address.port;
   const session = await TrackerSession.open(tracker, { transport });
   await session.register(port, [{ name, size: content.length, sha256 }]);
   const stopServer = () => listener.close();
+  const presentAs = async (name: string) => {
+    for (const socket of sockets) socket.destroy();
+    await listener.close();
+    listener = await tlsAs(name).listen({ host: '127.0.0.1', port }, (socket) => void serve(socket));
+  };
   return Object.assign(holder, {
     port,
     id: testIdentity(options.identity ?? 'holder').id,
     fetches,
     sent: () => sent,
+    presentAs,
     async kill() {
       for (const socket of sockets) socket.destroy();
       session.connection.destroy();

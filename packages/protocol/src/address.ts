@@ -27,7 +27,7 @@ export function parseEndpoint(text: string, what = 'address'): Endpoint {
   const hash = text.indexOf('#');
   const address = parseAddress(hash < 0 ? text : text.slice(0, hash), what);
   if (hash < 0) return address;
-  return { ...address, id: parseIdentity(text.slice(hash + 1), `the identity in ${what} ${quoted(text.slice(0, 200))}`) };
+  return { ...address, id: parseIdentity(text.slice(hash + 1), `in ${what} ${quoted(text.slice(0, 200))}, the part after #`) };
 }
 
 export function formatEndpoint(endpoint: Endpoint): string {
