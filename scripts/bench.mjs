@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: every benchmark, side by side with its yardstick in the same run (alternating rounds,
 // medians, ratios). Prints a table and writes the results as JSON. Never part of `npm test`.
-// Options: --only transfer,indexing,tracker,startup --rounds N --size MiB --index-size MiB
+// Options: --only transfer,tls,indexing,tracker,startup --rounds N --size MiB --index-size MiB
 //          --many-files N --peers N --files-per-peer N --samples N --out FILE
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,12 +10,13 @@ import { parseArgs } from 'node:util';
 import { machine } from './bench/harness.mjs';
 import { indexingBench } from './bench/indexing.mjs';
 import { startupBench } from './bench/startup.mjs';
+import { tlsBench } from './bench/tls.mjs';
 import { trackerScaleBench } from './bench/tracker-scale.mjs';
 import { transferBench } from './bench/transfer.mjs';
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'transfer,indexing,tracker,startup' },
+    only: { type: 'string', default: 'transfer,tls,indexing,tracker,startup' },
     rounds: { type: 'string', default: '3' },
     size: { type: 'string', default: '1024' },
     'index-size': { type: 'string', default: '1024' },
@@ -38,6 +39,10 @@ try {
     say(`transfer: ${values.size} MiB, ${rounds} rounds...`);
     results.results.transfer = await transferBench({ root, sizeMiB: Number(values.size), rounds, env });
   }
+  if (only.has('tls')) {
+    say(`tls: ${values.size} MiB over TLS and over plain TCP, ${rounds} rounds...`);
+    results.results.tls = await tlsBench({ root, sizeMiB: Number(values.size), rounds, env });
+  }
   if (only.has('indexing')) {
     say(`indexing: ${values['index-size']} MiB mixed, ${values['many-files']} small files, ${rounds} rounds...`);
     results.results.indexing = await indexingBench({ root, sizeMiB: Number(values['index-size']), manyFiles: Number(values['many-files']), rounds, env });
@@ -57,12 +62,16 @@ try {
 const f = (n, digits = 0) => (n === null || n === undefined ? 'n/a' : n.toFixed(digits));
 const rows = [];
 const goal = (ok) => (ok ? 'met' : 'NOT met');
-const { transfer, indexing, tracker, startup } = results.results;
+const { transfer, tls, indexing, tracker, startup } = results.results;
 if (transfer) {
   for (const [name, rate] of Object.entries(transfer.mibPerSecond)) rows.push([`transfer ${transfer.sizeMiB} MiB`, name, `${f(rate)} MiB/s`, '']);
   rows.push(['transfer', 'peer get / bare pipe', f(transfer.ratioToBarePipe, 2), `>= 0.90: ${goal(transfer.ratioToBarePipe >= 0.9)}`]);
   rows.push(['transfer', 'peer get / curl+nginx', transfer.ratioToNginx === null ? transfer.nginx : f(transfer.ratioToNginx, 2), transfer.ratioToNginx === null ? '' : `>= 1.00: ${goal(transfer.ratioToNginx >= 1)}`]);
   rows.push(['transfer', 'peak RSS downloader / holder', `${f(transfer.peakRssMiB.downloader)} / ${f(transfer.peakRssMiB.holder)} MiB`, `< 100 MB: ${goal(Math.max(transfer.peakRssMiB.downloader, transfer.peakRssMiB.holder) < 95)}`]);
+}
+if (tls) {
+  for (const [name, rate] of Object.entries(tls.mibPerSecond)) rows.push([`tls ${tls.sizeMiB} MiB`, name, `${f(rate)} MiB/s`, '']);
+  rows.push(['tls', 'TLS / plain TCP', f(tls.ratioTlsToPlain, 2), `>= 0.85: ${goal(tls.ratioTlsToPlain >= 0.85)}`]);
 }
 if (indexing) {
   for (const [name, rate] of Object.entries(indexing.mibPerSecond)) rows.push([`indexing ${indexing.sizeMiB} MiB (${indexing.files} files)`, name, `${f(rate)} MiB/s`, '']);

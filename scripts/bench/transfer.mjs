@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomFillSync } from 'node:crypto';
 import { has, median, PEER_BIN, peakRssMiB, reportedRssMiB, RSS_PRELOAD, REPO, runToEnd, sideBySide, sleep, startProcess, TRACKER_BIN } from './harness.mjs';
 
-function makeFile(path, bytes) {
+export function makeFile(path, bytes) {
   const fd = openSync(path, 'w');
   const chunk = Buffer.allocUnsafe(8 * 1024 * 1024);
   for (let written = 0; written < bytes; written += chunk.length) {
