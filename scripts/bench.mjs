@@ -80,6 +80,7 @@ if (indexing) {
 }
 if (tracker) {
   for (const [name, rate] of Object.entries(tracker.rowsPerSecond)) rows.push([`tracker ${tracker.peers} peers x ${tracker.filesPerPeer}`, name, `${f(rate)} rows/s`, '']);
+  rows.push(['tracker', `tracker CPU per joining peer (${tracker.filesPerPeer} files)`, `${f(tracker.trackerCpuMsPerPeer, 2)} ms`, '']);
   rows.push(['tracker', 'sockets / bare inserts', f(tracker.ratioToBareInserts, 2), `>= 0.50: ${goal(tracker.ratioToBareInserts >= 0.5)}`]);
   rows.push(['tracker', `list page p50 / p99 (${tracker.rows} files)`, `${f(tracker.listPageMs.p50, 1)} / ${f(tracker.listPageMs.p99, 1)} ms`, `p99 < 20 ms: ${goal(tracker.listPageMs.p99 < 20)}`]);
   rows.push(['tracker', 'who-has p50 / p99', `${f(tracker.whoHasMs.p50, 1)} / ${f(tracker.whoHasMs.p99, 1)} ms`, `p99 < 20 ms: ${goal(tracker.whoHasMs.p99 < 20)}`]);

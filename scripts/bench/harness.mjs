@@ -85,6 +85,13 @@ export function runToEnd(command, args, options = {}) {
   });
 }
 
+/** CPU seconds (user + system) a running process has used so far. */
+export function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim()) || 100;
+  return (Number(fields[11]) + Number(fields[12])) / ticks;
+}
+
 /** Peak resident memory of a running process, in MiB (VmHWM). */
 export function peakRssMiB(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -3,7 +3,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { median, peakRssMiB, percentile, REPO, sideBySide, startProcess, TRACKER_BIN } from './harness.mjs';
+import { cpuSeconds, median, peakRssMiB, percentile, REPO, sideBySide, startProcess, TRACKER_BIN } from './harness.mjs';
 
 const hex = (n) => n.toString(16).padStart(64, '0');
 const filesOf = (peer, perPeer) => Array.from({ length: perPeer }, (_, i) => ({ name: `peer${peer}/folder${i % 10}/file${i}.bin`, size: peer * 1000 + i, sha256: hex(peer * 1000 + i) }));
@@ -19,6 +19,7 @@ export async function trackerScaleBench({ root, peers, perPeer, rounds, samples,
   let tracker;
   let sessions = [];
   let latency;
+  const trackerCpu = [];
 
   const times = await sideBySide(rounds, {
     'tracker over sockets': async (round) => {
@@ -29,6 +30,7 @@ export async function trackerScaleBench({ root, peers, perPeer, rounds, samples,
       const port = JSON.parse(await tracker.waitFor(/tracker listening/)).port;
       sessions = [];
       let next = 0;
+      const cpuBefore = cpuSeconds(tracker.child.pid);
       const started = process.hrtime.bigint();
       await Promise.all(
         Array.from({ length: 64 }, async () => {
@@ -40,6 +42,9 @@ export async function trackerScaleBench({ root, peers, perPeer, rounds, samples,
           }
         }),
       );
+      // What the tracker itself spent per joining peer (TLS handshake, the reachability check's
+      // handshake, validation, the share's transaction), apart from the simulated peers' own work.
+      trackerCpu.push((cpuSeconds(tracker.child.pid) - cpuBefore) / peers);
       return Number(process.hrtime.bigint() - started) / 1e9;
     },
     'bare better-sqlite3': async (round) => {
@@ -92,6 +97,7 @@ export async function trackerScaleBench({ root, peers, perPeer, rounds, samples,
     listPageMs: { p50: percentile(page, 50), p99: percentile(page, 99) },
     whoHasMs: { p50: percentile(who, 50), p99: percentile(who, 99) },
     trackerPeakRssMiB: trackerRss,
+    trackerCpuMsPerPeer: median(trackerCpu) * 1000,
   };
 }
 

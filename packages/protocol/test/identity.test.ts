@@ -1,5 +1,5 @@
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -137,6 +137,9 @@ describe('identity files', () => {
     writeFileSync(file, mine.key + createIdentity('other').cert, { mode: 0o600 });
     await expect(loadOrCreateIdentity(dir, 'peer')).rejects.toMatchObject({ code: 'BAD_CONFIG' });
     rmSync(file);
+    mkdirSync(file, { mode: 0o700 });
+    await expect(loadOrCreateIdentity(dir, 'peer')).rejects.toMatchObject({ code: 'BAD_CONFIG', message: `cannot read identity ${file}: it is a folder` });
+    rmSync(file, { recursive: true });
     writeFileSync(file, mine.key + mine.cert, { mode: 0o600 });
     expect((await loadOrCreateIdentity(dir, 'peer')).identity.id).toBe(mine.id);
     if (process.getuid?.() !== 0) {
