@@ -34,12 +34,22 @@ export interface TlsTransportOptions {
   maxPendingPerAddress?: number;
 }
 
+/** Identities already checked on a socket (by dial or listen), so that asking again costs nothing. */
+const checked = new WeakMap<Socket, string | undefined>();
+
 /**
  * The identity `socket`'s other end proved in its TLS handshake, after checking that its certificate is
  * well-formed, self-signed and valid today (BAD_CERTIFICATE otherwise); undefined if it presented none.
  */
 export function tlsIdentityOf(socket: Socket, where = 'the other side'): string | undefined {
   if (!(socket instanceof TLSSocket)) return undefined;
+  if (checked.has(socket)) return checked.get(socket);
+  const id = checkPresentedCertificate(socket, where);
+  checked.set(socket, id);
+  return id;
+}
+
+function checkPresentedCertificate(socket: TLSSocket, where: string): string | undefined {
   const der = socket.getPeerCertificate(true).raw;
   if (!der || der.length === 0) return undefined;
   let certificate: X509Certificate;
