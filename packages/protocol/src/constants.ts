@@ -6,6 +6,9 @@
 /** Version carried in every `hello`. Bumped on any incompatible change to framing or messages. */
 export const PROTOCOL_VERSION = 2;
 
+/** Largest request id (ids are chosen by the requester and echoed in the reply). */
+export const MAX_REQUEST_ID = 2 ** 31 - 1;
+
 /** Largest JSON frame body accepted, in bytes. Checked against the length prefix before allocating. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 

@@ -5,6 +5,7 @@ import {
   MAX_FILE_SIZE,
   MAX_HOLDERS_PER_CONTENT,
   MAX_LIST_PAGE,
+  MAX_REQUEST_ID,
   MAX_TEXT_CHARS,
 } from './constants.js';
 import { WIRE_ERROR_CODE_LIST } from './errors.js';
@@ -24,7 +25,7 @@ export const SharedName = z.string().superRefine((name, ctx) => {
 });
 export const FileSize = z.number().int().min(0).max(MAX_FILE_SIZE);
 export const Port = z.number().int().min(1).max(65535);
-export const RequestId = z.number().int().min(0).max(2 ** 31 - 1);
+export const RequestId = z.number().int().min(0).max(MAX_REQUEST_ID);
 export const Text = z.string().max(MAX_TEXT_CHARS);
 export const ProtocolVersion = z.number().int().min(0).max(65535);
 /** Only the wire table: a local code (IO_ERROR, INTERRUPTED, …) in a frame is BAD_MESSAGE. */

@@ -1,7 +1,7 @@
 import { type Address, formatEndpoint } from './address.js';
 import type { KnownTrackers } from './identity/known-trackers.js';
 import { IdentityMismatchError } from './identity/mismatch.js';
-import { MAX_FILES_PER_REGISTER, MAX_FRAME_BYTES, MAX_LIST_PAGE } from './constants.js';
+import { MAX_FILES_PER_REGISTER, MAX_FRAME_BYTES, MAX_LIST_PAGE, MAX_REQUEST_ID } from './constants.js';
 import { P2PError } from './errors.js';
 import { chunksWithin, fileEntryBytes, FrameBudget, jsonBytes, jsonStringBytes } from './frame-budget.js';
 import {
@@ -26,9 +26,6 @@ export interface TrackerSessionOptions extends ClientOptions {
   /** Told when a tracker was trusted on first use (its identity was unknown and is now remembered). */
   onFirstUse?: (address: Address, id: string) => void;
 }
-
-/** The largest request id, for sizing the envelope of a frame before its id is known. */
-const MAX_ID = 2 ** 31 - 1;
 
 /**
  * A peer's (or any tool's) conversation with a tracker over one long-lived connection.
@@ -66,7 +63,8 @@ export class TrackerSession extends RequestClient<TrackerRequest, TrackerReply> 
 
   /** Publishes `files` as this connection's share (replacing any earlier one), in frame-sized chunks. */
   async register(listenPort: number, files: readonly FileEntry[]): Promise<number> {
-    const envelope = jsonBytes({ type: 'register', id: MAX_ID, listenPort, files: [], more: false });
+    // Sized with the largest id, since the id is chosen only when the frame is sent.
+    const envelope = jsonBytes({ type: 'register', id: MAX_REQUEST_ID, listenPort, files: [], more: false });
     const chunks = [...chunksWithin(files, MAX_FILES_PER_REGISTER, MAX_FRAME_BYTES - envelope, fileEntryBytes)];
     let registered = 0;
     for (const [i, chunk] of chunks.entries()) {
@@ -87,7 +85,7 @@ export class TrackerSession extends RequestClient<TrackerRequest, TrackerReply> 
 
   /** Applies changes to this connection's share, in frame-sized chunks. Returns the share's new size. */
   async update(added: readonly FileEntry[], removed: readonly string[]): Promise<number> {
-    const envelope = jsonBytes({ type: 'update', id: MAX_ID, added: [], removed: [] });
+    const envelope = jsonBytes({ type: 'update', id: MAX_REQUEST_ID, added: [], removed: [] });
     let files = 0;
     let a = 0;
     let r = 0;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ALL_FEATURES, type FileEntry, jsonBytes, MAX_FRAME_BYTES, MAX_NAME_BYTES, PROTOCOL_VERSION, sharedNameProblem, TrackerSession } from '@p2pservice/protocol';
+import { ALL_FEATURES, type FileEntry, jsonBytes, MAX_FRAME_BYTES, MAX_REQUEST_ID, MAX_NAME_BYTES, PROTOCOL_VERSION, sharedNameProblem, TrackerSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fitContents, fitHolders, fitListPage } from '../src/server/reply-fit.js';
 import { rawClient, sha, startTracker, tempDir, type TestTracker, asPeer, peerId } from './helpers.js';
@@ -88,7 +88,7 @@ describe('fitting rows into a frame', () => {
       const page = fitListPage(rows, 10, max);
       expect(page.files.length).toBeLessThan(10);
       expect(page.next).toEqual({ name: page.files.at(-1)!.name, sha256: sha('b') });
-      expect(jsonBytes({ type: 'list_page', id: 2 ** 31 - 1, ...page })).toBeLessThanOrEqual(max);
+      expect(jsonBytes({ type: 'list_page', id: MAX_REQUEST_ID, ...page })).toBeLessThanOrEqual(max);
       const oneMore = fitListPage(rows.slice(0, page.files.length + 1), 10, max);
       expect(oneMore.files).toHaveLength(page.files.length);
     }
@@ -105,10 +105,10 @@ describe('fitting rows into a frame', () => {
     const holders = Array.from({ length: 64 }, (_, i) => ({ host: `10.0.0.${i}`, port: 4000 + i, id: peerId }));
     const contents = Array.from({ length: 5 }, (_, i) => ({ sha256: sha(String(i)), size: i, holders }));
     const fitted = fitContents('n', contents, 2_000);
-    expect(jsonBytes({ type: 'holders', id: 2 ** 31 - 1, name: 'n', contents: fitted })).toBeLessThanOrEqual(2_000);
+    expect(jsonBytes({ type: 'holders', id: MAX_REQUEST_ID, name: 'n', contents: fitted })).toBeLessThanOrEqual(2_000);
     expect(fitted.length).toBeGreaterThan(0);
     const flat = fitHolders(sha('1'), holders, 1_000);
-    expect(jsonBytes({ type: 'content_holders', id: 2 ** 31 - 1, sha256: sha('1'), holders: flat })).toBeLessThanOrEqual(1_000);
+    expect(jsonBytes({ type: 'content_holders', id: MAX_REQUEST_ID, sha256: sha('1'), holders: flat })).toBeLessThanOrEqual(1_000);
     expect(flat).toEqual(holders.slice(0, flat.length));
   });
 });

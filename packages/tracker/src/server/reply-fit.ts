@@ -1,13 +1,10 @@
-import { type Content, FrameBudget, type HolderRecord, jsonBytes, type ListCursor, type ListEntry, P2PError } from '@p2pservice/protocol';
+import { type Content, FrameBudget, type HolderRecord, jsonBytes, type ListCursor, type ListEntry, MAX_REQUEST_ID, P2PError } from '@p2pservice/protocol';
 
 /*
  * Replies that grow with the data are cut to fit one frame (spec: Limits). A list page of a thousand
  * 1024-byte names, or names whose JSON escaping doubles them, would not fit in MAX_FRAME_BYTES: it ends
  * early instead, with a cursor to continue from.
  */
-
-/** The largest request id, to size an envelope whatever id it will carry. */
-const MAX_ID = 2 ** 31 - 1;
 
 const cursorOf = (row: ListEntry): ListCursor => ({ name: row.name, sha256: row.sha256 });
 
@@ -17,7 +14,7 @@ const cursorOf = (row: ListEntry): ListCursor => ({ name: row.name, sha256: row.
  */
 export function fitListPage(rows: readonly ListEntry[], limit: number, maxFrameBytes: number): { files: ListEntry[]; next: ListCursor | null } {
   // The envelope with `"next":null`; a cursor takes the place of those four bytes.
-  let used = jsonBytes({ type: 'list_page', id: MAX_ID, files: [], next: null }) - 'null'.length;
+  let used = jsonBytes({ type: 'list_page', id: MAX_REQUEST_ID, files: [], next: null }) - 'null'.length;
   const files: ListEntry[] = [];
   for (const row of rows) {
     const bytes = jsonBytes(row) + (files.length > 0 ? 1 : 0);
@@ -32,7 +29,7 @@ export function fitListPage(rows: readonly ListEntry[], limit: number, maxFrameB
 
 /** As many of `contents` and of their holders as fit a `holders` frame for `name`. */
 export function fitContents(name: string, contents: readonly Content[], maxFrameBytes: number): Content[] {
-  let used = jsonBytes({ type: 'holders', id: MAX_ID, name, contents: [] });
+  let used = jsonBytes({ type: 'holders', id: MAX_REQUEST_ID, name, contents: [] });
   const fitted: Content[] = [];
   for (const content of contents) {
     const shell = { sha256: content.sha256, size: content.size, holders: [] as HolderRecord[] };
@@ -52,7 +49,7 @@ export function fitContents(name: string, contents: readonly Content[], maxFrame
 
 /** As many of `holders` as fit a `content_holders` frame. */
 export function fitHolders(sha256: string, holders: readonly HolderRecord[], maxFrameBytes: number): HolderRecord[] {
-  const budget = new FrameBudget(maxFrameBytes - jsonBytes({ type: 'content_holders', id: MAX_ID, sha256, holders: [] }));
+  const budget = new FrameBudget(maxFrameBytes - jsonBytes({ type: 'content_holders', id: MAX_REQUEST_ID, sha256, holders: [] }));
   const fitted: HolderRecord[] = [];
   for (const holder of holders) {
     if (!budget.take(jsonBytes(holder))) break;
