@@ -2,7 +2,6 @@ import {
   type Address,
   type ClientOptions,
   type Endpoint,
-  formatAddress,
   type KnownTrackers,
   P2PError,
   RemoteError,
@@ -40,7 +39,7 @@ export async function openTracker(access: NetworkAccess, agent: string): Promise
   } catch (error) {
     if (error instanceof RemoteError && error.code === 'ACCESS_DENIED') {
       const hint = access.networkKey ? "NETWORK_KEY is not this network's key: ask its operator for it" : "set NETWORK_KEY to the network's key: ask its operator for it";
-      throw new P2PError('ACCESS_DENIED', `tracker ${error.message.replace(`${formatAddress(access.tracker)}: `, `${formatAddress(access.tracker)} refused: `)}`, hint);
+      throw new P2PError('ACCESS_DENIED', `tracker ${error.from} refused: ${error.said}`, hint);
     }
     throw error;
   }

@@ -72,11 +72,12 @@ export class RemoteError extends P2PError {
   override readonly name: string = 'RemoteError';
   constructor(
     override readonly code: WireErrorCode,
-    message: string,
+    /** What the sender said, escaped for a terminal. The message is `from: said`. */
+    readonly said: string,
     /** Who sent it, as `host:port`. */
     readonly from: string,
   ) {
-    super(code, message);
+    super(code, `${from}: ${said}`);
   }
 }
 

@@ -8,7 +8,7 @@ import { terminalSafe } from './terminal.js';
 
 /** Turns an `error` frame from the other side into a RemoteError with the same (wire) code. */
 export function remoteError(message: ErrorMessage, from: string): RemoteError {
-  return new RemoteError(message.code, `${from}: ${terminalSafe(message.message)}`, from);
+  return new RemoteError(message.code, terminalSafe(message.message), from);
 }
 
 /** What the opening exchange settled, on either side. */

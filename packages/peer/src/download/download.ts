@@ -159,7 +159,7 @@ async function fillPart(part: PartFile, content: Content, options: DownloadOptio
         const failure = error as P2PError;
         options.logger.debug({ holder: label, code: failure.code, offset: part.offset }, failure.message);
         if (failure instanceof RemoteError && failure.code === 'BUSY') busy.push(holder);
-        else fail(label, failure.code, failure.message.startsWith(`${label}: `) ? failure.message.slice(label.length + 2) : failure.message);
+        else fail(label, failure.code, failure instanceof RemoteError ? failure.said : failure.message);
         continue;
       }
       if (part.isComplete()) return label;
