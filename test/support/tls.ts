@@ -1,4 +1,4 @@
-import { createIdentity, type Identity, tlsTransport, type TlsTransportOptions, type Transport } from '@p2pservice/protocol';
+import { createIdentity, type Identity, tlsTransport, type Transport } from '@p2pservice/protocol';
 
 /*
  * Identities and TLS transports for tests: every connection in the tests is TLS, as in the programs.
@@ -16,8 +16,7 @@ export function testIdentity(name = 'peer'): Identity {
 }
 
 /** TLS presenting the identity of `name`: what a sharing peer, a holder or a tracker of the tests speaks. */
-export function tlsAs(name = 'peer', options: Omit<TlsTransportOptions, 'identity'> = {}): Transport {
-  if (Object.keys(options).length > 0) return tlsTransport({ identity: testIdentity(name), ...options });
+export function tlsAs(name = 'peer'): Transport {
   let transport = transports.get(name);
   if (!transport) transports.set(name, (transport = tlsTransport({ identity: testIdentity(name) })));
   return transport;

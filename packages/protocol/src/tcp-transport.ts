@@ -44,8 +44,8 @@ export function remotePeerOf(socket: Socket): RemotePeer {
   return { host: normalizeRemoteAddress(socket.remoteAddress ?? 'unknown'), port: socket.remotePort ?? 0 };
 }
 
-/** A listen failure in words, with the caller's hints (shared by every transport that listens on TCP). */
-export function listenErrorOf(error: NodeJS.ErrnoException, options: ListenOptions): P2PError {
+/** A listen failure in words, with the caller's hints. */
+function listenErrorOf(error: NodeJS.ErrnoException, options: ListenOptions): P2PError {
   const where = formatAddress(options);
   switch (error.code) {
     case 'EADDRINUSE':

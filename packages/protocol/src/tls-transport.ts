@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, createServer as createTlsServer, type SecureContext, TLSSocket } from 'node:tls';
-import { formatAddress, normalizeRemoteAddress } from './address.js';
+import { formatAddress } from './address.js';
 import { CONNECT_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, MAX_PENDING_HANDSHAKES, MAX_PENDING_HANDSHAKES_PER_ADDRESS, PROTOCOL_VERSION } from './constants.js';
 import { formatMs } from './duration.js';
 import { P2PError } from './errors.js';
@@ -9,7 +9,7 @@ import { encodeFrame } from './frame.js';
 import type { Identity } from './identity/identity.js';
 import { identityOfCertificate } from './identity/identity-id.js';
 import { IdentityMismatchError } from './identity/mismatch.js';
-import { connectTo, startListening } from './tcp-transport.js';
+import { connectTo, remotePeerOf, startListening } from './tcp-transport.js';
 import type { DialOptions, Endpoint, Listener, ListenOptions, RemotePeer, Transport } from './transport.js';
 
 /*
@@ -87,7 +87,7 @@ class HandshakeGate {
   /** Calls `start` once `raw` may begin its handshake (now, or when a slot frees); false if it cannot even wait. */
   admit(raw: Socket, start: () => void): boolean {
     if (this.waiting.length >= this.maxWaiting) return false;
-    const entry = { raw, host: normalizeRemoteAddress(raw.remoteAddress ?? 'unknown'), start };
+    const entry = { raw, host: remotePeerOf(raw).host, start };
     this.waiting.push(entry);
     raw.once('close', () => {
       const at = this.waiting.indexOf(entry);
@@ -207,17 +207,17 @@ export function tlsTransport(options: TlsTransportOptions = {}): Transport {
       const tlsServer = createTlsServer({ key: identity.key, cert: identity.cert, requestCert: true, rejectUnauthorized: false, handshakeTimeout: handshakeTimeoutMs, ...TLS });
       tlsServer.on('tlsClientError', (_error, socket) => socket.destroy());
       tlsServer.on('secureConnection', (socket: TLSSocket) => {
-        const host = normalizeRemoteAddress(socket.remoteAddress ?? 'unknown');
+        const remote = remotePeerOf(socket);
         gate.secured(socket);
         let id: string | undefined;
         try {
-          id = tlsIdentityOf(socket, host);
+          id = tlsIdentityOf(socket, remote.host);
         } catch {
           // A bad certificate gets no conversation.
           socket.destroy();
           return;
         }
-        onConnection(socket, { host, port: socket.remotePort ?? 0, ...(id && { id }) });
+        onConnection(socket, { ...remote, ...(id && { id }) });
       });
 
       const server = createTcpServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 10_000, pauseOnConnect: true });
