@@ -56,12 +56,14 @@ function checkPresentedCertificate(socket: TLSSocket, where: string): string | u
   try {
     certificate = new X509Certificate(der);
   } catch {
-    throw new P2PError('BAD_CERTIFICATE', `${where} presented a certificate that cannot be read`);
+    throw new P2PError('BAD_CERTIFICATE', `${where} presented a certificate that cannot be read`, 'it is not a P2PService identity: check the address');
   }
-  if (!certificate.verify(certificate.publicKey)) throw new P2PError('BAD_CERTIFICATE', `${where} presented a certificate that is not self-signed`);
+  if (!certificate.verify(certificate.publicKey)) throw new P2PError('BAD_CERTIFICATE', `${where} presented a certificate that is not self-signed`, 'it is not a P2PService identity: check the address');
   const now = Date.now();
   if (now < Date.parse(certificate.validFrom)) throw new P2PError('BAD_CERTIFICATE', `${where} presented a certificate not valid before ${certificate.validFrom}`, 'check the clocks');
-  if (now > Date.parse(certificate.validTo)) throw new P2PError('BAD_CERTIFICATE', `${where} presented a certificate that expired on ${certificate.validTo}`);
+  if (now > Date.parse(certificate.validTo)) {
+    throw new P2PError('BAD_CERTIFICATE', `${where} presented a certificate that expired on ${certificate.validTo}`, 'its owner must make a new identity (and give out the new address)');
+  }
   return identityOfCertificate(certificate.raw);
 }
 
