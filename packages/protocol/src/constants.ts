@@ -36,6 +36,24 @@ export const MAX_HOLDERS_PER_CONTENT = 64;
 /** Most distinct contents returned in a `who_has` answer. */
 export const MAX_CONTENTS_PER_NAME = 64;
 
+/** Longest search query, in characters (QUERY_TOO_LONG beyond). */
+export const MAX_QUERY_CHARS = 256;
+
+/** Most words and phrases in one search query, excluded ones included (TOO_MANY_TERMS beyond). */
+export const MAX_QUERY_TERMS = 16;
+
+/** Most extensions one search may ask for. */
+export const MAX_SEARCH_EXTENSIONS = 16;
+
+/** Longest extension a search may ask for, in characters. */
+export const MAX_EXTENSION_CHARS = 32;
+
+/** Rows in a page of search results unless asked otherwise (Napster showed a hundred). */
+export const DEFAULT_SEARCH_RESULTS = 100;
+
+/** Most rows in one page of search results. */
+export const MAX_SEARCH_PAGE = 1_000;
+
 /** Longest free text (agent names, error messages) on the wire, in characters. */
 export const MAX_TEXT_CHARS = 1024;
 

@@ -22,6 +22,10 @@ export const WIRE_ERROR_CODES = {
   BAD_RANGE: 'a fetch offset lies beyond the end of the file',
   BUSY: 'the holder has no free upload slot',
   ACCESS_DENIED: 'the network is private and the hello did not prove its key (or a peer without an identity tried to share)',
+  BAD_QUERY: 'a search query has nothing to look for, is not well-formed Unicode, or has a filter that cannot be read',
+  QUERY_TOO_LONG: 'a search query is longer than MAX_QUERY_CHARS',
+  TOO_MANY_TERMS: 'a search query has more words, phrases or extensions than the limits allow',
+  SEARCH_TIMEOUT: "a search took longer than the tracker's time budget for one query",
   INTERNAL: 'an unexpected failure inside the sender',
 } as const;
 
@@ -41,6 +45,13 @@ export const LOCAL_ERROR_CODES = {
 } as const;
 
 export type WireErrorCode = keyof typeof WIRE_ERROR_CODES;
+
+/**
+ * Wire codes that refuse one request and nothing more: the error frame carries the request's id and the
+ * connection stays open (a sharing peer's mistyped search must not cost it its share). Any other error
+ * ends the connection.
+ */
+export const REQUEST_ERROR_CODES: ReadonlySet<string> = new Set(['BAD_QUERY', 'QUERY_TOO_LONG', 'TOO_MANY_TERMS', 'SEARCH_TIMEOUT'] satisfies WireErrorCode[]);
 export type LocalErrorCode = keyof typeof LOCAL_ERROR_CODES;
 export type ErrorCode = WireErrorCode | LocalErrorCode;
 

@@ -7,6 +7,7 @@
 export const FEATURES = {
   queue: 'holder: a fetch that finds every upload slot busy waits in line, told its place in `queued` frames; without it the holder answers BUSY at once',
   who_has_content: 'tracker: answers `who_has_content`, the holders of a content under any name',
+  search: 'tracker: answers `search`, a page of the files whose names match a query, best match first',
 } as const;
 
 export type Feature = keyof typeof FEATURES;

@@ -4,8 +4,11 @@ import {
   MAX_FILES_PER_REGISTER,
   MAX_FILE_SIZE,
   MAX_HOLDERS_PER_CONTENT,
+  MAX_EXTENSION_CHARS,
   MAX_LIST_PAGE,
   MAX_REQUEST_ID,
+  MAX_SEARCH_EXTENSIONS,
+  MAX_SEARCH_PAGE,
   MAX_TEXT_CHARS,
 } from './constants.js';
 import { WIRE_ERROR_CODE_LIST } from './errors.js';
@@ -138,6 +141,31 @@ export type WhoHas = z.infer<typeof WhoHas>;
 export const WhoHasContent = z.strictObject({ type: z.literal('who_has_content'), id: RequestId, sha256: Sha256Hex });
 export type WhoHasContent = z.infer<typeof WhoHasContent>;
 
+/** Where the previous page of search results ended: its last row's place in the order. */
+export const SearchCursor = z.strictObject({
+  rank: z.union([z.literal(0), z.literal(1)]),
+  holders: z.number().int().min(1),
+  name: SharedName,
+  sha256: Sha256Hex,
+});
+export type SearchCursor = z.infer<typeof SearchCursor>;
+
+/**
+ * A search: `query` in the query language (README#search), which the tracker parses, so that every
+ * client gets the same language; the filters given apart are ANDed with those in the text.
+ */
+export const Search = z.strictObject({
+  type: z.literal('search'),
+  id: RequestId,
+  query: z.string(),
+  minSize: FileSize.optional(),
+  maxSize: FileSize.optional(),
+  extensions: z.array(z.string().min(1).max(MAX_EXTENSION_CHARS)).max(MAX_SEARCH_EXTENSIONS).optional(),
+  after: SearchCursor.nullable(),
+  limit: z.number().int().min(1).max(MAX_SEARCH_PAGE),
+});
+export type Search = z.infer<typeof Search>;
+
 /** Changes to a registered share: names removed, and entries added or replaced (same name, new content). */
 export const Update = z.strictObject({
   type: z.literal('update'),
@@ -151,7 +179,7 @@ export type Update = z.infer<typeof Update>;
 export const Ping = z.strictObject({ type: z.literal('ping'), id: RequestId });
 export type Ping = z.infer<typeof Ping>;
 
-export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, Update, List, WhoHas, WhoHasContent, Ping, Bye]);
+export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, Update, List, WhoHas, WhoHasContent, Search, Ping, Bye]);
 export type TrackerRequest = z.infer<typeof TrackerRequest>;
 
 // ---- tracker -> peer ----
@@ -171,6 +199,15 @@ export const ListPage = z.strictObject({
   next: ListCursor.nullable(),
 });
 export type ListPage = z.infer<typeof ListPage>;
+
+/** A page of search results, best first, in the shape of list rows; `next` is null after the last. */
+export const SearchPage = z.strictObject({
+  type: z.literal('search_page'),
+  id: RequestId,
+  files: z.array(ListEntry).max(MAX_SEARCH_PAGE),
+  next: SearchCursor.nullable(),
+});
+export type SearchPage = z.infer<typeof SearchPage>;
 
 export const Holders = z.strictObject({
   type: z.literal('holders'),
@@ -194,7 +231,7 @@ export type Updated = z.infer<typeof Updated>;
 export const Pong = z.strictObject({ type: z.literal('pong'), id: RequestId });
 export type Pong = z.infer<typeof Pong>;
 
-export const TrackerReply = z.discriminatedUnion('type', [Welcome, Registered, Updated, ListPage, Holders, ContentHolders, Pong, ErrorMessage]);
+export const TrackerReply = z.discriminatedUnion('type', [Welcome, Registered, Updated, ListPage, SearchPage, Holders, ContentHolders, Pong, ErrorMessage]);
 export type TrackerReply = z.infer<typeof TrackerReply>;
 
 // ---- downloader -> holder ----

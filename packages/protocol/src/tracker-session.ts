@@ -1,7 +1,7 @@
 import { type Address, formatEndpoint } from './address.js';
 import type { KnownTrackers } from './identity/known-trackers.js';
 import { IdentityMismatchError } from './identity/mismatch.js';
-import { MAX_FILES_PER_REGISTER, MAX_FRAME_BYTES, MAX_LIST_PAGE, MAX_REQUEST_ID } from './constants.js';
+import { DEFAULT_SEARCH_RESULTS, MAX_FILES_PER_REGISTER, MAX_FRAME_BYTES, MAX_LIST_PAGE, MAX_REQUEST_ID } from './constants.js';
 import { P2PError } from './errors.js';
 import { chunksWithin, fileEntryBytes, FrameBudget, jsonBytes, jsonStringBytes } from './frame-budget.js';
 import {
@@ -10,12 +10,21 @@ import {
   type HolderRecord,
   type ListCursor,
   type ListEntry,
+  type SearchCursor,
   type TrackerReply,
   TrackerReply as TrackerReplySchema,
   type TrackerRequest,
 } from './messages.js';
 import { type ClientOptions, expectReply, RequestClient } from './request-client.js';
 import type { Endpoint } from './transport.js';
+
+/** What to search for: a query in the query language, and filters given apart (ANDed with it). */
+export interface SearchRequest {
+  query: string;
+  minSize?: number;
+  maxSize?: number;
+  extensions?: string[];
+}
 
 export interface TrackerSessionOptions extends ClientOptions {
   /**
@@ -125,6 +134,16 @@ export class TrackerSession extends RequestClient<TrackerRequest, TrackerReply> 
       yield* page.files;
       after = page.next;
     } while (after);
+  }
+
+  /** One page of the files matching `search`, best first, starting after `after` (feature search). */
+  async searchPage(search: SearchRequest, after: SearchCursor | null = null, limit = DEFAULT_SEARCH_RESULTS): Promise<{ files: ListEntry[]; next: SearchCursor | null }> {
+    if (!this.supports('search')) {
+      throw new P2PError('UNEXPECTED_MESSAGE', `tracker ${this.label} did not agree to feature search`, 'it runs an older tracker: ask its operator to upgrade it, or use list');
+    }
+    const reply = await this.request({ type: 'search', ...search, after, limit });
+    const page = expectReply(reply, 'search_page', this.label);
+    return { files: page.files, next: page.next };
   }
 
   /** The contents shared under `name`, each with the online peers that hold it. */

@@ -73,6 +73,7 @@ async function start(rawFlags: unknown): Promise<void> {
         maxConnectionsPerAddress: settings.TRACKER_MAX_CONNECTIONS_PER_ADDRESS,
         heartbeatMs: settings.HEARTBEAT_INTERVAL,
         peerTimeoutMs: settings.PEER_TIMEOUT,
+        searchBudgetMs: settings.SEARCH_BUDGET,
       },
     });
   } catch (error) {

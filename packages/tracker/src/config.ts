@@ -15,6 +15,7 @@ export const TRACKER_DEFAULTS = {
   TRACKER_MAX_CONNECTIONS_PER_ADDRESS: String(DEFAULT_TRACKER_LIMITS.maxConnectionsPerAddress),
   HEARTBEAT_INTERVAL: String(DEFAULT_TRACKER_LIMITS.heartbeatMs / 1000),
   PEER_TIMEOUT: String(DEFAULT_TRACKER_LIMITS.peerTimeoutMs / 1000),
+  SEARCH_BUDGET: String(DEFAULT_TRACKER_LIMITS.searchBudgetMs / 1000),
   NETWORK_KEY: '',
 };
 
@@ -31,6 +32,8 @@ export const TrackerSettings = z.object({
   HEARTBEAT_INTERVAL: setting.seconds(),
   /** Seconds of silence after which a peer is dropped with its files. */
   PEER_TIMEOUT: setting.seconds(),
+  /** Seconds one search may take before it is stopped with SEARCH_TIMEOUT. */
+  SEARCH_BUDGET: setting.seconds(),
   /** The key of a private network (`tracker start --new-key` makes one); unset: an open network. */
   NETWORK_KEY: setting.optionalText(),
 });

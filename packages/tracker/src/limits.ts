@@ -27,6 +27,8 @@ export interface TrackerLimits {
   heartbeatMs: number;
   /** A connection silent for this long is dropped, and its share with it. */
   peerTimeoutMs: number;
+  /** Longest one search may run; a slower one is stopped with SEARCH_TIMEOUT so others are served. */
+  searchBudgetMs: number;
 }
 
 export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
@@ -41,4 +43,5 @@ export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
   handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
   heartbeatMs: HEARTBEAT_INTERVAL_MS,
   peerTimeoutMs: PEER_TIMEOUT_MS,
+  searchBudgetMs: 1_000,
 };

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ALL_FEATURES, type FileEntry, jsonBytes, MAX_FRAME_BYTES, MAX_REQUEST_ID, MAX_NAME_BYTES, PROTOCOL_VERSION, sharedNameProblem, TrackerSession } from '@p2pservice/protocol';
+import { ALL_FEATURES, type FileEntry, jsonBytes, MAX_FRAME_BYTES, MAX_REQUEST_ID, MAX_NAME_BYTES, PROTOCOL_VERSION, type SearchCursor, sharedNameProblem, TrackerSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fitContents, fitHolders, fitListPage } from '../src/server/reply-fit.js';
 import { rawClient, sha, startTracker, tempDir, type TestTracker, asPeer, peerId } from './helpers.js';
@@ -44,6 +44,19 @@ describe('replies that grow with the data', () => {
     const listed = [];
     for await (const entry of client.list(1_000)) listed.push(entry.name);
     expect(listed).toEqual(files.map((f) => f.name).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+
+    // Search results page the same way: every tag begins with "0", so all 1 000 match.
+    const found: string[] = [];
+    let after: SearchCursor | null = null;
+    let pages = 0;
+    do {
+      const page: { files: { name: string }[]; next: SearchCursor | null } = await client.searchPage({ query: '0' }, after, 1_000);
+      found.push(...page.files.map((f) => f.name));
+      after = page.next;
+      pages++;
+    } while (after);
+    expect(pages).toBeGreaterThan(1);
+    expect(found.sort()).toEqual(files.map((f) => f.name).sort());
     await client.close();
 
     const raw = await rawClient(tracker.address.port, true, MAX_FRAME_BYTES);
@@ -126,7 +139,7 @@ describe('features', () => {
   it('agrees to the features it offers that the client named', async () => {
     const client = await rawClient(tracker.address.port, false);
     await client.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: 'x', features: [...ALL_FEATURES, 'not_yet_invented'] });
-    expect(await client.receive()).toMatchObject({ type: 'welcome', features: ['who_has_content'] });
+    expect(await client.receive()).toMatchObject({ type: 'welcome', features: ['who_has_content', 'search'] });
     client.socket.destroy();
   });
 });

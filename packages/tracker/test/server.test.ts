@@ -82,6 +82,63 @@ describe('tracker conversation', () => {
   });
 });
 
+describe('search', () => {
+  it('answers a page of matches, best first, and pages on with its cursor', async () => {
+    const a = await TrackerSession.open(address(), asPeer);
+    await a.register(6001, [
+      { name: 'Music/Sigur Rós/Ágætis byrjun/Svefn-g-englar.flac', size: 3_000_000, sha256: sha('1') },
+      { name: 'Music/Beatles/Help.mp3', size: 4_000, sha256: sha('2') },
+      { name: 'Music/Covers/Beatles Medley.mp3', size: 5_000, sha256: sha('3') },
+    ]);
+    const b = await TrackerSession.open(address(), asPeer);
+    await b.register(6002, [{ name: 'Beatles Medley.mp3', size: 5_000, sha256: sha('3') }]);
+    expect(b.supports('search')).toBe(true);
+    expect(await b.searchPage({ query: 'sigur ROS' })).toEqual({
+      files: [{ name: 'Music/Sigur Rós/Ágætis byrjun/Svefn-g-englar.flac', size: 3_000_000, sha256: sha('1'), holders: 1 }],
+      next: null,
+    });
+    const first = await b.searchPage({ query: 'beatles', extensions: ['mp3'], maxSize: 10_000 }, null, 2);
+    expect(first.files.map((f) => f.name)).toEqual(['Beatles Medley.mp3', 'Music/Covers/Beatles Medley.mp3']);
+    expect(first.next).toEqual({ rank: 0, holders: 1, name: 'Music/Covers/Beatles Medley.mp3', sha256: sha('3') });
+    const second = await b.searchPage({ query: 'beatles', extensions: ['mp3'], maxSize: 10_000 }, first.next, 2);
+    expect(second).toEqual({ files: [{ name: 'Music/Beatles/Help.mp3', size: 4_000, sha256: sha('2'), holders: 1 }], next: null });
+    await a.close();
+    await b.close();
+  });
+
+  it('refuses a hostile query with one named error and keeps the connection, and the share, of who sent it', async () => {
+    const peer = await TrackerSession.open(address(), asPeer);
+    await peer.register(6001, [{ name: 'song.mp3', size: 1, sha256: sha('1') }]);
+    const cases: Array<[string, string]> = [
+      ['x'.repeat(10_000), 'QUERY_TOO_LONG'],
+      ['?! -- "', 'BAD_QUERY'],
+      ['so\ud800ng', 'BAD_QUERY'],
+      [Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '), 'TOO_MANY_TERMS'],
+    ];
+    for (const [query, code] of cases) {
+      const error = await peer.searchPage({ query }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'RemoteError', code });
+      expect((error as Error).message.split('\n')).toHaveLength(1);
+    }
+    for (const query of ['NEAR(song', 'song*', '"song" OR x', "song'; DROP TABLE files; --", '{name}: song']) {
+      await expect(peer.searchPage({ query })).resolves.toBeDefined();
+    }
+    expect((await peer.searchPage({ query: 'SONG' })).files.map((f) => f.name)).toEqual(['song.mp3']);
+    await peer.close();
+  });
+
+  it('stops a search over its time budget with SEARCH_TIMEOUT and keeps serving', async () => {
+    await tracker.close();
+    tracker = await startTracker(join(dir.path, 'slow.db'), { searchBudgetMs: 0 });
+    port = tracker.address.port;
+    const peer = await TrackerSession.open(address(), asPeer);
+    await peer.register(6001, Array.from({ length: 600 }, (_, i) => ({ name: `song ${i}.mp3`, size: i, sha256: i.toString(16).padStart(64, '0') })));
+    await expect(peer.searchPage({ query: 'song' })).rejects.toMatchObject({ code: 'SEARCH_TIMEOUT' });
+    expect(await peer.searchPage({ query: 'song 599' })).toMatchObject({ files: [{ name: 'song 599.mp3' }] });
+    await peer.close();
+  });
+});
+
 describe('bad input costs the sender its connection and nobody else anything', () => {
   async function expectClosedWith(client: Awaited<ReturnType<typeof rawClient>>, code: string): Promise<void> {
     expect(await client.receive()).toMatchObject({ type: 'error', code });

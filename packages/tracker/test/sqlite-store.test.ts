@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { parseSearchQuery } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SQLITE_SCHEMA_VERSION, SqliteStore } from '../src/index.js';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite-schema.js';
@@ -35,18 +36,21 @@ describe('the SQLite store', () => {
     await store.close();
   });
 
-  it('moves a database of schema version 1 up, and forgets the peers its last run left', async () => {
+  it('moves a database of schema version 1 up (its files searchable), and forgets the peers its last run left', async () => {
     mkdirSync(join(dir.path, 'sub'));
     const old = new Database(file);
-    old.exec(SQLITE_MIGRATIONS[0]!);
+    old.exec(SQLITE_MIGRATIONS[0] as string);
     old.pragma('user_version = 1');
     old.prepare('INSERT INTO peers (id, host, port, connected_at) VALUES (1, ?, ?, 0)').run('10.0.0.1', 4001);
     old.prepare('INSERT INTO files (peer_id, name, size, sha256) VALUES (1, ?, 1, ?)').run('ghost', sha('1'));
     old.close();
     const store = await SqliteStore.open(file);
     expect(await store.counts()).toEqual({ peers: 1, files: 1 });
+    const search = () => store.search(parseSearchQuery('GHO'), null, 10, Date.now() + 60_000);
+    expect((await search()).map((r) => r.name)).toEqual(['ghost']);
     expect(await store.forgetPreviousRun()).toBe(1);
     expect(await store.counts()).toEqual({ peers: 0, files: 0 });
+    expect(await search()).toEqual([]);
     await store.close();
   });
 

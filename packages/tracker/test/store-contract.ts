@@ -1,4 +1,5 @@
-import { type FileEntry, identityOfFingerprint } from '@p2pservice/protocol';
+import fc from 'fast-check';
+import { compareRanked, type FileEntry, identityOfFingerprint, P2PError, parseSearchQuery, type SearchCursor, SearchMatcher } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TrackerStore } from '../src/index.js';
 import { sha } from './helpers.js';
@@ -128,6 +129,95 @@ export function describeStoreContract(backend: StoreBackend): void {
       expect(await restarted.forgetPreviousRun()).toBe(1);
       expect((await restarted.listPage(null, 10)).map((f) => f.name)).toEqual(['from-b']);
       expect(await restarted.forgetPreviousRun()).toBe(0);
+    });
+
+    describe('search', () => {
+      const later = () => Date.now() + 60_000;
+      const names = async (query: string, after: SearchCursor | null = null, limit = 100) =>
+        (await store.search(parseSearchQuery(query), after, limit, later())).map((r) => `${r.rank} ${r.holders} ${r.name}`);
+
+      it('finds words inside names, best first: in the file name, then more holders, then name', async () => {
+        await store.putShare(undefined, holder(1), [
+          file('The Beatles/Abbey Road/Come Together.flac', 30, '1'),
+          file('Covers/beatles medley.mp3', 5, '2'),
+          file('Covers/Beatles Forever.mp3', 5, '3'),
+          file('Café/Ingrata.mp3', 5, '4'),
+        ]);
+        await store.putShare(undefined, holder(2), [file('Covers/Beatles Forever.mp3', 5, '3')]);
+        expect(await names('BEAT')).toEqual(['0 2 Covers/Beatles Forever.mp3', '0 1 Covers/beatles medley.mp3', '1 1 The Beatles/Abbey Road/Come Together.flac']);
+        expect(await names('cafe')).toEqual(['1 1 Café/Ingrata.mp3']);
+        expect(await names('beatles -forever ext:mp3')).toEqual(['0 1 Covers/beatles medley.mp3']);
+        expect(await names('"abbey road" size>10')).toEqual(['1 1 The Beatles/Abbey Road/Come Together.flac']);
+        expect(await names('"abbey road" size<10')).toEqual([]);
+      });
+
+      it('never finds a file of a peer that left, or a name a share no longer has', async () => {
+        const a = await store.putShare(undefined, holder(1), [file('gone/song.mp3', 1, '1'), file('kept/song.mp3', 1, '2')]);
+        const b = await store.putShare(undefined, holder(2), [file('kept/song.mp3', 1, '2')]);
+        await store.updateShare(b, [file('renamed/song.mp3', 1, '2')], ['kept/song.mp3'], 100);
+        expect(await names('song')).toEqual(['0 1 gone/song.mp3', '0 1 kept/song.mp3', '0 1 renamed/song.mp3']);
+        await store.removePeer(a);
+        expect(await names('song')).toEqual(['0 1 renamed/song.mp3']);
+        await store.updateShare(b, [file('renamed/song.mp3', 2, '3')], [], 100);
+        expect((await store.search(parseSearchQuery('song'), null, 10, later())).map((r) => r.sha256)).toEqual([sha('3')]);
+        await store.putShare(b, holder(2), [file('other.txt', 1, '4')]);
+        expect(await names('song')).toEqual([]);
+        expect(await names('other')).toEqual(['0 1 other.txt']);
+      });
+
+      it('pages with a cursor that visits every match exactly once, in order', async () => {
+        const files = Array.from({ length: 230 }, (_, i) => file(`${i % 3 ? 'a' : 'b'}/track ${String(i).padStart(3, '0')}.mp3`, i, String(i)));
+        await store.putShare(undefined, holder(1), files);
+        await store.putShare(undefined, holder(2), files.slice(0, 40));
+        const seen: SearchCursor[] = [];
+        let after: SearchCursor | null = null;
+        for (;;) {
+          const page = await store.search(parseSearchQuery('track'), after, 50, later());
+          seen.push(...page);
+          if (page.length < 50) break;
+          after = page[page.length - 1]!;
+        }
+        expect(seen).toHaveLength(230);
+        expect([...seen].sort(compareRanked)).toEqual(seen);
+        expect(seen.slice(0, 40).every((r) => r.holders === 2)).toBe(true);
+      });
+
+      it('stops a search that runs past its deadline with SEARCH_TIMEOUT', async () => {
+        await store.putShare(undefined, holder(1), Array.from({ length: 600 }, (_, i) => file(`song ${i}.mp3`, i, String(i))));
+        const error = await store.search(parseSearchQuery('song'), null, 10, Date.now()).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(P2PError);
+        expect((error as P2PError).code).toBe('SEARCH_TIMEOUT');
+      });
+
+      it('finds exactly what the query language says, whatever is typed (fuzzed against a scan of every name)', async () => {
+        const parts = ['Beat', 'les', 'Café', 'cafe', 'ＡＢ', 'ß', 'ss', 'u2', 'a', ' ', '/', '.', '-', '"', '*', '(', ')', ':', 'NEAR', 'AND', 'OR', 'NOT', '{name}', "'", ';', 'x', 'é', 'e\u0301', '東京', 'の'];
+        const text = (max: number) => fc.array(fc.constantFrom(...parts), { minLength: 1, maxLength: max }).map((p) => p.join(''));
+        const shareNames = fc.uniqueArray(text(6).map((n) => n.replaceAll(/\/+/g, '/').replace(/^[/ .]+|[/ .]+$/g, '').replaceAll(/\/[ .]*\//g, '/x/')), { minLength: 1, maxLength: 25 });
+        await fc.assert(
+          fc.asyncProperty(shareNames, fc.array(text(5), { minLength: 1, maxLength: 4 }), async (rawNames, queries) => {
+            const valid = rawNames.filter((n) => n.length > 0 && !n.split('/').some((s) => s === '' || s === '.' || s === '..'));
+            const entries = [...new Set(valid)].map((n, i) => file(n, i, n));
+            const peer = await store.putShare(undefined, holder(1), entries);
+            try {
+              for (const query of queries) {
+                let parsed;
+                try {
+                  parsed = parseSearchQuery(query);
+                } catch {
+                  continue;
+                }
+                const matcher = new SearchMatcher(parsed);
+                const expected = entries.filter((e) => matcher.rank(e.name, e.size) !== undefined).map((e) => e.name).sort();
+                const found = (await store.search(parsed, null, 1_000, later())).map((r) => r.name).sort();
+                expect(found).toEqual(expected);
+              }
+            } finally {
+              await store.removePeer(peer);
+            }
+          }),
+          { numRuns: 150 },
+        );
+      });
     });
   });
 }

@@ -1,6 +1,6 @@
-import { type Feature, P2PError, type TrackerRequest } from '@p2pservice/protocol';
+import { type Feature, P2PError, REQUEST_ERROR_CODES, type TrackerRequest, type WireErrorCode } from '@p2pservice/protocol';
 import type { PeerState, TrackerContext } from './peer-state.js';
-import { list, whoHas, whoHasContent } from './query-handlers.js';
+import { list, search, whoHas, whoHasContent } from './query-handlers.js';
 import { register, update } from './share-handlers.js';
 
 type Handler<M> = (tracker: TrackerContext, state: PeerState, message: M) => Promise<void>;
@@ -26,6 +26,7 @@ const ROUTES: { [T in TrackerRequest['type']]: Route<Extract<TrackerRequest, { t
   list: { handle: list },
   who_has: { handle: whoHas },
   who_has_content: { handle: whoHasContent, feature: 'who_has_content' },
+  search: { handle: search, feature: 'search' },
 };
 
 /** Answers one request, refusing one whose feature this connection did not agree to. */
@@ -34,5 +35,12 @@ export async function dispatch(tracker: TrackerContext, state: PeerState, messag
   if (route.feature && !state.features.has(route.feature)) {
     throw new P2PError('UNEXPECTED_MESSAGE', `${message.type} needs feature ${route.feature}, which this connection did not agree to`);
   }
-  await route.handle(tracker, state, message);
+  try {
+    await route.handle(tracker, state, message);
+  } catch (error) {
+    if (!(error instanceof P2PError && REQUEST_ERROR_CODES.has(error.code) && 'id' in message)) throw error;
+    state.log.info({ code: error.code, request: message.type }, error.message);
+    const text = error.hint ? `${error.message}; ${error.hint}` : error.message;
+    await state.connection.send({ type: 'error', id: message.id, code: error.code as WireErrorCode, message: text });
+  }
 }

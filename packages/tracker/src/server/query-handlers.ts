@@ -1,6 +1,6 @@
-import { type List, MAX_CONTENTS_PER_NAME, MAX_HOLDERS_PER_CONTENT, type WhoHas, type WhoHasContent } from '@p2pservice/protocol';
+import { type List, MAX_CONTENTS_PER_NAME, MAX_HOLDERS_PER_CONTENT, parseSearchQuery, type Search, type WhoHas, type WhoHasContent } from '@p2pservice/protocol';
 import type { PeerState, TrackerContext } from './peer-state.js';
-import { fitContents, fitHolders, fitListPage } from './reply-fit.js';
+import { fitContents, fitHolders, fitListPage, fitSearchPage } from './reply-fit.js';
 
 /** `list`: one page of the network-wide list, cut to fit a frame. */
 export async function list(tracker: TrackerContext, state: PeerState, message: List): Promise<void> {
@@ -21,4 +21,13 @@ export async function whoHasContent(tracker: TrackerContext, state: PeerState, m
   const holders = await tracker.store.whoHasContent(message.sha256, MAX_HOLDERS_PER_CONTENT);
   const fitted = fitHolders(message.sha256, holders, tracker.limits.replyFrameBytes);
   await state.connection.send({ type: 'content_holders', id: message.id, sha256: message.sha256, holders: fitted });
+}
+
+/** `search`: one page of the files matching a query, best first (feature search). */
+export async function search(tracker: TrackerContext, state: PeerState, message: Search): Promise<void> {
+  const query = parseSearchQuery(message.query, message);
+  const deadline = Date.now() + tracker.limits.searchBudgetMs;
+  const rows = await tracker.store.search(query, message.after, message.limit, deadline);
+  const page = fitSearchPage(rows, message.limit, tracker.limits.replyFrameBytes);
+  await state.connection.send({ type: 'search_page', id: message.id, ...page });
 }

@@ -1,4 +1,16 @@
-import { type Content, FrameBudget, type HolderRecord, jsonBytes, type ListCursor, type ListEntry, MAX_REQUEST_ID, P2PError } from '@p2pservice/protocol';
+import {
+  type Content,
+  cursorOfRanked,
+  FrameBudget,
+  type HolderRecord,
+  jsonBytes,
+  type ListCursor,
+  type ListEntry,
+  MAX_REQUEST_ID,
+  P2PError,
+  type RankedEntry,
+  type SearchCursor,
+} from '@p2pservice/protocol';
 
 /*
  * Replies that grow with the data are cut to fit one frame (spec: Limits). A list page of a thousand
@@ -13,18 +25,37 @@ const cursorOf = (row: ListEntry): ListCursor => ({ name: row.name, sha256: row.
  * the cursor to continue from: null only when the store had no more rows.
  */
 export function fitListPage(rows: readonly ListEntry[], limit: number, maxFrameBytes: number): { files: ListEntry[]; next: ListCursor | null } {
+  return fitPage('list_page', rows, limit, maxFrameBytes, (row) => row, cursorOf);
+}
+
+/** As `fitListPage`, for a page of search results (sent as list rows, continued after a search cursor). */
+export function fitSearchPage(rows: readonly RankedEntry[], limit: number, maxFrameBytes: number): { files: ListEntry[]; next: SearchCursor | null } {
+  return fitPage('search_page', rows, limit, maxFrameBytes, ({ rank: _rank, ...row }) => row, cursorOfRanked);
+}
+
+function fitPage<Row, Cursor>(
+  type: string,
+  rows: readonly Row[],
+  limit: number,
+  maxFrameBytes: number,
+  entryOf: (row: Row) => ListEntry,
+  cursorOfRow: (row: Row) => Cursor,
+): { files: ListEntry[]; next: Cursor | null } {
   // The envelope with `"next":null`; a cursor takes the place of those four bytes.
-  let used = jsonBytes({ type: 'list_page', id: MAX_REQUEST_ID, files: [], next: null }) - 'null'.length;
+  let used = jsonBytes({ type, id: MAX_REQUEST_ID, files: [], next: null }) - 'null'.length;
   const files: ListEntry[] = [];
+  let last: Row | undefined;
   for (const row of rows) {
-    const bytes = jsonBytes(row) + (files.length > 0 ? 1 : 0);
-    if (used + bytes + jsonBytes(cursorOf(row)) > maxFrameBytes) break;
+    const entry = entryOf(row);
+    const bytes = jsonBytes(entry) + (files.length > 0 ? 1 : 0);
+    if (used + bytes + jsonBytes(cursorOfRow(row)) > maxFrameBytes) break;
     used += bytes;
-    files.push(row);
+    files.push(entry);
+    last = row;
   }
-  if (files.length === 0 && rows.length > 0) throw new P2PError('INTERNAL', 'a single list row does not fit a frame');
+  if (last === undefined && rows.length > 0) throw new P2PError('INTERNAL', `a single ${type} row does not fit a frame`);
   const exhausted = files.length === rows.length && rows.length < limit;
-  return { files, next: exhausted || files.length === 0 ? null : cursorOf(files[files.length - 1]!) };
+  return { files, next: exhausted || last === undefined ? null : cursorOfRow(last) };
 }
 
 /** As many of `contents` and of their holders as fit a `holders` frame for `name`. */

@@ -22,7 +22,7 @@ import { dispatch } from './handlers.js';
 import type { PeerState, TrackerConnection, TrackerContext } from './peer-state.js';
 
 /** The features a tracker offers (spec: Features). */
-export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content'];
+export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content', 'search'];
 
 export interface TrackerOptions {
   host: string;

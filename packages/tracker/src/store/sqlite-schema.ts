@@ -1,8 +1,14 @@
+import type Database from 'better-sqlite3';
+import { indexTextOf, SEARCH_INDEX_SCHEMA } from './sqlite-search.js';
+
+/** One step of the schema: SQL, or a function for a step that needs this program's code (folding). */
+export type Migration = string | ((db: Database.Database) => void);
+
 /**
  * The SQLite schema, one step per version (kept in `PRAGMA user_version`). A database is moved up step
  * by step, each in its own transaction; one from a newer tracker is refused.
  */
-export const SQLITE_MIGRATIONS: readonly string[] = [
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE peers (
      id           INTEGER PRIMARY KEY,
      host         TEXT    NOT NULL,
@@ -23,6 +29,23 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    CREATE INDEX peers_by_instance ON peers(instance);`,
   // 3: the identity each peer proved in TLS, listed with it as a holder.
   `ALTER TABLE peers ADD COLUMN identity TEXT NOT NULL DEFAULT '';`,
+  // 4: search. Each distinct (name, sha256) is a content row, with its holder count (kept by the store
+  // in the same transactions as `files`) and a row of the trigram index under the same id.
+  (db) => {
+    db.exec(`CREATE TABLE contents (
+       id      INTEGER PRIMARY KEY,
+       name    TEXT    NOT NULL,
+       sha256  TEXT    NOT NULL,
+       size    INTEGER NOT NULL,
+       holders INTEGER NOT NULL,
+       UNIQUE (name, sha256)
+     );
+     ${SEARCH_INDEX_SCHEMA};
+     INSERT INTO contents (name, sha256, size, holders)
+       SELECT name, sha256, MIN(size), COUNT(*) FROM files GROUP BY name, sha256;`);
+    const index = db.prepare<[number, string]>('INSERT INTO search_index (rowid, text) VALUES (?, ?)');
+    for (const row of db.prepare<[], { id: number; name: string }>('SELECT id, name FROM contents').all()) index.run(row.id, indexTextOf(row.name));
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;

@@ -1,14 +1,30 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Content, type FileEntry, type HolderRecord, type ListCursor, type ListEntry, P2PError } from '@p2pservice/protocol';
+import {
+  type Content,
+  type FileEntry,
+  type HolderRecord,
+  type ListCursor,
+  type ListEntry,
+  P2PError,
+  type RankedEntry,
+  type SearchCursor,
+  SearchMatcher,
+  type SearchQuery,
+} from '@p2pservice/protocol';
+import { RankedTop } from './ranked-top.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
+import { indexTextOf, matchExpressionOf } from './sqlite-search.js';
 import type { PeerId, StoreCounts, TrackerStore } from './store.js';
 
 export interface SqliteStoreOptions {
   /** The tracker instance whose peers this store writes (default "default": one tracker per file). */
   instance?: string;
 }
+
+/** How many search candidates are read between looks at the clock. */
+const CANDIDATES_PER_CLOCK_CHECK = 256;
 
 interface HolderRow {
   sha256: string;
@@ -26,6 +42,27 @@ function prepareStatements(db: Database.Database) {
     updatePeer: db.prepare<[string, number, string, number]>('UPDATE peers SET host = ?, port = ?, identity = ? WHERE id = ?'),
     deletePeer: db.prepare<[number]>('DELETE FROM peers WHERE id = ?'),
     deleteFilesOf: db.prepare<[number]>('DELETE FROM files WHERE peer_id = ?'),
+    filesOf: db.prepare<[number], { name: string; sha256: string }>('SELECT name, sha256 FROM files WHERE peer_id = ?'),
+    filesOfInstance: db.prepare<[string], { name: string; sha256: string }>(
+      'SELECT f.name, f.sha256 FROM files f JOIN peers p ON p.id = f.peer_id WHERE p.instance = ?',
+    ),
+    fileOf: db.prepare<[number, string], { sha256: string }>('SELECT sha256 FROM files WHERE peer_id = ? AND name = ?'),
+    // A content's size is the smallest any of its holders gave (honest holders all give the same).
+    holdContent: db.prepare<[string, string, number], { id: number; holders: number }>(
+      `INSERT INTO contents (name, sha256, size, holders) VALUES (?, ?, ?, 1)
+       ON CONFLICT (name, sha256) DO UPDATE SET holders = holders + 1, size = MIN(size, excluded.size)
+       RETURNING id, holders`,
+    ),
+    releaseContent: db.prepare<[string, string], { id: number; holders: number }>(
+      'UPDATE contents SET holders = holders - 1 WHERE name = ? AND sha256 = ? RETURNING id, holders',
+    ),
+    deleteContent: db.prepare<[number]>('DELETE FROM contents WHERE id = ?'),
+    indexContent: db.prepare<[number, string]>('INSERT INTO search_index (rowid, text) VALUES (?, ?)'),
+    unindexContent: db.prepare<[number]>('DELETE FROM search_index WHERE rowid = ?'),
+    searchCandidates: db.prepare<[string, number, number], ListEntry>(
+      `SELECT c.name, c.sha256, c.size, c.holders FROM search_index s JOIN contents c ON c.id = s.rowid
+       WHERE search_index MATCH ? AND c.size BETWEEN ? AND ?`,
+    ),
     insertFile: db.prepare<[number, string, number, string]>('INSERT INTO files (peer_id, name, size, sha256) VALUES (?, ?, ?, ?)'),
     upsertFile: db.prepare<[number, string, number, string]>(
       `INSERT INTO files (peer_id, name, size, sha256) VALUES (?, ?, ?, ?)
@@ -36,14 +73,9 @@ function prepareStatements(db: Database.Database) {
     deleteFilesOfInstance: db.prepare<[string]>('DELETE FROM files WHERE peer_id IN (SELECT id FROM peers WHERE instance = ?)'),
     deletePeersOfInstance: db.prepare<[string]>('DELETE FROM peers WHERE instance = ?'),
     // TEXT compares with the BINARY collation: memcmp of UTF-8, the byte order the spec promises.
-    firstPage: db.prepare<[number], ListEntry>(
-      `SELECT name, sha256, MIN(size) AS size, COUNT(*) AS holders FROM files
-       GROUP BY name, sha256 ORDER BY name, sha256 LIMIT ?`,
-    ),
+    firstPage: db.prepare<[number], ListEntry>('SELECT name, sha256, size, holders FROM contents ORDER BY name, sha256 LIMIT ?'),
     pageAfter: db.prepare<[string, string, number], ListEntry>(
-      `SELECT name, sha256, MIN(size) AS size, COUNT(*) AS holders FROM files
-       WHERE (name, sha256) > (?, ?)
-       GROUP BY name, sha256 ORDER BY name, sha256 LIMIT ?`,
+      'SELECT name, sha256, size, holders FROM contents WHERE (name, sha256) > (?, ?) ORDER BY name, sha256 LIMIT ?',
     ),
     holdersOf: db.prepare<[string], HolderRow>(
       `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id FROM files f JOIN peers p ON p.id = f.peer_id
@@ -96,6 +128,7 @@ export class SqliteStore implements TrackerStore {
 
   async forgetPreviousRun(): Promise<number> {
     return this.db.transaction(() => {
+      for (const file of this.statements.filesOfInstance.all(this.instance)) this.release(file);
       this.statements.deleteFilesOfInstance.run(this.instance);
       return this.statements.deletePeersOfInstance.run(this.instance).changes;
     })();
@@ -108,17 +141,31 @@ export class SqliteStore implements TrackerStore {
         id = this.statements.insertPeer.get(this.instance, holder.host, holder.port, holder.id, Date.now())!.id;
       } else {
         this.statements.updatePeer.run(holder.host, holder.port, holder.id, id);
+        this.releaseFilesOf(id);
         this.statements.deleteFilesOf.run(id);
       }
-      for (const file of files) this.statements.insertFile.run(id, file.name, file.size, file.sha256);
+      for (const file of files) {
+        this.statements.insertFile.run(id, file.name, file.size, file.sha256);
+        this.hold(file);
+      }
       return id;
     })();
   }
 
   async updateShare(peer: PeerId, added: readonly FileEntry[], removed: readonly string[], maxFiles: number): Promise<number> {
     return this.db.transaction(() => {
-      for (const name of removed) this.statements.deleteFile.run(peer, name);
-      for (const file of added) this.statements.upsertFile.run(peer, file.name, file.size, file.sha256);
+      for (const name of removed) {
+        const old = this.statements.fileOf.get(peer, name);
+        if (!old) continue;
+        this.release({ name, sha256: old.sha256 });
+        this.statements.deleteFile.run(peer, name);
+      }
+      for (const file of added) {
+        const old = this.statements.fileOf.get(peer, file.name);
+        if (old) this.release({ name: file.name, sha256: old.sha256 });
+        this.statements.upsertFile.run(peer, file.name, file.size, file.sha256);
+        this.hold(file);
+      }
       const files = this.statements.countFilesOf.get(peer)!.n;
       if (files > maxFiles) throw new P2PError('TOO_MANY_FILES', `a share of more than ${maxFiles} files is over the limit`);
       return files;
@@ -126,8 +173,27 @@ export class SqliteStore implements TrackerStore {
   }
 
   async removePeer(peer: PeerId): Promise<void> {
-    // Files go by ON DELETE CASCADE.
-    this.statements.deletePeer.run(peer);
+    this.db.transaction(() => {
+      this.releaseFilesOf(peer);
+      // Files go by ON DELETE CASCADE.
+      this.statements.deletePeer.run(peer);
+    })();
+  }
+
+  async search(query: SearchQuery, after: SearchCursor | null, limit: number, deadline: number): Promise<RankedEntry[]> {
+    const matcher = new SearchMatcher(query);
+    const top = new RankedTop(limit, after);
+    let read = 0;
+    const candidates = this.statements.searchCandidates.iterate(matchExpressionOf(query), query.minSize ?? 0, query.maxSize ?? Number.MAX_SAFE_INTEGER);
+    for (const row of candidates) {
+      if (++read % CANDIDATES_PER_CLOCK_CHECK === 0 && Date.now() >= deadline) {
+        candidates.return?.();
+        throw new P2PError('SEARCH_TIMEOUT', `the search went through ${read} candidates and ran out of time`, 'add a word, or use longer, rarer words');
+      }
+      const rank = matcher.rank(row.name, row.size);
+      if (rank !== undefined) top.offer({ ...row, rank });
+    }
+    return top.entries;
   }
 
   async listPage(after: ListCursor | null, limit: number): Promise<ListEntry[]> {
@@ -152,6 +218,25 @@ export class SqliteStore implements TrackerStore {
     return this.statements.holdersOfContent.all(sha256, maxHolders);
   }
 
+  // Content rows, and their rows in the search index, follow the file rows in the caller's transaction:
+  // a content exists exactly while some file row names it, so a search never finds a peer that left.
+
+  private hold(file: FileEntry): void {
+    const content = this.statements.holdContent.get(file.name, file.sha256, file.size)!;
+    if (content.holders === 1) this.statements.indexContent.run(content.id, indexTextOf(file.name));
+  }
+
+  private release(file: { name: string; sha256: string }): void {
+    const content = this.statements.releaseContent.get(file.name, file.sha256);
+    if (!content || content.holders > 0) return;
+    this.statements.deleteContent.run(content.id);
+    this.statements.unindexContent.run(content.id);
+  }
+
+  private releaseFilesOf(peer: PeerId): void {
+    for (const file of this.statements.filesOf.all(peer)) this.release(file);
+  }
+
   async counts(): Promise<StoreCounts> {
     return { peers: this.statements.countPeers.get()!.n, files: this.statements.countFiles.get()!.n };
   }
@@ -168,7 +253,9 @@ function migrate(db: Database.Database, file: string): void {
   }
   for (let version = current; version < SQLITE_SCHEMA_VERSION; version++) {
     db.transaction(() => {
-      db.exec(SQLITE_MIGRATIONS[version]!);
+      const step = SQLITE_MIGRATIONS[version]!;
+      if (typeof step === 'string') db.exec(step);
+      else step(db);
       db.pragma(`user_version = ${version + 1}`);
     })();
   }

@@ -1,4 +1,4 @@
-import type { Content, FileEntry, HolderRecord, ListCursor, ListEntry } from '@p2pservice/protocol';
+import type { Content, FileEntry, HolderRecord, ListCursor, ListEntry, RankedEntry, SearchCursor, SearchQuery } from '@p2pservice/protocol';
 
 /** A peer's id in a store: one per tracker connection that registered a share. */
 export type PeerId = number;
@@ -46,6 +46,12 @@ export interface TrackerStore {
 
   /** Up to `limit` distinct (name, sha256) rows after `after`, ordered by name then sha256 in UTF-8 byte order. */
   listPage(after: ListCursor | null, limit: number): Promise<ListEntry[]>;
+
+  /**
+   * Up to `limit` contents matching `query` after `after`, best first (compareRanked), with their ranks.
+   * Throws SEARCH_TIMEOUT when the search is still running at `deadline` (a Date.now() time).
+   */
+  search(query: SearchQuery, after: SearchCursor | null, limit: number, deadline: number): Promise<RankedEntry[]>;
 
   /** The contents shared under `name`, each with its holders: at most `maxContents` × `maxHolders`. */
   whoHas(name: string, maxContents: number, maxHolders: number): Promise<Content[]>;

@@ -1,0 +1,65 @@
+import { foldText, type SearchQuery, type SearchTerm, wordStarts } from '@p2pservice/protocol';
+
+/*
+ * The search index of the SQLite store: an FTS5 table with the trigram tokenizer, one row per content
+ * (distinct name and sha256), holding the folded name and marks for where its words begin. The index
+ * only narrows: every candidate it returns is decided by SearchMatcher, which is what the query means.
+ *
+ * - A term of three or more characters is looked up by its trigrams (FTS5 does substring matching this
+ *   way; the table keeps no positions, detail=none, which makes it a third smaller and faster to fill).
+ * - A shorter term must begin a word: each word start is written as WORD_MARK twice and the word's first
+ *   two characters, so "\x01u2" is a trigram found exactly where a word begins with "u2", and
+ *   "\x01\x01u" where one begins with "u".
+ * - END_MARK follows the name, so ".flac" + END_MARK finds names ending in .flac.
+ * Names never hold control characters (names.ts), so the marks cannot be forged by a name.
+ */
+
+const WORD_MARK = '\x01';
+const END_MARK = '\x02';
+
+/** Most trigrams looked up for one term; SearchMatcher checks the whole term anyway. */
+const MAX_TRIGRAMS_PER_TERM = 6;
+
+export const SEARCH_INDEX_SCHEMA = `CREATE VIRTUAL TABLE search_index USING fts5(
+  text, tokenize = 'trigram case_sensitive 1', content = '', contentless_delete = 1, detail = none
+)`;
+
+/** The text indexed for `name`. */
+export function indexTextOf(name: string): string {
+  const folded = foldText(name);
+  const starts = wordStarts(folded).map((at) => WORD_MARK + WORD_MARK + [...folded.slice(at, at + 4)].slice(0, 2).join(''));
+  return `${folded}${END_MARK} ${starts.join(' ')}`;
+}
+
+/** The FTS5 MATCH expression that narrows to candidates for `query`, built only of quoted trigrams. */
+export function matchExpressionOf(query: SearchQuery): string {
+  const parts = query.include.map((term) => all(trigramsOf(term)));
+  if (query.extensions.length > 0) {
+    parts.push(`(${query.extensions.map((ext) => all(spread(trigrams(`.${ext}${END_MARK}`)))).join(' OR ')})`);
+  }
+  return parts.join(' AND ');
+}
+
+function trigramsOf(term: SearchTerm): string[] {
+  const chars = [...term.text];
+  if (!term.wordStart) return spread(trigrams(term.text));
+  return [chars.length === 1 ? WORD_MARK + WORD_MARK + chars[0] : WORD_MARK + chars[0] + chars[1]];
+}
+
+function trigrams(text: string): string[] {
+  const chars = [...text];
+  const found = new Set<string>();
+  for (let i = 0; i + 3 <= chars.length; i++) found.add(chars.slice(i, i + 3).join(''));
+  return [...found];
+}
+
+/** At most MAX_TRIGRAMS_PER_TERM of `list`, spread over it (its first and last always among them). */
+function spread(list: string[]): string[] {
+  if (list.length <= MAX_TRIGRAMS_PER_TERM) return list;
+  const step = (list.length - 1) / (MAX_TRIGRAMS_PER_TERM - 1);
+  return Array.from({ length: MAX_TRIGRAMS_PER_TERM }, (_, i) => list[Math.round(i * step)]!);
+}
+
+// A quoted FTS5 string is only text: its one special character, the quote, is doubled.
+const quoted = (trigram: string) => `"${trigram.replaceAll('"', '""')}"`;
+const all = (list: string[]) => `(${list.map(quoted).join(' AND ')})`;
