@@ -21,8 +21,14 @@ export function removeDir(path: string): void {
 
 /** A clean environment: no settings leak in from the developer's shell or a .env. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  // The hash cache goes to a scratch folder, not the developer's ~/.cache.
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', XDG_CACHE_HOME: join(tmpdir(), 'p2pservice-test-cache') };
+  // The hash cache and the numbered results go to scratch folders, not the developer's ~/.cache, ~/.local/state.
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LOG_LEVEL: 'info',
+    XDG_CACHE_HOME: join(tmpdir(), 'p2pservice-test-cache'),
+    XDG_STATE_HOME: join(tmpdir(), 'p2pservice-test-state'),
+  };
   return { ...env, ...extra };
 }
 

@@ -19,4 +19,6 @@ export const AGENTS = {
   download: `p2pservice-peer/${PEER_VERSION} (download)`,
   /** Listing the network. */
   list: `p2pservice-peer/${PEER_VERSION} (list)`,
+  /** Searching the network. */
+  search: `p2pservice-peer/${PEER_VERSION} (search)`,
 } as const;

@@ -2,13 +2,18 @@ import { EventEmitter } from 'node:events';
 import { resolve as resolvePath } from 'node:path';
 import {
   type Content,
+  DEFAULT_SEARCH_RESULTS,
+  MAX_SEARCH_PAGE,
   type Endpoint,
   formatAddress,
   type Identity,
   type KnownTrackers,
   type ListEntry,
   P2PError,
+  parseSearchQuery,
   quoted,
+  type SearchCursor,
+  type SearchRequest,
   tlsTransport,
   type Transport,
 } from '@p2pservice/protocol';
@@ -190,6 +195,28 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     try {
       this.sawTracker(session.serverId, session.isPrivateNetwork);
       yield* session.list();
+    } finally {
+      await session.close();
+    }
+  }
+
+  /**
+   * The first `limit` files matching a search, best first (the query language: protocol README#search).
+   * The query is checked here before any connection, so a mistyped one fails with its hint.
+   */
+  async search(request: SearchRequest, limit = DEFAULT_SEARCH_RESULTS): Promise<ListEntry[]> {
+    parseSearchQuery(request.query, request);
+    const session = await openTracker(this.access, AGENTS.search);
+    try {
+      this.sawTracker(session.serverId, session.isPrivateNetwork);
+      const found: ListEntry[] = [];
+      let after: SearchCursor | null = null;
+      do {
+        const page = await session.searchPage(request, after, Math.min(limit - found.length, MAX_SEARCH_PAGE));
+        found.push(...page.files);
+        after = page.next;
+      } while (after && found.length < limit);
+      return found;
     } finally {
       await session.close();
     }

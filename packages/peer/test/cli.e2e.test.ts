@@ -112,7 +112,7 @@ describe('peer list', () => {
   it('prints a readable table with human sizes on stdout and nothing else', async () => {
     const result = await peer(['list']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^NAME\s+SIZE\s+HOLDERS\s+SHA256\n/);
+    expect(result.stdout).toMatch(/^#\s+NAME\s+SIZE\s+HOLDERS\s+SHA256\n1\s/);
     expect(result.stdout).toMatch(/big\.bin\s+6\.0 MiB\s+1\s+[0-9a-f]{12}\n/);
     expect(result.stdout).toMatch(/same\.txt\s+24 B\s+2\s+/);
     expect(result.stdout).toContain('ünïcode 名前 🎵.txt');
@@ -262,7 +262,8 @@ describe('peer (interactive menu)', () => {
     const dir = join(root, 'M');
     mkdirSync(cwd);
     writeTree(dir, { 'from-menu.txt': Buffer.from('shared from the menu\n') });
-    const input = ['1', '2', dir, '1', '3', 'nested/deep/a.txt', '3', 'clash.txt', '2', '4', ''].join('\n');
+    // "1" asks for a filter: Enter alone lists everything.
+    const input = ['1', '', '2', dir, '1', '', '3', 'nested/deep/a.txt', '3', 'clash.txt', '2', '4', ''].join('\n');
     const result = await peer([], { cwd, input });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('1) Get list');

@@ -1,21 +1,26 @@
 import { Command, CommanderError } from 'commander';
-import { P2PError, parseEndpoint, Sha256Prefix } from '@p2pservice/protocol';
-import { readDotenv, reportFatal, requirePrivateDotenv, setting } from '@p2pservice/protocol/cli';
+import { DEFAULT_SEARCH_RESULTS, P2PError, parseEndpoint, parseSearchQuery, parseSize, SearchMatcher, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
+import { defaultStateDir, readDotenv, reportFatal, requirePrivateDotenv, setting } from '@p2pservice/protocol/cli';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { PEER_VERSION } from '../agents.js';
 import { AmbiguousNameError } from '../download/resolve.js';
 import { PeerNode } from '../node.js';
+import { highlighter, wantsColour } from './colour.js';
 import { runMenu } from './menu.js';
+import { resolvePicked } from './picked-download.js';
 import { withDownloadProgress, withIndexProgress } from './progress.js';
-import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines, trackerWords, trustedLine } from './report.js';
+import { ambiguousTable, downloadSummary, printList, searchTable, shareSummary, skippedLines, trackerWords, trustedLine } from './report.js';
 import { loadPeerSettings, nodeOptions, type PeerSettings } from './settings.js';
 import { printShareEvents } from './share-lines.js';
+import { isRowNumber, ShownResults } from './shown-results.js';
 
 // The CLI only parses flags, builds the settings, the logger and the node, and calls the node.
 
 const out = (text: string) => process.stdout.write(text);
 const err = (text: string) => process.stderr.write(text);
+/** The numbered table last shown in this folder. */
+const shownHere = () => new ShownResults(defaultStateDir(process.env));
 
 async function peerNode(trackerFlag: string | undefined, { port, mayShare = false }: { port?: number; mayShare?: boolean } = {}): Promise<{ node: PeerNode; settings: PeerSettings }> {
   const dotenv = readDotenv(process.cwd());
@@ -33,7 +38,8 @@ function parseFlags<S extends z.ZodType>(schema: S, flags: unknown, command: str
   const result = schema.safeParse(flags);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  throw new P2PError('BAD_CONFIG', `--${issue.path.join('.')}: ${issue.message}`, `see \`peer ${command} --help\``);
+  const flag = issue.path.join('.').replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+  throw new P2PError('BAD_CONFIG', `--${flag}: ${issue.message}`, `see \`peer ${command} --help\``);
 }
 
 async function share(dir: string, rawFlags: unknown): Promise<void> {
@@ -71,10 +77,47 @@ async function list(rawFlags: unknown): Promise<void> {
   const { node } = await peerNode(flags.tracker);
   node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
   node.on('tracker-connected', (info) => err(`${trackerWords(info)}\n`));
-  await printList(node.list(), flags.json ?? false, out);
+  await printList(node.list(), flags.json ?? false, out, shownHere());
 }
 
-async function get(name: string, rawFlags: unknown): Promise<void> {
+const sizeFlag = z.string().transform((text, ctx) => {
+  const bytes = parseSize(text);
+  if (bytes === undefined) ctx.addIssue({ code: 'custom', message: `"${text}" is not a size; ${SIZE_HINT}` });
+  return bytes ?? 0;
+});
+
+async function search(words: string[], rawFlags: unknown): Promise<void> {
+  const flags = parseFlags(
+    z.strictObject({
+      tracker: z.string().optional(),
+      json: z.boolean().optional(),
+      limit: z.coerce.number().int().min(1).max(100_000).optional(),
+      minSize: sizeFlag.optional(),
+      maxSize: sizeFlag.optional(),
+      type: z.string().optional(),
+    }),
+    rawFlags,
+    'search',
+  );
+  const request = {
+    query: words.join(' '),
+    ...(flags.minSize !== undefined && { minSize: flags.minSize }),
+    ...(flags.maxSize !== undefined && { maxSize: flags.maxSize }),
+    ...(flags.type && { extensions: flags.type.split(',').filter(Boolean) }),
+  };
+  // Checked before anything else, so a mistyped query costs no connection and says what to fix.
+  const matcher = new SearchMatcher(parseSearchQuery(request.query, request));
+  const limit = flags.limit ?? DEFAULT_SEARCH_RESULTS;
+  const { node } = await peerNode(flags.tracker);
+  node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
+  const found = await node.search(request, limit);
+  // One row per line, as `peer list --json`.
+  if (flags.json) return void out(found.length ? `[\n${found.map((row) => JSON.stringify(row)).join(',\n')}\n]\n` : '[]\n');
+  await shownHere().remember(`search for "${request.query}"`, found);
+  out(searchTable(request.query, found, limit, highlighter(matcher, wantsColour(process.stdout, process.env)), 'add words to narrow, or --limit N for more'));
+}
+
+async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
   const flags = parseFlags(
     z.strictObject({
       tracker: z.string().optional(),
@@ -85,6 +128,10 @@ async function get(name: string, rawFlags: unknown): Promise<void> {
     rawFlags,
     'get',
   );
+  // A number is a row of the last table shown here (`peer search`, `peer list`), by its exact content.
+  const picked = isRowNumber(nameOrNumber) ? await shownHere().pick(Number(nameOrNumber)) : undefined;
+  if (picked && flags.sha256) throw new P2PError('BAD_CONFIG', `--sha256 does not go with a result number: ${nameOrNumber} names one content already`, 'leave out --sha256');
+  const name = picked?.name ?? nameOrNumber;
   const { node } = await peerNode(flags.tracker);
   node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
   // Ctrl-C keeps the partial download for the next `peer get` to resume, and exits 130.
@@ -93,8 +140,12 @@ async function get(name: string, rawFlags: unknown): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    const content = picked && (await resolvePicked(node, picked));
     const result = await withDownloadProgress(node, name, () =>
-      node.download({ name, outDir: flags.out ?? '.', force: flags.force ?? false, ...(flags.sha256 && { sha256Prefix: flags.sha256 }) }, abort.signal),
+      node.download(
+        { name, outDir: flags.out ?? '.', force: flags.force ?? false, ...(flags.sha256 && { sha256Prefix: flags.sha256 }), ...(content && { content }) },
+        abort.signal,
+      ),
     );
     out(downloadSummary(result));
   } catch (error) {
@@ -114,7 +165,9 @@ async function menu(rawFlags: unknown): Promise<void> {
     process.once('SIGTERM', resolve);
   });
   const input = process.stdin;
-  await Promise.race([runMenu({ node, input, output: process.stdout, errors: process.stderr }), interrupted.then(() => input.destroy())]);
+  const shown = shownHere();
+  const colour = wantsColour(process.stdout, process.env);
+  await Promise.race([runMenu({ node, input, output: process.stdout, errors: process.stderr, shown, colour }), interrupted.then(() => input.destroy())]);
   await node.close();
   process.exit(0);
 }
@@ -149,9 +202,23 @@ program
   .action(list);
 
 program
+  .command('search')
+  .description('find files by words in their names (`peer get N` then downloads result N)')
+  .argument('<words...>', 'what to look for: words (ANDed), "a phrase", -excluded, ext:flac, size>10M, size<2G')
+  .option('--tracker <address>', TRACKER_HELP)
+  .option('--json', 'print the results as a JSON array on stdout instead of a table')
+  .option('--limit <n>', `most results to show, best first (default ${DEFAULT_SEARCH_RESULTS})`)
+  .option('--min-size <size>', 'only files at least this big: 700, 10M, 1.5G')
+  .option('--max-size <size>', 'only files at most this big')
+  .option('--type <ext>', 'only these extensions: flac, or flac,mp3')
+  // "-live" is a word to exclude, not an option.
+  .allowUnknownOption()
+  .action(search);
+
+program
   .command('get')
   .description('download a file straight from a peer that holds it')
-  .argument('<file>', 'file name as `peer list` shows it')
+  .argument('<file>', 'file name as `peer list` shows it, or the number of a row that `peer search` or `peer list` showed in this folder')
   .option('--tracker <address>', TRACKER_HELP)
   .option('--out <dir>', 'folder to save into (created if missing)', undefined)
   .option('--force', 'replace a different file already at the target')

@@ -1,17 +1,24 @@
 import { createInterface } from 'node:readline';
-import { quoted } from '@p2pservice/protocol';
+import { DEFAULT_SEARCH_RESULTS, parseSearchQuery, quoted, SearchMatcher } from '@p2pservice/protocol';
 import { errorLine } from '@p2pservice/protocol/cli';
 import { AmbiguousNameError } from '../download/resolve.js';
 import type { PeerNode } from '../node.js';
+import { highlighter } from './colour.js';
+import { resolvePicked } from './picked-download.js';
 import { withDownloadProgress, withIndexProgress } from './progress.js';
-import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines, trackerWords } from './report.js';
+import { ambiguousTable, downloadSummary, printList, searchTable, shareSummary, skippedLines, trackerWords } from './report.js';
 import { printShareEvents } from './share-lines.js';
+import { isRowNumber, type ShownResults } from './shown-results.js';
 
 export interface MenuOptions {
   node: PeerNode;
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream;
   errors: NodeJS.WritableStream;
+  /** Where the numbered rows shown are remembered (the same place `peer get N` reads). */
+  shown: ShownResults;
+  /** Highlight search matches in colour. */
+  colour: boolean;
 }
 
 const MENU = ['1) Get list', '2) Share folder', '3) Download file', '4) Exit'];
@@ -20,7 +27,7 @@ const MENU = ['1) Get list', '2) Share folder', '3) Download file', '4) Exit'];
  * The interactive menu: loops until Exit (or end of input). Folders shared here keep being served while
  * the menu goes on; Exit stops them, saying goodbye to the tracker for each.
  */
-export async function runMenu({ node, input, output, errors }: MenuOptions): Promise<void> {
+export async function runMenu({ node, input, output, errors, shown, colour }: MenuOptions): Promise<void> {
   const rl = createInterface({ input, terminal: false });
   // Lines are pulled through the iterator, which buffers them: piped input typed ahead is not lost.
   const lines = rl[Symbol.asyncIterator]();
@@ -43,9 +50,28 @@ export async function runMenu({ node, input, output, errors }: MenuOptions): Pro
     say(shareSummary(shared));
   };
 
+  // Enter alone lists everything; anything else is a search (the query language of `peer search`).
+  const getList = async () => {
+    const filter = await ask('Filter (words, "a phrase", -word, ext:flac, size>10M; Enter for everything): ');
+    if (filter === undefined) return;
+    if (filter === '') return void (await printList(node.list(), false, say, shown));
+    const matcher = new SearchMatcher(parseSearchQuery(filter));
+    const found = await node.search({ query: filter });
+    await shown.remember(`search for "${filter}"`, found);
+    say(searchTable(filter, found, DEFAULT_SEARCH_RESULTS, highlighter(matcher, colour), 'add words to narrow'));
+  };
+
   const downloadFile = async () => {
-    const name = await ask('File name: ');
-    if (!name) return;
+    const answer = await ask('File name or number: ');
+    if (!answer) return;
+    // A number is a row of the last table shown (here, or by `peer search` / `peer list` in this folder).
+    if (isRowNumber(answer)) {
+      const row = await shown.pick(Number(answer));
+      const content = await resolvePicked(node, row);
+      const result = await withDownloadProgress(node, row.name, () => node.download({ name: row.name, outDir: '.', content }));
+      return say(downloadSummary(result));
+    }
+    const name = answer;
     let content;
     try {
       content = await node.resolve(name);
@@ -67,7 +93,7 @@ export async function runMenu({ node, input, output, errors }: MenuOptions): Pro
       const choice = await ask(`\n${MENU.join('\n')}\nChoose 1-4: `);
       if (choice === undefined || choice === '4' || /^exit$/i.test(choice)) break;
       try {
-        if (choice === '1') await printList(node.list(), false, say);
+        if (choice === '1') await getList();
         else if (choice === '2') await shareFolder();
         else if (choice === '3') await downloadFile();
         else say('Please answer 1, 2, 3 or 4.\n');

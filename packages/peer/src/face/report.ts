@@ -3,32 +3,52 @@ import type { DownloadResult } from '../download/download.js';
 import type { AmbiguousNameError } from '../download/resolve.js';
 import type { Reconnecting, ShareState, TrackerInfo } from '../node-events.js';
 import { formatBytes, formatTable } from './format.js';
+import type { ShownResults } from './shown-results.js';
 
 /** What the CLI and the menu print: the same words for the same events. */
 
 export type Write = (text: string) => void;
 
-/** Prints the whole list: a table, or a JSON array written row by row as the pages arrive. */
-export async function printList(entries: AsyncIterable<ListEntry>, json: boolean, out: Write): Promise<number> {
-  let count = 0;
+/**
+ * Prints the whole list: a numbered table (remembered in `shown`, so that `peer get N` can pick a row),
+ * or a JSON array written row by row as the pages arrive.
+ */
+export async function printList(entries: AsyncIterable<ListEntry>, json: boolean, out: Write, shown?: ShownResults): Promise<ListEntry[]> {
+  const rows: ListEntry[] = [];
   if (json) {
     out('[');
-    for await (const entry of entries) out(`${count++ === 0 ? '\n' : ',\n'}${JSON.stringify(entry)}`);
-    out(count ? '\n]\n' : ']\n');
-    return count;
+    for await (const entry of entries) {
+      out(`${rows.length === 0 ? '\n' : ',\n'}${JSON.stringify(entry)}`);
+      rows.push(entry);
+    }
+    out(rows.length ? '\n]\n' : ']\n');
+    return rows;
   }
-  const rows: ListEntry[] = [];
   for await (const entry of entries) rows.push(entry);
+  await shown?.remember('list', rows);
   out(listTable(rows));
-  return rows.length;
+  return rows;
 }
 
 export function listTable(entries: readonly ListEntry[]): string {
   if (entries.length === 0) return 'No files are shared on the network yet.\n';
-  const rows = entries.map((e) => [terminalSafe(e.name), formatBytes(e.size), String(e.holders), e.sha256.slice(0, 12)]);
   const total = entries.reduce((sum, e) => sum + e.size, 0);
-  const files = entries.length === 1 ? '1 file' : `${entries.length} files`;
-  return `${formatTable(['NAME', 'SIZE', 'HOLDERS', 'SHA256'], rows, new Set([1, 2]))}\n${files}, ${formatBytes(total)}\n`;
+  return `${numberedTable(entries, terminalSafe)}\n${fileCount(entries.length)}, ${formatBytes(total)}\n`;
+}
+
+/** Search results: a numbered table, the matches painted by `paint`, and what to do for more. */
+export function searchTable(query: string, entries: readonly ListEntry[], limit: number, paint: (name: string) => string, moreHint: string): string {
+  const asked = quoted(query);
+  if (entries.length === 0) return `Nothing on the network matches ${asked}.\n`;
+  const count = entries.length === 1 ? '1 result' : `${entries.length} results`;
+  const more = entries.length >= limit ? ` (the best ${limit}; ${moreHint})` : '';
+  return `${numberedTable(entries, paint)}\n${count} for ${asked}${more}\n`;
+}
+
+/** Rows numbered from 1, the number `peer get N` and the menu's download take. */
+function numberedTable(entries: readonly ListEntry[], paint: (name: string) => string): string {
+  const rows = entries.map((e, i) => [String(i + 1), paint(e.name), formatBytes(e.size), String(e.holders), e.sha256.slice(0, 12)]);
+  return formatTable(['#', 'NAME', 'SIZE', 'HOLDERS', 'SHA256'], rows, new Set([0, 2, 3]));
 }
 
 export function ambiguousTable(error: AmbiguousNameError, numbered = false): string {
