@@ -52,6 +52,14 @@ describe('numbered results', () => {
     expect(statSync(join(state, 'shown', file!)).mode & 0o777).toBe(0o600);
   });
 
+  it('say what the last table held when the number is not in it', async () => {
+    const here = new ShownResults(state, '/music');
+    await here.remember('search for "x"', []);
+    await expect(here.pick(1)).rejects.toThrow('there is no result 1: the last search for "x" here found nothing');
+    await here.remember('list', [row('a.txt'), row('b.txt')]);
+    await expect(here.pick(3)).rejects.toThrow('there is no result 3: the last list here showed 2 rows');
+  });
+
   it('refuse a damaged file instead of picking from it', async () => {
     const here = new ShownResults(state, '/music');
     await here.remember('list', [row('a.txt')]);

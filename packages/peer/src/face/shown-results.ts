@@ -66,6 +66,9 @@ export class ShownResults {
       throw new P2PError('NOT_FOUND', `no numbered results were shown in this folder, so ${number} means nothing yet`, 'run `peer search WORDS` or `peer list` here first, or give a file name');
     }
     const row = shown.rows[number - 1];
+    if (!row && shown.rows.length === 0) {
+      throw new P2PError('NOT_FOUND', `there is no result ${number}: the last ${shown.source} here found nothing`, 'search again');
+    }
     if (!row) {
       const count = shown.rows.length === 1 ? '1 row' : `${shown.rows.length} rows`;
       throw new P2PError('NOT_FOUND', `there is no result ${number}: the last ${shown.source} here showed ${count}`, `pick 1-${shown.rows.length}, or search again`);

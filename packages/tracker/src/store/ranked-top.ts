@@ -12,6 +12,15 @@ export class RankedTop {
     private readonly after: SearchCursor | null,
   ) {}
 
+  /**
+   * Whether a candidate could still make the page, at the best rank it could have: when it could not,
+   * it need not be matched at all (on a broad search, most candidates are skipped this way).
+   */
+  mightTake(holders: number, name: string, sha256: string): boolean {
+    const { kept } = this;
+    return kept.length < this.limit || compareRanked({ rank: 0, holders, name, sha256 }, kept[kept.length - 1]!) < 0;
+  }
+
   offer(entry: RankedEntry): void {
     if (this.after && compareRanked(entry, this.after) <= 0) return;
     const { kept } = this;

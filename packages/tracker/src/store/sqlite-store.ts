@@ -59,7 +59,8 @@ function prepareStatements(db: Database.Database) {
     deleteContent: db.prepare<[number]>('DELETE FROM contents WHERE id = ?'),
     indexContent: db.prepare<[number, string]>('INSERT INTO search_index (rowid, text) VALUES (?, ?)'),
     unindexContent: db.prepare<[number]>('DELETE FROM search_index WHERE rowid = ?'),
-    searchCandidates: db.prepare<[string, number, number], ListEntry>(
+    // Raw rows (arrays): a broad search reads a hundred thousand of them.
+    searchCandidates: db.prepare<[string, number, number], [string, string, number, number]>(
       `SELECT c.name, c.sha256, c.size, c.holders FROM search_index s JOIN contents c ON c.id = s.rowid
        WHERE search_index MATCH ? AND c.size BETWEEN ? AND ?`,
     ),
@@ -184,14 +185,15 @@ export class SqliteStore implements TrackerStore {
     const matcher = new SearchMatcher(query);
     const top = new RankedTop(limit, after);
     let read = 0;
-    const candidates = this.statements.searchCandidates.iterate(matchExpressionOf(query), query.minSize ?? 0, query.maxSize ?? Number.MAX_SAFE_INTEGER);
-    for (const row of candidates) {
+    const candidates = this.statements.searchCandidates.raw(true).iterate(matchExpressionOf(query), query.minSize ?? 0, query.maxSize ?? Number.MAX_SAFE_INTEGER);
+    for (const [name, sha256, size, holders] of candidates) {
       if (++read % CANDIDATES_PER_CLOCK_CHECK === 0 && Date.now() >= deadline) {
         candidates.return?.();
         throw new P2PError('SEARCH_TIMEOUT', `the search went through ${read} candidates and ran out of time`, 'add a word, or use longer, rarer words');
       }
-      const rank = matcher.rank(row.name, row.size);
-      if (rank !== undefined) top.offer({ ...row, rank });
+      if (!top.mightTake(holders, name, sha256)) continue;
+      const rank = matcher.rank(name, size);
+      if (rank !== undefined) top.offer({ name, sha256, size, holders, rank });
     }
     return top.entries;
   }
