@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: every benchmark, side by side with its yardstick in the same run (alternating rounds,
 // medians, ratios). Prints a table and writes the results as JSON. Never part of `npm test`.
-// Options: --only transfer,tls,indexing,tracker,startup --rounds N --size MiB --index-size MiB
+// Options: --only transfer,tls,indexing,tracker,search,startup --rounds N --size MiB --index-size MiB
 //          --many-files N --peers N --files-per-peer N --samples N --out FILE
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machine } from './bench/harness.mjs';
 import { indexingBench } from './bench/indexing.mjs';
+import { searchBench } from './bench/search.mjs';
 import { startupBench } from './bench/startup.mjs';
 import { tlsBench } from './bench/tls.mjs';
 import { trackerScaleBench } from './bench/tracker-scale.mjs';
@@ -16,7 +17,7 @@ import { transferBench } from './bench/transfer.mjs';
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'transfer,tls,indexing,tracker,startup' },
+    only: { type: 'string', default: 'transfer,tls,indexing,tracker,search,startup' },
     rounds: { type: 'string', default: '3' },
     size: { type: 'string', default: '1024' },
     'index-size': { type: 'string', default: '1024' },
@@ -51,6 +52,10 @@ try {
     say(`tracker: ${values.peers} peers x ${values['files-per-peer']} files, ${Math.min(rounds, 2)} rounds...`);
     results.results.tracker = await trackerScaleBench({ root, peers: Number(values.peers), perPeer: Number(values['files-per-peer']), rounds: Math.min(rounds, 2), samples: Number(values.samples), env });
   }
+  if (only.has('search')) {
+    say(`search: ${values.peers} peers x ${values['files-per-peer']} generated music files, ${Math.min(rounds, 2)} rounds...`);
+    results.results.search = await searchBench({ root, peers: Number(values.peers), perPeer: Number(values['files-per-peer']), rounds: Math.min(rounds, 2), samples: Math.min(Number(values.samples), 200), env });
+  }
   if (only.has('startup')) {
     say('startup: 10 rounds...');
     results.results.startup = await startupBench({ root, rounds: 10, env });
@@ -62,7 +67,7 @@ try {
 const f = (n, digits = 0) => (n === null || n === undefined ? 'n/a' : n.toFixed(digits));
 const rows = [];
 const goal = (ok) => (ok ? 'met' : 'NOT met');
-const { transfer, tls, indexing, tracker, startup } = results.results;
+const { transfer, tls, indexing, tracker, search, startup } = results.results;
 if (transfer) {
   for (const [name, rate] of Object.entries(transfer.mibPerSecond)) rows.push([`transfer ${transfer.sizeMiB} MiB`, name, `${f(rate)} MiB/s`, '']);
   rows.push(['transfer', 'peer get / bare pipe', f(transfer.ratioToBarePipe, 2), `>= 0.90: ${goal(transfer.ratioToBarePipe >= 0.9)}`]);
@@ -85,6 +90,17 @@ if (tracker) {
   rows.push(['tracker', `list page p50 / p99 (${tracker.rows} files)`, `${f(tracker.listPageMs.p50, 1)} / ${f(tracker.listPageMs.p99, 1)} ms`, `p99 < 20 ms: ${goal(tracker.listPageMs.p99 < 20)}`]);
   rows.push(['tracker', 'who-has p50 / p99', `${f(tracker.whoHasMs.p50, 1)} / ${f(tracker.whoHasMs.p99, 1)} ms`, `p99 < 20 ms: ${goal(tracker.whoHasMs.p99 < 20)}`]);
   rows.push(['tracker', 'peak RSS', `${f(tracker.trackerPeakRssMiB)} MiB`, `< 1 GiB: ${goal(tracker.trackerPeakRssMiB < 1024)}`]);
+}
+if (search) {
+  const label = `search ${search.peers} peers x ${search.filesPerPeer}`;
+  rows.push([label, `network: ${search.rows} file rows, ${search.distinctContents} distinct contents`, '', '']);
+  for (const [name, rate] of Object.entries(search.rowsPerSecond)) rows.push([label, `register ${name}`, `${f(rate)} rows/s`, '']);
+  rows.push(['search', 'registration with index / without', f(search.ratioWithIndex, 2), `>= 0.80: ${goal(search.ratioWithIndex >= 0.8)}`]);
+  rows.push(['search', 'database without / with index', `${f(search.databaseMiB.withoutIndexMiB)} / ${f(search.databaseMiB.withIndexMiB)} MiB`, '']);
+  for (const [what, t] of Object.entries(search.searchMs)) {
+    rows.push(['search', `${what} "${t.query}" p50 / p99 (LIKE scan, names with 1st word)`, `${f(t.p50, 1)} / ${f(t.p99, 1)} ms (${f(search.likeScanMs[what])} ms, ${search.firstWordMatches[what]})`, `p99 < 20 ms: ${goal(t.p99 < 20)}`]);
+  }
+  rows.push(['search', 'tracker peak RSS', `${f(search.trackerPeakRssMiB)} MiB`, `< 1 GiB: ${goal(search.trackerPeakRssMiB < 1024)}`]);
 }
 if (startup) {
   rows.push(['startup', 'peer list / node -e 0', `${f(startup.medianMs['peer list'])} / ${f(startup.medianMs['node -e 0'])} ms`, `< 300 ms: ${goal(startup.medianMs['peer list'] < 300)}`]);

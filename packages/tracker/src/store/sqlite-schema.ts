@@ -42,7 +42,9 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
      );
      ${SEARCH_INDEX_SCHEMA};
      INSERT INTO contents (name, sha256, size, holders)
-       SELECT name, sha256, MIN(size), COUNT(*) FROM files GROUP BY name, sha256;`);
+       SELECT name, sha256, MIN(size), COUNT(*) FROM files GROUP BY name, sha256;
+     -- Names are found in contents now; a file's holders by its content (files_by_sha256).
+     DROP INDEX files_by_name;`);
     const index = db.prepare<[number, string]>('INSERT INTO search_index (rowid, text) VALUES (?, ?)');
     for (const row of db.prepare<[], { id: number; name: string }>('SELECT id, name FROM contents').all()) index.run(row.id, indexTextOf(row.name));
   },

@@ -78,9 +78,11 @@ function prepareStatements(db: Database.Database) {
     pageAfter: db.prepare<[string, string, number], ListEntry>(
       'SELECT name, sha256, size, holders FROM contents WHERE (name, sha256) > (?, ?) ORDER BY name, sha256 LIMIT ?',
     ),
+    // The name's contents (contents' unique index), then each content's files (files_by_sha256).
     holdersOf: db.prepare<[string], HolderRow>(
-      `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id FROM files f JOIN peers p ON p.id = f.peer_id
-       WHERE f.name = ? ORDER BY f.sha256, p.id`,
+      `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id
+       FROM contents c JOIN files f ON f.sha256 = c.sha256 AND f.name = c.name JOIN peers p ON p.id = f.peer_id
+       WHERE c.name = ? ORDER BY f.sha256, p.id`,
     ),
     holdersOfContent: db.prepare<[string, number], HolderRecord>(
       `SELECT DISTINCT p.host, p.port, p.identity AS id FROM files f JOIN peers p ON p.id = f.peer_id
