@@ -63,7 +63,7 @@ function prepareStatements(db: Database.Database) {
     searchCandidates: db.prepare<[string, number, number], [string, string, number, number]>(
       `SELECT c.name, c.sha256, c.size, c.holders FROM search_index s JOIN contents c ON c.id = s.rowid
        WHERE search_index MATCH ? AND c.size BETWEEN ? AND ?`,
-    ),
+    ).raw(true),
     insertFile: db.prepare<[number, string, number, string]>('INSERT INTO files (peer_id, name, size, sha256) VALUES (?, ?, ?, ?)'),
     upsertFile: db.prepare<[number, string, number, string]>(
       `INSERT INTO files (peer_id, name, size, sha256) VALUES (?, ?, ?, ?)
@@ -187,7 +187,7 @@ export class SqliteStore implements TrackerStore {
     const matcher = new SearchMatcher(query);
     const top = new RankedTop(limit, after);
     let read = 0;
-    const candidates = this.statements.searchCandidates.raw(true).iterate(matchExpressionOf(query), query.minSize ?? 0, query.maxSize ?? Number.MAX_SAFE_INTEGER);
+    const candidates = this.statements.searchCandidates.iterate(matchExpressionOf(query), query.minSize ?? 0, query.maxSize ?? Number.MAX_SAFE_INTEGER);
     for (const [name, sha256, size, holders] of candidates) {
       if (++read % CANDIDATES_PER_CLOCK_CHECK === 0 && Date.now() >= deadline) {
         candidates.return?.();
