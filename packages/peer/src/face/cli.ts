@@ -1,16 +1,17 @@
 import { Command, CommanderError } from 'commander';
-import { DEFAULT_SEARCH_RESULTS, P2PError, parseEndpoint, parseSearchQuery, parseSize, SearchMatcher, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
+import { DEFAULT_SEARCH_RESULTS, P2PError, parseEndpoint, parseSearchQuery, parseSize, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
 import { defaultStateDir, readDotenv, reportFatal, requirePrivateDotenv, setting } from '@p2pservice/protocol/cli';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { PEER_VERSION } from '../agents.js';
 import { AmbiguousNameError } from '../download/resolve.js';
 import { PeerNode } from '../node.js';
-import { highlighter, wantsColour } from './colour.js';
+import { wantsColour } from './colour.js';
 import { runMenu } from './menu.js';
 import { resolvePicked } from './picked-download.js';
 import { withDownloadProgress, withIndexProgress } from './progress.js';
-import { ambiguousTable, downloadSummary, printList, searchTable, shareSummary, skippedLines, trackerWords, trustedLine } from './report.js';
+import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines, trackerWords, trustedLine } from './report.js';
+import { showSearch } from './search-lines.js';
 import { loadPeerSettings, nodeOptions, type PeerSettings } from './settings.js';
 import { printShareEvents } from './share-lines.js';
 import { isRowNumber, ShownResults } from './shown-results.js';
@@ -106,15 +107,17 @@ async function search(words: string[], rawFlags: unknown): Promise<void> {
     ...(flags.type && { extensions: flags.type.split(',').filter(Boolean) }),
   };
   // Checked before anything else, so a mistyped query costs no connection and says what to fix.
-  const matcher = new SearchMatcher(parseSearchQuery(request.query, request));
+  parseSearchQuery(request.query, request);
   const limit = flags.limit ?? DEFAULT_SEARCH_RESULTS;
   const { node } = await peerNode(flags.tracker);
   node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
-  const found = await node.search(request, limit);
-  // One row per line, as `peer list --json`.
-  if (flags.json) return void out(found.length ? `[\n${found.map((row) => JSON.stringify(row)).join(',\n')}\n]\n` : '[]\n');
-  await shownHere().remember(`search for "${request.query}"`, found);
-  out(searchTable(request.query, found, limit, highlighter(matcher, wantsColour(process.stdout, process.env)), 'add words to narrow, or --limit N for more'));
+  if (flags.json) {
+    const found = await node.search(request, limit);
+    // One row per line, as `peer list --json`.
+    return void out(found.length ? `[\n${found.map((row) => JSON.stringify(row)).join(',\n')}\n]\n` : '[]\n');
+  }
+  const colour = wantsColour(process.stdout, process.env);
+  await showSearch({ node, request, limit, out, shown: shownHere(), colour, moreHint: 'add words to narrow, or --limit N for more' });
 }
 
 async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {

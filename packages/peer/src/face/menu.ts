@@ -1,12 +1,12 @@
 import { createInterface } from 'node:readline';
-import { DEFAULT_SEARCH_RESULTS, parseSearchQuery, quoted, SearchMatcher } from '@p2pservice/protocol';
+import { DEFAULT_SEARCH_RESULTS, quoted } from '@p2pservice/protocol';
 import { errorLine } from '@p2pservice/protocol/cli';
 import { AmbiguousNameError } from '../download/resolve.js';
 import type { PeerNode } from '../node.js';
-import { highlighter } from './colour.js';
 import { resolvePicked } from './picked-download.js';
 import { withDownloadProgress, withIndexProgress } from './progress.js';
-import { ambiguousTable, downloadSummary, printList, searchTable, shareSummary, skippedLines, trackerWords } from './report.js';
+import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines, trackerWords } from './report.js';
+import { showSearch } from './search-lines.js';
 import { printShareEvents } from './share-lines.js';
 import { isRowNumber, type ShownResults } from './shown-results.js';
 
@@ -55,10 +55,7 @@ export async function runMenu({ node, input, output, errors, shown, colour }: Me
     const filter = await ask('Filter (words, "a phrase", -word, ext:flac, size>10M; Enter for everything): ');
     if (filter === undefined) return;
     if (filter === '') return void (await printList(node.list(), false, say, shown));
-    const matcher = new SearchMatcher(parseSearchQuery(filter));
-    const found = await node.search({ query: filter });
-    await shown.remember(`search for "${filter}"`, found);
-    say(searchTable(filter, found, DEFAULT_SEARCH_RESULTS, highlighter(matcher, colour), 'add words to narrow'));
+    await showSearch({ node, request: { query: filter }, limit: DEFAULT_SEARCH_RESULTS, out: say, shown, colour, moreHint: 'add words to narrow' });
   };
 
   const downloadFile = async () => {

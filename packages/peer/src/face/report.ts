@@ -10,24 +10,22 @@ import type { ShownResults } from './shown-results.js';
 export type Write = (text: string) => void;
 
 /**
- * Prints the whole list: a numbered table (remembered in `shown`, so that `peer get N` can pick a row),
- * or a JSON array written row by row as the pages arrive.
+ * Prints the whole list: a JSON array written row by row as the pages arrive (nothing kept), or a
+ * numbered table, remembered in `shown` so that `peer get N` can pick a row. Returns the row count.
  */
-export async function printList(entries: AsyncIterable<ListEntry>, json: boolean, out: Write, shown?: ShownResults): Promise<ListEntry[]> {
-  const rows: ListEntry[] = [];
+export async function printList(entries: AsyncIterable<ListEntry>, json: boolean, out: Write, shown?: ShownResults): Promise<number> {
+  let count = 0;
   if (json) {
     out('[');
-    for await (const entry of entries) {
-      out(`${rows.length === 0 ? '\n' : ',\n'}${JSON.stringify(entry)}`);
-      rows.push(entry);
-    }
-    out(rows.length ? '\n]\n' : ']\n');
-    return rows;
+    for await (const entry of entries) out(`${count++ === 0 ? '\n' : ',\n'}${JSON.stringify(entry)}`);
+    out(count ? '\n]\n' : ']\n');
+    return count;
   }
+  const rows: ListEntry[] = [];
   for await (const entry of entries) rows.push(entry);
-  await shown?.remember('list', rows);
   out(listTable(rows));
-  return rows;
+  await shown?.remember('list', rows);
+  return rows.length;
 }
 
 export function listTable(entries: readonly ListEntry[]): string {
