@@ -18,7 +18,7 @@ import {
 import { type ClientOptions, expectReply, RequestClient } from './request-client.js';
 import type { Endpoint } from './transport.js';
 
-/** What to search for: a query in the query language, and filters given apart (ANDed with it). */
+/** What to search for: a query in the query language, and filters given apart (size bounds ANDed with it, extensions added to its ext: list). */
 export interface SearchRequest {
   query: string;
   minSize?: number;

@@ -6,7 +6,7 @@ import { foldText, type SearchQuery, type SearchTerm, wordStarts } from '@p2pser
  * only narrows: every candidate it returns is decided by SearchMatcher, which is what the query means.
  *
  * - A term of three or more characters is looked up by its trigrams (FTS5 does substring matching this
- *   way; the table keeps no positions, detail=none, which makes it a third smaller and faster to fill).
+ *   way; the table keeps no positions, detail=none, which makes it a fifth smaller and faster to fill).
  * - A shorter term must begin a word: each word start is written as WORD_MARK twice and the word's first
  *   two characters, so "\x01u2" is a trigram found exactly where a word begins with "u2", and
  *   "\x01\x01u" where one begins with "u".
