@@ -196,11 +196,13 @@ export async function soak({ peers = 4, downloads = 300, seconds = 60, seed = Da
   for (const e of list ?? []) if (truth.get(e.name) !== e.holders || expected.get(e.name) !== e.sha256) report.stale.push(`${e.name}: ${e.holders} holders listed, ${truth.get(e.name) ?? 0} live`);
   for (const name of truth.keys()) if (!(list ?? []).some((e) => e.name === name)) report.stale.push(`${name}: missing from the list`);
 
-  // Every file at a final name matches its sha256 (parts and locks may remain: they are resumable).
+  // Every file at a final name matches its sha256. Parts, their sidecars and locks may remain (they are
+  // resumable), and so may a lock's aside or a sidecar's temporary of a CLI killed while writing it: the
+  // next download of that content into that folder removes them.
   for (const out of outDirs) {
     if (!existsSync(out)) continue;
     for (const entry of readdirSync(out)) {
-      if (/\.part(\.json|\.lock)?$/.test(entry)) continue;
+      if (/\.part(\.json(\.tmp)?|\.lock(\.\d+\.[0-9a-f]{8})?)?$/.test(entry)) continue;
       const name = pool.find((f) => f.name.split('/').pop() === entry)?.name;
       const actual = sha256(readFileSync(join(out, entry)));
       if (!name || actual !== expected.get(name)) report.corrupt.push(join(out, entry));

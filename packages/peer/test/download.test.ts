@@ -231,11 +231,13 @@ describe('resume', () => {
     expectOnlyTheFile();
   });
 
-  it('takes over the lock of a download whose process died', async () => {
+  it('takes over the lock of a download whose process died, and removes the aside file it left', async () => {
     mkdirSync(out, { recursive: true });
     writeFileSync(part().part, content.subarray(0, 2000));
     writeFileSync(part().meta, JSON.stringify({ version: 1, sha256, size: content.length }));
     writeFileSync(part().lock, '999999999');
+    // Killed between writing its lock aside and removing it.
+    writeFileSync(`${part().lock}.999999999.0badc0de`, '999999999 0123456789ab');
     const good = await holder();
     await get();
     expect(good.fetches).toEqual([2000]);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { ioError } from '../fs-errors.js';
 
 /*
@@ -15,6 +16,20 @@ function processAlive(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the lock's aside files that a process killed between writing one and removing it left behind
+ * (`<lock>.<pid>.<random>`, pid no longer alive). Only the lock's holder sweeps, so a live taker's aside
+ * is never touched.
+ */
+async function sweepDeadAsides(lock: string): Promise<void> {
+  const prefix = `${basename(lock)}.`;
+  const names = await readdir(dirname(lock)).catch(() => [] as string[]);
+  for (const name of names) {
+    const match = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]{8}$/.exec(name.slice(prefix.length)) : null;
+    if (match && !processAlive(Number(match[1]))) await unlink(join(dirname(lock), name)).catch(() => undefined);
   }
 }
 
@@ -37,6 +52,7 @@ export async function tryLock(lock: string): Promise<number | undefined> {
       try {
         await link(aside, lock);
         heldHere.add(lock);
+        await sweepDeadAsides(lock);
         return undefined;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -49,6 +65,7 @@ export async function tryLock(lock: string): Promise<number | undefined> {
       await rename(aside, lock);
       if ((await readFile(lock, 'utf8').catch(() => '')) === token) {
         heldHere.add(lock);
+        await sweepDeadAsides(lock);
         return undefined;
       }
     } catch (error) {
