@@ -26,6 +26,7 @@ export const WIRE_ERROR_CODES = {
   QUERY_TOO_LONG: 'a search query is longer than MAX_QUERY_CHARS',
   TOO_MANY_TERMS: 'a search query has more words, phrases or extensions than the limits allow',
   SEARCH_TIMEOUT: "a search took longer than the tracker's time budget for one query",
+  UNAVAILABLE: 'the tracker cannot reach its database just now, or is rejoining the network: try again, or another tracker',
   INTERNAL: 'an unexpected failure inside the sender',
 } as const;
 
@@ -51,7 +52,7 @@ export type WireErrorCode = keyof typeof WIRE_ERROR_CODES;
  * connection stays open (a sharing peer's mistyped search must not cost it its share). Any other error
  * ends the connection.
  */
-export const REQUEST_ERROR_CODES: ReadonlySet<string> = new Set(['BAD_QUERY', 'QUERY_TOO_LONG', 'TOO_MANY_TERMS', 'SEARCH_TIMEOUT'] satisfies WireErrorCode[]);
+export const REQUEST_ERROR_CODES: ReadonlySet<string> = new Set(['BAD_QUERY', 'QUERY_TOO_LONG', 'TOO_MANY_TERMS', 'SEARCH_TIMEOUT', 'UNAVAILABLE'] satisfies WireErrorCode[]);
 export type LocalErrorCode = keyof typeof LOCAL_ERROR_CODES;
 export type ErrorCode = WireErrorCode | LocalErrorCode;
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { peerAddresses } from './addresses.js';
 import { loadTrackerSettings } from './config.js';
 import { TrackerServer } from './server/tracker-server.js';
-import { SqliteStore } from './store/sqlite-store.js';
+import { isPostgresUrl, openStore } from './store/open-store.js';
 import { TRACKER_VERSION } from './version.js';
 
 // The CLI only parses flags, builds the config, the logger and the store, and calls the library.
@@ -24,13 +24,17 @@ async function start(rawFlags: unknown): Promise<void> {
   if (!flags.success) throw new P2PError('BAD_CONFIG', `invalid flag: ${flags.error.issues[0]?.path.join('.')} ${flags.error.issues[0]?.message}`, 'see `tracker start --help`');
   const dotenv = readDotenv(process.cwd());
   const settings = loadTrackerSettings(process.env, dotenv);
-  requirePrivateDotenv(process.cwd(), dotenv, process.env, ['NETWORK_KEY']);
+  // A database URL may hold a password: a .env that holds one must be its owner's alone, like a key.
+  requirePrivateDotenv(process.cwd(), dotenv, process.env, isPostgresUrl(dotenv.TRACKER_DB ?? '') ? ['NETWORK_KEY', 'TRACKER_DB'] : ['NETWORK_KEY']);
   const logger = pino({ name: 'tracker', level: settings.LOG_LEVEL }, pino.destination({ dest: 2, sync: true }));
   // Everything that can fail on a bad setting fails before anything is made or printed.
   const freshKey = flags.data.newKey ? newNetworkKey(settings.NETWORK_KEY) : undefined;
   const keyText = freshKey ?? settings.NETWORK_KEY;
   const networkKey = keyText === undefined ? undefined : parseNetworkKey(keyText);
-  const store = await SqliteStore.open(flags.data.db ?? settings.TRACKER_DB);
+  const store = await openStore(flags.data.db ?? settings.TRACKER_DB, {
+    poolSize: settings.TRACKER_DB_POOL,
+    onIdleError: (error) => logger.warn({ err: error }, 'an idle database connection failed; it is replaced when needed'),
+  });
   let identity;
   try {
     const loaded = await loadOrCreateIdentity(defaultConfigDir(process.env), 'tracker');
@@ -74,6 +78,7 @@ async function start(rawFlags: unknown): Promise<void> {
         heartbeatMs: settings.HEARTBEAT_INTERVAL,
         peerTimeoutMs: settings.PEER_TIMEOUT,
         searchBudgetMs: settings.SEARCH_BUDGET,
+        leaseMs: settings.TRACKER_LEASE,
       },
     });
   } catch (error) {
@@ -119,7 +124,7 @@ program
   .description('listen for peers (settings from flags, then the environment, then .env, then defaults)')
   .option('--host <host>', 'address to listen on (TRACKER_HOST, default 0.0.0.0)')
   .option('--port <port>', 'TCP port, 0 for a random one (TRACKER_PORT, default 7070)')
-  .option('--db <file>', 'SQLite database file (TRACKER_DB, default tracker.db)')
+  .option('--db <file|url>', 'SQLite database file, or a postgres:// URL shared with other trackers (TRACKER_DB, default tracker.db)')
   .option('--new-key', 'make the network private with a new NETWORK_KEY, printed once')
   .action(start);
 

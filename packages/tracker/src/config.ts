@@ -2,6 +2,7 @@ import { MAX_FILES_PER_SHARE, MAX_FRAME_BYTES, P2PError } from '@p2pservice/prot
 import { loadSettings, setting } from '@p2pservice/protocol/cli';
 import { z } from 'zod';
 import { DEFAULT_TRACKER_LIMITS } from './limits.js';
+import { DEFAULT_PG_POOL } from './store/pg-store.js';
 
 /** Built-in defaults; `.env.example` documents the same values (a test keeps the two in step). */
 export const TRACKER_DEFAULTS = {
@@ -16,6 +17,8 @@ export const TRACKER_DEFAULTS = {
   HEARTBEAT_INTERVAL: String(DEFAULT_TRACKER_LIMITS.heartbeatMs / 1000),
   PEER_TIMEOUT: String(DEFAULT_TRACKER_LIMITS.peerTimeoutMs / 1000),
   SEARCH_BUDGET: String(DEFAULT_TRACKER_LIMITS.searchBudgetMs / 1000),
+  TRACKER_LEASE: String(DEFAULT_TRACKER_LIMITS.leaseMs / 1000),
+  TRACKER_DB_POOL: String(DEFAULT_PG_POOL.poolSize),
   NETWORK_KEY: '',
 };
 
@@ -34,6 +37,10 @@ export const TrackerSettings = z.object({
   PEER_TIMEOUT: setting.seconds(),
   /** Seconds one search may take before it is stopped with SEARCH_TIMEOUT. */
   SEARCH_BUDGET: setting.seconds(),
+  /** Seconds of this tracker's lease on the database (renewed every third of it); see limits.ts. */
+  TRACKER_LEASE: setting.seconds(),
+  /** Most connections to a PostgreSQL TRACKER_DB. */
+  TRACKER_DB_POOL: setting.positiveInt(),
   /** The key of a private network (`tracker start --new-key` makes one); unset: an open network. */
   NETWORK_KEY: setting.optionalText(),
 });
@@ -47,6 +54,9 @@ export function loadTrackerSettings(env: NodeJS.ProcessEnv, dotenv: Record<strin
       `PEER_TIMEOUT (${settings.PEER_TIMEOUT / 1000} s) must be longer than HEARTBEAT_INTERVAL (${settings.HEARTBEAT_INTERVAL / 1000} s)`,
       'three heartbeat intervals is usual',
     );
+  }
+  if (settings.TRACKER_LEASE < 1_000) {
+    throw new P2PError('BAD_CONFIG', `TRACKER_LEASE (${settings.TRACKER_LEASE / 1000} s) is too short to be renewed in time`, 'keep the default of 15 s, or at least 1 s');
   }
   return settings;
 }

@@ -1,6 +1,9 @@
 export { loadTrackerSettings, TRACKER_DEFAULTS, TrackerSettings } from './config.js';
 export { DEFAULT_TRACKER_LIMITS, type TrackerLimits } from './limits.js';
 export { TRACKER_FEATURES, type TrackerOptions, TrackerServer } from './server/tracker-server.js';
+export { isPostgresUrl, openStore } from './store/open-store.js';
+export { PG_SCHEMA_VERSION } from './store/pg-schema.js';
+export { DEFAULT_PG_POOL, PgStore, type PgStoreOptions } from './store/pg-store.js';
 export { SQLITE_SCHEMA_VERSION } from './store/sqlite-schema.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
 export type { PeerId, StoreCounts, TrackerStore } from './store/store.js';

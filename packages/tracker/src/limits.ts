@@ -29,6 +29,12 @@ export interface TrackerLimits {
   peerTimeoutMs: number;
   /** Longest one search may run; a slower one is stopped with SEARCH_TIMEOUT so others are served. */
   searchBudgetMs: number;
+  /**
+   * The lease of this tracker instance on the database, renewed every third of it. Peers of an instance
+   * that stopped renewing are removed by the others once it lapses; an instance that could not renew in
+   * time drops its connections rather than serve a list it no longer owns.
+   */
+  leaseMs: number;
 }
 
 export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
@@ -44,4 +50,5 @@ export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
   heartbeatMs: HEARTBEAT_INTERVAL_MS,
   peerTimeoutMs: PEER_TIMEOUT_MS,
   searchBudgetMs: 1_000,
+  leaseMs: 15_000,
 };

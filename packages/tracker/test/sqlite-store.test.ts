@@ -48,7 +48,7 @@ describe('the SQLite store', () => {
     expect(await store.counts()).toEqual({ peers: 1, files: 1 });
     const search = () => store.search(parseSearchQuery('GHO'), null, 10, Date.now() + 60_000);
     expect((await search()).map((r) => r.name)).toEqual(['ghost']);
-    expect(await store.forgetPreviousRun()).toBe(1);
+    expect(await store.join(60_000)).toBe(1);
     expect(await store.counts()).toEqual({ peers: 0, files: 0 });
     expect(await search()).toEqual([]);
     await store.close();

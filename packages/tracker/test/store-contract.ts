@@ -23,9 +23,11 @@ export function describeStoreContract(backend: StoreBackend): void {
     let db: Awaited<ReturnType<StoreBackend['fresh']>>;
     let store: TrackerStore;
     const opened: TrackerStore[] = [];
-    const open = async (instance?: string) => {
+    /** A store of `instance`, joined with a long lease unless told otherwise. */
+    const open = async (instance?: string, leaseMs: number | null = 600_000) => {
       const s = await db.open(instance);
       opened.push(s);
+      if (leaseMs !== null) await s.join(leaseMs);
       return s;
     };
 
@@ -120,15 +122,45 @@ export function describeStoreContract(backend: StoreBackend): void {
       for (const content of contents) expect(content.holders).toHaveLength(1);
     });
 
-    it("forgets what a previous run of its own instance left, and nothing of another instance's", async () => {
+    it("forgets what a previous run of its own instance left when it joins, and nothing of another instance's", async () => {
       const mine = await open('tracker-a');
       const theirs = await open('tracker-b');
       await mine.putShare(undefined, holder(1), [file('from-a', 1, '1')]);
       await theirs.putShare(undefined, holder(2), [file('from-b', 1, '2')]);
-      const restarted = await open('tracker-a');
-      expect(await restarted.forgetPreviousRun()).toBe(1);
+      const restarted = await open('tracker-a', null);
+      expect(await restarted.join(600_000)).toBe(1);
       expect((await restarted.listPage(null, 10)).map((f) => f.name)).toEqual(['from-b']);
-      expect(await restarted.forgetPreviousRun()).toBe(0);
+      expect(await restarted.search(parseSearchQuery('from'), null, 10, Date.now() + 60_000)).toHaveLength(1);
+      expect(await restarted.join(600_000)).toBe(0);
+    });
+
+    it('removes the peers of an instance whose lease lapsed, only once it lapsed, and tells that instance', async () => {
+      const dying = await open('dying', 300);
+      const living = await open('living');
+      await dying.putShare(undefined, holder(1), [file('shared', 1, '1'), file('only-dying', 1, '2')]);
+      await living.putShare(undefined, holder(2), [file('shared', 1, '1')]);
+      expect(await living.sweepLapsed()).toBe(0);
+      expect(await dying.renewLease(300)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      expect(await living.sweepLapsed()).toBe(1);
+      expect(await living.listPage(null, 10)).toEqual([{ name: 'shared', sha256: sha('1'), size: 1, holders: 1 }]);
+      expect(await living.search(parseSearchQuery('dying'), null, 10, Date.now() + 60_000)).toEqual([]);
+      expect(await living.counts()).toEqual({ peers: 1, files: 1 });
+      expect(await dying.renewLease(300)).toBe(false);
+      // Joining again starts afresh.
+      expect(await dying.join(600_000)).toBe(0);
+      expect(await dying.renewLease(600_000)).toBe(true);
+      expect(await living.sweepLapsed()).toBe(0);
+    });
+
+    it('leaves with every peer it still had, and keeps the others', async () => {
+      const leaving = await open('leaving');
+      const staying = await open('staying');
+      await leaving.putShare(undefined, holder(1), [file('a', 1, '1'), file('b', 1, '2')]);
+      await staying.putShare(undefined, holder(2), [file('b', 1, '2')]);
+      await leaving.leave();
+      expect(await staying.listPage(null, 10)).toEqual([{ name: 'b', sha256: sha('2'), size: 1, holders: 1 }]);
+      expect(await staying.counts()).toEqual({ peers: 1, files: 1 });
     });
 
     describe('search', () => {

@@ -9,6 +9,12 @@ interface Route<M> {
   handle: Handler<M>;
   /** The feature that must have been agreed in the handshake for this request to be allowed. */
   feature?: Feature;
+  /**
+   * A request that changes the share: if it cannot be stored (UNAVAILABLE), the connection ends, so the
+   * peer reconnects and registers its whole share again instead of going on with a share the tracker
+   * never saw change.
+   */
+  changesShare?: true;
 }
 
 /** One handler per request type: adding a request is adding a row (and TypeScript insists on it). */
@@ -21,8 +27,8 @@ const ROUTES: { [T in TrackerRequest['type']]: Route<Extract<TrackerRequest, { t
   // The connection loop ends after a bye; there is nothing to answer.
   bye: { handle: async () => undefined },
   ping: { handle: async (_tracker, state, message) => state.connection.send({ type: 'pong', id: message.id }) },
-  register: { handle: register },
-  update: { handle: update },
+  register: { handle: register, changesShare: true },
+  update: { handle: update, changesShare: true },
   list: { handle: list },
   who_has: { handle: whoHas },
   who_has_content: { handle: whoHasContent, feature: 'who_has_content' },
@@ -38,7 +44,7 @@ export async function dispatch(tracker: TrackerContext, state: PeerState, messag
   try {
     await route.handle(tracker, state, message);
   } catch (error) {
-    if (!(error instanceof P2PError && REQUEST_ERROR_CODES.has(error.code) && 'id' in message)) throw error;
+    if (!(error instanceof P2PError && REQUEST_ERROR_CODES.has(error.code) && 'id' in message) || route.changesShare) throw error;
     state.log.info({ code: error.code, request: message.type }, error.message);
     const text = error.hint ? `${error.message}; ${error.hint}` : error.message;
     await state.connection.send({ type: 'error', id: message.id, code: error.code as WireErrorCode, message: text });

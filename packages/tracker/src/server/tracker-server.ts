@@ -19,6 +19,7 @@ import type { TrackerStore } from '../store/store.js';
 import { TRACKER_AGENT } from '../version.js';
 import { DenialLog } from './denials.js';
 import { dispatch } from './handlers.js';
+import { InstanceLease } from './instance-lease.js';
 import type { PeerState, TrackerConnection, TrackerContext } from './peer-state.js';
 
 /** The features a tracker offers (spec: Features). */
@@ -49,6 +50,7 @@ export class TrackerServer {
   private readonly denials: DenialLog;
   private listener: Listener | undefined;
   private closing: Promise<void> | undefined;
+  private readonly lease: InstanceLease;
 
   private constructor(
     readonly store: TrackerStore,
@@ -61,25 +63,36 @@ export class TrackerServer {
     merged.replyFrameBytes = Math.min(merged.replyFrameBytes, merged.maxFrameBytes);
     this.context = { store, transport, limits: merged };
     this.denials = new DenialLog(logger);
+    this.lease = new InstanceLease(store, merged.leaseMs, logger, () => this.dropConnections());
   }
 
-  /** Forgets what a previous run of this instance left in the store, then listens. */
+  /** Joins the network's instances in the store (forgetting what a previous run of this one left), then listens. */
   static async start(options: TrackerOptions): Promise<TrackerServer> {
-    const forgotten = await options.store.forgetPreviousRun();
-    if (forgotten > 0) options.logger.info({ peers: forgotten }, 'forgot peers of a previous run');
     const { transport } = options;
     const tracker = new TrackerServer(options.store, options.logger, transport, options.limits ?? {}, options.networkKey);
-    tracker.listener = await transport.listen(
+    const forgotten = await tracker.lease.start();
+    if (forgotten > 0) options.logger.info({ peers: forgotten }, 'forgot peers of a previous run');
+    try {
+      tracker.listener = await tracker.listen(options);
+    } catch (error) {
+      await tracker.lease.stop();
+      await options.store.leave().catch(() => undefined);
+      throw error;
+    }
+    options.logger.info({ ...tracker.address, db: options.store.location, instance: options.store.instance, network: options.networkKey ? 'private' : 'open' }, 'tracker listening');
+    return tracker;
+  }
+
+  private listen(options: TrackerOptions): Promise<Listener> {
+    return options.transport.listen(
       {
         host: options.host,
         port: options.port,
         hostHint: 'pass --host 0.0.0.0 or one of its addresses',
         onError: (error) => options.logger.error({ err: error }, 'listener error'),
       },
-      (socket, remote) => tracker.accept(socket, remote),
+      (socket, remote) => this.accept(socket, remote),
     );
-    options.logger.info({ ...tracker.address, db: options.store.location, network: options.networkKey ? 'private' : 'open' }, 'tracker listening');
-    return tracker;
   }
 
   get address(): Address {
@@ -96,16 +109,31 @@ export class TrackerServer {
     return this.networkKey !== undefined;
   }
 
-  /** Stops accepting and drops every connection; their rows are deleted before this resolves. */
+  /** Whether this tracker holds its lease and serves (false while it rejoins after losing it). */
+  get serving(): boolean {
+    return this.lease.serving;
+  }
+
+  /**
+   * Stops accepting, drops every connection (their rows are deleted before this resolves) and leaves
+   * the network's instances.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.lease.stop();
       const stopped = this.listener?.close();
-      for (const socket of this.sockets) socket.destroy();
+      await this.dropConnections();
       await stopped;
-      await Promise.allSettled(this.handlers);
+      await this.context.store.leave().catch((error) => this.logger.warn({ err: error }, 'could not leave the network cleanly; its lease will lapse'));
       this.logger.info('tracker stopped');
     })();
     return this.closing;
+  }
+
+  /** Drops every connection and waits until each one's rows are gone (or their removal failed). */
+  private async dropConnections(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await Promise.allSettled(this.handlers);
   }
 
   private accept(socket: Socket, remote: RemotePeer): void {
@@ -132,6 +160,9 @@ export class TrackerServer {
     try {
       if (this.sockets.size > limits.maxConnections) {
         throw new P2PError('TOO_MANY_CONNECTIONS', `the tracker is at its limit of ${limits.maxConnections} connections`);
+      }
+      if (!this.lease.serving) {
+        throw new P2PError('UNAVAILABLE', 'this tracker lost its lease on the network database and is rejoining', 'try another tracker, or again in a moment');
       }
       if (fromHere > limits.maxConnectionsPerAddress) {
         throw new P2PError('TOO_MANY_CONNECTIONS', `${remote.host} already has ${limits.maxConnectionsPerAddress} connections open to this tracker`);
@@ -182,7 +213,8 @@ export class TrackerServer {
       await this.context.store.removePeer(state.peer!);
       state.log.info({ peer: state.peer }, 'peer left; its files are gone from the list');
     } catch (error) {
-      state.log.error({ err: error, peer: state.peer }, 'could not remove a departed peer');
+      // The PostgreSQL store tries again at its next sweep; failing that, the others sweep this instance.
+      state.log.warn({ err: error, peer: state.peer }, 'could not remove a departed peer yet');
     }
   }
 

@@ -48,6 +48,12 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     const index = db.prepare<[number, string]>('INSERT INTO search_index (rowid, text) VALUES (?, ?)');
     for (const row of db.prepare<[], { id: number; name: string }>('SELECT id, name FROM contents').all()) index.run(row.id, indexTextOf(row.name));
   },
+  // 5: the tracker instances writing to this database, each with the lease it renews (ms since the epoch).
+  `CREATE TABLE instances (
+     id          TEXT    PRIMARY KEY,
+     started_at  INTEGER NOT NULL,
+     lease_until INTEGER NOT NULL
+   );`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;

@@ -10,10 +10,10 @@ import {
   P2PError,
   type RankedEntry,
   type SearchCursor,
-  SearchMatcher,
   type SearchQuery,
 } from '@p2pservice/protocol';
-import { RankedTop } from './ranked-top.js';
+import { contentsOf, type HolderRow } from './holder-rows.js';
+import { SearchRanking } from './search-ranking.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { indexTextOf, matchExpressionOf } from './sqlite-search.js';
 import type { PeerId, StoreCounts, TrackerStore } from './store.js';
@@ -21,17 +21,6 @@ import type { PeerId, StoreCounts, TrackerStore } from './store.js';
 export interface SqliteStoreOptions {
   /** The tracker instance whose peers this store writes (default "default": one tracker per file). */
   instance?: string;
-}
-
-/** How many search candidates are read between looks at the clock. */
-const CANDIDATES_PER_CLOCK_CHECK = 256;
-
-interface HolderRow {
-  sha256: string;
-  size: number;
-  host: string;
-  port: number;
-  id: string;
 }
 
 function prepareStatements(db: Database.Database) {
@@ -88,6 +77,13 @@ function prepareStatements(db: Database.Database) {
       `SELECT DISTINCT p.host, p.port, p.identity AS id FROM files f JOIN peers p ON p.id = f.peer_id
        WHERE f.sha256 = ? ORDER BY p.id LIMIT ?`,
     ),
+    joinInstance: db.prepare<[string, number, number]>(
+      `INSERT INTO instances (id, started_at, lease_until) VALUES (?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at, lease_until = excluded.lease_until`,
+    ),
+    renewInstance: db.prepare<[number, string, number]>('UPDATE instances SET lease_until = ? WHERE id = ? AND lease_until > ?'),
+    lapsedInstances: db.prepare<[number, string], { id: string }>('SELECT id FROM instances WHERE lease_until <= ? AND id <> ?'),
+    deleteInstance: db.prepare<[string]>('DELETE FROM instances WHERE id = ?'),
     countPeers: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM peers'),
     countFiles: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM files'),
   };
@@ -129,12 +125,43 @@ export class SqliteStore implements TrackerStore {
     return new SqliteStore(db, file, options.instance ?? 'default');
   }
 
-  async forgetPreviousRun(): Promise<number> {
+  async join(leaseMs: number): Promise<number> {
     return this.db.transaction(() => {
-      for (const file of this.statements.filesOfInstance.all(this.instance)) this.release(file);
-      this.statements.deleteFilesOfInstance.run(this.instance);
-      return this.statements.deletePeersOfInstance.run(this.instance).changes;
+      const forgotten = this.forgetInstance(this.instance);
+      const now = Date.now();
+      this.statements.joinInstance.run(this.instance, now, now + leaseMs);
+      return forgotten;
     })();
+  }
+
+  async renewLease(leaseMs: number): Promise<boolean> {
+    const now = Date.now();
+    return this.statements.renewInstance.run(now + leaseMs, this.instance, now).changes === 1;
+  }
+
+  async sweepLapsed(): Promise<number> {
+    return this.db.transaction(() => {
+      let removed = 0;
+      for (const { id } of this.statements.lapsedInstances.all(Date.now(), this.instance)) {
+        removed += this.forgetInstance(id);
+        this.statements.deleteInstance.run(id);
+      }
+      return removed;
+    })();
+  }
+
+  async leave(): Promise<void> {
+    this.db.transaction(() => {
+      this.forgetInstance(this.instance);
+      this.statements.deleteInstance.run(this.instance);
+    })();
+  }
+
+  /** Deletes the peers of `instance` and their files; returns how many peers. Runs in the caller's transaction. */
+  private forgetInstance(instance: string): number {
+    for (const file of this.statements.filesOfInstance.all(instance)) this.release(file);
+    this.statements.deleteFilesOfInstance.run(instance);
+    return this.statements.deletePeersOfInstance.run(instance).changes;
   }
 
   async putShare(peer: PeerId | undefined, holder: HolderRecord, files: readonly FileEntry[]): Promise<PeerId> {
@@ -184,20 +211,15 @@ export class SqliteStore implements TrackerStore {
   }
 
   async search(query: SearchQuery, after: SearchCursor | null, limit: number, deadline: number): Promise<RankedEntry[]> {
-    const matcher = new SearchMatcher(query);
-    const top = new RankedTop(limit, after);
-    let read = 0;
+    const ranking = new SearchRanking(query, after, limit, deadline);
     const candidates = this.statements.searchCandidates.iterate(matchExpressionOf(query), query.minSize ?? 0, query.maxSize ?? Number.MAX_SAFE_INTEGER);
-    for (const [name, sha256, size, holders] of candidates) {
-      if (++read % CANDIDATES_PER_CLOCK_CHECK === 0 && Date.now() >= deadline) {
-        candidates.return?.();
-        throw new P2PError('SEARCH_TIMEOUT', `the search went through ${read} candidates and ran out of time`, 'add a word, or use longer, rarer words');
-      }
-      if (!top.mightTake(holders, name, sha256)) continue;
-      const rank = matcher.rank(name, size);
-      if (rank !== undefined) top.offer({ name, sha256, size, holders, rank });
+    try {
+      // The index gives candidates in no useful order, so every one is offered.
+      for (const [name, sha256, size, holders] of candidates) ranking.offer(name, sha256, size, holders);
+    } finally {
+      candidates.return?.();
     }
-    return top.entries;
+    return ranking.entries;
   }
 
   async listPage(after: ListCursor | null, limit: number): Promise<ListEntry[]> {
@@ -205,17 +227,7 @@ export class SqliteStore implements TrackerStore {
   }
 
   async whoHas(name: string, maxContents: number, maxHolders: number): Promise<Content[]> {
-    const contents = new Map<string, Content>();
-    for (const row of this.statements.holdersOf.iterate(name)) {
-      let content = contents.get(row.sha256);
-      if (!content) {
-        if (contents.size === maxContents) break;
-        content = { sha256: row.sha256, size: row.size, holders: [] };
-        contents.set(row.sha256, content);
-      }
-      if (content.holders.length < maxHolders) content.holders.push({ host: row.host, port: row.port, id: row.id });
-    }
-    return [...contents.values()];
+    return contentsOf(this.statements.holdersOf.iterate(name), maxContents, maxHolders);
   }
 
   async whoHasContent(sha256: string, maxHolders: number): Promise<HolderRecord[]> {

@@ -10,24 +10,40 @@ export interface StoreCounts {
 
 /**
  * What the tracker keeps: the peers online and the files each shares. The tracker talks only to this
- * interface, so backends are interchangeable (SQLite today); the contract suite in the tests
+ * interface, so backends are interchangeable (SQLite, PostgreSQL); the contract suite in the tests
  * (`test/store-contract.ts`) is the behaviour every backend must show.
  *
  * Every operation is async, and every change of several rows is one transaction: a reader never sees half
  * a share. Rows belong to the tracker instance that holds the peer's connection, so several instances can
- * share one database without forgetting each other's peers.
+ * share one database without forgetting each other's peers. Each instance holds a lease that it renews;
+ * when an instance dies, the others remove its peers once its lease has lapsed.
+ *
+ * A backend that cannot reach its database throws P2PError UNAVAILABLE, and nothing of that call is kept.
  */
 export interface TrackerStore {
-  /** Where the data lives, for logs (a file path; never a password). */
+  /** Where the data lives, for logs (a file path, or a URL without its password). */
   readonly location: string;
   /** The tracker instance whose peers this store writes. */
   readonly instance: string;
 
   /**
-   * Forgets what an earlier run of this instance left behind: its peers' connections died with it.
-   * Other instances' peers stay. Returns how many peers were forgotten.
+   * Joins the instances of the network with a lease of `leaseMs`, and forgets what an earlier run of this
+   * instance left behind (its peers' connections died with it); other instances' peers stay. Returns how
+   * many peers were forgotten.
    */
-  forgetPreviousRun(): Promise<number>;
+  join(leaseMs: number): Promise<number>;
+
+  /**
+   * Extends this instance's lease to `leaseMs` from now. False if the lease had lapsed: the other
+   * instances may have removed this one's peers, so it must drop its connections and join again.
+   */
+  renewLease(leaseMs: number): Promise<boolean>;
+
+  /** Removes every instance whose lease has lapsed, with its peers and their files. Returns the peers removed. */
+  sweepLapsed(): Promise<number>;
+
+  /** Leaves the network: this instance's row goes, with whatever peers it still had. */
+  leave(): Promise<void>;
 
   /**
    * Publishes `files` as the share of `holder`, replacing everything `peer` shared before, or creating the

@@ -1,0 +1,123 @@
+import type { Logger } from 'pino';
+import type { TrackerStore } from '../store/store.js';
+
+/**
+ * This tracker's lease on the network's database: renewed every third of its length, and with each
+ * renewal the instances whose leases lapsed are swept (their peers' rows removed). When the lease cannot
+ * be renewed before it runs out (the database is unreachable, or another tracker swept this one), the
+ * tracker is told to drop its connections, and the lease keeps trying to join again; until it has,
+ * `serving` is false and the tracker turns new connections away with UNAVAILABLE.
+ *
+ * The deadline is kept on this machine's clock, from the moment the last successful renewal was sent:
+ * the database's clock can only put the lapse later, so this tracker stops before others sweep it.
+ */
+export class InstanceLease {
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  /** When the last successful renewal (or join) was sent. */
+  private renewedAt = 0;
+  private unreachableSince: number | undefined;
+  private stopped = false;
+  serving = true;
+
+  constructor(
+    private readonly store: TrackerStore,
+    private readonly leaseMs: number,
+    private readonly logger: Logger,
+    /** Drops every connection: their peers' rows are no longer this tracker's to keep. */
+    private readonly onLost: () => Promise<void>,
+  ) {}
+
+  get renewEveryMs(): number {
+    return Math.max(10, Math.floor(this.leaseMs / 3));
+  }
+
+  /** Joins (forgetting what an earlier run of this instance left) and starts renewing. */
+  async start(): Promise<number> {
+    const sentAt = Date.now();
+    const forgotten = await this.store.join(this.leaseMs);
+    this.renewedAt = sentAt;
+    this.schedule();
+    return forgotten;
+  }
+
+  /** Stops renewing, and waits for a renewal under way. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.ticking;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick().finally(() => {
+        this.ticking = undefined;
+        this.schedule();
+      });
+    }, this.renewEveryMs);
+  }
+
+  private async tick(): Promise<void> {
+    const sentAt = Date.now();
+    try {
+      if (!this.serving) {
+        await this.rejoin(sentAt);
+        return;
+      }
+      // Renewal and sweep race the deadline: a renewal stuck on an unreachable database must not keep
+      // this tracker serving past its lease.
+      const renewed = await this.beforeDeadline(this.store.renewLease(this.leaseMs));
+      if (renewed === 'late') return this.lose('its lease ran out while the database did not answer');
+      if (!renewed) return this.lose('its lease had lapsed, and other trackers may have removed its peers');
+      this.renewedAt = sentAt;
+      this.reachable();
+      const swept = await this.store.sweepLapsed();
+      if (swept > 0) this.logger.info({ peers: swept }, 'removed the peers of tracker instances whose lease lapsed');
+    } catch (error) {
+      this.unreachable(error);
+      // The next renewal would come too late to be sure the lease still holds: stop now, while it does.
+      if (this.serving && Date.now() - this.renewedAt >= this.leaseMs - this.renewEveryMs) {
+        await this.lose('the database stayed unreachable for most of its lease');
+      }
+    }
+  }
+
+  private async beforeDeadline<T>(work: Promise<T>): Promise<T | 'late'> {
+    const left = this.renewedAt + this.leaseMs - Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, left))));
+    work.catch(() => undefined);
+    try {
+      return await Promise.race([work, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async lose(why: string): Promise<void> {
+    this.serving = false;
+    this.logger.warn(`this tracker stops serving: ${why}; its peers are dropped and will reconnect, and it rejoins once it can`);
+    await this.onLost();
+  }
+
+  private async rejoin(sentAt: number): Promise<void> {
+    await this.store.join(this.leaseMs);
+    this.renewedAt = sentAt;
+    this.serving = true;
+    this.reachable();
+    this.logger.info('this tracker rejoined the network and serves again');
+  }
+
+  private unreachable(error: unknown): void {
+    if (this.unreachableSince !== undefined) return;
+    this.unreachableSince = Date.now();
+    this.logger.warn({ err: error }, 'the database is unreachable; requests are answered UNAVAILABLE until it is back');
+  }
+
+  private reachable(): void {
+    if (this.unreachableSince === undefined) return;
+    this.logger.info({ seconds: (Date.now() - this.unreachableSince) / 1000 }, 'the database is reachable again');
+    this.unreachableSince = undefined;
+  }
+}

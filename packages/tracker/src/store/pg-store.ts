@@ -1,0 +1,303 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import Cursor from 'pg-cursor';
+import type { Content, FileEntry, HolderRecord, ListCursor, ListEntry, RankedEntry, SearchCursor, SearchQuery } from '@p2pservice/protocol';
+import { P2PError } from '@p2pservice/protocol';
+import { contentsOf, type HolderRow } from './holder-rows.js';
+import { inTransaction, openPool, type PgPoolOptions, query, redactedUrl, storeError } from './pg-database.js';
+import { migratePg } from './pg-schema.js';
+import { searchColumnsOf, searchStatementOf } from './pg-search.js';
+import { SearchRanking } from './search-ranking.js';
+import type { PeerId, StoreCounts, TrackerStore } from './store.js';
+
+export interface PgStoreOptions extends Partial<PgPoolOptions> {
+  /** The tracker instance whose peers this store writes (default: a new one per process). */
+  instance?: string;
+  /** Told when an idle pooled connection fails (the pool drops it and carries on). */
+  onIdleError?: (error: Error) => void;
+}
+
+export const DEFAULT_PG_POOL: PgPoolOptions = { poolSize: 10, connectTimeoutMs: 5_000, statementTimeoutMs: 30_000 };
+
+/** Search candidates fetched per round trip. */
+const SEARCH_BATCH = 1_000;
+/** A size no real file has: a holder count going down never lowers a content's size. */
+const NO_SIZE = Number.MAX_SAFE_INTEGER;
+
+/** A change of one content's holder count. */
+interface HolderChange {
+  name: string;
+  sha256: string;
+  size: number;
+  by: number;
+}
+
+const changeKey = (name: string, sha256: string) => `${sha256}\u0000${name}`;
+
+/** The holder counts a set of file changes moves, one entry per content. */
+class HolderChanges {
+  private readonly changes = new Map<string, HolderChange>();
+
+  add(file: { name: string; sha256: string; size?: number }, by: number): void {
+    const key = changeKey(file.name, file.sha256);
+    const change = this.changes.get(key);
+    if (change) {
+      change.by += by;
+      if (file.size !== undefined) change.size = Math.min(change.size, file.size);
+    } else {
+      this.changes.set(key, { name: file.name, sha256: file.sha256, size: file.size ?? NO_SIZE, by });
+    }
+  }
+
+  /** The changes that move a count, in one order for every transaction (so row locks never deadlock). */
+  list(): HolderChange[] {
+    return [...this.changes.values()].filter((c) => c.by !== 0);
+  }
+}
+
+const STATEMENTS = {
+  // Rows are upserted in (name, sha256) order: two transactions lock the contents they share in the same
+  // order, and never wait for each other in a circle.
+  changeHolders: `INSERT INTO contents AS c (name, sha256, size, holders, folded, initials)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::text[], $6::text[]) AS u(name, sha256, size, holders, folded, initials)
+    ORDER BY u.name COLLATE "C", u.sha256 COLLATE "C"
+    ON CONFLICT (name, sha256) DO UPDATE SET holders = c.holders + excluded.holders, size = LEAST(c.size, excluded.size)`,
+  dropUnheld: `DELETE FROM contents c USING unnest($1::text[], $2::text[]) AS g(name, sha256)
+    WHERE c.name = g.name AND c.sha256 = g.sha256 AND c.holders <= 0`,
+  nextPeerId: `SELECT nextval(pg_get_serial_sequence('peers', 'id')) AS id`,
+  insertPeer: 'INSERT INTO peers (id, instance, host, port, identity) VALUES ($1, $2, $3, $4, $5)',
+  updatePeer: 'UPDATE peers SET host = $2, port = $3, identity = $4 WHERE id = $1',
+  deletePeer: 'DELETE FROM peers WHERE id = $1',
+  insertFiles: `INSERT INTO files (peer_id, name, size, sha256)
+    SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[])`,
+  deleteFilesOf: 'DELETE FROM files WHERE peer_id = $1 RETURNING name, sha256',
+  deleteNamedFilesOf: 'DELETE FROM files WHERE peer_id = $1 AND name = ANY($2::text[]) RETURNING name, sha256',
+  countFilesOf: 'SELECT count(*) AS n FROM files WHERE peer_id = $1',
+  deleteFilesOfInstance: `DELETE FROM files f USING peers p WHERE f.peer_id = p.id AND p.instance = $1 RETURNING f.name, f.sha256`,
+  deletePeersOfInstance: 'DELETE FROM peers WHERE instance = $1',
+  joinInstance: `INSERT INTO instances (id, lease_until) VALUES ($1, now() + $2 * interval '1 millisecond')
+    ON CONFLICT (id) DO UPDATE SET started_at = now(), lease_until = excluded.lease_until`,
+  renewInstance: `UPDATE instances SET lease_until = now() + $2 * interval '1 millisecond' WHERE id = $1 AND lease_until > now()`,
+  // Two trackers sweeping at once: each takes the lapsed instances the other has not locked.
+  lapsedInstances: 'SELECT id FROM instances WHERE lease_until <= now() AND id <> $1 ORDER BY id FOR UPDATE SKIP LOCKED',
+  deleteInstance: 'DELETE FROM instances WHERE id = $1',
+  firstPage: 'SELECT name, sha256, size, holders FROM contents ORDER BY name, sha256 LIMIT $1',
+  pageAfter: 'SELECT name, sha256, size, holders FROM contents WHERE (name, sha256) > ($1, $2) ORDER BY name, sha256 LIMIT $3',
+  holdersOf: `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id
+    FROM contents c JOIN files f ON f.sha256 = c.sha256 AND f.name = c.name JOIN peers p ON p.id = f.peer_id
+    WHERE c.name = $1 ORDER BY f.sha256, p.id`,
+  holdersOfContent: `SELECT p.host, p.port, p.identity AS id FROM peers p
+    WHERE p.id IN (SELECT peer_id FROM files WHERE sha256 = $1) ORDER BY p.id LIMIT $2`,
+  counts: 'SELECT (SELECT count(*) FROM peers) AS peers, (SELECT count(*) FROM files) AS files',
+} as const;
+
+/** A prepared statement: parsed once per pooled connection, then only bound and run. */
+const prepared = (name: keyof typeof STATEMENTS, values: unknown[]): pg.QueryConfig => ({ name, text: STATEMENTS[name], values });
+
+/**
+ * The tracker's state in PostgreSQL, shared by every tracker instance of one network: each writes the
+ * rows of the peers connected to it, and all of them read everything. See store.ts for the contract.
+ */
+export class PgStore implements TrackerStore {
+  /** Peers whose rows may exist though their removal (or registration) failed: removed when the database is back. */
+  private readonly orphans = new Set<PeerId>();
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly location: string,
+    readonly instance: string,
+  ) {}
+
+  /** Connects to the database at `url` (a postgres:// URL) and brings its schema up to date. */
+  static async open(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
+    const location = redactedUrl(url);
+    const pool = openPool(url, { ...DEFAULT_PG_POOL, ...options }, options.onIdleError ?? (() => undefined));
+    try {
+      const client = await pool.connect();
+      try {
+        await migratePg(client, location);
+      } finally {
+        client.release();
+      }
+    } catch (error) {
+      await pool.end();
+      const failure = storeError(error, location);
+      if (failure instanceof P2PError) throw failure;
+      throw new P2PError('BAD_CONFIG', `cannot use database ${location}: ${(error as Error).message}`, 'check TRACKER_DB: the user must be allowed to create tables and the pg_trgm extension', { cause: error });
+    }
+    const instance = options.instance ?? `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+    return new PgStore(pool, location, instance);
+  }
+
+  async join(leaseMs: number): Promise<number> {
+    return this.transaction(async (client) => {
+      const forgotten = await this.forgetInstance(client, this.instance);
+      await client.query(prepared('joinInstance', [this.instance, leaseMs]));
+      return forgotten;
+    });
+  }
+
+  async renewLease(leaseMs: number): Promise<boolean> {
+    return (await query(this.pool, this.location, prepared('renewInstance', [this.instance, leaseMs]))).rowCount === 1;
+  }
+
+  async sweepLapsed(): Promise<number> {
+    for (const peer of [...this.orphans]) await this.removePeer(peer);
+    return this.transaction(async (client) => {
+      let removed = 0;
+      for (const { id } of (await client.query<{ id: string }>(prepared('lapsedInstances', [this.instance]))).rows) {
+        removed += await this.forgetInstance(client, id);
+        await client.query(prepared('deleteInstance', [id]));
+      }
+      return removed;
+    });
+  }
+
+  async leave(): Promise<void> {
+    await this.transaction(async (client) => {
+      await this.forgetInstance(client, this.instance);
+      await client.query(prepared('deleteInstance', [this.instance]));
+    });
+    this.orphans.clear();
+  }
+
+  async putShare(peer: PeerId | undefined, holder: HolderRecord, files: readonly FileEntry[]): Promise<PeerId> {
+    // A new peer's id is drawn first: if the commit's answer is lost, the rows it may have left are known.
+    const id = peer ?? (await query<{ id: number }>(this.pool, this.location, prepared('nextPeerId', []))).rows[0]!.id;
+    try {
+      return await this.transaction(async (client) => {
+        const changes = new HolderChanges();
+        if (peer === undefined) {
+          await client.query(prepared('insertPeer', [id, this.instance, holder.host, holder.port, holder.id]));
+        } else {
+          await client.query(prepared('updatePeer', [id, holder.host, holder.port, holder.id]));
+          for (const old of (await client.query(prepared('deleteFilesOf', [id]))).rows) changes.add(old, -1);
+        }
+        await this.insertFiles(client, id, files, changes);
+        await this.changeHolders(client, changes);
+        return id;
+      });
+    } catch (error) {
+      if (peer === undefined) this.orphans.add(id);
+      throw error;
+    }
+  }
+
+  async updateShare(peer: PeerId, added: readonly FileEntry[], removed: readonly string[], maxFiles: number): Promise<number> {
+    return this.transaction(async (client) => {
+      const changes = new HolderChanges();
+      const names = [...removed, ...added.map((f) => f.name)];
+      for (const old of (await client.query(prepared('deleteNamedFilesOf', [peer, names]))).rows) changes.add(old, -1);
+      await this.insertFiles(client, peer, added, changes);
+      const files = (await client.query<{ n: number }>(prepared('countFilesOf', [peer]))).rows[0]!.n;
+      if (files > maxFiles) throw new P2PError('TOO_MANY_FILES', `a share of more than ${maxFiles} files is over the limit`);
+      await this.changeHolders(client, changes);
+      return files;
+    });
+  }
+
+  async removePeer(peer: PeerId): Promise<void> {
+    try {
+      await this.transaction(async (client) => {
+        const changes = new HolderChanges();
+        for (const old of (await client.query(prepared('deleteFilesOf', [peer]))).rows) changes.add(old, -1);
+        await this.changeHolders(client, changes);
+        await client.query(prepared('deletePeer', [peer]));
+      });
+      this.orphans.delete(peer);
+    } catch (error) {
+      // Tried again by the next sweep: a peer that left during an outage must not stay listed.
+      this.orphans.add(peer);
+      throw error;
+    }
+  }
+
+  async listPage(after: ListCursor | null, limit: number): Promise<ListEntry[]> {
+    const config = after ? prepared('pageAfter', [after.name, after.sha256, limit]) : prepared('firstPage', [limit]);
+    return (await query<ListEntry>(this.pool, this.location, config)).rows;
+  }
+
+  async search(query: SearchQuery, after: SearchCursor | null, limit: number, deadline: number): Promise<RankedEntry[]> {
+    const ranking = new SearchRanking(query, after, limit, deadline);
+    const statement = searchStatementOf(query);
+    const budget = Math.max(1, Math.ceil(deadline - Date.now()));
+    try {
+      await this.transaction(async (client) => {
+        // The server stops the statement at the deadline too (the sort of a broad search is one step).
+        await client.query(`SET LOCAL statement_timeout = ${budget}`);
+        const cursor = client.query(new Cursor<[string, string, number, number]>(statement.text, statement.values, { rowMode: 'array' }));
+        try {
+          // Candidates come most holders first: the first that cannot make the page ends the search.
+          reading: for (;;) {
+            const rows = await cursor.read(SEARCH_BATCH);
+            ranking.checkClock();
+            for (const [name, sha256, size, holders] of rows) if (!ranking.offer(name, sha256, Number(size), holders)) break reading;
+            if (rows.length < SEARCH_BATCH) break;
+          }
+        } finally {
+          await cursor.close();
+        }
+      });
+    } catch (error) {
+      const cause = error instanceof P2PError ? error.cause : error;
+      if ((cause as { code?: string } | undefined)?.code === '57014') throw ranking.timeout();
+      throw error;
+    }
+    return ranking.entries;
+  }
+
+  async whoHas(name: string, maxContents: number, maxHolders: number): Promise<Content[]> {
+    return contentsOf((await query<HolderRow>(this.pool, this.location, prepared('holdersOf', [name]))).rows, maxContents, maxHolders);
+  }
+
+  async whoHasContent(sha256: string, maxHolders: number): Promise<HolderRecord[]> {
+    return (await query<HolderRecord>(this.pool, this.location, prepared('holdersOfContent', [sha256, maxHolders]))).rows;
+  }
+
+  async counts(): Promise<StoreCounts> {
+    return (await query<StoreCounts>(this.pool, this.location, prepared('counts', []))).rows[0]!;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end().catch(() => undefined);
+  }
+
+  private transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, this.location, work);
+  }
+
+  private async insertFiles(client: pg.PoolClient, peer: PeerId, files: readonly FileEntry[], changes: HolderChanges): Promise<void> {
+    if (files.length === 0) return;
+    await client.query(prepared('insertFiles', [peer, files.map((f) => f.name), files.map((f) => f.size), files.map((f) => f.sha256)]));
+    for (const file of files) changes.add(file, +1);
+  }
+
+  /** Deletes the peers of `instance` and their files, in the caller's transaction; returns how many peers. */
+  private async forgetInstance(client: pg.PoolClient, instance: string): Promise<number> {
+    const changes = new HolderChanges();
+    for (const old of (await client.query(prepared('deleteFilesOfInstance', [instance]))).rows) changes.add(old, -1);
+    await this.changeHolders(client, changes);
+    return (await client.query(prepared('deletePeersOfInstance', [instance]))).rowCount ?? 0;
+  }
+
+  // Content rows follow the file rows in the caller's transaction: a content exists exactly while some
+  // file row names it, so a search or a list never shows a peer that left.
+  private async changeHolders(client: pg.PoolClient, changes: HolderChanges): Promise<void> {
+    const list = changes.list();
+    if (list.length === 0) return;
+    const columns = list.map((c) => (c.by > 0 ? searchColumnsOf(c.name) : { folded: '', initials: '' }));
+    await client.query(
+      prepared('changeHolders', [
+        list.map((c) => c.name),
+        list.map((c) => c.sha256),
+        list.map((c) => c.size),
+        list.map((c) => c.by),
+        columns.map((c) => c.folded),
+        columns.map((c) => c.initials),
+      ]),
+    );
+    const lower = list.filter((c) => c.by < 0);
+    if (lower.length > 0) await client.query(prepared('dropUnheld', [lower.map((c) => c.name), lower.map((c) => c.sha256)]));
+  }
+}
