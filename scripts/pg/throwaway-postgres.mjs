@@ -77,8 +77,7 @@ export async function startThrowawayPostgres({ port = 0, durable = false, log = 
   }
   rmSync(passwordFile);
 
-  for (let attempt = 1; ; attempt++) {
-    const listenPort = port || (await freePort());
+  const launch = async (listenPort) => {
     const flags = ['-D', data, '-p', String(listenPort), '-h', '127.0.0.1', '-k', '', '-c', 'max_connections=300'];
     if (!durable) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
     const server = spawn(postgres, flags, { ...user, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -92,36 +91,53 @@ export async function startThrowawayPostgres({ port = 0, durable = false, log = 
     server.stderr.on('data', collect);
     const url = `postgres://postgres:${password}@127.0.0.1:${listenPort}/postgres`;
     const outcome = await Promise.race([waitReady(url), exited.then(() => 'exited')]);
-    if (outcome === 'ready') {
-      let stopping;
-      return {
-        url,
-        port: listenPort,
-        folder: root,
-        password,
-        /** Stops the server (fast shutdown: sessions are cut) and deletes its folder. */
-        stop() {
-          stopping ??= (async () => {
-            if (server.exitCode === null && server.signalCode === null) server.kill('SIGINT');
-            await exited;
-            rmSync(root, { recursive: true, force: true });
-          })();
-          return stopping;
-        },
-        /** Kills the server outright (SIGKILL to postgres), as a crash would; its folder stays for a restart. */
-        async kill() {
-          server.kill('SIGKILL');
-          await exited;
-        },
-      };
+    if (outcome !== 'ready') {
+      server.kill('SIGKILL');
+      await exited;
     }
-    server.kill('SIGKILL');
-    await exited;
+    return { server, exited, url, ready: outcome === 'ready', output: () => output };
+  };
+
+  let running;
+  for (let attempt = 1; !running; attempt++) {
+    const launched = await launch(port || (await freePort()));
+    if (launched.ready) running = launched;
     // Another program took the port between our look and the server's bind: look again.
-    if (!port && attempt < 3 && /could not bind|Address already in use/.test(output)) continue;
-    rmSync(root, { recursive: true, force: true });
-    throw new Error(`PostgreSQL did not start:\n${output}`);
+    else if (!port && attempt < 3 && /could not bind|Address already in use/.test(launched.output())) continue;
+    else {
+      rmSync(root, { recursive: true, force: true });
+      throw new Error(`PostgreSQL did not start:\n${launched.output()}`);
+    }
   }
+  const listenPort = Number(new URL(running.url).port);
+  const halt = async (signal) => {
+    const { server, exited } = running;
+    if (server.exitCode === null && server.signalCode === null) server.kill(signal);
+    await exited;
+  };
+  let stopping;
+  return {
+    url: running.url,
+    port: listenPort,
+    folder: root,
+    password,
+    /** Stops the server (fast shutdown: sessions are cut) and deletes its folder. */
+    stop() {
+      stopping ??= (async () => {
+        await halt('SIGINT');
+        rmSync(root, { recursive: true, force: true });
+      })();
+      return stopping;
+    },
+    /** Stops the server (fast shutdown), keeping its data for resume(): the database is down. */
+    halt: () => halt('SIGINT'),
+    /** Starts a halted server again, on the same port with the same data. */
+    async resume() {
+      const launched = await launch(listenPort);
+      if (!launched.ready) throw new Error(`PostgreSQL did not start again:\n${launched.output()}`);
+      running = launched;
+    },
+  };
 }
 
 async function waitReady(url) {

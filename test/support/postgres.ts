@@ -8,8 +8,10 @@ export interface TestPostgres {
   port: number;
   /** A new, empty database on it, and how to drop it again. */
   database(): Promise<{ url: string; drop(): Promise<void> }>;
-  /** Kills the server outright, as a crash would. */
-  kill(): Promise<void>;
+  /** Stops the server, keeping its data: the database is down until resume(). */
+  halt(): Promise<void>;
+  /** Starts it again on the same port. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -23,7 +25,8 @@ export async function startTestPostgres(options: { port?: number } = {}): Promis
       const url = await createDatabase(server.url, name);
       return { url, drop: () => dropDatabase(server.url, name) };
     },
-    kill: () => server.kill(),
+    halt: () => server.halt(),
+    resume: () => server.resume(),
     stop: () => server.stop(),
   };
 }

@@ -75,7 +75,8 @@ export interface PeerNodeEvents {
   'share-updated': [share: ShareState, change: { added: number; removed: number }];
   'share-stopped': [share: ShareState];
   'tracker-lost': [share: ShareState, reconnecting: Reconnecting];
-  'tracker-back': [share: ShareState];
+  /** `previous`: the tracker that was lost (another one if the share moved to another tracker). */
+  'tracker-back': [share: ShareState, previous: string];
   /** A tracker met for the first time was trusted and its identity remembered (HOST:PORT, identity). */
   'tracker-trusted': [tracker: string, id: string];
   /** The node connected to its tracker (to list, for now): who it is and whether the network is private. */

@@ -22,7 +22,7 @@ import { AGENTS } from './agents.js';
 import { download, downloadContent, type DownloadOptions, type DownloadResult } from './download/download.js';
 import { resolveContent } from './download/resolve.js';
 import type { DownloadState, PeerNodeEvents, ShareState, TrackerInfo } from './node-events.js';
-import { type NetworkAccess, openTracker } from './tracker-access.js';
+import { askTracker, type NetworkAccess, openTracker, trackersLabel } from './tracker-access.js';
 import { type ShareOptions, ShareSession } from './share/share-session.js';
 
 /** Settings of every share the node starts. */
@@ -33,8 +33,11 @@ type ShareSettings = Pick<
 const SHARE_SETTINGS: readonly (keyof ShareSettings)[] = ['maxUploads', 'maxFiles', 'cacheDir', 'watch', 'rescanIntervalMs', 'stableMs', 'debounceMs', 'reconnectBaseDelayMs', 'reconnectMaxDelayMs'];
 
 export interface PeerNodeOptions extends ShareSettings, Pick<DownloadOptions, 'stallTimeoutMs' | 'busyWaitMs'> {
-  /** The tracker, optionally pinned to its identity (`HOST:PORT#ID` parsed with parseEndpoint). */
-  tracker: Endpoint;
+  /**
+   * The network's tracker, or its several trackers (parsed with parseEndpointList), each optionally
+   * pinned to its identity (`HOST:PORT#ID`). Reads go to one at random and fail over to the next.
+   */
+  tracker: Endpoint | readonly Endpoint[];
   logger: Logger;
   /** This peer's identity: presented in TLS to the tracker (which lists the node's shares under it) and to downloaders. */
   identity?: Identity;
@@ -98,9 +101,9 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     };
   }
 
-  /** The tracker, as HOST:PORT. */
+  /** The tracker, or the trackers, as HOST:PORT (comma-separated). */
   get tracker(): string {
-    return formatAddress(this.options.tracker);
+    return trackersLabel(this.options);
   }
 
   /** This peer's identity, if it runs on TLS with one. */
@@ -155,7 +158,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
         if (!entry) return;
         const share = this.snapshot(entry);
         if (status.kind === 'folder-changed') this.emit('share-updated', share, { added: status.added, removed: status.removed });
-        else if (status.kind === 'tracker-back') this.emit('tracker-back', share);
+        else if (status.kind === 'tracker-back') this.emit('tracker-back', share, status.previous);
         else this.emit('tracker-lost', share, { attempt: status.attempt, retryInMs: status.retryInMs, reason: status.reason });
       },
     }).finally(() => this.starting.delete(resolvePath(dir)));
@@ -206,8 +209,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
    */
   async search(request: SearchRequest, limit = DEFAULT_SEARCH_RESULTS): Promise<ListEntry[]> {
     parseSearchQuery(request.query, request);
-    const session = await openTracker(this.access, AGENTS.search);
-    try {
+    return askTracker(this.access, AGENTS.search, async (session) => {
       this.sawTracker(session.serverId, session.isPrivateNetwork);
       const found: ListEntry[] = [];
       let after: SearchCursor | null = null;
@@ -217,9 +219,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
         after = page.next;
       } while (after && found.length < limit);
       return found;
-    } finally {
-      await session.close();
-    }
+    });
   }
 
   /** The one content shared under `name` (AmbiguousNameError lists them when there are several). */
@@ -320,6 +320,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       files: index.size,
       bytes: index.totalBytes,
       connected: session.connected,
+      tracker: session.trackerLabel,
       ...(session.trackerId && { trackerId: session.trackerId }),
       network: session.isPrivateNetwork ? 'private' : 'open',
       skipped: [...entry.state.skipped],

@@ -30,6 +30,23 @@ export function parseEndpoint(text: string, what = 'address'): Endpoint {
   return { ...address, id: parseIdentity(text.slice(hash + 1), `in ${what} ${quoted(text.slice(0, 200))}, the part after #`) };
 }
 
+/**
+ * Parses a comma-separated list of tracker addresses (the trackers of one network), each as
+ * parseEndpoint takes it. An address named twice counts once.
+ */
+export function parseEndpointList(text: string, what = 'address'): Endpoint[] {
+  const parts = text.split(',').map((part) => part.trim());
+  if (parts.some((part) => part === '')) {
+    throw new P2PError('BAD_CONFIG', `${what} ${quoted(text.slice(0, 200))} has an empty address in its list`, 'separate addresses with single commas, e.g. 10.0.0.5:7070,10.0.0.6:7070');
+  }
+  const endpoints = new Map<string, Endpoint>();
+  for (const part of parts) {
+    const endpoint = parseEndpoint(part, what);
+    endpoints.set(formatAddress(endpoint), endpoint);
+  }
+  return [...endpoints.values()];
+}
+
 export function formatEndpoint(endpoint: Endpoint): string {
   return endpoint.id ? `${formatAddress(endpoint)}#${endpoint.id}` : formatAddress(endpoint);
 }

@@ -1,6 +1,6 @@
 import { type Content, formatAddress, type HolderRecord, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
 import { AGENTS } from '../agents.js';
-import { type NetworkAccess, openTracker } from '../tracker-access.js';
+import { askTracker, type NetworkAccess } from '../tracker-access.js';
 
 /** Several contents share the requested name and none was picked: the caller lists them. */
 export class AmbiguousNameError extends P2PError {
@@ -16,13 +16,7 @@ export class AmbiguousNameError extends P2PError {
 export async function resolveContent(access: NetworkAccess, name: string, sha256Prefix?: string): Promise<Content> {
   const problem = sharedNameProblem(name);
   if (problem) throw new P2PError('BAD_CONFIG', `${quoted(name)} is not a valid file name: it ${problem}`, 'use a name as `peer list` shows it');
-  const session = await openTracker(access, AGENTS.download);
-  let contents: Content[];
-  try {
-    contents = await session.whoHas(name);
-  } finally {
-    await session.close();
-  }
+  const contents = await askTracker(access, AGENTS.download, (session) => session.whoHas(name));
   if (contents.length === 0) throw new P2PError('NOT_FOUND', `no holder of ${quoted(name)} is online`, 'check the name with `peer list`');
   const matching = sha256Prefix ? contents.filter((c) => c.sha256.startsWith(sha256Prefix)) : contents;
   if (matching.length === 0) {
@@ -39,8 +33,7 @@ export async function resolveContent(access: NetworkAccess, name: string, sha256
  */
 export async function freshHolders(access: NetworkAccess, name: string, content: Content): Promise<HolderRecord[]> {
   try {
-    const session = await openTracker(access, AGENTS.download);
-    try {
+    return await askTracker(access, AGENTS.download, async (session) => {
       const byName = (await session.whoHas(name)).find((c) => c.sha256 === content.sha256 && c.size === content.size)?.holders ?? [];
       const byContent = session.supports('who_has_content') ? await session.whoHasContent(content.sha256) : [];
       const seen = new Set<string>();
@@ -48,9 +41,7 @@ export async function freshHolders(access: NetworkAccess, name: string, content:
         const key = formatAddress(h);
         return seen.has(key) ? false : (seen.add(key), true);
       });
-    } finally {
-      await session.close();
-    }
+    });
   } catch {
     return [];
   }

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { DEFAULT_SEARCH_RESULTS, P2PError, parseEndpoint, parseSearchQuery, parseSize, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
+import { DEFAULT_SEARCH_RESULTS, P2PError, parseEndpointList, parseSearchQuery, parseSize, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
 import { defaultStateDir, readDotenv, reportFatal, requirePrivateDotenv, setting } from '@p2pservice/protocol/cli';
 import { pino } from 'pino';
 import { z } from 'zod';
@@ -28,7 +28,7 @@ async function peerNode(trackerFlag: string | undefined, { port, mayShare = fals
   const settings = loadPeerSettings(process.env, dotenv);
   requirePrivateDotenv(process.cwd(), dotenv, process.env, ['NETWORK_KEY']);
   const logger = pino({ name: 'peer', level: settings.LOG_LEVEL }, pino.destination({ dest: 2, sync: true }));
-  const tracker = parseEndpoint(trackerFlag ?? settings.PEER_TRACKER, trackerFlag ? '--tracker' : 'PEER_TRACKER');
+  const tracker = parseEndpointList(trackerFlag ?? settings.PEER_TRACKER, trackerFlag ? '--tracker' : 'PEER_TRACKER');
   const { identityCreated, ...options } = await nodeOptions(settings, tracker, logger, process.env, { mayShare });
   if (identityCreated) err(`peer: made a new identity for this peer, ${options.identity!.id} (kept in ${identityCreated})\n`);
   const node = new PeerNode({ ...options, ...(port !== undefined && { port }) });
@@ -175,7 +175,7 @@ async function menu(rawFlags: unknown): Promise<void> {
   process.exit(0);
 }
 
-const TRACKER_HELP = 'tracker address HOST:PORT or HOST:PORT#IDENTITY (PEER_TRACKER, default 127.0.0.1:7070)';
+const TRACKER_HELP = 'tracker address HOST:PORT or HOST:PORT#IDENTITY, or several comma-separated (PEER_TRACKER, default 127.0.0.1:7070)';
 
 const program = new Command('peer')
   .description('P2PService peer: share a folder, list the network, download from other peers.\nWith no command: an interactive menu.')

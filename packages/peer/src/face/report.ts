@@ -93,7 +93,8 @@ export function trackerLostLine(share: ShareState, { attempt, retryInMs, reason 
   return `tracker ${share.tracker} still unreachable (${terminalSafe(reason)}), retrying in ${seconds(retryInMs)}\n`;
 }
 
-export function trackerBackLine(share: ShareState): string {
+export function trackerBackLine(share: ShareState, previous: string): string {
+  if (previous !== share.tracker) return `moved to tracker ${share.tracker} of the same network; ${fileCount(share.files)} registered again\n`;
   return `tracker ${share.tracker} is back; ${fileCount(share.files)} registered again\n`;
 }
 

@@ -62,7 +62,7 @@ export function loadPeerSettings(env: Record<string, string | undefined>, dotenv
  */
 export async function nodeOptions(
   settings: PeerSettings,
-  tracker: Endpoint,
+  tracker: readonly Endpoint[],
   logger: Logger,
   env: Record<string, string | undefined>,
   { mayShare }: { mayShare: boolean },

@@ -10,7 +10,7 @@ import {
 import type { Logger } from 'pino';
 import { AGENTS } from '../agents.js';
 import { sleep } from '../sleep.js';
-import { type NetworkAccess, openTracker } from '../tracker-access.js';
+import { type NetworkAccess, trackersOf, withTracker } from '../tracker-access.js';
 import { FileServer } from './file-server.js';
 import { type IndexProgress, indexFolder } from './index-folder.js';
 import { type FolderDelta, LiveFolder } from './live-folder.js';
@@ -42,7 +42,8 @@ export interface ShareOptions extends NetworkAccess {
 export type ShareStatus =
   /** Attempt 0: the connection was just lost; 1, 2, …: reconnecting failed that many times. */
   | { kind: 'tracker-lost'; tracker: string; attempt: number; retryInMs: number; reason: string }
-  | { kind: 'tracker-back'; tracker: string; files: number }
+  /** `previous`: the tracker that was lost; another one when the share moved to another tracker of the network. */
+  | { kind: 'tracker-back'; tracker: string; previous: string; files: number }
   | { kind: 'folder-changed'; added: number; removed: number; files: number };
 
 /**
@@ -67,6 +68,8 @@ export class ShareSession {
     readonly index: ShareIndex,
     private readonly options: ShareOptions,
     tracker: TrackerSession,
+    /** Which of the network's trackers holds the share now. */
+    private trackerIndex: number,
   ) {
     this.tracker = tracker;
   }
@@ -91,10 +94,11 @@ export class ShareSession {
     });
     let tracker: TrackerSession | undefined;
     try {
-      // The first connection must work: a wrong address is better reported than retried forever.
-      tracker = await openTracker(options, AGENTS.share);
-      await tracker.register(server.address.port, index.entries());
-      session = new ShareSession(index, options, tracker);
+      // The first registration must work with one of the trackers: a wrong address is better reported
+      // than retried forever.
+      const registered = await ShareSession.register(options, server.address.port, index);
+      tracker = registered.session;
+      session = new ShareSession(index, options, tracker, registered.index);
       session.server = server;
       if (options.watch ?? true) {
         session.live = await LiveFolder.start({
@@ -116,16 +120,35 @@ export class ShareSession {
     }
     session.startHeartbeat();
     session.supervisor = session.supervise();
-    options.logger.debug({ tracker: formatAddress(options.tracker), files: index.size }, 'share registered');
+    options.logger.debug({ tracker: session.trackerLabel, files: index.size }, 'share registered');
     return session;
+  }
+
+  /** Connects to one of the trackers, from `first` on, and registers the whole share with it. */
+  private static register(options: ShareOptions, port: number, index: ShareIndex, first?: number): Promise<{ session: TrackerSession; index: number }> {
+    return withTracker(
+      options,
+      AGENTS.share,
+      async (session, at) => {
+        try {
+          await session.register(port, index.entries());
+        } catch (error) {
+          session.connection.destroy();
+          throw error;
+        }
+        return { session, index: at };
+      },
+      first,
+    );
   }
 
   get port(): number {
     return this.server.address.port;
   }
 
+  /** The tracker that holds the share now (or last did), as HOST:PORT. */
   get trackerLabel(): string {
-    return formatAddress(this.options.tracker);
+    return formatAddress(trackersOf(this.options)[this.trackerIndex]!);
   }
 
   /** True while the share is registered with a live tracker connection (not reconnecting). */
@@ -207,20 +230,18 @@ export class ShareSession {
         await sleep(delay, signal);
         if (signal.aborted) return;
         try {
-          const tracker = await openTracker(this.options, AGENTS.share);
-          try {
-            await tracker.register(this.port, this.index.entries());
-          } catch (error) {
-            tracker.connection.destroy();
-            throw error;
-          }
+          // The next tracker of the network first: the one just lost is likely still down.
+          const previous = this.trackerLabel;
+          const next = (this.trackerIndex + 1) % trackersOf(this.options).length;
+          const { session: tracker, index } = await ShareSession.register(this.options, this.port, this.index, next);
+          this.trackerIndex = index;
           this.tracker = tracker;
           if (signal.aborted) {
             await tracker.close();
             return;
           }
           this.startHeartbeat();
-          this.options.onStatus?.({ kind: 'tracker-back', tracker: this.trackerLabel, files: this.index.size });
+          this.options.onStatus?.({ kind: 'tracker-back', tracker: this.trackerLabel, previous, files: this.index.size });
           break;
         } catch (error) {
           reason = (error as Error).message;

@@ -25,7 +25,7 @@ export class InstanceLease {
     private readonly leaseMs: number,
     private readonly logger: Logger,
     /** Drops every connection: their peers' rows are no longer this tracker's to keep. */
-    private readonly onLost: () => Promise<void>,
+    private readonly onLost: () => void,
   ) {}
 
   get renewEveryMs(): number {
@@ -78,7 +78,7 @@ export class InstanceLease {
       this.unreachable(error);
       // The next renewal would come too late to be sure the lease still holds: stop now, while it does.
       if (this.serving && Date.now() - this.renewedAt >= this.leaseMs - this.renewEveryMs) {
-        await this.lose('the database stayed unreachable for most of its lease');
+        this.lose('the database stayed unreachable for most of its lease');
       }
     }
   }
@@ -95,10 +95,10 @@ export class InstanceLease {
     }
   }
 
-  private async lose(why: string): Promise<void> {
+  private lose(why: string): void {
     this.serving = false;
     this.logger.warn(`this tracker stops serving: ${why}; its peers are dropped and will reconnect, and it rejoins once it can`);
-    await this.onLost();
+    this.onLost();
   }
 
   private async rejoin(sentAt: number): Promise<void> {

@@ -63,7 +63,9 @@ export class TrackerServer {
     merged.replyFrameBytes = Math.min(merged.replyFrameBytes, merged.maxFrameBytes);
     this.context = { store, transport, limits: merged };
     this.denials = new DenialLog(logger);
-    this.lease = new InstanceLease(store, merged.leaseMs, logger, () => this.dropConnections());
+    // Losing the lease drops every connection at once; their removals finish (or fail) on their own,
+    // and rejoining forgets whatever rows of this instance are left anyway.
+    this.lease = new InstanceLease(store, merged.leaseMs, logger, () => this.destroySockets());
   }
 
   /** Joins the network's instances in the store (forgetting what a previous run of this one left), then listens. */
@@ -132,8 +134,12 @@ export class TrackerServer {
 
   /** Drops every connection and waits until each one's rows are gone (or their removal failed). */
   private async dropConnections(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
+    this.destroySockets();
     await Promise.allSettled(this.handlers);
+  }
+
+  private destroySockets(): void {
+    for (const socket of this.sockets) socket.destroy();
   }
 
   private accept(socket: Socket, remote: RemotePeer): void {

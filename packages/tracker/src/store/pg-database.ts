@@ -30,6 +30,9 @@ export function openPool(url: string, options: PgPoolOptions, onIdleError: (erro
     connectionTimeoutMillis: options.connectTimeoutMs,
     idleTimeoutMillis: 30_000,
     statement_timeout: options.statementTimeoutMs,
+    // A server cut off without a word (a partition) never answers: give up a little after it would
+    // have stopped the statement itself, so no caller waits forever.
+    query_timeout: options.statementTimeoutMs + 1_000,
     // A server that stops answering (a cut cable, not a closed socket) is noticed by TCP keepalive.
     keepAlive: true,
     application_name: 'p2pservice-tracker',
@@ -60,7 +63,7 @@ const TRANSACTION_ATTEMPTS = 4;
 const sqlState = (error: unknown) => (error as { code?: unknown }).code;
 
 /** What node-postgres says, without a code, when a connection cannot be had or was lost. */
-const LOST_CONNECTION = /timeout exceeded when trying to connect|Connection terminated|Client was closed|Client has encountered a connection error/;
+const LOST_CONNECTION = /timeout exceeded when trying to connect|Query read timeout|Connection terminated|Client was closed|Client has encountered a connection error/;
 
 export function isUnavailable(error: unknown): boolean {
   const code = sqlState(error);

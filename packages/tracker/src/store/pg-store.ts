@@ -18,7 +18,7 @@ export interface PgStoreOptions extends Partial<PgPoolOptions> {
   onIdleError?: (error: Error) => void;
 }
 
-export const DEFAULT_PG_POOL: PgPoolOptions = { poolSize: 10, connectTimeoutMs: 5_000, statementTimeoutMs: 30_000 };
+export const DEFAULT_PG_POOL: PgPoolOptions = { poolSize: 10, connectTimeoutMs: 5_000, statementTimeoutMs: 15_000 };
 
 /** Search candidates fetched per round trip. */
 const SEARCH_BATCH = 1_000;
