@@ -5,7 +5,7 @@ import Cursor from 'pg-cursor';
 import type { Content, FileEntry, HolderRecord, ListCursor, ListEntry, RankedEntry, SearchCursor, SearchQuery } from '@p2pservice/protocol';
 import { P2PError } from '@p2pservice/protocol';
 import { contentsOf, type HolderRow } from './holder-rows.js';
-import { inTransaction, openPool, type PgPoolOptions, query, redactedUrl, storeError } from './pg-database.js';
+import { inTransaction, isUnavailable, openPool, type PgPoolOptions, query, redactedUrl } from './pg-database.js';
 import { migratePg } from './pg-schema.js';
 import { searchColumnsOf, searchStatementOf } from './pg-search.js';
 import { SearchRanking } from './search-ranking.js';
@@ -122,9 +122,11 @@ export class PgStore implements TrackerStore {
       }
     } catch (error) {
       await pool.end();
-      const failure = storeError(error, location);
-      if (failure instanceof P2PError) throw failure;
-      throw new P2PError('BAD_CONFIG', `cannot use database ${location}: ${(error as Error).message}`, 'check TRACKER_DB: the user must be allowed to create tables and the pg_trgm extension', { cause: error });
+      if (error instanceof P2PError) throw error;
+      if (isUnavailable(error)) {
+        throw new P2PError('UNAVAILABLE', `cannot reach database ${location}: ${(error as Error).message}`, 'check TRACKER_DB, and that the PostgreSQL server runs and takes connections from here', { cause: error });
+      }
+      throw new P2PError('BAD_CONFIG', `cannot use database ${location}: ${(error as Error).message}`, 'check TRACKER_DB: its user, password and database, and that the user may create tables and the pg_trgm extension', { cause: error });
     }
     const instance = options.instance ?? `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
     return new PgStore(pool, location, instance);
