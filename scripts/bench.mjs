@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: every benchmark, side by side with its yardstick in the same run (alternating rounds,
 // medians, ratios). Prints a table and writes the results as JSON. Never part of `npm test`.
-// Options: --only transfer,tls,indexing,tracker,search,startup --rounds N --size MiB --index-size MiB
+// Options: --only transfer,tls,indexing,tracker,search,pg,startup --rounds N --size MiB --index-size MiB
 //          --many-files N --peers N --files-per-peer N --samples N --out FILE
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { machine } from './bench/harness.mjs';
 import { indexingBench } from './bench/indexing.mjs';
 import { searchBench } from './bench/search.mjs';
+import { pgTrackersBench } from './bench/trackers-pg.mjs';
 import { startupBench } from './bench/startup.mjs';
 import { tlsBench } from './bench/tls.mjs';
 import { trackerScaleBench } from './bench/tracker-scale.mjs';
@@ -17,7 +18,7 @@ import { transferBench } from './bench/transfer.mjs';
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'transfer,tls,indexing,tracker,search,startup' },
+    only: { type: 'string', default: 'transfer,tls,indexing,tracker,search,pg,startup' },
     rounds: { type: 'string', default: '3' },
     size: { type: 'string', default: '1024' },
     'index-size': { type: 'string', default: '1024' },
@@ -56,6 +57,10 @@ try {
     say(`search: ${values.peers} peers x ${values['files-per-peer']} generated music files, ${Math.min(rounds, 2)} rounds...`);
     results.results.search = await searchBench({ root, peers: Number(values.peers), perPeer: Number(values['files-per-peer']), rounds: Math.min(rounds, 2), samples: Math.min(Number(values.samples), 200), env });
   }
+  if (only.has('pg')) {
+    say(`pg: ${values.peers} peers x ${values['files-per-peer']} generated music files over 3 trackers on PostgreSQL, against bare pg and one SQLite tracker...`);
+    results.results.pg = await pgTrackersBench({ root, peers: Number(values.peers), perPeer: Number(values['files-per-peer']), samples: Math.min(Number(values.samples), 1000), env });
+  }
   if (only.has('startup')) {
     say('startup: 10 rounds...');
     results.results.startup = await startupBench({ root, rounds: 10, env });
@@ -67,7 +72,7 @@ try {
 const f = (n, digits = 0) => (n === null || n === undefined ? 'n/a' : n.toFixed(digits));
 const rows = [];
 const goal = (ok) => (ok ? 'met' : 'NOT met');
-const { transfer, tls, indexing, tracker, search, startup } = results.results;
+const { transfer, tls, indexing, tracker, search, pg, startup } = results.results;
 if (transfer) {
   for (const [name, rate] of Object.entries(transfer.mibPerSecond)) rows.push([`transfer ${transfer.sizeMiB} MiB`, name, `${f(rate)} MiB/s`, '']);
   rows.push(['transfer', 'peer get / bare pipe', f(transfer.ratioToBarePipe, 2), `>= 0.90: ${goal(transfer.ratioToBarePipe >= 0.9)}`]);
@@ -101,6 +106,22 @@ if (search) {
     rows.push(['search', `${what} "${t.query}" p50 / p99 (LIKE scan, names with 1st word)`, `${f(t.p50, 1)} / ${f(t.p99, 1)} ms (${f(search.likeScanMs[what])} ms, ${search.firstWordMatches[what]})`, `p99 < 20 ms: ${goal(t.p99 < 20)}`]);
   }
   rows.push(['search', 'tracker peak RSS', `${f(search.trackerPeakRssMiB)} MiB`, `< 1 GiB: ${goal(search.trackerPeakRssMiB < 1024)}`]);
+}
+if (pg) {
+  const label = `pg ${pg.peers} peers x ${pg.filesPerPeer}`;
+  rows.push([label, `network: ${pg.rows} file rows, ${pg.distinctContents} distinct contents`, '', '']);
+  for (const [name, rate] of Object.entries(pg.rowsPerSecond)) rows.push([label, `register ${name}`, `${f(rate)} rows/s`, '']);
+  rows.push(['pg', `${pg.trackers} trackers over TLS / bare pg`, f(pg.ratioToBarePg, 2), `>= 0.50: ${goal(pg.ratioToBarePg >= 0.5)}`]);
+  rows.push(['pg', 'PgStore in process / bare pg', f(pg.storeRatioToBarePg, 2), '']);
+  for (const [engine, l] of Object.entries(pg.latencyMs)) {
+    rows.push(['pg', `${engine}: list page p50 / p99`, `${f(l.listPage.p50, 1)} / ${f(l.listPage.p99, 1)} ms`, `p99 < 20 ms: ${goal(l.listPage.p99 < 20)}`]);
+    rows.push(['pg', `${engine}: who-has p50 / p99`, `${f(l.whoHas.p50, 1)} / ${f(l.whoHas.p99, 1)} ms`, `p99 < 20 ms: ${goal(l.whoHas.p99 < 20)}`]);
+    for (const [what, t] of Object.entries(l.search)) rows.push(['pg', `${engine}: search ${what} "${t.query}" p50 / p99`, `${f(t.p50, 1)} / ${f(t.p99, 1)} ms`, `p99 < 20 ms: ${goal(t.p99 < 20)}`]);
+  }
+  const failover = Math.max(pg.failover.allRegisteredElsewhereSeconds, pg.failover.staleRowsGoneSeconds);
+  rows.push(['pg', `SIGKILL of 1 tracker: ${pg.failover.peersMoved} peers registered elsewhere / its rows gone`, `${f(pg.failover.allRegisteredElsewhereSeconds, 1)} / ${f(pg.failover.staleRowsGoneSeconds, 1)} s`, `<= lease + 5 s (${pg.leaseSeconds + 5} s): ${goal(failover <= pg.leaseSeconds + 5)}`]);
+  rows.push(['pg', 'file rows after the failover / before', `${pg.failover.fileRowsAfter} / ${pg.failover.fileRowsExpected}`, '']);
+  rows.push(['pg', 'peak RSS per PostgreSQL tracker / SQLite tracker', `${pg.trackerPeakRssMiB.postgres.map((r) => f(r)).join(', ')} / ${f(pg.trackerPeakRssMiB.sqlite)} MiB`, '']);
 }
 if (startup) {
   rows.push(['startup', 'peer list / node -e 0', `${f(startup.medianMs['peer list'])} / ${f(startup.medianMs['node -e 0'])} ms`, `< 300 ms: ${goal(startup.medianMs['peer list'] < 300)}`]);
