@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startThrowawayPostgres, createDatabase } from '../pg/throwaway-postgres.mjs';
 import { catalog, peerShares } from './catalog.mjs';
-import { peakRssMiB, percentile, REPO, sleep, startProcess, TRACKER_BIN } from './harness.mjs';
+import { forEachConcurrently, peakRssMiB, percentile, REPO, sleep, startProcess, TRACKER_BIN } from './harness.mjs';
 
 const QUERIES = { '1 word': 'midnight', '2 words': 'golden highway', 'common word': 'love', 'very common word': 'the' };
 const TRACKERS = 3;
@@ -45,18 +45,12 @@ export async function pgTrackersBench({ root, peers, perPeer, samples, env }) {
   /** Registers every share through `ports` (peer i through ports[i % n]); returns the open sessions. */
   const registerAll = async (ports) => {
     const sessions = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: CONCURRENT_REGISTRATIONS }, async () => {
-        while (next < shares.length) {
-          const i = next++;
-          const port = ports[i % ports.length];
-          const session = await protocol.TrackerSession.open({ host: '127.0.0.1', port }, { transport });
-          await session.register(listener.address.port, shares[i]);
-          sessions.push({ session, i, port });
-        }
-      }),
-    );
+    await forEachConcurrently(shares.length, CONCURRENT_REGISTRATIONS, async (i) => {
+      const port = ports[i % ports.length];
+      const session = await protocol.TrackerSession.open({ host: '127.0.0.1', port }, { transport });
+      await session.register(listener.address.port, shares[i]);
+      sessions.push({ session, i, port });
+    });
     return sessions;
   };
   const latency = async (port) => {
@@ -98,22 +92,16 @@ export async function pgTrackersBench({ root, peers, perPeer, samples, env }) {
     const bare = new pg.Pool({ connectionString: bareUrl, max: BARE_CONNECTIONS });
     await bare.query(`CREATE TABLE files (peer_id bigint NOT NULL, name text COLLATE "C" NOT NULL, size bigint NOT NULL, sha256 text COLLATE "C" NOT NULL, PRIMARY KEY (peer_id, name));
                       CREATE INDEX files_by_sha256 ON files (sha256, name);`);
-    let nextBare = 0;
     const bareStarted = process.hrtime.bigint();
-    await Promise.all(
-      Array.from({ length: BARE_CONNECTIONS }, async () => {
-        while (nextBare < shares.length) {
-          const i = nextBare++;
-          const files = shares[i];
-          await bare.query('INSERT INTO files (peer_id, name, size, sha256) SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[])', [
-            i,
-            files.map((f) => f.name),
-            files.map((f) => f.size),
-            files.map((f) => f.sha256),
-          ]);
-        }
-      }),
-    );
+    await forEachConcurrently(shares.length, BARE_CONNECTIONS, async (i) => {
+      const files = shares[i];
+      await bare.query('INSERT INTO files (peer_id, name, size, sha256) SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[])', [
+        i,
+        files.map((f) => f.name),
+        files.map((f) => f.size),
+        files.map((f) => f.sha256),
+      ]);
+    });
     const bareSeconds = seconds(bareStarted);
     await bare.end();
 
@@ -122,16 +110,8 @@ export async function pgTrackersBench({ root, peers, perPeer, samples, env }) {
     const { PgStore } = await import(pathToFileURL(join(REPO, 'packages/tracker/dist/index.js')).href);
     const store = await PgStore.open(await createDatabase(server.url, 'store'), { poolSize: BARE_CONNECTIONS });
     await store.join(60_000);
-    let nextStore = 0;
     const storeStarted = process.hrtime.bigint();
-    await Promise.all(
-      Array.from({ length: BARE_CONNECTIONS }, async () => {
-        while (nextStore < shares.length) {
-          const i = nextStore++;
-          await store.putShare(undefined, { host: '10.0.0.1', port: 1 + i, id: '' }, shares[i]);
-        }
-      }),
-    );
+    await forEachConcurrently(shares.length, BARE_CONNECTIONS, (i) => store.putShare(undefined, { host: '10.0.0.1', port: 1 + i, id: '' }, shares[i]));
     const storeSeconds = seconds(storeStarted);
     await store.close();
 

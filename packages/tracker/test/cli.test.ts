@@ -69,6 +69,20 @@ describe('tracker start', () => {
     expect(result.stderr.trim()).toBe(`tracker: port 127.0.0.1:${first.port} is already in use (stop the other program or pass --port)`);
   });
 
+  it('refuses a database off this machine reached without TLS, and a .env with a database password that others can read', async () => {
+    const remote = await run(TRACKER_BIN, ['start', '--port', '0', '--db', 'postgres://tracker:s3cret@10.0.0.9:5432/p2p'], { cwd });
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toBe(
+      "tracker: TRACKER_DB reaches PostgreSQL at 10.0.0.9 without TLS, and would carry the network's list in clear (add ?sslmode=verify-full&sslrootcert=/path/to/its-ca.pem to the URL (or sslmode=require), and turn ssl on in the server)\n",
+    );
+    const weak = await run(TRACKER_BIN, ['start', '--port', '0', '--db', 'postgres://tracker:s3cret@db.lan/p2p?sslmode=prefer'], { cwd });
+    expect(weak.stderr).toMatch(/^tracker: TRACKER_DB reaches PostgreSQL at db\.lan with sslmode=prefer, /);
+    writeFileSync(join(cwd, '.env'), 'TRACKER_DB=postgres://tracker:s3cret@127.0.0.1:1/p2p\n', { mode: 0o644 });
+    const readable = await run(TRACKER_BIN, ['start', '--port', '0'], { cwd });
+    expect(readable.code).toBe(2);
+    expect(readable.stderr).toBe(`tracker: ${join(cwd, '.env')} holds TRACKER_DB and can be read by other users (mode 644) (make it private with: chmod 600 ${join(cwd, '.env')})\n`);
+  });
+
   it('prints a stack only at LOG_LEVEL=debug', async () => {
     writeFileSync(join(cwd, 'a-file'), '');
     const args = ['start', '--db', 'a-file/t.db', '--port', '0'];
