@@ -127,16 +127,21 @@ export async function pgTrackersBench({ root, peers, perPeer, samples, env }) {
     const contents = await count(networkUrl, 'SELECT count(*) AS n FROM contents');
 
     // 4. One tracker SIGKILLed. Its peers reconnect as real peers do (full-jitter backoff from 1 s) to the
-    // next tracker; the others remove its rows once its lease lapses.
+    // next tracker; the others remove its rows once its lease lapses. The simulated peers all come from
+    // 127.0.0.1, whose TLS handshakes in progress a tracker limits to 16 (real peers come from their own
+    // addresses), so at most CONCURRENT_REGISTRATIONS of them connect at a time, as when they first came.
     const victim = trackers[0];
     const moving = sessions.filter((s) => s.port === victim.port);
     const killed = process.hrtime.bigint();
     victim.child.kill('SIGKILL');
     let allMoved;
+    let connecting = 0;
     const moved = Promise.all(
       moving.map(async ({ i }) => {
         for (let attempt = 0; ; attempt++) {
           await sleep(Math.random() * Math.min(30_000, 1_000 * 2 ** attempt));
+          while (connecting >= CONCURRENT_REGISTRATIONS) await sleep(5);
+          connecting++;
           try {
             const port = trackers[1 + (i % (TRACKERS - 1))].port;
             const session = await protocol.TrackerSession.open({ host: '127.0.0.1', port }, { transport });
@@ -145,6 +150,8 @@ export async function pgTrackersBench({ root, peers, perPeer, samples, env }) {
             return;
           } catch {
             // tried again after the next backoff
+          } finally {
+            connecting--;
           }
         }
       }),

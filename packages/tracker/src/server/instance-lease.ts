@@ -12,8 +12,10 @@ import type { TrackerStore } from '../store/store.js';
  * the database's clock can only put the lapse later, so this tracker stops before others sweep it.
  */
 export class InstanceLease {
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> | undefined;
+  private sweeping: Promise<void> | undefined;
   /** When the last successful renewal (or join) was sent. */
   private renewedAt = 0;
   private unreachableSince: number | undefined;
@@ -32,54 +34,60 @@ export class InstanceLease {
     return Math.max(10, Math.floor(this.leaseMs / 3));
   }
 
-  /** Joins (forgetting what an earlier run of this instance left) and starts renewing. */
+  /** Joins (forgetting what an earlier run of this instance left) and starts renewing and sweeping. */
   async start(): Promise<number> {
     const sentAt = Date.now();
     const forgotten = await this.store.join(this.leaseMs);
     this.renewedAt = sentAt;
-    this.schedule();
+    this.renewTimer = this.every(() => (this.renewing ??= this.renew().finally(() => (this.renewing = undefined))));
+    // Sweeping runs on its own: a long sweep (a dead tracker of many peers) never delays a renewal.
+    this.sweepTimer = this.every(() => (this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined))));
     return forgotten;
   }
 
-  /** Stops renewing, and waits for a renewal under way. */
+  /** Stops renewing and sweeping, and waits for what is under way. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
-    await this.ticking;
+    clearInterval(this.renewTimer);
+    clearInterval(this.sweepTimer);
+    await Promise.allSettled([this.renewing, this.sweeping]);
   }
 
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.ticking = this.tick().finally(() => {
-        this.ticking = undefined;
-        this.schedule();
-      });
+  private every(work: () => Promise<void>): NodeJS.Timeout {
+    return setInterval(() => {
+      if (!this.stopped) void work();
     }, this.renewEveryMs);
   }
 
-  private async tick(): Promise<void> {
+  private async renew(): Promise<void> {
     const sentAt = Date.now();
     try {
       if (!this.serving) {
         await this.rejoin(sentAt);
         return;
       }
-      // Renewal and sweep race the deadline: a renewal stuck on an unreachable database must not keep
-      // this tracker serving past its lease.
+      // A renewal stuck on an unreachable database must not keep this tracker serving past its lease.
       const renewed = await this.beforeDeadline(this.store.renewLease(this.leaseMs));
       if (renewed === 'late') return this.lose('its lease ran out while the database did not answer');
       if (!renewed) return this.lose('its lease had lapsed, and other trackers may have removed its peers');
       this.renewedAt = sentAt;
       this.reachable();
-      const swept = await this.store.sweepLapsed();
-      if (swept > 0) this.logger.info({ peers: swept }, 'removed the peers of tracker instances whose lease lapsed');
     } catch (error) {
       this.unreachable(error);
       // The next renewal would come too late to be sure the lease still holds: stop now, while it does.
       if (this.serving && Date.now() - this.renewedAt >= this.leaseMs - this.renewEveryMs) {
         this.lose('the database stayed unreachable for most of its lease');
       }
+    }
+  }
+
+  private async sweep(): Promise<void> {
+    if (!this.serving) return;
+    try {
+      const swept = await this.store.sweepLapsed();
+      if (swept > 0) this.logger.info({ peers: swept }, 'removed the peers of tracker instances whose lease lapsed');
+    } catch (error) {
+      this.unreachable(error);
     }
   }
 
@@ -106,7 +114,7 @@ export class InstanceLease {
     this.renewedAt = sentAt;
     this.serving = true;
     this.reachable();
-    this.logger.info('this tracker rejoined the network and serves again');
+    this.logger.info({ instance: this.store.instance }, 'this tracker rejoined the network and serves again');
   }
 
   private unreachable(error: unknown): void {

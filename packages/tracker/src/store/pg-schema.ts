@@ -8,8 +8,7 @@ import { P2PError } from '@p2pservice/protocol';
  *
  * Names and sha256s use COLLATE "C": byte order of UTF-8, the order the spec promises for list pages.
  * `contents` holds each distinct (name, sha256) with its holder count, kept in the same transactions as
- * `files`; `folded` (the name folded for search) and `initials` (the first two characters of each word)
- * carry pg_trgm GIN indexes that narrow a search to candidates.
+ * `files`; `search_text` (pg-search.ts) carries the pg_trgm GIN index that narrows a search to candidates.
  */
 export const PG_MIGRATIONS: readonly string[] = [
   `CREATE EXTENSION IF NOT EXISTS pg_trgm;
@@ -42,13 +41,11 @@ export const PG_MIGRATIONS: readonly string[] = [
      name     text COLLATE "C" NOT NULL,
      sha256   text COLLATE "C" NOT NULL,
      size     bigint NOT NULL,
-     holders  integer NOT NULL,
-     folded   text NOT NULL,
-     initials text NOT NULL,
+     holders     integer NOT NULL,
+     search_text text NOT NULL,
      PRIMARY KEY (name, sha256)
    );
-   CREATE INDEX contents_by_folded ON contents USING gin (folded gin_trgm_ops);
-   CREATE INDEX contents_by_initials ON contents USING gin (initials gin_trgm_ops);`,
+   CREATE INDEX contents_by_search_text ON contents USING gin (search_text gin_trgm_ops);`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

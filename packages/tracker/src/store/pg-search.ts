@@ -1,25 +1,24 @@
 import { foldText, type SearchQuery, wordStarts } from '@p2pservice/protocol';
 
 /*
- * How the PostgreSQL store narrows a search: pg_trgm GIN indexes over two columns of `contents`.
- * - `folded`: the name folded as SearchMatcher folds it. A term of three or more characters is looked up
- *   with LIKE '%term%', which pg_trgm answers from the index; an extension with LIKE '%.ext'.
- * - `initials`: a space, then the first two characters of each word of the folded name, space-separated.
- *   A shorter term must begin a word, so it is looked up with LIKE '% u2%' in `initials`.
- * The index only narrows: SearchMatcher decides every candidate. Every piece of the query travels as a
- * bound parameter, its LIKE wildcards escaped: nothing typed is SQL or a pattern.
+ * How the PostgreSQL store narrows a search: a pg_trgm GIN index over `contents.search_text`, which is
+ * the first two characters of each word of the folded name (each after a space), a line break, then the
+ * folded name (folded as SearchMatcher folds it). One column, one index: each new content costs one
+ * index update, not two.
+ * - A term of three or more characters is looked up with LIKE '%term%', which pg_trgm answers from the
+ *   index; an extension with LIKE '%.ext' (the folded name ends the text).
+ * - A shorter term must begin a word, so it is looked up with LIKE '% u2%': a word's initials follow a
+ *   space.
+ * Either may also match elsewhere in the text; the index only narrows, and SearchMatcher decides every
+ * candidate. Every piece of the query travels as a bound parameter, its LIKE wildcards escaped: nothing
+ * typed is SQL or a pattern.
  */
 
-export interface SearchColumns {
-  folded: string;
-  initials: string;
-}
-
-/** The search columns of a content named `name`. */
-export function searchColumnsOf(name: string): SearchColumns {
+/** The text indexed for search of a content named `name`. */
+export function searchTextOf(name: string): string {
   const folded = foldText(name);
   const initials = wordStarts(folded).map((at) => [...folded.slice(at, at + 4)].slice(0, 2).join(''));
-  return { folded, initials: ` ${initials.join(' ')}` };
+  return ` ${initials.join(' ')}\n${folded}`;
 }
 
 export interface SearchStatement {
@@ -39,11 +38,11 @@ export function searchStatementOf(query: SearchQuery): SearchStatement {
   const parameter = (value: string) => `$${values.push(value)}`;
   const conditions = ['size BETWEEN $1 AND $2'];
   for (const term of query.include) {
-    if (term.wordStart) conditions.push(`initials LIKE ${parameter(`% ${likeEscaped(term.text)}%`)}`);
-    else conditions.push(`folded LIKE ${parameter(`%${likeEscaped(term.text)}%`)}`);
+    const pattern = term.wordStart ? `% ${likeEscaped(term.text)}%` : `%${likeEscaped(term.text)}%`;
+    conditions.push(`search_text LIKE ${parameter(pattern)}`);
   }
   if (query.extensions.length > 0) {
-    conditions.push(`(${query.extensions.map((ext) => `folded LIKE ${parameter(`%.${likeEscaped(ext)}`)}`).join(' OR ')})`);
+    conditions.push(`(${query.extensions.map((ext) => `search_text LIKE ${parameter(`%.${likeEscaped(ext)}`)}`).join(' OR ')})`);
   }
   return {
     text: `SELECT name, sha256, size, holders FROM contents WHERE ${conditions.join(' AND ')} ORDER BY holders DESC, name, sha256`,

@@ -7,7 +7,7 @@ import { P2PError } from '@p2pservice/protocol';
 import { contentsOf, type HolderRow } from './holder-rows.js';
 import { inTransaction, isUnavailable, openPool, type PgPoolOptions, query, redactedUrl } from './pg-database.js';
 import { migratePg } from './pg-schema.js';
-import { searchColumnsOf, searchStatementOf } from './pg-search.js';
+import { searchStatementOf, searchTextOf } from './pg-search.js';
 import { SearchRanking } from './search-ranking.js';
 import type { PeerId, StoreCounts, TrackerStore } from './store.js';
 
@@ -19,6 +19,15 @@ export interface PgStoreOptions extends Partial<PgPoolOptions> {
 }
 
 export const DEFAULT_PG_POOL: PgPoolOptions = { poolSize: 10, connectTimeoutMs: 5_000, statementTimeoutMs: 15_000 };
+
+/**
+ * Peers removed per transaction when a whole instance goes (a sweep, a join, a leave): an instance of
+ * thousands of peers goes in short transactions, each far from the statement timeout, none holding
+ * locks for long.
+ */
+const PEERS_PER_BATCH = 100;
+
+const newInstanceName = () => `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
 
 /** Search candidates fetched per round trip. */
 const SEARCH_BATCH = 1_000;
@@ -59,8 +68,8 @@ class HolderChanges {
 const STATEMENTS = {
   // Rows are upserted in (name, sha256) order: two transactions lock the contents they share in the same
   // order, and never wait for each other in a circle.
-  changeHolders: `INSERT INTO contents AS c (name, sha256, size, holders, folded, initials)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::text[], $6::text[]) AS u(name, sha256, size, holders, folded, initials)
+  changeHolders: `INSERT INTO contents AS c (name, sha256, size, holders, search_text)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::text[]) AS u(name, sha256, size, holders, search_text)
     ORDER BY u.name COLLATE "C", u.sha256 COLLATE "C"
     ON CONFLICT (name, sha256) DO UPDATE SET holders = c.holders + excluded.holders, size = LEAST(c.size, excluded.size)`,
   dropUnheld: `DELETE FROM contents c USING unnest($1::text[], $2::text[]) AS g(name, sha256)
@@ -74,13 +83,15 @@ const STATEMENTS = {
   deleteFilesOf: 'DELETE FROM files WHERE peer_id = $1 RETURNING name, sha256',
   deleteNamedFilesOf: 'DELETE FROM files WHERE peer_id = $1 AND name = ANY($2::text[]) RETURNING name, sha256',
   countFilesOf: 'SELECT count(*) AS n FROM files WHERE peer_id = $1',
-  deleteFilesOfInstance: `DELETE FROM files f USING peers p WHERE f.peer_id = p.id AND p.instance = $1 RETURNING f.name, f.sha256`,
-  deletePeersOfInstance: 'DELETE FROM peers WHERE instance = $1',
+  // Two trackers sweeping one instance at once each take peers the other has not locked.
+  somePeersOf: 'SELECT id FROM peers WHERE instance = $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED',
+  deleteFilesOfPeers: 'DELETE FROM files WHERE peer_id = ANY($1::bigint[]) RETURNING name, sha256',
+  deletePeers: 'DELETE FROM peers WHERE id = ANY($1::bigint[])',
   joinInstance: `INSERT INTO instances (id, lease_until) VALUES ($1, now() + $2 * interval '1 millisecond')
     ON CONFLICT (id) DO UPDATE SET started_at = now(), lease_until = excluded.lease_until`,
   renewInstance: `UPDATE instances SET lease_until = now() + $2 * interval '1 millisecond' WHERE id = $1 AND lease_until > now()`,
-  // Two trackers sweeping at once: each takes the lapsed instances the other has not locked.
-  lapsedInstances: 'SELECT id FROM instances WHERE lease_until <= now() AND id <> $1 ORDER BY id FOR UPDATE SKIP LOCKED',
+  lapsedInstances: 'SELECT id FROM instances WHERE lease_until <= now() AND id <> $1 ORDER BY id',
+  deleteSweptInstance: `DELETE FROM instances i WHERE id = $1 AND lease_until <= now() AND NOT EXISTS (SELECT 1 FROM peers WHERE instance = i.id)`,
   deleteInstance: 'DELETE FROM instances WHERE id = $1',
   firstPage: 'SELECT name, sha256, size, holders FROM contents ORDER BY name, sha256 LIMIT $1',
   pageAfter: 'SELECT name, sha256, size, holders FROM contents WHERE (name, sha256) > ($1, $2) ORDER BY name, sha256 LIMIT $3',
@@ -103,11 +114,17 @@ export class PgStore implements TrackerStore {
   /** Peers whose rows may exist though their removal (or registration) failed: removed when the database is back. */
   private readonly orphans = new Set<PeerId>();
 
+  private joined = false;
+
   private constructor(
     private readonly pool: pg.Pool,
     readonly location: string,
-    readonly instance: string,
+    private instanceName: string,
   ) {}
+
+  get instance(): string {
+    return this.instanceName;
+  }
 
   /** Connects to the database at `url` (a postgres:// URL) and brings its schema up to date. */
   static async open(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
@@ -128,16 +145,20 @@ export class PgStore implements TrackerStore {
       }
       throw new P2PError('BAD_CONFIG', `cannot use database ${location}: ${(error as Error).message}`, 'check TRACKER_DB: its user, password and database, and that the user may create tables and the pg_trgm extension', { cause: error });
     }
-    const instance = options.instance ?? `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
-    return new PgStore(pool, location, instance);
+    return new PgStore(pool, location, options.instance ?? newInstanceName());
   }
 
+  /**
+   * Joins with a lease, then forgets what an earlier run of this instance left, a batch at a time (the
+   * lease renewed after each). Joining again (after the lease was lost) is joining as a new instance:
+   * others may be sweeping the old one, and must never sweep a peer registered after the return.
+   */
   async join(leaseMs: number): Promise<number> {
-    return this.transaction(async (client) => {
-      const forgotten = await this.forgetInstance(client, this.instance);
-      await client.query(prepared('joinInstance', [this.instance, leaseMs]));
-      return forgotten;
-    });
+    if (this.joined) this.instanceName = newInstanceName();
+    await query(this.pool, this.location, prepared('joinInstance', [this.instance, leaseMs]));
+    this.joined = true;
+    this.orphans.clear();
+    return this.forgetPeersOf(this.instance, () => this.renewLease(leaseMs));
   }
 
   async renewLease(leaseMs: number): Promise<boolean> {
@@ -146,21 +167,18 @@ export class PgStore implements TrackerStore {
 
   async sweepLapsed(): Promise<number> {
     for (const peer of [...this.orphans]) await this.removePeer(peer);
-    return this.transaction(async (client) => {
-      let removed = 0;
-      for (const { id } of (await client.query<{ id: string }>(prepared('lapsedInstances', [this.instance]))).rows) {
-        removed += await this.forgetInstance(client, id);
-        await client.query(prepared('deleteInstance', [id]));
-      }
-      return removed;
-    });
+    let removed = 0;
+    for (const { id } of (await query<{ id: string }>(this.pool, this.location, prepared('lapsedInstances', [this.instance]))).rows) {
+      removed += await this.forgetPeersOf(id);
+      // Gone once no peer of it is left (another tracker may still be removing a batch).
+      await query(this.pool, this.location, prepared('deleteSweptInstance', [id]));
+    }
+    return removed;
   }
 
   async leave(): Promise<void> {
-    await this.transaction(async (client) => {
-      await this.forgetInstance(client, this.instance);
-      await client.query(prepared('deleteInstance', [this.instance]));
-    });
+    await this.forgetPeersOf(this.instance);
+    await query(this.pool, this.location, prepared('deleteInstance', [this.instance]));
     this.orphans.clear();
   }
 
@@ -275,12 +293,26 @@ export class PgStore implements TrackerStore {
     for (const file of files) changes.add(file, +1);
   }
 
-  /** Deletes the peers of `instance` and their files, in the caller's transaction; returns how many peers. */
-  private async forgetInstance(client: pg.PoolClient, instance: string): Promise<number> {
-    const changes = new HolderChanges();
-    for (const old of (await client.query(prepared('deleteFilesOfInstance', [instance]))).rows) changes.add(old, -1);
-    await this.changeHolders(client, changes);
-    return (await client.query(prepared('deletePeersOfInstance', [instance]))).rowCount ?? 0;
+  /**
+   * Deletes every peer of `instance` with its files, PEERS_PER_BATCH peers per transaction, calling
+   * `between` after each batch; returns how many peers.
+   */
+  private async forgetPeersOf(instance: string, between?: () => Promise<unknown>): Promise<number> {
+    let forgotten = 0;
+    for (;;) {
+      const removed = await this.transaction(async (client) => {
+        const peers = (await client.query<{ id: number }>(prepared('somePeersOf', [instance, PEERS_PER_BATCH]))).rows.map((row) => row.id);
+        if (peers.length === 0) return 0;
+        const changes = new HolderChanges();
+        for (const old of (await client.query(prepared('deleteFilesOfPeers', [peers]))).rows) changes.add(old, -1);
+        await this.changeHolders(client, changes);
+        await client.query(prepared('deletePeers', [peers]));
+        return peers.length;
+      });
+      if (removed === 0) return forgotten;
+      forgotten += removed;
+      await between?.();
+    }
   }
 
   // Content rows follow the file rows in the caller's transaction: a content exists exactly while some
@@ -288,17 +320,9 @@ export class PgStore implements TrackerStore {
   private async changeHolders(client: pg.PoolClient, changes: HolderChanges): Promise<void> {
     const list = changes.list();
     if (list.length === 0) return;
-    const columns = list.map((c) => (c.by > 0 ? searchColumnsOf(c.name) : { folded: '', initials: '' }));
-    await client.query(
-      prepared('changeHolders', [
-        list.map((c) => c.name),
-        list.map((c) => c.sha256),
-        list.map((c) => c.size),
-        list.map((c) => c.by),
-        columns.map((c) => c.folded),
-        columns.map((c) => c.initials),
-      ]),
-    );
+    // Only a content that may be new needs its search text (a lowered count never inserts a row).
+    const texts = list.map((c) => (c.by > 0 ? searchTextOf(c.name) : ''));
+    await client.query(prepared('changeHolders', [list.map((c) => c.name), list.map((c) => c.sha256), list.map((c) => c.size), list.map((c) => c.by), texts]));
     const lower = list.filter((c) => c.by < 0);
     if (lower.length > 0) await client.query(prepared('dropUnheld', [lower.map((c) => c.name), lower.map((c) => c.sha256)]));
   }

@@ -29,7 +29,8 @@ export interface TrackerStore {
   /**
    * Joins the instances of the network with a lease of `leaseMs`, and forgets what an earlier run of this
    * instance left behind (its peers' connections died with it); other instances' peers stay. Returns how
-   * many peers were forgotten.
+   * many peers were forgotten. A store may join again under a new instance name (`instance` tells), so
+   * that another tracker still sweeping its old name never removes a peer registered since.
    */
   join(leaseMs: number): Promise<number>;
 
