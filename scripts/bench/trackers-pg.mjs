@@ -163,7 +163,10 @@ export async function pgTrackersBench({ root, peers, perPeer, samples, env }) {
     }
     await moved;
     const failoverRows = await count(networkUrl, 'SELECT count(*) AS n FROM files');
+    const failoverPeers = await count(networkUrl, 'SELECT count(*) AS n FROM peers');
 
+    // What the trackers warned about meanwhile (a lost lease, an unreachable database), to be read beside the numbers.
+    const warnings = trackers.flatMap((t) => t.lines.filter((line) => /"level":(40|50)/.test(line)).map((line) => `${t.name}: ${JSON.parse(line).msg}`));
     for (const t of trackers) t.child.kill('SIGKILL');
     for (const s of sessions) s.session.connection.destroy();
 
@@ -196,7 +199,8 @@ export async function pgTrackersBench({ root, peers, perPeer, samples, env }) {
       ratioToBarePg: bareSeconds / pgSeconds,
       storeRatioToBarePg: bareSeconds / storeSeconds,
       latencyMs: { postgres: pgLatency, sqlite: sqliteLatency },
-      failover: { peersMoved: moving.length, allRegisteredElsewhereSeconds: allMoved, staleRowsGoneSeconds: staleGone, fileRowsAfter: failoverRows, fileRowsExpected: rows },
+      trackerWarnings: [...new Set(warnings)].slice(0, 20),
+      failover: { peersMoved: moving.length, allRegisteredElsewhereSeconds: allMoved, staleRowsGoneSeconds: staleGone, fileRowsAfter: failoverRows, fileRowsExpected: rows, peersAfter: failoverPeers, sessionsOpen: sessions.filter((s) => !s.session.connection.isClosed).length },
       trackerPeakRssMiB: { postgres: pgRss, sqlite: sqliteRss },
     };
   } finally {

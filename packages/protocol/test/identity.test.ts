@@ -10,6 +10,7 @@ import {
   identityFile,
   identityOfCertificate,
   identityOfFingerprint,
+  KnownTrackers,
   loadOrCreateIdentity,
   parseEndpoint,
   parseIdentity,
@@ -153,5 +154,24 @@ describe('identity files', () => {
     const old = createIdentity('old', new Date(Date.UTC(2000, 0, 1)));
     writeFileSync(identityFile(dir, 'peer'), old.key + old.cert, { mode: 0o600 });
     await expect(loadOrCreateIdentity(dir, 'peer')).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('expired on') });
+  });
+});
+
+describe('known trackers', () => {
+  it('keeps every tracker that programs remember at the same time, and the latest identity of each', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'p2p-known-'));
+    try {
+      const file = join(dir, 'known-trackers');
+      const ids = Array.from({ length: 20 }, (_, i) => identityOfFingerprint(Buffer.alloc(32, i)));
+      // As separate programs would: each its own object, all writing at once.
+      await Promise.all(ids.map((id, i) => new KnownTrackers(file).remember({ host: '10.0.0.1', port: 7000 + i }, id)));
+      const known = new KnownTrackers(file);
+      for (const [i, id] of ids.entries()) expect(await known.lookup({ host: '10.0.0.1', port: 7000 + i })).toBe(id);
+      await known.remember({ host: '10.0.0.1', port: 7000 }, ids[5]!);
+      expect(await known.lookup({ host: '10.0.0.1', port: 7000 })).toBe(ids[5]);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Address, formatAddress } from '../address.js';
 import { P2PError } from '../errors.js';
@@ -8,7 +7,8 @@ import { parseIdentity } from './identity-id.js';
 /**
  * Trackers met before, and the identity each presented, like ssh's known_hosts: a tracker address given
  * without an identity is trusted on first use and remembered; from then on it must present the same
- * identity. One line per tracker: `HOST:PORT IDENTITY`.
+ * identity. One line per tracker: `HOST:PORT IDENTITY`; when an address appears twice, the later line
+ * holds (an identity accepted anew on purpose is appended).
  */
 export class KnownTrackers {
   constructor(readonly file: string) {}
@@ -18,18 +18,16 @@ export class KnownTrackers {
     return (await this.read()).get(formatAddress(address));
   }
 
-  /** Remembers (or replaces) the identity of `address`. */
+  /**
+   * Remembers (or replaces) the identity of `address`. The line is appended (a later line wins over an
+   * earlier one for the same address): two programs remembering different trackers at once, as peers
+   * of a network of several trackers do, both keep theirs, where rewriting the file would lose one.
+   */
   async remember(address: Address, id: string): Promise<void> {
-    const entries = await this.read();
-    entries.set(formatAddress(address), id);
-    const text = [...entries].map(([where, identity]) => `${where} ${identity}\n`).join('');
-    const temporary = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
     try {
       await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
-      await writeFile(temporary, text, { mode: 0o600, flag: 'wx' });
-      await rename(temporary, this.file);
+      await appendFile(this.file, `${formatAddress(address)} ${id}\n`, { mode: 0o600 });
     } catch (error) {
-      await unlink(temporary).catch(() => undefined);
       throw new P2PError('IO_ERROR', `cannot remember the tracker's identity in ${this.file}: ${(error as Error).message}`, 'check that the folder is writable (XDG_CONFIG_HOME)', { cause: error });
     }
   }
