@@ -25,7 +25,7 @@ export const DEFAULT_PG_POOL: PgPoolOptions = { poolSize: 10, connectTimeoutMs: 
  * thousands of peers goes in short transactions, each far from the statement timeout, none holding
  * locks for long.
  */
-const PEERS_PER_BATCH = 100;
+const PEERS_PER_BATCH = 25;
 
 const newInstanceName = () => `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
 
@@ -118,6 +118,11 @@ export class PgStore implements TrackerStore {
 
   private constructor(
     private readonly pool: pg.Pool,
+    /**
+     * A connection of its own for the lease: renewals never wait behind requests for a connection, so
+     * a tracker busy serving (a crowd of peers registering at once) is not mistaken for one cut off.
+     */
+    private readonly leasePool: pg.Pool,
     readonly location: string,
     private instanceName: string,
   ) {}
@@ -129,7 +134,9 @@ export class PgStore implements TrackerStore {
   /** Connects to the database at `url` (a postgres:// URL) and brings its schema up to date. */
   static async open(url: string, options: PgStoreOptions = {}): Promise<PgStore> {
     const location = redactedUrl(url);
-    const pool = openPool(url, { ...DEFAULT_PG_POOL, ...options }, options.onIdleError ?? (() => undefined));
+    const onIdleError = options.onIdleError ?? (() => undefined);
+    const pool = openPool(url, { ...DEFAULT_PG_POOL, ...options }, onIdleError);
+    const leasePool = openPool(url, { ...DEFAULT_PG_POOL, ...options, poolSize: 1 }, onIdleError);
     try {
       const client = await pool.connect();
       try {
@@ -138,14 +145,14 @@ export class PgStore implements TrackerStore {
         client.release();
       }
     } catch (error) {
-      await pool.end();
+      await Promise.all([pool.end(), leasePool.end()]);
       if (error instanceof P2PError) throw error;
       if (isUnavailable(error)) {
         throw new P2PError('UNAVAILABLE', `cannot reach database ${location}: ${(error as Error).message}`, 'check TRACKER_DB, and that the PostgreSQL server runs and takes connections from here', { cause: error });
       }
       throw new P2PError('BAD_CONFIG', `cannot use database ${location}: ${(error as Error).message}`, 'check TRACKER_DB: its user, password and database, and that the user may create tables and the pg_trgm extension', { cause: error });
     }
-    return new PgStore(pool, location, options.instance ?? newInstanceName());
+    return new PgStore(pool, leasePool, location, options.instance ?? newInstanceName());
   }
 
   /**
@@ -155,14 +162,14 @@ export class PgStore implements TrackerStore {
    */
   async join(leaseMs: number): Promise<number> {
     if (this.joined) this.instanceName = newInstanceName();
-    await query(this.pool, this.location, prepared('joinInstance', [this.instance, leaseMs]));
+    await query(this.leasePool, this.location, prepared('joinInstance', [this.instance, leaseMs]));
     this.joined = true;
     this.orphans.clear();
     return this.forgetPeersOf(this.instance, () => this.renewLease(leaseMs));
   }
 
   async renewLease(leaseMs: number): Promise<boolean> {
-    return (await query(this.pool, this.location, prepared('renewInstance', [this.instance, leaseMs]))).rowCount === 1;
+    return (await query(this.leasePool, this.location, prepared('renewInstance', [this.instance, leaseMs]))).rowCount === 1;
   }
 
   async sweepLapsed(): Promise<number> {
@@ -280,7 +287,7 @@ export class PgStore implements TrackerStore {
   }
 
   async close(): Promise<void> {
-    await this.pool.end().catch(() => undefined);
+    await Promise.all([this.pool.end().catch(() => undefined), this.leasePool.end().catch(() => undefined)]);
   }
 
   private transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
