@@ -120,7 +120,8 @@ if (pg) {
   }
   const failover = Math.max(pg.failover.allRegisteredElsewhereSeconds, pg.failover.staleRowsGoneSeconds);
   rows.push(['pg', `SIGKILL of 1 tracker: ${pg.failover.peersMoved} peers registered elsewhere / its rows gone`, `${f(pg.failover.allRegisteredElsewhereSeconds, 1)} / ${f(pg.failover.staleRowsGoneSeconds, 1)} s`, `<= lease + 5 s (${pg.leaseSeconds + 5} s): ${goal(failover <= pg.leaseSeconds + 5)}`]);
-  rows.push(['pg', 'file rows after the failover / before', `${pg.failover.fileRowsAfter} / ${pg.failover.fileRowsExpected}`, '']);
+  rows.push(['pg', 'file rows / peers after the failover (of)', `${pg.failover.fileRowsAfter} / ${pg.failover.peersAfter} (${pg.failover.fileRowsExpected} / ${pg.peers})`, '']);
+  rows.push(['pg', 'what the trackers warned about meanwhile', pg.trackerWarnings.length === 0 ? 'nothing' : pg.trackerWarnings.join('; '), '']);
   rows.push(['pg', 'peak RSS per PostgreSQL tracker / SQLite tracker', `${pg.trackerPeakRssMiB.postgres.map((r) => f(r)).join(', ')} / ${f(pg.trackerPeakRssMiB.sqlite)} MiB`, '']);
 }
 if (startup) {

@@ -200,7 +200,7 @@ export async function pgTrackersBench({ root, peers, perPeer, samples, env }) {
       storeRatioToBarePg: bareSeconds / storeSeconds,
       latencyMs: { postgres: pgLatency, sqlite: sqliteLatency },
       trackerWarnings: [...new Set(warnings)].slice(0, 20),
-      failover: { peersMoved: moving.length, allRegisteredElsewhereSeconds: allMoved, staleRowsGoneSeconds: staleGone, fileRowsAfter: failoverRows, fileRowsExpected: rows, peersAfter: failoverPeers, sessionsOpen: sessions.filter((s) => !s.session.connection.isClosed).length },
+      failover: { peersMoved: moving.length, allRegisteredElsewhereSeconds: allMoved, staleRowsGoneSeconds: staleGone, fileRowsAfter: failoverRows, fileRowsExpected: rows, peersAfter: failoverPeers },
       trackerPeakRssMiB: { postgres: pgRss, sqlite: sqliteRss },
     };
   } finally {
