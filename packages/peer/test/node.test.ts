@@ -51,6 +51,35 @@ function folder(name: string, files: Record<string, Buffer | string>): string {
 }
 
 describe('sharing through a node', () => {
+  it('never lists its own working files or litter in a shared folder, applies an edited .p2pignore at once, and lists a download once it is whole', async () => {
+    const sharer = newNode();
+    const lister = newNode();
+    const names = async () => {
+      const listed: string[] = [];
+      for await (const entry of lister.list()) listed.push(`${entry.name}:${entry.holders}`);
+      return listed;
+    };
+    const path = folder('shared', { 'keep.txt': 'keep', 'secret.txt': 'secret' });
+    await sharer.share(path);
+    const part = `movie.bin.${'b'.repeat(12)}.part`;
+    for (const name of [part, `${part}.json`, `${part}.lock`, '.DS_Store', 'Thumbs.db']) writeFileSync(join(path, name), 'x');
+    // Written last: once it is listed, the files written before it have been seen too.
+    writeFileSync(join(path, 'later.txt'), 'later');
+    await eventually(async () => (await names()).includes('later.txt:1'), 10_000);
+    expect(await names()).toEqual(['keep.txt:1', 'later.txt:1', 'secret.txt:1']);
+
+    writeFileSync(join(path, '.p2pignore'), 'secret.txt\n');
+    await eventually(async () => !(await names()).includes('secret.txt:1'), 10_000);
+    expect(await names()).toEqual(['keep.txt:1', 'later.txt:1']);
+
+    const giver = newNode();
+    await giver.share(folder('giver', { 'gift.txt': randomBytes(300_000) }));
+    await sharer.download({ name: 'gift.txt', outDir: path });
+    await eventually(async () => (await names()).includes('gift.txt:2'), 10_000);
+    await sharer.settled();
+    expect(await names()).toEqual(['gift.txt:2', 'keep.txt:1', 'later.txt:1']);
+  });
+
   it('indexes, registers and shows a share, tells of folder changes, and takes the files off the list when stopped', async () => {
     const sharer = newNode();
     const events = record(sharer);

@@ -112,4 +112,34 @@ describe('the hash cache', () => {
       expect(warnings).toEqual([expect.stringMatching(/^hash cache .* rebuilding it$/)]);
     }
   });
+
+  it("leaves out its own parts, sidecars and locks, OS and editor litter, and what .p2pignore names", async () => {
+    const keep = ['song.mp3', 'notes/todo.txt', 'photos/beach.jpg', 'album.part'];
+    const leaveOut = [
+      `movie.bin.${'a'.repeat(12)}.part`,
+      `movie.bin.${'a'.repeat(12)}.part.json`,
+      `movie.bin.${'a'.repeat(12)}.part.json.tmp`,
+      `movie.bin.${'a'.repeat(12)}.part.lock`,
+      `notes/doc.pdf.${'0'.repeat(12)}.part.lock.1234.0badc0de`,
+      '.DS_Store',
+      'photos/Thumbs.db',
+      'photos/desktop.ini',
+      'notes/~$report.docx',
+      'notes/report.txt~',
+      'notes/.report.txt.swp',
+      'secret/key.txt',
+      'draft.tmp',
+      'notes/nested.tmp',
+      '.p2pignore',
+    ];
+    for (const name of [...keep, ...leaveOut]) {
+      mkdirSync(join(dir, name, '..'), { recursive: true });
+      writeFileSync(join(dir, name), name);
+    }
+    writeFileSync(join(dir, '.p2pignore'), '# not for the network\nsecret/\n*.tmp\n');
+    const index = await indexFolder(dir);
+    expect(index.entries().map((e) => e.name)).toEqual([...keep].sort());
+    expect(index.skipped).toEqual([]);
+  });
 });
+

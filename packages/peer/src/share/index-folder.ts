@@ -7,6 +7,7 @@ import { MAX_FILES_PER_SHARE, P2PError, quoted, sharedNameProblem } from '@p2pse
 import { describeFsError } from '../fs-errors.js';
 import { type FileIdentity, HashCache, sameIdentity } from './hash-cache.js';
 import { hashOpenFile } from './hash-file.js';
+import { ShareFilter } from './share-filter.js';
 import { type IndexedFile, ShareIndex, type SkippedFile } from './share-index.js';
 
 export interface IndexProgress {
@@ -98,7 +99,7 @@ export async function indexFolder(dir: string, options: IndexOptions = {}): Prom
   }
   const found: string[] = [];
   const skipped: SkippedFile[] = [];
-  await walk(root, '', found, skipped, maxFiles);
+  await walk(root, '', found, skipped, maxFiles, await ShareFilter.of(root));
   found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
   const cache = options.cacheDir ? await HashCache.open(options.cacheDir, root) : undefined;
@@ -136,8 +137,11 @@ export async function indexFolder(dir: string, options: IndexOptions = {}): Prom
   return new ShareIndex(root, files, skipped, cache);
 }
 
-/** Collects the names of the regular files under `dir` (named from `prefix`), not following symlinks. */
-export async function walk(dir: string, prefix: string, found: string[], skipped: SkippedFile[], maxFiles: number): Promise<void> {
+/**
+ * Collects the names of the regular files under `dir` (named from `prefix`), not following symlinks,
+ * and leaving out what `filter` excludes (without a word: it was asked for).
+ */
+export async function walk(dir: string, prefix: string, found: string[], skipped: SkippedFile[], maxFiles: number, filter: ShareFilter): Promise<void> {
   let entries;
   try {
     // One readdir per folder: iterating an opendir handle entry by entry costs several times more.
@@ -148,8 +152,9 @@ export async function walk(dir: string, prefix: string, found: string[], skipped
   }
   for (const entry of entries) {
     const name = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (filter.excludes(name, entry.isDirectory())) continue;
     if (entry.isDirectory()) {
-      await walk(join(dir, entry.name), name, found, skipped, maxFiles);
+      await walk(join(dir, entry.name), name, found, skipped, maxFiles, filter);
     } else if (entry.isFile()) {
       const problem = sharedNameProblem(name);
       if (problem) {

@@ -5,6 +5,7 @@ import type { FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import { type HashCache, sameIdentity } from './hash-cache.js';
 import { describeFile, identityOf, walk } from './index-folder.js';
+import { IGNORE_FILE, ShareFilter } from './share-filter.js';
 import type { IndexedFile, ShareIndex, SkippedFile } from './share-index.js';
 
 /** Changes to apply to the tracker's copy of a share. */
@@ -118,8 +119,11 @@ export class LiveFolder {
     const { index, cache, maxFiles } = this.options;
     const delta: FolderDelta = { added: [], removed: [] };
     const unstable: string[] = [];
+    // Read again each time: an edited .p2pignore takes effect at once (its change marks the whole folder).
+    const filter = await ShareFilter.of(index.root);
+    if (paths.some((path) => path === IGNORE_FILE)) paths = [''];
     for (const path of paths) {
-      const present = new Set(await filesAt(index.root, path));
+      const present = new Set(await filesAt(index.root, path, filter));
       for (const name of index.namesUnder(path)) {
         if (!present.has(name)) {
           index.update(name, undefined);
@@ -157,17 +161,24 @@ export class LiveFolder {
 }
 
 /** The valid shared names of the regular files at `path` (a file, a folder, or nothing any more). */
-async function filesAt(root: string, path: string): Promise<string[]> {
+async function filesAt(root: string, path: string, filter: ShareFilter): Promise<string[]> {
   const full = path === '' ? root : join(root, ...path.split('/'));
   const stats = await lstat(full).catch(() => undefined);
-  if (!stats) return [];
+  if (!stats || (path !== '' && isExcluded(path, stats.isDirectory(), filter))) return [];
   if (stats.isFile()) return path === '' ? [] : [path];
   if (!stats.isDirectory()) return [];
   const found: string[] = [];
   const skipped: SkippedFile[] = [];
   // A live folder may grow past the limit; the caller refuses the surplus one by one.
-  await walk(full, path, found, skipped, Number.MAX_SAFE_INTEGER).catch(() => undefined);
+  await walk(full, path, found, skipped, Number.MAX_SAFE_INTEGER, filter).catch(() => undefined);
   return found;
+}
+
+/** Whether `path` or a folder above it is left out by `filter`. */
+function isExcluded(path: string, isFolder: boolean, filter: ShareFilter): boolean {
+  const parts = path.split('/');
+  for (let i = 1; i < parts.length; i++) if (filter.excludes(parts.slice(0, i).join('/'), true)) return true;
+  return filter.excludes(path, isFolder);
 }
 
 /** Drops paths that lie inside another path of the set: reconciling the outer one covers them. */
