@@ -1,6 +1,7 @@
 // peer get of one big file end to end, against a bare Node pipe and (when installed) curl + nginx sendfile.
 import { closeSync, mkdirSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { randomFillSync } from 'node:crypto';
 import { has, median, PEER_BIN, peakRssMiB, reportedRssMiB, RSS_PRELOAD, REPO, runToEnd, sideBySide, sleep, startProcess, TRACKER_BIN } from './harness.mjs';
 
@@ -38,7 +39,7 @@ export async function transferBench({ root, sizeMiB, rounds, env }) {
 events { worker_connections 64; }
 http { access_log off; sendfile on; tcp_nopush on; server { listen 127.0.0.1:${nginxPort}; root ${share}; } }`);
     nginx = startProcess('nginx', ['-c', conf, '-p', root], { cwd: root });
-    await sleep(500);
+    await listening(nginxPort);
   }
 
   const out = join(root, 'transfer-out');
@@ -49,7 +50,7 @@ http { access_log off; sendfile on; tcp_nopush on; server { listen 127.0.0.1:${n
       const { err } = await runToEnd(process.execPath, ['--require', RSS_PRELOAD, PEER_BIN, 'get', 'big.bin', '--out', out], { env: peerEnv, cwd: root });
       downloaderRss.push(reportedRssMiB(err));
     },
-    'bare node pipe': async () => {
+    'bare node pipe, 1 MiB chunks': async () => {
       rmSync(out, { recursive: true, force: true });
       mkdirSync(out);
       await runToEnd(process.execPath, [join(REPO, 'scripts/bench/bare-pipe.mjs'), 'fetch', String(barePort), join(out, 'big.bin')], { env, cwd: root });
@@ -80,7 +81,7 @@ http { access_log off; sendfile on; tcp_nopush on; server { listen 127.0.0.1:${n
     medianSeconds: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])),
     secondsPerRound: times,
     mibPerSecond: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, mibps(v)])),
-    ratioToBarePipe: mibps(times['peer get']) / mibps(times['bare node pipe']),
+    ratioToBarePipe: mibps(times['peer get']) / mibps(times['bare node pipe, 1 MiB chunks']),
     ratioToNginx: nginx ? mibps(times['peer get']) / mibps(times['curl + nginx sendfile']) : null,
     nginx: nginx ? 'installed' : 'nginx or curl not installed: comparison skipped',
     peakRssMiB: { downloader: Math.max(...downloaderRss.filter(Boolean)), holder: holderRss },
@@ -88,3 +89,16 @@ http { access_log off; sendfile on; tcp_nopush on; server { listen 127.0.0.1:${n
   return result;
 }
 
+/** Resolves once something accepts connections on 127.0.0.1:`port` (a fixed wait was sometimes too short). */
+async function listening(port, ms = 10_000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
+    await sleep(100);
+  }
+}
