@@ -66,3 +66,11 @@ export function wordStarts(text: string): number[] {
   for (let i = 0; i < text.length; i++) if (isWordStart(text, i)) starts.push(i);
   return starts;
 }
+
+/**
+ * The first two characters (code points) of each word of folded `text`: what a search index keeps so
+ * that a 1- or 2-character word, which must begin a word, can be looked up.
+ */
+export function wordInitials(text: string): string[] {
+  return wordStarts(text).map((at) => [...text.slice(at, at + 4)].slice(0, 2).join(''));
+}

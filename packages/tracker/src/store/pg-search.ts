@@ -1,4 +1,4 @@
-import { foldText, type SearchQuery, wordStarts } from '@p2pservice/protocol';
+import { foldText, type SearchQuery, wordInitials } from '@p2pservice/protocol';
 
 /*
  * How the PostgreSQL store narrows a search: a pg_trgm GIN index over `contents.search_text`, which is
@@ -17,8 +17,7 @@ import { foldText, type SearchQuery, wordStarts } from '@p2pservice/protocol';
 /** The text indexed for search of a content named `name`. */
 export function searchTextOf(name: string): string {
   const folded = foldText(name);
-  const initials = wordStarts(folded).map((at) => [...folded.slice(at, at + 4)].slice(0, 2).join(''));
-  return ` ${initials.join(' ')}\n${folded}`;
+  return ` ${wordInitials(folded).join(' ')}\n${folded}`;
 }
 
 export interface SearchStatement {

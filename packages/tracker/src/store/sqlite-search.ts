@@ -1,4 +1,4 @@
-import { foldText, type SearchQuery, type SearchTerm, wordStarts } from '@p2pservice/protocol';
+import { foldText, type SearchQuery, type SearchTerm, wordInitials } from '@p2pservice/protocol';
 
 /*
  * The search index of the SQLite store: an FTS5 table with the trigram tokenizer, one row per content
@@ -27,7 +27,7 @@ export const SEARCH_INDEX_SCHEMA = `CREATE VIRTUAL TABLE search_index USING fts5
 /** The text indexed for `name`. */
 export function indexTextOf(name: string): string {
   const folded = foldText(name);
-  const starts = wordStarts(folded).map((at) => WORD_MARK + WORD_MARK + [...folded.slice(at, at + 4)].slice(0, 2).join(''));
+  const starts = wordInitials(folded).map((initials) => WORD_MARK + WORD_MARK + initials);
   return `${folded}${END_MARK} ${starts.join(' ')}`;
 }
 
