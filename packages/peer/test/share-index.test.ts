@@ -114,6 +114,7 @@ describe('the hash cache', () => {
   });
 
   it("leaves out its own parts, sidecars and locks, OS and editor litter, and what .p2pignore names", async () => {
+    // `album.part` is another program's name (no sha256 before `.part`): only our own working files are left out.
     const keep = ['song.mp3', 'notes/todo.txt', 'photos/beach.jpg', 'album.part'];
     const leaveOut = [
       `movie.bin.${'a'.repeat(12)}.part`,

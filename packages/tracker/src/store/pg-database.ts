@@ -69,8 +69,9 @@ export function isUnavailable(error: unknown): boolean {
   const code = sqlState(error);
   // A statement timeout (57014) is in class 57 too: a database too busy to answer is out of service.
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return UNAVAILABLE_CLASSES.includes(code.slice(0, 2));
-  // Errors of the socket: ECONNREFUSED, ECONNRESET, ETIMEDOUT, EHOSTUNREACH…
-  if (typeof code === 'string' && code.startsWith('E')) return true;
+  // Errors of the socket and of name lookup: ECONNREFUSED, ECONNRESET, ETIMEDOUT, EAI_AGAIN… (not Node's
+  // ERR_… codes, which are bugs of ours).
+  if (typeof code === 'string' && /^(E[A-Z]+|EAI_[A-Z]+)$/.test(code)) return true;
   return error instanceof Error && LOST_CONNECTION.test(error.message);
 }
 
