@@ -1,4 +1,4 @@
-// A holder for the TLS benchmark: node tls-holder.mjs tls|tcp FOLDER — prints "ready PORT SHA256 SIZE ID".
+// A holder for the TLS benchmark: node tls-holder.mjs tls|tcp FOLDER — prints "ready PORT SHA256 SIZE ID ROOT".
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO } from './harness.mjs';
@@ -12,4 +12,4 @@ const index = await indexFolder(folder, { cacheDir: null });
 const transport = mode === 'tls' ? tlsTransport({ identity }) : tcpTransport;
 const server = await FileServer.start({ host: '127.0.0.1', port: 0, index, logger: pino({ level: 'silent' }), transport });
 const [file] = index.files;
-console.log(`ready ${server.address.port} ${file.sha256} ${file.size} ${identity.id}`);
+console.log(`ready ${server.address.port} ${file.sha256} ${file.size} ${identity.id} ${file.root}`);

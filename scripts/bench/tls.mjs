@@ -12,8 +12,8 @@ export async function tlsBench({ root, sizeMiB, rounds, env }) {
   const holders = {};
   for (const mode of ['tls', 'tcp']) {
     const process_ = startProcess(process.execPath, [join(REPO, 'scripts/bench/tls-holder.mjs'), mode, folder], { env, cwd: root });
-    const [, port, sha256, size, id] = (await process_.waitFor(/^ready /, 600_000)).split(' ');
-    holders[mode] = { process: process_, args: [port, sha256, size, id] };
+    const [, port, sha256, size, id, treeRoot] = (await process_.waitFor(/^ready /, 600_000)).split(' ');
+    holders[mode] = { process: process_, args: [port, sha256, size, id, treeRoot] };
   }
   const out = join(root, 'tls-out');
   const fetch = (mode) => async () => {

@@ -1,4 +1,5 @@
 import type { DownloadResult, HolderFailure } from './download/download.js';
+import type { SourceProgress } from './download/swarm.js';
 import type { IndexProgress } from './share/index-folder.js';
 import type { SkippedFile } from './share/share-index.js';
 
@@ -45,11 +46,13 @@ export interface DownloadState {
   received: number;
   /** The content's size, once known. */
   total: number | undefined;
-  /** The holder bytes are coming from now. */
+  /** The holders bytes are coming from now, as one label. */
   holder: string | undefined;
+  /** Each holder in use: bytes of verified pieces it sent, and its rate. */
+  sources: SourceProgress[];
   /** Why the download waits, while it does. */
   waiting: string | undefined;
-  /** Holders left for the next one, in order. */
+  /** Holders left out of the download, in order. */
   failures: HolderFailure[];
   /** Set when done. */
   result: DownloadResult | undefined;

@@ -28,11 +28,11 @@ import { type ShareOptions, ShareSession } from './share/share-session.js';
 /** Settings of every share the node starts. */
 type ShareSettings = Pick<
   ShareOptions,
-  'maxUploads' | 'maxFiles' | 'cacheDir' | 'watch' | 'rescanIntervalMs' | 'stableMs' | 'debounceMs' | 'reconnectBaseDelayMs' | 'reconnectMaxDelayMs'
+  'maxUploads' | 'maxUploadRate' | 'maxFiles' | 'cacheDir' | 'watch' | 'rescanIntervalMs' | 'stableMs' | 'debounceMs' | 'reconnectBaseDelayMs' | 'reconnectMaxDelayMs'
 >;
-const SHARE_SETTINGS: readonly (keyof ShareSettings)[] = ['maxUploads', 'maxFiles', 'cacheDir', 'watch', 'rescanIntervalMs', 'stableMs', 'debounceMs', 'reconnectBaseDelayMs', 'reconnectMaxDelayMs'];
+const SHARE_SETTINGS: readonly (keyof ShareSettings)[] = ['maxUploads', 'maxUploadRate', 'maxFiles', 'cacheDir', 'watch', 'rescanIntervalMs', 'stableMs', 'debounceMs', 'reconnectBaseDelayMs', 'reconnectMaxDelayMs'];
 
-export interface PeerNodeOptions extends ShareSettings, Pick<DownloadOptions, 'stallTimeoutMs' | 'busyWaitMs'> {
+export interface PeerNodeOptions extends ShareSettings, Pick<DownloadOptions, 'stallTimeoutMs' | 'busyWaitMs' | 'maxSources'> {
   /**
    * The network's tracker, or its several trackers (parsed with parseEndpointList), each optionally
    * pinned to its identity (`HOST:PORT#ID`). Reads go to one at random and fail over to the next.
@@ -246,6 +246,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       received: 0,
       total: request.content?.size,
       holder: undefined,
+      sources: [],
       waiting: undefined,
       failures: [],
       result: undefined,
@@ -260,9 +261,9 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       logger: this.options.logger,
       signal: abort.signal,
       ...pick(request, ['force', 'sha256Prefix']),
-      ...pick(this.options, ['stallTimeoutMs', 'busyWaitMs']),
-      onProgress: ({ holder, received, total }) => {
-        Object.assign(state, { status: 'transferring', holder, received, total, waiting: undefined });
+      ...pick(this.options, ['stallTimeoutMs', 'busyWaitMs', 'maxSources']),
+      onProgress: ({ holder, received, total, sources }) => {
+        Object.assign(state, { status: 'transferring', holder, received, total, sources, waiting: undefined });
         this.emit('download-progress', copy(state));
       },
       onWaiting: (reason) => {

@@ -31,7 +31,7 @@ afterAll(async () => {
 
 async function honestFetch(): Promise<Buffer> {
   const holder = await HolderSession.open({ host: '127.0.0.1', port: server.address.port });
-  const { body } = await holder.fetch(sha256, 0);
+  const { body } = await holder.fetch(sha256, 0, content.length);
   const bytes = Buffer.concat((await body.toArray()) as Buffer[]);
   await holder.close();
   return bytes;
@@ -41,7 +41,7 @@ describe('the holder under generated input', () => {
   it('never crashes, never sends anything but its shared content, and keeps serving', async () => {
     let inputs = 0;
     let runs = 0;
-    const validFetch = encodeFrame({ type: 'fetch', id: 1, sha256, offset: 0 });
+    const validFetch = encodeFrame({ type: 'fetch', id: 1, sha256, offset: 0, length: content.length });
     await fc.assert(
       fc.asyncProperty(
         fc.boolean(),

@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FramedConnection, HolderSession, PROTOCOL_VERSION, TrackerSession } from '@p2pservice/protocol';
+import { FramedConnection, HolderSession, layerToHex, MIN_PIECE_BYTES, PROTOCOL_VERSION, sha256Of, TrackerSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { download, ShareSession } from '../src/index.js';
 import { HOSTILE_NAMES } from '../../../test/support/hostile-names.js';
 import { removeDir, tempDir } from '../../../test/support/processes.js';
-import { anonymousTls, silentLogger, startTracker, type TestTracker, tlsAs } from './support.js';
+import { anonymousTls, silentLogger, startTracker, type TestTracker, tlsAs, treeOf } from './support.js';
 
 const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
@@ -47,7 +47,7 @@ async function whoHas(name: string) {
 async function fetchError(sha256: string) {
   const holder = await HolderSession.open({ host: '127.0.0.1', port: session.port });
   try {
-    return await holder.fetch(sha256, 0).then(() => undefined, (error: unknown) => error);
+    return await holder.fetch(sha256, 0, 0).then(() => undefined, (error: unknown) => error);
   } finally {
     await holder.close();
   }
@@ -98,11 +98,11 @@ describe('a holder serves only content that still matches its index', () => {
     writeFileSync(join(shared, 'a.txt'), 'a');
     await share();
     const probes: unknown[] = [
-      ...HOSTILE_NAMES.slice(0, 12).map((name) => ({ type: 'fetch', id: 1, sha256: name, offset: 0 })),
-      { type: 'fetch', id: 1, sha256: sha('a'), offset: 0, name: '../../etc/passwd' },
-      { type: 'fetch', id: 1, sha256: sha('a'), offset: 0, path: '/etc/passwd' },
-      { type: 'fetch', id: 1, sha256: sha('a'), offset: -1 },
-      { type: 'fetch', id: 1, sha256: sha('a').toUpperCase(), offset: 0 },
+      ...HOSTILE_NAMES.slice(0, 12).map((name) => ({ type: 'fetch', id: 1, sha256: name, offset: 0, length: 1 })),
+      { type: 'fetch', id: 1, sha256: sha('a'), offset: 0, length: 1, name: '../../etc/passwd' },
+      { type: 'fetch', id: 1, sha256: sha('a'), offset: 0, length: 1, path: '/etc/passwd' },
+      { type: 'fetch', id: 1, sha256: sha('a'), offset: -1, length: 1 },
+      { type: 'fetch', id: 1, sha256: sha('a').toUpperCase(), offset: 0, length: 1 },
       { type: 'get', id: 1, name: 'a.txt' },
     ];
     for (const probe of probes) {
@@ -115,20 +115,45 @@ describe('a holder serves only content that still matches its index', () => {
     }
     // The honest request still works.
     const holder = await HolderSession.open({ host: '127.0.0.1', port: session.port });
-    const { header, body } = await holder.fetch(sha('a'), 0);
+    const { header, body } = await holder.fetch(sha('a'), 0, 1);
     expect(header.size).toBe(1);
     expect((await body.toArray()).join('')).toBe('a');
     await holder.close();
   });
 
-  it('answers BAD_RANGE for an offset past the end, keeping the connection', async () => {
+  it('answers BAD_RANGE for a range past the end, keeping the connection', async () => {
     writeFileSync(join(shared, 'a.txt'), 'abc');
     await share();
     const holder = await HolderSession.open({ host: '127.0.0.1', port: session.port });
-    await expect(holder.fetch(sha('abc'), 4)).rejects.toMatchObject({ code: 'BAD_RANGE' });
-    const { header, body } = await holder.fetch(sha('abc'), 3);
+    await expect(holder.fetch(sha('abc'), 4, 0)).rejects.toMatchObject({ code: 'BAD_RANGE' });
+    await expect(holder.fetch(sha('abc'), 1, 3)).rejects.toMatchObject({ code: 'BAD_RANGE' });
+    const { header, body } = await holder.fetch(sha('abc'), 3, 0);
     expect(header).toMatchObject({ offset: 3, length: 0, size: 3 });
     for await (const _ of body) throw new Error('no bytes expected');
+    await holder.close();
+  });
+
+  it('serves a range in the middle of a file, then another on the same connection', async () => {
+    writeFileSync(join(shared, 'a.txt'), 'abcdefgh');
+    await share();
+    const holder = await HolderSession.open({ host: '127.0.0.1', port: session.port });
+    const middle = await holder.fetch(sha('abcdefgh'), 2, 3);
+    expect(middle.header).toMatchObject({ offset: 2, length: 3, size: 8 });
+    expect(Buffer.concat((await middle.body.toArray()) as Buffer[]).toString()).toBe('cde');
+    const end = await holder.fetch(sha('abcdefgh'), 6, 2);
+    expect(Buffer.concat((await end.body.toArray()) as Buffer[]).toString()).toBe('gh');
+    await holder.close();
+  });
+
+  it('sends the piece layer of a file of several pieces, which hashes up to the root it registered', async () => {
+    const bytes = randomBytes(3 * MIN_PIECE_BYTES + 100);
+    writeFileSync(join(shared, 'pieces.bin'), bytes);
+    await share();
+    const holder = await HolderSession.open({ host: '127.0.0.1', port: session.port });
+    const { root, hashes } = treeOf(bytes);
+    const layer = await holder.pieces(sha256Of(bytes).toString('hex'), bytes.length, root);
+    expect(layerToHex(layer)).toBe(hashes);
+    await expect(holder.pieces(sha256Of(bytes).toString('hex'), bytes.length, 'f'.repeat(64))).rejects.toMatchObject({ code: 'HOLDER_FAILED' });
     await holder.close();
   });
 });
@@ -157,14 +182,14 @@ describe('busy holders queue, they do not fail', () => {
       const address = { host: '127.0.0.1', port: server.address.port };
       const sha256 = index.files[0]!.sha256;
       const first = await HolderSession.open(address);
-      const { body } = await first.fetch(sha256, 0); // holds the only slot while unread
+      const { body } = await first.fetch(sha256, 0, 8 * 1024 * 1024); // holds the only slot while unread
       const second = await HolderSession.open(address);
       const positions: number[] = [];
-      const waiting = second.fetch(sha256, 0, (p) => positions.push(p));
+      const waiting = second.fetch(sha256, 0, 8 * 1024 * 1024, (p) => positions.push(p));
       await new Promise((r) => setTimeout(r, 100));
       expect(positions).toEqual([1]);
       const third = await HolderSession.open(address);
-      await expect(third.fetch(sha256, 0)).rejects.toMatchObject({ code: 'BUSY', message: expect.stringContaining('1 downloads are waiting') });
+      await expect(third.fetch(sha256, 0, 1)).rejects.toMatchObject({ code: 'BUSY', message: expect.stringContaining('1 downloads are waiting') });
       body.resume();
       const { body: secondBody } = await waiting;
       let received = 0;
@@ -188,11 +213,11 @@ describe('the queue is a feature', () => {
       const sha256 = index.files[0]!.sha256;
       const first = await HolderSession.open(address);
       expect([...first.features]).toEqual(['queue']);
-      const { body } = await first.fetch(sha256, 0); // holds the only slot while unread
+      const { body } = await first.fetch(sha256, 0, 8 * 1024 * 1024); // holds the only slot while unread
       const impatient = await HolderSession.open(address, { features: [] });
       expect([...impatient.features]).toEqual([]);
       const positions: number[] = [];
-      await expect(impatient.fetch(sha256, 0, (p) => positions.push(p))).rejects.toMatchObject({ code: 'BUSY', message: expect.stringContaining('all 1 upload slots are in use; try again later') });
+      await expect(impatient.fetch(sha256, 0, 1, (p) => positions.push(p))).rejects.toMatchObject({ code: 'BUSY', message: expect.stringContaining('all 1 upload slots are in use; try again later') });
       expect(positions).toEqual([]);
       body.destroy();
       for (const s of [first, impatient]) s.connection.destroy();
@@ -215,7 +240,7 @@ describe('a holder of a private network', () => {
       await expect(HolderSession.open(address, { networkKey: parseNetworkKey(generateNetworkKey()) })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
       const member = await HolderSession.open(address, { networkKey: key });
       expect(member.isPrivateNetwork).toBe(true);
-      const { body } = await member.fetch(sha('members only'), 0);
+      const { body } = await member.fetch(sha('members only'), 0, 12);
       expect(Buffer.concat((await body.toArray()) as Buffer[]).toString()).toBe('members only');
       await member.close();
     } finally {
@@ -237,7 +262,7 @@ describe('holder limits', () => {
       for (const socket of open) socket.destroy();
       await new Promise((r) => setTimeout(r, 50));
       const holder = await HolderSession.open(address);
-      const { body } = await holder.fetch(sha('a'), 0);
+      const { body } = await holder.fetch(sha('a'), 0, 1);
       expect((await body.toArray()).join('')).toBe('a');
       await holder.close();
     } finally {

@@ -160,7 +160,7 @@ describe('downloading through a node', () => {
       const failed = events.of('holder-failed');
       expect(failed).toHaveLength(1);
       const [state, failure] = failed[0]!;
-      expect(failure).toEqual({ holder: `127.0.0.1:${liar.port}`, code: 'HOLDER_FAILED', reason: 'sent bytes whose sha256 does not match the listed one' });
+      expect(failure).toEqual({ holder: `127.0.0.1:${liar.port}`, code: 'HOLDER_FAILED', reason: expect.stringMatching(/^sent piece \d+ with the wrong hash$/), lied: true });
       expect(state.failures).toEqual([failure]);
       expect(events.of('download-finished')[0]![0].result?.holder).toBe(`127.0.0.1:${honest.port}`);
     } finally {

@@ -1,9 +1,11 @@
-import { createHash } from 'node:crypto';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { MIN_PIECE_BYTES } from '@p2pservice/protocol';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { indexFolder } from '../src/index.js';
 import { removeDir, tempDir } from '../../../test/support/processes.js';
+import { treeOf } from './support.js';
 
 let dir: string;
 beforeEach(() => {
@@ -14,6 +16,7 @@ afterEach(() => removeDir(dir));
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 describe('indexing a shared folder', () => {
+  // A file of one 16 KiB block or less has its SHA-256 as its piece-tree root (one leaf, no padding).
   it('indexes regular files recursively, empty ones too, with / names, sizes and streamed sha256', async () => {
     mkdirSync(join(dir, 'a/b'), { recursive: true });
     writeFileSync(join(dir, 'a/b/deep.txt'), 'deep');
@@ -22,10 +25,10 @@ describe('indexing a shared folder', () => {
     writeFileSync(join(dir, 'ünï 名.txt'), 'u');
     const index = await indexFolder(dir);
     expect(index.entries()).toEqual([
-      { name: 'a/b/deep.txt', size: 4, sha256: sha('deep') },
-      { name: 'empty', size: 0, sha256: sha('') },
-      { name: 'top.txt', size: 3, sha256: sha('top') },
-      { name: 'ünï 名.txt', size: 1, sha256: sha('u') },
+      { name: 'a/b/deep.txt', size: 4, sha256: sha('deep'), root: sha('deep') },
+      { name: 'empty', size: 0, sha256: sha(''), root: sha('') },
+      { name: 'top.txt', size: 3, sha256: sha('top'), root: sha('top') },
+      { name: 'ünï 名.txt', size: 1, sha256: sha('u'), root: sha('u') },
     ]);
     expect(index.find(sha('deep'))?.path).toBe(join(index.root, 'a/b/deep.txt'));
     expect(index.skipped).toEqual([]);
@@ -102,15 +105,58 @@ describe('the hash cache', () => {
     await indexFolder(dir, { cacheDir });
     const { readdirSync } = await import('node:fs');
     const [cacheFile] = readdirSync(cacheDir);
-    for (const corrupt of ['{not json', JSON.stringify({ version: 1, root: dir, files: { a: { size: 1, mtimeMs: 0, ctimeMs: 0, ino: 0, sha256: 'nothex' } } })]) {
+    for (const corrupt of ['{not json', JSON.stringify({ version: 2, root: dir, files: { a: { size: 1, mtimeMs: 0, ctimeMs: 0, ino: 0, sha256: 'nothex', root: 'nothex' } } })]) {
       writeFileSync(join(cacheDir, cacheFile!), corrupt);
       const warnings: string[] = [];
       let hashedBytes = 0;
       const index = await indexFolder(dir, { cacheDir, onWarning: (w) => warnings.push(w), onProgress: (p) => (hashedBytes = p.hashedBytes) });
-      expect(index.entries()).toEqual([{ name: 'a', size: 1, sha256: sha('a') }]);
+      expect(index.entries()).toEqual([{ name: 'a', size: 1, sha256: sha('a'), root: sha('a') }]);
       expect(hashedBytes).toBe(1);
       expect(warnings).toEqual([expect.stringMatching(/^hash cache .* rebuilding it$/)]);
     }
+  });
+
+  it('hashes again, without a warning, files cached by an older version (which had no piece trees)', async () => {
+    const cacheRoot = tempDir('p2p-cache-');
+    onTestFinished(() => removeDir(cacheRoot));
+    const cacheDir = join(cacheRoot, 'p2pservice');
+    writeFileSync(join(dir, 'a'), 'a');
+    const first = await indexFolder(dir, { cacheDir });
+    const [cacheFile] = readdirSync(cacheDir);
+    const stats = statSync(join(dir, 'a'));
+    const old = { version: 1, root: first.root, files: { a: { size: 1, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino, sha256: sha('a') } } };
+    writeFileSync(join(cacheDir, cacheFile!), JSON.stringify(old));
+    const warnings: string[] = [];
+    let hashedBytes = 0;
+    const index = await indexFolder(dir, { cacheDir, onWarning: (w) => warnings.push(w), onProgress: (p) => (hashedBytes = p.hashedBytes) });
+    expect(index.entries()).toEqual([{ name: 'a', size: 1, sha256: sha('a'), root: sha('a') }]);
+    expect(hashedBytes).toBe(1);
+    expect(warnings).toEqual([]);
+  });
+
+  it('keeps the piece layer of a file of several pieces in the cache, and does not use one that does not hash up to the root', async () => {
+    const cacheRoot = tempDir('p2p-cache-');
+    onTestFinished(() => removeDir(cacheRoot));
+    const cacheDir = join(cacheRoot, 'p2pservice');
+    const bytes = randomBytes(3 * MIN_PIECE_BYTES + 9);
+    writeFileSync(join(dir, 'big'), bytes);
+    const cold = await indexFolder(dir, { cacheDir });
+    const layer = cold.get('big')!.layer!;
+    expect(layer.toString('hex')).toBe(treeOf(bytes).hashes);
+    let hashedBytes = -1;
+    const warm = await indexFolder(dir, { cacheDir, onProgress: (p) => (hashedBytes = p.hashedBytes) });
+    expect(hashedBytes).toBe(0);
+    expect(warm.get('big')!.layer!.equals(layer)).toBe(true);
+    // A damaged layer in the cache: the file is hashed again rather than served with a wrong layer.
+    const file = join(cacheDir, readdirSync(cacheDir)[0]!);
+    const cache = JSON.parse(readFileSync(file, 'utf8')) as { files: Record<string, { layer: string }> };
+    const damaged = Buffer.from(cache.files.big!.layer, 'base64');
+    damaged[0]! ^= 1;
+    cache.files.big!.layer = damaged.toString('base64');
+    writeFileSync(file, JSON.stringify(cache));
+    const again = await indexFolder(dir, { cacheDir, onProgress: (p) => (hashedBytes = p.hashedBytes) });
+    expect(hashedBytes).toBe(bytes.length);
+    expect(again.get('big')!.layer!.equals(layer)).toBe(true);
   });
 
   it("leaves out its own parts, sidecars and locks, OS and editor litter, and what .p2pignore names", async () => {

@@ -5,8 +5,12 @@ import {
   FramedConnection,
   type HolderReply,
   HolderRequest,
+  layerToHex,
+  PieceGeometry,
+  pieceSizeFor,
   serverHandshake,
   TrackerSession,
+  TreeHasher,
 } from '@p2pservice/protocol';
 import { pino } from 'pino';
 import { anonymousTls, testIdentity, tlsAs } from '../../../test/support/tls.js';
@@ -43,6 +47,8 @@ export interface TestHolderOptions {
   errorCode?: string;
   /** The test identity it proves (to the tracker and to downloaders); default "holder". */
   identity?: string;
+  /** The piece-tree root it registers, if not the content's own (a holder lying about the tree). */
+  root?: string;
 }
 
 export interface TestHolder {
@@ -72,6 +78,7 @@ export interface TestHolder {
 export async function startTestHolder(tracker: Address, name: string, content: Buffer, sha256: string, options: TestHolderOptions = {}): Promise<TestHolder> {
   const fetches: number[] = [];
   const sockets = new Set<Socket>();
+  const tree = treeOf(content);
   let sent = 0;
   const holder = {
     mode: options.mode ?? 'honest',
@@ -86,38 +93,45 @@ export async function startTestHolder(tracker: Address, name: string, content: B
     const connection = new FramedConnection<HolderRequest, HolderReply>(socket, HolderRequest);
     try {
       await serverHandshake(connection, { agent: 'test-holder', features: [] });
-      const request = await connection.receive();
-      if (request.type !== 'fetch') return;
-      fetches.push(request.offset);
-      const mode = holder.mode;
-      if (mode === 'busy' || mode === 'not-found' || mode === 'error') {
-        const code = mode === 'busy' ? 'BUSY' : mode === 'not-found' ? 'NOT_FOUND' : holder.errorCode;
-        // Written raw: the test holder may send codes no honest sender can (local-only ones).
-        socket.write(encodeFrame({ type: 'error', id: request.id, code, message: `test holder says ${mode === 'error' ? code : mode}` }));
-        await connection.whenClosed;
-        return;
+      for (;;) {
+        const request = await connection.receive();
+        if (request.type === 'pieces') {
+          await connection.send({ type: 'piece_layer', id: request.id, sha256, root: options.root ?? tree.root, pieceSize: pieceSizeFor(content.length), hashes: tree.hashes });
+          continue;
+        }
+        if (request.type !== 'fetch') return;
+        fetches.push(request.offset);
+        const mode = holder.mode;
+        if (mode === 'busy' || mode === 'not-found' || mode === 'error') {
+          const code = mode === 'busy' ? 'BUSY' : mode === 'not-found' ? 'NOT_FOUND' : holder.errorCode;
+          // Written raw: the test holder may send codes no honest sender can (local-only ones).
+          socket.write(encodeFrame({ type: 'error', id: request.id, code, message: `test holder says ${mode === 'error' ? code : mode}` }));
+          await connection.whenClosed;
+          return;
+        }
+        // 'more-bytes' announces (and sends) five bytes more than the content has.
+        const body = mode === 'more-bytes' ? Buffer.concat([content, Buffer.from('extra')]) : content;
+        const { offset } = request;
+        const length = mode === 'more-bytes' ? body.length - offset : request.length;
+        await connection.send({ type: 'file', id: request.id, sha256, size: body.length, offset, length });
+        let rest = body.subarray(offset, offset + length);
+        if (mode === 'wrong-bytes') {
+          rest = Buffer.from(rest);
+          rest[rest.length >> 1]! ^= 0xff;
+        }
+        if (mode === 'fewer-bytes') rest = rest.subarray(0, rest.length - 1);
+        const half = mode === 'close-half-way' || mode === 'stall-half-way' ? rest.length >> 1 : rest.length;
+        const step = holder.chunkBytes;
+        for (let at = 0; at < half; at += step) {
+          const chunk = rest.subarray(at, Math.min(at + step, half));
+          await connection.write(chunk);
+          sent += chunk.length;
+          if (holder.chunkDelayMs) await new Promise((r) => setTimeout(r, holder.chunkDelayMs));
+        }
+        if (mode === 'close-half-way') socket.destroy();
+        if (mode === 'fewer-bytes') socket.end();
+        if (mode !== 'honest' && mode !== 'wrong-bytes') break;
       }
-      // 'more-bytes' announces (and sends) five bytes more than the content has.
-      const body = mode === 'more-bytes' ? Buffer.concat([content, Buffer.from('extra')]) : content;
-      const offset = request.offset;
-      const length = body.length - offset;
-      await connection.send({ type: 'file', id: request.id, sha256, size: body.length, offset, length });
-      let rest = body.subarray(offset);
-      if (mode === 'wrong-bytes') {
-        rest = Buffer.from(rest);
-        rest[rest.length >> 1]! ^= 0xff;
-      }
-      if (mode === 'fewer-bytes') rest = rest.subarray(0, rest.length - 1);
-      const half = mode === 'close-half-way' || mode === 'stall-half-way' ? rest.length >> 1 : rest.length;
-      const step = holder.chunkBytes;
-      for (let at = 0; at < half; at += step) {
-        const chunk = rest.subarray(at, Math.min(at + step, half));
-        await connection.write(chunk);
-        sent += chunk.length;
-        if (holder.chunkDelayMs) await new Promise((r) => setTimeout(r, holder.chunkDelayMs));
-      }
-      if (mode === 'close-half-way') socket.destroy();
-      if (mode === 'fewer-bytes') socket.end();
       await connection.whenClosed;
     } catch {
       socket.destroy();
@@ -126,7 +140,7 @@ export async function startTestHolder(tracker: Address, name: string, content: B
   let listener = await transport.listen({ host: '127.0.0.1', port: 0 }, (socket) => void serve(socket));
   const port = listener.address.port;
   const session = await TrackerSession.open(tracker, { transport });
-  await session.register(port, [{ name, size: content.length, sha256 }]);
+  await session.register(port, [{ name, size: content.length, sha256, root: options.root ?? tree.root }]);
   const stopServer = () => listener.close();
   const presentAs = async (name: string) => {
     for (const socket of sockets) socket.destroy();
@@ -150,4 +164,12 @@ export async function startTestHolder(tracker: Address, name: string, content: B
       await stopServer();
     },
   });
+}
+
+/** The piece tree of `content`: its root and its piece layer in hex, as a holder sends it. */
+export function treeOf(content: Buffer): { root: string; hashes: string } {
+  const hasher = new TreeHasher(new PieceGeometry(content.length));
+  hasher.update(content);
+  const { root, layer } = hasher.digest();
+  return { root: root.toString('hex'), hashes: layerToHex(layer) };
 }

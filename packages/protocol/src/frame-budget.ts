@@ -20,7 +20,7 @@ export function jsonStringBytes(text: string): number {
   return PLAIN_JSON_STRING.test(text) ? text.length + 2 : jsonBytes(text);
 }
 
-const FILE_ENTRY_OVERHEAD = jsonBytes({ name: '', size: 0, sha256: '0'.repeat(64) }) - jsonStringBytes('') - '0'.length;
+const FILE_ENTRY_OVERHEAD = jsonBytes({ name: '', size: 0, sha256: '0'.repeat(64), root: '0'.repeat(64) }) - jsonStringBytes('') - '0'.length;
 
 /**
  * `jsonBytes(file)` for a file entry, computed: sizing a share of 100 000 files by stringifying each

@@ -5,6 +5,7 @@ import { remoteError } from './handshake.js';
 import { type FileHeader, type HolderReply, HolderReply as HolderReplySchema, type HolderRequest } from './messages.js';
 import { type ClientOptions, expectReply, RequestClient } from './request-client.js';
 import type { Endpoint } from './transport.js';
+import { layerFromHex, PieceGeometry } from './pieces/merkle.js';
 
 /** A downloader's conversation with one holder: ask for content by sha256, receive its raw bytes. */
 export class HolderSession extends RequestClient<HolderRequest, HolderReply> {
@@ -17,13 +18,13 @@ export class HolderSession extends RequestClient<HolderRequest, HolderReply> {
   }
 
   /**
-   * Asks for the bytes of `sha256` from `offset` on. Resolves with the holder's header and a stream of
-   * exactly `header.length` raw bytes (it errors if the connection drops first). The header is checked
-   * to describe what was asked; whether the bytes are right is for the caller to verify.
+   * Asks for `length` bytes of `sha256` from `offset` on. Resolves with the holder's header and a stream
+   * of exactly `length` raw bytes (it errors if the connection drops first). The header is checked to
+   * describe what was asked; whether the bytes are right is for the caller to verify.
    */
-  async fetch(sha256: string, offset: number, onQueued?: (position: number) => void): Promise<{ header: FileHeader; body: Readable }> {
+  async fetch(sha256: string, offset: number, length: number, onQueued?: (position: number) => void): Promise<{ header: FileHeader; body: Readable }> {
     const timeoutMs = this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
-    let reply = await this.request({ type: 'fetch', sha256, offset });
+    let reply = await this.request({ type: 'fetch', sha256, offset, length });
     // A busy holder keeps us in its queue, telling us our place until a slot is ours. It repeats itself
     // every QUEUE_NOTICE_MS, so waiting in line is never taken for a stall, whatever the request timeout.
     while (reply.type === 'queued') {
@@ -32,10 +33,27 @@ export class HolderSession extends RequestClient<HolderRequest, HolderReply> {
       if (reply.type === 'error') throw remoteError(reply, this.label);
     }
     const header = expectReply(reply, 'file', this.label);
-    if (header.sha256 !== sha256 || header.offset !== offset || header.offset + header.length !== header.size) {
+    if (header.sha256 !== sha256 || header.offset !== offset || header.length !== length || header.offset + header.length > header.size) {
       this.connection.destroy();
-      throw new P2PError('HOLDER_FAILED', `${this.label} announced a different range than the one asked for`);
+      throw new P2PError('HOLDER_FAILED', 'announced a different range than the one asked for');
     }
     return { header, body: this.connection.readRaw(header.length) };
+  }
+
+  /**
+   * The piece layer of content `sha256` of `size` bytes, checked against `root`: a layer of the wrong
+   * shape, or one that does not hash up to the root, is the holder failing (HOLDER_FAILED).
+   */
+  async pieces(sha256: string, size: number, root: string): Promise<Buffer[]> {
+    const reply = expectReply(await this.request({ type: 'pieces', sha256 }), 'piece_layer', this.label);
+    const geometry = new PieceGeometry(size);
+    const layer = layerFromHex(reply.hashes);
+    if (reply.sha256 !== sha256 || reply.root !== root || reply.pieceSize !== geometry.pieceSize || layer.length !== geometry.pieceCount) {
+      throw new P2PError('HOLDER_FAILED', "sent a piece layer of another shape than the content's");
+    }
+    if (geometry.rootOf(layer).toString('hex') !== root) {
+      throw new P2PError('HOLDER_FAILED', 'sent a piece layer that does not hash up to the listed root');
+    }
+    return layer;
   }
 }

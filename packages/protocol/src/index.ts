@@ -30,3 +30,5 @@ export * from './tls-transport.js';
 export * from './tracker-session.js';
 export * from './transport.js';
 export * from './version.js';
+export * from './pieces/merkle.js';
+export * from './pieces/piece-hasher.js';

@@ -14,6 +14,7 @@ import {
 import { WIRE_ERROR_CODE_LIST } from './errors.js';
 import { MAX_FEATURES } from './features.js';
 import { sharedNameProblem } from './names.js';
+import { MAX_PIECES, MIN_PIECE_BYTES } from './pieces/merkle.js';
 
 /*
  * Every message of the protocol, one discriminated union per direction. Objects are strict, so unknown
@@ -41,7 +42,8 @@ export const IdentityText = z.string().regex(/^[A-Z2-7]{7}(-[A-Z2-7]{7}){7}$/, '
 /** A proof of the network key (membership.ts): 64 lowercase hex digits. */
 export const MembershipProof = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 
-export const FileEntry = z.strictObject({ name: SharedName, size: FileSize, sha256: Sha256Hex });
+/** A shared file: its name, size, SHA-256, and the root of its piece tree (README#pieces). */
+export const FileEntry = z.strictObject({ name: SharedName, size: FileSize, sha256: Sha256Hex, root: Sha256Hex });
 export type FileEntry = z.infer<typeof FileEntry>;
 
 /** One row of the network-wide list: a distinct (name, sha256) and how many online peers hold it. */
@@ -65,10 +67,14 @@ export type ListCursor = z.infer<typeof ListCursor>;
 export const HolderRecord = z.strictObject({ host: z.string().min(1).max(64), port: Port, id: IdentityText });
 export type HolderRecord = z.infer<typeof HolderRecord>;
 
+/** A holder of one content, with the piece-tree root it registered for it (README#pieces). */
+export const ContentHolder = z.strictObject({ ...HolderRecord.shape, root: Sha256Hex });
+export type ContentHolder = z.infer<typeof ContentHolder>;
+
 export const Content = z.strictObject({
   sha256: Sha256Hex,
   size: FileSize,
-  holders: z.array(HolderRecord).max(MAX_HOLDERS_PER_CONTENT),
+  holders: z.array(ContentHolder).max(MAX_HOLDERS_PER_CONTENT),
 });
 export type Content = z.infer<typeof Content>;
 
@@ -221,7 +227,7 @@ export const ContentHolders = z.strictObject({
   type: z.literal('content_holders'),
   id: RequestId,
   sha256: Sha256Hex,
-  holders: z.array(HolderRecord).max(MAX_HOLDERS_PER_CONTENT),
+  holders: z.array(ContentHolder).max(MAX_HOLDERS_PER_CONTENT),
 });
 export type ContentHolders = z.infer<typeof ContentHolders>;
 
@@ -236,10 +242,15 @@ export type TrackerReply = z.infer<typeof TrackerReply>;
 
 // ---- downloader -> holder ----
 
-export const Fetch = z.strictObject({ type: z.literal('fetch'), id: RequestId, sha256: Sha256Hex, offset: FileSize });
+/** Asks for `length` bytes of content `sha256` from `offset` on. */
+export const Fetch = z.strictObject({ type: z.literal('fetch'), id: RequestId, sha256: Sha256Hex, offset: FileSize, length: FileSize });
 export type Fetch = z.infer<typeof Fetch>;
 
-export const HolderRequest = z.discriminatedUnion('type', [Hello, Fetch, Bye]);
+/** Asks for the piece layer of content `sha256` (README#pieces). */
+export const Pieces = z.strictObject({ type: z.literal('pieces'), id: RequestId, sha256: Sha256Hex });
+export type Pieces = z.infer<typeof Pieces>;
+
+export const HolderRequest = z.discriminatedUnion('type', [Hello, Fetch, Pieces, Bye]);
 export type HolderRequest = z.infer<typeof HolderRequest>;
 
 // ---- holder -> downloader ----
@@ -259,5 +270,16 @@ export type FileHeader = z.infer<typeof FileHeader>;
 export const Queued = z.strictObject({ type: z.literal('queued'), id: RequestId, position: z.number().int().min(1) });
 export type Queued = z.infer<typeof Queued>;
 
-export const HolderReply = z.discriminatedUnion('type', [Welcome, FileHeader, Queued, ErrorMessage]);
+/** The piece layer of a content: 64 hex digits per piece, in order, under the root they hash up to. */
+export const PieceLayer = z.strictObject({
+  type: z.literal('piece_layer'),
+  id: RequestId,
+  sha256: Sha256Hex,
+  root: Sha256Hex,
+  pieceSize: z.number().int().min(MIN_PIECE_BYTES).max(MAX_FILE_SIZE),
+  hashes: z.string().max(MAX_PIECES * 64).regex(/^(?:[0-9a-f]{64})+$/, 'must be 64 lowercase hex digits per piece'),
+});
+export type PieceLayer = z.infer<typeof PieceLayer>;
+
+export const HolderReply = z.discriminatedUnion('type', [Welcome, FileHeader, PieceLayer, Queued, ErrorMessage]);
 export type HolderReply = z.infer<typeof HolderReply>;

@@ -7,7 +7,7 @@ import { chunksWithin, fileEntryBytes, FrameBudget, jsonBytes, jsonStringBytes }
 import {
   type Content,
   type FileEntry,
-  type HolderRecord,
+  type ContentHolder,
   type ListCursor,
   type ListEntry,
   type SearchCursor,
@@ -84,7 +84,7 @@ export class TrackerSession extends RequestClient<TrackerRequest, TrackerReply> 
   }
 
   /** The online peers holding content `sha256`, whatever name they share it under. */
-  async whoHasContent(sha256: string): Promise<HolderRecord[]> {
+  async whoHasContent(sha256: string): Promise<ContentHolder[]> {
     if (!this.supports('who_has_content')) {
       throw new P2PError('UNEXPECTED_MESSAGE', `tracker ${this.label} did not agree to feature who_has_content`);
     }

@@ -33,7 +33,7 @@ describe('FramedConnection over real sockets', () => {
     const client = new FramedConnection(await connectTo({ host: '127.0.0.1', port }), HolderReply);
     await clientHandshake(client, { agent: 'test', features: [], from: 'holder' });
     const sha256 = createHash('sha256').update(body).digest('hex');
-    await client.send({ type: 'fetch', id: 1, sha256, offset: 0 } as never);
+    await client.send({ type: 'fetch', id: 1, sha256, offset: 0, length: body.length } as never);
     const header = await client.receive();
     expect(header).toMatchObject({ type: 'file', length: body.length });
     const raw = client.readRaw(body.length);

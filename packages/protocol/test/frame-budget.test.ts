@@ -27,7 +27,7 @@ describe('sizing frames by their encoded bytes', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom('"', '\\', '\u007f', 'é', '\u2028', '')), fc.nat({ max: Number.MAX_SAFE_INTEGER }), (name, size) => {
         expect(jsonStringBytes(name)).toBe(jsonBytes(name));
-        expect(fileEntryBytes({ name, size, sha256: 'f'.repeat(64) })).toBe(jsonBytes({ name, size, sha256: 'f'.repeat(64) }));
+        expect(fileEntryBytes({ name, size, sha256: 'f'.repeat(64), root: 'e'.repeat(64) })).toBe(jsonBytes({ name, size, sha256: 'f'.repeat(64), root: 'e'.repeat(64) }));
       }),
       { numRuns: 5_000 },
     );

@@ -6,7 +6,7 @@ const sha = 'a'.repeat(64);
 const valid = {
   trackerRequest: [
     { type: 'hello', protocol: 2, agent: 'x', features: ['queue', 'who_has_content'] },
-    { type: 'register', id: 1, listenPort: 4000, files: [{ name: 'a/b.txt', size: 0, sha256: sha }], more: false },
+    { type: 'register', id: 1, listenPort: 4000, files: [{ name: 'a/b.txt', size: 0, sha256: sha, root: sha }], more: false },
     { type: 'list', id: 2, after: null, limit: 100 },
     { type: 'list', id: 3, after: { name: 'a', sha256: sha }, limit: 1 },
     { type: 'who_has', id: 4, name: 'a/b.txt' },
@@ -16,11 +16,14 @@ const valid = {
     { type: 'welcome', protocol: 2, agent: 'tracker', features: ['who_has_content'], network: 'open', heartbeatMs: 15000, peerTimeoutMs: 45000 },
     { type: 'registered', id: 1, files: 3, complete: true },
     { type: 'list_page', id: 2, files: [{ name: 'a', size: 5, sha256: sha, holders: 2 }], next: null },
-    { type: 'holders', id: 4, name: 'a', contents: [{ sha256: sha, size: 5, holders: [{ host: '10.0.0.2', port: 4000, id: 'AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA' }] }] },
+    { type: 'holders', id: 4, name: 'a', contents: [{ sha256: sha, size: 5, holders: [{ host: '10.0.0.2', port: 4000, id: 'AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA-AAAAAAA', root: sha }] }] },
     { type: 'error', id: null, code: 'BAD_MESSAGE', message: 'nope' },
   ],
-  holderRequest: [{ type: 'fetch', id: 1, sha256: sha, offset: 0 }],
-  holderReply: [{ type: 'file', id: 1, sha256: sha, size: 10, offset: 2, length: 8 }],
+  holderRequest: [{ type: 'fetch', id: 1, sha256: sha, offset: 0, length: 10 }, { type: 'pieces', id: 2, sha256: sha }],
+  holderReply: [
+    { type: 'file', id: 1, sha256: sha, size: 10, offset: 2, length: 8 },
+    { type: 'piece_layer', id: 2, sha256: sha, root: sha, pieceSize: 262144, hashes: sha },
+  ],
 };
 
 describe('message schemas', () => {
@@ -48,10 +51,12 @@ describe('message schemas', () => {
     ['an oversize page', { type: 'list', id: 1, after: null, limit: 1_000_000 }],
     ['port 0', { type: 'register', id: 1, listenPort: 0, files: [], more: false }],
     ['port 70000', { type: 'register', id: 1, listenPort: 70000, files: [], more: false }],
-    ['a negative size', { type: 'register', id: 1, listenPort: 1, files: [{ name: 'a', size: -1, sha256: sha }], more: false }],
-    ['an unsafe size', { type: 'register', id: 1, listenPort: 1, files: [{ name: 'a', size: 2 ** 60, sha256: sha }], more: false }],
-    ['an uppercase sha256', { type: 'register', id: 1, listenPort: 1, files: [{ name: 'a', size: 1, sha256: 'A'.repeat(64) }], more: false }],
-    ['a short sha256', { type: 'register', id: 1, listenPort: 1, files: [{ name: 'a', size: 1, sha256: 'ab' }], more: false }],
+    ['a negative size', { type: 'register', id: 1, listenPort: 1, files: [{ name: 'a', size: -1, sha256: sha, root: sha }], more: false }],
+    ['an unsafe size', { type: 'register', id: 1, listenPort: 1, files: [{ name: 'a', size: 2 ** 60, sha256: sha, root: sha }], more: false }],
+    ['an uppercase sha256', { type: 'register', id: 1, listenPort: 1, files: [{ name: 'a', size: 1, sha256: 'A'.repeat(64), root: sha }], more: false }],
+    ['a short sha256', { type: 'register', id: 1, listenPort: 1, files: [{ name: 'a', size: 1, sha256: 'ab', root: sha }], more: false }],
+    ['a file without its piece-tree root', { type: 'register', id: 1, listenPort: 1, files: [{ name: 'a', size: 1, sha256: sha }], more: false }],
+    ['a short root', { type: 'register', id: 1, listenPort: 1, files: [{ name: 'a', size: 1, sha256: sha, root: 'ab' }], more: false }],
     ['a traversal name', { type: 'who_has', id: 1, name: '../etc/passwd' }],
     ['a hello with a string version', { type: 'hello', protocol: '2', agent: 'x', features: [] }],
     ['a hello without features', { type: 'hello', protocol: 2, agent: 'x' }],
@@ -60,6 +65,23 @@ describe('message schemas', () => {
     ['null', null],
   ])('reject %s', (_label, message) => {
     expect(TrackerRequest.safeParse(message).success).toBe(false);
+  });
+
+  it.each([
+    ['a fetch without a length', { type: 'fetch', id: 1, sha256: sha, offset: 0 }],
+    ['a fetch with a negative length', { type: 'fetch', id: 1, sha256: sha, offset: 0, length: -1 }],
+    ['a pieces request with a path', { type: 'pieces', id: 1, sha256: sha, path: '/etc/passwd' }],
+  ])('reject %s from a downloader', (_label, message) => {
+    expect(HolderRequest.safeParse(message).success).toBe(false);
+  });
+
+  it.each([
+    ['hashes cut short', { type: 'piece_layer', id: 1, sha256: sha, root: sha, pieceSize: 262144, hashes: sha.slice(1) }],
+    ['no hashes', { type: 'piece_layer', id: 1, sha256: sha, root: sha, pieceSize: 262144, hashes: '' }],
+    ['pieces below the smallest', { type: 'piece_layer', id: 1, sha256: sha, root: sha, pieceSize: 16384, hashes: sha }],
+    ['more hashes than MAX_PIECES', { type: 'piece_layer', id: 1, sha256: sha, root: sha, pieceSize: 262144, hashes: sha.repeat(8193) }],
+  ])('reject a piece layer with %s', (_label, message) => {
+    expect(HolderReply.safeParse(message).success).toBe(false);
   });
 
   it('reject an error frame with a code that is not in the table', () => {

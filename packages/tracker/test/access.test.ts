@@ -33,9 +33,9 @@ describe('a private network', () => {
     const peer = await TrackerSession.open(tracker.address, member);
     expect(peer.isPrivateNetwork).toBe(true);
     expect(peer.serverId).toBe(tracker.address.id);
-    await peer.register(listener.port, [{ name: 'members.txt', size: 1, sha256: sha('1') }]);
+    await peer.register(listener.port, [{ name: 'members.txt', size: 1, sha256: sha('1'), root: 'e'.repeat(64) }]);
     const lister = await TrackerSession.open(tracker.address, { transport: anonymousTls, networkKey: key });
-    expect((await lister.whoHas('members.txt'))[0]!.holders).toEqual([{ host: '127.0.0.1', port: listener.port, id: testIdentity('peer').id }]);
+    expect((await lister.whoHas('members.txt'))[0]!.holders).toEqual([{ host: '127.0.0.1', port: listener.port, id: testIdentity('peer').id, root: 'e'.repeat(64) }]);
     await lister.close();
     await peer.close();
     await listener.close();
@@ -84,7 +84,7 @@ describe('the log of refused clients', () => {
 describe('sharing needs an identity', () => {
   it('refuses to list a share registered without a client certificate', async () => {
     const anonymous = await TrackerSession.open(tracker.address, { transport: anonymousTls, networkKey: key });
-    await expect(anonymous.register(4000, [{ name: 'nobody.txt', size: 1, sha256: sha('1') }])).rejects.toMatchObject({
+    await expect(anonymous.register(4000, [{ name: 'nobody.txt', size: 1, sha256: sha('1'), root: 'e'.repeat(64) }])).rejects.toMatchObject({
       code: 'ACCESS_DENIED',
       message: expect.stringContaining('sharing needs an identity'),
     });
@@ -94,7 +94,7 @@ describe('sharing needs an identity', () => {
   it('lists a share only if the same identity answers at its listen port', async () => {
     const impostor = await listeningPort('someone-else');
     const peer = await TrackerSession.open(tracker.address, member);
-    await expect(peer.register(impostor.port, [{ name: 'taken.txt', size: 1, sha256: sha('1') }])).rejects.toMatchObject({
+    await expect(peer.register(impostor.port, [{ name: 'taken.txt', size: 1, sha256: sha('1'), root: 'e'.repeat(64) }])).rejects.toMatchObject({
       code: 'UNREACHABLE',
       message: expect.stringContaining('another program answers there, with another identity'),
     });

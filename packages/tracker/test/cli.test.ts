@@ -24,7 +24,7 @@ describe('tracker start', () => {
     for (const line of tracker.stderr) expect(JSON.parse(line)).toHaveProperty('level');
     const session = await TrackerSession.open({ host: '127.0.0.1', port: tracker.port }, asPeer);
     const listener = await listeningPort();
-    await session.register(listener.port, [{ name: 'x', size: 1, sha256: 'b'.repeat(64) }]);
+    await session.register(listener.port, [{ name: 'x', size: 1, sha256: 'b'.repeat(64), root: 'e'.repeat(64) }]);
     expect(await tracker.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     await session.whenClosed;
     await listener.close();
@@ -114,7 +114,7 @@ describe('the protocol README examples', () => {
     onTestFinished(() => listener.close());
     const open = await startTrackerCli(cwd);
     const peer = await TrackerSession.open({ host: '127.0.0.1', port: open.port }, asPeer);
-    await peer.register(listener.port, [{ name: 'docs/readme.txt', size: 12, sha256: 'c'.repeat(64) }]);
+    await peer.register(listener.port, [{ name: 'docs/readme.txt', size: 12, sha256: 'c'.repeat(64), root: 'e'.repeat(64) }]);
     const listed = await run(join(REPO, 'packages/protocol/examples/list-files.mjs'), [open.pinned], { cwd: REPO });
     expect(listed).toMatchObject({ code: 0, stdout: `docs/readme.txt\t12\t${'c'.repeat(64)}\t1\n` });
     await peer.close();
@@ -124,7 +124,7 @@ describe('the protocol README examples', () => {
     const key = generateNetworkKey();
     const closed = await startTrackerCli(cwd, ['--db', 'private.db'], cleanEnv({ NETWORK_KEY: key }));
     const member = await TrackerSession.open({ host: '127.0.0.1', port: closed.port }, { ...asPeer, networkKey: parseNetworkKey(key) });
-    await member.register(listener.port, [{ name: 'members/only.txt', size: 5, sha256: 'd'.repeat(64) }]);
+    await member.register(listener.port, [{ name: 'members/only.txt', size: 5, sha256: 'd'.repeat(64), root: 'e'.repeat(64) }]);
     const script = join(REPO, 'packages/protocol/examples/list-private.mjs');
     const allowed = await run(script, [closed.pinned], { cwd: REPO, env: cleanEnv({ NETWORK_KEY: key }) });
     expect(allowed).toMatchObject({ code: 0, stdout: `members/only.txt\t5\t${'d'.repeat(64)}\t1\n`, stderr: `tracker ${closed.identity}, private network\n` });

@@ -32,7 +32,7 @@ const address = () => ({ host: '127.0.0.1', port });
 describe('the tracker under generated input', () => {
   it('survives every input, keeps nothing of closed connections, and keeps serving others', async () => {
     const baseline = await TrackerSession.open(address(), asPeer);
-    await baseline.register(1, [{ name: 'baseline', size: 1, sha256: sha('b') }]);
+    await baseline.register(1, [{ name: 'baseline', size: 1, sha256: sha('b'), root: 'e'.repeat(64) }]);
     let inputs = 0;
     await fc.assert(
       fc.asyncProperty(fc.boolean(), fc.array(wireInput, { minLength: 1, maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 512 }), { minLength: 1, maxLength: 4 }), async (sayHello, pieces, chunking) => {
@@ -68,6 +68,7 @@ const file = fc.record({ name: fc.constantFrom(...NAMES), content: fc.constantFr
   name,
   size: Number(content),
   sha256: sha(content),
+  root: sha(content),
 }));
 const share = fc.uniqueArray(file, { selector: (f) => f.name, maxLength: 3 });
 const peerId = fc.integer({ min: 0, max: 3 });
@@ -168,7 +169,7 @@ class CheckWhoHas implements fc.AsyncCommand<Model, Real> {
     await client.close();
     const expected = expectedList(m).filter((e) => e.name === this.name);
     expect(contents.map((c) => ({ sha256: c.sha256, holders: c.holders.length }))).toEqual(expected.map((e) => ({ sha256: e.sha256, holders: e.holders })));
-    for (const c of contents) for (const h of c.holders) expect(h).toEqual({ host: '127.0.0.1', port: r.listener.port, id: sharingPeerId });
+    for (const c of contents) for (const h of c.holders) expect(h).toEqual({ host: '127.0.0.1', port: r.listener.port, id: sharingPeerId, root: c.sha256 });
   }
   toString = () => `who_has(${this.name})`;
 }

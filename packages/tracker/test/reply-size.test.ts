@@ -25,7 +25,7 @@ function longestNames(): FileEntry[] {
   return Array.from({ length: 1_000 }, (_, i) => {
     const tag = `${String(i).padStart(4, '0')}`;
     const fill = i % 3 === 0 ? '"'.repeat(MAX_NAME_BYTES - 4) : i % 3 === 1 ? 'é'.repeat((MAX_NAME_BYTES - 4) / 2) : 'x'.repeat(MAX_NAME_BYTES - 4);
-    return { name: tag + fill, size: i, sha256: sha('a') };
+    return { name: tag + fill, size: i, sha256: sha('a'), root: 'e'.repeat(64) };
   });
 }
 
@@ -75,7 +75,7 @@ describe('replies that grow with the data', () => {
     const peers = [];
     for (let i = 0; i < 20; i++) {
       const peer = await TrackerSession.open(tracker.address, asPeer);
-      await peer.register(5000 + i, [{ name: 'popular.bin', size: 9, sha256: sha('9') }]);
+      await peer.register(5000 + i, [{ name: 'popular.bin', size: 9, sha256: sha('9'), root: 'e'.repeat(64) }]);
       peers.push(peer);
     }
     const raw = await rawClient(tracker.address.port, true, 600);
@@ -115,7 +115,7 @@ describe('fitting rows into a frame', () => {
   });
 
   it('fits contents and holders under the limit', () => {
-    const holders = Array.from({ length: 64 }, (_, i) => ({ host: `10.0.0.${i}`, port: 4000 + i, id: peerId }));
+    const holders = Array.from({ length: 64 }, (_, i) => ({ host: `10.0.0.${i}`, port: 4000 + i, id: peerId, root: 'e'.repeat(64) }));
     const contents = Array.from({ length: 5 }, (_, i) => ({ sha256: sha(String(i)), size: i, holders }));
     const fitted = fitContents('n', contents, 2_000);
     expect(jsonBytes({ type: 'holders', id: MAX_REQUEST_ID, name: 'n', contents: fitted })).toBeLessThanOrEqual(2_000);

@@ -24,12 +24,12 @@ afterEach(async () => {
 describe('tracker conversation', () => {
   it('registers a share, lists it, answers who-has with the address seen on the socket', async () => {
     const peer = await TrackerSession.open(address(), asPeer);
-    expect(await peer.register(5555, [{ name: 'a/b.txt', size: 7, sha256: sha('b') }])).toBe(1);
+    expect(await peer.register(5555, [{ name: 'a/b.txt', size: 7, sha256: sha('b'), root: 'e'.repeat(64) }])).toBe(1);
     const client = await TrackerSession.open(address(), asPeer);
     const files = [];
     for await (const entry of client.list()) files.push(entry);
     expect(files).toEqual([{ name: 'a/b.txt', size: 7, sha256: sha('b'), holders: 1 }]);
-    expect(await client.whoHas('a/b.txt')).toEqual([{ sha256: sha('b'), size: 7, holders: [{ host: '127.0.0.1', port: 5555, id: peerId }] }]);
+    expect(await client.whoHas('a/b.txt')).toEqual([{ sha256: sha('b'), size: 7, holders: [{ host: '127.0.0.1', port: 5555, id: peerId, root: 'e'.repeat(64) }] }]);
     expect(await client.whoHas('nope')).toEqual([]);
     await client.close();
     await peer.close();
@@ -37,10 +37,10 @@ describe('tracker conversation', () => {
 
   it('answers who holds a content under any name', async () => {
     const a = await TrackerSession.open(address(), asPeer);
-    await a.register(6001, [{ name: 'music/song.flac', size: 9, sha256: sha('9') }]);
+    await a.register(6001, [{ name: 'music/song.flac', size: 9, sha256: sha('9'), root: 'e'.repeat(64) }]);
     const b = await TrackerSession.open(address(), asPeer);
-    await b.register(6002, [{ name: 'renamed copy.flac', size: 9, sha256: sha('9') }, { name: 'other', size: 1, sha256: sha('8') }]);
-    expect(await b.whoHasContent(sha('9'))).toEqual([{ host: '127.0.0.1', port: 6001, id: peerId }, { host: '127.0.0.1', port: 6002, id: peerId }]);
+    await b.register(6002, [{ name: 'renamed copy.flac', size: 9, sha256: sha('9'), root: 'e'.repeat(64) }, { name: 'other', size: 1, sha256: sha('8'), root: 'e'.repeat(64) }]);
+    expect(await b.whoHasContent(sha('9'))).toEqual([{ host: '127.0.0.1', port: 6001, id: peerId, root: 'e'.repeat(64) }, { host: '127.0.0.1', port: 6002, id: peerId, root: 'e'.repeat(64) }]);
     expect(await b.whoHasContent(sha('7'))).toEqual([]);
     await a.close();
     await b.close();
@@ -48,12 +48,12 @@ describe('tracker conversation', () => {
 
   it('drops the peer and all its rows the moment its connection ends, however it ends', async () => {
     const polite = await TrackerSession.open(address(), asPeer);
-    await polite.register(1001, [{ name: 'polite', size: 1, sha256: sha('1') }]);
+    await polite.register(1001, [{ name: 'polite', size: 1, sha256: sha('1'), root: 'e'.repeat(64) }]);
     const crashed = await rawClient(port);
-    await crashed.send({ type: 'register', id: 1, listenPort: 1002, files: [{ name: 'crashed', size: 1, sha256: sha('2') }], more: false });
+    await crashed.send({ type: 'register', id: 1, listenPort: 1002, files: [{ name: 'crashed', size: 1, sha256: sha('2'), root: 'e'.repeat(64) }], more: false });
     expect(await crashed.receive()).toMatchObject({ type: 'registered', files: 1, complete: true });
     const stays = await TrackerSession.open(address(), asPeer);
-    await stays.register(1003, [{ name: 'stays', size: 1, sha256: sha('3') }]);
+    await stays.register(1003, [{ name: 'stays', size: 1, sha256: sha('3'), root: 'e'.repeat(64) }]);
     expect(await tracker.store.counts()).toEqual({ peers: 3, files: 3 });
 
     await polite.close();
@@ -64,7 +64,7 @@ describe('tracker conversation', () => {
   });
 
   it('applies a share sent in chunks only when the last chunk arrives, in one piece', async () => {
-    const files = Array.from({ length: 4_500 }, (_, i) => ({ name: `f/${i}`, size: i, sha256: sha('c') }));
+    const files = Array.from({ length: 4_500 }, (_, i) => ({ name: `f/${i}`, size: i, sha256: sha('c'), root: 'e'.repeat(64) }));
     const peer = await TrackerSession.open(address(), asPeer);
     expect(await peer.register(2000, files)).toBe(4_500);
     expect((await tracker.store.counts()).files).toBe(4_500);
@@ -74,7 +74,7 @@ describe('tracker conversation', () => {
     expect(count).toBe(4_500);
 
     const partial = await rawClient(port);
-    await partial.send({ type: 'register', id: 1, listenPort: 2001, files: [{ name: 'half', size: 1, sha256: sha('d') }], more: true });
+    await partial.send({ type: 'register', id: 1, listenPort: 2001, files: [{ name: 'half', size: 1, sha256: sha('d'), root: 'e'.repeat(64) }], more: true });
     expect(await partial.receive()).toMatchObject({ type: 'registered', complete: false });
     expect(await client.whoHas('half')).toEqual([]);
     await client.close();
@@ -86,12 +86,12 @@ describe('search', () => {
   it('answers a page of matches, best first, and pages on with its cursor', async () => {
     const a = await TrackerSession.open(address(), asPeer);
     await a.register(6001, [
-      { name: 'Music/Sigur Rós/Ágætis byrjun/Svefn-g-englar.flac', size: 3_000_000, sha256: sha('1') },
-      { name: 'Music/Beatles/Help.mp3', size: 4_000, sha256: sha('2') },
-      { name: 'Music/Covers/Beatles Medley.mp3', size: 5_000, sha256: sha('3') },
+      { name: 'Music/Sigur Rós/Ágætis byrjun/Svefn-g-englar.flac', size: 3_000_000, sha256: sha('1'), root: 'e'.repeat(64) },
+      { name: 'Music/Beatles/Help.mp3', size: 4_000, sha256: sha('2'), root: 'e'.repeat(64) },
+      { name: 'Music/Covers/Beatles Medley.mp3', size: 5_000, sha256: sha('3'), root: 'e'.repeat(64) },
     ]);
     const b = await TrackerSession.open(address(), asPeer);
-    await b.register(6002, [{ name: 'Beatles Medley.mp3', size: 5_000, sha256: sha('3') }]);
+    await b.register(6002, [{ name: 'Beatles Medley.mp3', size: 5_000, sha256: sha('3'), root: 'e'.repeat(64) }]);
     expect(b.supports('search')).toBe(true);
     expect(await b.searchPage({ query: 'sigur ROS' })).toEqual({
       files: [{ name: 'Music/Sigur Rós/Ágætis byrjun/Svefn-g-englar.flac', size: 3_000_000, sha256: sha('1'), holders: 1 }],
@@ -108,7 +108,7 @@ describe('search', () => {
 
   it('refuses a hostile query with one named error and keeps the connection, and the share, of who sent it', async () => {
     const peer = await TrackerSession.open(address(), asPeer);
-    await peer.register(6001, [{ name: 'song.mp3', size: 1, sha256: sha('1') }]);
+    await peer.register(6001, [{ name: 'song.mp3', size: 1, sha256: sha('1'), root: 'e'.repeat(64) }]);
     const cases: Array<[string, string]> = [
       ['x'.repeat(10_000), 'QUERY_TOO_LONG'],
       ['?! -- "', 'BAD_QUERY'],
@@ -132,7 +132,7 @@ describe('search', () => {
     tracker = await startTracker(join(dir.path, 'slow.db'), { searchBudgetMs: 0 });
     port = tracker.address.port;
     const peer = await TrackerSession.open(address(), asPeer);
-    await peer.register(6001, Array.from({ length: 600 }, (_, i) => ({ name: `song ${i}.mp3`, size: i, sha256: i.toString(16).padStart(64, '0') })));
+    await peer.register(6001, Array.from({ length: 600 }, (_, i) => ({ name: `song ${i}.mp3`, size: i, sha256: i.toString(16).padStart(64, '0'), root: 'e'.repeat(64) })));
     await expect(peer.searchPage({ query: 'song' })).rejects.toMatchObject({ code: 'SEARCH_TIMEOUT' });
     expect(await peer.searchPage({ query: 'song 599' })).toMatchObject({ files: [{ name: 'song 599.mp3' }] });
     await peer.close();
@@ -201,7 +201,7 @@ describe('bad input costs the sender its connection and nobody else anything', (
 
   it('refuses a share over the files-per-share limit with TOO_MANY_FILES and stores nothing', async () => {
     const client = await rawClient(port);
-    const files = Array.from({ length: 2_000 }, (_, i) => ({ name: `f${i}`, size: 1, sha256: sha('e') }));
+    const files = Array.from({ length: 2_000 }, (_, i) => ({ name: `f${i}`, size: 1, sha256: sha('e'), root: 'e'.repeat(64) }));
     for (let i = 0; i < 2; i++) {
       await client.send({ type: 'register', id: i, listenPort: 3000, files, more: true });
       await client.receive();
@@ -213,7 +213,7 @@ describe('bad input costs the sender its connection and nobody else anything', (
 
   it('refuses a share naming one file twice with DUPLICATE_NAME', async () => {
     const client = await rawClient(port);
-    const file = { name: 'twice', size: 1, sha256: sha('f') };
+    const file = { name: 'twice', size: 1, sha256: sha('f'), root: 'e'.repeat(64) };
     await client.send({ type: 'register', id: 1, listenPort: 3000, files: [file, file], more: false });
     await expectClosedWith(client, 'DUPLICATE_NAME');
     expect(await tracker.store.counts()).toEqual({ peers: 0, files: 0 });
@@ -248,7 +248,7 @@ describe('hostile names', () => {
     const { HOSTILE_NAMES } = await import('../../../test/support/hostile-names.js');
     for (const name of HOSTILE_NAMES) {
       const registering = await rawClient(port);
-      await registering.send({ type: 'register', id: 1, listenPort: 3000, files: [{ name, size: 1, sha256: sha('a') }], more: false });
+      await registering.send({ type: 'register', id: 1, listenPort: 3000, files: [{ name, size: 1, sha256: sha('a'), root: 'e'.repeat(64) }], more: false });
       expect(await registering.receive(), JSON.stringify(name)).toMatchObject({ type: 'error', code: 'BAD_MESSAGE' });
       await registering.closed();
       const asking = await rawClient(port);
@@ -264,11 +264,11 @@ describe('share updates and liveness', () => {
   it('applies a delta (removed names, added or replaced entries) to a registered share', async () => {
     const peer = await TrackerSession.open(address(), asPeer);
     await peer.register(4000, [
-      { name: 'keep', size: 1, sha256: sha('1') },
-      { name: 'drop', size: 1, sha256: sha('2') },
-      { name: 'change', size: 1, sha256: sha('3') },
+      { name: 'keep', size: 1, sha256: sha('1'), root: 'e'.repeat(64) },
+      { name: 'drop', size: 1, sha256: sha('2'), root: 'e'.repeat(64) },
+      { name: 'change', size: 1, sha256: sha('3'), root: 'e'.repeat(64) },
     ]);
-    expect(await peer.update([{ name: 'change', size: 2, sha256: sha('4') }, { name: 'new', size: 5, sha256: sha('5') }], ['drop'])).toBe(3);
+    expect(await peer.update([{ name: 'change', size: 2, sha256: sha('4'), root: 'e'.repeat(64) }, { name: 'new', size: 5, sha256: sha('5'), root: 'e'.repeat(64) }], ['drop'])).toBe(3);
     const names = (await tracker.store.listPage(null, 10)).map((f) => `${f.name}:${f.size}`);
     expect(names).toEqual(['change:2', 'keep:1', 'new:5']);
     await peer.close();
@@ -280,8 +280,8 @@ describe('share updates and liveness', () => {
     expect(await early.receive()).toMatchObject({ type: 'error', code: 'UNEXPECTED_MESSAGE' });
 
     const peer = await TrackerSession.open(address(), asPeer);
-    await peer.register(4000, [{ name: 'only', size: 1, sha256: sha('1') }]);
-    const many = Array.from({ length: 2_000 }, (_, i) => ({ name: `n${i}`, size: 1, sha256: sha('2') }));
+    await peer.register(4000, [{ name: 'only', size: 1, sha256: sha('1'), root: 'e'.repeat(64) }]);
+    const many = Array.from({ length: 2_000 }, (_, i) => ({ name: `n${i}`, size: 1, sha256: sha('2'), root: 'e'.repeat(64) }));
     await expect(peer.update([...many, ...many.map((f) => ({ ...f, name: `m${f.name}` })), ...many.map((f) => ({ ...f, name: `o${f.name}` }))], [])).rejects.toMatchObject({
       code: 'TOO_MANY_FILES',
     });
@@ -296,7 +296,7 @@ describe('share updates and liveness', () => {
     port = tracker.address.port;
     const peer = await TrackerSession.open(address(), asPeer);
     expect(peer.welcome).toMatchObject({ heartbeatMs: 100, peerTimeoutMs: 300 });
-    await peer.register(4000, [{ name: 'alive', size: 1, sha256: sha('1') }]);
+    await peer.register(4000, [{ name: 'alive', size: 1, sha256: sha('1'), root: 'e'.repeat(64) }]);
     for (let i = 0; i < 5; i++) {
       await new Promise((r) => setTimeout(r, 100));
       await peer.ping();
@@ -305,7 +305,7 @@ describe('share updates and liveness', () => {
     const heartbeat = setInterval(() => void peer.ping().catch(() => undefined), 100);
 
     const silent = await rawClient(port);
-    await silent.send({ type: 'register', id: 1, listenPort: 4001, files: [{ name: 'silent', size: 1, sha256: sha('2') }], more: false });
+    await silent.send({ type: 'register', id: 1, listenPort: 4001, files: [{ name: 'silent', size: 1, sha256: sha('2'), root: 'e'.repeat(64) }], more: false });
     await silent.receive();
     expect(await silent.receive()).toMatchObject({ type: 'error', code: 'PEER_TIMEOUT' });
     await silent.closed();
@@ -322,9 +322,9 @@ describe('the store and the transport are the ones the tracker is given', () => 
     const { SqliteStore } = await import('../src/index.js');
     const file = join(dir.path, 'restart.db');
     const previous = await SqliteStore.open(file);
-    await previous.putShare(undefined, { host: '10.0.0.1', port: 1, id: peerId }, [{ name: 'ghost', size: 1, sha256: sha('1') }]);
+    await previous.putShare(undefined, { host: '10.0.0.1', port: 1, id: peerId }, [{ name: 'ghost', size: 1, sha256: sha('1'), root: 'e'.repeat(64) }]);
     const other = await SqliteStore.open(file, { instance: 'another-tracker' });
-    await other.putShare(undefined, { host: '10.0.0.2', port: 2, id: peerId }, [{ name: 'theirs', size: 1, sha256: sha('2') }]);
+    await other.putShare(undefined, { host: '10.0.0.2', port: 2, id: peerId }, [{ name: 'theirs', size: 1, sha256: sha('2'), root: 'e'.repeat(64) }]);
     await previous.close();
     tracker = await startTracker(file);
     expect((await tracker.store.listPage(null, 10)).map((f) => f.name)).toEqual(['theirs']);
@@ -343,7 +343,7 @@ describe('the store and the transport are the ones the tracker is given', () => 
     port = tracker.address.port;
     const listener = await listeningPort();
     const peer = await TrackerSession.open(address(), asPeer);
-    await peer.register(listener.port, [{ name: 'checked', size: 1, sha256: sha('1') }]);
+    await peer.register(listener.port, [{ name: 'checked', size: 1, sha256: sha('1'), root: 'e'.repeat(64) }]);
     expect(counts).toEqual({ dials: 1, listens: 1 });
     await peer.close();
     await listener.close();
@@ -357,11 +357,11 @@ describe('addresses come from sockets', () => {
     port = tracker.address.port;
     const listener = await listeningPort();
     const reachable = await TrackerSession.open(address(), asPeer);
-    expect(await reachable.register(listener.port, [{ name: 'ok', size: 1, sha256: sha('1') }])).toBe(1);
+    expect(await reachable.register(listener.port, [{ name: 'ok', size: 1, sha256: sha('1'), root: 'e'.repeat(64) }])).toBe(1);
     await listener.close();
 
     const unreachable = await rawClient(port);
-    await unreachable.send({ type: 'register', id: 1, listenPort: listener.port, files: [{ name: 'hidden', size: 1, sha256: sha('2') }], more: false });
+    await unreachable.send({ type: 'register', id: 1, listenPort: listener.port, files: [{ name: 'hidden', size: 1, sha256: sha('2'), root: 'e'.repeat(64) }], more: false });
     expect(await unreachable.receive()).toMatchObject({
       type: 'error',
       code: 'UNREACHABLE',
@@ -399,7 +399,7 @@ describe('overload', () => {
     const idle = [];
     for (let i = 0; i < 300; i += 10) idle.push(...(await Promise.all(Array.from({ length: 10 }, () => tlsAs('peer').dial(address())))));
     const peer = await TrackerSession.open(address(), asPeer);
-    await peer.register(4000, [{ name: 'still-served', size: 1, sha256: sha('1') }]);
+    await peer.register(4000, [{ name: 'still-served', size: 1, sha256: sha('1'), root: 'e'.repeat(64) }]);
     const started = Date.now();
     const files = [];
     for await (const entry of peer.list()) files.push(entry.name);
@@ -414,7 +414,7 @@ describe('overload', () => {
     tracker = await startTracker(join(dir.path, 'slow.db'), { writeTimeoutMs: 500 });
     port = tracker.address.port;
     const peer = await TrackerSession.open(address(), asPeer);
-    const files = Array.from({ length: 20_000 }, (_, i) => ({ name: `some/long/folder/name/file-${i}.bin`, size: i, sha256: sha('e') }));
+    const files = Array.from({ length: 20_000 }, (_, i) => ({ name: `some/long/folder/name/file-${i}.bin`, size: i, sha256: sha('e'), root: 'e'.repeat(64) }));
     await peer.register(4000, files);
 
     const slow = await rawClient(port);

@@ -10,8 +10,10 @@ export interface StoreBackend {
   fresh(): Promise<{ open(instance?: string): Promise<TrackerStore>; dispose(): Promise<void> }>;
 }
 
-const file = (name: string, size: number, content: string): FileEntry => ({ name, size, sha256: sha(content) });
+const file = (name: string, size: number, content: string): FileEntry => ({ name, size, sha256: sha(content), root: 'e'.repeat(64) });
 const holder = (n: number) => ({ host: `10.0.0.${n}`, port: 4000 + n, id: identityOfFingerprint(Buffer.alloc(32, n)) });
+/** A holder as the store lists it: with the root its file rows carry. */
+const listed = (n: number) => ({ ...holder(n), root: 'e'.repeat(64) });
 const utf8Order = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 /**
@@ -49,7 +51,7 @@ export function describeStoreContract(backend: StoreBackend): void {
         { name: 'doc.txt', sha256: sha('3'), size: 4, holders: 1 },
         { name: 'song.mp3', sha256: sha('1'), size: 10, holders: 2 },
       ]);
-      expect(await store.whoHas('song.mp3', 64, 64)).toEqual([{ sha256: sha('1'), size: 10, holders: [holder(1), holder(2)] }]);
+      expect(await store.whoHas('song.mp3', 64, 64)).toEqual([{ sha256: sha('1'), size: 10, holders: [listed(1), listed(2)] }]);
       expect((await store.whoHas('doc.txt', 64, 64)).map((c) => c.sha256)).toEqual([sha('2'), sha('3')]);
       expect(await store.whoHas('missing', 64, 64)).toEqual([]);
       expect(await store.counts()).toEqual({ peers: 2, files: 4 });
@@ -80,7 +82,7 @@ export function describeStoreContract(backend: StoreBackend): void {
       const a = await store.putShare(undefined, holder(1), [file('old', 1, '1')]);
       expect(await store.putShare(a, { ...holder(1), port: 4005 }, [file('new', 1, '1')])).toBe(a);
       const b = await store.putShare(undefined, holder(2), [file('kept', 1, '2')]);
-      expect((await store.whoHas('new', 64, 64))[0]!.holders).toEqual([{ ...holder(1), port: 4005 }]);
+      expect((await store.whoHas('new', 64, 64))[0]!.holders).toEqual([{ ...listed(1), port: 4005 }]);
       expect(await store.whoHas('old', 64, 64)).toEqual([]);
       await store.removePeer(a);
       expect(await store.counts()).toEqual({ peers: 1, files: 1 });
@@ -110,7 +112,7 @@ export function describeStoreContract(backend: StoreBackend): void {
       await store.putShare(undefined, holder(1), [file('music/song.flac', 9, '9'), file('copy.flac', 9, '9')]);
       await store.putShare(undefined, holder(2), [file('renamed.flac', 9, '9'), file('other', 1, '8')]);
       await store.putShare(undefined, holder(3), [file('third.flac', 9, '9')]);
-      expect(await store.whoHasContent(sha('9'), 64)).toEqual([holder(1), holder(2), holder(3)]);
+      expect(await store.whoHasContent(sha('9'), 64)).toEqual([listed(1), listed(2), listed(3)]);
       expect(await store.whoHasContent(sha('9'), 2)).toHaveLength(2);
       expect(await store.whoHasContent(sha('7'), 64)).toEqual([]);
     });

@@ -1,28 +1,38 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { baseName, type Content, type ErrorCode, type HolderRecord, P2PError, quoted, RemoteError } from '@p2pservice/protocol';
+import { baseName, type Content, type ContentHolder, formatAddress, P2PError, quoted, STALL_TIMEOUT_MS } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { ioError } from '../fs-errors.js';
 import { sleep } from '../sleep.js';
-import { fetchFrom, holderLabel } from './holder-fetch.js';
 import { PartFile } from './part-file.js';
+import type { Source } from './source.js';
+import {
+  DEFAULT_MAX_SOURCES,
+  fetchLayer,
+  fillFromSwarm,
+  type HolderFailure,
+  HolderFailures,
+  type SourceProgress,
+  type SwarmOptions,
+  type SwarmProgress,
+  verifyLeftBehind,
+} from './swarm.js';
+import { WholeHash } from './whole-hash.js';
 import { freshHolders, resolveContent } from './resolve.js';
 import { commit, targetHasContent } from './target.js';
 import type { NetworkAccess } from '../tracker-access.js';
 
 export interface DownloadProgress {
   name: string;
+  /** The holders sending now, as one label (`a, b and 1 more`). */
   holder: string;
   received: number;
   total: number;
+  /** Each holder in use: bytes of verified pieces it sent, and its rate. */
+  sources: SourceProgress[];
 }
 
-/** A holder left for the next one, and why. */
-export interface HolderFailure {
-  holder: string;
-  code: ErrorCode;
-  reason: string;
-}
+export type { HolderFailure } from './swarm.js';
 
 export interface DownloadOptions extends NetworkAccess {
   name: string;
@@ -42,6 +52,8 @@ export interface DownloadOptions extends NetworkAccess {
   busyWaitMs?: number;
   /** A holder that sends nothing for this long is left for the next one (default STALL_TIMEOUT_MS). */
   stallTimeoutMs?: number;
+  /** Holders to take pieces from at once (default DEFAULT_MAX_SOURCES; PEER_MAX_SOURCES). */
+  maxSources?: number;
   /** Aborting keeps the partial download for a later resume and fails with INTERRUPTED. */
   signal?: AbortSignal;
 }
@@ -53,20 +65,12 @@ export interface DownloadResult {
   path: string;
   size: number;
   sha256: string;
-  /** Where the bytes came from; null when the target already held this content. */
+  /** The holder that sent the most bytes; null when the target already held this content. */
   holder: string | null;
-}
-
-/**
- * Conditions of our own (our disk, our target, our user) that no other holder can change: they end the
- * download. Everything else that happens while talking to a holder — whatever it sends, error frames
- * with any code included — is that holder failing, and the next one is tried.
- */
-const OWN_FAILURES: ReadonlySet<ErrorCode> = new Set(['IO_ERROR', 'TARGET_EXISTS', 'INTERRUPTED', 'BAD_CONFIG']);
-
-function isOwnFailure(error: unknown): boolean {
-  if (!(error instanceof P2PError)) return true; // a bug of ours, not something to blame a holder for
-  return !(error instanceof RemoteError) && OWN_FAILURES.has(error.code);
+  /** Every holder that sent verified pieces, with how many bytes; empty when nothing had to be fetched. */
+  holders: { holder: string; bytes: number }[];
+  /** Holders left out of this download and why; `lied` for those that sent pieces that did not match. */
+  failed: HolderFailure[];
 }
 
 /**
@@ -83,7 +87,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
 
 export async function downloadContent(options: DownloadOptions, content: Content): Promise<DownloadResult> {
   const target = join(options.outDir, baseName(options.name));
-  const present = { path: target, size: content.size, sha256: content.sha256, holder: null };
+  const present: DownloadResult = { path: target, size: content.size, sha256: content.sha256, holder: null, holders: [], failed: [] };
   if (await targetHasContent(target, content, options.force ?? false)) return present;
   try {
     await mkdir(options.outDir, { recursive: true });
@@ -94,12 +98,14 @@ export async function downloadContent(options: DownloadOptions, content: Content
   if (!part) return present;
   let committed = false;
   try {
-    const holder = await fillPart(part, content, options);
+    const failures = new HolderFailures(options.onHolderFailed);
+    const sources = await fillPart(part, content, failures, options);
     await part.finish();
     await commit(part.paths.part, target, content, options.force ?? false);
     committed = true;
     await part.releaseAfterCommit();
-    return { path: target, size: content.size, sha256: content.sha256, holder };
+    const holders = sources.filter((s) => s.bytes > 0).sort((a, b) => b.bytes - a.bytes).map((s) => ({ holder: s.label, bytes: s.bytes }));
+    return { path: target, size: content.size, sha256: content.sha256, holder: holders[0]?.holder ?? 'an earlier partial download', holders, failed: failures.list };
   } finally {
     if (!committed) await part.keep();
   }
@@ -120,82 +126,97 @@ async function lockPart(target: string, content: Content, options: DownloadOptio
   }
 }
 
+/** The holders grouped by the piece-tree root they registered, the root most of them agree on first. */
+function byRoot(holders: readonly ContentHolder[]): ContentHolder[][] {
+  const groups = new Map<string, ContentHolder[]>();
+  for (const holder of shuffled(holders)) {
+    const group = groups.get(holder.root) ?? [];
+    group.push(holder);
+    groups.set(holder.root, group);
+  }
+  return [...groups.values()].sort((a, b) => b.length - a.length);
+}
+
 /**
- * Fills the part from the holders until it holds the content, and returns the label of the holder that
- * finished it. A holder that dies or stalls leaves its bytes for the next one to continue from; a wrong
- * hash at the end throws the bytes away. BUSY holders are waited for. When every known holder has
- * failed, the tracker is asked once more for holders; then it gives up with one line per holder.
+ * Fills the part until it holds the content, checked piece by piece against the piece tree most holders
+ * registered, and then as a whole against the sha256. A tree whose pieces all check but whose whole
+ * does not (its holders registered a root of other bytes) is thrown away with its holders, and the next
+ * tree is tried. Returns the sources the bytes came from.
  */
-async function fillPart(part: PartFile, content: Content, options: DownloadOptions): Promise<string> {
-  if (part.isComplete()) return 'an earlier partial download';
-  if (part.offset === content.size) await part.reset();
-  const failures = new Map<string, string>();
-  const fail = (holder: string, code: ErrorCode, reason: string) => {
-    failures.set(holder, reason);
-    options.onHolderFailed?.({ holder, code, reason });
+async function fillPart(part: PartFile, content: Content, failures: HolderFailures, options: DownloadOptions): Promise<Source[]> {
+  const swarmOptions: SwarmOptions = {
+    access: options,
+    logger: options.logger,
+    maxSources: options.maxSources ?? DEFAULT_MAX_SOURCES,
+    stallMs: options.stallTimeoutMs ?? STALL_TIMEOUT_MS,
+    busyWaitMs: options.busyWaitMs ?? BUSY_WAIT_MS,
+    failures,
+    ...(options.signal && { signal: options.signal }),
+    ...(options.onWaiting && { onWaiting: options.onWaiting }),
+    ...(options.onProgress && {
+      onProgress: ({ received, total, sources }: SwarmProgress) =>
+        options.onProgress!({ name: options.name, holder: holdersLabel(sources.map((s) => s.holder)), received, total, sources }),
+    }),
+    moreHolders: async () => [],
   };
-  const busyUntil = Date.now() + (options.busyWaitMs ?? BUSY_WAIT_MS);
-  let candidates = shuffled(content.holders);
-  let askedTrackerAgain = false;
-  let restartedFromZero = false;
-  for (let round = 0; ; round++) {
-    const busy: HolderRecord[] = [];
-    for (let i = 0; i < candidates.length; i++) {
-      const holder = candidates[i]!;
-      const label = holderLabel(holder);
-      if (options.signal?.aborted) throw interrupted(part);
-      const startedAt = part.offset;
-      try {
-        await fetchFrom(part, holder, {
-          access: options,
-          ...(options.stallTimeoutMs !== undefined && { stallTimeoutMs: options.stallTimeoutMs }),
-          ...(options.signal && { signal: options.signal }),
-          onBytes: (received) => options.onProgress?.({ name: options.name, holder: label, received, total: content.size }),
-          onQueued: (position) => options.onWaiting?.(`queued at ${label}: position ${position}`),
-        });
-      } catch (error) {
-        if (options.signal?.aborted) throw interrupted(part);
-        if (isOwnFailure(error)) throw error;
-        const failure = error as P2PError;
-        options.logger.debug({ holder: label, code: failure.code, offset: part.offset }, failure.message);
-        if (failure instanceof RemoteError && failure.code === 'BUSY') busy.push(holder);
-        else fail(label, failure.code, failure instanceof RemoteError ? failure.said : failure.message);
-        continue;
-      }
-      if (part.isComplete()) return label;
-      // All bytes are there but the hash is wrong. If they came from several sources (a resume), we
-      // cannot tell who lied: start over once, from zero, with this holder alone before blaming it.
-      const mixed = startedAt > 0 || part.resumed;
-      await part.reset();
-      if (mixed && !restartedFromZero) {
-        restartedFromZero = true;
-        i--;
-        continue;
-      }
-      fail(label, 'HOLDER_FAILED', 'sent bytes whose sha256 does not match the listed one');
-    }
-    if (busy.length > 0 && Date.now() < busyUntil) {
-      options.onWaiting?.(`waiting for a free upload slot (${busy.length} busy ${busy.length === 1 ? 'holder' : 'holders'})`);
-      await sleep(Math.random() * Math.min(200 * 2 ** round, 2_000), options.signal);
-      candidates = busy;
+  let groups = byRoot(content.holders);
+  let askedTracker = false;
+  for (;;) {
+    const holders = groups.shift()?.filter((h) => !failures.has(formatAddress(h)));
+    if (!holders) {
+      if (askedTracker) throw everyHolderFailed(part, options.name, failures);
+      askedTracker = true;
+      groups = byRoot((await freshHolders(options, options.name, content)).filter((h) => !failures.has(formatAddress(h))));
       continue;
     }
-    for (const holder of busy) fail(holderLabel(holder), 'BUSY', 'still busy, no upload slot came free');
-    if (!askedTrackerAgain) {
-      askedTrackerAgain = true;
-      candidates = shuffled((await freshHolders(options, options.name, content)).filter((h) => !failures.has(holderLabel(h))));
-      if (candidates.length > 0) continue;
+    if (holders.length === 0) continue;
+    const root = holders[0]!.root;
+    const layer = await fetchLayer(part, holders, root, swarmOptions).catch(asInterrupted(part, options.signal));
+    if (!layer) continue;
+    const whole = new WholeHash(part);
+    const leftBehind = await part.plan(root);
+    // An empty file's one piece has no bytes to fetch: it is checked like a piece found on disk.
+    await verifyLeftBehind(part, layer, whole, content.size === 0 ? [0] : leftBehind);
+    swarmOptions.moreHolders = async () => {
+      askedTracker = true;
+      return (await freshHolders(options, options.name, content)).filter((h) => h.root === root);
+    };
+    const live = holders.filter((h) => !failures.has(formatAddress(h)));
+    const sources = part.isComplete ? [] : await fillFromSwarm(part, layer, whole, live, swarmOptions).catch(asInterrupted(part, options.signal));
+    if (!part.isComplete) {
+      if (options.signal?.aborted) throw interrupted(part);
+      continue;
     }
-    const lines = [...failures].map(([label, reason]) => `\n  ${label}: ${reason}`).join('');
-    const kept = part.offset > 0
-      ? `${part.offset} of ${content.size} bytes are kept in ${part.paths.part}; run the same command later to resume`
-      : 'try again later, or check `peer list`';
-    throw new P2PError('HOLDER_FAILED', `every holder of ${quoted(options.name)} failed (${kept}):${lines}`);
+    if ((await whole.digest().catch((error: unknown) => { throw ioError(`cannot read ${part.paths.part}`, error); })) === content.sha256) return sources;
+    // Every piece matched the tree, and the whole did not match the sha256: the tree is of other bytes.
+    for (const holder of holders) {
+      failures.add({ holder: formatAddress(holder), code: 'HOLDER_FAILED', reason: 'registered a piece tree of other bytes than the listed sha256', lied: true });
+    }
+    await part.reset();
   }
 }
 
+function everyHolderFailed(part: PartFile, name: string, failures: HolderFailures): P2PError {
+  const lines = failures.list.map((f) => `\n  ${f.holder}: ${f.reason}`).join('');
+  const kept = part.verifiedPieces > 0
+    ? `${part.verifiedBytes} of ${part.content.size} bytes are kept in ${part.paths.part}; run the same command later to resume`
+    : 'try again later, or check `peer list`';
+  return new P2PError('HOLDER_FAILED', `every holder of ${quoted(name)} failed (${kept}):${lines}`);
+}
+
+/** Up to three holders by name, and how many more. */
+function holdersLabel(labels: readonly string[]): string {
+  if (labels.length <= 3) return labels.join(', ');
+  return `${labels.slice(0, 3).join(', ')} and ${labels.length - 3} more`;
+}
+
+/** Rethrows an error, as INTERRUPTED saying what is kept if the user stopped the download. */
+const asInterrupted = (part: PartFile, signal: AbortSignal | undefined) => (error: unknown): never => {
+  throw signal?.aborted ? interrupted(part) : error;
+};
+
 function interrupted(part: PartFile): P2PError {
-  return new P2PError('INTERRUPTED', `interrupted; ${part.offset} of ${part.content.size} bytes are kept in ${part.paths.part}`, 'run the same command again to resume');
+  return new P2PError('INTERRUPTED', `interrupted; ${part.verifiedBytes} of ${part.content.size} bytes are kept in ${part.paths.part}`, 'run the same command again to resume');
 }
 
 function shuffled<T>(items: readonly T[]): T[] {

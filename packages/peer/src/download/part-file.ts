@@ -1,24 +1,30 @@
-import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { Writable } from 'node:stream';
-import { type Content, FileSize, P2PError, Sha256Hex } from '@p2pservice/protocol';
+import { type Content, FileSize, PieceGeometry, Sha256Hex } from '@p2pservice/protocol';
 import { z } from 'zod';
 import { ioError } from '../fs-errors.js';
-import { readRange } from '../share/file-io.js';
 import { releaseLock, tryLock } from './part-lock.js';
 
 /*
  * A download in progress lives beside its target as three files:
- *   <target>.<sha12>.part       the bytes received so far, always a prefix of the content
- *   <target>.<sha12>.part.json  what the part is (sha256, size), validated before it is trusted
+ *   <target>.<sha12>.part       the bytes received so far, each piece at its offset
+ *   <target>.<sha12>.part.json  what the part is (sha256, size, root) and which pieces were verified
  *   <target>.<sha12>.part.lock  the pid of the process downloading it now
- * A killed download leaves the first two, so the next `peer get` of the same content resumes from the
- * part's length; a stale lock (its process is gone) is taken over. The part is named after the content,
+ * A killed download leaves the first two, so the next `peer get` of the same content resumes with the
+ * pieces it had. The sidecar is only a hint: every piece it names is verified again from disk before it
+ * counts, and without a sidecar every piece already on disk is (so a damaged sidecar costs a re-read,
+ * never trust). A stale lock (its process is gone) is taken over. The part is named after the content,
  * so two contents under one name never mix.
  */
 
-export const PartMeta = z.strictObject({ version: z.literal(1), sha256: Sha256Hex, size: FileSize });
+export const PartMeta = z.strictObject({
+  version: z.literal(2),
+  sha256: Sha256Hex,
+  size: FileSize,
+  root: Sha256Hex,
+  /** One bit per piece, piece 0 in the lowest bit of byte 0. */
+  verified: z.base64(),
+});
 export type PartMeta = z.infer<typeof PartMeta>;
 
 export interface PartPaths {
@@ -32,8 +38,14 @@ export function partPaths(target: string, sha256: string): PartPaths {
   return { part, meta: `${part}.json`, lock: `${part}.lock` };
 }
 
-/** Bytes received between background flushes of the part to disk. */
+/** Bytes written between background flushes of the part to disk. */
 const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * How often the sidecar is rewritten while pieces arrive (it is also written when the download stops):
+ * a download killed outright (SIGKILL, power loss) fetches again at most the pieces of this last moment.
+ */
+const META_EVERY_MS = 250;
 
 /** What is left of `chunks` after the first `n` bytes. */
 function dropBytes(chunks: Buffer[], n: number): Buffer[] {
@@ -51,37 +63,37 @@ function dropBytes(chunks: Buffer[], n: number): Buffer[] {
 }
 
 export class PartFile {
-  /** Bytes in the part, all of them written and hashed. */
-  offset = 0;
-  /** Where the current content of the part came from, for resume-safety decisions. */
-  resumed = false;
-  private hash: Hash = createHash('sha256');
-  /** The write in progress: a failed transfer must wait for it before the next one reads `offset`. */
-  private inflight: Promise<void> = Promise.resolve();
-  /** Background flushes to disk while receiving, so the final fsync has little left to wait for. */
-  private flushing: Promise<void> = Promise.resolve();
+  readonly geometry: PieceGeometry;
+  /** Pieces verified in this run (or verified again from disk after a resume). */
+  private readonly verified: Uint8Array;
+  private verifiedCount = 0;
+  /** The root of the piece tree the part is filled against (set by `plan`). */
+  root = '';
+  private written = 0;
   private flushedAt = 0;
+  private flushing: Promise<void> = Promise.resolve();
+  private metaSavedAt = 0;
+  private metaWrite: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly paths: PartPaths,
     private readonly handle: FileHandle,
     readonly content: Content,
-  ) {}
+  ) {
+    this.geometry = new PieceGeometry(content.size);
+    this.verified = new Uint8Array(Math.ceil(this.geometry.pieceCount / 8));
+  }
 
   /**
-   * Locks and opens the part of `content` beside `target`, keeping a valid earlier part and hashing its
-   * bytes so the whole file is still verified. Returns the pid of another live process downloading the
-   * same content here, instead, if there is one.
+   * Locks and opens the part of `content` beside `target`. Returns the pid of another live process
+   * downloading the same content here, instead, if there is one.
    */
   static async open(target: string, content: Content): Promise<PartFile | { heldBy: number }> {
     const paths = partPaths(target, content.sha256);
     const heldBy = await tryLock(paths.lock);
     if (heldBy !== undefined) return { heldBy };
     try {
-      const handle = await PartFile.openData(paths);
-      const part = new PartFile(paths, handle, content);
-      await part.adoptExisting();
-      return part;
+      return new PartFile(paths, await PartFile.openData(paths), content);
     } catch (error) {
       await releaseLock(paths.lock);
       throw ioError(`cannot prepare ${paths.part}`, error);
@@ -96,90 +108,121 @@ export class PartFile {
     return open(paths.part, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   }
 
-  private async adoptExisting(): Promise<void> {
-    const size = (await this.handle.stat()).size;
-    const meta = PartMeta.safeParse(await readFile(this.paths.meta, 'utf8').then(JSON.parse).catch(() => undefined));
-    const trusted = meta.success && meta.data.sha256 === this.content.sha256 && meta.data.size === this.content.size;
-    if (!trusted || size > this.content.size) {
-      await this.reset();
-    } else {
-      for await (const chunk of readRange(this.handle, 0, size)) this.hash.update(chunk);
-      this.offset = size;
-      this.resumed = size > 0;
-    }
-    const content: PartMeta = { version: 1, sha256: this.content.sha256, size: this.content.size };
-    await writeFile(`${this.paths.meta}.tmp`, JSON.stringify(content));
-    await rename(`${this.paths.meta}.tmp`, this.paths.meta);
-  }
-
-  /** Resolves once no write is in flight, so `offset` is final (a destroyed stream lets one finish). */
-  async idle(): Promise<void> {
-    await this.inflight.catch(() => undefined);
-  }
-
-  /** Throws away every byte: the part starts again from zero. */
-  async reset(): Promise<void> {
-    await this.handle.truncate(0);
-    this.hash = createHash('sha256');
-    this.offset = 0;
-    this.resumed = false;
-  }
-
-  /** True when the part holds exactly the content: right length and right SHA-256. */
-  isComplete(): boolean {
-    return this.offset === this.content.size && this.hash.copy().digest('hex') === this.content.sha256;
-  }
-
   /**
-   * A sink for bytes continuing the part; it refuses more bytes than the content has. Chunks that queue
-   * up while a write is in flight go to disk together in one writev, and are hashed as soon as they are
-   * handed to the disk, so hashing overlaps the write instead of waiting for it.
+   * Fills the part against the piece tree `root` from now on, and returns the pieces an earlier run may
+   * have left in it: each is to be verified from disk before it counts.
    */
-  writer(onBytes: (offset: number) => void): Writable {
-    return new Writable({
-      highWaterMark: 1024 * 1024,
-      writev: (chunks, callback) => this.sink(chunks.map((c) => c.chunk as Buffer), onBytes, callback),
-      write: (chunk: Buffer, _encoding, callback) => this.sink([chunk], onBytes, callback),
-    });
-  }
-
-  private sink(chunks: Buffer[], onBytes: (offset: number) => void, callback: (error?: Error | null) => void): void {
-    const bytes = chunks.reduce((sum, c) => sum + c.length, 0);
-    if (this.offset + bytes > this.content.size) {
-      callback(new P2PError('HOLDER_FAILED', `sent more than the ${this.content.size} bytes announced`));
-      return;
+  async plan(root: string): Promise<number[]> {
+    this.root = root;
+    const { geometry } = this;
+    const size = (await this.handle.stat()).size;
+    let pieces: number[] = [];
+    if (size > this.content.size) {
+      await this.handle.truncate(0);
+    } else {
+      const onDisk = (piece: number) => geometry.lengthOf(piece) > 0 && geometry.offsetOf(piece) + geometry.lengthOf(piece) <= size;
+      pieces = Array.from({ length: geometry.pieceCount }, (_, i) => i).filter(onDisk);
+      const meta = PartMeta.safeParse(await readFile(this.paths.meta, 'utf8').then(JSON.parse).catch(() => undefined));
+      const sameContent = meta.success && meta.data.sha256 === this.content.sha256 && meta.data.size === this.content.size && meta.data.root === root;
+      // Without a sidecar we can read, whatever is on disk is checked, piece by piece.
+      if (sameContent) {
+        const bits = Buffer.from(meta.data.verified, 'base64');
+        pieces = pieces.filter((piece) => ((bits[piece >> 3] ?? 0) >> (piece & 7)) & 1);
+      }
     }
-    this.inflight = this.append(chunks, bytes);
-    this.inflight.then(() => {
-      onBytes(this.offset);
-      callback();
-    }, (error) => callback(ioError(`cannot write ${this.paths.part}`, error)));
+    await this.saveMeta();
+    return pieces;
   }
 
-  private async append(chunks: Buffer[], bytes: number): Promise<void> {
-    const written = this.writeAll(chunks, this.offset);
-    // The hash covers bytes in order; if the write fails the whole download stops (IO_ERROR) and a
-    // later run re-hashes the part from disk, so hashing before the write completes is safe.
-    for (const chunk of chunks) this.hash.update(chunk);
-    await written;
-    this.offset += bytes;
-    if (this.offset - this.flushedAt >= FLUSH_EVERY_BYTES) {
-      this.flushedAt = this.offset;
+  get verifiedPieces(): number {
+    return this.verifiedCount;
+  }
+
+  get isComplete(): boolean {
+    return this.verifiedCount === this.geometry.pieceCount;
+  }
+
+  isVerified(piece: number): boolean {
+    return ((this.verified[piece >> 3]! >> (piece & 7)) & 1) === 1;
+  }
+
+  /** Bytes of the pieces verified so far. */
+  get verifiedBytes(): number {
+    let bytes = this.verifiedCount * this.geometry.pieceSize;
+    const last = this.geometry.pieceCount - 1;
+    if (this.isVerified(last)) bytes -= this.geometry.pieceSize - this.geometry.lengthOf(last);
+    return bytes;
+  }
+
+  markVerified(piece: number): void {
+    if (this.isVerified(piece)) return;
+    this.verified[piece >> 3]! |= 1 << (piece & 7);
+    this.verifiedCount++;
+    if (performance.now() - this.metaSavedAt >= META_EVERY_MS) void this.saveMeta().catch(() => undefined);
+  }
+
+  /** Forgets every verified piece: the part starts again from zero. */
+  async reset(): Promise<void> {
+    this.verified.fill(0);
+    this.verifiedCount = 0;
+    await this.handle.truncate(0);
+    await this.saveMeta();
+  }
+
+  /** Writes `chunks` at `position`, all of them (writev may write less than asked). */
+  async writeAt(chunks: Buffer[], position: number): Promise<void> {
+    let rest = chunks;
+    let at = position;
+    while (rest.length > 0) {
+      const { bytesWritten } = await this.handle.writev(rest, at);
+      at += bytesWritten;
+      this.written += bytesWritten;
+      rest = dropBytes(rest, bytesWritten);
+    }
+    if (this.written - this.flushedAt >= FLUSH_EVERY_BYTES) {
+      this.flushedAt = this.written;
       // One flush at a time, not awaited here: the disk writes back while the network keeps delivering.
       this.flushing = this.flushing.then(() => this.handle.datasync()).catch(() => undefined);
     }
   }
 
-  private async writeAll(chunks: Buffer[], position: number): Promise<void> {
-    let rest = chunks;
-    while (rest.length > 0) {
-      const { bytesWritten } = await this.handle.writev(rest, position);
-      position += bytesWritten;
-      rest = dropBytes(rest, bytesWritten);
+  /** Reads `length` bytes at `position` into a fresh buffer (short if the part is shorter). */
+  async read(position: number, length: number): Promise<Buffer> {
+    const buffer = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await this.handle.read(buffer, got, length - got, position + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
     }
+    return buffer.subarray(0, got);
   }
 
-  /** Flushes and closes the part, then removes its meta file and lock; the caller moves the part. */
+  /** Records the verified pieces in the sidecar, atomically; one write at a time. */
+  saveMeta(): Promise<void> {
+    this.metaSavedAt = performance.now();
+    const meta: PartMeta = {
+      version: 2,
+      sha256: this.content.sha256,
+      size: this.content.size,
+      root: this.root,
+      verified: Buffer.from(this.verified).toString('base64'),
+    };
+    this.metaWrite = this.metaWrite.catch(() => undefined).then(async () => {
+      // Only the lock's holder writes the sidecar, one write at a time: one temporary name is enough.
+      const temporary = `${this.paths.meta}.tmp`;
+      try {
+        await writeFile(temporary, JSON.stringify(meta));
+        await rename(temporary, this.paths.meta);
+      } catch (error) {
+        await unlink(temporary).catch(() => undefined);
+        throw error;
+      }
+    });
+    return this.metaWrite;
+  }
+
+  /** Flushes and closes the part; the caller moves it into place. */
   async finish(): Promise<void> {
     try {
       await this.flushing;
@@ -192,14 +235,17 @@ export class PartFile {
   }
 
   async releaseAfterCommit(): Promise<void> {
+    await this.metaWrite.catch(() => undefined);
     await unlink(this.paths.meta).catch(() => undefined);
     await releaseLock(this.paths.lock);
   }
 
   /** Keeps the part for a later resume (or removes it if it holds nothing) and releases the lock. */
   async keep(): Promise<void> {
+    await this.saveMeta().catch(() => undefined);
+    const size = (await this.handle.stat().catch(() => undefined))?.size ?? 0;
     await this.handle.close().catch(() => undefined);
-    if (this.offset === 0) {
+    if (size === 0 && this.verifiedCount === 0) {
       await unlink(this.paths.part).catch(() => undefined);
       await unlink(this.paths.meta).catch(() => undefined);
     }

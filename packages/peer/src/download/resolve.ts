@@ -1,4 +1,4 @@
-import { type Content, formatAddress, type HolderRecord, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
+import { type Content, type ContentHolder, formatAddress, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
 import { AGENTS } from '../agents.js';
 import { askTracker, type NetworkAccess } from '../tracker-access.js';
 
@@ -31,7 +31,7 @@ export async function resolveContent(access: NetworkAccess, name: string, sha256
  * requested name, and (where the tracker offers it) those sharing the same bytes under any other name.
  * A tracker that cannot be asked yields none: the caller has already tried everyone it knew.
  */
-export async function freshHolders(access: NetworkAccess, name: string, content: Content): Promise<HolderRecord[]> {
+export async function freshHolders(access: NetworkAccess, name: string, content: Content): Promise<ContentHolder[]> {
   try {
     return await askTracker(access, AGENTS.download, async (session) => {
       const byName = (await session.whoHas(name)).find((c) => c.sha256 === content.sha256 && c.size === content.size)?.holders ?? [];

@@ -127,6 +127,7 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
       out: z.string().min(1).optional(),
       force: z.boolean().optional(),
       sha256: z.string().toLowerCase().pipe(Sha256Prefix).optional(),
+      json: z.boolean().optional(),
     }),
     rawFlags,
     'get',
@@ -150,7 +151,7 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
         abort.signal,
       ),
     );
-    out(downloadSummary(result));
+    out(flags.json ? `${JSON.stringify(result)}\n` : downloadSummary(result));
   } catch (error) {
     if (error instanceof AmbiguousNameError) {
       err(`peer: ${error.message}; pick one with --sha256 PREFIX:\n${ambiguousTable(error)}`);
@@ -220,12 +221,13 @@ program
 
 program
   .command('get')
-  .description('download a file straight from a peer that holds it')
+  .description('download a file straight from the peers that hold it (up to PEER_MAX_SOURCES at once), every piece verified')
   .argument('<file>', 'file name as `peer list` shows it, or the number of a row that `peer search` or `peer list` showed in this folder')
   .option('--tracker <address>', TRACKER_HELP)
   .option('--out <dir>', 'folder to save into (created if missing)', undefined)
   .option('--force', 'replace a different file already at the target')
   .option('--sha256 <prefix>', 'pick one content when several share the name')
+  .option('--json', 'print the result as JSON: path, size, sha256, the holders the bytes came from, and the holders left out and why')
   .action(get);
 
 try {

@@ -20,12 +20,14 @@ export class Progress {
     return new Progress(ora({ text: terminalSafe(text), stream: process.stderr }).start());
   }
 
-  download({ name, holder, received, total }: DownloadState): void {
+  download({ name, received, total, sources }: DownloadState): void {
     if (!this.spinner || total === undefined) return;
     const seconds = (Date.now() - this.started) / 1000;
     const rate = seconds > 0 ? received / seconds : 0;
     const eta = rate > 0 ? (total - received) / rate : Infinity;
-    this.spinner.text = `${terminalSafe(name)} from ${holder}: ${formatBytes(received)} / ${formatBytes(total)}, ${formatBytes(rate)}/s, ETA ${formatDuration(eta)}`;
+    // Each holder in use with its rate now, so a person sees who is fast and who is not.
+    const from = sources.length === 0 ? '' : ` from ${sources.map((s) => `${s.holder} ${formatBytes(s.rate)}/s`).join(', ')}`;
+    this.spinner.text = `${terminalSafe(name)}: ${formatBytes(received)} / ${formatBytes(total)}, ${formatBytes(rate)}/s, ETA ${formatDuration(eta)}${from}`;
   }
 
   waiting(reason: string): void {

@@ -82,7 +82,11 @@ export function skippedLines(share: ShareState): string {
 
 export function downloadSummary(result: DownloadResult): string {
   if (result.holder === null) return `${terminalSafe(result.path)} already has this content (${formatBytes(result.size)}, sha256 ${result.sha256.slice(0, 12)})\n`;
-  return `saved ${terminalSafe(result.path)} (${formatBytes(result.size)}, sha256 ${result.sha256.slice(0, 12)}) from ${result.holder}\n`;
+  const total = result.holders.reduce((sum, h) => sum + h.bytes, 0);
+  const from = result.holders.length > 1 ? result.holders.map((h) => `${h.holder} (${Math.round((100 * h.bytes) / total)} %)`).join(', ') : result.holder;
+  const lines = [`saved ${terminalSafe(result.path)} (${formatBytes(result.size)}, sha256 ${result.sha256.slice(0, 12)}) from ${from}\n`];
+  for (const liar of result.failed.filter((f) => f.lied)) lines.push(`peer: left out ${liar.holder}: ${terminalSafe(liar.reason)}\n`);
+  return lines.join('');
 }
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;

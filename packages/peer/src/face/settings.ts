@@ -13,6 +13,7 @@ import { defaultConfigDir, loadSettings, setting } from '@p2pservice/protocol/cl
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { PeerNodeOptions } from '../node.js';
+import { DEFAULT_MAX_SOURCES } from '../download/swarm.js';
 import { DEFAULT_MAX_UPLOADS } from '../share/file-server.js';
 import { defaultCacheDir } from '../share/hash-cache.js';
 import { RESCAN_INTERVAL_MS } from '../share/live-folder.js';
@@ -23,6 +24,8 @@ export const PEER_DEFAULTS = {
   PEER_PORT: '0',
   PEER_HOST: '0.0.0.0',
   PEER_MAX_UPLOADS: String(DEFAULT_MAX_UPLOADS),
+  PEER_MAX_UPLOAD_RATE: '0',
+  PEER_MAX_SOURCES: String(DEFAULT_MAX_SOURCES),
   MAX_FILES_PER_SHARE: String(MAX_FILES_PER_SHARE),
   STALL_TIMEOUT: String(STALL_TIMEOUT_MS / 1000),
   RECONNECT_BASE_DELAY: String(RECONNECT_BASE_DELAY_MS / 1000),
@@ -37,6 +40,10 @@ export const PeerSettings = z.object({
   PEER_PORT: setting.port(),
   PEER_HOST: setting.text(),
   PEER_MAX_UPLOADS: setting.positiveInt(),
+  /** Bytes per second this peer uploads at most, to everyone together (`50M`); 0: no limit. */
+  PEER_MAX_UPLOAD_RATE: setting.rate(),
+  /** Holders one download takes pieces from at once. */
+  PEER_MAX_SOURCES: setting.positiveInt(),
   MAX_FILES_PER_SHARE: setting.positiveInt(),
   /** Seconds without a byte before a download leaves a holder for the next. */
   STALL_TIMEOUT: setting.seconds(),
@@ -79,6 +86,8 @@ export async function nodeOptions(
     host: settings.PEER_HOST,
     port: settings.PEER_PORT,
     maxUploads: settings.PEER_MAX_UPLOADS,
+    ...(settings.PEER_MAX_UPLOAD_RATE && { maxUploadRate: settings.PEER_MAX_UPLOAD_RATE }),
+    maxSources: settings.PEER_MAX_SOURCES,
     maxFiles: settings.MAX_FILES_PER_SHARE,
     cacheDir: defaultCacheDir(env),
     stallTimeoutMs: settings.STALL_TIMEOUT,

@@ -4,6 +4,10 @@ import { join, resolve } from 'node:path';
 import { FileEntry, P2PError, quoted } from '@p2pservice/protocol';
 import { z } from 'zod';
 
+/** A row of a table shown to the user: which content the number on screen stood for. */
+const ShownRow = FileEntry.omit({ root: true });
+type ShownRow = z.infer<typeof ShownRow>;
+
 /*
  * The numbered rows a person was last shown in a folder (by `peer search` or `peer list`), so that
  * `peer get 3` means row 3 of that table. Each row keeps its sha256: the number always names the exact
@@ -16,12 +20,12 @@ const ShownFile = z.strictObject({
   /** What produced the table, for the messages: `search "beat"`, or `list`. */
   source: z.string(),
   shownAt: z.string(),
-  rows: z.array(FileEntry),
+  rows: z.array(ShownRow),
 });
 type ShownFile = z.infer<typeof ShownFile>;
 
 /** A row picked by its number. */
-export interface PickedRow extends FileEntry {
+export interface PickedRow extends ShownRow {
   number: number;
   source: string;
 }
@@ -41,7 +45,7 @@ export class ShownResults {
   }
 
   /** Remembers `rows` as the table shown here now (replacing the last one). */
-  async remember(source: string, rows: readonly FileEntry[]): Promise<void> {
+  async remember(source: string, rows: readonly ShownRow[]): Promise<void> {
     const content: ShownFile = {
       folder: resolve(this.folder),
       source,

@@ -14,6 +14,8 @@ import {
   type Listener,
   MAX_UPLOAD_QUEUE,
   P2PError,
+  type Pieces,
+  pieceSizeFor,
   QUEUE_NOTICE_MS,
   quoted,
   type RemotePeer,
@@ -26,6 +28,7 @@ import { readRange } from './file-io.js';
 import { sameIdentity } from './hash-cache.js';
 import { identityOf, isInside } from './index-folder.js';
 import type { IndexedFile, ShareIndex } from './share-index.js';
+import { UploadRate } from './upload-rate.js';
 
 /** The features a holder offers (spec: Features). */
 export const HOLDER_FEATURES: readonly Feature[] = ['queue'];
@@ -55,13 +58,16 @@ export interface FileServerOptions {
   transport: Transport;
   /** The key of a private network: only downloaders that prove it are served. */
   networkKey?: Buffer;
+  /** Most bytes per second sent to all downloaders together (PEER_MAX_UPLOAD_RATE); unlimited when absent. */
+  maxUploadRate?: number;
 }
 
 type Connection = FramedConnection<HolderRequest, HolderReply>;
 
 /**
- * Serves shared content to other peers: a `fetch` names content by sha256 and an offset; the answer is
- * a `file` header followed by the raw bytes, streamed from disk at the pace the socket accepts them.
+ * Serves shared content to other peers: a `fetch` names content by sha256 and a range; the answer is a
+ * `file` header followed by the raw bytes, streamed from disk at the pace the socket accepts them (and
+ * the upload rate allows). A `pieces` request gets the content's piece layer.
  * Only files in the index are ever opened, and only by the path the index recorded.
  */
 export class FileServer {
@@ -81,6 +87,7 @@ export class FileServer {
     private readonly maxConnections: number,
     private readonly onStale: (file: IndexedFile) => void,
     private readonly networkKey: Buffer | undefined,
+    private readonly rate: UploadRate | undefined,
   ) {}
 
   static async start(options: FileServerOptions): Promise<FileServer> {
@@ -92,6 +99,7 @@ export class FileServer {
       options.maxConnections ?? HOLDER_MAX_CONNECTIONS,
       options.onStale ?? (() => undefined),
       options.networkKey,
+      options.maxUploadRate ? new UploadRate(options.maxUploadRate) : undefined,
     );
     server.listener = await options.transport.listen(
       {
@@ -149,7 +157,8 @@ export class FileServer {
         const request = await this.nextRequest(connection);
         if (request.type === 'bye') break;
         if (request.type === 'hello') throw new P2PError('UNEXPECTED_MESSAGE', 'hello was already exchanged');
-        await this.upload(connection, request, queues, log);
+        if (request.type === 'pieces') await this.sendPieces(connection, request);
+        else await this.upload(connection, request, queues, log);
       }
       await connection.end();
     } catch (error) {
@@ -181,13 +190,29 @@ export class FileServer {
     }
   }
 
+  /** Answers a `pieces` request from the index: no slot is taken, the layer is small and in memory. */
+  private async sendPieces(connection: Connection, request: Pieces): Promise<void> {
+    const file = this.index.find(request.sha256);
+    if (!file) return connection.send({ type: 'error', id: request.id, code: 'NOT_FOUND', message: `no shared file has sha256 ${request.sha256}` });
+    await connection.send({
+      type: 'piece_layer',
+      id: request.id,
+      sha256: file.sha256,
+      root: file.root,
+      pieceSize: pieceSizeFor(file.size),
+      hashes: file.layer ? file.layer.toString('hex') : file.root,
+    });
+  }
+
   /** Answers one fetch. Request-level refusals (NOT_FOUND, BAD_RANGE, BUSY) keep the connection open. */
   private async upload(connection: Connection, request: Fetch, queues: boolean, log: Logger): Promise<void> {
     const refuse = (code: 'NOT_FOUND' | 'BAD_RANGE', message: string) =>
       connection.send({ type: 'error', id: request.id, code, message });
     const file = this.index.find(request.sha256);
     if (!file) return refuse('NOT_FOUND', `no shared file has sha256 ${request.sha256}`);
-    if (request.offset > file.size) return refuse('BAD_RANGE', `offset ${request.offset} is past the end (${file.size} bytes)`);
+    if (request.offset + request.length > file.size) {
+      return refuse('BAD_RANGE', `bytes ${request.offset} to ${request.offset + request.length} are past the end (${file.size} bytes)`);
+    }
     if (!(await this.takeSlot(connection, request.id, queues))) return;
 
     let handle;
@@ -202,7 +227,7 @@ export class FileServer {
         this.onStale(file);
         return await refuse('NOT_FOUND', `${quoted(file.name)} changed since it was indexed; it is being re-hashed`);
       }
-      const length = file.size - request.offset;
+      const { length } = request;
       await connection.send({ type: 'file', id: request.id, sha256: file.sha256, size: file.size, offset: request.offset, length });
       headerSent = true;
       log.debug({ name: file.name, offset: request.offset, length }, 'upload started');
@@ -210,6 +235,7 @@ export class FileServer {
       if (length > 0) {
         for await (const chunk of readRange(handle, request.offset, length)) {
           sent += chunk.length;
+          await this.rate?.take(chunk.length);
           await connection.write(chunk);
         }
       }

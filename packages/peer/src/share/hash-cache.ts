@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Sha256Hex } from '@p2pservice/protocol';
+import { layerFromHex, PieceGeometry, Sha256Hex } from '@p2pservice/protocol';
 import { z } from 'zod';
 
 /*
@@ -21,12 +21,15 @@ export const FileIdentity = z.strictObject({
 });
 export type FileIdentity = z.infer<typeof FileIdentity>;
 
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
+
+/** A file's hashes as cached: the piece layer (several pieces only) in base64, checked against the root when used. */
+const CacheEntry = z.strictObject({ ...FileIdentity.shape, sha256: Sha256Hex, root: Sha256Hex, layer: z.base64().optional() });
 
 const CacheFile = z.strictObject({
   version: z.literal(CACHE_VERSION),
   root: z.string(),
-  files: z.record(z.string(), z.strictObject({ ...FileIdentity.shape, sha256: Sha256Hex })),
+  files: z.record(z.string(), CacheEntry),
 });
 type CacheFile = z.infer<typeof CacheFile>;
 
@@ -34,6 +37,13 @@ type CacheFile = z.infer<typeof CacheFile>;
 export function defaultCacheDir(env: Record<string, string | undefined>): string {
   const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
   return join(base, 'p2pservice');
+}
+
+/** A file's hashes: its SHA-256 and piece-tree root, and its piece layer when it has several pieces. */
+export interface CachedHashes {
+  sha256: string;
+  root: string;
+  layer?: Buffer;
 }
 
 export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
@@ -64,6 +74,9 @@ export class HashCache {
     } catch {
       return new HashCache(file, root, {}, `hash cache ${file} is not valid JSON; rebuilding it`);
     }
+    if (typeof parsed === 'object' && parsed !== null && 'version' in parsed && parsed.version !== CACHE_VERSION) {
+      return new HashCache(file, root, {}, undefined); // another version's cache: rebuilt without a word
+    }
     const result = CacheFile.safeParse(parsed);
     if (!result.success || result.data.root !== root) {
       return new HashCache(file, root, {}, `hash cache ${file} is not a valid cache of this folder; rebuilding it`);
@@ -76,16 +89,28 @@ export class HashCache {
     return Object.keys(this.previous).length;
   }
 
-  /** The cached sha256 of `name` if its identity on disk is unchanged. */
-  lookup(name: string, identity: FileIdentity): string | undefined {
+  /**
+   * The cached hashes of `name` if its identity on disk is unchanged. A piece layer that does not hash
+   * up to its root (a damaged cache) is not used: the file is hashed again.
+   */
+  lookup(name: string, identity: FileIdentity): CachedHashes | undefined {
     const entry = this.previous[name];
-    return entry && sameIdentity(entry, identity) ? entry.sha256 : undefined;
+    if (!entry || !sameIdentity(entry, identity)) return undefined;
+    const geometry = new PieceGeometry(entry.size);
+    if (geometry.pieceCount === 1) return entry.layer === undefined ? { sha256: entry.sha256, root: entry.root } : undefined;
+    if (entry.layer === undefined) return undefined;
+    const layer = Buffer.from(entry.layer, 'base64');
+    if (layer.length !== 32 * geometry.pieceCount) return undefined;
+    if (geometry.rootOf(layerFromHex(layer.toString('hex'))).toString('hex') !== entry.root) return undefined;
+    return { sha256: entry.sha256, root: entry.root, layer };
   }
 
   /** Writes the cache of `files` atomically (temp file, then rename). Failing to cache does not fail a share. */
-  async save(files: Iterable<FileIdentity & { name: string; sha256: string }>): Promise<string | undefined> {
+  async save(files: Iterable<FileIdentity & CachedHashes & { name: string }>): Promise<string | undefined> {
     const entries: CacheFile['files'] = {};
-    for (const { name, size, mtimeMs, ctimeMs, ino, sha256 } of files) entries[name] = { size, mtimeMs, ctimeMs, ino, sha256 };
+    for (const { name, size, mtimeMs, ctimeMs, ino, sha256, root, layer } of files) {
+      entries[name] = { size, mtimeMs, ctimeMs, ino, sha256, root, ...(layer && { layer: layer.toString('base64') }) };
+    }
     const content: CacheFile = { version: CACHE_VERSION, root: this.root, files: entries };
     const temporary = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
     try {

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { MAX_FILES_PER_SHARE, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
 import { describeFsError } from '../fs-errors.js';
 import { type FileIdentity, HashCache, sameIdentity } from './hash-cache.js';
-import { hashOpenFile } from './hash-file.js';
+import { hashSharedFile } from './hash-file.js';
 import { ShareFilter } from './share-filter.js';
 import { type IndexedFile, ShareIndex, type SkippedFile } from './share-index.js';
 
@@ -51,19 +51,20 @@ export async function describeFile(
   const identity = identityOf(before);
   // Unchanged since it was last hashed (same inode, so the same file inside the share): no read at all.
   const cached = cache?.lookup(name, identity);
-  if (cached) return { file: { name, path, sha256: cached, ...identity }, hashed: false };
+  if (cached) return { file: { name, path, ...cached, ...identity }, hashed: false };
   let handle: FileHandle | undefined;
   try {
     if (!isInside(root, await realpath(path))) return { problem: 'lies outside the shared folder' };
     handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
     const opened = identityOf(await handle.stat());
     if (!sameIdentity(identity, opened)) return { problem: 'changed while being hashed; try again when it is complete', unstable: true };
-    const { sha256 } = await hashOpenFile(handle, identity.size);
+    const hashes = await hashSharedFile(handle, identity.size);
     // Changed while being read (still being written): its hash describes nothing that will be served.
-    if (!sameIdentity(identity, identityOf(await handle.stat()))) {
+    if (!hashes || !sameIdentity(identity, identityOf(await handle.stat()))) {
       return { problem: 'changed while being hashed; try again when it is complete', unstable: true };
     }
-    return { file: { name, path, sha256, ...identity }, hashed: true };
+    const { sha256, root: treeRoot, layer } = hashes;
+    return { file: { name, path, sha256, root: treeRoot, ...(layer && { layer }), ...identity }, hashed: true };
   } catch (error) {
     return { problem: describeFsError(error) };
   } finally {

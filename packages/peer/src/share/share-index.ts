@@ -1,9 +1,13 @@
 import type { FileEntry } from '@p2pservice/protocol';
 import type { FileIdentity, HashCache } from './hash-cache.js';
 
-/** A file this peer shares: what the network sees (name, size, sha256) and where and what it is on disk. */
+/**
+ * A file this peer shares: what the network sees (name, size, sha256, root) and where and what it is on
+ * disk, with its piece layer (32 bytes per piece) when it has several pieces.
+ */
 export interface IndexedFile extends FileEntry, FileIdentity {
   path: string;
+  layer?: Buffer;
 }
 
 export interface SkippedFile {
@@ -86,6 +90,6 @@ export class ShareIndex {
   }
 
   entries(): FileEntry[] {
-    return this.files.map(({ name, size, sha256 }) => ({ name, size, sha256 }));
+    return this.files.map(({ name, size, sha256, root }) => ({ name, size, sha256, root }));
   }
 }

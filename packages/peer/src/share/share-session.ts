@@ -23,6 +23,8 @@ export interface ShareOptions extends NetworkAccess {
   port: number;
   logger: Logger;
   maxUploads?: number;
+  /** Most bytes per second uploaded to all downloaders together (PEER_MAX_UPLOAD_RATE); unlimited when absent. */
+  maxUploadRate?: number;
   maxFiles?: number;
   /** Hash cache folder (the CLI passes `defaultCacheDir(env)`); none by default. */
   cacheDir?: string | null;
@@ -90,6 +92,7 @@ export class ShareSession {
       onStale: (file) => session?.rehash(file),
       transport: options.transport,
       ...(options.maxUploads && { maxUploads: options.maxUploads }),
+      ...(options.maxUploadRate && { maxUploadRate: options.maxUploadRate }),
       ...(options.networkKey && { networkKey: options.networkKey }),
     });
     let tracker: TrackerSession | undefined;
@@ -195,7 +198,7 @@ export class ShareSession {
   private async announce(delta: FolderDelta): Promise<void> {
     const files = this.index.size;
     this.options.onStatus?.({ kind: 'folder-changed', added: delta.added.length, removed: delta.removed.length, files });
-    const added = delta.added.map(({ name, size, sha256 }) => ({ name, size, sha256 }));
+    const added = delta.added.map(({ name, size, sha256, root }) => ({ name, size, sha256, root }));
     await this.tracker.update(added, delta.removed).catch((error) => {
       this.options.logger.debug({ err: error }, 'update not delivered; the next registration will carry it');
     });

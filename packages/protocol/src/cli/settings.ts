@@ -22,6 +22,24 @@ export const setting = {
   logLevel: () => z.preprocess(unset, LogLevel),
   /** A duration in seconds (fractions allowed), as a number of milliseconds. */
   seconds: () => z.preprocess(unset, z.coerce.number().positive().max(86_400).transform((s) => Math.round(s * 1000))),
+  /**
+   * Bytes per second: a number with an optional suffix, k/M/G in powers of 1000 and Ki/Mi/Gi in powers
+   * of 1024 (`50M`, `1.5Gi`, `800k`), a trailing `B` or `B/s` allowed; 0 means no limit (undefined).
+   */
+  rate: () =>
+    z.preprocess(
+      unset,
+      z
+        .string()
+        .regex(/^\d+(\.\d+)?\s*([kKMGT]i?)?(B(\/s)?)?$/, 'must be bytes per second, like 50M, 800k or 1.5Gi (0: no limit)')
+        .transform((text) => {
+          const [, number, , unit] = /^(\d+(?:\.\d+)?)\s*(([kKMGT])(i?))?/.exec(text)!;
+          const binary = text.match(/^[\d.]+\s*[kKMGT]i/) !== null;
+          const power = unit ? 'kMGT'.indexOf(unit === 'K' ? 'k' : unit) + 1 : 0;
+          const bytes = Math.round(Number(number) * (binary ? 1024 : 1000) ** power);
+          return bytes === 0 ? undefined : bytes;
+        }),
+    ),
 };
 
 /**

@@ -2,7 +2,7 @@ import {
   type Content,
   cursorOfRanked,
   FrameBudget,
-  type HolderRecord,
+  type ContentHolder,
   jsonBytes,
   type ListCursor,
   type ListEntry,
@@ -63,7 +63,7 @@ export function fitContents(name: string, contents: readonly Content[], maxFrame
   let used = jsonBytes({ type: 'holders', id: MAX_REQUEST_ID, name, contents: [] });
   const fitted: Content[] = [];
   for (const content of contents) {
-    const shell = { sha256: content.sha256, size: content.size, holders: [] as HolderRecord[] };
+    const shell = { sha256: content.sha256, size: content.size, holders: [] as ContentHolder[] };
     let cost = jsonBytes(shell) + (fitted.length > 0 ? 1 : 0);
     for (const holder of content.holders) {
       const bytes = jsonBytes(holder) + (shell.holders.length > 0 ? 1 : 0);
@@ -79,9 +79,9 @@ export function fitContents(name: string, contents: readonly Content[], maxFrame
 }
 
 /** As many of `holders` as fit a `content_holders` frame. */
-export function fitHolders(sha256: string, holders: readonly HolderRecord[], maxFrameBytes: number): HolderRecord[] {
+export function fitHolders(sha256: string, holders: readonly ContentHolder[], maxFrameBytes: number): ContentHolder[] {
   const budget = new FrameBudget(maxFrameBytes - jsonBytes({ type: 'content_holders', id: MAX_REQUEST_ID, sha256, holders: [] }));
-  const fitted: HolderRecord[] = [];
+  const fitted: ContentHolder[] = [];
   for (const holder of holders) {
     if (!budget.take(jsonBytes(holder))) break;
     fitted.push(holder);

@@ -1,7 +1,7 @@
-import type { Content, HolderRecord } from '@p2pservice/protocol';
+import type { Content, ContentHolder } from '@p2pservice/protocol';
 
 /** One holder of one content of a name, as both stores read them: ordered by sha256, then by peer. */
-export interface HolderRow extends HolderRecord {
+export interface HolderRow extends ContentHolder {
   sha256: string;
   size: number;
 }
@@ -16,7 +16,7 @@ export function contentsOf(rows: Iterable<HolderRow>, maxContents: number, maxHo
       content = { sha256: row.sha256, size: row.size, holders: [] };
       contents.set(row.sha256, content);
     }
-    if (content.holders.length < maxHolders) content.holders.push({ host: row.host, port: row.port, id: row.id });
+    if (content.holders.length < maxHolders) content.holders.push({ host: row.host, port: row.port, id: row.id, root: row.root });
   }
   return [...contents.values()];
 }

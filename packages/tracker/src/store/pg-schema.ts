@@ -46,6 +46,9 @@ export const PG_MIGRATIONS: readonly string[] = [
      PRIMARY KEY (name, sha256)
    );
    CREATE INDEX contents_by_search_text ON contents USING gin (search_text gin_trgm_ops);`,
+  // 2: the root of each file's piece tree, listed with its holders. Earlier rows belong to trackers of
+  // an earlier version, swept with their instance, so none needs a real root.
+  `ALTER TABLE files ADD COLUMN root text COLLATE "C" NOT NULL DEFAULT '';`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
-import type { Content, FileEntry, HolderRecord, ListCursor, ListEntry, RankedEntry, SearchCursor, SearchQuery } from '@p2pservice/protocol';
+import type { Content, ContentHolder, FileEntry, HolderRecord, ListCursor, ListEntry, RankedEntry, SearchCursor, SearchQuery } from '@p2pservice/protocol';
 import { P2PError } from '@p2pservice/protocol';
 import { contentsOf, type HolderRow } from './holder-rows.js';
 import { inTransaction, isUnavailable, openPool, type PgPoolOptions, query, redactedUrl } from './pg-database.js';
@@ -78,8 +78,8 @@ const STATEMENTS = {
   insertPeer: 'INSERT INTO peers (id, instance, host, port, identity) VALUES ($1, $2, $3, $4, $5)',
   updatePeer: 'UPDATE peers SET host = $2, port = $3, identity = $4 WHERE id = $1',
   deletePeer: 'DELETE FROM peers WHERE id = $1',
-  insertFiles: `INSERT INTO files (peer_id, name, size, sha256)
-    SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[])`,
+  insertFiles: `INSERT INTO files (peer_id, name, size, sha256, root)
+    SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[])`,
   deleteFilesOf: 'DELETE FROM files WHERE peer_id = $1 RETURNING name, sha256',
   deleteNamedFilesOf: 'DELETE FROM files WHERE peer_id = $1 AND name = ANY($2::text[]) RETURNING name, sha256',
   countFilesOf: 'SELECT count(*) AS n FROM files WHERE peer_id = $1',
@@ -95,11 +95,12 @@ const STATEMENTS = {
   deleteInstance: 'DELETE FROM instances WHERE id = $1',
   firstPage: 'SELECT name, sha256, size, holders FROM contents ORDER BY name, sha256 LIMIT $1',
   pageAfter: 'SELECT name, sha256, size, holders FROM contents WHERE (name, sha256) > ($1, $2) ORDER BY name, sha256 LIMIT $3',
-  holdersOf: `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id
+  holdersOf: `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id, f.root
     FROM contents c JOIN files f ON f.sha256 = c.sha256 AND f.name = c.name JOIN peers p ON p.id = f.peer_id
     WHERE c.name = $1 ORDER BY f.sha256, p.id`,
-  holdersOfContent: `SELECT p.host, p.port, p.identity AS id FROM peers p
-    WHERE p.id IN (SELECT peer_id FROM files WHERE sha256 = $1) ORDER BY p.id LIMIT $2`,
+  // A peer sharing the content under several names is one holder.
+  holdersOfContent: `SELECT DISTINCT ON (p.id) p.host, p.port, p.identity AS id, f.root
+    FROM files f JOIN peers p ON p.id = f.peer_id WHERE f.sha256 = $1 ORDER BY p.id, f.root LIMIT $2`,
   counts: 'SELECT (SELECT count(*) FROM peers) AS peers, (SELECT count(*) FROM files) AS files',
 } as const;
 
@@ -278,8 +279,8 @@ export class PgStore implements TrackerStore {
     return contentsOf((await query<HolderRow>(this.pool, this.location, prepared('holdersOf', [name]))).rows, maxContents, maxHolders);
   }
 
-  async whoHasContent(sha256: string, maxHolders: number): Promise<HolderRecord[]> {
-    return (await query<HolderRecord>(this.pool, this.location, prepared('holdersOfContent', [sha256, maxHolders]))).rows;
+  async whoHasContent(sha256: string, maxHolders: number): Promise<ContentHolder[]> {
+    return (await query<ContentHolder>(this.pool, this.location, prepared('holdersOfContent', [sha256, maxHolders]))).rows;
   }
 
   async counts(): Promise<StoreCounts> {
@@ -296,7 +297,7 @@ export class PgStore implements TrackerStore {
 
   private async insertFiles(client: pg.PoolClient, peer: PeerId, files: readonly FileEntry[], changes: HolderChanges): Promise<void> {
     if (files.length === 0) return;
-    await client.query(prepared('insertFiles', [peer, files.map((f) => f.name), files.map((f) => f.size), files.map((f) => f.sha256)]));
+    await client.query(prepared('insertFiles', [peer, files.map((f) => f.name), files.map((f) => f.size), files.map((f) => f.sha256), files.map((f) => f.root)]));
     for (const file of files) changes.add(file, +1);
   }
 

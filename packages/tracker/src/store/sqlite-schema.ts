@@ -54,6 +54,9 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
      started_at  INTEGER NOT NULL,
      lease_until INTEGER NOT NULL
    );`,
+  // 6: the root of each file's piece tree, listed with its holders. Rows of an earlier version describe
+  // peers of a run that has ended (a tracker forgets those when it starts), so none needs a real root.
+  `ALTER TABLE files ADD COLUMN root TEXT NOT NULL DEFAULT '';`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;

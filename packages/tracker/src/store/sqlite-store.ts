@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import {
   type Content,
   type FileEntry,
+  type ContentHolder,
   type HolderRecord,
   type ListCursor,
   type ListEntry,
@@ -53,10 +54,10 @@ function prepareStatements(db: Database.Database) {
       `SELECT c.name, c.sha256, c.size, c.holders FROM search_index s JOIN contents c ON c.id = s.rowid
        WHERE search_index MATCH ? AND c.size BETWEEN ? AND ?`,
     ).raw(true),
-    insertFile: db.prepare<[number, string, number, string]>('INSERT INTO files (peer_id, name, size, sha256) VALUES (?, ?, ?, ?)'),
-    upsertFile: db.prepare<[number, string, number, string]>(
-      `INSERT INTO files (peer_id, name, size, sha256) VALUES (?, ?, ?, ?)
-       ON CONFLICT (peer_id, name) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256`,
+    insertFile: db.prepare<[number, string, number, string, string]>('INSERT INTO files (peer_id, name, size, sha256, root) VALUES (?, ?, ?, ?, ?)'),
+    upsertFile: db.prepare<[number, string, number, string, string]>(
+      `INSERT INTO files (peer_id, name, size, sha256, root) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (peer_id, name) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256, root = excluded.root`,
     ),
     deleteFile: db.prepare<[number, string]>('DELETE FROM files WHERE peer_id = ? AND name = ?'),
     countFilesOf: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM files WHERE peer_id = ?'),
@@ -69,13 +70,14 @@ function prepareStatements(db: Database.Database) {
     ),
     // The name's contents (contents' unique index), then each content's files (files_by_sha256).
     holdersOf: db.prepare<[string], HolderRow>(
-      `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id
+      `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id, f.root
        FROM contents c JOIN files f ON f.sha256 = c.sha256 AND f.name = c.name JOIN peers p ON p.id = f.peer_id
        WHERE c.name = ? ORDER BY f.sha256, p.id`,
     ),
-    holdersOfContent: db.prepare<[string, number], HolderRecord>(
-      `SELECT DISTINCT p.host, p.port, p.identity AS id FROM files f JOIN peers p ON p.id = f.peer_id
-       WHERE f.sha256 = ? ORDER BY p.id LIMIT ?`,
+    holdersOfContent: db.prepare<[string, number], ContentHolder>(
+      // A peer sharing the content under several names is one holder.
+      `SELECT p.host, p.port, p.identity AS id, MIN(f.root) AS root FROM files f JOIN peers p ON p.id = f.peer_id
+       WHERE f.sha256 = ? GROUP BY p.id ORDER BY p.id LIMIT ?`,
     ),
     joinInstance: db.prepare<[string, number, number]>(
       `INSERT INTO instances (id, started_at, lease_until) VALUES (?, ?, ?)
@@ -175,7 +177,7 @@ export class SqliteStore implements TrackerStore {
         this.statements.deleteFilesOf.run(id);
       }
       for (const file of files) {
-        this.statements.insertFile.run(id, file.name, file.size, file.sha256);
+        this.statements.insertFile.run(id, file.name, file.size, file.sha256, file.root);
         this.hold(file);
       }
       return id;
@@ -193,7 +195,7 @@ export class SqliteStore implements TrackerStore {
       for (const file of added) {
         const old = this.statements.fileOf.get(peer, file.name);
         if (old) this.release({ name: file.name, sha256: old.sha256 });
-        this.statements.upsertFile.run(peer, file.name, file.size, file.sha256);
+        this.statements.upsertFile.run(peer, file.name, file.size, file.sha256, file.root);
         this.hold(file);
       }
       const files = this.statements.countFilesOf.get(peer)!.n;
@@ -230,7 +232,7 @@ export class SqliteStore implements TrackerStore {
     return contentsOf(this.statements.holdersOf.iterate(name), maxContents, maxHolders);
   }
 
-  async whoHasContent(sha256: string, maxHolders: number): Promise<HolderRecord[]> {
+  async whoHasContent(sha256: string, maxHolders: number): Promise<ContentHolder[]> {
     return this.statements.holdersOfContent.all(sha256, maxHolders);
   }
 

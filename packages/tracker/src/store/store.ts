@@ -1,4 +1,4 @@
-import type { Content, FileEntry, HolderRecord, ListCursor, ListEntry, RankedEntry, SearchCursor, SearchQuery } from '@p2pservice/protocol';
+import type { Content, ContentHolder, FileEntry, HolderRecord, ListCursor, ListEntry, RankedEntry, SearchCursor, SearchQuery } from '@p2pservice/protocol';
 
 /** A peer's id in a store: one per tracker connection that registered a share. */
 export type PeerId = number;
@@ -74,7 +74,7 @@ export interface TrackerStore {
   whoHas(name: string, maxContents: number, maxHolders: number): Promise<Content[]>;
 
   /** The holders of content `sha256` under any name, at most `maxHolders`. */
-  whoHasContent(sha256: string, maxHolders: number): Promise<HolderRecord[]>;
+  whoHasContent(sha256: string, maxHolders: number): Promise<ContentHolder[]>;
 
   counts(): Promise<StoreCounts>;
 

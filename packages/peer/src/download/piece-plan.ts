@@ -1,0 +1,57 @@
+import type { PartFile } from './part-file.js';
+
+/** A run of consecutive pieces, [first, end), one source is asked for in one request. */
+export interface Run {
+  first: number;
+  end: number;
+}
+
+/**
+ * Which pieces are still wanted and which source is fetching which. Runs are handed out from the lowest
+ * missing piece, so that bytes mostly arrive in order (the whole-file hash then reads nothing back).
+ */
+export class PiecePlan {
+  private readonly taken: Uint8Array;
+
+  constructor(private readonly part: PartFile) {
+    this.taken = new Uint8Array(part.geometry.pieceCount);
+  }
+
+  private isMissing(piece: number): boolean {
+    return this.taken[piece] === 0 && !this.part.isVerified(piece);
+  }
+
+  /** Keeps `piece` from being handed out (an end-game winner is about to write it). */
+  pin(piece: number): void {
+    this.taken[piece] = 2;
+  }
+
+  unpin(piece: number): void {
+    this.taken[piece] = 0;
+  }
+
+  /** Takes the first missing run, of at most `maxBytes` (one piece at least); undefined when none is left. */
+  take(maxBytes: number): Run | undefined {
+    const { pieceCount, pieceSize } = this.part.geometry;
+    let first = 0;
+    while (first < pieceCount && !this.isMissing(first)) first++;
+    if (first === pieceCount) return undefined;
+    const most = Math.max(1, Math.floor(maxBytes / pieceSize));
+    let end = first + 1;
+    while (end < pieceCount && end - first < most && this.isMissing(end)) end++;
+    this.taken.fill(1, first, end);
+    return { first, end };
+  }
+
+  /** Gives back the pieces of [first, end) that were not verified, for another source to fetch. */
+  release(first: number, end: number): void {
+    for (let piece = first; piece < end; piece++) if (this.taken[piece] === 1) this.taken[piece] = 0;
+  }
+
+  /** Bytes of the pieces that nobody is fetching and that are not verified. */
+  get missingBytes(): number {
+    let bytes = 0;
+    for (let piece = 0; piece < this.part.geometry.pieceCount; piece++) if (this.isMissing(piece)) bytes += this.part.geometry.lengthOf(piece);
+    return bytes;
+  }
+}
