@@ -2,7 +2,7 @@
 import { randomFillSync } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { median, PEER_BIN, runToEnd, sideBySide, startProcess, TRACKER_BIN } from './harness.mjs';
+import { median, PEER_BIN, REPO, runToEnd, sideBySide, startProcess, TRACKER_BIN } from './harness.mjs';
 
 function makeMixed(dir, totalMiB) {
   // Half the bytes in one big file, a quarter in 16 medium ones, the rest in 1 MiB and 64 KiB files.
@@ -42,6 +42,8 @@ export async function indexingBench({ root, sizeMiB, manyFiles, rounds, env }) {
     // A fresh, empty hash cache each round: every byte is read and hashed.
     'peer share (cold)': (round) => shareOnce(mixed, { ...peerEnv, XDG_CACHE_HOME: join(root, `cold-cache-${round}`) }, root),
     sha256sum: () => runToEnd('sh', ['-c', `find "${mixed}" -type f -print0 | xargs -0 sha256sum > /dev/null`]),
+    // Indexing as it was before piece trees (SHA-256 only), so the cost of the trees shows in one run.
+    'sha256 only, as indexing was': () => runToEnd(process.execPath, [join(REPO, 'scripts/bench/sha-only-index.mjs'), mixed], { env, cwd: root }),
   });
   rmSync(mixed, { recursive: true, force: true });
 
@@ -70,8 +72,9 @@ export async function indexingBench({ root, sizeMiB, manyFiles, rounds, env }) {
     sizeMiB,
     files,
     rounds,
-    mibPerSecond: { 'peer share (cold)': mibps(times['peer share (cold)']), sha256sum: mibps(times.sha256sum) },
+    mibPerSecond: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, mibps(v)])),
     ratioToSha256sum: mibps(times['peer share (cold)']) / mibps(times.sha256sum),
+    ratioToShaOnly: mibps(times['peer share (cold)']) / mibps(times['sha256 only, as indexing was']),
     warmReshare: { files: manyFiles, medianSeconds: median(warm['peer share (warm cache)']) },
   };
 }

@@ -36,11 +36,12 @@ export async function swarmBench({ root, sizeMiB, rounds, env }) {
     const { out: json } = await runToEnd(process.execPath, [PEER_BIN, 'get', 'movie.bin', '--out', out, '--json'], { env: { ...peerEnv, PEER_MAX_SOURCES: String(sources) }, cwd: root });
     return JSON.parse(json);
   };
+  const honest = [];
   const times = await sideBySide(rounds, {
     [`one holder at ${RATE}B/s`]: () => get(1),
-    [`${HOLDERS} holders at ${RATE}B/s each`]: () => get(HOLDERS),
+    [`${HOLDERS} holders at ${RATE}B/s each`]: async () => honest.push(await get(HOLDERS)),
   });
-  const lastResult = await get(HOLDERS);
+  const lastResult = honest.at(-1);
 
   // One of the four replaced by a holder that lies on every piece (and is not rate-limited, so that it
   // gets all the work it can before it is caught).
@@ -79,6 +80,8 @@ export async function swarmBench({ root, sizeMiB, rounds, env }) {
       namedEveryRound: liarResults.every((r) => r.failed.some((f) => f.holder === liarLabel && f.lied)),
       reasons: [...new Set(liarResults.flatMap((r) => r.failed.filter((f) => f.holder === liarLabel).map((f) => f.reason)))],
       bytesItSentPerRound: liarSent / rounds,
+      discardedBytesPerRound: median(liarResults.map((r) => r.discardedBytes)),
+      discardedBytesWithoutLiar: median(honest.map((r) => r.discardedBytes)),
       pieceBytes: 256 * 1024 * Math.max(1, 2 ** Math.ceil(Math.log2(Math.max(1, bytes / (256 * 1024) / 8192)))),
     },
   };

@@ -6,17 +6,9 @@ import { ioError } from '../fs-errors.js';
 import { sleep } from '../sleep.js';
 import { PartFile } from './part-file.js';
 import type { Source } from './source.js';
-import {
-  DEFAULT_MAX_SOURCES,
-  fetchLayer,
-  fillFromSwarm,
-  type HolderFailure,
-  HolderFailures,
-  type SourceProgress,
-  type SwarmOptions,
-  type SwarmProgress,
-  verifyLeftBehind,
-} from './swarm.js';
+import { type HolderFailure, HolderFailures } from './holder-failures.js';
+import { fetchLayer, verifyLeftBehind } from './piece-checks.js';
+import { DEFAULT_MAX_SOURCES, fillFromSwarm, type SourceProgress, type SwarmOptions, type SwarmProgress } from './swarm.js';
 import { WholeHash } from './whole-hash.js';
 import { freshHolders, resolveContent } from './resolve.js';
 import { commit, targetHasContent } from './target.js';
@@ -32,7 +24,7 @@ export interface DownloadProgress {
   sources: SourceProgress[];
 }
 
-export type { HolderFailure } from './swarm.js';
+export type { HolderFailure } from './holder-failures.js';
 
 export interface DownloadOptions extends NetworkAccess {
   name: string;
@@ -71,6 +63,8 @@ export interface DownloadResult {
   holders: { holder: string; bytes: number }[];
   /** Holders left out of this download and why; `lied` for those that sent pieces that did not match. */
   failed: HolderFailure[];
+  /** Bytes received and thrown away: bad pieces, and pieces cut short when a holder failed or lost a race. */
+  discardedBytes: number;
 }
 
 /**
@@ -87,7 +81,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
 
 export async function downloadContent(options: DownloadOptions, content: Content): Promise<DownloadResult> {
   const target = join(options.outDir, baseName(options.name));
-  const present: DownloadResult = { path: target, size: content.size, sha256: content.sha256, holder: null, holders: [], failed: [] };
+  const present: DownloadResult = { path: target, size: content.size, sha256: content.sha256, holder: null, holders: [], failed: [], discardedBytes: 0 };
   if (await targetHasContent(target, content, options.force ?? false)) return present;
   try {
     await mkdir(options.outDir, { recursive: true });
@@ -105,7 +99,8 @@ export async function downloadContent(options: DownloadOptions, content: Content
     committed = true;
     await part.releaseAfterCommit();
     const holders = sources.filter((s) => s.bytes > 0).sort((a, b) => b.bytes - a.bytes).map((s) => ({ holder: s.label, bytes: s.bytes }));
-    return { path: target, size: content.size, sha256: content.sha256, holder: holders[0]?.holder ?? 'an earlier partial download', holders, failed: failures.list };
+    const discardedBytes = sources.reduce((sum, s) => sum + s.received - s.bytes, 0);
+    return { path: target, size: content.size, sha256: content.sha256, holder: holders[0]?.holder ?? 'an earlier partial download', holders, failed: failures.list, discardedBytes };
   } finally {
     if (!committed) await part.keep();
   }
@@ -173,26 +168,43 @@ async function fillPart(part: PartFile, content: Content, failures: HolderFailur
     const root = holders[0]!.root;
     const layer = await fetchLayer(part, holders, root, swarmOptions).catch(asInterrupted(part, options.signal));
     if (!layer) continue;
-    const whole = new WholeHash(part);
-    const leftBehind = await part.plan(root);
-    // An empty file's one piece has no bytes to fetch: it is checked like a piece found on disk.
-    await verifyLeftBehind(part, layer, whole, content.size === 0 ? [0] : leftBehind);
     swarmOptions.moreHolders = async () => {
       askedTracker = true;
       return (await freshHolders(options, options.name, content)).filter((h) => h.root === root);
     };
-    const live = holders.filter((h) => !failures.has(formatAddress(h)));
-    const sources = part.isComplete ? [] : await fillFromSwarm(part, layer, whole, live, swarmOptions).catch(asInterrupted(part, options.signal));
-    if (!part.isComplete) {
+    const outcome = await fillWithTree(part, root, layer, holders, swarmOptions);
+    if (outcome === 'incomplete') {
       if (options.signal?.aborted) throw interrupted(part);
       continue;
     }
-    if ((await whole.digest().catch((error: unknown) => { throw ioError(`cannot read ${part.paths.part}`, error); })) === content.sha256) return sources;
+    if (outcome !== 'other bytes') return outcome;
     // Every piece matched the tree, and the whole did not match the sha256: the tree is of other bytes.
     for (const holder of holders) {
       failures.add({ holder: formatAddress(holder), code: 'HOLDER_FAILED', reason: 'registered a piece tree of other bytes than the listed sha256', lied: true });
     }
     await part.reset();
+  }
+}
+
+/**
+ * Fills the part against one piece tree (the pieces an earlier run left are verified first) and checks
+ * the whole SHA-256. Returns the sources, or why it did not get there.
+ */
+async function fillWithTree(part: PartFile, root: string, layer: Buffer[], holders: ContentHolder[], options: SwarmOptions): Promise<Source[] | 'incomplete' | 'other bytes'> {
+  const whole = new WholeHash(part);
+  try {
+    const leftBehind = await part.plan(root);
+    // An empty file's one piece has no bytes to fetch: it is checked like a piece found on disk.
+    await verifyLeftBehind(part, layer, whole, part.content.size === 0 ? [0] : leftBehind);
+    const live = holders.filter((h) => !options.failures.has(formatAddress(h)));
+    const sources = part.isComplete ? [] : await fillFromSwarm(part, layer, whole, live, options).catch(asInterrupted(part, options.signal));
+    if (!part.isComplete) return 'incomplete';
+    const sha256 = await whole.digest().catch((error: unknown) => {
+      throw ioError(`cannot read ${part.paths.part}`, error);
+    });
+    return sha256 === part.content.sha256 ? sources : 'other bytes';
+  } finally {
+    whole.close();
   }
 }
 

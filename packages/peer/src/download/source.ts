@@ -81,7 +81,8 @@ export class Source {
   bytes = 0;
   /** Bytes received recently, for the rate: [time, total] samples. */
   private samples: [number, number][] = [];
-  private received = 0;
+  /** Bytes that came from this holder, kept or not. */
+  received = 0;
   private session: HolderSession | undefined;
   active: ActiveRun | undefined;
 
@@ -175,25 +176,17 @@ export class Source {
           chunk = chunk.subarray(0, Math.max(0, endByte() - active.position));
           reachedEnd = true;
         }
-        // Cut at piece boundaries, so the whole-file hash can be handed from piece to piece.
+        // Cut at piece boundaries: nothing after a bad piece is written.
         while (chunk.length > 0 && bad === undefined) {
           const piece = Math.floor(active.position / geometry.pieceSize);
           const pieceEnd = geometry.offsetOf(piece) + geometry.lengthOf(piece);
           const segment = chunk.subarray(0, Math.min(chunk.length, pieceEnd - active.position));
-          if (active.position === geometry.offsetOf(piece)) whole.claim(this, piece);
-          whole.update(this, segment);
           hasher.update(segment);
           toWrite.push(segment);
           active.position += segment.length;
           chunk = chunk.subarray(segment.length);
           const verdict = verdicts[verdicts.length - 1];
-          if (verdict?.piece === piece) {
-            if (verdict.ok) whole.accept(this);
-            else {
-              whole.reject(this);
-              bad = piece;
-            }
-          }
+          if (verdict?.piece === piece && !verdict.ok) bad = piece;
         }
         if (bad !== undefined || reachedEnd) break;
       }
@@ -205,7 +198,7 @@ export class Source {
             part.markVerified(piece);
             this.bytes += geometry.lengthOf(piece);
           }
-          whole.catchUp();
+          whole.advance();
           this.context.onChange();
           if (bad !== undefined) callback(new BadPieceError(bad, this.label));
           // A run shortened by another source ends here, before its body does: stop reading it.
@@ -253,7 +246,6 @@ export class Source {
       clearInterval(watchdog);
       this.context.signal.removeEventListener('abort', onAbort);
       await inflight.catch(() => undefined);
-      whole.reject(this);
       this.active = undefined;
       // A body abandoned half-way leaves the connection out of step: the next run opens a new one.
       if (!clean) this.drop();

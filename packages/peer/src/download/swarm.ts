@@ -1,30 +1,32 @@
-import { type ContentHolder, type ErrorCode, formatAddress, type HolderSession, P2PError, PieceHasher, RemoteError } from '@p2pservice/protocol';
+import { type ContentHolder, formatAddress, P2PError, RemoteError } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { ioError } from '../fs-errors.js';
 import { sleep } from '../sleep.js';
 import type { NetworkAccess } from '../tracker-access.js';
+import { failureOf, type HolderFailures, isOwnFailure } from './holder-failures.js';
 import type { PartFile } from './part-file.js';
 import { PiecePlan, type Run } from './piece-plan.js';
-import { type ActiveRun, BadPieceError, openHolder, Source, type SourceContext } from './source.js';
-import { WholeHash } from './whole-hash.js';
+import { type ActiveRun, BadPieceError, Source, type SourceContext } from './source.js';
+import type { WholeHash } from './whole-hash.js';
 
 /** Holders a download takes pieces from at once, unless told otherwise (PEER_MAX_SOURCES). */
 export const DEFAULT_MAX_SOURCES = 4;
 
-/** Largest run of pieces asked for in one request: big enough that one holder streams, small enough to share. */
+/** Largest run of pieces asked of a lone holder in one request: it streams, with a request every 64 MiB. */
 const MAX_RUN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Largest run asked of one of several holders: small enough that pieces arrive nearly in order (the
+ * whole-file hash follows close behind, and a slow holder holds back little), large enough that a
+ * request per run costs nothing (8 MiB is 160 ms at 50 MB/s).
+ */
+const MAX_SHARED_RUN_BYTES = 8 * 1024 * 1024;
+
+/** A slower holder's run is split with an idle one only if it would take longer than this to finish. */
+const SPLIT_WORTH_S = 0.5;
 
 /** Pieces up to this size are raced for in memory at the end; larger ones are only split between sources. */
 const MAX_RACED_PIECE_BYTES = 16 * 1024 * 1024;
-
-/** A holder left out of this download, and why. */
-export interface HolderFailure {
-  holder: string;
-  code: ErrorCode;
-  reason: string;
-  /** It sent a piece (or a piece layer, or a piece tree) that does not match the content. */
-  lied: boolean;
-}
 
 /** One holder's part in a download, for progress lines. */
 export interface SourceProgress {
@@ -53,88 +55,6 @@ export interface SwarmOptions {
   /** Asks the tracker once more for holders with the same root, when every known one failed. */
   moreHolders: () => Promise<ContentHolder[]>;
   failures: HolderFailures;
-}
-
-/** The holders that failed a download, in order, each named once. */
-export class HolderFailures {
-  readonly list: HolderFailure[] = [];
-  constructor(private readonly onFailed?: (failure: HolderFailure) => void) {}
-
-  has(holder: string): boolean {
-    return this.list.some((f) => f.holder === holder);
-  }
-
-  add(failure: HolderFailure): void {
-    if (this.has(failure.holder)) return;
-    this.list.push(failure);
-    this.onFailed?.(failure);
-  }
-}
-
-/**
- * Conditions of our own (our disk, our target, our user) that no other holder can change: they end the
- * download. Everything else that happens while talking to a holder — whatever it sends, error frames
- * with any code included — is that holder failing, and the others carry on.
- */
-const OWN_FAILURES: ReadonlySet<ErrorCode> = new Set(['IO_ERROR', 'TARGET_EXISTS', 'INTERRUPTED', 'BAD_CONFIG']);
-
-export function isOwnFailure(error: unknown): boolean {
-  if (!(error instanceof P2PError)) return true; // a bug of ours, not something to blame a holder for
-  return !(error instanceof RemoteError) && OWN_FAILURES.has(error.code);
-}
-
-const failureOf = (holder: string, error: P2PError): HolderFailure => ({
-  holder,
-  code: error.code,
-  reason: error instanceof RemoteError ? error.said : error.message,
-  lied: error instanceof BadPieceError || /piece layer/.test(error.message),
-});
-
-/**
- * The piece layer of the content under `root`, from the first holder in `holders` that sends one that
- * hashes up to the root (a one-piece file's layer is its root). Holders that fail are noted.
- */
-export async function fetchLayer(part: PartFile, holders: readonly ContentHolder[], root: string, options: SwarmOptions): Promise<Buffer[] | undefined> {
-  if (part.geometry.pieceCount === 1) return [Buffer.from(root, 'hex')];
-  for (const holder of holders) {
-    if (options.signal?.aborted) throw new P2PError('INTERRUPTED', 'interrupted');
-    const label = formatAddress(holder);
-    let session: HolderSession | undefined;
-    try {
-      session = await openHolder(holder, options.access, options.stallMs);
-      return await session.pieces(part.content.sha256, part.content.size, root);
-    } catch (error) {
-      if (isOwnFailure(error)) throw error;
-      options.failures.add(failureOf(label, error as P2PError));
-    } finally {
-      session?.close().catch(() => undefined);
-    }
-  }
-  return undefined;
-}
-
-/**
- * Checks, from disk, the pieces an earlier run left in the part: those that hash to their place in the
- * layer count as received; the others are fetched again.
- */
-export async function verifyLeftBehind(part: PartFile, layer: readonly Buffer[], whole: WholeHash, pieces: readonly number[]): Promise<void> {
-  const owner = {};
-  for (const piece of pieces) {
-    let hash: Buffer | undefined;
-    const hasher = new PieceHasher(part.geometry, piece, (_index, h) => (hash = h));
-    const bytes = await part.read(part.geometry.offsetOf(piece), part.geometry.lengthOf(piece)).catch((error: unknown) => {
-      throw ioError(`cannot read ${part.paths.part}`, error);
-    });
-    const feeding = whole.claim(owner, piece);
-    hasher.update(bytes);
-    if (hash?.equals(layer[piece]!)) {
-      if (feeding) whole.update(owner, bytes);
-      whole.accept(owner);
-      part.markVerified(piece);
-    } else {
-      whole.reject(owner);
-    }
-  }
 }
 
 /**
@@ -248,7 +168,7 @@ class Swarm {
   /** How much one request asks for now: a share of what is left, so that every source gets some. */
   private runBytes(): number {
     const share = this.plan.missingBytes / (2 * Math.max(1, this.working));
-    return Math.min(MAX_RUN_BYTES, Math.max(this.part.geometry.pieceSize, share));
+    return Math.min(this.working > 1 ? MAX_SHARED_RUN_BYTES : MAX_RUN_BYTES, Math.max(this.part.geometry.pieceSize, share));
   }
 
   /** One holder's loop: take work, fetch it, until nothing is left or the holder fails. */
@@ -285,6 +205,7 @@ class Swarm {
   /** Fetches `run`, waiting in line for a busy holder while the busy wait lasts; gives back what it did not get. */
   private async fetch(source: Source, run: Run): Promise<void> {
     let active: ActiveRun | undefined;
+    const started = performance.now();
     try {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -301,12 +222,13 @@ class Swarm {
       }
     } finally {
       this.plan.release(run.first, active?.end ?? run.end);
+      this.options.logger.debug({ holder: source.label, first: run.first, end: active?.end ?? run.end, ms: Math.round(performance.now() - started) }, 'run ended');
     }
   }
 
   /**
-   * No piece is left to hand out: takes the second half of the slowest source's remaining run, or races
-   * it for its last piece. False if there was nothing to take.
+   * No piece is left to hand out: takes the second half of a lagging source's remaining run, or races a
+   * much slower one for its last piece. False if there was nothing worth taking.
    */
   private async endGame(source: Source): Promise<boolean> {
     const { geometry } = this.part;
@@ -315,14 +237,19 @@ class Swarm {
     for (const slow of others) {
       const current = Math.min(slow.end - 1, Math.floor(slow.position / geometry.pieceSize));
       const after = slow.end - current - 1;
-      if (after >= 1) {
+      // Cutting a run short wastes what its holder already sent down the socket: only worth it when that
+      // holder would keep the download waiting a while, or has stopped (no rate yet, or none any more).
+      const slowRate = slow.source.rate;
+      const lagging = slowRate === 0 || left(slow) / slowRate > SPLIT_WORTH_S;
+      if (after >= 1 && lagging) {
         const cut = current + 1 + Math.floor(after / 2);
         const stolen = { first: cut, end: slow.end };
         slow.end = cut;
         await this.fetch(source, stolen);
         return true;
       }
-      if (this.raced.has(current) || geometry.lengthOf(current) > MAX_RACED_PIECE_BYTES || this.part.isVerified(current)) continue;
+      const muchSlower = slowRate === 0 || 2 * slowRate < source.rate;
+      if (!muchSlower || this.raced.has(current) || geometry.lengthOf(current) > MAX_RACED_PIECE_BYTES || this.part.isVerified(current)) continue;
       this.raced.add(current);
       await this.race(source, slow, current);
       return true;
@@ -344,7 +271,7 @@ class Swarm {
       });
       this.part.markVerified(piece);
       source.bytes += bytes.length;
-      this.context.whole.catchUp();
+      this.context.whole.advance();
     } finally {
       this.plan.unpin(piece);
       this.wake();

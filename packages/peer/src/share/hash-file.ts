@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, lstat, open } from 'node:fs/promises';
 import { PieceGeometry, TreeHasher } from '@p2pservice/protocol';
+import { hashesOfFile } from '../hashing/hash-pool.js';
 
 /** Largest read when hashing; small files get a buffer of their own size, not a megabyte each. */
 const HASH_CHUNK_BYTES = 1024 * 1024;
@@ -33,27 +34,39 @@ export async function hashOpenFile(handle: FileHandle, sizeHint: number): Promis
 }
 
 /**
- * SHA-256 and piece tree of an open file of `size` bytes, in one read. Null if the file no longer has
- * that size (it is being written): its hashes would describe nothing that will be served.
+ * SHA-256 and piece tree of an open file of `size` bytes at `path`, from one read of it. Null if the
+ * file no longer has that size (it is being written): its hashes would describe nothing that will be
+ * served. The caller checks that the file did not change meanwhile.
  */
-export async function hashSharedFile(handle: FileHandle, size: number): Promise<FileHashes | null> {
-  const hash = createHash('sha256');
-  const tree = new TreeHasher(new PieceGeometry(size));
-  let overflow = false;
-  const read = await readAll(handle, size, (chunk) => {
-    hash.update(chunk);
-    if (!overflow) {
-      try {
-        tree.update(chunk);
-      } catch {
-        overflow = true; // grew while read: caught by the size check below
-      }
-    }
-  });
-  if (read !== size || overflow) return null;
-  const { root, layer } = tree.digest();
-  return { sha256: hash.digest('hex'), size, root: root.toString('hex'), ...(layer.length > 1 && { layer: Buffer.concat(layer) }) };
+export async function hashSharedFile(handle: FileHandle, path: string, size: number): Promise<FileHashes | null> {
+  if (size <= INLINE_TREE_BYTES) {
+    const hash = createHash('sha256');
+    // Small files: hashing twice here costs less than the hashing thread opening and reading them again.
+    const tree = new TreeHasher(new PieceGeometry(size));
+    let seen = 0;
+    const read = await readAll(handle, size, (chunk) => {
+      hash.update(chunk);
+      seen += chunk.length;
+      // Grown while read: the size check below refuses it; the tree must not see more than `size`.
+      if (seen <= size) tree.update(chunk);
+    });
+    if (read !== size) return null;
+    const { root, layer } = tree.digest();
+    return { sha256: hash.digest('hex'), size, root: root.toString('hex'), ...(layer.length > 1 && { layer: Buffer.concat(layer) }) };
+  }
+  // A large file is read and hashed on a hashing thread (both hashes from one read), so large files are
+  // hashed on every core at once while this thread goes on with the small ones.
+  const hashes = await hashesOfFile(path, size).catch(() => null); // shrank meanwhile: null
+  if (!hashes) return null;
+  // It was read through the path: the path must still lead to the file this handle has open.
+  const [opened, atPath] = await Promise.all([handle.stat(), lstat(path).catch(() => undefined)]);
+  if (!atPath || atPath.ino !== opened.ino || atPath.dev !== opened.dev || opened.size !== size) return null;
+  const { sha256, root, layer } = hashes;
+  return { sha256, size, root, ...(layer.length > 32 && { layer }) };
 }
+
+/** Files up to this size are hashed on the main thread (both hashes from the same reads). */
+const INLINE_TREE_BYTES = 4 * 1024 * 1024;
 
 async function readAll(handle: FileHandle, sizeHint: number, onChunk: (chunk: Buffer) => void): Promise<number> {
   const buffer = Buffer.allocUnsafe(Math.min(Math.max(sizeHint, 1), HASH_CHUNK_BYTES));

@@ -58,8 +58,8 @@ export async function describeFile(
     handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
     const opened = identityOf(await handle.stat());
     if (!sameIdentity(identity, opened)) return { problem: 'changed while being hashed; try again when it is complete', unstable: true };
-    const hashes = await hashSharedFile(handle, identity.size);
-    // Changed while being read (still being written): its hash describes nothing that will be served.
+    const hashes = await hashSharedFile(handle, path, identity.size);
+    // Changed while being read (still being written): its hashes describe nothing that will be served.
     if (!hashes || !sameIdentity(identity, identityOf(await handle.stat()))) {
       return { problem: 'changed while being hashed; try again when it is complete', unstable: true };
     }

@@ -1,0 +1,97 @@
+import { createHash, type Hash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { parentPort } from 'node:worker_threads';
+import { PieceGeometry, TreeHasher } from '@p2pservice/protocol';
+import type { HashReply, HashRequest } from './hash-messages.js';
+
+/*
+ * A hashing thread (hash-pool.ts starts it). It reads files itself, so the bytes never cross threads:
+ * the main thread only says which file and which ranges. Files are worked on at once (reads overlap with
+ * hashing); the requests of one whole-file hash in the order they came.
+ */
+
+const READ_BYTES = 1024 * 1024;
+
+/** Feeds [offset, offset + length) of `handle` to `sink`; throws if the file is shorter. */
+async function readRange(handle: FileHandle, offset: number, length: number, sink: (chunk: Buffer) => void): Promise<void> {
+  const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(READ_BYTES, length)));
+  for (let at = offset; at < offset + length; ) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(READ_BYTES, offset + length - at), at);
+    if (bytesRead === 0) throw new Error(`the file ended at ${at} bytes, before ${offset + length}`);
+    sink(buffer.subarray(0, bytesRead));
+    at += bytesRead;
+  }
+}
+
+/** Whole-file hashes in progress: the ranges come in order, as the pieces before them are in. */
+const sessions = new Map<number, { handle?: FileHandle; hash: Hash; error?: string }>();
+
+async function handle(request: HashRequest): Promise<HashReply | undefined> {
+  switch (request.op) {
+    case 'file': {
+      const file = await open(request.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      try {
+        const whole = createHash('sha256');
+        const tree = new TreeHasher(new PieceGeometry(request.size));
+        await readRange(file, 0, request.size, (chunk) => {
+          whole.update(chunk);
+          tree.update(chunk);
+        });
+        const { root, layer } = tree.digest();
+        return { id: request.id, op: 'file', sha256: whole.digest('hex'), root: root.toString('hex'), layer: Buffer.concat(layer) };
+      } finally {
+        await file.close();
+      }
+    }
+    case 'open':
+      sessions.set(request.id, { handle: await open(request.path, constants.O_RDONLY | constants.O_NOFOLLOW), hash: createHash('sha256') });
+      return undefined;
+    case 'range': {
+      const session = sessions.get(request.id);
+      if (!session?.handle || session.error) return undefined;
+      try {
+        await readRange(session.handle, request.offset, request.length, (chunk) => session.hash.update(chunk));
+      } catch (error) {
+        session.error = (error as Error).message;
+      }
+      return undefined;
+    }
+    case 'digest': {
+      const session = sessions.get(request.id);
+      if (!session) return { id: request.id, op: 'error', message: 'no such hashing session' };
+      if (session.error) return { id: request.id, op: 'error', message: session.error };
+      return { id: request.id, op: 'digest', sha256: session.hash.digest('hex') };
+    }
+    case 'close': {
+      const session = sessions.get(request.id);
+      sessions.delete(request.id);
+      await session?.handle?.close();
+      return undefined;
+    }
+  }
+}
+
+async function answer(request: HashRequest): Promise<void> {
+  let reply: HashReply | undefined;
+  try {
+    reply = await handle(request);
+  } catch (error) {
+    // A tree, a digest or an open that failed: the caller hears it; a failed open fails the digest.
+    if (request.op === 'open') sessions.set(request.id, { hash: createHash('sha256'), error: (error as Error).message });
+    else reply = { id: request.id, op: 'error', message: (error as Error).message, ...((error as NodeJS.ErrnoException).code && { code: (error as NodeJS.ErrnoException).code }) };
+  }
+  if (reply) parentPort!.postMessage(reply);
+}
+
+/** Each whole-file hash's requests, chained so that they are handled in the order they were sent. */
+const chains = new Map<number, Promise<void>>();
+parentPort!.on('message', (request: HashRequest) => {
+  if (request.op === 'file') {
+    void answer(request);
+    return;
+  }
+  const chained = (chains.get(request.id) ?? Promise.resolve()).then(() => answer(request));
+  if (request.op === 'close') void chained.then(() => chains.delete(request.id));
+  chains.set(request.id, chained);
+});
