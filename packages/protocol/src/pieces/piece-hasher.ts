@@ -22,16 +22,6 @@ export class PieceHasher {
     if (geometry.size === 0) this.finishPiece();
   }
 
-  /** The piece whose bytes come next. */
-  get nextPiece(): number {
-    return this.piece;
-  }
-
-  /** Bytes of the current piece already hashed or held. */
-  get pieceBytes(): number {
-    return this.inPiece;
-  }
-
   update(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.length) {
