@@ -26,6 +26,8 @@ function prng(seed: number): () => number {
   };
 }
 
+const CPU_HEAVY_MS = 60_000;
+
 describe('frame encoding', () => {
   it('writes a 4-byte big-endian length then the UTF-8 JSON body', () => {
     const frame = encodeFrame({ a: 'é' });
@@ -50,6 +52,7 @@ describe('frame decoding', () => {
     }
   });
 
+  // Hundreds of re-chunkings of a long stream: seconds of CPU, far more on a loaded 2-core CI machine.
   it('decodes the same messages byte by byte and for random re-chunkings', () => {
     const byteByByte = new FrameDecoder();
     const out: unknown[] = [];
@@ -72,7 +75,7 @@ describe('frame decoding', () => {
       expect(got).toEqual(messages);
       expect(decoder.bufferedBytes).toBe(0);
     }
-  });
+  }, CPU_HEAVY_MS);
 
   it('rejects an oversize length prefix before any body byte arrives', () => {
     const decoder = new FrameDecoder(1024);

@@ -33,7 +33,7 @@ describe('the frame decoder under generated input', () => {
       }),
       { numRuns: 20_000 },
     );
-  });
+  }, 60_000); // thousands of generated streams: seconds of CPU, far more on a loaded 2-core CI machine
 
   it('round-trips every JSON value it can encode', () => {
     fc.assert(
