@@ -30,7 +30,8 @@ const peer = (args: string[], cwd: string, env = cleanEnv()) => run(PEER_BIN, ar
 beforeAll(async () => {
   root = tempDir('p2p-private-');
   tracker = await startTrackerCli(root, ['--db', join(root, 'tracker.db'), '--new-key']);
-  // The key was printed on stdout, once, as a .env line.
+  // The key was printed on stdout, once, as a .env line (stdout's pipe may be read after stderr's).
+  await tracker.waitFor(/^NETWORK_KEY=/);
   expect(tracker.stdout).toHaveLength(1);
   key = tracker.stdout[0]!.replace(/^NETWORK_KEY=/, '');
   expect(() => parseNetworkKey(key)).not.toThrow();

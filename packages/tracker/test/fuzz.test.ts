@@ -40,7 +40,7 @@ describe('the tracker under generated input', () => {
         const socket = await tlsAs('peer').dial(address());
         await feed(socket, Buffer.concat(sayHello ? [hello, ...pieces] : pieces), chunking);
         // Whatever the connection registered went with it.
-        await eventually(async () => (await tracker.store.counts()).peers === 1);
+        await eventually(async () => (await tracker.store.counts()).peers === 1, 15_000);
         expect(await tracker.store.counts()).toEqual({ peers: 1, files: 1 });
       }),
       { numRuns: 10_000 },
@@ -194,7 +194,7 @@ describe('the tracker against a model', () => {
           await fc.asyncModelRun(() => ({ model: { shares: new Map() }, real }), cmds);
         } finally {
           for (const session of real.sessions.values()) session.connection.destroy();
-          await eventually(async () => (await tracker.store.counts()).peers <= 1);
+          await eventually(async () => (await tracker.store.counts()).peers <= 1, 15_000);
         }
       }),
       { numRuns: 60 },
