@@ -11,7 +11,8 @@ import { cleanEnv, killAll, PEER_BIN, removeDir, type Running, start, startTrack
  */
 
 const sha = (data: string) => createHash('sha256').update(data).digest('hex');
-const TRACKER_ENV = { HEARTBEAT_INTERVAL: '0.2', PEER_TIMEOUT: '0.6' };
+// A short lease: the tracker killed below is restarted under its name, which waits for the old lease to lapse.
+const TRACKER_ENV = { HEARTBEAT_INTERVAL: '0.2', PEER_TIMEOUT: '0.6', TRACKER_LEASE: '1' };
 const PEER_ENV = { RECONNECT_BASE_DELAY: '0.1', RECONNECT_MAX_DELAY: '0.5' };
 
 let root: string;

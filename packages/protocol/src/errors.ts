@@ -43,6 +43,7 @@ export const LOCAL_ERROR_CODES = {
   IO_ERROR: 'a local file could not be read or written',
   INTERRUPTED: 'the user stopped the operation (Ctrl-C); it can be resumed',
   BAD_CONFIG: 'a setting, flag or argument is invalid',
+  INSTANCE_IN_USE: 'another running tracker uses this instance name on the same database',
 } as const;
 
 export type WireErrorCode = keyof typeof WIRE_ERROR_CODES;

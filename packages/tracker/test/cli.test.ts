@@ -64,9 +64,32 @@ describe('tracker start', () => {
 
   it('names a busy port with exit 1', async () => {
     const first = await startTrackerCli(cwd);
-    const result = await run(TRACKER_BIN, ['start', '--host', '127.0.0.1', '--port', String(first.port)], { cwd });
+    const result = await run(TRACKER_BIN, ['start', '--host', '127.0.0.1', '--port', String(first.port), '--db', 'second.db'], { cwd });
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe(`tracker: port 127.0.0.1:${first.port} is already in use (stop the other program or pass --port)`);
+  });
+
+  it('leaves a tracker running on the same database alone, and takes over from one that crashed once its lease lapses', async () => {
+    const env = cleanEnv({ TRACKER_LEASE: '1' });
+    const first = await startTrackerCli(cwd, [], env);
+    const session = await TrackerSession.open({ host: '127.0.0.1', port: first.port }, asPeer);
+    const listener = await listeningPort();
+    onTestFinished(() => listener.close());
+    await session.register(listener.port, [{ name: 'x', size: 1, sha256: 'b'.repeat(64), root: 'e'.repeat(64) }]);
+
+    const second = await run(TRACKER_BIN, ['start', '--host', '127.0.0.1', '--port', '0'], { cwd, env });
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim().split('\n').at(-1)).toBe(
+      `tracker: another tracker is running as instance "default" on tracker.db: it renewed its lease while this one waited (stop that tracker first, or give this one a database of its own with --db)`,
+    );
+    // The first never stopped serving: its peer is still connected and listed.
+    expect(await session.whoHas('x')).toHaveLength(1);
+    expect(first.stderr.join('\n')).not.toContain('stops serving');
+
+    await first.stop('SIGKILL');
+    const third = await startTrackerCli(cwd, [], env);
+    expect(third.stderr.join('\n')).toContain('waiting for the lease of an earlier run under this name to lapse');
+    expect(third.stderr.join('\n')).toContain('forgot peers of a previous run');
   });
 
   it('refuses a database off this machine reached without TLS, and a .env with a database password that others can read', async () => {

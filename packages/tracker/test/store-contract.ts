@@ -136,6 +136,20 @@ export function describeStoreContract(backend: StoreBackend): void {
       expect(await restarted.join(600_000)).toBe(0);
     });
 
+    it('tells the lease of its instance as the database holds it: none before joining or after leaving, a new end with each renewal', async () => {
+      const tracker = await open('leased', null);
+      expect(await tracker.leaseOf()).toBeUndefined();
+      await tracker.join(60_000);
+      const joined = await tracker.leaseOf();
+      expect(joined!.leftMs).toBeGreaterThan(50_000);
+      expect(joined!.leftMs).toBeLessThanOrEqual(60_000);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await tracker.renewLease(60_000);
+      expect((await tracker.leaseOf())!.until).toBeGreaterThan(joined!.until);
+      await tracker.leave();
+      expect(await tracker.leaseOf()).toBeUndefined();
+    });
+
     it('removes the peers of an instance whose lease lapsed, only once it lapsed, and tells that instance', async () => {
       const dying = await open('dying');
       const living = await open('living');

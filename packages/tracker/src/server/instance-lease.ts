@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { P2PError } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import type { TrackerStore } from '../store/store.js';
 
@@ -34,8 +36,14 @@ export class InstanceLease {
     return Math.max(10, Math.floor(this.leaseMs / 3));
   }
 
-  /** Joins (forgetting what an earlier run of this instance left) and starts renewing and sweeping. */
+  /**
+   * Joins (forgetting what an earlier run of this instance left) and starts renewing and sweeping. A
+   * live lease under this name is first watched until it lapses: a run that crashed left it, and joining
+   * at once would be safe; but a tracker still running under this name renews it, and joining would
+   * take its peers away from under it. That one is left alone: INSTANCE_IN_USE.
+   */
   async start(): Promise<number> {
+    await this.waitForLapse();
     const sentAt = Date.now();
     const forgotten = await this.store.join(this.leaseMs);
     this.renewedAt = sentAt;
@@ -43,6 +51,25 @@ export class InstanceLease {
     // Sweeping runs on its own: a long sweep (a dead tracker of many peers) never delays a renewal.
     this.sweepTimer = this.every(() => (this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined))));
     return forgotten;
+  }
+
+  private async waitForLapse(): Promise<void> {
+    const seen = await this.store.leaseOf();
+    if (!seen || seen.leftMs <= 0) return;
+    this.logger.info({ instance: this.store.instance, waitMs: Math.ceil(seen.leftMs) }, 'waiting for the lease of an earlier run under this name to lapse (a tracker that crashed, or one still running)');
+    const deadline = Date.now() + seen.leftMs;
+    for (;;) {
+      await sleep(Math.max(10, Math.min(this.renewEveryMs / 4, deadline - Date.now())));
+      const now = await this.store.leaseOf();
+      if (now && now.until !== seen.until) {
+        throw new P2PError(
+          'INSTANCE_IN_USE',
+          `another tracker is running as instance "${this.store.instance}" on ${this.store.location}: it renewed its lease while this one waited`,
+          'stop that tracker first, or give this one a database of its own with --db',
+        );
+      }
+      if (!now || now.leftMs <= 0 || Date.now() >= deadline) return;
+    }
   }
 
   /** Stops renewing and sweeping, and waits for what is under way. */

@@ -89,6 +89,8 @@ const STATEMENTS = {
   deletePeers: 'DELETE FROM peers WHERE id = ANY($1::bigint[])',
   joinInstance: `INSERT INTO instances (id, lease_until) VALUES ($1, now() + $2 * interval '1 millisecond')
     ON CONFLICT (id) DO UPDATE SET started_at = now(), lease_until = excluded.lease_until`,
+  leaseOf: `SELECT (extract(epoch FROM lease_until) * 1000)::float8 AS until,
+    greatest(0, extract(epoch FROM lease_until - now()) * 1000)::float8 AS left_ms FROM instances WHERE id = $1`,
   renewInstance: `UPDATE instances SET lease_until = now() + $2 * interval '1 millisecond' WHERE id = $1 AND lease_until > now()`,
   lapsedInstances: 'SELECT id FROM instances WHERE lease_until <= now() AND id <> $1 ORDER BY id',
   deleteSweptInstance: `DELETE FROM instances i WHERE id = $1 AND lease_until <= now() AND NOT EXISTS (SELECT 1 FROM peers WHERE instance = i.id)`,
@@ -167,6 +169,11 @@ export class PgStore implements TrackerStore {
     this.joined = true;
     this.orphans.clear();
     return this.forgetPeersOf(this.instance, () => this.renewLease(leaseMs));
+  }
+
+  async leaseOf(): Promise<{ until: number; leftMs: number } | undefined> {
+    const row = (await query<{ until: number; left_ms: number }>(this.leasePool, this.location, prepared('leaseOf', [this.instance]))).rows[0];
+    return row && { until: row.until, leftMs: row.left_ms };
   }
 
   async renewLease(leaseMs: number): Promise<boolean> {

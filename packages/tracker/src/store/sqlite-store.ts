@@ -83,6 +83,7 @@ function prepareStatements(db: Database.Database) {
       `INSERT INTO instances (id, started_at, lease_until) VALUES (?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at, lease_until = excluded.lease_until`,
     ),
+    leaseOf: db.prepare<[string], { until: number }>('SELECT lease_until AS until FROM instances WHERE id = ?'),
     renewInstance: db.prepare<[number, string, number]>('UPDATE instances SET lease_until = ? WHERE id = ? AND lease_until > ?'),
     lapsedInstances: db.prepare<[number, string], { id: string }>('SELECT id FROM instances WHERE lease_until <= ? AND id <> ?'),
     deleteInstance: db.prepare<[string]>('DELETE FROM instances WHERE id = ?'),
@@ -134,6 +135,11 @@ export class SqliteStore implements TrackerStore {
       this.statements.joinInstance.run(this.instance, now, now + leaseMs);
       return forgotten;
     })();
+  }
+
+  async leaseOf(): Promise<{ until: number; leftMs: number } | undefined> {
+    const row = this.statements.leaseOf.get(this.instance);
+    return row && { until: row.until, leftMs: Math.max(0, row.until - Date.now()) };
   }
 
   async renewLease(leaseMs: number): Promise<boolean> {

@@ -35,6 +35,13 @@ export interface TrackerStore {
   join(leaseMs: number): Promise<number>;
 
   /**
+   * The lease this instance's row holds now, as the database sees it: `until` changes with every renewal,
+   * `leftMs` is what remains of it. Undefined when no tracker has joined as this instance, or it left.
+   * Read before joining, to tell a tracker that still runs under this name from one that crashed.
+   */
+  leaseOf(): Promise<{ until: number; leftMs: number } | undefined>;
+
+  /**
    * Extends this instance's lease to `leaseMs` from now. False if the lease had lapsed: the other
    * instances may have removed this one's peers, so it must drop its connections and join again.
    */
