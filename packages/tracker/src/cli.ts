@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { generateNetworkKey, loadOrCreateIdentity, P2PError, parseNetworkKey, tlsTransport } from '@p2pservice/protocol';
-import { defaultConfigDir, readDotenv, reportFatal, requirePrivateDotenv, setting } from '@p2pservice/protocol/cli';
-import { pino } from 'pino';
+import { cliLogger, colourOn, defaultConfigDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting } from '@p2pservice/protocol/cli';
 import { z } from 'zod';
 import { peerAddresses } from './addresses.js';
 import { loadTrackerSettings } from './config.js';
+import { StatusServer } from './observe/status-server.js';
+import { timedStore } from './observe/timed-store.js';
+import { TrackerMetrics } from './observe/tracker-metrics.js';
 import { TrackerServer } from './server/tracker-server.js';
 import { isPostgresUrl, openStore } from './store/open-store.js';
 import { TRACKER_VERSION } from './version.js';
@@ -17,6 +19,8 @@ const StartFlags = z.strictObject({
   port: setting.port().optional(),
   db: setting.text().optional(),
   newKey: z.boolean().optional(),
+  httpPort: setting.port().optional(),
+  httpHost: setting.text().optional(),
 });
 
 async function start(rawFlags: unknown): Promise<void> {
@@ -26,7 +30,7 @@ async function start(rawFlags: unknown): Promise<void> {
   const settings = loadTrackerSettings(process.env, dotenv);
   // A database URL may hold a password: a .env that holds one must be its owner's alone, like a key.
   requirePrivateDotenv(process.cwd(), dotenv, process.env, isPostgresUrl(dotenv.TRACKER_DB ?? '') ? ['NETWORK_KEY', 'TRACKER_DB'] : ['NETWORK_KEY']);
-  const logger = pino({ name: 'tracker', level: settings.LOG_LEVEL }, pino.destination({ dest: 2, sync: true }));
+  const logger = cliLogger('tracker', settings.LOG_LEVEL, logFormat(settings.LOG_FORMAT, process.stderr), colourOn(process.stderr, process.env));
   // Everything that can fail on a bad setting fails before anything is made or printed.
   const freshKey = flags.data.newKey ? newNetworkKey(settings.NETWORK_KEY) : undefined;
   const keyText = freshKey ?? settings.NETWORK_KEY;
@@ -47,12 +51,14 @@ async function start(rawFlags: unknown): Promise<void> {
   // Signals are handled from before the listen, so a stop that arrives right away is still graceful.
   let stopRequested: NodeJS.Signals | undefined;
   let tracker: TrackerServer | undefined;
+  let status: StatusServer | undefined;
   const stop = (signal: NodeJS.Signals) => {
     stopRequested = signal;
     if (!tracker) return;
     logger.info({ signal }, 'shutting down');
     const running = tracker;
     (async () => {
+      await status?.close();
       await running.close();
       await store.close();
     })().then(
@@ -62,11 +68,15 @@ async function start(rawFlags: unknown): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  const httpPort = flags.data.httpPort ?? settings.TRACKER_HTTP_PORT;
+  // Only a watched tracker pays for the watching: timings of every request and database call.
+  const metrics = httpPort === undefined ? undefined : new TrackerMetrics(store);
   try {
     tracker = await TrackerServer.start({
       host: flags.data.host ?? settings.TRACKER_HOST,
       port: flags.data.port ?? settings.TRACKER_PORT,
-      store,
+      store: metrics ? timedStore(store, metrics) : store,
+      ...(metrics && { observer: metrics }),
       logger,
       transport: tlsTransport({ identity }),
       ...(networkKey && { networkKey }),
@@ -81,6 +91,16 @@ async function start(rawFlags: unknown): Promise<void> {
         leaseMs: settings.TRACKER_LEASE,
       },
     });
+    if (metrics) {
+      const running = tracker;
+      const probe = { connections: () => running.connections, serving: () => running.serving };
+      metrics.watch(probe);
+      const source = { store, metrics, version: TRACKER_VERSION, network: networkKey ? ('private' as const) : ('open' as const), ...probe };
+      status = await StatusServer.start(flags.data.httpHost ?? settings.TRACKER_HTTP_HOST, httpPort!, source, logger).catch(async (error: unknown) => {
+        await running.close();
+        throw error;
+      });
+    }
   } catch (error) {
     await store.close();
     throw error;
@@ -126,6 +146,8 @@ program
   .option('--port <port>', 'TCP port, 0 for a random one (TRACKER_PORT, default 7070)')
   .option('--db <file|url>', 'SQLite database file, or a postgres:// URL shared with other trackers (TRACKER_DB, default tracker.db)')
   .option('--new-key', 'make the network private with a new NETWORK_KEY, printed once')
+  .option('--http-port <port>', 'serve /status, /metrics and /healthz over HTTP on this port, 0 for a random one (TRACKER_HTTP_PORT, default off)')
+  .option('--http-host <host>', 'address of that HTTP listener (TRACKER_HTTP_HOST, default 127.0.0.1)')
   .action(start);
 
 try {

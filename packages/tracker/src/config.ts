@@ -10,6 +10,7 @@ export const TRACKER_DEFAULTS = {
   TRACKER_PORT: '7070',
   TRACKER_DB: 'tracker.db',
   LOG_LEVEL: 'info',
+  LOG_FORMAT: '',
   MAX_FRAME_BYTES: String(MAX_FRAME_BYTES),
   MAX_FILES_PER_SHARE: String(MAX_FILES_PER_SHARE),
   TRACKER_MAX_CONNECTIONS: String(DEFAULT_TRACKER_LIMITS.maxConnections),
@@ -20,6 +21,8 @@ export const TRACKER_DEFAULTS = {
   TRACKER_LEASE: String(DEFAULT_TRACKER_LIMITS.leaseMs / 1000),
   TRACKER_DB_POOL: String(DEFAULT_PG_POOL.poolSize),
   NETWORK_KEY: '',
+  TRACKER_HTTP_PORT: '',
+  TRACKER_HTTP_HOST: '127.0.0.1',
 };
 
 export const TrackerSettings = z.object({
@@ -27,6 +30,7 @@ export const TrackerSettings = z.object({
   TRACKER_PORT: setting.port(),
   TRACKER_DB: setting.text(),
   LOG_LEVEL: setting.logLevel(),
+  LOG_FORMAT: setting.logFormat(),
   MAX_FRAME_BYTES: setting.positiveInt(),
   MAX_FILES_PER_SHARE: setting.positiveInt(),
   TRACKER_MAX_CONNECTIONS: setting.positiveInt(),
@@ -43,6 +47,9 @@ export const TrackerSettings = z.object({
   TRACKER_DB_POOL: setting.positiveInt(),
   /** The key of a private network (`tracker start --new-key` makes one); unset: an open network. */
   NETWORK_KEY: setting.optionalText(),
+  /** Port of the status page, metrics and health check; unset: no HTTP listener. */
+  TRACKER_HTTP_PORT: setting.optionalPort(),
+  TRACKER_HTTP_HOST: setting.text(),
 });
 export type TrackerSettings = z.infer<typeof TrackerSettings>;
 

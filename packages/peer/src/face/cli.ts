@@ -1,7 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_SEARCH_RESULTS, P2PError, parseEndpointList, parseSearchQuery, parseSize, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
-import { defaultStateDir, readDotenv, reportFatal, requirePrivateDotenv, setting } from '@p2pservice/protocol/cli';
-import { pino } from 'pino';
+import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting } from '@p2pservice/protocol/cli';
 import { z } from 'zod';
 import { PEER_VERSION } from '../agents.js';
 import { AmbiguousNameError } from '../download/resolve.js';
@@ -27,7 +26,7 @@ async function peerNode(trackerFlag: string | undefined, { port, mayShare = fals
   const dotenv = readDotenv(process.cwd());
   const settings = loadPeerSettings(process.env, dotenv);
   requirePrivateDotenv(process.cwd(), dotenv, process.env, ['NETWORK_KEY']);
-  const logger = pino({ name: 'peer', level: settings.LOG_LEVEL }, pino.destination({ dest: 2, sync: true }));
+  const logger = cliLogger('peer', settings.LOG_LEVEL, logFormat(settings.LOG_FORMAT, process.stderr), colourOn(process.stderr, process.env));
   const tracker = parseEndpointList(trackerFlag ?? settings.PEER_TRACKER, trackerFlag ? '--tracker' : 'PEER_TRACKER');
   const { identityCreated, ...options } = await nodeOptions(settings, tracker, logger, process.env, { mayShare });
   if (identityCreated) err(`peer: made a new identity for this peer, ${options.identity!.id} (kept in ${identityCreated})\n`);

@@ -1,9 +1,7 @@
 import { type SearchMatcher, terminalSafe } from '@p2pservice/protocol';
 
-/** Whether to colour what goes to `stream`: a terminal, unless NO_COLOR is set (no-color.org) or TERM is dumb. */
-export function wantsColour(stream: { isTTY?: boolean }, env: Record<string, string | undefined>): boolean {
-  return stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
-}
+/** Whether to colour what goes to `stream` (the rule the logs follow too). */
+export { colourOn as wantsColour } from '@p2pservice/protocol/cli';
 
 const BOLD_YELLOW = '\x1b[1;33m';
 const RESET = '\x1b[0m';

@@ -32,6 +32,7 @@ export const PEER_DEFAULTS = {
   RECONNECT_MAX_DELAY: String(RECONNECT_MAX_DELAY_MS / 1000),
   RESCAN_INTERVAL: String(RESCAN_INTERVAL_MS / 1000),
   LOG_LEVEL: 'info',
+  LOG_FORMAT: '',
   NETWORK_KEY: '',
 };
 
@@ -53,6 +54,7 @@ export const PeerSettings = z.object({
   /** Seconds between full rescans of a shared folder (the watcher reports changes in between). */
   RESCAN_INTERVAL: setting.seconds(),
   LOG_LEVEL: setting.logLevel(),
+  LOG_FORMAT: setting.logFormat(),
   /** The key of the private network to join (the tracker's operator gives it); unset: an open network. */
   NETWORK_KEY: setting.optionalText(),
 });

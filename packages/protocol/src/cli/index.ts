@@ -3,3 +3,4 @@ export * from './dotenv.js';
 export * from './paths.js';
 export * from './report.js';
 export * from './settings.js';
+export * from './logger.js';

@@ -18,8 +18,12 @@ export const setting = {
   /** A value that may be left unset (its default is empty). */
   optionalText: () => z.preprocess(unset, z.string().min(1).optional()),
   port: (min = 0) => z.preprocess(unset, z.coerce.number().int().min(min).max(65535)),
+  /** A port, or nothing (a feature left off). */
+  optionalPort: () => z.preprocess(unset, z.coerce.number().int().min(0).max(65535).optional()),
   positiveInt: () => z.preprocess(unset, z.coerce.number().int().min(1)),
   logLevel: () => z.preprocess(unset, LogLevel),
+  /** json or pretty; unset: pretty on a terminal, JSON elsewhere. */
+  logFormat: () => z.preprocess(unset, z.enum(['json', 'pretty']).optional()),
   /** A duration in seconds (fractions allowed), as a number of milliseconds. */
   seconds: () => z.preprocess(unset, z.coerce.number().positive().max(86_400).transform((s) => Math.round(s * 1000))),
   /**

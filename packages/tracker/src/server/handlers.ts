@@ -46,6 +46,7 @@ export async function dispatch(tracker: TrackerContext, state: PeerState, messag
   } catch (error) {
     if (!(error instanceof P2PError && REQUEST_ERROR_CODES.has(error.code) && 'id' in message) || route.changesShare) throw error;
     state.log.info({ code: error.code, request: message.type }, error.message);
+    tracker.observer.errorSent(error.code);
     const text = error.hint ? `${error.message}; ${error.hint}` : error.message;
     await state.connection.send({ type: 'error', id: message.id, code: error.code as WireErrorCode, message: text });
   }

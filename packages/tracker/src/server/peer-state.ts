@@ -10,7 +10,30 @@ export interface TrackerContext {
   readonly store: TrackerStore;
   readonly limits: TrackerLimits;
   readonly transport: Transport;
+  readonly observer: TrackerObserver;
 }
+
+/** Watches the tracker at work, for its status page and metrics (see observe/); it never changes an answer. */
+export interface TrackerObserver {
+  connectionOpened(): void;
+  connectionClosed(): void;
+  /** A request arrived; the returned function is called when it has been answered (or failed). */
+  requestStarted(type: TrackerRequest['type']): () => void;
+  /** An error was sent to a peer, or ended its connection. */
+  errorSent(code: string): void;
+  peerJoined(address: string, files: number): void;
+  peerLeft(address: string): void;
+}
+
+/** The observer of a tracker nobody watches. */
+export const UNOBSERVED: TrackerObserver = {
+  connectionOpened: () => undefined,
+  connectionClosed: () => undefined,
+  requestStarted: () => () => undefined,
+  errorSent: () => undefined,
+  peerJoined: () => undefined,
+  peerLeft: () => undefined,
+};
 
 /** What one connection has told the tracker so far. */
 export interface PeerState {
@@ -23,6 +46,8 @@ export interface PeerState {
   peer: PeerId | undefined;
   /** Files of a share sent in several `register` frames, stored when the last one arrives. */
   pending: FileEntry[];
+  /** HOST:PORT the share is listed under, once registered (for the status page's joins and leaves). */
+  listedAs: string | undefined;
   /** The listen port the tracker last managed to connect back to. */
   verifiedPort: number | undefined;
 }

@@ -1,4 +1,4 @@
-import { type FileEntry, P2PError, type Register, type Update } from '@p2pservice/protocol';
+import { type FileEntry, formatAddress, P2PError, type Register, type Update } from '@p2pservice/protocol';
 import type { PeerState, TrackerContext } from './peer-state.js';
 import { checkReachable } from './reachability.js';
 
@@ -28,7 +28,10 @@ export async function register(tracker: TrackerContext, state: PeerState, messag
     await checkReachable(tracker.transport, holder, limits.reachTimeoutMs);
     state.verifiedPort = message.listenPort;
   }
+  const joining = state.peer === undefined;
   state.peer = await tracker.store.putShare(state.peer, holder, files);
+  state.listedAs = formatAddress(holder);
+  if (joining) tracker.observer.peerJoined(state.listedAs, files.length);
   state.log.info({ peer: state.peer, port: message.listenPort, files: files.length }, 'share registered');
   await state.connection.send({ type: 'registered', id: message.id, files: files.length, complete: true });
 }

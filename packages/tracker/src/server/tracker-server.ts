@@ -20,7 +20,7 @@ import { TRACKER_AGENT } from '../version.js';
 import { DenialLog } from './denials.js';
 import { dispatch } from './handlers.js';
 import { InstanceLease } from './instance-lease.js';
-import type { PeerState, TrackerConnection, TrackerContext } from './peer-state.js';
+import { type PeerState, type TrackerConnection, type TrackerContext, type TrackerObserver, UNOBSERVED } from './peer-state.js';
 
 /** The features a tracker offers (spec: Features). */
 export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content', 'search'];
@@ -36,6 +36,8 @@ export interface TrackerOptions {
   /** The key of a private network: only peers that prove it get in. Absent: an open network. */
   networkKey?: Buffer;
   limits?: Partial<TrackerLimits>;
+  /** Watches requests, errors and peers coming and going (the status page and metrics); none by default. */
+  observer?: TrackerObserver;
 }
 
 /**
@@ -58,10 +60,11 @@ export class TrackerServer {
     transport: Transport,
     limits: Partial<TrackerLimits>,
     private readonly networkKey: Buffer | undefined,
+    observer: TrackerObserver,
   ) {
     const merged = { ...DEFAULT_TRACKER_LIMITS, ...limits };
     merged.replyFrameBytes = Math.min(merged.replyFrameBytes, merged.maxFrameBytes);
-    this.context = { store, transport, limits: merged };
+    this.context = { store, transport, limits: merged, observer };
     this.denials = new DenialLog(logger);
     // Losing the lease drops every connection at once; their removals finish (or fail) on their own,
     // and rejoining forgets whatever rows of this instance are left anyway.
@@ -71,7 +74,7 @@ export class TrackerServer {
   /** Joins the network's instances in the store (forgetting what a previous run of this one left), then listens. */
   static async start(options: TrackerOptions): Promise<TrackerServer> {
     const { transport } = options;
-    const tracker = new TrackerServer(options.store, options.logger, transport, options.limits ?? {}, options.networkKey);
+    const tracker = new TrackerServer(options.store, options.logger, transport, options.limits ?? {}, options.networkKey, options.observer ?? UNOBSERVED);
     const forgotten = await tracker.lease.start();
     if (forgotten > 0) options.logger.info({ peers: forgotten }, 'forgot peers of a previous run');
     try {
@@ -142,11 +145,18 @@ export class TrackerServer {
     for (const socket of this.sockets) socket.destroy();
   }
 
+  /** Connections open now. */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
   private accept(socket: Socket, remote: RemotePeer): void {
     this.sockets.add(socket);
+    this.context.observer.connectionOpened();
     const handler = this.serve(socket, remote)
       .catch((error) => this.logger.error({ err: error }, 'connection handler failed'))
       .finally(() => {
+        this.context.observer.connectionClosed();
         this.sockets.delete(socket);
         this.handlers.delete(handler);
       });
@@ -181,11 +191,16 @@ export class TrackerServer {
         ...(this.networkKey && { networkKey: this.networkKey }),
       });
       log.debug({ agent: hello.agent, features: [...features] }, 'hello');
-      state = { connection, remote, features, log, peer: undefined, pending: [], verifiedPort: undefined };
+      state = { connection, remote, features, log, peer: undefined, pending: [], listedAs: undefined, verifiedPort: undefined };
       while (!connection.isClosed) {
         const message = await this.receiveBeforeTimeout(connection);
         if (message.type === 'bye') break;
-        await dispatch(this.context, state, message);
+        const answered = this.context.observer.requestStarted(message.type);
+        try {
+          await dispatch(this.context, state, message);
+        } finally {
+          answered();
+        }
       }
       await connection.end();
     } catch (error) {
@@ -195,13 +210,16 @@ export class TrackerServer {
       } else if (error instanceof P2PError && error.code === 'ACCESS_DENIED' && state === undefined) {
         // Not a member: one line in the log at most (a flood of attempts is summed up), then the door.
         this.denials.denied(`${remote.host}:${remote.port}`, error.message);
+        this.context.observer.errorSent(error.code);
         await connection.fail(error);
       } else if (error instanceof P2PError && isWireErrorCode(error.code)) {
         log.warn({ code: error.code }, error.message);
+        this.context.observer.errorSent(error.code);
         await connection.fail(error);
       } else {
         // Ours, not the peer's (a database error, a bug): the peer hears INTERNAL, the log the details.
         log.error({ err: error }, 'unexpected error on a connection');
+        this.context.observer.errorSent('INTERNAL');
         await connection.fail(error);
       }
     } finally {
@@ -218,6 +236,7 @@ export class TrackerServer {
     try {
       await this.context.store.removePeer(state.peer!);
       state.log.info({ peer: state.peer }, 'peer left; its files are gone from the list');
+      this.context.observer.peerLeft(state.listedAs ?? `${state.remote.host}:${state.remote.port}`);
     } catch (error) {
       // The PostgreSQL store tries again at its next sweep; failing that, the others sweep this instance.
       state.log.warn({ err: error, peer: state.peer }, 'could not remove a departed peer yet');

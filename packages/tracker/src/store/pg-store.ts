@@ -104,6 +104,7 @@ const STATEMENTS = {
   holdersOfContent: `SELECT DISTINCT ON (p.id) p.host, p.port, p.identity AS id, f.root
     FROM files f JOIN peers p ON p.id = f.peer_id WHERE f.sha256 = $1 ORDER BY p.id, f.root LIMIT $2`,
   counts: 'SELECT (SELECT count(*) FROM peers) AS peers, (SELECT count(*) FROM files) AS files',
+  countContents: 'SELECT count(*)::int AS n FROM contents',
 } as const;
 
 /** A prepared statement: parsed once per pooled connection, then only bound and run. */
@@ -288,6 +289,10 @@ export class PgStore implements TrackerStore {
 
   async whoHasContent(sha256: string, maxHolders: number): Promise<ContentHolder[]> {
     return (await query<ContentHolder>(this.pool, this.location, prepared('holdersOfContent', [sha256, maxHolders]))).rows;
+  }
+
+  async countContents(): Promise<number> {
+    return (await query<{ n: number }>(this.pool, this.location, prepared('countContents', []))).rows[0]!.n;
   }
 
   async counts(): Promise<StoreCounts> {

@@ -89,6 +89,7 @@ function prepareStatements(db: Database.Database) {
     deleteInstance: db.prepare<[string]>('DELETE FROM instances WHERE id = ?'),
     countPeers: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM peers'),
     countFiles: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM files'),
+    countContents: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM contents'),
   };
 }
 
@@ -263,6 +264,10 @@ export class SqliteStore implements TrackerStore {
 
   async counts(): Promise<StoreCounts> {
     return { peers: this.statements.countPeers.get()!.n, files: this.statements.countFiles.get()!.n };
+  }
+
+  async countContents(): Promise<number> {
+    return this.statements.countContents.get()!.n;
   }
 
   async close(): Promise<void> {

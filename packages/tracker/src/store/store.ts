@@ -85,5 +85,8 @@ export interface TrackerStore {
 
   counts(): Promise<StoreCounts>;
 
+  /** How many distinct contents (name and sha256) the network lists: the rows of `list`. */
+  countContents(): Promise<number>;
+
   close(): Promise<void>;
 }

@@ -1,0 +1,106 @@
+import type { PeerEvent } from './activity.js';
+
+/** What the status page shows; every string in it may have come from the network or a setting. */
+export interface StatusFacts {
+  version: string;
+  serving: boolean;
+  network: 'open' | 'private';
+  instance: string;
+  database: string;
+  startedAt: Date;
+  now: Date;
+  peers: number;
+  files: number;
+  contents: number;
+  connections: number;
+  recent: readonly PeerEvent[];
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Text made safe to stand anywhere in HTML, attribute values included. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+/** "3 d 4 h", "2 h", "4 min 7 s", "12 s": the two largest units, a zero second one left out. */
+export function formatUptime(ms: number): string {
+  let rest = Math.max(0, Math.floor(ms / 1000));
+  const counts = (
+    [
+      ['d', 86_400],
+      ['h', 3_600],
+      ['min', 60],
+      ['s', 1],
+    ] as const
+  ).map(([unit, size]) => {
+    const count = Math.floor(rest / size);
+    rest -= count * size;
+    return `${count} ${unit}`;
+  });
+  const first = counts.findIndex((c) => !c.startsWith('0 '));
+  if (first < 0) return '0 s';
+  return counts
+    .slice(first, first + 2)
+    .filter((c, i) => i === 0 || !c.startsWith('0 '))
+    .join(' ');
+}
+
+const number = (n: number) => n.toLocaleString('en-US');
+
+/** The tracker's status as one small HTML page: no script, no outside asset; it reloads itself. */
+export function renderStatusPage(facts: StatusFacts): string {
+  const rows: [string, string][] = [
+    ['State', facts.serving ? 'serving' : 'rejoining the network (new connections are refused for now)'],
+    ['Peers online', number(facts.peers)],
+    ['Files listed', number(facts.files)],
+    ['Distinct contents', number(facts.contents)],
+    ['Connections to this tracker', number(facts.connections)],
+    ['Up for', formatUptime(facts.now.getTime() - facts.startedAt.getTime())],
+    ['Network', facts.network],
+    ['Instance', facts.instance],
+    ['Database', facts.database],
+    ['Version', facts.version],
+  ];
+  const events = facts.recent.length
+    ? facts.recent
+        .map(
+          (e) =>
+            `<tr><td><time datetime="${e.at.toISOString()}">${escapeHtml(e.at.toISOString().replace('T', ' ').slice(0, 19))}</time></td>` +
+            `<td>${e.kind}</td><td>${escapeHtml(e.address)}</td><td>${e.files === undefined ? '' : number(e.files)}</td></tr>`,
+        )
+        .join('\n')
+    : '<tr><td colspan="4">none since the tracker started</td></tr>';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="refresh" content="10">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>P2PService tracker: ${facts.serving ? 'serving' : 'rejoining'}</title>
+<style>
+body { font: 15px/1.4 system-ui, sans-serif; margin: 2rem auto; max-width: 46rem; padding: 0 1rem; color: #222; }
+table { border-collapse: collapse; width: 100%; margin-bottom: 2rem; }
+th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid #ddd; }
+th[scope=row] { width: 16rem; font-weight: 600; }
+</style>
+</head>
+<body>
+<main>
+<h1>P2PService tracker</h1>
+<table aria-label="Status">
+${rows.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n')}
+</table>
+<h2>Recent joins and leaves</h2>
+<table aria-label="Recent joins and leaves">
+<thead><tr><th scope="col">Time (UTC)</th><th scope="col">Event</th><th scope="col">Peer</th><th scope="col">Files</th></tr></thead>
+<tbody>
+${events}
+</tbody>
+</table>
+<p>Numbers of the whole network come from the database; connections and events are this tracker's. Metrics for Prometheus: <a href="/metrics">/metrics</a>.</p>
+</main>
+</body>
+</html>
+`;
+}

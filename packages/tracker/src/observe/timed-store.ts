@@ -1,0 +1,30 @@
+import { isPostgresUrl } from '../store/open-store.js';
+import type { TrackerStore } from '../store/store.js';
+import type { TrackerMetrics } from './tracker-metrics.js';
+
+/**
+ * The same store, with every call timed into the metrics. The store's own calls to itself are not seen
+ * (methods run bound to the store), so each timing is one operation the tracker asked for.
+ */
+export function timedStore(store: TrackerStore, metrics: TrackerMetrics): TrackerStore {
+  const backend = isPostgresUrl(store.location) ? 'postgres' : 'sqlite';
+  return new Proxy(store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property);
+      if (typeof value !== 'function' || typeof property !== 'string' || property === 'constructor') return value;
+      return (...args: unknown[]) => {
+        const done = metrics.storeTimer(property, backend);
+        let result: unknown;
+        try {
+          result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        } catch (error) {
+          done();
+          throw error;
+        }
+        if (result instanceof Promise) return result.finally(done);
+        done();
+        return result;
+      };
+    },
+  });
+}
