@@ -1,6 +1,8 @@
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanEnv,
@@ -19,6 +21,7 @@ import {
  * loopback, real folders. Two peers share; a third process lists and downloads.
  */
 
+const execFileAsync = promisify(execFile);
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 let root: string;
@@ -150,6 +153,22 @@ describe('peer get', () => {
     for (let i = 0; i < 8; i++) expect(sha256(readFileSync(join(root, `many-${i}`, 'big.bin')))).toBe(sha256(filesA['big.bin']!));
     expect(readdirSync(join(root, 'many-shared'))).toEqual(['big.bin']);
     expect(sha256(readFileSync(join(root, 'many-shared', 'big.bin')))).toBe(sha256(filesA['big.bin']!));
+  });
+
+  it('shows progress on a terminal that reports no width (a pty nobody sized), and finishes', async (context) => {
+    // `script` gives the download a terminal of 0 columns; ora once divided by that and cleared lines forever.
+    if (spawnSync('script', ['--version']).status !== 0) return context.skip();
+    const out = join(root, 'tty-out');
+    const command = [process.execPath, PEER_BIN, 'get', 'big.bin', '--out', out].map((word) => `'${word}'`).join(' ');
+    const { stdout } = await execFileAsync('script', ['-qec', command, '/dev/null'], {
+      cwd: root,
+      env: { ...env, XDG_CONFIG_HOME: join(root, 'tty-config') },
+      timeout: 20_000,
+      maxBuffer: 1024 * 1024,
+    });
+    expect(stdout).toMatch(/big\.bin: .* MiB/);
+    expect(stdout).toContain(`saved ${out}/big.bin (6.0 MiB, sha256 ${sha256(filesA['big.bin']!).slice(0, 12)})`);
+    expect(sha256(readFileSync(join(out, 'big.bin')))).toBe(sha256(filesA['big.bin']!));
   });
 
   it('fails on an unknown name with one line naming it, creating nothing', async () => {

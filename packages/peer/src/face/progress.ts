@@ -16,6 +16,9 @@ export class Progress {
 
   static async start(text: string, enabled = Boolean(process.stderr.isTTY)): Promise<Progress> {
     if (!enabled) return new Progress(undefined);
+    // A terminal that reports no width (a pty nobody sized: `script`, some CI and IDE consoles) would have
+    // ora divide by zero and clear lines forever, blocking everything else; take the usual 80 columns.
+    if (!process.stderr.columns) process.stderr.columns = Number(process.env.COLUMNS) || 80;
     const { default: ora } = await import('ora');
     return new Progress(ora({ text: terminalSafe(text), stream: process.stderr }).start());
   }
