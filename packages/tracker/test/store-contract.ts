@@ -55,6 +55,9 @@ export function describeStoreContract(backend: StoreBackend): void {
       expect((await store.whoHas('doc.txt', 64, 64)).map((c) => c.sha256)).toEqual([sha('2'), sha('3')]);
       expect(await store.whoHas('missing', 64, 64)).toEqual([]);
       expect(await store.counts()).toEqual({ peers: 2, files: 4 });
+      expect(await store.countContents()).toBe(3);
+      await store.removePeer(b);
+      expect(await store.countContents()).toBe(2);
     });
 
     it('pages with a keyset cursor that visits every row exactly once', async () => {
