@@ -8,6 +8,7 @@ import {
   formatAddress,
   type Identity,
   type KnownTrackers,
+  type ListCursor,
   type ListEntry,
   P2PError,
   parseSearchQuery,
@@ -201,6 +202,14 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     } finally {
       await session.close();
     }
+  }
+
+  /** One page of the network's list, after `after` (null: the first page), for faces that page. */
+  async listPage(after: ListCursor | null, limit: number): Promise<{ files: ListEntry[]; next: ListCursor | null }> {
+    return askTracker(this.access, AGENTS.list, async (session) => {
+      this.sawTracker(session.serverId, session.isPrivateNetwork);
+      return session.listPage(after, limit);
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_SEARCH_RESULTS, P2PError, parseEndpointList, parseSearchQuery, parseSize, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
 import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting } from '@p2pservice/protocol/cli';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PEER_VERSION } from '../agents.js';
 import { AmbiguousNameError } from '../download/resolve.js';
@@ -22,7 +23,7 @@ const err = (text: string) => process.stderr.write(text);
 /** The numbered table last shown in this folder. */
 const shownHere = () => new ShownResults(defaultStateDir(process.env));
 
-async function peerNode(trackerFlag: string | undefined, { port, mayShare = false }: { port?: number; mayShare?: boolean } = {}): Promise<{ node: PeerNode; settings: PeerSettings }> {
+async function peerNode(trackerFlag: string | undefined, { port, mayShare = false }: { port?: number; mayShare?: boolean } = {}): Promise<{ node: PeerNode; settings: PeerSettings; logger: Logger }> {
   const dotenv = readDotenv(process.cwd());
   const settings = loadPeerSettings(process.env, dotenv);
   requirePrivateDotenv(process.cwd(), dotenv, process.env, ['NETWORK_KEY']);
@@ -31,7 +32,7 @@ async function peerNode(trackerFlag: string | undefined, { port, mayShare = fals
   const { identityCreated, ...options } = await nodeOptions(settings, tracker, logger, process.env, { mayShare });
   if (identityCreated) err(`peer: made a new identity for this peer, ${options.identity!.id} (kept in ${identityCreated})\n`);
   const node = new PeerNode({ ...options, ...(port !== undefined && { port }) });
-  return { node, settings };
+  return { node, settings, logger };
 }
 
 function parseFlags<S extends z.ZodType>(schema: S, flags: unknown, command: string): z.infer<S> {
@@ -69,6 +70,44 @@ async function share(dir: string, rawFlags: unknown): Promise<void> {
   if (stopping) return stop();
   err('Press Ctrl-C to stop sharing.\n');
   // Sharing goes on until a signal: a lost tracker is reconnected to, not a reason to stop.
+  await new Promise<never>(() => {});
+}
+
+async function ui(rawFlags: unknown): Promise<void> {
+  const flags = parseFlags(
+    z.strictObject({
+      tracker: z.string().optional(),
+      port: setting.port().optional(),
+      uiPort: setting.port().optional(),
+      uiHost: setting.text().optional(),
+      share: z.array(z.string()).optional(),
+      out: z.string().optional(),
+    }),
+    rawFlags,
+    'ui',
+  );
+  const { node, settings, logger } = await peerNode(flags.tracker, { ...(flags.port !== undefined && { port: flags.port }), mayShare: true });
+  printShareEvents(node, err);
+  // The web server is loaded only by the command that serves the page.
+  const { startUi } = await import('./ui-command.js');
+  const server = await startUi({
+    node,
+    logger,
+    shares: flags.share ?? [],
+    uiHost: flags.uiHost ?? '127.0.0.1',
+    uiPort: flags.uiPort ?? settings.PEER_UI_PORT,
+    outDir: flags.out ?? '.',
+    out,
+    err,
+  });
+  const stop = () => {
+    Promise.all([server.close(), node.close()]).then(
+      () => process.exit(0),
+      (error) => process.exit(reportFatal('peer', error, settings.LOG_LEVEL)),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   await new Promise<never>(() => {});
 }
 
@@ -196,6 +235,17 @@ program
   .option('--tracker <address>', TRACKER_HELP)
   .option('--port <port>', 'port other peers download from, 0 for random (PEER_PORT, default 0)')
   .action(share);
+
+program
+  .command('ui')
+  .description('share folders and use the network from a web page on this machine, until Ctrl-C')
+  .option('--share <dir>', 'a folder to share from the start (repeat for more; more can be added in the page)', (dir: string, dirs: string[] = []) => [...dirs, dir])
+  .option('--ui-port <port>', 'port of the page on 127.0.0.1, 0 for random (PEER_UI_PORT, default 7080)')
+  .option('--ui-host <address>', 'serve the page on another address (anyone who reaches it and has the URL can use this peer)')
+  .option('--out <dir>', 'folder downloads are saved in (default: the current folder)')
+  .option('--tracker <address>', TRACKER_HELP)
+  .option('--port <port>', 'port other peers download from, 0 for random (PEER_PORT, default 0)')
+  .action(ui);
 
 program
   .command('list')

@@ -17,6 +17,7 @@ import { DEFAULT_MAX_SOURCES } from '../download/swarm.js';
 import { DEFAULT_MAX_UPLOADS } from '../share/file-server.js';
 import { defaultCacheDir } from '../share/hash-cache.js';
 import { RESCAN_INTERVAL_MS } from '../share/live-folder.js';
+import { DEFAULT_UI_PORT } from './web/ui-defaults.js';
 
 /** Built-in defaults; `.env.example` documents the same values (a test keeps the two in step). */
 export const PEER_DEFAULTS = {
@@ -31,6 +32,7 @@ export const PEER_DEFAULTS = {
   RECONNECT_BASE_DELAY: String(RECONNECT_BASE_DELAY_MS / 1000),
   RECONNECT_MAX_DELAY: String(RECONNECT_MAX_DELAY_MS / 1000),
   RESCAN_INTERVAL: String(RESCAN_INTERVAL_MS / 1000),
+  PEER_UI_PORT: String(DEFAULT_UI_PORT),
   LOG_LEVEL: 'info',
   LOG_FORMAT: '',
   NETWORK_KEY: '',
@@ -53,6 +55,8 @@ export const PeerSettings = z.object({
   RECONNECT_MAX_DELAY: setting.seconds(),
   /** Seconds between full rescans of a shared folder (the watcher reports changes in between). */
   RESCAN_INTERVAL: setting.seconds(),
+  /** Port of `peer ui`'s page on 127.0.0.1 (0: any free port). */
+  PEER_UI_PORT: setting.port(),
   LOG_LEVEL: setting.logLevel(),
   LOG_FORMAT: setting.logFormat(),
   /** The key of the private network to join (the tracker's operator gives it); unset: an open network. */

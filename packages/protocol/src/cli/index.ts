@@ -4,3 +4,4 @@ export * from './paths.js';
 export * from './report.js';
 export * from './settings.js';
 export * from './logger.js';
+export * from './http-host.js';

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
 import { formatAddress, P2PError } from '@p2pservice/protocol';
+import { isLocalHostHeader, isLoopbackAddress } from '@p2pservice/protocol/cli';
 import type { Logger } from 'pino';
 import type { TrackerStore } from '../store/store.js';
 import { renderStatusPage } from './status-page.js';
@@ -27,8 +27,6 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 };
 
-const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/i;
-
 /**
  * The tracker's optional HTTP side: `/status` (a page for people), `/metrics` (Prometheus text format)
  * and `/healthz` (200 while serving with its database answering, else 503). Read-only. On a loopback
@@ -42,7 +40,7 @@ export class StatusServer {
   ) {}
 
   static async start(host: string, port: number, source: StatusSource, logger: Logger): Promise<StatusServer> {
-    const loopbackOnly = LOOPBACK.test(host);
+    const loopbackOnly = isLoopbackAddress(host);
     const server = createServer((request, response) => {
       handle(request, response, source, loopbackOnly).catch((error: unknown) => {
         logger.warn({ err: error, path: request.url }, 'status request failed');
@@ -131,13 +129,6 @@ async function health(source: StatusSource): Promise<[number, string, string]> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Whether a Host header names this machine by address or as localhost (with any port). */
-function isLocalHostHeader(host: string | undefined): boolean {
-  if (!host) return false;
-  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
-  return isIP(name) !== 0 || name.toLowerCase() === 'localhost';
 }
 
 function send(response: ServerResponse, status: number, type: string, body: string): void {

@@ -1,0 +1,189 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { formatAddress, ListCursor, P2PError, Sha256Hex, terminalSafe } from '@p2pservice/protocol';
+import { isLoopbackAddress } from '@p2pservice/protocol/cli';
+import { Hono } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
+import { streamSSE } from 'hono/streaming';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { PeerNode } from '../../node.js';
+import type { PeerNodeEvents } from '../../node-events.js';
+import { checkUiRequest, UI_COOKIE, UI_TOKEN_HEADER } from './ui-auth.js';
+
+export { DEFAULT_UI_PORT } from './ui-defaults.js';
+/** Rows per page of the network's list in the page. */
+export const UI_LIST_PAGE = 100;
+/** Fewest milliseconds between two progress events of one download pushed to the page. */
+export const UI_PROGRESS_EVERY_MS = 250;
+
+const ASSETS = new URL('../../../web/', import.meta.url);
+const PAGE_HEADERS = {
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+const DownloadBody = z.strictObject({ name: z.string().min(1).max(4096), sha256: Sha256Hex.optional() });
+const SearchText = z.string().max(4096);
+const ShareBody = z.strictObject({ dir: z.string().min(1).max(4096) });
+const IdParam = z.coerce.number().int().min(0);
+
+export interface UiServerOptions {
+  node: PeerNode;
+  host: string;
+  port: number;
+  token: string;
+  /** Where downloads go. */
+  outDir: string;
+  logger: Logger;
+}
+
+/**
+ * `peer ui`'s web side: the page and its JSON API over one PeerNode (the same library the CLI and the
+ * menu use), and the node's events pushed to the page as Server-Sent Events.
+ */
+export class UiServer {
+  private constructor(
+    private readonly server: ServerType,
+    readonly address: { host: string; port: number },
+  ) {}
+
+  static async start(options: UiServerOptions): Promise<UiServer> {
+    const app = uiApp(options);
+    const server = await new Promise<ServerType>((resolve, reject) => {
+      const started = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(started));
+      started.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          new P2PError(
+            'LISTEN_FAILED',
+            error.code === 'EADDRINUSE' ? `port ${formatAddress(options)} is already in use` : `cannot listen on ${formatAddress(options)}: ${error.message}`,
+            'pick another with --ui-port (0 = any free port)',
+          ),
+        ),
+      );
+    });
+    const port = (server.address() as AddressInfo).port;
+    return new UiServer(server, { host: options.host, port });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if ('closeAllConnections' in this.server) this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+  }
+}
+
+function uiApp({ node, token, outDir, host, logger }: UiServerOptions): Hono {
+  const app = new Hono();
+  const loopbackOnly = isLoopbackAddress(host);
+  const assets = {
+    '/app.js': ['text/javascript; charset=utf-8', readFileSync(new URL('app.js', ASSETS), 'utf8')],
+    '/app.css': ['text/css; charset=utf-8', readFileSync(new URL('app.css', ASSETS), 'utf8')],
+    '/': ['text/html; charset=utf-8', readFileSync(new URL('index.html', ASSETS), 'utf8')],
+  } as const;
+
+  app.use(async (c, next) => {
+    for (const [name, value] of Object.entries(PAGE_HEADERS)) c.header(name, value);
+    // Opening the printed URL trades the token in the address for a cookie, then drops it from the address.
+    const offered = c.req.query('token');
+    if (c.req.method === 'GET' && c.req.path === '/' && offered !== undefined) {
+      const refused = checkUiRequest({ method: 'GET', host: c.req.header('host'), origin: undefined, fetchSite: undefined, cookieToken: offered, headerToken: undefined }, token, loopbackOnly);
+      if (refused) return c.text(`${refused.reason}\n`, refused.status);
+      setCookie(c, UI_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/' });
+      return c.redirect('/', 303);
+    }
+    const refused = checkUiRequest(
+      {
+        method: c.req.method,
+        host: c.req.header('host'),
+        origin: c.req.header('origin'),
+        fetchSite: c.req.header('sec-fetch-site'),
+        cookieToken: getCookie(c, UI_COOKIE),
+        headerToken: c.req.header(UI_TOKEN_HEADER),
+      },
+      token,
+      loopbackOnly,
+    );
+    if (refused) return c.text(`${refused.reason}\n`, refused.status);
+    await next();
+  });
+
+  for (const [path, [type, body]] of Object.entries(assets)) app.get(path, (c) => c.body(body, 200, { 'content-type': type }));
+
+  app.get('/api/state', (c) =>
+    c.json({ tracker: node.tracker, identity: node.identity ?? null, shares: node.shares(), downloads: node.downloads(), outDir, token }),
+  );
+
+  app.get('/api/files', async (c) => {
+    const afterText = c.req.query('after');
+    const after = afterText ? ListCursor.parse(JSON.parse(afterText)) : null;
+    return c.json(await node.listPage(after, UI_LIST_PAGE));
+  });
+
+  app.get('/api/search', async (c) => {
+    // The node checks the query language and names what is wrong (BAD_QUERY and its hint).
+    const query = SearchText.parse(c.req.query('q') ?? '');
+    return c.json({ files: await node.search({ query }, UI_LIST_PAGE) });
+  });
+
+  app.post('/api/downloads', async (c) => {
+    const body = DownloadBody.parse(await c.req.json());
+    const started = new Promise<number>((resolve) => node.once('download-started', (state) => resolve(state.id)));
+    // The download runs on; the page follows it through the events.
+    node.download({ name: body.name, outDir, ...(body.sha256 && { sha256Prefix: body.sha256 }) }).catch((error: unknown) => logger.info({ err: error }, 'download from the page failed'));
+    return c.json({ id: await started }, 202);
+  });
+
+  app.post('/api/downloads/:id/cancel', (c) => c.json({ cancelled: node.cancel(IdParam.parse(c.req.param('id'))) }));
+
+  app.post('/api/shares', async (c) => {
+    const { dir } = ShareBody.parse(await c.req.json());
+    return c.json(await node.share(dir), 201);
+  });
+
+  app.post('/api/shares/:id/stop', async (c) => {
+    await node.stopShare(IdParam.parse(c.req.param('id')));
+    return c.json({ stopped: true });
+  });
+
+  app.get('/api/events', (c) =>
+    streamSSE(c, async (stream) => {
+      const lastSent = new Map<number, number>();
+      const send = (event: string, data: unknown) => void stream.writeSSE({ event, data: JSON.stringify(data) });
+      const listeners: { [E in keyof PeerNodeEvents]?: (...args: PeerNodeEvents[E]) => void } = {
+        'download-started': (d) => send('download', d),
+        'download-progress': (d) => {
+          const now = Date.now();
+          if (now - (lastSent.get(d.id) ?? 0) < UI_PROGRESS_EVERY_MS) return;
+          lastSent.set(d.id, now);
+          send('download', d);
+        },
+        'download-finished': (d) => send('download', d),
+        'download-failed': (d) => send('download', d),
+        'holder-failed': (d) => send('download', d),
+        'share-started': (s) => send('share', s),
+        'share-updated': (s) => send('share', s),
+        'share-stopped': (s) => send('share-stopped', s),
+        'tracker-lost': (s, r) => send('tracker', { state: 'reconnecting', share: s, reconnecting: r }),
+        'tracker-back': (s) => send('tracker', { state: 'connected', share: s }),
+        'tracker-connected': (info) => send('tracker', { state: 'connected', info }),
+      };
+      for (const [event, listener] of Object.entries(listeners)) node.on(event as keyof PeerNodeEvents, listener as never);
+      await new Promise<void>((resolve) => stream.onAbort(resolve));
+      for (const [event, listener] of Object.entries(listeners)) node.off(event as keyof PeerNodeEvents, listener as never);
+    }),
+  );
+
+  app.onError((error, c) => {
+    if (error instanceof z.ZodError) return c.json({ error: `bad request: ${error.issues[0]?.message ?? 'invalid'}` }, 400);
+    if (error instanceof SyntaxError) return c.json({ error: 'bad request: not JSON' }, 400);
+    if (error instanceof P2PError) return c.json({ error: terminalSafe(error.message), code: error.code, hint: error.hint ?? null }, 422);
+    logger.error({ err: error }, 'web UI request failed');
+    return c.json({ error: 'unexpected error; see the log' }, 500);
+  });
+  return app;
+}

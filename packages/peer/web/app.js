@@ -1,0 +1,178 @@
+// The page of `peer ui`: plain DOM, no framework. Every value from the network goes in with textContent,
+// never as markup. Changes carry the access token in a header; state arrives as Server-Sent Events.
+
+const $ = (selector) => document.querySelector(selector);
+let token = '';
+let nextPage = null;
+const contentOf = new Map(); // download id -> { name, sha256 }, to resume it
+const downloads = new Map(); // id -> latest state
+
+function formatBytes(n) {
+  if (n === undefined || n === null) return '?';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return `${i === 0 ? n : n < 10 ? n.toFixed(1) : Math.round(n)} ${units[i]}`;
+}
+
+function formatSeconds(s) {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${Math.ceil(s)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+function element(tag, text, attributes = {}) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  for (const [k, v] of Object.entries(attributes)) node.setAttribute(k, v);
+  return node;
+}
+
+async function api(path, body) {
+  const response = await fetch(path, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json', 'x-p2p-token': token }, body: JSON.stringify(body) });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(data.hint ? `${data.error} (${data.hint})` : data.error ?? `HTTP ${response.status}`);
+  return data;
+}
+
+function fileRow(file) {
+  const row = element('tr');
+  row.append(element('td', file.name, { class: 'name' }), element('td', formatBytes(file.size), { class: 'num' }), element('td', String(file.holders), { class: 'num' }), element('td', file.sha256.slice(0, 12), { title: file.sha256 }));
+  const cell = element('td');
+  const button = element('button', 'Download', { type: 'button', 'aria-label': `Download ${file.name} (${formatBytes(file.size)}, ${file.sha256.slice(0, 12)})` });
+  button.addEventListener('click', () => startDownload(file.name, file.sha256));
+  cell.append(button);
+  row.append(cell);
+  return row;
+}
+
+async function showFiles(load, append) {
+  const note = $('#files-note');
+  note.textContent = 'Loading…';
+  note.classList.remove('error');
+  try {
+    const page = await load();
+    const body = $('#files tbody');
+    if (!append) body.replaceChildren();
+    for (const file of page.files) body.append(fileRow(file));
+    nextPage = page.next ?? null;
+    $('#more').hidden = nextPage === null;
+    const count = body.children.length;
+    note.textContent = count === 0 ? 'Nothing found.' : `${count} file${count === 1 ? '' : 's'} shown${nextPage ? ', more below' : ''}.`;
+  } catch (error) {
+    note.textContent = error.message;
+    note.classList.add('error');
+  }
+}
+
+const listFirst = () => showFiles(() => api('/api/files'), false);
+const listMore = () => showFiles(() => api(`/api/files?after=${encodeURIComponent(JSON.stringify(nextPage))}`), true);
+const search = (q) => showFiles(async () => ({ ...(await api(`/api/search?q=${encodeURIComponent(q)}`)), next: null }), false);
+
+async function startDownload(name, sha256) {
+  try {
+    const { id } = await api('/api/downloads', { name, sha256 });
+    contentOf.set(id, { name, sha256 });
+  } catch (error) {
+    $('#files-note').textContent = `Cannot download ${name}: ${error.message}`;
+    $('#files-note').classList.add('error');
+  }
+}
+
+function renderDownload(d) {
+  downloads.set(d.id, d);
+  let item = document.getElementById(`download-${d.id}`);
+  if (!item) {
+    item = element('li', undefined, { id: `download-${d.id}` });
+    $('#downloads').prepend(item);
+  }
+  const running = ['resolving', 'waiting', 'transferring'].includes(d.status);
+  const title = element('strong', d.name);
+  const bar = element('progress', undefined, { max: String(d.total ?? 1), value: String(d.status === 'done' ? d.total ?? 1 : d.received), 'aria-label': `Progress of ${d.name}` });
+  let text;
+  if (d.status === 'done') text = `Saved to ${d.result.path} (${formatBytes(d.result.size)}) from ${d.result.holders.map((h) => h.holder).join(', ')}`;
+  else if (d.status === 'failed' || d.status === 'interrupted') text = `${d.status === 'failed' ? 'Failed' : 'Stopped'}: ${d.error} — ${formatBytes(d.received)} kept for a resume`;
+  else if (d.status === 'waiting') text = d.waiting ?? 'Waiting';
+  else if (d.status === 'resolving') text = 'Looking for holders…';
+  else {
+    const rate = d.sources.reduce((sum, s) => sum + s.rate, 0);
+    const eta = rate > 0 && d.total ? (d.total - d.received) / rate : Infinity;
+    text = `${formatBytes(d.received)} of ${formatBytes(d.total)}, ${formatBytes(rate)}/s, ${formatSeconds(eta)} left, from ${d.sources.map((s) => `${s.holder} (${formatBytes(s.rate)}/s)`).join(', ')}`;
+  }
+  const line = element('p', text, d.status === 'failed' ? { class: 'error' } : {});
+  const actions = element('p');
+  if (running) {
+    const cancel = element('button', 'Cancel', { type: 'button', 'aria-label': `Cancel the download of ${d.name}` });
+    cancel.addEventListener('click', () => api(`/api/downloads/${d.id}/cancel`, {}).catch(() => undefined));
+    actions.append(cancel);
+  } else if (d.status !== 'done') {
+    const resume = element('button', 'Resume', { type: 'button', 'aria-label': `Resume the download of ${d.name}` });
+    const content = contentOf.get(d.id);
+    resume.addEventListener('click', () => startDownload(d.name, content?.sha256));
+    actions.append(resume);
+  }
+  item.replaceChildren(title, bar, line, actions);
+}
+
+function renderShares(shares) {
+  const list = $('#shares');
+  list.replaceChildren();
+  for (const s of shares) {
+    const item = element('li');
+    const stop = element('button', 'Stop sharing', { type: 'button', 'aria-label': `Stop sharing ${s.dir}` });
+    stop.addEventListener('click', async () => {
+      await api(`/api/shares/${s.id}/stop`, {}).catch((error) => ($('#share-note').textContent = error.message));
+      refreshState();
+    });
+    item.append(element('strong', s.dir), element('p', `${s.files} file${s.files === 1 ? '' : 's'}, ${formatBytes(s.bytes)}, port ${s.port}, ${s.connected ? 'registered' : 'reconnecting to the tracker'}`), stop);
+    list.append(item);
+  }
+  if (shares.length === 0) list.append(element('li', 'Nothing shared yet.', { class: 'muted' }));
+}
+
+async function refreshState() {
+  const state = await api('/api/state');
+  token = state.token;
+  $('#out-dir').textContent = state.outDir;
+  $('#network').textContent = `Tracker ${state.tracker}${state.identity ? ` · you are ${state.identity.slice(0, 7)}` : ''}`;
+  renderShares(state.shares);
+  for (const d of state.downloads) renderDownload(d);
+}
+
+function follow() {
+  const events = new EventSource('/api/events');
+  events.addEventListener('download', (e) => renderDownload(JSON.parse(e.data)));
+  events.addEventListener('share', () => refreshState());
+  events.addEventListener('share-stopped', () => refreshState());
+  events.addEventListener('tracker', (e) => {
+    const t = JSON.parse(e.data);
+    $('#network').textContent = t.state === 'connected' ? `Tracker ${t.info?.address ?? t.share?.tracker} · connected` : `Tracker lost: ${t.reconnecting.reason}; retrying in ${formatSeconds(t.reconnecting.retryInMs / 1000)}`;
+  });
+  events.addEventListener('error', () => ($('#network').textContent = 'Connection to peer ui lost; retrying…'));
+}
+
+$('#search-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const q = $('#search').value.trim();
+  if (q) search(q);
+  else listFirst();
+});
+$('#show-all').addEventListener('click', () => { $('#search').value = ''; listFirst(); });
+$('#more').addEventListener('click', listMore);
+$('#share-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const note = $('#share-note');
+  note.textContent = 'Indexing…';
+  try {
+    const share = await api('/api/shares', { dir: $('#share-dir').value });
+    note.textContent = `Sharing ${share.files} files from ${share.dir}.`;
+    $('#share-dir').value = '';
+    refreshState();
+  } catch (error) {
+    note.textContent = error.message;
+  }
+});
+
+await refreshState();
+follow();
+listFirst();
