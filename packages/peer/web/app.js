@@ -73,6 +73,7 @@ async function startDownload(name, sha256) {
   try {
     const { id } = await api('/api/downloads', { name, sha256 });
     contentOf.set(id, { name, sha256 });
+    return id;
   } catch (error) {
     $('#files-note').textContent = `Cannot download ${name}: ${error.message}`;
     $('#files-note').classList.add('error');
@@ -91,7 +92,7 @@ function renderDownload(d) {
   const bar = element('progress', undefined, { max: String(d.total ?? 1), value: String(d.status === 'done' ? d.total ?? 1 : d.received), 'aria-label': `Progress of ${d.name}` });
   let text;
   if (d.status === 'done') text = `Saved to ${d.result.path} (${formatBytes(d.result.size)}) from ${d.result.holders.map((h) => h.holder).join(', ')}`;
-  else if (d.status === 'failed' || d.status === 'interrupted') text = `${d.status === 'failed' ? 'Failed' : 'Stopped'}: ${d.error} — ${formatBytes(d.received)} kept for a resume`;
+  else if (d.status === 'failed' || d.status === 'interrupted') text = `${d.status === 'failed' ? 'Failed' : 'Stopped'}: ${d.error}`;
   else if (d.status === 'waiting') text = d.waiting ?? 'Waiting';
   else if (d.status === 'resolving') text = 'Looking for holders…';
   else {
@@ -108,7 +109,13 @@ function renderDownload(d) {
   } else if (d.status !== 'done') {
     const resume = element('button', 'Resume', { type: 'button', 'aria-label': `Resume the download of ${d.name}` });
     const content = contentOf.get(d.id);
-    resume.addEventListener('click', () => startDownload(d.name, content?.sha256));
+    // The part on disk is picked up by the new download; its entry takes this one's place.
+    resume.addEventListener('click', async () => {
+      if ((await startDownload(d.name, content?.sha256)) !== undefined) {
+        item.remove();
+        downloads.delete(d.id);
+      }
+    });
     actions.append(resume);
   }
   item.replaceChildren(title, bar, line, actions);
@@ -142,7 +149,14 @@ async function refreshState() {
 function follow() {
   const events = new EventSource('/api/events');
   events.addEventListener('download', (e) => renderDownload(JSON.parse(e.data)));
-  events.addEventListener('share', () => refreshState());
+  events.addEventListener('share', () => {
+    $('#indexing').textContent = '';
+    refreshState();
+  });
+  events.addEventListener('indexing', (e) => {
+    const { dir, progress } = JSON.parse(e.data);
+    $('#indexing').textContent = `Hashing ${dir}: ${progress.files} files, ${formatBytes(progress.bytes)} so far`;
+  });
   events.addEventListener('share-stopped', () => refreshState());
   events.addEventListener('tracker', (e) => {
     const t = JSON.parse(e.data);
@@ -165,7 +179,7 @@ $('#share-form').addEventListener('submit', async (e) => {
   note.textContent = 'Indexing…';
   try {
     const share = await api('/api/shares', { dir: $('#share-dir').value });
-    note.textContent = `Sharing ${share.files} files from ${share.dir}.`;
+    note.textContent = `Sharing ${share.files} file${share.files === 1 ? '' : 's'} from ${share.dir}.`;
     $('#share-dir').value = '';
     refreshState();
   } catch (error) {

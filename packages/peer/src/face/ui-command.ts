@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { isLoopbackAddress } from '@p2pservice/protocol/cli';
 import type { PeerNode } from '../node.js';
+import { shareSummary } from './report.js';
 import { newUiToken } from './web/ui-auth.js';
 import { UiServer } from './web/ui-server.js';
 import type { Logger } from 'pino';
@@ -21,7 +22,7 @@ export interface UiCommandOptions {
  * (like Jupyter). Runs until a signal; the caller closes the node.
  */
 export async function startUi({ node, logger, shares, uiHost, uiPort, outDir, out, err }: UiCommandOptions): Promise<UiServer> {
-  for (const dir of shares) await node.share(dir);
+  for (const dir of shares) out(shareSummary(await node.share(dir)));
   const token = newUiToken();
   const server = await UiServer.start({ node, host: uiHost, port: uiPort, token, outDir: resolve(outDir), logger });
   if (!isLoopbackAddress(uiHost)) {

@@ -153,6 +153,7 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions): Hono {
   app.get('/api/events', (c) =>
     streamSSE(c, async (stream) => {
       const lastSent = new Map<number, number>();
+      let lastIndexing = 0;
       const send = (event: string, data: unknown) => void stream.writeSSE({ event, data: JSON.stringify(data) });
       const listeners: { [E in keyof PeerNodeEvents]?: (...args: PeerNodeEvents[E]) => void } = {
         'download-started': (d) => send('download', d),
@@ -165,6 +166,12 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions): Hono {
         'download-finished': (d) => send('download', d),
         'download-failed': (d) => send('download', d),
         'holder-failed': (d) => send('download', d),
+        'share-indexing': (dir, progress) => {
+          const now = Date.now();
+          if (now - lastIndexing < UI_PROGRESS_EVERY_MS) return;
+          lastIndexing = now;
+          send('indexing', { dir, progress });
+        },
         'share-started': (s) => send('share', s),
         'share-updated': (s) => send('share', s),
         'share-stopped': (s) => send('share-stopped', s),

@@ -1,0 +1,171 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACTS, launchChromium } from '../../../test/support/browser.js';
+import { cleanEnv, killAll, PEER_BIN, removeDir, run, type Running, start, startTrackerCli, tempDir } from '../../../test/support/processes.js';
+import { eventually } from '../../../test/support/wait.js';
+
+/*
+ * `peer ui` as a person uses it: the built CLI serves the page, a real headless Chromium opens the
+ * printed URL, finds files, downloads, cancels and resumes, adds a share; the bytes are checked on disk.
+ */
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const HOSTILE = '<img src=x onerror="window.pwned=1">.txt';
+const movie = randomBytes(3 * 1024 * 1024 + 7);
+const big = randomBytes(12 * 1024 * 1024);
+
+let root: string;
+let tracker: Awaited<ReturnType<typeof startTrackerCli>>;
+let env: NodeJS.ProcessEnv;
+let ui: Running;
+let url: string;
+let base: string;
+let browser: Browser;
+let page: Page;
+let other: Server;
+const out = () => join(root, 'downloads');
+
+function folder(name: string, files: Record<string, Buffer | string>): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [file, data] of Object.entries(files)) writeFileSync(join(dir, file), data);
+  return dir;
+}
+
+async function share(dir: string, extra: Record<string, string> = {}): Promise<void> {
+  const sharer = start(PEER_BIN, ['share', dir], { cwd: root, env: { ...env, ...extra } });
+  await sharer.waitFor(/^sharing /);
+}
+
+const rowNames = () => page.locator('#files tbody tr td.name').allTextContents();
+
+beforeAll(async () => {
+  root = tempDir('p2p-ui-');
+  tracker = await startTrackerCli(root, ['--db', join(root, 'tracker.db')]);
+  env = cleanEnv({ PEER_TRACKER: tracker.address, PEER_HOST: '127.0.0.1', RECONNECT_BASE_DELAY: '0.1', RECONNECT_MAX_DELAY: '0.5' });
+  // Alice uploads at 4 MB/s, so a download of big.iso lasts long enough to be cancelled.
+  await share(folder('alice', { 'movie.mkv': movie, 'big.iso': big, [HOSTILE]: 'x', 'same.txt': 'from alice\n' }), { PEER_MAX_UPLOAD_RATE: '4M' });
+  await share(folder('bob', { 'same.txt': 'from bob, longer\n' }));
+  const uiHome = join(root, 'ui-home');
+  mkdirSync(uiHome);
+  ui = start(PEER_BIN, ['ui', '--ui-port', '0', '--out', out()], { cwd: uiHome, env });
+  url = (await ui.waitFor(/^peer ui: open /)).replace('peer ui: open ', '');
+  base = url.replace(/\/\?token=.*$/, '');
+  browser = await launchChromium();
+  page = await (await browser.newContext()).newPage();
+  page.setDefaultTimeout(10_000);
+  // Another site on this machine (another port: another origin) that tries to act through the UI.
+  other = createServer((_req, res) => {
+    res.setHeader('content-type', 'text/html');
+    res.end(`<form method="post" action="${base}/api/shares" enctype="text/plain"><input name='{"dir":"${root}/alice","x":"' value='"}'></form><script>document.forms[0].submit()</script>`);
+  }).listen(0, '127.0.0.1');
+  await new Promise((resolve) => other.once('listening', resolve));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  other?.close();
+  await killAll();
+  removeDir(root);
+});
+
+describe('peer ui in a browser', () => {
+  it('shows what the network shares on the first screen, names as text, and the contents of one name apart', async () => {
+    await page.goto(url);
+    expect(new URL(page.url()).search).toBe(''); // the token left the address for a cookie
+    await eventually(async () => (await rowNames()).length === 5);
+    expect(await rowNames()).toEqual(expect.arrayContaining(['movie.mkv', 'big.iso', HOSTILE, 'same.txt']));
+    expect((await rowNames()).filter((n) => n === 'same.txt')).toHaveLength(2);
+    expect(await page.locator('#files img').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
+    await expect.poll(() => page.locator('#network').textContent()).toMatch(/^Tracker 127\.0\.0\.1:\d+/);
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-network.png'), fullPage: true });
+  });
+
+  it('searches, downloads with the keyboard, shows progress to the end, and saves the exact bytes', async () => {
+    await page.getByRole('searchbox', { name: 'Search' }).fill('movie');
+    await page.keyboard.press('Enter');
+    await eventually(async () => JSON.stringify(await rowNames()) === '["movie.mkv"]');
+    await page.getByRole('button', { name: /^Download movie\.mkv / }).focus();
+    await page.keyboard.press('Enter');
+    const item = page.getByRole('listitem').filter({ hasText: 'movie.mkv' });
+    await item.getByText(/^Saved to /).waitFor();
+    const bar = item.getByRole('progressbar', { name: 'Progress of movie.mkv' });
+    expect(await bar.getAttribute('value')).toBe(await bar.getAttribute('max'));
+    const saved = join(out(), 'movie.mkv').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(await item.getByText(/^Saved to /).textContent()).toMatch(new RegExp(`^Saved to ${saved} \\(3\\.0 MiB\\) from 127\\.0\\.0\\.1:\\d+$`));
+    expect(sha256(readFileSync(join(out(), 'movie.mkv')))).toBe(sha256(movie));
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-download.png'), fullPage: true });
+  });
+
+  it('cancels a download, keeping what it has, and resumes it to the exact bytes', async () => {
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await page.getByRole('button', { name: /^Download big\.iso / }).click();
+    const item = page.getByRole('listitem').filter({ hasText: 'big.iso' }).first();
+    await item.getByText(/ of 12 MiB, /).waitFor({ timeout: 5_000 }).catch(async (error: unknown) => {
+      throw new Error(`${(error as Error).message}; the item shows: ${await item.innerText().catch(() => '?')}; downloads: ${await page.locator('#downloads').innerText()}`);
+    });
+    await item.getByRole('button', { name: 'Cancel the download of big.iso' }).click();
+    await item.getByText(/^Stopped: interrupted; \d+ of 12582912 bytes are kept in .*\.part/).waitFor();
+    expect(await page.getByRole('listitem').filter({ hasText: 'big.iso' }).count()).toBe(1);
+    await item.getByRole('button', { name: 'Resume the download of big.iso' }).click();
+    await page.getByRole('listitem').filter({ hasText: 'big.iso' }).getByText(/^Saved to /).waitFor({ timeout: 15_000 });
+    // The resumed download took the stopped one's place.
+    expect(await page.getByRole('listitem').filter({ hasText: 'big.iso' }).count()).toBe(1);
+    expect(sha256(readFileSync(join(out(), 'big.iso')))).toBe(sha256(big));
+  });
+
+  it('adds a share from the page, which another peer then lists', async () => {
+    const dir = folder('carol', { 'from-the-page.txt': 'shared from a browser\n' });
+    await page.getByRole('textbox', { name: 'Folder to share' }).fill(dir);
+    await page.getByRole('button', { name: 'Share', exact: true }).click();
+    await page.getByText(`Sharing 1 file from ${dir}.`).waitFor();
+    await page.getByRole('listitem').filter({ hasText: dir }).getByText(/^1 file, 22 B, port \d+, registered$/).waitFor();
+    const listed = await run(PEER_BIN, ['list', '--json'], { cwd: root, env });
+    expect(JSON.parse(listed.stdout).map((f: { name: string }) => f.name)).toContain('from-the-page.txt');
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-shares.png'), fullPage: true });
+  });
+
+  it('refuses a visitor without the token, and a change sent from another site', async () => {
+    const stranger = await browser.newPage();
+    const response = await stranger.goto(base);
+    expect(response!.status()).toBe(401);
+    await stranger.close();
+    // Same browser, cookie and all: the other site's form POST is refused, and nothing is shared.
+    const sharesBefore = await page.getByRole('list', { name: 'Shared folders' }).getByRole('listitem').count();
+    const attacked = await page.context().newPage();
+    const refused = attacked.waitForResponse((r) => r.url() === `${base}/api/shares`);
+    await attacked.goto(`http://127.0.0.1:${(other.address() as { port: number }).port}/`);
+    expect((await refused).status()).toBe(403);
+    await attacked.close();
+    await page.reload();
+    await page.getByRole('list', { name: 'Shared folders' }).getByRole('listitem').first().waitFor();
+    expect(await page.getByRole('list', { name: 'Shared folders' }).getByRole('listitem').count()).toBe(sharesBefore);
+  });
+
+  it('is still right after the tracker restarts', async () => {
+    await tracker.stop('SIGTERM');
+    // The page hears of it from the share it added (pushed, not polled).
+    await expect.poll(() => page.locator('#network').textContent(), { timeout: 10_000 }).toMatch(/^Tracker lost: .*; retrying in /);
+    tracker = await startTrackerCli(root, ['--db', join(root, 'tracker.db'), '--port', String(tracker.port)]);
+    await eventually(async () => {
+      await page.getByRole('button', { name: 'Show all' }).click();
+      await expect.poll(() => page.locator('#files-note').textContent()).not.toBe('Loading…');
+      return (await rowNames()).includes('movie.mkv') && (await rowNames()).includes('from-the-page.txt');
+    }, 15_000);
+    await expect.poll(() => page.locator('#network').textContent(), { timeout: 10_000 }).toMatch(/connected/);
+  });
+
+  it('names every control, in the accessibility tree', async () => {
+    const tree = await page.locator('body').ariaSnapshot();
+    expect(tree).toContain('- searchbox "Search"');
+    expect(tree).toContain('- textbox "Folder to share"');
+    expect(tree).toMatch(/- button "Download movie\.mkv \(3\.0 MiB, [0-9a-f]{12}\)"/);
+    // No button, box or bar without a name.
+    expect(tree).not.toMatch(/- (button|textbox|searchbox|progressbar)(:|\s*$)/m);
+  });
+});
