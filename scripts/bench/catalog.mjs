@@ -94,11 +94,13 @@ export function* peerShares({ albums, peers, perPeer, seed = 34 }) {
         const track = album.tracks[t];
         const name = `${folder}/${String(t + 1).padStart(2, '0')} - ${track.title}.${ext}`;
         const bytes = ext === 'flac' ? track.seconds * 110_000 : track.seconds * 40_000;
-        files.set(name, { name, size: bytes, sha256: sha256Of(`${album.artist}|${album.album}|${t}|${ext}`) });
+        const key = `${album.artist}|${album.album}|${t}|${ext}`;
+        files.set(name, { name, size: bytes, sha256: sha256Of(key), root: sha256Of(`root|${key}`) });
       }
       if (files.size < perPeer && rand() < 0.3) {
         const extra = pick(rand, EXTRAS);
-        files.set(`${folder}/${extra}`, { name: `${folder}/${extra}`, size: 50_000 + Math.floor(rand() * 500_000), sha256: sha256Of(`${album.artist}|${album.album}|${extra}`) });
+        const key = `${album.artist}|${album.album}|${extra}`;
+        files.set(`${folder}/${extra}`, { name: `${folder}/${extra}`, size: 50_000 + Math.floor(rand() * 500_000), sha256: sha256Of(key), root: sha256Of(`root|${key}`) });
       }
     }
     yield [...files.values()];

@@ -12,7 +12,7 @@ export async function startupBench({ root, rounds, env }) {
   const transport = tlsTransport({ identity: createIdentity('bench peer') });
   const listener = await transport.listen({ host: '127.0.0.1', port: 0 }, (s) => s.destroy());
   const session = await TrackerSession.open({ host: '127.0.0.1', port }, { transport });
-  await session.register(listener.address.port, Array.from({ length: 20 }, (_, i) => ({ name: `song${i}.flac`, size: i * 1000, sha256: String(i).padStart(64, '0') })));
+  await session.register(listener.address.port, Array.from({ length: 20 }, (_, i) => ({ name: `song${i}.flac`, size: i * 1000, sha256: String(i).padStart(64, '0'), root: `f${String(i).padStart(63, '0')}` })));
   const peerEnv = { ...env, PEER_TRACKER: `127.0.0.1:${port}` };
   const times = await sideBySide(rounds, {
     'peer list': () => runToEnd(process.execPath, [PEER_BIN, 'list'], { env: peerEnv, cwd: root }),

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { cpuSeconds, median, peakRssMiB, percentile, REPO, sideBySide, startProcess, TRACKER_BIN } from './harness.mjs';
 
 const hex = (n) => n.toString(16).padStart(64, '0');
-const filesOf = (peer, perPeer) => Array.from({ length: perPeer }, (_, i) => ({ name: `peer${peer}/folder${i % 10}/file${i}.bin`, size: peer * 1000 + i, sha256: hex(peer * 1000 + i) }));
+const filesOf = (peer, perPeer) => Array.from({ length: perPeer }, (_, i) => ({ name: `peer${peer}/folder${i % 10}/file${i}.bin`, size: peer * 1000 + i, sha256: hex(peer * 1000 + i), root: `f${hex(peer * 1000 + i).slice(1)}` }));
 
 export async function trackerScaleBench({ root, peers, perPeer, rounds, samples, env }) {
   const { createIdentity, TrackerSession, tlsTransport } = await import(pathToFileURL(join(REPO, 'packages/protocol/dist/index.js')).href);
