@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // npm run bench: every benchmark, side by side with its yardstick in the same run (alternating rounds,
 // medians, ratios). Prints a table and writes the results as JSON. Never part of `npm test`.
-// Options: --only transfer,swarm,tls,indexing,tracker,search,pg,startup --rounds N --size MiB --index-size MiB
-//          --many-files N --peers N --files-per-peer N --samples N --out FILE
+// Options: --only transfer,swarm,tls,indexing,tracker,search,pg,ui,startup --rounds N --size MiB --index-size MiB
+//          --many-files N --peers N --files-per-peer N --ui-peers N --samples N --out FILE
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,16 +16,18 @@ import { tlsBench } from './bench/tls.mjs';
 import { trackerScaleBench } from './bench/tracker-scale.mjs';
 import { swarmBench } from './bench/swarm.mjs';
 import { transferBench } from './bench/transfer.mjs';
+import { uiBench } from './bench/ui.mjs';
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'transfer,swarm,tls,indexing,tracker,search,pg,startup' },
+    only: { type: 'string', default: 'transfer,swarm,tls,indexing,tracker,search,pg,ui,startup' },
     rounds: { type: 'string', default: '3' },
     size: { type: 'string', default: '1024' },
     'index-size': { type: 'string', default: '1024' },
     'many-files': { type: 'string', default: '100000' },
     peers: { type: 'string', default: '10000' },
     'files-per-peer': { type: 'string', default: '100' },
+    'ui-peers': { type: 'string', default: '1000' },
     samples: { type: 'string', default: '1000' },
     out: { type: 'string', default: 'bench-results.json' },
   },
@@ -66,6 +68,10 @@ try {
     say(`pg: ${values.peers} peers x ${values['files-per-peer']} generated music files over 3 trackers on PostgreSQL, against bare pg and one SQLite tracker...`);
     results.results.pg = await pgTrackersBench({ root, peers: Number(values.peers), perPeer: Number(values['files-per-peer']), samples: Math.min(Number(values.samples), 1000), env });
   }
+  if (only.has('ui')) {
+    say(`ui: ${values['ui-peers']} peers x ${values['files-per-peer']} generated music files, peer ui in headless Chromium...`);
+    results.results.ui = await uiBench({ root, peers: Number(values['ui-peers']), perPeer: Number(values['files-per-peer']), loads: 30, samples: Math.min(Number(values.samples), 30), env });
+  }
   if (only.has('startup')) {
     say('startup: 10 rounds...');
     results.results.startup = await startupBench({ root, rounds: 10, env });
@@ -77,7 +83,7 @@ try {
 const f = (n, digits = 0) => (n === null || n === undefined ? 'n/a' : n.toFixed(digits));
 const rows = [];
 const goal = (ok) => (ok ? 'met' : 'NOT met');
-const { transfer, swarm, tls, indexing, tracker, search, pg, startup } = results.results;
+const { transfer, swarm, tls, indexing, tracker, search, pg, ui, startup } = results.results;
 if (transfer) {
   for (const [name, rate] of Object.entries(transfer.mibPerSecond)) rows.push([`transfer ${transfer.sizeMiB} MiB`, name, `${f(rate)} MiB/s`, '']);
   rows.push(['transfer', 'peer get / bare pipe', f(transfer.ratioToBarePipe, 2), `>= 0.90: ${goal(transfer.ratioToBarePipe >= 0.9)}`]);
@@ -138,6 +144,16 @@ if (pg) {
   rows.push(['pg', 'file rows / peers after the failover (of)', `${pg.failover.fileRowsAfter} / ${pg.failover.peersAfter} (${pg.failover.fileRowsExpected} / ${pg.peers})`, '']);
   rows.push(['pg', 'what the trackers warned about meanwhile', pg.trackerWarnings.length === 0 ? 'nothing' : pg.trackerWarnings.join('; '), '']);
   rows.push(['pg', 'peak RSS per PostgreSQL tracker / SQLite tracker', `${pg.trackerPeakRssMiB.postgres.map((r) => f(r)).join(', ')} / ${f(pg.trackerPeakRssMiB.sqlite)} MiB`, '']);
+}
+if (ui?.skipped) rows.push(['ui', 'not measured', ui.skipped, '']);
+else if (ui) {
+  const label = `ui ${ui.peers} peers x ${ui.filesPerPeer}`;
+  rows.push([label, `network: ${ui.rows} file rows; ${ui.chromium}`, '', '']);
+  rows.push(['ui', `first screen listed, p50 / p95 of ${ui.loads} cold loads (static copy from bare node:http)`, `${f(ui.pageLoadMs.p50)} / ${f(ui.pageLoadMs.p95)} ms (${f(ui.staticPageLoadMs.p50)} / ${f(ui.staticPageLoadMs.p95)} ms)`, `p95 < 300 ms: ${goal(ui.pageLoadMs.p95 < 300)}`]);
+  rows.push(['ui', `tracker list page of 100 on an open session p50 / p95`, `${f(ui.trackerListPageMs.p50, 1)} / ${f(ui.trackerListPageMs.p95, 1)} ms`, '']);
+  for (const [what, t] of Object.entries(ui.searchMs)) {
+    rows.push(['ui', `search ${what} "${t.query}" Enter to rows p50 / p99 (HTTP request alone; tracker request alone)`, `${f(t.page.p50)} / ${f(t.page.p99)} ms (${f(t.httpRequest.p50)} / ${f(t.httpRequest.p99)}; ${f(t.trackerRequest.p50)} / ${f(t.trackerRequest.p99)} ms), ${t.rowsShown} rows`, `p99 < 100 ms: ${goal(t.page.p99 < 100)}`]);
+  }
 }
 if (startup) {
   rows.push(['startup', 'peer list / node -e 0', `${f(startup.medianMs['peer list'])} / ${f(startup.medianMs['node -e 0'])} ms`, `< 300 ms: ${goal(startup.medianMs['peer list'] < 300)}`]);

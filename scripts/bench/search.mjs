@@ -6,9 +6,10 @@ import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { catalog, peerShares } from './catalog.mjs';
-import { median, peakRssMiB, percentile, REPO, sideBySide, startProcess, TRACKER_BIN } from './harness.mjs';
+import { median, peakRssMiB, percentile, REPO, sideBySide } from './harness.mjs';
+import { registeredNetwork } from './network.mjs';
 
-const QUERIES = {
+export const QUERIES = {
   '1 word': 'midnight',
   '2 words': 'golden highway',
   '3 words': 'the blue river',
@@ -21,7 +22,6 @@ const QUERIES = {
 const fileSize = (file) => ['', '-wal'].reduce((sum, suffix) => sum + (statSync(file + suffix, { throwIfNoEntry: false })?.size ?? 0), 0) / 2 ** 20;
 
 export async function searchBench({ root, peers, perPeer, rounds, samples, env }) {
-  const protocol = await import(pathToFileURL(join(REPO, 'packages/protocol/dist/index.js')).href);
   const { SqliteStore } = await import(pathToFileURL(join(REPO, 'packages/tracker/dist/index.js')).href);
   const Database = (await import(pathToFileURL(join(REPO, 'node_modules/better-sqlite3/lib/index.js')).href)).default;
   const shares = [...peerShares({ albums: catalog(), peers, perPeer })];
@@ -72,31 +72,10 @@ export async function searchBench({ root, peers, perPeer, rounds, samples, env }
   });
 
   // End to end: the tracker CLI, every peer registering over TLS, then searches over a socket.
-  const transport = protocol.tlsTransport({ identity: protocol.createIdentity('bench peers') });
-  const listener = await transport.listen({ host: '127.0.0.1', port: 0 }, (s) => s.destroy());
-  const db = join(root, 'search-e2e.db');
-  const tracker = startProcess(process.execPath, [TRACKER_BIN, 'start', '--host', '127.0.0.1', '--port', '0', '--db', db], {
-    // A budget far above any query here: the benchmark measures slow searches instead of cutting them.
-    env: { ...env, TRACKER_MAX_CONNECTIONS: String(peers + 100), TRACKER_MAX_CONNECTIONS_PER_ADDRESS: String(peers + 100), PEER_TIMEOUT: '3600', HEARTBEAT_INTERVAL: '600', SEARCH_BUDGET: '60', LOG_LEVEL: 'info' },
-    cwd: root,
-  });
-  const port = JSON.parse(await tracker.waitFor(/tracker listening/)).port;
-  const sessions = [];
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: 64 }, async () => {
-      while (next < shares.length) {
-        const files = shares[next++];
-        const session = await protocol.TrackerSession.open({ host: '127.0.0.1', port }, { transport });
-        await session.register(listener.address.port, files);
-        sessions.push(session);
-      }
-    }),
-  );
-  const registerSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const network = await registeredNetwork({ root, shares, env, db: join(root, 'search-e2e.db') });
+  const { db, tracker, registerSeconds } = network;
 
-  const client = await protocol.TrackerSession.open({ host: '127.0.0.1', port }, { transport });
+  const client = await network.client();
   const latency = {};
   const matches = {};
   for (const [what, query] of Object.entries(QUERIES)) {
@@ -129,11 +108,7 @@ export async function searchBench({ root, peers, perPeer, rounds, samples, env }
   }
   scan.close();
 
-  // The tracker is stopped first: closing 10 000 sessions would have it delete every share one by one.
-  await tracker.stop();
-  for (const s of sessions) s.connection.destroy();
-  await listener.close();
-  for (const suffix of ['', '-wal', '-shm']) rmSync(db + suffix, { force: true });
+  await network.close();
 
   return {
     peers,

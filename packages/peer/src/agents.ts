@@ -19,6 +19,6 @@ export const AGENTS = {
   download: `p2pservice-peer/${PEER_VERSION} (download)`,
   /** Listing the network. */
   list: `p2pservice-peer/${PEER_VERSION} (list)`,
-  /** Searching the network. */
-  search: `p2pservice-peer/${PEER_VERSION} (search)`,
+  /** Listing page by page and searching, on a session kept open between questions. */
+  browse: `p2pservice-peer/${PEER_VERSION} (browse)`,
 } as const;

@@ -23,7 +23,8 @@ import { AGENTS } from './agents.js';
 import { download, downloadContent, type DownloadOptions, type DownloadResult } from './download/download.js';
 import { resolveContent } from './download/resolve.js';
 import type { DownloadState, PeerNodeEvents, ShareState, TrackerInfo } from './node-events.js';
-import { askTracker, type NetworkAccess, openTracker, trackersLabel } from './tracker-access.js';
+import { KeptTrackerSession } from './kept-tracker-session.js';
+import { type NetworkAccess, openTracker, trackersLabel } from './tracker-access.js';
 import { type ShareOptions, ShareSession } from './share/share-session.js';
 
 /** Settings of every share the node starts. */
@@ -86,6 +87,8 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
   private nextId = 1;
   private closing: Promise<void> | undefined;
   private readonly access: NetworkAccess;
+  /** Lists and searches ask on one session kept open between them (the page asks many in a row). */
+  private readonly questions: KeptTrackerSession;
   /** What the node last learned of its tracker (on its last connection to it). */
   trackerInfo: TrackerInfo | undefined;
 
@@ -100,6 +103,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       ...(options.knownTrackers && { knownTrackers: options.knownTrackers }),
       onTrackerTrusted: (address, id) => this.emit('tracker-trusted', formatAddress(address), id),
     };
+    this.questions = new KeptTrackerSession(this.access, AGENTS.browse);
   }
 
   /** The tracker, or the trackers, as HOST:PORT (comma-separated). */
@@ -206,7 +210,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
 
   /** One page of the network's list, after `after` (null: the first page), for faces that page. */
   async listPage(after: ListCursor | null, limit: number): Promise<{ files: ListEntry[]; next: ListCursor | null }> {
-    return askTracker(this.access, AGENTS.list, async (session) => {
+    return this.questions.ask(async (session) => {
       this.sawTracker(session.serverId, session.isPrivateNetwork);
       return session.listPage(after, limit);
     });
@@ -218,7 +222,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
    */
   async search(request: SearchRequest, limit = DEFAULT_SEARCH_RESULTS): Promise<ListEntry[]> {
     parseSearchQuery(request.query, request);
-    return askTracker(this.access, AGENTS.search, async (session) => {
+    return this.questions.ask(async (session) => {
       this.sawTracker(session.serverId, session.isPrivateNetwork);
       const found: ListEntry[] = [];
       let after: SearchCursor | null = null;
@@ -314,6 +318,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       // A share still indexing stops itself once started (see `startShare`); wait for that too.
       await Promise.allSettled([...this.starts]);
       await Promise.allSettled([...this.sharesById.keys()].map((id) => this.stopShare(id)));
+      await this.questions.close();
     })();
     return this.closing;
   }

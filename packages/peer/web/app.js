@@ -187,6 +187,7 @@ $('#share-form').addEventListener('submit', async (e) => {
   }
 });
 
+// The list does not wait for the rest: it is what a person opened the page for.
+listFirst();
 await refreshState();
 follow();
-listFirst();
