@@ -15,21 +15,30 @@ export async function registeredNetwork({ root, shares, env, db = join(root, 'ne
     env: { ...env, TRACKER_MAX_CONNECTIONS: String(shares.length + 100), TRACKER_MAX_CONNECTIONS_PER_ADDRESS: String(shares.length + 100), PEER_TIMEOUT: '3600', HEARTBEAT_INTERVAL: '600', SEARCH_BUDGET: '60', LOG_LEVEL: 'info' },
     cwd: root,
   });
-  const port = JSON.parse(await tracker.waitFor(/tracker listening/)).port;
   const sessions = [];
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: 64 }, async () => {
-      while (next < shares.length) {
-        const files = shares[next++];
-        const session = await protocol.TrackerSession.open({ host: '127.0.0.1', port }, { transport });
-        await session.register(listener.address.port, files);
-        sessions.push(session);
-      }
-    }),
-  );
-  const registerSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  let port;
+  let registerSeconds;
+  try {
+    port = JSON.parse(await tracker.waitFor(/tracker listening/)).port;
+    let next = 0;
+    const started = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (next < shares.length) {
+          const files = shares[next++];
+          const session = await protocol.TrackerSession.open({ host: '127.0.0.1', port }, { transport });
+          await session.register(listener.address.port, files);
+          sessions.push(session);
+        }
+      }),
+    );
+    registerSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  } catch (error) {
+    // A failed run leaves no tracker behind to skew the next one.
+    await tracker.stop();
+    await listener.close();
+    throw error;
+  }
   return {
     protocol,
     transport,

@@ -75,9 +75,10 @@ export async function uiBench({ root, peers, perPeer, loads, samples, env }) {
   const home = join(root, 'ui-home');
   mkdirSync(home, { recursive: true });
   const ui = startProcess(process.execPath, [PEER_BIN, 'ui', '--ui-port', '0', '--tracker', `127.0.0.1:${network.port}`, '--out', join(home, 'downloads')], { env, cwd: home });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+  let browser;
   let yardstick;
   try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
     const url = (await ui.waitFor(/^peer ui: open /)).replace('peer ui: open ', '');
     const base = new URL(url).origin;
     const token = new URL(url).searchParams.get('token');
@@ -132,7 +133,7 @@ export async function uiBench({ root, peers, perPeer, loads, samples, env }) {
     return { peers, filesPerPeer: perPeer, rows, loads, samples, pageLoadMs: timesOf(pageLoad), staticPageLoadMs: timesOf(staticLoad), trackerListPageMs: timesOf(list), searchMs: search, chromium: browser.version() };
   } finally {
     yardstick?.close();
-    await browser.close();
+    await browser?.close();
     await ui.stop();
     await network.close();
   }

@@ -1,6 +1,7 @@
 import { writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { type Level, type Logger, pino } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import type { prettyFactory as PrettyFactory } from 'pino-pretty';
 import { terminalSafe, terminalSafeLines } from '../terminal.js';
 
 /** How log lines look on stderr: pino's JSON, or one readable line per event. */
@@ -26,6 +27,8 @@ export function colourOn(stream: { isTTY?: boolean }, env: Record<string, string
  */
 export function cliLogger(name: string, level: Level | 'silent', format: LogFormat, colour: boolean): Logger {
   if (format === 'json') return pino({ name, level }, pino.destination({ dest: 2, sync: true }));
+  // Loaded only for a terminal: it costs every command's start-up 15 ms, and scripts log JSON.
+  const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as { prettyFactory: typeof PrettyFactory };
   const prettify = prettyFactory({ colorize: colour, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name', singleLine: true });
   const stream = {
     write(line: string): void {
