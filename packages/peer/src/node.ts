@@ -245,7 +245,19 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
    * download shows in `downloads()` and its events from start to end; `cancel` (or `signal`) stops it,
    * keeping its part for a resume.
    */
-  async download(request: DownloadRequest, signal?: AbortSignal): Promise<DownloadResult> {
+  download(request: DownloadRequest, signal?: AbortSignal): Promise<DownloadResult> {
+    try {
+      return this.startDownload(request, signal).finished;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Starts a download as `download` does and returns its id at once, for faces that follow it through
+   * the events (the page answers with the id before the first byte). Throws if the node is closing.
+   */
+  startDownload(request: DownloadRequest, signal?: AbortSignal): { id: number; finished: Promise<DownloadResult> } {
     this.assertOpen();
     const abort = new AbortController();
     const onAbort = () => abort.abort();
@@ -267,12 +279,16 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     };
     this.remember(state, abort);
     this.emit('download-started', copy(state));
+    return { id: state.id, finished: this.runDownload(request, state, abort.signal, () => signal?.removeEventListener('abort', onAbort)) };
+  }
+
+  private async runDownload(request: DownloadRequest, state: DownloadState, signal: AbortSignal, cleanUp: () => void): Promise<DownloadResult> {
     const options: DownloadOptions = {
       ...this.access,
       name: request.name,
       outDir: request.outDir,
       logger: this.options.logger,
-      signal: abort.signal,
+      signal,
       ...pick(request, ['force', 'sha256Prefix']),
       ...pick(this.options, ['stallTimeoutMs', 'busyWaitMs', 'maxSources']),
       onProgress: ({ holder, received, total, sources }) => {
@@ -299,7 +315,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       this.emit('download-failed', copy(state), error);
       throw error;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      cleanUp();
     }
   }
 

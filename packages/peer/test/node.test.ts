@@ -128,6 +128,21 @@ describe('sharing through a node', () => {
 });
 
 describe('downloading through a node', () => {
+  it('startDownload answers with the id at once, the one its events and downloads() show; a closing node refuses', async () => {
+    await newNode().share(folder('small', { 'a.txt': 'hello' }));
+    const downloader = newNode();
+    const events = record(downloader);
+    const out = join(dir, 'out');
+    const { id, finished } = downloader.startDownload({ name: 'a.txt', outDir: out });
+    expect(events.of('download-started').map(([state]) => state.id)).toEqual([id]);
+    expect(downloader.downloads().map((d) => d.id)).toEqual([id]);
+    expect(readFileSync((await finished).path, 'utf8')).toBe('hello');
+    expect(events.of('download-finished').map(([state]) => state.id)).toEqual([id]);
+    await downloader.close();
+    expect(() => downloader.startDownload({ name: 'a.txt', outDir: out })).toThrow(/shutting down/);
+    await expect(downloader.download({ name: 'a.txt', outDir: out })).rejects.toThrow(/shutting down/);
+  });
+
   it('shows a download from start to finish: progress up to the size, the holder, the result', async () => {
     const big = randomBytes(3 * 1024 * 1024);
     await newNode().share(folder('holder', { 'big.bin': big }));

@@ -86,9 +86,6 @@ export class TrackerMetrics implements TrackerObserver {
     this.probe = probe;
   }
 
-  connectionOpened(): void {}
-  connectionClosed(): void {}
-
   requestStarted(type: TrackerRequest['type']): () => void {
     const stop = this.latency.startTimer({ type });
     return () => {

@@ -15,8 +15,6 @@ export interface TrackerContext {
 
 /** Watches the tracker at work, for its status page and metrics (see observe/); it never changes an answer. */
 export interface TrackerObserver {
-  connectionOpened(): void;
-  connectionClosed(): void;
   /** A request arrived; the returned function is called when it has been answered (or failed). */
   requestStarted(type: TrackerRequest['type']): () => void;
   /** An error was sent to a peer, or ended its connection. */
@@ -27,8 +25,6 @@ export interface TrackerObserver {
 
 /** The observer of a tracker nobody watches. */
 export const UNOBSERVED: TrackerObserver = {
-  connectionOpened: () => undefined,
-  connectionClosed: () => undefined,
   requestStarted: () => () => undefined,
   errorSent: () => undefined,
   peerJoined: () => undefined,

@@ -152,11 +152,9 @@ export class TrackerServer {
 
   private accept(socket: Socket, remote: RemotePeer): void {
     this.sockets.add(socket);
-    this.context.observer.connectionOpened();
     const handler = this.serve(socket, remote)
       .catch((error) => this.logger.error({ err: error }, 'connection handler failed'))
       .finally(() => {
-        this.context.observer.connectionClosed();
         this.sockets.delete(socket);
         this.handlers.delete(handler);
       });

@@ -12,7 +12,6 @@ import type { PeerNode } from '../../node.js';
 import type { PeerNodeEvents } from '../../node-events.js';
 import { checkUiRequest, UI_COOKIE, UI_TOKEN_HEADER } from './ui-auth.js';
 
-export { DEFAULT_UI_PORT } from './ui-defaults.js';
 /** Rows per page of the network's list in the page. */
 export const UI_LIST_PAGE = 100;
 /** Fewest milliseconds between two progress events of one download pushed to the page. */
@@ -132,10 +131,10 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions): Hono {
 
   app.post('/api/downloads', async (c) => {
     const body = DownloadBody.parse(await c.req.json());
-    const started = new Promise<number>((resolve) => node.once('download-started', (state) => resolve(state.id)));
     // The download runs on; the page follows it through the events.
-    node.download({ name: body.name, outDir, ...(body.sha256 && { sha256Prefix: body.sha256 }) }).catch((error: unknown) => logger.info({ err: error }, 'download from the page failed'));
-    return c.json({ id: await started }, 202);
+    const { id, finished } = node.startDownload({ name: body.name, outDir, ...(body.sha256 && { sha256Prefix: body.sha256 }) });
+    finished.catch((error: unknown) => logger.info({ err: error }, 'download from the page failed'));
+    return c.json({ id }, 202);
   });
 
   app.post('/api/downloads/:id/cancel', (c) => c.json({ cancelled: node.cancel(IdParam.parse(c.req.param('id'))) }));
