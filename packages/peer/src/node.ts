@@ -49,7 +49,7 @@ export interface PeerNodeOptions extends ShareSettings, Pick<DownloadOptions, 's
   networkKey?: Buffer;
   /** Trackers met before (trust on first use); without it, an address without an identity is not pinned. */
   knownTrackers?: KnownTrackers;
-  /** Address and port shares listen on for other peers (default 0.0.0.0, port 0: a random free one). */
+  /** Address and port shares listen on for other peers (default: every address, IPv6 and IPv4; port 0: a random free one). */
   host?: string;
   port?: number;
 }
@@ -152,7 +152,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     this.starting.add(resolvePath(dir));
     const session = await ShareSession.start({
       dir,
-      host: options.host ?? '0.0.0.0',
+      ...(options.host !== undefined && { host: options.host }),
       port: options.port ?? 0,
       logger: options.logger,
       ...this.access,

@@ -13,6 +13,7 @@ export * from './identity/identity.js';
 export * from './identity/identity-id.js';
 export * from './identity/known-trackers.js';
 export * from './identity/mismatch.js';
+export * from './listen-everywhere.js';
 export * from './membership.js';
 export * from './messages.js';
 export * from './names.js';

@@ -49,11 +49,11 @@ function listenErrorOf(error: NodeJS.ErrnoException, options: ListenOptions): P2
   const where = formatAddress(options);
   switch (error.code) {
     case 'EADDRINUSE':
-      return new P2PError('LISTEN_FAILED', `port ${where} is already in use`, options.portHint ?? 'stop the other program or pass --port');
+      return new P2PError('LISTEN_FAILED', `port ${where} is already in use`, options.portHint ?? 'stop the other program or pass --port', { cause: error });
     case 'EACCES':
-      return new P2PError('LISTEN_FAILED', `not allowed to listen on ${where}`, 'use a port above 1023');
+      return new P2PError('LISTEN_FAILED', `not allowed to listen on ${where}`, 'use a port above 1023', { cause: error });
     case 'EADDRNOTAVAIL':
-      return new P2PError('LISTEN_FAILED', `address ${options.host} is not on this machine`, options.hostHint ?? 'listen on 0.0.0.0 or one of its addresses');
+      return new P2PError('LISTEN_FAILED', `address ${options.host} is not on this machine`, options.hostHint ?? 'listen on 0.0.0.0 or one of its addresses', { cause: error });
     default:
       return new P2PError('LISTEN_FAILED', `cannot listen on ${where}: ${error.message}`, options.hostHint, { cause: error });
   }

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Listener, type RemotePeer, tcpTransport, TrackerRequest, TrackerSession, FramedConnection, serverHandshake, type Transport } from '../src/index.js';
+import { type Listener, listenEverywhere, P2PError, type RemotePeer, tcpTransport, TrackerRequest, TrackerSession, FramedConnection, serverHandshake, type Transport } from '../src/index.js';
 
 /* The transport seam: TCP behind it today; sessions and servers use whatever transport they are given. */
 
@@ -101,5 +101,43 @@ describe('sessions and servers use the transport they are given', () => {
     const session = await TrackerSession.open(listener.address, { transport });
     expect(counts).toEqual({ dials: 1, listens: 1, accepted: 1 });
     session.connection.destroy();
+  });
+});
+
+describe('listening on every address (listenEverywhere)', () => {
+  const echoOnce = (socket: Socket) => socket.end('hi');
+  const readAll = (socket: Socket) => new Promise<string>((resolve) => {
+    let text = '';
+    socket.on('data', (d) => (text += d)).on('end', () => resolve(text));
+  });
+
+  it('takes IPv6 and IPv4 connections on one port', async () => {
+    const listener = await listenEverywhere(tcpTransport, { port: 0 }, echoOnce);
+    listeners.push(listener);
+    expect(listener.address.host).toBe('::');
+    const remotes: string[] = [];
+    for (const host of ['::1', '127.0.0.1']) {
+      const socket = await tcpTransport.dial({ host, port: listener.address.port });
+      sockets.push(socket);
+      expect(await readAll(socket)).toBe('hi');
+      remotes.push(socket.remoteAddress!);
+    }
+    expect(remotes).toEqual(['::1', '127.0.0.1']);
+  });
+
+  it('falls back to every IPv4 address where the system refuses IPv6, and reports any other failure', async () => {
+    // A system without IPv6 answers a listen on :: with EAFNOSUPPORT; this transport answers as it would.
+    const noIpv6: Transport = {
+      dial: (to, options) => tcpTransport.dial(to, options),
+      listen: (options, onConnection) =>
+        options.host === '::' ? Promise.reject(new P2PError('LISTEN_FAILED', 'cannot listen on [::]:0', undefined, { cause: Object.assign(new Error('address family not supported'), { code: 'EAFNOSUPPORT' }) })) : tcpTransport.listen(options, onConnection),
+    };
+    const listener = await listenEverywhere(noIpv6, { port: 0 }, echoOnce);
+    listeners.push(listener);
+    expect(listener.address.host).toBe('0.0.0.0');
+
+    const taken = await listenEverywhere(tcpTransport, { port: 0 }, echoOnce);
+    listeners.push(taken);
+    await expect(listenEverywhere(tcpTransport, { port: taken.address.port, portHint: 'pick another' }, echoOnce)).rejects.toMatchObject({ code: 'LISTEN_FAILED', hint: 'pick another' });
   });
 });

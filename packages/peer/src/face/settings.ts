@@ -23,7 +23,7 @@ import { DEFAULT_UI_PORT } from './web/ui-defaults.js';
 export const PEER_DEFAULTS = {
   PEER_TRACKER: '127.0.0.1:7070',
   PEER_PORT: '0',
-  PEER_HOST: '0.0.0.0',
+  PEER_HOST: '',
   PEER_MAX_UPLOADS: String(DEFAULT_MAX_UPLOADS),
   PEER_MAX_UPLOAD_RATE: '0',
   PEER_MAX_SOURCES: String(DEFAULT_MAX_SOURCES),
@@ -41,7 +41,8 @@ export const PEER_DEFAULTS = {
 export const PeerSettings = z.object({
   PEER_TRACKER: setting.text(),
   PEER_PORT: setting.port(),
-  PEER_HOST: setting.text(),
+  /** Empty: every address, IPv6 and IPv4. */
+  PEER_HOST: setting.optionalText(),
   PEER_MAX_UPLOADS: setting.positiveInt(),
   /** Bytes per second this peer uploads at most, to everyone together (`50M`); 0: no limit. */
   PEER_MAX_UPLOAD_RATE: setting.rate(),
@@ -89,7 +90,7 @@ export async function nodeOptions(
     ...(loaded?.created && { identityCreated: loaded.file }),
     knownTrackers: new KnownTrackers(join(configDir, 'known-trackers')),
     ...(settings.NETWORK_KEY && { networkKey: parseNetworkKey(settings.NETWORK_KEY) }),
-    host: settings.PEER_HOST,
+    ...(settings.PEER_HOST && { host: settings.PEER_HOST }),
     port: settings.PEER_PORT,
     maxUploads: settings.PEER_MAX_UPLOADS,
     ...(settings.PEER_MAX_UPLOAD_RATE && { maxUploadRate: settings.PEER_MAX_UPLOAD_RATE }),

@@ -12,6 +12,7 @@ import {
   HolderRequest,
   isWireErrorCode,
   type Listener,
+  listenEverywhere,
   MAX_UPLOAD_QUEUE,
   P2PError,
   type Pieces,
@@ -43,7 +44,8 @@ export const HOLDER_MAX_CONNECTIONS = 256;
 export const HOLDER_IDLE_TIMEOUT_MS = 60_000;
 
 export interface FileServerOptions {
-  host: string;
+  /** One address to listen on; absent: every address, IPv6 and IPv4 (listenEverywhere). */
+  host?: string;
   port: number;
   index: ShareIndex;
   logger: Logger;
@@ -101,16 +103,14 @@ export class FileServer {
       options.networkKey,
       options.maxUploadRate ? new UploadRate(options.maxUploadRate) : undefined,
     );
-    server.listener = await options.transport.listen(
-      {
-        host: options.host,
-        port: options.port,
-        portHint: 'pass another --port, or 0 for a random one',
-        hostHint: 'check PEER_HOST',
-        onError: (error) => options.logger.error({ err: error }, 'listener error'),
-      },
-      (socket, remote) => server.accept(socket, remote),
-    );
+    const listen = {
+      port: options.port,
+      portHint: 'pass another --port, or 0 for a random one',
+      hostHint: 'check PEER_HOST',
+      onError: (error: Error) => options.logger.error({ err: error }, 'listener error'),
+    };
+    const accept = (socket: Socket, remote: RemotePeer) => server.accept(socket, remote);
+    server.listener = options.host === undefined ? await listenEverywhere(options.transport, listen, accept) : await options.transport.listen({ ...listen, host: options.host }, accept);
     return server;
   }
 

@@ -18,8 +18,9 @@ import type { IndexedFile, ShareIndex } from './share-index.js';
 
 export interface ShareOptions extends NetworkAccess {
   dir: string;
-  /** Address and port other peers connect to (port 0: a random free one). */
-  host: string;
+  /** Address other peers connect to; absent: every address, IPv6 and IPv4. */
+  host?: string;
+  /** Port other peers connect to (0: a random free one). */
   port: number;
   logger: Logger;
   maxUploads?: number;
