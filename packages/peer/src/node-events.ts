@@ -30,6 +30,11 @@ export interface ShareState {
   /** The identity the tracker proved on the share's connection. */
   trackerId?: string;
   network: 'open' | 'private';
+  /**
+   * Why the tracker could not reach `port`, when it could not: the share is listed as firewalled, and
+   * others download from it through connect-back (it dials them when the tracker asks).
+   */
+  firewalled?: string;
   /** Files left out, and why. */
   skipped: readonly SkippedFile[];
 }

@@ -102,6 +102,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       ...(options.networkKey && { networkKey: options.networkKey }),
       ...(options.knownTrackers && { knownTrackers: options.knownTrackers }),
       onTrackerTrusted: (address, id) => this.emit('tracker-trusted', formatAddress(address), id),
+      ...(options.host !== undefined && { host: options.host }),
     };
     this.questions = new KeptTrackerSession(this.access, AGENTS.browse);
   }
@@ -354,6 +355,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       tracker: session.trackerLabel,
       ...(session.trackerId && { trackerId: session.trackerId }),
       network: session.isPrivateNetwork ? 'private' : 'open',
+      ...(session.firewalled && { firewalled: session.firewalled }),
       skipped: [...entry.state.skipped],
     };
   }

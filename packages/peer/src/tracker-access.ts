@@ -25,6 +25,8 @@ export interface NetworkAccess {
   knownTrackers?: KnownTrackers;
   /** Told when a tracker was trusted on first use. */
   onTrackerTrusted?: (address: Address, id: string) => void;
+  /** The address to listen on for holders that connect back (PEER_HOST); every address when absent. */
+  host?: string;
 }
 
 export function trackersOf(access: Pick<NetworkAccess, 'tracker'>): readonly Endpoint[] {

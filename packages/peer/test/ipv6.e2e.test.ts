@@ -51,13 +51,17 @@ describe('a network on IPv6', () => {
     expect(readFileSync(join(out, 'song.flac')).equals(song)).toBe(true);
   });
 
-  it('a peer pinned to IPv4 with PEER_HOST is refused with UNREACHABLE, naming its IPv6 address and the fix', async () => {
+  it('a peer pinned to IPv4 with PEER_HOST is firewalled for an IPv6 tracker, and downloaded from through connect-back over IPv6', async () => {
     const dir = join(root, 'bob');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'b.txt'), 'bob');
-    const bob = await run(PEER_BIN, ['share', dir], { cwd: root, env: cleanEnv({ PEER_TRACKER: trackerAddress, PEER_HOST: '0.0.0.0' }) });
-    expect(bob.code).not.toBe(0);
-    expect(bob.stderr.trim().split('\n')).toHaveLength(1);
-    expect(bob.stderr).toMatch(/cannot reach your listen port \[::1\]:\d+ \(connection refused\)/);
+    writeFileSync(join(dir, 'b.txt'), 'bob over connect-back');
+    const bob = start(PEER_BIN, ['share', dir], { cwd: root, env: cleanEnv({ PEER_TRACKER: trackerAddress, PEER_HOST: '0.0.0.0' }) });
+    expect(await bob.waitFor(/^firewalled: /)).toMatch(/^firewalled: the tracker cannot reach \[::1\]:\d+ \(connection refused\)/);
+
+    const out = join(root, 'from-bob');
+    const got = await run(PEER_BIN, ['get', 'b.txt', '--out', out], { cwd: root, env: env() });
+    expect(got.stderr).toBe('');
+    expect(got.stdout).toMatch(/from \[::1\]:\d+/);
+    expect(readFileSync(join(out, 'b.txt'), 'utf8')).toBe('bob over connect-back');
   });
 });

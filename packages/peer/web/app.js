@@ -37,7 +37,7 @@ async function api(path, body) {
 
 function fileRow(file) {
   const row = element('tr');
-  row.append(element('td', file.name, { class: 'name' }), element('td', formatBytes(file.size), { class: 'num' }), element('td', String(file.holders), { class: 'num' }), element('td', file.sha256.slice(0, 12), { title: file.sha256 }));
+  row.append(element('td', file.name, { class: 'name' }), element('td', formatBytes(file.size), { class: 'num' }), element('td', file.firewalled ? `${file.holders} (${file.firewalled} firewalled)` : String(file.holders), { class: 'num' }), element('td', file.sha256.slice(0, 12), { title: file.sha256 }));
   const cell = element('td');
   const button = element('button', 'Download', { type: 'button', 'aria-label': `Download ${file.name} (${formatBytes(file.size)}, ${file.sha256.slice(0, 12)})` });
   button.addEventListener('click', () => startDownload(file.name, file.sha256));

@@ -27,6 +27,9 @@ export const WIRE_ERROR_CODES = {
   TOO_MANY_TERMS: 'a search query has more words, phrases or extensions than the limits allow',
   SEARCH_TIMEOUT: "a search took longer than the tracker's time budget for one query",
   UNAVAILABLE: 'the tracker cannot reach its database just now, or is rejoining the network: try again, or another tracker',
+  NOT_CONNECTED: 'the holder of a connect request is not connected to this tracker (it left, or is on another tracker of the network), or is not firewalled',
+  BOTH_FIREWALLED: 'a connect request for a firewalled holder came from a peer whose own listen port the tracker cannot reach either',
+  RATE_LIMITED: 'too many connect requests from one peer in a short time',
   INTERNAL: 'an unexpected failure inside the sender',
 } as const;
 
@@ -53,7 +56,16 @@ export type WireErrorCode = keyof typeof WIRE_ERROR_CODES;
  * connection stays open (a sharing peer's mistyped search must not cost it its share). Any other error
  * ends the connection.
  */
-export const REQUEST_ERROR_CODES: ReadonlySet<string> = new Set(['BAD_QUERY', 'QUERY_TOO_LONG', 'TOO_MANY_TERMS', 'SEARCH_TIMEOUT', 'UNAVAILABLE'] satisfies WireErrorCode[]);
+export const REQUEST_ERROR_CODES: ReadonlySet<string> = new Set([
+  'BAD_QUERY',
+  'QUERY_TOO_LONG',
+  'TOO_MANY_TERMS',
+  'SEARCH_TIMEOUT',
+  'UNAVAILABLE',
+  'NOT_CONNECTED',
+  'BOTH_FIREWALLED',
+  'RATE_LIMITED',
+] satisfies WireErrorCode[]);
 export type LocalErrorCode = keyof typeof LOCAL_ERROR_CODES;
 export type ErrorCode = WireErrorCode | LocalErrorCode;
 

@@ -1,4 +1,6 @@
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import type { Address } from './address.js';
 import { QUEUE_NOTICE_MS, REQUEST_TIMEOUT_MS } from './constants.js';
 import { P2PError } from './errors.js';
 import { remoteError } from './handshake.js';
@@ -12,6 +14,14 @@ export class HolderSession extends RequestClient<HolderRequest, HolderReply> {
   /** Connects to a holder; given `holder.id` (as the tracker lists it), only that identity is accepted. */
   static async open(holder: Endpoint, options: ClientOptions = {}): Promise<HolderSession> {
     const socket = await RequestClient.openSocket(holder, options);
+    return HolderSession.over(socket, holder, options);
+  }
+
+  /**
+   * The conversation on a connection that is already open: one the holder opened itself because of a
+   * connect request (README#connect-back), its opening frame read and its identity checked.
+   */
+  static async over(socket: Socket, holder: Address, options: ClientOptions = {}): Promise<HolderSession> {
     const session = new HolderSession(socket, HolderReplySchema, { host: holder.host, port: holder.port }, options);
     await session.handshake();
     return session;

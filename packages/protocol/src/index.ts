@@ -5,6 +5,7 @@ export * from './constants.js';
 export * from './duration.js';
 export * from './errors.js';
 export * from './features.js';
+export * from './first-frame.js';
 export * from './frame.js';
 export * from './frame-budget.js';
 export * from './handshake.js';

@@ -40,6 +40,9 @@ export const FeatureList = z.array(FeatureName).max(MAX_FEATURES);
 /** An identity in its canonical form (identity/identity-id.ts): 8 groups of 7 base32 characters. */
 export const IdentityText = z.string().regex(/^[A-Z2-7]{7}(-[A-Z2-7]{7}){7}$/, 'must be an identity (8 groups of 7 base32 characters)');
 /** A proof of the network key (membership.ts): 64 lowercase hex digits. */
+/** Names one connect-back: 128 random bits, made by the tracker, unguessable to anyone it was not sent to. */
+export const ConnectToken = z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex digits');
+
 export const MembershipProof = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 
 /** A shared file: its name, size, SHA-256, and the root of its piece tree (README#pieces). */
@@ -52,6 +55,8 @@ export const ListEntry = z.strictObject({
   size: FileSize,
   sha256: Sha256Hex,
   holders: z.number().int().min(1),
+  /** How many of `holders` are firewalled (reached through connect-back); absent when none is. */
+  firewalled: z.number().int().min(1).optional(),
 });
 export type ListEntry = z.infer<typeof ListEntry>;
 
@@ -64,7 +69,13 @@ export type ListCursor = z.infer<typeof ListCursor>;
  * files on, and the identity it proved to the tracker. A downloader dials host:port and accepts only
  * that identity there.
  */
-export const HolderRecord = z.strictObject({ host: z.string().min(1).max(64), port: Port, id: IdentityText });
+export const HolderRecord = z.strictObject({
+  host: z.string().min(1).max(64),
+  port: Port,
+  id: IdentityText,
+  /** The tracker could not reach host:port: download from it through connect-back (README#connect-back). */
+  firewalled: z.literal(true).optional(),
+});
 export type HolderRecord = z.infer<typeof HolderRecord>;
 
 /** A holder of one content, with the piece-tree root it registered for it (README#pieces). */
@@ -185,7 +196,14 @@ export type Update = z.infer<typeof Update>;
 export const Ping = z.strictObject({ type: z.literal('ping'), id: RequestId });
 export type Ping = z.infer<typeof Ping>;
 
-export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, Update, List, WhoHas, WhoHasContent, Search, Ping, Bye]);
+/**
+ * Asks the tracker to have a firewalled holder connect to us (README#connect-back): `holder` as it was
+ * listed, `listenPort` where we wait for it, at the address the tracker sees this connection come from.
+ */
+export const ConnectRequest = z.strictObject({ type: z.literal('connect_request'), id: RequestId, holder: HolderRecord, listenPort: Port });
+export type ConnectRequest = z.infer<typeof ConnectRequest>;
+
+export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, Update, List, WhoHas, WhoHasContent, Search, ConnectRequest, Ping, Bye]);
 export type TrackerRequest = z.infer<typeof TrackerRequest>;
 
 // ---- tracker -> peer ----
@@ -195,6 +213,8 @@ export const Registered = z.strictObject({
   id: RequestId,
   files: z.number().int().min(0),
   complete: z.boolean(),
+  /** Present when the tracker could not reach the listen port: why. The share is listed as firewalled. */
+  firewalled: Text.optional(),
 });
 export type Registered = z.infer<typeof Registered>;
 
@@ -237,8 +257,32 @@ export type Updated = z.infer<typeof Updated>;
 export const Pong = z.strictObject({ type: z.literal('pong'), id: RequestId });
 export type Pong = z.infer<typeof Pong>;
 
-export const TrackerReply = z.discriminatedUnion('type', [Welcome, Registered, Updated, ListPage, SearchPage, Holders, ContentHolders, Pong, ErrorMessage]);
+/** The tracker passed a connect request on; the holder will open its connection with `token`. */
+export const ConnectRelayed = z.strictObject({ type: z.literal('connect_relayed'), id: RequestId, token: ConnectToken });
+export type ConnectRelayed = z.infer<typeof ConnectRelayed>;
+
+/**
+ * Sent by the tracker, unasked, to a firewalled holder: dial host:port (the requester's address as the
+ * tracker saw it) and open the connection with `connect_back` and `token`. `requester` is the identity
+ * the requester proved to the tracker, when it had one: the holder accepts only that one there.
+ */
+export const ConnectNotice = z.strictObject({
+  type: z.literal('connect_notice'),
+  token: ConnectToken,
+  host: z.string().min(1).max(64),
+  port: Port,
+  requester: IdentityText.optional(),
+});
+export type ConnectNotice = z.infer<typeof ConnectNotice>;
+
+export const TrackerReply = z.discriminatedUnion('type', [Welcome, Registered, Updated, ListPage, SearchPage, Holders, ContentHolders, ConnectRelayed, ConnectNotice, Pong, ErrorMessage]);
 export type TrackerReply = z.infer<typeof TrackerReply>;
+
+// ---- holder -> downloader, on a connect-back connection ----
+
+/** The first frame of a connection a holder opened because of a `connect_notice`; then it serves as usual. */
+export const ConnectBack = z.strictObject({ type: z.literal('connect_back'), token: ConnectToken });
+export type ConnectBack = z.infer<typeof ConnectBack>;
 
 // ---- downloader -> holder ----
 

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { type Address, formatAddress } from './address.js';
 import { type ConnectionOptions, FramedConnection } from './connection.js';
 import { CONNECT_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './constants.js';
+import { formatMs } from './duration.js';
 import { P2PError } from './errors.js';
 import { ALL_FEATURES, type Feature } from './features.js';
 import { clientHandshake, remoteError } from './handshake.js';
@@ -53,6 +54,10 @@ export class RequestClient<Out extends { type: string }, In extends Reply> {
   features: ReadonlySet<Feature> = new Set();
   /** The identity the server proved (TLS), undefined over a transport without identities. */
   readonly serverId: string | undefined;
+  /** Once frames the server sends unasked are followed: who takes them, and who waits for a reply. */
+  private notices: { isNotice: (frame: In) => boolean; take: (frame: In) => void } | undefined;
+  private replyWaiter: { resolve(frame: In): void; reject(error: Error): void } | undefined;
+  private readFailure: Error | undefined;
 
   protected constructor(
     socket: Socket,
@@ -106,12 +111,72 @@ export class RequestClient<Out extends { type: string }, In extends Reply> {
     return this.queue.idle();
   }
 
+  /**
+   * From now on every frame is read as it arrives: those `isNotice` says the server sent unasked go to
+   * `take`, the others answer the request in flight. Without this, frames are read only as replies.
+   */
+  protected followNotices(isNotice: (frame: In) => boolean, take: (frame: In) => void): void {
+    if (this.notices) throw new Error('notices are followed already');
+    this.notices = { isNotice, take };
+    void this.readAll();
+  }
+
+  private async readAll(): Promise<void> {
+    for (;;) {
+      let frame: In;
+      try {
+        frame = await this.connection.receive();
+      } catch (error) {
+        this.readFailure = error as Error;
+        this.replyWaiter?.reject(this.readFailure);
+        this.replyWaiter = undefined;
+        return;
+      }
+      if (this.notices!.isNotice(frame)) {
+        this.notices!.take(frame);
+        continue;
+      }
+      const waiter = this.replyWaiter;
+      this.replyWaiter = undefined;
+      if (waiter) {
+        waiter.resolve(frame);
+      } else {
+        // An answer nobody asked for (or one after its request timed out): the conversation is lost.
+        this.readFailure = new P2PError('UNEXPECTED_MESSAGE', `${this.label} sent "${frame.type}" when no request was waiting`);
+        this.connection.destroy();
+        return;
+      }
+    }
+  }
+
+  /** The next frame that is not a notice. */
+  private nextReply(timeoutMs: number): Promise<In> {
+    if (!this.notices) return this.connection.receive(timeoutMs);
+    if (this.readFailure) return Promise.reject(this.readFailure);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.replyWaiter = undefined;
+        reject(new P2PError('TIMEOUT', `no message within ${formatMs(timeoutMs)}`));
+      }, timeoutMs);
+      this.replyWaiter = {
+        resolve: (frame) => {
+          clearTimeout(timer);
+          resolve(frame);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+    });
+  }
+
   /** Sends `message` with a fresh id and resolves with the matching reply (never an error frame). */
   protected request(message: WithoutId<Extract<Out, { id: number }>>, timeoutMs?: number): Promise<In> {
     return this.queue.run(async () => {
       const id = this.nextId++;
       await this.connection.send({ ...message, id } as unknown as Out);
-      const reply = await this.connection.receive(timeoutMs ?? this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
+      const reply = await this.nextReply(timeoutMs ?? this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS);
       if (reply.type === 'error') throw remoteError(reply as unknown as ErrorMessage, this.label);
       if (reply.id !== id) {
         this.connection.destroy();

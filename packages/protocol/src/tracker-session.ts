@@ -5,9 +5,11 @@ import { DEFAULT_SEARCH_RESULTS, MAX_FILES_PER_REGISTER, MAX_FRAME_BYTES, MAX_LI
 import { P2PError } from './errors.js';
 import { chunksWithin, fileEntryBytes, FrameBudget, jsonBytes, jsonStringBytes } from './frame-budget.js';
 import {
+  type ConnectNotice,
   type Content,
   type FileEntry,
   type ContentHolder,
+  type HolderRecord,
   type ListCursor,
   type ListEntry,
   type SearchCursor,
@@ -70,17 +72,45 @@ export class TrackerSession extends RequestClient<TrackerRequest, TrackerReply> 
     return session;
   }
 
-  /** Publishes `files` as this connection's share (replacing any earlier one), in frame-sized chunks. */
+  /**
+   * Publishes `files` as this connection's share (replacing any earlier one), in frame-sized chunks.
+   * Afterwards `firewalled` says whether the tracker could reach `listenPort`.
+   */
   async register(listenPort: number, files: readonly FileEntry[]): Promise<number> {
     // Sized with the largest id, since the id is chosen only when the frame is sent.
     const envelope = jsonBytes({ type: 'register', id: MAX_REQUEST_ID, listenPort, files: [], more: false });
     const chunks = [...chunksWithin(files, MAX_FILES_PER_REGISTER, MAX_FRAME_BYTES - envelope, fileEntryBytes)];
     let registered = 0;
     for (const [i, chunk] of chunks.entries()) {
-      const reply = await this.request({ type: 'register', listenPort, files: chunk, more: i < chunks.length - 1 });
-      registered = expectReply(reply, 'registered', this.label).files;
+      const reply = expectReply(await this.request({ type: 'register', listenPort, files: chunk, more: i < chunks.length - 1 }), 'registered', this.label);
+      registered = reply.files;
+      this.firewalled = reply.firewalled;
     }
     return registered;
+  }
+
+  /**
+   * Why the tracker could not reach the listen port of the last registration, when it could not: the
+   * share is then listed as firewalled, and downloaders reach it through connect-back.
+   */
+  firewalled: string | undefined;
+
+  /**
+   * Passes every `connect_notice` of this connection to `onNotice`, as it arrives (a firewalled share
+   * must answer while it sends nothing itself).
+   */
+  onConnectNotice(onNotice: (notice: ConnectNotice) => void): void {
+    this.followNotices((frame) => frame.type === 'connect_notice', (frame) => onNotice(frame as ConnectNotice));
+  }
+
+  /** Asks the tracker to have firewalled `holder` connect to our `listenPort`; resolves with the connection's token. */
+  async connectRequest(holder: HolderRecord, listenPort: number): Promise<string> {
+    if (!this.supports('connect_back')) {
+      throw new P2PError('UNEXPECTED_MESSAGE', `tracker ${this.label} did not agree to feature connect_back`);
+    }
+    const { host, port, id } = holder;
+    const reply = await this.request({ type: 'connect_request', holder: { host, port, id, firewalled: true }, listenPort });
+    return expectReply(reply, 'connect_relayed', this.label).token;
   }
 
   /** The online peers holding content `sha256`, whatever name they share it under. */

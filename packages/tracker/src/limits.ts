@@ -35,6 +35,9 @@ export interface TrackerLimits {
    * time drops its connections rather than serve a list it no longer owns.
    */
   leaseMs: number;
+  /** Most connect requests one connection may make per `connectRequestWindowMs`; more get RATE_LIMITED. */
+  maxConnectRequests: number;
+  connectRequestWindowMs: number;
 }
 
 export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
@@ -51,4 +54,8 @@ export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
   peerTimeoutMs: PEER_TIMEOUT_MS,
   searchBudgetMs: 1_000,
   leaseMs: 15_000,
+  // A downloader asks once per firewalled holder of a download, and again on a retry: 30 a minute is a
+  // busy person; a flood that would have holders dial out in a loop is not.
+  maxConnectRequests: 30,
+  connectRequestWindowMs: 60_000,
 };

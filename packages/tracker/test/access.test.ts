@@ -91,14 +91,22 @@ describe('sharing needs an identity', () => {
     expect(await tracker.store.counts()).toEqual({ peers: 0, files: 0 });
   });
 
-  it('lists a share only if the same identity answers at its listen port', async () => {
+  it('lists a share at its port only if the same identity answers there; else as firewalled, or not at all', async () => {
     const impostor = await listeningPort('someone-else');
-    const peer = await TrackerSession.open(tracker.address, member);
-    await expect(peer.register(impostor.port, [{ name: 'taken.txt', size: 1, sha256: sha('1'), root: 'e'.repeat(64) }])).rejects.toMatchObject({
+    const files = [{ name: 'taken.txt', size: 1, sha256: sha('1'), root: 'e'.repeat(64) }];
+    const withoutConnectBack = await TrackerSession.open(tracker.address, { ...member, features: ['who_has_content', 'search'] });
+    await expect(withoutConnectBack.register(impostor.port, files)).rejects.toMatchObject({
       code: 'UNREACHABLE',
       message: expect.stringContaining('another program answers there, with another identity'),
     });
     expect(await tracker.store.counts()).toEqual({ peers: 0, files: 0 });
+
+    // Never dialled at that port: downloaders reach it through connect-back, which checks the identity.
+    const peer = await TrackerSession.open(tracker.address, member);
+    await peer.register(impostor.port, files);
+    expect(peer.firewalled).toMatch(/another program answers there, with another identity/);
+    expect(await tracker.store.whoHasContent(sha('1'), 10)).toEqual([expect.objectContaining({ port: impostor.port, firewalled: true })]);
+    await peer.close();
     await impostor.close();
   });
 });

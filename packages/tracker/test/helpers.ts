@@ -25,11 +25,11 @@ export const asPeer = { transport: tlsAs('peer') };
 export const peerId = testIdentity('peer').id;
 
 /** A client that speaks raw frames inside TLS (as the identity "peer"), valid or not, for probing the server. */
-export async function rawClient(port: number, hello = true, maxFrameBytes?: number) {
+export async function rawClient(port: number, hello = true, maxFrameBytes?: number, features: readonly string[] = ALL_FEATURES) {
   const socket = await tlsAs('peer').dial({ host: '127.0.0.1', port });
   const connection = new FramedConnection(socket, z.unknown(), maxFrameBytes === undefined ? {} : { maxFrameBytes });
   if (hello) {
-    await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: 'raw-test', features: ALL_FEATURES });
+    await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: 'raw-test', features });
     await connection.receive(2000);
   }
   return {

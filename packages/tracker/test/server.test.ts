@@ -351,7 +351,7 @@ describe('the store and the transport are the ones the tracker is given', () => 
 });
 
 describe('addresses come from sockets', () => {
-  it('lists a peer only once the tracker could connect back to its listen port', async () => {
+  it('lists a peer only once the tracker could connect back to its listen port, unless it can serve through connect-back', async () => {
     await tracker.close();
     tracker = await startTracker(join(dir.path, 'reach.db'), { verifyReachable: true, reachTimeoutMs: 1_000 });
     port = tracker.address.port;
@@ -360,7 +360,8 @@ describe('addresses come from sockets', () => {
     expect(await reachable.register(listener.port, [{ name: 'ok', size: 1, sha256: sha('1'), root: 'e'.repeat(64) }])).toBe(1);
     await listener.close();
 
-    const unreachable = await rawClient(port);
+    // A peer that did not agree to connect_back could not serve anyone: it is refused.
+    const unreachable = await rawClient(port, true, undefined, ['who_has_content', 'search']);
     await unreachable.send({ type: 'register', id: 1, listenPort: listener.port, files: [{ name: 'hidden', size: 1, sha256: sha('2'), root: 'e'.repeat(64) }], more: false });
     expect(await unreachable.receive()).toMatchObject({
       type: 'error',
@@ -369,6 +370,23 @@ describe('addresses come from sockets', () => {
     });
     await unreachable.closed();
     expect((await tracker.store.listPage(null, 10)).map((f) => f.name)).toEqual(['ok']);
+
+    // One that did is listed as firewalled, told why, and its rows say so.
+    const firewalled = await rawClient(port);
+    await firewalled.send({ type: 'register', id: 1, listenPort: listener.port, files: [{ name: 'ok', size: 1, sha256: sha('1'), root: 'e'.repeat(64) }], more: false });
+    expect(await firewalled.receive()).toEqual({
+      type: 'registered',
+      id: 1,
+      files: 1,
+      complete: true,
+      firewalled: expect.stringMatching(/^the tracker cannot reach 127\.0\.0\.1:\d+ \(connection refused\)$/),
+    });
+    expect(await tracker.store.listPage(null, 10)).toEqual([{ name: 'ok', size: 1, sha256: sha('1'), holders: 2 }]);
+    const lister = await TrackerSession.open(address(), asPeer);
+    expect(await lister.listPage(null, 10)).toMatchObject({ files: [{ name: 'ok', holders: 2, firewalled: 1 }] });
+    expect((await lister.whoHasContent(sha('1'))).map((h) => h.firewalled ?? false)).toEqual([false, true]);
+    await lister.close();
+    firewalled.socket.destroy();
     await reachable.close();
   });
 

@@ -60,6 +60,27 @@ export function describeStoreContract(backend: StoreBackend): void {
       expect(await store.countContents()).toBe(2);
     });
 
+    it('keeps a firewalled holder flagged in its rows, counts such holders per content, and follows a re-registration', async () => {
+      const open1 = await store.putShare(undefined, holder(1), [file('song.mp3', 10, '1')]);
+      expect(await store.firewalledHolders([{ name: 'song.mp3', sha256: sha('1') }])).toEqual([0]);
+      const hidden = await store.putShare(undefined, { ...holder(2), firewalled: true }, [file('song.mp3', 10, '1'), file('b.txt', 1, '2')]);
+      await store.putShare(undefined, { ...holder(3), firewalled: true }, [file('song.mp3', 10, '1')]);
+      expect(await store.whoHas('song.mp3', 64, 64)).toEqual([{ sha256: sha('1'), size: 10, holders: [listed(1), { ...listed(2), firewalled: true }, { ...listed(3), firewalled: true }] }]);
+      expect(await store.whoHasContent(sha('1'), 64)).toEqual([listed(1), { ...listed(2), firewalled: true }, { ...listed(3), firewalled: true }]);
+      const rows = [
+        { name: 'song.mp3', sha256: sha('1') },
+        { name: 'b.txt', sha256: sha('2') },
+        { name: 'missing', sha256: sha('9') },
+      ];
+      expect(await store.firewalledHolders(rows)).toEqual([2, 1, 0]);
+      expect(await store.firewalledHolders([])).toEqual([]);
+      // Reachable after all (a port opened, a re-registration): the flag goes.
+      await store.putShare(hidden, holder(2), [file('song.mp3', 10, '1')]);
+      expect(await store.firewalledHolders(rows)).toEqual([1, 0, 0]);
+      await store.removePeer(open1);
+      expect(await store.whoHasContent(sha('1'), 64)).toEqual([listed(2), { ...listed(3), firewalled: true }]);
+    });
+
     it('pages with a keyset cursor that visits every row exactly once', async () => {
       const files = Array.from({ length: 250 }, (_, i) => file(`f${String(i).padStart(3, '0')}`, i, 'a'));
       await store.putShare(undefined, holder(1), files);

@@ -209,6 +209,12 @@ async function fillWithTree(part: PartFile, root: string, layer: Buffer[], holde
 }
 
 function everyHolderFailed(part: PartFile, name: string, failures: HolderFailures): P2PError {
+  // Only a port of ours (or theirs) can change that: one line that says so is all there is to tell.
+  if (failures.list.every((f) => f.code === 'BOTH_FIREWALLED')) {
+    const holders = failures.list.length === 1 ? 'its only holder is' : `all ${failures.list.length} holders are`;
+    const why = /so are you: (.*?)(?:; |$)/.exec(failures.list[0]!.reason)?.[1] ?? failures.list[0]!.reason;
+    return new P2PError('BOTH_FIREWALLED', `cannot download ${quoted(name)}: ${holders} firewalled, and so are you: ${why}`, 'open a TCP port on either side: set PEER_PORT and let it through your firewall, or ask a holder to open theirs');
+  }
   const lines = failures.list.map((f) => `\n  ${f.holder}: ${f.reason}`).join('');
   const kept = part.verifiedPieces > 0
     ? `${part.verifiedBytes} of ${part.content.size} bytes are kept in ${part.paths.part}; run the same command later to resume`

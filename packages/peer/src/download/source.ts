@@ -13,6 +13,7 @@ import type { Readable } from 'node:stream';
 import { AGENTS } from '../agents.js';
 import { ioError } from '../fs-errors.js';
 import { clientOptions, type NetworkAccess } from '../tracker-access.js';
+import { connectBack } from './connect-back.js';
 import type { PartFile } from './part-file.js';
 import type { Run } from './piece-plan.js';
 import type { WholeHash } from './whole-hash.js';
@@ -37,7 +38,10 @@ export interface SourceContext {
  * port is that holder failing, like any other.
  */
 export async function openHolder(holder: ContentHolder, access: NetworkAccess, stallMs: number): Promise<HolderSession> {
-  return HolderSession.open(holder, { ...clientOptions(access, AGENTS.download), requestTimeoutMs: stallMs }).catch((error: unknown) => {
+  const options = { ...clientOptions(access, AGENTS.download), requestTimeoutMs: stallMs };
+  // A firewalled holder cannot be dialled: it dials us, once a tracker passes our request on.
+  if (holder.firewalled) return connectBack(holder, access, options, stallMs);
+  return HolderSession.open(holder, options).catch((error: unknown) => {
     throw error instanceof IdentityMismatchError ? error.from('tracker') : error;
   });
 }

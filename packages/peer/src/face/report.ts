@@ -45,8 +45,13 @@ export function searchTable(query: string, entries: readonly ListEntry[], limit:
 
 /** Rows numbered from 1, the number `peer get N` and the menu's download take. */
 function numberedTable(entries: readonly ListEntry[], paint: (name: string) => string): string {
-  const rows = entries.map((e, i) => [String(i + 1), paint(e.name), formatBytes(e.size), String(e.holders), e.sha256.slice(0, 12)]);
+  const rows = entries.map((e, i) => [String(i + 1), paint(e.name), formatBytes(e.size), holdersText(e), e.sha256.slice(0, 12)]);
   return formatTable(['#', 'NAME', 'SIZE', 'HOLDERS', 'SHA256'], rows, new Set([0, 2, 3]));
+}
+
+/** "3", or "3 (1 firewalled)" when some holders are reached only through connect-back. */
+export function holdersText(entry: Pick<ListEntry, 'holders' | 'firewalled'>): string {
+  return entry.firewalled ? `${entry.holders} (${entry.firewalled} firewalled)` : String(entry.holders);
 }
 
 export function ambiguousTable(error: AmbiguousNameError, numbered = false): string {
@@ -54,7 +59,7 @@ export function ambiguousTable(error: AmbiguousNameError, numbered = false): str
     ...(numbered ? [`${i + 1})`] : []),
     c.sha256.slice(0, 12),
     formatBytes(c.size),
-    String(c.holders.length),
+    holdersText({ holders: c.holders.length, firewalled: c.holders.filter((h) => h.firewalled).length }),
   ]);
   const header = [...(numbered ? [''] : []), 'SHA256', 'SIZE', 'HOLDERS'];
   return `${formatTable(header, rows, new Set(numbered ? [2, 3] : [1, 2]))}\n`;
@@ -64,7 +69,13 @@ const fileCount = (n: number) => (n === 1 ? '1 file' : `${n} files`);
 
 export function shareSummary(share: ShareState): string {
   const tracker = trackerWords({ address: share.tracker, ...(share.trackerId && { id: share.trackerId }), network: share.network });
-  return `sharing ${fileCount(share.files)} (${formatBytes(share.bytes)}) from ${terminalSafe(share.dir)} on port ${share.port}, ${tracker}\n`;
+  const line = `sharing ${fileCount(share.files)} (${formatBytes(share.bytes)}) from ${terminalSafe(share.dir)} on port ${share.port}, ${tracker}\n`;
+  return share.firewalled === undefined ? line : line + firewalledLine(share);
+}
+
+/** What a firewalled share means for its user, and how to leave that mode. */
+export function firewalledLine(share: Pick<ShareState, 'port' | 'firewalled'>): string {
+  return `firewalled: ${terminalSafe(share.firewalled ?? '')}; others download through connect-back (you dial them), which fails only if they are firewalled too; let TCP port ${share.port} in (set PEER_PORT to keep it) to be reached directly\n`;
 }
 
 /** "tracker 10.0.0.5:7070 (FUZ2XBA, private network)": who the tracker proved to be, in its short form. */

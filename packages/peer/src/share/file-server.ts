@@ -3,6 +3,11 @@ import { open, realpath } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import {
   type Address,
+  type ConnectBack,
+  type ConnectNotice,
+  CONNECT_TIMEOUT_MS,
+  encodeFrame,
+  formatAddress,
   type Feature,
   type Fetch,
   formatMs,
@@ -90,6 +95,7 @@ export class FileServer {
     private readonly onStale: (file: IndexedFile) => void,
     private readonly networkKey: Buffer | undefined,
     private readonly rate: UploadRate | undefined,
+    private readonly transport: Transport,
   ) {}
 
   static async start(options: FileServerOptions): Promise<FileServer> {
@@ -102,6 +108,7 @@ export class FileServer {
       options.onStale ?? (() => undefined),
       options.networkKey,
       options.maxUploadRate ? new UploadRate(options.maxUploadRate) : undefined,
+      options.transport,
     );
     const listen = {
       port: options.port,
@@ -130,6 +137,31 @@ export class FileServer {
       await stopped;
     })();
     return this.closing;
+  }
+
+  /**
+   * Answers a `connect_notice` the tracker relayed (README#connect-back): dials the downloader at the
+   * address the tracker saw it at, accepting only the identity the tracker saw, opens with the token,
+   * then serves the connection as one that came in, with the same limits, queue and checks.
+   */
+  async connectBack(notice: ConnectNotice): Promise<void> {
+    const downloader = { host: notice.host, port: notice.port, ...(notice.requester && { id: notice.requester }) };
+    const log = this.logger.child({ remote: formatAddress(downloader) });
+    if (this.closing || this.sockets.size >= this.maxConnections) {
+      log.info('connect-back not made: this holder is stopping or at its connection limit');
+      return;
+    }
+    let socket: Socket;
+    try {
+      socket = await this.transport.dial(downloader, { timeoutMs: CONNECT_TIMEOUT_MS });
+    } catch (error) {
+      log.info({ err: error }, 'could not connect back to a downloader');
+      return;
+    }
+    if (this.closing) return void socket.destroy();
+    socket.write(encodeFrame({ type: 'connect_back', token: notice.token } satisfies ConnectBack));
+    log.debug('connected back to a downloader');
+    this.accept(socket, { host: notice.host, port: notice.port, ...(notice.requester && { id: notice.requester }) });
   }
 
   private accept(socket: Socket, remote: RemotePeer): void {

@@ -100,7 +100,7 @@ export class ShareSession {
     try {
       // The first registration must work with one of the trackers: a wrong address is better reported
       // than retried forever.
-      const registered = await ShareSession.register(options, server.address.port, index);
+      const registered = await ShareSession.register(options, server, index);
       tracker = registered.session;
       session = new ShareSession(index, options, tracker, registered.index);
       session.server = server;
@@ -128,14 +128,18 @@ export class ShareSession {
     return session;
   }
 
-  /** Connects to one of the trackers, from `first` on, and registers the whole share with it. */
-  private static register(options: ShareOptions, port: number, index: ShareIndex, first?: number): Promise<{ session: TrackerSession; index: number }> {
+  /**
+   * Connects to one of the trackers, from `first` on, and registers the whole share with it. The tracker
+   * may relay connect requests on this connection from then on (when it lists the share as firewalled).
+   */
+  private static register(options: ShareOptions, server: FileServer, index: ShareIndex, first?: number): Promise<{ session: TrackerSession; index: number }> {
     return withTracker(
       options,
       AGENTS.share,
       async (session, at) => {
         try {
-          await session.register(port, index.entries());
+          if (session.supports('connect_back')) session.onConnectNotice((notice) => void server.connectBack(notice));
+          await session.register(server.address.port, index.entries());
         } catch (error) {
           session.connection.destroy();
           throw error;
@@ -167,6 +171,11 @@ export class ShareSession {
 
   get isPrivateNetwork(): boolean {
     return this.tracker.isPrivateNetwork;
+  }
+
+  /** Why the tracker could not reach this share's port, when it lists it as firewalled. */
+  get firewalled(): string | undefined {
+    return this.tracker.firewalled;
   }
 
   /** Waits until the folder changes noticed so far have reached the tracker. */
@@ -237,7 +246,7 @@ export class ShareSession {
           // The next tracker of the network first: the one just lost is likely still down.
           const previous = this.trackerLabel;
           const next = (this.trackerIndex + 1) % trackersOf(this.options).length;
-          const { session: tracker, index } = await ShareSession.register(this.options, this.port, this.index, next);
+          const { session: tracker, index } = await ShareSession.register(this.options, this.server, this.index, next);
           this.trackerIndex = index;
           this.tracker = tracker;
           if (signal.aborted) {

@@ -1,5 +1,6 @@
 import { type Feature, P2PError, REQUEST_ERROR_CODES, type TrackerRequest, type WireErrorCode } from '@p2pservice/protocol';
 import type { PeerState, TrackerContext } from './peer-state.js';
+import { connectRequest } from './connect-relay.js';
 import { list, search, whoHas, whoHasContent } from './query-handlers.js';
 import { register, update } from './share-handlers.js';
 
@@ -33,6 +34,7 @@ const ROUTES: { [T in TrackerRequest['type']]: Route<Extract<TrackerRequest, { t
   who_has: { handle: whoHas },
   who_has_content: { handle: whoHasContent, feature: 'who_has_content' },
   search: { handle: search, feature: 'search' },
+  connect_request: { handle: connectRequest, feature: 'connect_back' },
 };
 
 /** Answers one request, refusing one whose feature this connection did not agree to. */

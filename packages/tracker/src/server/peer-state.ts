@@ -11,6 +11,8 @@ export interface TrackerContext {
   readonly limits: TrackerLimits;
   readonly transport: Transport;
   readonly observer: TrackerObserver;
+  /** The firewalled peers connected to this tracker, by the holder record they are listed with. */
+  readonly firewalled: Map<string, PeerState>;
 }
 
 /** Watches the tracker at work, for its status page and metrics (see observe/); it never changes an answer. */
@@ -46,4 +48,8 @@ export interface PeerState {
   listedAs: string | undefined;
   /** The listen port the tracker last managed to connect back to. */
   verifiedPort: number | undefined;
+  /** The key this peer has in `firewalled` while it is listed as firewalled. */
+  firewalledAs: string | undefined;
+  /** When this connection's current window of connect requests began, and how many it made in it. */
+  connectRequests: { since: number; count: number };
 }

@@ -1,10 +1,16 @@
-import { type List, MAX_CONTENTS_PER_NAME, MAX_HOLDERS_PER_CONTENT, parseSearchQuery, type Search, type WhoHas, type WhoHasContent } from '@p2pservice/protocol';
+import { type List, type ListEntry, MAX_CONTENTS_PER_NAME, MAX_HOLDERS_PER_CONTENT, parseSearchQuery, type Search, type WhoHas, type WhoHasContent } from '@p2pservice/protocol';
 import type { PeerState, TrackerContext } from './peer-state.js';
 import { fitContents, fitHolders, fitListPage, fitSearchPage } from './reply-fit.js';
 
+/** The rows with how many of each one's holders are firewalled, where any is. */
+async function withFirewalled<Row extends ListEntry>(tracker: TrackerContext, rows: Row[]): Promise<Row[]> {
+  const counts = await tracker.store.firewalledHolders(rows);
+  return rows.map((row, i) => (counts[i]! > 0 ? { ...row, firewalled: counts[i]! } : row));
+}
+
 /** `list`: one page of the network-wide list, cut to fit a frame. */
 export async function list(tracker: TrackerContext, state: PeerState, message: List): Promise<void> {
-  const rows = await tracker.store.listPage(message.after, message.limit);
+  const rows = await withFirewalled(tracker, await tracker.store.listPage(message.after, message.limit));
   const page = fitListPage(rows, message.limit, tracker.limits.replyFrameBytes);
   await state.connection.send({ type: 'list_page', id: message.id, ...page });
 }
@@ -27,7 +33,7 @@ export async function whoHasContent(tracker: TrackerContext, state: PeerState, m
 export async function search(tracker: TrackerContext, state: PeerState, message: Search): Promise<void> {
   const query = parseSearchQuery(message.query, message);
   const deadline = Date.now() + tracker.limits.searchBudgetMs;
-  const rows = await tracker.store.search(query, message.after, message.limit, deadline);
+  const rows = await withFirewalled(tracker, await tracker.store.search(query, message.after, message.limit, deadline));
   const page = fitSearchPage(rows, message.limit, tracker.limits.replyFrameBytes);
   await state.connection.send({ type: 'search_page', id: message.id, ...page });
 }

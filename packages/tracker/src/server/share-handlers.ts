@@ -1,6 +1,7 @@
-import { type FileEntry, formatAddress, P2PError, type Register, type Update } from '@p2pservice/protocol';
+import { type FileEntry, formatAddress, type HolderRecord, P2PError, type Register, type Update } from '@p2pservice/protocol';
+import { holderKey } from './connect-relay.js';
 import type { PeerState, TrackerContext } from './peer-state.js';
-import { checkReachable } from './reachability.js';
+import { unreachableError, whyUnreachable } from './reachability.js';
 
 /** `register`: stage chunks; on the last one, check the listen port and store the whole share at once. */
 export async function register(tracker: TrackerContext, state: PeerState, message: Register): Promise<void> {
@@ -23,17 +24,34 @@ export async function register(tracker: TrackerContext, state: PeerState, messag
   if (duplicate !== undefined) throw new P2PError('DUPLICATE_NAME', `the share names "${duplicate}" twice`);
   // The holder is listed at the address seen on the socket (never at one the peer claims), and only once
   // the same identity answered at the listen port: the tracker never lists what another program serves.
-  const holder = { host: state.remote.host, port: message.listenPort, id };
+  // A peer that can serve through connect-back is listed as firewalled when the port does not answer.
+  const holder: HolderRecord = { host: state.remote.host, port: message.listenPort, id };
+  let firewalled: string | undefined;
   if (limits.verifyReachable && state.verifiedPort !== message.listenPort) {
-    await checkReachable(tracker.transport, holder, limits.reachTimeoutMs);
-    state.verifiedPort = message.listenPort;
+    const unreachable = await whyUnreachable(tracker.transport, holder, limits.reachTimeoutMs);
+    if (unreachable === undefined) {
+      state.verifiedPort = message.listenPort;
+    } else if (state.features.has('connect_back')) {
+      firewalled = `the tracker cannot reach ${formatAddress(holder)} (${unreachable})`;
+      holder.firewalled = true;
+    } else {
+      throw unreachableError(holder, unreachable);
+    }
   }
   const joining = state.peer === undefined;
   state.peer = await tracker.store.putShare(state.peer, holder, files);
   state.listedAs = formatAddress(holder);
+  listFirewalled(tracker, state, holder);
   if (joining) tracker.observer.peerJoined(state.listedAs, files.length);
-  state.log.info({ peer: state.peer, port: message.listenPort, files: files.length }, 'share registered');
-  await state.connection.send({ type: 'registered', id: message.id, files: files.length, complete: true });
+  state.log.info({ peer: state.peer, port: message.listenPort, files: files.length, ...(firewalled && { firewalled: true }) }, 'share registered');
+  await state.connection.send({ type: 'registered', id: message.id, files: files.length, complete: true, ...(firewalled && { firewalled }) });
+}
+
+/** Keeps `tracker.firewalled` in step with how the peer is listed now. */
+function listFirewalled(tracker: TrackerContext, state: PeerState, holder: HolderRecord): void {
+  if (state.firewalledAs !== undefined) tracker.firewalled.delete(state.firewalledAs);
+  state.firewalledAs = holder.firewalled ? holderKey(holder) : undefined;
+  if (state.firewalledAs !== undefined) tracker.firewalled.set(state.firewalledAs, state);
 }
 
 /** `update`: apply a delta to the registered share, in one transaction. */

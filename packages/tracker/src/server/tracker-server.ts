@@ -23,7 +23,7 @@ import { InstanceLease } from './instance-lease.js';
 import { type PeerState, type TrackerConnection, type TrackerContext, type TrackerObserver, UNOBSERVED } from './peer-state.js';
 
 /** The features a tracker offers (spec: Features). */
-export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content', 'search'];
+export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content', 'search', 'connect_back'];
 
 export interface TrackerOptions {
   host: string;
@@ -64,7 +64,7 @@ export class TrackerServer {
   ) {
     const merged = { ...DEFAULT_TRACKER_LIMITS, ...limits };
     merged.replyFrameBytes = Math.min(merged.replyFrameBytes, merged.maxFrameBytes);
-    this.context = { store, transport, limits: merged, observer };
+    this.context = { store, transport, limits: merged, observer, firewalled: new Map() };
     this.denials = new DenialLog(logger);
     // Losing the lease drops every connection at once; their removals finish (or fail) on their own,
     // and rejoining forgets whatever rows of this instance are left anyway.
@@ -189,7 +189,7 @@ export class TrackerServer {
         ...(this.networkKey && { networkKey: this.networkKey }),
       });
       log.debug({ agent: hello.agent, features: [...features] }, 'hello');
-      state = { connection, remote, features, log, peer: undefined, pending: [], listedAs: undefined, verifiedPort: undefined };
+      state = { connection, remote, features, log, peer: undefined, pending: [], listedAs: undefined, verifiedPort: undefined, firewalledAs: undefined, connectRequests: { since: 0, count: 0 } };
       while (!connection.isClosed) {
         const message = await this.receiveBeforeTimeout(connection);
         if (message.type === 'bye') break;
@@ -225,6 +225,7 @@ export class TrackerServer {
       const left = (this.perAddress.get(remote.host) ?? 1) - 1;
       if (left > 0) this.perAddress.set(remote.host, left);
       else this.perAddress.delete(remote.host);
+      if (state?.firewalledAs !== undefined && this.context.firewalled.get(state.firewalledAs) === state) this.context.firewalled.delete(state.firewalledAs);
       if (state?.peer !== undefined) await this.forget(state);
     }
   }

@@ -49,6 +49,9 @@ export const PG_MIGRATIONS: readonly string[] = [
   // 2: the root of each file's piece tree, listed with its holders. Earlier rows belong to trackers of
   // an earlier version, swept with their instance, so none needs a real root.
   `ALTER TABLE files ADD COLUMN root text COLLATE "C" NOT NULL DEFAULT '';`,
+  // 3: a peer the tracker could not reach, listed for download through connect-back.
+  `ALTER TABLE peers ADD COLUMN firewalled boolean NOT NULL DEFAULT false;
+   CREATE INDEX peers_firewalled ON peers (id) WHERE firewalled;`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { Content, ContentHolder, FileEntry, HolderRecord, ListCursor, ListEntry, RankedEntry, SearchCursor, SearchQuery } from '@p2pservice/protocol';
 import { P2PError } from '@p2pservice/protocol';
-import { contentsOf, type HolderRow } from './holder-rows.js';
+import { contentHolderOf, contentsOf, type HolderFields, type HolderRow } from './holder-rows.js';
 import { inTransaction, isUnavailable, openPool, type PgPoolOptions, query, redactedUrl } from './pg-database.js';
 import { migratePg } from './pg-schema.js';
 import { searchStatementOf, searchTextOf } from './pg-search.js';
@@ -75,8 +75,8 @@ const STATEMENTS = {
   dropUnheld: `DELETE FROM contents c USING unnest($1::text[], $2::text[]) AS g(name, sha256)
     WHERE c.name = g.name AND c.sha256 = g.sha256 AND c.holders <= 0`,
   nextPeerId: `SELECT nextval(pg_get_serial_sequence('peers', 'id')) AS id`,
-  insertPeer: 'INSERT INTO peers (id, instance, host, port, identity) VALUES ($1, $2, $3, $4, $5)',
-  updatePeer: 'UPDATE peers SET host = $2, port = $3, identity = $4 WHERE id = $1',
+  insertPeer: 'INSERT INTO peers (id, instance, host, port, identity, firewalled) VALUES ($1, $2, $3, $4, $5, $6)',
+  updatePeer: 'UPDATE peers SET host = $2, port = $3, identity = $4, firewalled = $5 WHERE id = $1',
   deletePeer: 'DELETE FROM peers WHERE id = $1',
   insertFiles: `INSERT INTO files (peer_id, name, size, sha256, root)
     SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[])`,
@@ -97,13 +97,18 @@ const STATEMENTS = {
   deleteInstance: 'DELETE FROM instances WHERE id = $1',
   firstPage: 'SELECT name, sha256, size, holders FROM contents ORDER BY name, sha256 LIMIT $1',
   pageAfter: 'SELECT name, sha256, size, holders FROM contents WHERE (name, sha256) > ($1, $2) ORDER BY name, sha256 LIMIT $3',
-  holdersOf: `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id, f.root
+  holdersOf: `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id, f.root, p.firewalled
     FROM contents c JOIN files f ON f.sha256 = c.sha256 AND f.name = c.name JOIN peers p ON p.id = f.peer_id
     WHERE c.name = $1 ORDER BY f.sha256, p.id`,
   // A peer sharing the content under several names is one holder.
-  holdersOfContent: `SELECT DISTINCT ON (p.id) p.host, p.port, p.identity AS id, f.root
+  holdersOfContent: `SELECT DISTINCT ON (p.id) p.host, p.port, p.identity AS id, f.root, p.firewalled
     FROM files f JOIN peers p ON p.id = f.peer_id WHERE f.sha256 = $1 ORDER BY p.id, f.root LIMIT $2`,
   counts: 'SELECT (SELECT count(*) FROM peers) AS peers, (SELECT count(*) FROM files) AS files',
+  anyFirewalled: 'SELECT id FROM peers WHERE firewalled LIMIT 1',
+  firewalledHoldersOf: `SELECT c.i::int AS i, count(*)::int AS n
+    FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS c(name, sha256, i)
+    JOIN files f ON f.sha256 = c.sha256 AND f.name = c.name JOIN peers p ON p.id = f.peer_id AND p.firewalled
+    GROUP BY c.i`,
   countContents: 'SELECT count(*)::int AS n FROM contents',
 } as const;
 
@@ -205,9 +210,9 @@ export class PgStore implements TrackerStore {
       return await this.transaction(async (client) => {
         const changes = new HolderChanges();
         if (peer === undefined) {
-          await client.query(prepared('insertPeer', [id, this.instance, holder.host, holder.port, holder.id]));
+          await client.query(prepared('insertPeer', [id, this.instance, holder.host, holder.port, holder.id, holder.firewalled === true]));
         } else {
-          await client.query(prepared('updatePeer', [id, holder.host, holder.port, holder.id]));
+          await client.query(prepared('updatePeer', [id, holder.host, holder.port, holder.id, holder.firewalled === true]));
           for (const old of (await client.query(prepared('deleteFilesOf', [id]))).rows) changes.add(old, -1);
         }
         await this.insertFiles(client, id, files, changes);
@@ -287,8 +292,17 @@ export class PgStore implements TrackerStore {
     return contentsOf((await query<HolderRow>(this.pool, this.location, prepared('holdersOf', [name]))).rows, maxContents, maxHolders);
   }
 
+  async firewalledHolders(contents: readonly { name: string; sha256: string }[]): Promise<number[]> {
+    const counts = contents.map(() => 0);
+    if (contents.length === 0 || (await query(this.pool, this.location, prepared('anyFirewalled', []))).rows.length === 0) return counts;
+    const names = contents.map((c) => c.name);
+    const sha256s = contents.map((c) => c.sha256);
+    for (const { i, n } of (await query<{ i: number; n: number }>(this.pool, this.location, prepared('firewalledHoldersOf', [names, sha256s]))).rows) counts[i - 1] = n;
+    return counts;
+  }
+
   async whoHasContent(sha256: string, maxHolders: number): Promise<ContentHolder[]> {
-    return (await query<ContentHolder>(this.pool, this.location, prepared('holdersOfContent', [sha256, maxHolders]))).rows;
+    return (await query<HolderFields>(this.pool, this.location, prepared('holdersOfContent', [sha256, maxHolders]))).rows.map(contentHolderOf);
   }
 
   async countContents(): Promise<number> {

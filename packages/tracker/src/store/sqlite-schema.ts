@@ -57,6 +57,9 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   // 6: the root of each file's piece tree, listed with its holders. Rows of an earlier version describe
   // peers of a run that has ended (a tracker forgets those when it starts), so none needs a real root.
   `ALTER TABLE files ADD COLUMN root TEXT NOT NULL DEFAULT '';`,
+  // 7: a peer the tracker could not reach, listed for download through connect-back (1) or not (0).
+  `ALTER TABLE peers ADD COLUMN firewalled INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX peers_firewalled ON peers(id) WHERE firewalled = 1;`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;

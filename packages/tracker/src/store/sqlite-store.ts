@@ -13,7 +13,7 @@ import {
   type SearchCursor,
   type SearchQuery,
 } from '@p2pservice/protocol';
-import { contentsOf, type HolderRow } from './holder-rows.js';
+import { contentHolderOf, contentsOf, type HolderFields, type HolderRow } from './holder-rows.js';
 import { SearchRanking } from './search-ranking.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { indexTextOf, matchExpressionOf } from './sqlite-search.js';
@@ -26,10 +26,10 @@ export interface SqliteStoreOptions {
 
 function prepareStatements(db: Database.Database) {
   return {
-    insertPeer: db.prepare<[string, string, number, string, number], { id: number }>(
-      'INSERT INTO peers (instance, host, port, identity, connected_at) VALUES (?, ?, ?, ?, ?) RETURNING id',
+    insertPeer: db.prepare<[string, string, number, string, number, number], { id: number }>(
+      'INSERT INTO peers (instance, host, port, identity, firewalled, connected_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
     ),
-    updatePeer: db.prepare<[string, number, string, number]>('UPDATE peers SET host = ?, port = ?, identity = ? WHERE id = ?'),
+    updatePeer: db.prepare<[string, number, string, number, number]>('UPDATE peers SET host = ?, port = ?, identity = ?, firewalled = ? WHERE id = ?'),
     deletePeer: db.prepare<[number]>('DELETE FROM peers WHERE id = ?'),
     deleteFilesOf: db.prepare<[number]>('DELETE FROM files WHERE peer_id = ?'),
     filesOf: db.prepare<[number], { name: string; sha256: string }>('SELECT name, sha256 FROM files WHERE peer_id = ?'),
@@ -70,14 +70,18 @@ function prepareStatements(db: Database.Database) {
     ),
     // The name's contents (contents' unique index), then each content's files (files_by_sha256).
     holdersOf: db.prepare<[string], HolderRow>(
-      `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id, f.root
+      `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id, f.root, p.firewalled
        FROM contents c JOIN files f ON f.sha256 = c.sha256 AND f.name = c.name JOIN peers p ON p.id = f.peer_id
        WHERE c.name = ? ORDER BY f.sha256, p.id`,
     ),
-    holdersOfContent: db.prepare<[string, number], ContentHolder>(
+    holdersOfContent: db.prepare<[string, number], HolderFields>(
       // A peer sharing the content under several names is one holder.
-      `SELECT p.host, p.port, p.identity AS id, MIN(f.root) AS root FROM files f JOIN peers p ON p.id = f.peer_id
+      `SELECT p.host, p.port, p.identity AS id, MIN(f.root) AS root, p.firewalled FROM files f JOIN peers p ON p.id = f.peer_id
        WHERE f.sha256 = ? GROUP BY p.id ORDER BY p.id LIMIT ?`,
+    ),
+    anyFirewalled: db.prepare<[], { id: number }>('SELECT id FROM peers WHERE firewalled = 1 LIMIT 1'),
+    firewalledHoldersOf: db.prepare<[string, string], { n: number }>(
+      'SELECT COUNT(*) AS n FROM files f JOIN peers p ON p.id = f.peer_id WHERE f.sha256 = ? AND f.name = ? AND p.firewalled = 1',
     ),
     joinInstance: db.prepare<[string, number, number]>(
       `INSERT INTO instances (id, started_at, lease_until) VALUES (?, ?, ?)
@@ -177,9 +181,9 @@ export class SqliteStore implements TrackerStore {
     return this.db.transaction(() => {
       let id = peer;
       if (id === undefined) {
-        id = this.statements.insertPeer.get(this.instance, holder.host, holder.port, holder.id, Date.now())!.id;
+        id = this.statements.insertPeer.get(this.instance, holder.host, holder.port, holder.id, holder.firewalled ? 1 : 0, Date.now())!.id;
       } else {
-        this.statements.updatePeer.run(holder.host, holder.port, holder.id, id);
+        this.statements.updatePeer.run(holder.host, holder.port, holder.id, holder.firewalled ? 1 : 0, id);
         this.releaseFilesOf(id);
         this.statements.deleteFilesOf.run(id);
       }
@@ -239,8 +243,13 @@ export class SqliteStore implements TrackerStore {
     return contentsOf(this.statements.holdersOf.iterate(name), maxContents, maxHolders);
   }
 
+  async firewalledHolders(contents: readonly { name: string; sha256: string }[]): Promise<number[]> {
+    if (contents.length === 0 || this.statements.anyFirewalled.get() === undefined) return contents.map(() => 0);
+    return contents.map(({ name, sha256 }) => this.statements.firewalledHoldersOf.get(sha256, name)!.n);
+  }
+
   async whoHasContent(sha256: string, maxHolders: number): Promise<ContentHolder[]> {
-    return this.statements.holdersOfContent.all(sha256, maxHolders);
+    return this.statements.holdersOfContent.all(sha256, maxHolders).map(contentHolderOf);
   }
 
   // Content rows, and their rows in the search index, follow the file rows in the caller's transaction:

@@ -85,6 +85,11 @@ export interface TrackerStore {
 
   counts(): Promise<StoreCounts>;
 
+  /**
+   * For each content (name and sha256) of `contents`, in order, how many of its holders are firewalled:
+   * list and search rows say so. Cheap when no peer is firewalled.
+   */
+  firewalledHolders(contents: readonly { name: string; sha256: string }[]): Promise<number[]>;
   /** How many distinct contents (name and sha256) the network lists: the rows of `list`. */
   countContents(): Promise<number>;
 
