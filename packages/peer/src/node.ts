@@ -103,6 +103,9 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       ...(options.knownTrackers && { knownTrackers: options.knownTrackers }),
       onTrackerTrusted: (address, id) => this.emit('tracker-trusted', formatAddress(address), id),
       ...(options.host !== undefined && { host: options.host }),
+      ...(options.port !== undefined && { port: options.port }),
+      // While it shares, holders connect back to the share's port (the one its user may have opened).
+      connectBackDoor: () => [...this.sharesById.values()][0]?.session.server.door(),
     };
     this.questions = new KeptTrackerSession(this.access, AGENTS.browse);
   }

@@ -9,6 +9,7 @@ import {
   TrackerSession,
   type Transport,
 } from '@p2pservice/protocol';
+import type { ConnectBackDoor } from './connect-back/door.js';
 
 /** How every part of a peer reaches the network: the same trackers, transport, key and trust. */
 export interface NetworkAccess {
@@ -27,6 +28,10 @@ export interface NetworkAccess {
   onTrackerTrusted?: (address: Address, id: string) => void;
   /** The address to listen on for holders that connect back (PEER_HOST); every address when absent. */
   host?: string;
+  /** The port to listen on for them (PEER_PORT); any free one when absent or 0. */
+  port?: number;
+  /** Where holders connect back while the peer shares: its share's port, which serves them too. */
+  connectBackDoor?: () => ConnectBackDoor | undefined;
 }
 
 export function trackersOf(access: Pick<NetworkAccess, 'tracker'>): readonly Endpoint[] {

@@ -58,6 +58,14 @@ describe('a firewalled holder', () => {
     expect(readFileSync(join(out, 'album.flac')).equals(album)).toBe(true);
   });
 
+  it('comes back to the port PEER_PORT names, or to any free one when that port is taken', async () => {
+    // The tracker's own port: taken.
+    const out = join(root, 'ivan');
+    const got = await run(PEER_BIN, ['get', 'album.flac', '--out', out], { cwd: root, env: env({ PEER_PORT: String(tracker.port) }) });
+    expect(got.stderr).toBe('');
+    expect(readFileSync(join(out, 'album.flac')).equals(album)).toBe(true);
+  });
+
   it('cannot be reached by a downloader firewalled too, which is told so in one line naming the fix; nothing is left behind', async () => {
     const out = join(root, 'erin');
     const got = await run(PEER_BIN, ['get', 'album.flac', '--out', out], { cwd: root, env: env(behindFirewall) });

@@ -225,6 +225,33 @@ describe('a node is one peer over one transport', () => {
     expect(counts).toEqual({ dials: 3, listens: 1 });
   });
 
+  it('downloads from a firewalled holder through connect-back, at its share port while it shares, at a door of its own when not', async () => {
+    const content = randomBytes(600_000);
+    // Listening on 127.0.0.2 only, it cannot be reached where the tracker sees it (127.0.0.1).
+    const hidden = newNode({ identity: testIdentity('hidden'), host: '127.0.0.2' });
+    const shared = await hidden.share(folder('hidden', { 'h.bin': content }));
+    expect(shared.firewalled).toMatch(/^the tracker cannot reach 127\.0\.0\.1:\d+ \(connection refused\)$/);
+
+    const counting = () => {
+      const counts = { listens: 0 };
+      const tls = tlsAs('peer');
+      const transport: Transport = { dial: (to, options) => tls.dial(to, options), listen: (options, onConnection) => (counts.listens++, tls.listen(options, onConnection)) };
+      return { counts, transport };
+    };
+    const sharing = counting();
+    const node = newNode({ transport: sharing.transport });
+    await node.share(folder('mine', { 'x.txt': 'x' }));
+    const first = await node.download({ name: 'h.bin', outDir: join(dir, 'out1') });
+    expect(readFileSync(first.path).equals(content)).toBe(true);
+    expect(sharing.counts.listens).toBe(1); // the share's port only: the holder came back there
+
+    const plain = counting();
+    const second = await newNode({ transport: plain.transport }).download({ name: 'h.bin', outDir: join(dir, 'out2') });
+    expect(readFileSync(second.path).equals(content)).toBe(true);
+    // A short-lived door for each connect-back (the piece layer, then the pieces).
+    expect(plain.counts.listens).toBe(2);
+  });
+
   it('stops everything when closed: shares leave the list, new work is refused', async () => {
     const node = newNode();
     await node.share(folder('one', { '1.txt': '1' }));

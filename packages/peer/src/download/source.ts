@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { AGENTS } from '../agents.js';
 import { ioError } from '../fs-errors.js';
 import { clientOptions, type NetworkAccess } from '../tracker-access.js';
-import { connectBack } from './connect-back.js';
+import { connectBack } from '../connect-back/request.js';
 import type { PartFile } from './part-file.js';
 import type { Run } from './piece-plan.js';
 import type { WholeHash } from './whole-hash.js';

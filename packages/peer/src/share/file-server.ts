@@ -3,7 +3,7 @@ import { open, realpath } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import {
   type Address,
-  type ConnectBack,
+  ConnectBack,
   type ConnectNotice,
   CONNECT_TIMEOUT_MS,
   encodeFrame,
@@ -18,18 +18,21 @@ import {
   isWireErrorCode,
   type Listener,
   listenEverywhere,
+  MAX_FRAME_BYTES,
   MAX_UPLOAD_QUEUE,
   P2PError,
   type Pieces,
   pieceSizeFor,
   QUEUE_NOTICE_MS,
   quoted,
+  readFirstFrame,
   type RemotePeer,
   serverHandshake,
   type Transport,
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { AGENTS } from '../agents.js';
+import { ConnectBackArrivals, type ConnectBackDoor } from '../connect-back/door.js';
 import { readRange } from './file-io.js';
 import { sameIdentity } from './hash-cache.js';
 import { identityOf, isInside } from './index-folder.js';
@@ -79,6 +82,8 @@ type Connection = FramedConnection<HolderRequest, HolderReply>;
  */
 export class FileServer {
   private readonly sockets = new Set<Socket>();
+  /** Connections holders opened to this port for our own downloads (connect-back). */
+  private readonly arrivals = new ConnectBackArrivals();
   private uploads = 0;
   /** Fetches waiting for an upload slot, first come first served. */
   private readonly queue: { wake: () => void }[] = [];
@@ -133,6 +138,7 @@ export class FileServer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       const stopped = this.listener?.close();
+      this.arrivals.close();
       for (const socket of this.sockets) socket.destroy();
       await stopped;
     })();
@@ -164,14 +170,48 @@ export class FileServer {
     this.accept(socket, { host: notice.host, port: notice.port, ...(notice.requester && { id: notice.requester }) });
   }
 
+  /**
+   * This port as the door where holders connect back to this peer's own downloads: so a user who opened
+   * one port (PEER_PORT) for sharing needs no other to download from firewalled holders.
+   */
+  door(): ConnectBackDoor {
+    return {
+      port: this.address.port,
+      arrival: (token, holderId, timeoutMs) => this.arrivals.arrival(token, holderId, timeoutMs),
+      // The port goes on serving; an arrival not claimed in time gives up on its own.
+      close: () => undefined,
+    };
+  }
+
   private accept(socket: Socket, remote: RemotePeer): void {
     this.sockets.add(socket);
-    this.serve(socket, remote)
+    this.route(socket, remote)
       .catch((error) => this.logger.error({ err: error }, 'upload connection failed'))
       .finally(() => this.sockets.delete(socket));
   }
 
-  private async serve(socket: Socket, remote: RemotePeer): Promise<void> {
+  /** A connection that opens with `connect_back` is a holder answering one of our downloads; any other is served. */
+  private async route(socket: Socket, remote: RemotePeer): Promise<void> {
+    const started = Date.now();
+    let first: { value: unknown; bytes: Buffer } | undefined;
+    try {
+      first = await readFirstFrame(socket, HANDSHAKE_TIMEOUT_MS, MAX_FRAME_BYTES);
+    } catch {
+      // Gone already: nobody to answer. Anything else, the conversation answers as it would have (its
+      // bytes were put back).
+      if (socket.destroyed || socket.readableEnded) return void socket.destroy();
+    }
+    const opening = ConnectBack.safeParse(first?.value);
+    if (opening.success) {
+      this.sockets.delete(socket);
+      this.arrivals.take(socket, remote, opening.data);
+      return;
+    }
+    if (first) socket.unshift(first.bytes);
+    await this.serve(socket, remote, Math.max(1, HANDSHAKE_TIMEOUT_MS - (Date.now() - started)));
+  }
+
+  private async serve(socket: Socket, remote: RemotePeer, handshakeTimeoutMs: number): Promise<void> {
     const log = this.logger.child({ remote: `${remote.host}:${remote.port}` });
     const connection: Connection = new FramedConnection(socket, HolderRequest);
     try {
@@ -181,7 +221,7 @@ export class FileServer {
       const { features } = await serverHandshake(connection, {
         agent: AGENTS.holder,
         features: HOLDER_FEATURES,
-        timeoutMs: HANDSHAKE_TIMEOUT_MS,
+        timeoutMs: handshakeTimeoutMs,
         ...(this.networkKey && { networkKey: this.networkKey }),
       });
       const queues = features.has('queue');

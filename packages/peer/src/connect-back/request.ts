@@ -1,7 +1,7 @@
 import { type ClientOptions, type ContentHolder, HolderSession, P2PError } from '@p2pservice/protocol';
-import { askTracker, isTrackerOutage, type NetworkAccess, trackersOf } from '../tracker-access.js';
 import { AGENTS } from '../agents.js';
-import { ConnectBackDoor } from './connect-back-door.js';
+import { askTracker, isTrackerOutage, type NetworkAccess, trackersOf } from '../tracker-access.js';
+import { openDoor } from './door.js';
 
 /**
  * A session with a firewalled holder (README#connect-back): a door opens here, a tracker the holder is
@@ -9,7 +9,8 @@ import { ConnectBackDoor } from './connect-back-door.js';
  * would on one we had opened. A holder that does not come within `waitMs` counts as stalled.
  */
 export async function connectBack(holder: ContentHolder, access: NetworkAccess, options: ClientOptions, waitMs: number): Promise<HolderSession> {
-  const door = await ConnectBackDoor.open(access.transport, access.host);
+  // A sharing peer's own port when it has one (the port its user may have opened), else one of its own.
+  const door = await (access.connectBackDoor?.() ?? openDoor(access.transport, access.host, access.port ?? 0));
   try {
     const token = await relayRequest(access, holder, door.port);
     const socket = await door.arrival(token, holder.id, waitMs);

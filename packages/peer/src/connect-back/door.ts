@@ -1,0 +1,141 @@
+import type { Socket } from 'node:net';
+import {
+  ConnectBack,
+  createIdentity,
+  HANDSHAKE_TIMEOUT_MS,
+  IdentityMismatchError,
+  type Listener,
+  listenEverywhere,
+  P2PError,
+  readFirstFrame,
+  type RemotePeer,
+  tlsTransport,
+  type Transport,
+} from '@p2pservice/protocol';
+
+/** Connections that came before the tracker's answer named their token wait at most this many at once. */
+const MAX_EARLY_ARRIVALS = 8;
+/** The opening frame is small: a token. */
+const OPENING_FRAME_BYTES = 1_024;
+
+interface Waiting {
+  holderId: string;
+  resolve(socket: Socket): void;
+  reject(error: Error): void;
+}
+
+/** Where a firewalled holder connects back to a downloader, for the time of one connect-back. */
+export interface ConnectBackDoor {
+  /** The port the tracker is told (the holder dials it at the address the tracker saw). */
+  readonly port: number;
+  /** The connection `holderId` opens with `token`, within `timeoutMs`. */
+  arrival(token: string, holderId: string, timeoutMs: number): Promise<Socket>;
+  /** Done with the door (a door of its own stops listening; a share's port goes on serving). */
+  close(): void;
+}
+
+/**
+ * Opens a door of its own on `host` (every address when absent) and `port` (PEER_PORT, the one its user
+ * may have opened; any free one when 0 or taken, e.g. by a `peer share` of the same user), with the
+ * peer's transport, or with a throwaway identity when the peer has none (a downloader that never shares).
+ */
+export async function openDoor(transport: Transport, host: string | undefined, port: number): Promise<ConnectBackDoor> {
+  const arrivals = new ConnectBackArrivals();
+  const accept = (socket: Socket, remote: RemotePeer) => void arrivals.admit(socket, remote);
+  const listen = (t: Transport, on: number) => (host === undefined ? listenEverywhere(t, { port: on }, accept) : t.listen({ host, port: on }, accept));
+  const listenAnyPort = async (t: Transport) => {
+    try {
+      return await listen(t, port);
+    } catch (error) {
+      if (port === 0 || !(error instanceof P2PError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE')) throw error;
+      return listen(t, 0);
+    }
+  };
+  let listener: Listener;
+  try {
+    listener = await listenAnyPort(transport);
+  } catch (error) {
+    if (!(error instanceof P2PError && error.code === 'LISTEN_FAILED' && /needs an identity/.test(error.message))) throw error;
+    listener = await listenAnyPort(tlsTransport({ identity: createIdentity('connect-back') }));
+  }
+  return {
+    port: listener.address.port,
+    arrival: (token, holderId, timeoutMs) => arrivals.arrival(token, holderId, timeoutMs),
+    close: () => {
+      void listener.close();
+      arrivals.close();
+    },
+  };
+}
+
+/**
+ * The connections firewalled holders open to this peer (README#connect-back), matched to the requests
+ * that asked for them. Every connection must open with `connect_back` and a token the tracker gave us,
+ * from the identity the holder is listed with; anything else is dropped. A connection may arrive before
+ * the tracker's answer with its token does, so a few wait a moment to be claimed.
+ */
+export class ConnectBackArrivals {
+  private readonly waiting = new Map<string, Waiting>();
+  private readonly early = new Map<string, { socket: Socket; remote: RemotePeer }>();
+
+  /** The connection `holderId` opens with `token`, within `timeoutMs`. */
+  arrival(token: string, holderId: string, timeoutMs: number): Promise<Socket> {
+    const early = this.early.get(token);
+    if (early) {
+      this.early.delete(token);
+      return early.remote.id === holderId ? Promise.resolve(early.socket) : Promise.reject(this.impostor(early.socket, early.remote, holderId));
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(token);
+        reject(new P2PError('TIMEOUT', `the holder did not connect back within ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+      this.waiting.set(token, {
+        holderId,
+        resolve: (socket) => (clearTimeout(timer), resolve(socket)),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+      });
+    });
+  }
+
+  /** Refuses every arrival still waiting, and drops the early ones; connections handed over stay open. */
+  close(): void {
+    for (const { socket } of this.early.values()) socket.destroy();
+    this.early.clear();
+    for (const waiting of this.waiting.values()) waiting.reject(new P2PError('INTERRUPTED', 'stopped waiting for the holder'));
+    this.waiting.clear();
+  }
+
+  /** A connection on a door of its own: it must open with `connect_back`, or it is dropped. */
+  async admit(socket: Socket, remote: RemotePeer): Promise<void> {
+    let opening: ConnectBack;
+    try {
+      opening = ConnectBack.parse((await readFirstFrame(socket, HANDSHAKE_TIMEOUT_MS, OPENING_FRAME_BYTES)).value);
+    } catch {
+      // Not a connect-back (the tracker's reachability check, a scanner): nothing to say to it.
+      socket.destroy();
+      return;
+    }
+    this.take(socket, remote, opening);
+  }
+
+  /** A connection that opened with `connect_back` (read by whoever accepted it). */
+  take(socket: Socket, remote: RemotePeer, opening: ConnectBack): void {
+    const waiting = this.waiting.get(opening.token);
+    if (waiting) {
+      this.waiting.delete(opening.token);
+      if (remote.id === waiting.holderId) waiting.resolve(socket);
+      else waiting.reject(this.impostor(socket, remote, waiting.holderId));
+    } else if (this.early.size < MAX_EARLY_ARRIVALS && !this.early.has(opening.token)) {
+      this.early.set(opening.token, { socket, remote });
+      socket.once('close', () => this.early.get(opening.token)?.socket === socket && this.early.delete(opening.token));
+    } else {
+      socket.destroy();
+    }
+  }
+
+  private impostor(socket: Socket, remote: RemotePeer, holderId: string): Error {
+    socket.destroy();
+    return new IdentityMismatchError(`${remote.host}:${remote.port}`, holderId, remote.id ?? 'none').from('tracker');
+  }
+}
