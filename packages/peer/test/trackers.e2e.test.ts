@@ -92,6 +92,27 @@ function unusedPort(): Promise<number> {
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 describe('several trackers on one PostgreSQL', () => {
+  it('relay a connect-back to a firewalled holder through the tracker it is connected to, whichever the downloader asks first', async () => {
+    const [a, b] = await Promise.all([tracker('a'), tracker('b')]);
+    const folder = join(dir, 'share-hidden');
+    mkdirSync(folder, { recursive: true });
+    const bytes = Buffer.from('behind a firewall\n'.repeat(5000));
+    writeFileSync(join(folder, 'hidden.txt'), bytes);
+    // Listening on 127.0.0.2 only: the trackers, which see it at 127.0.0.1, cannot reach it.
+    const hidden = start(PEER_BIN, ['share', folder, '--tracker', a.pinned], { cwd: dir, env: { ...peerEnv(), PEER_HOST: '127.0.0.2' } });
+    await hidden.waitFor(/^firewalled: /);
+    for (let round = 0; round < 3; round++) {
+      const out = join(dir, `got-${round}`);
+      const got = await peer(['get', 'hidden.txt', '--out', out, '--tracker', `${b.pinned},${a.pinned}`]);
+      expect(got.stderr).toBe('');
+      expect(readFileSync(join(out, 'hidden.txt')).equals(bytes)).toBe(true);
+    }
+    // A downloader that knows only another tracker of the network is told where the holder is not.
+    const lost = await peer(['get', 'hidden.txt', '--out', join(dir, 'lost'), '--tracker', b.pinned]);
+    expect(lost.code).toBe(1);
+    expect(lost.stderr).toMatch(/is not connected to this tracker as a firewalled peer; it may have left, or be on another tracker of the network/);
+  });
+
   it('show one network: a file shared through one is listed, found and downloaded through any other', async () => {
     const [a, b, c] = await Promise.all([tracker('a'), tracker('b'), tracker('c')]);
     const alpha = await sharing('alpha', a.pinned);

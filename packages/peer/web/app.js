@@ -131,7 +131,10 @@ function renderShares(shares) {
       await api(`/api/shares/${s.id}/stop`, {}).catch((error) => ($('#share-note').textContent = error.message));
       refreshState();
     });
-    item.append(element('strong', s.dir), element('p', `${s.files} file${s.files === 1 ? '' : 's'}, ${formatBytes(s.bytes)}, port ${s.port}, ${s.connected ? 'registered' : 'reconnecting to the tracker'}`), stop);
+    item.append(element('strong', s.dir), element('p', `${s.files} file${s.files === 1 ? '' : 's'}, ${formatBytes(s.bytes)}, port ${s.port}, ${s.connected ? 'registered' : 'reconnecting to the tracker'}`));
+    // Firewalled: others still download, through connect-back; an open port would let them dial in.
+    if (s.firewalled) item.append(element('p', `Firewalled: ${s.firewalled}. Others download through connect-back; let TCP port ${s.port} in to be reached directly.`, { class: 'muted' }));
+    item.append(stop);
     list.append(item);
   }
   if (shares.length === 0) list.append(element('li', 'Nothing shared yet.', { class: 'muted' }));
