@@ -77,6 +77,30 @@ describe('a download yields the listed content or nothing at the final name', ()
     },
   );
 
+  it.each<HolderMode | 'never-connects-back'>(['wrong-bytes', 'close-half-way', 'stall-half-way', 'never-connects-back'])(
+    'fails over from a firewalled holder (connect-back) that answers %s to an honest one',
+    async (mode) => {
+      const bad = await holder({ firewalled: true, ...(mode !== 'never-connects-back' && { mode }) });
+      bad.connectsBack = mode !== 'never-connects-back';
+      const good = await holder({ identity: 'good' });
+      const failures: HolderFailure[] = [];
+      for (let attempt = 0; attempt < 40 && failures.length === 0 && bad.fetches.length === 0; attempt++) {
+        removeDir(out);
+        const result = await get({ onHolderFailed: (failure) => failures.push(failure) });
+        expect(result.sha256).toBe(sha256);
+        expectOnlyTheFile();
+      }
+      if (mode === 'never-connects-back') {
+        expect(failures).toEqual([expect.objectContaining({ holder: `127.0.0.1:${bad.port}`, reason: expect.stringMatching(/did not connect back within 400 ms/) })]);
+      } else {
+        // It was reached through connect-back and asked for pieces; what it sent was checked like any holder's.
+        expect(bad.fetches.length).toBeGreaterThan(0);
+        if (mode === 'wrong-bytes') expect(failures).toEqual([expect.objectContaining({ holder: `127.0.0.1:${bad.port}`, lied: true })]);
+      }
+      expect(good.fetches.length).toBeGreaterThan(0);
+    },
+  );
+
   // Whatever pieces arrived before the holder failed were verified one by one and are kept (the holders
   // that fail before sending a byte leave nothing); wrong-bytes flips a byte in the middle of each range.
   it.each<[HolderMode, RegExp, 'kept' | 'nothing' | 'either']>([

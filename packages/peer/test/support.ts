@@ -49,6 +49,11 @@ export interface TestHolderOptions {
   identity?: string;
   /** The piece-tree root it registers, if not the content's own (a holder lying about the tree). */
   root?: string;
+  /**
+   * Listens where the tracker cannot reach it (127.0.0.2; the tracker sees it at 127.0.0.1), so it is
+   * listed as firewalled and serves only through connect-back.
+   */
+  firewalled?: boolean;
 }
 
 export interface TestHolder {
@@ -64,6 +69,8 @@ export interface TestHolder {
   chunkDelayMs: number;
   chunkBytes: number;
   errorCode: string;
+  /** A firewalled holder that stops answering connect notices (a stall before the first byte). */
+  connectsBack: boolean;
   /** Dies like a killed process: every socket reset, the tracker connection dropped. */
   kill(): Promise<void>;
   /** From now on, answers on the same port with the certificate of another identity (its registration stays). */
@@ -85,6 +92,7 @@ export async function startTestHolder(tracker: Address, name: string, content: B
     chunkDelayMs: options.chunkDelayMs ?? 0,
     chunkBytes: options.chunkBytes ?? 64 * 1024,
     errorCode: options.errorCode ?? 'INTERNAL',
+    connectsBack: true,
   } as TestHolder;
   const transport = tlsAs(options.identity ?? 'holder');
   const serve = async (socket: Socket) => {
@@ -137,15 +145,26 @@ export async function startTestHolder(tracker: Address, name: string, content: B
       socket.destroy();
     }
   };
-  let listener = await transport.listen({ host: '127.0.0.1', port: 0 }, (socket) => void serve(socket));
+  const host = options.firewalled ? '127.0.0.2' : '127.0.0.1';
+  let listener = await transport.listen({ host, port: 0 }, (socket) => void serve(socket));
   const port = listener.address.port;
   const session = await TrackerSession.open(tracker, { transport });
+  if (options.firewalled) {
+    session.onConnectNotice((notice) => {
+      if (!holder.connectsBack) return;
+      void transport.dial({ host: notice.host, port: notice.port }).then((socket) => {
+        socket.write(encodeFrame({ type: 'connect_back', token: notice.token }));
+        return serve(socket);
+      }, () => undefined);
+    });
+  }
   await session.register(port, [{ name, size: content.length, sha256, root: options.root ?? tree.root }]);
+  if (options.firewalled && !session.firewalled) throw new Error('the test holder was meant to be firewalled');
   const stopServer = () => listener.close();
   const presentAs = async (name: string) => {
     for (const socket of sockets) socket.destroy();
     await listener.close();
-    listener = await tlsAs(name).listen({ host: '127.0.0.1', port }, (socket) => void serve(socket));
+    listener = await tlsAs(name).listen({ host, port }, (socket) => void serve(socket));
   };
   return Object.assign(holder, {
     port,

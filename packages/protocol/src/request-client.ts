@@ -141,8 +141,10 @@ export class RequestClient<Out extends { type: string }, In extends Reply> {
       if (waiter) {
         waiter.resolve(frame);
       } else {
-        // An answer nobody asked for (or one after its request timed out): the conversation is lost.
-        this.readFailure = new P2PError('UNEXPECTED_MESSAGE', `${this.label} sent "${frame.type}" when no request was waiting`);
+        // An answer nobody asked for (or one after its request timed out), or the server's last word
+        // (an error about the connection): the conversation is over, and the next request says why.
+        this.readFailure =
+          frame.type === 'error' ? remoteError(frame as unknown as ErrorMessage, this.label) : new P2PError('UNEXPECTED_MESSAGE', `${this.label} sent "${frame.type}" when no request was waiting`);
         this.connection.destroy();
         return;
       }

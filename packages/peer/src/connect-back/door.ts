@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import {
   ConnectBack,
   createIdentity,
+  formatMs,
   HANDSHAKE_TIMEOUT_MS,
   IdentityMismatchError,
   type Listener,
@@ -13,8 +14,10 @@ import {
   type Transport,
 } from '@p2pservice/protocol';
 
-/** Connections that came before the tracker's answer named their token wait at most this many at once. */
+/** Connections that came before the tracker's answer named their token wait at most this many at once… */
 const MAX_EARLY_ARRIVALS = 8;
+/** …and at most this long: the answer is on its way when the holder dials, or it never comes. */
+const EARLY_ARRIVAL_MS = 10_000;
 /** The opening frame is small: a token. */
 const OPENING_FRAME_BYTES = 1_024;
 
@@ -88,7 +91,7 @@ export class ConnectBackArrivals {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(token);
-        reject(new P2PError('TIMEOUT', `the holder did not connect back within ${Math.round(timeoutMs / 1000)} s`));
+        reject(new P2PError('TIMEOUT', `the holder did not connect back within ${formatMs(timeoutMs)}`));
       }, timeoutMs);
       this.waiting.set(token, {
         holderId,
@@ -128,7 +131,9 @@ export class ConnectBackArrivals {
       else waiting.reject(this.impostor(socket, remote, waiting.holderId));
     } else if (this.early.size < MAX_EARLY_ARRIVALS && !this.early.has(opening.token)) {
       this.early.set(opening.token, { socket, remote });
-      socket.once('close', () => this.early.get(opening.token)?.socket === socket && this.early.delete(opening.token));
+      const forget = () => this.early.get(opening.token)?.socket === socket && this.early.delete(opening.token);
+      const expiry = setTimeout(() => (forget(), socket.destroy()), EARLY_ARRIVAL_MS).unref();
+      socket.once('close', () => (clearTimeout(expiry), forget()));
     } else {
       socket.destroy();
     }
