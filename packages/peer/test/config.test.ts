@@ -2,12 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { terminalSafe } from '@p2pservice/protocol';
 import { displayWidth, formatBytes, formatTable } from '../src/face/format.js';
 import { loadPeerSettings, PEER_DEFAULTS } from '../src/face/settings.js';
-import { envExample } from '../../../test/support/processes.js';
+import { envExample, PEER_BIN, REPO, run } from '../../../test/support/processes.js';
 
 describe('peer settings', () => {
   it('are all documented in .env.example with their built-in defaults', () => {
     const example = envExample();
     for (const [key, value] of Object.entries(PEER_DEFAULTS)) expect(example[key], key).toBe(value);
+  });
+
+  it('are all in `peer --help`, with their defaults', async () => {
+    const help = await run(PEER_BIN, ['--help'], { cwd: REPO });
+    expect(help.code).toBe(0);
+    for (const [key, value] of Object.entries(PEER_DEFAULTS)) expect(help.stdout, key).toContain(`  ${key}=${value === '' ? '(empty)' : value}  `);
   });
 
   it('take the environment over .env over defaults, and refuse bad values naming the key', () => {

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { generateNetworkKey, loadOrCreateIdentity, P2PError, parseNetworkKey, tlsTransport } from '@p2pservice/protocol';
-import { cliLogger, colourOn, defaultConfigDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting } from '@p2pservice/protocol/cli';
+import { cliLogger, colourOn, defaultConfigDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting, settingsHelp } from '@p2pservice/protocol/cli';
 import { z } from 'zod';
 import { peerAddresses } from './addresses.js';
-import { loadTrackerSettings } from './config.js';
+import { loadTrackerSettings, TRACKER_DEFAULTS, TRACKER_SETTINGS_HELP } from './config.js';
 import { StatusServer } from './observe/status-server.js';
 import { timedStore } from './observe/timed-store.js';
 import { TrackerMetrics } from './observe/tracker-metrics.js';
@@ -134,6 +134,7 @@ function announceNewKey(key: string): void {
 const program = new Command('tracker')
   .description('P2PService tracker: knows which peers are online and what they share')
   .version(TRACKER_VERSION)
+  .addHelpText('after', settingsHelp(TRACKER_DEFAULTS, TRACKER_SETTINGS_HELP))
   .exitOverride()
   .configureOutput({
     outputError: (text, write) => write(`tracker: ${text.replace(/^error: /, '').trim()} (see \`tracker --help\`)\n`),

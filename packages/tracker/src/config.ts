@@ -25,6 +25,27 @@ export const TRACKER_DEFAULTS = {
   TRACKER_HTTP_HOST: '127.0.0.1',
 };
 
+/** One line each for `tracker --help` (the same words as `.env.example`, shorter). */
+export const TRACKER_SETTINGS_HELP: Record<keyof typeof TRACKER_DEFAULTS, string> = {
+  TRACKER_HOST: 'address to listen on; 0.0.0.0 = every IPv4 address, :: = IPv6 and IPv4',
+  TRACKER_PORT: 'TCP port peers connect to; 0 = any free one',
+  TRACKER_DB: 'SQLite file, or a postgres:// URL that several trackers share',
+  LOG_LEVEL: 'fatal, error, warn, info, debug (with stacks), trace or silent',
+  LOG_FORMAT: 'json or pretty; empty = pretty on a terminal, JSON otherwise',
+  MAX_FRAME_BYTES: 'largest protocol frame accepted',
+  MAX_FILES_PER_SHARE: 'most files one peer may share',
+  TRACKER_MAX_CONNECTIONS: 'most connections at once',
+  TRACKER_MAX_CONNECTIONS_PER_ADDRESS: 'most connections at once from one address',
+  HEARTBEAT_INTERVAL: 'seconds between the pings of sharing peers',
+  PEER_TIMEOUT: 'seconds of silence before a peer and its files are dropped',
+  SEARCH_BUDGET: 'seconds one search may run',
+  TRACKER_LEASE: "seconds of the tracker's lease on a shared database",
+  TRACKER_DB_POOL: 'connections to a PostgreSQL TRACKER_DB',
+  NETWORK_KEY: "a private network's key; empty = open network (keep .env at chmod 600)",
+  TRACKER_HTTP_PORT: 'port of /status, /metrics and /healthz; empty = off',
+  TRACKER_HTTP_HOST: 'address of that HTTP listener',
+};
+
 export const TrackerSettings = z.object({
   TRACKER_HOST: setting.text(),
   TRACKER_PORT: setting.port(),

@@ -125,6 +125,13 @@ describe('.env.example', () => {
     const example = envExample();
     for (const [key, value] of Object.entries(TRACKER_DEFAULTS)) expect(example[key], key).toBe(value);
   });
+
+  it('is not needed: `tracker --help` lists every setting with its default', async () => {
+    const { TRACKER_DEFAULTS } = await import('../src/config.js');
+    const help = await run(TRACKER_BIN, ['--help'], { cwd: REPO });
+    expect(help.code).toBe(0);
+    for (const [key, value] of Object.entries(TRACKER_DEFAULTS)) expect(help.stdout, key).toMatch(new RegExp(`^  ${key}=${value === '' ? '\\(empty\\)' : value.replace(/\./g, '\\.')}  +\\S`, 'm'));
+  });
 });
 
 describe('the protocol README examples', () => {

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_SEARCH_RESULTS, P2PError, parseEndpointList, parseSearchQuery, parseSize, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
-import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting } from '@p2pservice/protocol/cli';
+import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting, settingsHelp } from '@p2pservice/protocol/cli';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PEER_VERSION } from '../agents.js';
@@ -12,7 +12,7 @@ import { resolvePicked } from './picked-download.js';
 import { withDownloadProgress, withIndexProgress } from './progress.js';
 import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines, trackerWords, trustedLine } from './report.js';
 import { showSearch } from './search-lines.js';
-import { loadPeerSettings, nodeOptions, type PeerSettings } from './settings.js';
+import { loadPeerSettings, nodeOptions, PEER_DEFAULTS, PEER_SETTINGS_HELP, type PeerSettings } from './settings.js';
 import { printShareEvents } from './share-lines.js';
 import { isRowNumber, ShownResults } from './shown-results.js';
 
@@ -226,7 +226,8 @@ const program = new Command('peer')
   .configureOutput({
     outputError: (text, write) => write(`peer: ${text.replace(/^error: /, '').trim()} (see \`peer --help\`)\n`),
   })
-  .action(menu);
+  .action(menu)
+  .addHelpText('after', settingsHelp(PEER_DEFAULTS, PEER_SETTINGS_HELP));
 
 program
   .command('share')

@@ -38,6 +38,25 @@ export const PEER_DEFAULTS = {
   NETWORK_KEY: '',
 };
 
+/** One line each for `peer --help` (the same words as `.env.example`, shorter). */
+export const PEER_SETTINGS_HELP: Record<keyof typeof PEER_DEFAULTS, string> = {
+  PEER_TRACKER: 'tracker HOST:PORT (or HOST:PORT#IDENTITY to pin it); several, comma-separated',
+  PEER_PORT: 'port shares listen on, and firewalled holders connect back to; 0 = any free one',
+  PEER_HOST: 'address shares listen on; empty = every address, IPv6 and IPv4',
+  PEER_MAX_UPLOADS: 'uploads served at once; more wait in line',
+  PEER_MAX_UPLOAD_RATE: 'upload bytes per second to everyone together (50M, 800k, 1.5Gi); 0 = no limit',
+  PEER_MAX_SOURCES: 'holders one download takes pieces from at once',
+  MAX_FILES_PER_SHARE: 'most files one share may hold',
+  STALL_TIMEOUT: 'seconds without a byte (or a connect-back) before leaving a holder',
+  RECONNECT_BASE_DELAY: 'seconds: first backoff step when the tracker is lost',
+  RECONNECT_MAX_DELAY: 'seconds: longest backoff step',
+  RESCAN_INTERVAL: 'seconds between full rescans of a shared folder',
+  PEER_UI_PORT: "port of `peer ui`'s page on 127.0.0.1; 0 = any free one",
+  LOG_LEVEL: 'fatal, error, warn, info, debug (with stacks), trace or silent',
+  LOG_FORMAT: 'json or pretty; empty = pretty on a terminal, JSON otherwise',
+  NETWORK_KEY: "a private network's key; empty = open network (keep .env at chmod 600)",
+};
+
 export const PeerSettings = z.object({
   PEER_TRACKER: setting.text(),
   PEER_PORT: setting.port(),

@@ -5,3 +5,4 @@ export * from './report.js';
 export * from './settings.js';
 export * from './logger.js';
 export * from './http-host.js';
+export * from './settings-help.js';
