@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { terminalSafe } from '@p2pservice/protocol';
 import { displayWidth, formatBytes, formatTable } from '../src/face/format.js';
@@ -14,6 +15,20 @@ describe('peer settings', () => {
     const help = await run(PEER_BIN, ['--help'], { cwd: REPO });
     expect(help.code).toBe(0);
     for (const [key, value] of Object.entries(PEER_DEFAULTS)) expect(help.stdout, key).toContain(`  ${key}=${value === '' ? '(empty)' : value}  `);
+  });
+
+  it('complete in bash: commands, each command\'s options, shells, folders for share', async () => {
+    const script = await run(PEER_BIN, ['completion', 'bash'], { cwd: REPO });
+    expect(script.code).toBe(0);
+    const complete = (line: string) =>
+      spawnSync('bash', ['-c', `${script.stdout}\nread -ra COMP_WORDS <<< "$LINE"; COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _peer_completion; echo "\${COMPREPLY[*]}"`], { cwd: REPO, env: { LINE: line, PATH: process.env.PATH }, encoding: 'utf8' }).stdout.trim();
+    expect(complete('peer s')).toBe('share search');
+    expect(complete('peer get --j')).toBe('--json');
+    expect(complete('peer ui --ui')).toBe('--ui-port --ui-host');
+    expect(complete('peer completion z')).toBe('zsh');
+    expect(complete('peer share packa')).toBe('packages');
+    const fish = await run(PEER_BIN, ['completion', 'fish'], { cwd: REPO });
+    expect([fish.code, fish.stderr]).toEqual([2, 'peer: no completion for shell "fish" (bash or zsh)\n']);
   });
 
   it('take the environment over .env over defaults, and refuse bad values naming the key', () => {

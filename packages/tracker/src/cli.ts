@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { generateNetworkKey, loadOrCreateIdentity, P2PError, parseNetworkKey, tlsTransport } from '@p2pservice/protocol';
-import { cliLogger, colourOn, defaultConfigDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting, settingsHelp } from '@p2pservice/protocol/cli';
+import { cliLogger, colourOn, defaultConfigDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting, settingsHelp, completionScript } from '@p2pservice/protocol/cli';
 import { z } from 'zod';
 import { peerAddresses } from './addresses.js';
 import { loadTrackerSettings, TRACKER_DEFAULTS, TRACKER_SETTINGS_HELP } from './config.js';
@@ -150,6 +150,15 @@ program
   .option('--http-port <port>', 'serve /status, /metrics and /healthz over HTTP on this port, 0 for a random one (TRACKER_HTTP_PORT, default off)')
   .option('--http-host <host>', 'address of that HTTP listener (TRACKER_HTTP_HOST, default 127.0.0.1)')
   .action(start);
+
+program
+  .command('completion')
+  .description('print a completion script: eval "$(tracker completion bash)" in ~/.bashrc (or zsh, ~/.zshrc)')
+  .argument('<shell>', 'bash or zsh')
+  .action((shell: string) => {
+    if (shell !== 'bash' && shell !== 'zsh') throw new P2PError('BAD_CONFIG', `no completion for shell ${JSON.stringify(shell)}`, 'bash or zsh');
+    process.stdout.write(completionScript(program, shell));
+  });
 
 try {
   await program.parseAsync();

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_SEARCH_RESULTS, P2PError, parseEndpointList, parseSearchQuery, parseSize, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
-import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting, settingsHelp } from '@p2pservice/protocol/cli';
+import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting, settingsHelp, completionScript } from '@p2pservice/protocol/cli';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PEER_VERSION } from '../agents.js';
@@ -279,6 +279,15 @@ program
   .option('--sha256 <prefix>', 'pick one content when several share the name')
   .option('--json', 'print the result as JSON: path, size, sha256, the holders the bytes came from, and the holders left out and why')
   .action(get);
+
+program
+  .command('completion')
+  .description('print a completion script: eval "$(peer completion bash)" in ~/.bashrc (or zsh, ~/.zshrc)')
+  .argument('<shell>', 'bash or zsh')
+  .action((shell: string) => {
+    if (shell !== 'bash' && shell !== 'zsh') throw new P2PError('BAD_CONFIG', `no completion for shell ${JSON.stringify(shell)}`, 'bash or zsh');
+    out(completionScript(program, shell));
+  });
 
 try {
   await program.parseAsync();

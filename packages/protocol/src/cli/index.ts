@@ -6,3 +6,4 @@ export * from './settings.js';
 export * from './logger.js';
 export * from './http-host.js';
 export * from './settings-help.js';
+export * from './completion.js';
