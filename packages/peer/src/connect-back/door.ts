@@ -21,6 +21,10 @@ const EARLY_ARRIVAL_MS = 10_000;
 /** The opening frame is small: a token. */
 const OPENING_FRAME_BYTES = 1_024;
 
+/** A TLS listener needs a certificate: a downloader without an identity makes one, once per process. */
+let throwaway: Transport | undefined;
+const throwawayTransport = () => (throwaway ??= tlsTransport({ identity: createIdentity('connect-back') }));
+
 interface Waiting {
   holderId: string;
   resolve(socket: Socket): void;
@@ -58,8 +62,9 @@ export async function openDoor(transport: Transport, host: string | undefined, p
   try {
     listener = await listenAnyPort(transport);
   } catch (error) {
+    // The peer's TLS transport has no identity to present (tls-transport.ts says so in these words).
     if (!(error instanceof P2PError && error.code === 'LISTEN_FAILED' && /needs an identity/.test(error.message))) throw error;
-    listener = await listenAnyPort(tlsTransport({ identity: createIdentity('connect-back') }));
+    listener = await listenAnyPort(throwawayTransport());
   }
   return {
     port: listener.address.port,
