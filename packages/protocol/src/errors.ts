@@ -29,7 +29,7 @@ export const WIRE_ERROR_CODES = {
   UNAVAILABLE: 'the tracker cannot reach its database just now, or is rejoining the network: try again, or another tracker',
   NOT_CONNECTED: 'the holder of a connect request is not connected to this tracker (it left, or is on another tracker of the network), or is not firewalled',
   BOTH_FIREWALLED: 'a connect request for a firewalled holder came from a peer whose own listen port the tracker cannot reach either',
-  RATE_LIMITED: 'too many connect requests from one peer in a short time',
+  RATE_LIMITED: 'too many connect requests from one connection, or one address, in a short time',
   INTERNAL: 'an unexpected failure inside the sender',
 } as const;
 

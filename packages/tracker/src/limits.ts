@@ -37,6 +37,8 @@ export interface TrackerLimits {
   leaseMs: number;
   /** Most connect requests one connection may make per `connectRequestWindowMs`; more get RATE_LIMITED. */
   maxConnectRequests: number;
+  /** Most connect requests from one address (all its connections together) per window. */
+  maxConnectRequestsPerAddress: number;
   connectRequestWindowMs: number;
 }
 
@@ -57,5 +59,8 @@ export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
   // A downloader asks once per firewalled holder of a download, and again on a retry: 30 a minute is a
   // busy person; a flood that would have holders dial out in a loop is not.
   maxConnectRequests: 30,
+  // Several peers behind one NAT share an address: room for a few busy ones, not for a flood through
+  // many connections.
+  maxConnectRequestsPerAddress: 120,
   connectRequestWindowMs: 60_000,
 };

@@ -19,7 +19,7 @@ const closers: { close(): Promise<void> }[] = [];
 
 beforeEach(async () => {
   dir = tempDir();
-  tracker = await startTracker(join(dir.path, 'tracker.db'), { verifyReachable: true, reachTimeoutMs: 1_000, maxConnectRequests: 5, connectRequestWindowMs: 60_000 });
+  tracker = await startTracker(join(dir.path, 'tracker.db'), { verifyReachable: true, reachTimeoutMs: 1_000, maxConnectRequests: 5, maxConnectRequestsPerAddress: 8, connectRequestWindowMs: 60_000 });
 });
 afterEach(async () => {
   for (const s of sessions.splice(0)) s.connection.destroy();
@@ -103,17 +103,23 @@ describe('connect-back at the tracker', () => {
     expect(notices).toEqual([]);
   });
 
-  it('rate-limits connect requests per connection', async () => {
+  it('rate-limits connect requests per connection and per address', async () => {
     const { record, notices } = await firewalledHolder('holder');
     const downloader = await session('downloader');
     const door = await port('downloader');
     for (let i = 0; i < 5; i++) await downloader.connectRequest(record, door);
     await expect(downloader.connectRequest(record, door)).rejects.toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/more than 5 connect requests in 60 s; wait a moment/) });
     await expect.poll(() => notices.length).toBe(5);
-    // Another peer is not held back by this one's flood.
+    // Another connection is not held back by this one's flood…
     const other = await session('other');
     await other.connectRequest(record, await port('other'));
     await expect.poll(() => notices.length).toBe(6);
+    // …but one address gets at most 8 a minute, over all its connections (the refused one counted too).
+    const third = await session('third');
+    const thirdPort = await port('third');
+    await third.connectRequest(record, thirdPort);
+    await expect(third.connectRequest(record, thirdPort)).rejects.toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/more than 8 connect requests from 127\.0\.0\.1 in 60 s/) });
+    await expect.poll(() => notices.length).toBe(7);
   });
 
   it('forgets a firewalled holder that left', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type ConnectRequest, formatAddress, formatMs, type HolderRecord, P2PError } from '@p2pservice/protocol';
-import type { PeerState, TrackerContext } from './peer-state.js';
+import type { PeerState, RequestWindow, TrackerContext } from './peer-state.js';
 import { whyUnreachable } from './reachability.js';
 
 /** How a firewalled peer is found from the record it is listed with. */
@@ -12,7 +12,7 @@ export function holderKey(holder: Pick<HolderRecord, 'host' | 'port' | 'id'>): s
  * `connect_request`: asks a firewalled holder, over its own connection to this tracker, to dial the
  * requester. The holder is sent only the address this connection comes from (never one the requester
  * names), only after the tracker reached the requester's port there itself, and only a few times a
- * minute per connection: nobody can use holders to knock on a third party's door.
+ * minute per connection and per address: nobody can use holders to knock on a third party's door.
  */
 export async function connectRequest(tracker: TrackerContext, state: PeerState, message: ConnectRequest): Promise<void> {
   takeConnectRequest(tracker, state);
@@ -37,10 +37,24 @@ export async function connectRequest(tracker: TrackerContext, state: PeerState, 
 }
 
 function takeConnectRequest(tracker: TrackerContext, state: PeerState): void {
-  const { maxConnectRequests, connectRequestWindowMs } = tracker.limits;
+  const { maxConnectRequests, maxConnectRequestsPerAddress, connectRequestWindowMs: windowMs } = tracker.limits;
   const now = Date.now();
-  if (now - state.connectRequests.since >= connectRequestWindowMs) state.connectRequests = { since: now, count: 0 };
-  if (++state.connectRequests.count > maxConnectRequests) {
-    throw new P2PError('RATE_LIMITED', `more than ${maxConnectRequests} connect requests in ${formatMs(connectRequestWindowMs)}`, 'wait a moment before asking again');
+  const byAddress = tracker.connectRequestsByAddress;
+  // Forget the windows that ended, now and then, so the map holds only the addresses asking lately.
+  if (byAddress.size > 10_000) for (const [address, w] of byAddress) if (now - w.since >= windowMs) byAddress.delete(address);
+  const mine = counted(state.connectRequests, now, windowMs);
+  state.connectRequests = mine;
+  const address = counted(byAddress.get(state.remote.host), now, windowMs);
+  byAddress.set(state.remote.host, address);
+  if (mine.count > maxConnectRequests) {
+    throw new P2PError('RATE_LIMITED', `more than ${maxConnectRequests} connect requests in ${formatMs(windowMs)}`, 'wait a moment before asking again');
   }
+  if (address.count > maxConnectRequestsPerAddress) {
+    throw new P2PError('RATE_LIMITED', `more than ${maxConnectRequestsPerAddress} connect requests from ${state.remote.host} in ${formatMs(windowMs)}`, 'wait a moment before asking again');
+  }
+}
+
+/** The window with one more request, or a new one if it had ended. */
+function counted(window: RequestWindow | undefined, now: number, windowMs: number): RequestWindow {
+  return window && now - window.since < windowMs ? { since: window.since, count: window.count + 1 } : { since: now, count: 1 };
 }

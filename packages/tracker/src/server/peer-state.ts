@@ -13,6 +13,14 @@ export interface TrackerContext {
   readonly observer: TrackerObserver;
   /** The firewalled peers connected to this tracker, by the holder record they are listed with. */
   readonly firewalled: Map<string, PeerState>;
+  /** Connect requests per remote address in the current window (see connect-relay.ts). */
+  readonly connectRequestsByAddress: Map<string, RequestWindow>;
+}
+
+/** When a window of counted requests began, and how many came in it. */
+export interface RequestWindow {
+  since: number;
+  count: number;
 }
 
 /** Watches the tracker at work, for its status page and metrics (see observe/); it never changes an answer. */
@@ -51,5 +59,5 @@ export interface PeerState {
   /** The key this peer has in `firewalled` while it is listed as firewalled. */
   firewalledAs: string | undefined;
   /** When this connection's current window of connect requests began, and how many it made in it. */
-  connectRequests: { since: number; count: number };
+  connectRequests: RequestWindow;
 }

@@ -64,7 +64,7 @@ export class TrackerServer {
   ) {
     const merged = { ...DEFAULT_TRACKER_LIMITS, ...limits };
     merged.replyFrameBytes = Math.min(merged.replyFrameBytes, merged.maxFrameBytes);
-    this.context = { store, transport, limits: merged, observer, firewalled: new Map() };
+    this.context = { store, transport, limits: merged, observer, firewalled: new Map(), connectRequestsByAddress: new Map() };
     this.denials = new DenialLog(logger);
     // Losing the lease drops every connection at once; their removals finish (or fail) on their own,
     // and rejoining forgets whatever rows of this instance are left anyway.
