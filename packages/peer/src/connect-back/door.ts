@@ -84,12 +84,16 @@ export async function openDoor(transport: Transport, host: string | undefined, p
  */
 export class ConnectBackArrivals {
   private readonly waiting = new Map<string, Waiting>();
-  private readonly early = new Map<string, { socket: Socket; remote: RemotePeer }>();
+  private readonly early = new Map<string, { socket: Socket; remote: RemotePeer; expiry: NodeJS.Timeout }>();
+
+  constructor(private readonly earlyArrivalMs = EARLY_ARRIVAL_MS) {}
 
   /** The connection `holderId` opens with `token`, within `timeoutMs`. */
   arrival(token: string, holderId: string, timeoutMs: number): Promise<Socket> {
     const early = this.early.get(token);
     if (early) {
+      // Claimed: it is a download's connection now, no longer one waiting to be dropped.
+      clearTimeout(early.expiry);
       this.early.delete(token);
       return early.remote.id === holderId ? Promise.resolve(early.socket) : Promise.reject(this.impostor(early.socket, early.remote, holderId));
     }
@@ -108,7 +112,10 @@ export class ConnectBackArrivals {
 
   /** Refuses every arrival still waiting, and drops the early ones; connections handed over stay open. */
   close(): void {
-    for (const { socket } of this.early.values()) socket.destroy();
+    for (const { socket, expiry } of this.early.values()) {
+      clearTimeout(expiry);
+      socket.destroy();
+    }
     this.early.clear();
     for (const waiting of this.waiting.values()) waiting.reject(new P2PError('INTERRUPTED', 'stopped waiting for the holder'));
     this.waiting.clear();
@@ -135,9 +142,9 @@ export class ConnectBackArrivals {
       if (remote.id === waiting.holderId) waiting.resolve(socket);
       else waiting.reject(this.impostor(socket, remote, waiting.holderId));
     } else if (this.early.size < MAX_EARLY_ARRIVALS && !this.early.has(opening.token)) {
-      this.early.set(opening.token, { socket, remote });
       const forget = () => this.early.get(opening.token)?.socket === socket && this.early.delete(opening.token);
-      const expiry = setTimeout(() => (forget(), socket.destroy()), EARLY_ARRIVAL_MS).unref();
+      const expiry = setTimeout(() => (forget(), socket.destroy()), this.earlyArrivalMs).unref();
+      this.early.set(opening.token, { socket, remote, expiry });
       socket.once('close', () => (clearTimeout(expiry), forget()));
     } else {
       socket.destroy();
