@@ -167,7 +167,7 @@ export class FileServer {
     if (this.closing) return void socket.destroy();
     socket.write(encodeFrame({ type: 'connect_back', token: notice.token } satisfies ConnectBack));
     log.debug('connected back to a downloader');
-    this.accept(socket, { host: notice.host, port: notice.port, ...(notice.requester && { id: notice.requester }) });
+    this.accept(socket, downloader);
   }
 
   /**
