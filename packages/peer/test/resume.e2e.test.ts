@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MIN_PIECE_BYTES } from '@p2pservice/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,6 +125,42 @@ describe('disk trouble', () => {
     } finally {
       spawnSync('umount', [out]);
     }
+  });
+});
+
+describe('a full disk before the first byte', () => {
+  it('is the coded disk error naming the path (it was "unexpected error: ENOSPC" from the sidecar)', async (context) => {
+    const out = join(root, 'full-disk');
+    if (!mountSmallTmpfs(out)) return context.skip();
+    try {
+      // Fill the disk but one page: room for the lock, not for the sidecar written next.
+      spawnSync('dd', ['if=/dev/zero', `of=${join(out, 'filler')}`, 'bs=4096', 'count=255']);
+      const result = await run(PEER_BIN, ['get', 'big.bin', '--out', out], { cwd: root, env });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`(^|\n)peer: cannot write ${partOf(out).replaceAll('.', '\\.')}\\.json: no space left on the device \\(check the folder, its permissions and free space\\)\n$`));
+      expect(existsSync(join(out, 'big.bin'))).toBe(false);
+      expect(existsSync(`${partOf(out)}.lock`)).toBe(false);
+    } finally {
+      spawnSync('umount', [out]);
+    }
+  });
+});
+
+describe('links planted at the names a download will write', () => {
+  it('are never written through: the files they point at keep their bytes', async () => {
+    const out = join(root, 'planted');
+    mkdirSync(out);
+    const victims = ['victim-sidecar', 'victim-temporary'].map((name) => join(root, name));
+    for (const victim of victims) writeFileSync(victim, 'precious');
+    // The names are public: the content's sha256 is on the list.
+    symlinkSync(victims[0]!, `${partOf(out)}.json`);
+    symlinkSync(victims[1]!, `${partOf(out)}.json.tmp`);
+    holder.chunkDelayMs = 0;
+    const result = await run(PEER_BIN, ['get', 'big.bin', '--out', out], { cwd: root, env });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(readFileSync(join(out, 'big.bin')).equals(content)).toBe(true);
+    for (const victim of victims) expect(readFileSync(victim, 'utf8')).toBe('precious');
   });
 });
 

@@ -5,7 +5,7 @@ import { parseSearchQuery, SearchMatcher } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { highlighter, wantsColour } from '../src/face/colour.js';
 import { displayWidth } from '../src/face/format.js';
-import { searchTable } from '../src/face/report.js';
+import { listTable, searchTable } from '../src/face/report.js';
 import { isRowNumber, ShownResults } from '../src/face/shown-results.js';
 
 const row = (name: string, size = 1) => ({ name, size, sha256: 'ab'.repeat(32), holders: 1 });
@@ -33,6 +33,15 @@ describe('search results on a terminal', () => {
     const lines = table.split('\n').map((line) => line.replaceAll(/\x1b\[[0-9;]*m/g, ''));
     expect(lines[1]!.indexOf('1 B')).toBe(lines[2]!.indexOf('1 B'));
     expect(lines[3]).toBe('2 results for "a" (the best 2; add words)');
+  });
+});
+
+describe('the list as a table', () => {
+  it('prints 200 000 rows (a spread of that many column widths overflowed the call stack)', () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => row(`file ${i}.txt`));
+    const table = listTable(rows);
+    expect(table.split('\n').at(-2)).toBe('200000 files, 195 KiB');
+    expect(table.split('\n')[200_000]).toMatch(/^200000  file 199999\.txt/);
   });
 });
 

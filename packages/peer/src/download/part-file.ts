@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
-import { type FileHandle, lstat, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { type FileHandle, lstat, open, readFile, unlink } from 'node:fs/promises';
 import { type Content, FileSize, PieceGeometry, Sha256Hex } from '@p2pservice/protocol';
 import { z } from 'zod';
+import { writeFileAtomically } from '../atomic-file.js';
 import { ioError } from '../fs-errors.js';
 import { releaseLock, tryLock } from './part-lock.js';
 
@@ -198,7 +199,7 @@ export class PartFile {
     return buffer.subarray(0, got);
   }
 
-  /** Records the verified pieces in the sidecar, atomically; one write at a time. */
+  /** Records the verified pieces in the sidecar, atomically; one write at a time. IO_ERROR if it cannot. */
   saveMeta(): Promise<void> {
     this.metaSavedAt = performance.now();
     const meta: PartMeta = {
@@ -208,17 +209,14 @@ export class PartFile {
       root: this.root,
       verified: Buffer.from(this.verified).toString('base64'),
     };
-    this.metaWrite = this.metaWrite.catch(() => undefined).then(async () => {
-      // Only the lock's holder writes the sidecar, one write at a time: one temporary name is enough.
-      const temporary = `${this.paths.meta}.tmp`;
-      try {
-        await writeFile(temporary, JSON.stringify(meta));
-        await rename(temporary, this.paths.meta);
-      } catch (error) {
-        await unlink(temporary).catch(() => undefined);
-        throw error;
-      }
-    });
+    // The sidecar's name can be guessed from the public list: it is never written through a link planted
+    // there (writeFileAtomically), and a full disk is the coded disk error, not an unexpected one.
+    this.metaWrite = this.metaWrite
+      .catch(() => undefined)
+      .then(() => writeFileAtomically(this.paths.meta, JSON.stringify(meta)))
+      .catch((error: unknown) => {
+        throw ioError(`cannot write ${this.paths.meta}`, error);
+      });
     return this.metaWrite;
   }
 

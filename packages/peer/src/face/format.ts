@@ -38,7 +38,9 @@ export function displayWidth(text: string): number {
 
 /** A plain left/right-aligned text table. */
 export function formatTable(header: string[], rows: string[][], rightAligned: ReadonlySet<number> = new Set()): string {
-  const widths = header.map((h, i) => Math.max(displayWidth(h), ...rows.map((row) => displayWidth(row[i] ?? ''))));
+  // A loop, not Math.max(...rows): spreading 126 000 rows into arguments overflows the call stack.
+  const widths = header.map((h) => displayWidth(h));
+  for (const row of rows) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, displayWidth(row[i] ?? ''));
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => {

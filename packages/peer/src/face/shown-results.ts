@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileEntry, P2PError, quoted } from '@p2pservice/protocol';
 import { z } from 'zod';
+import { writeFileAtomically } from '../atomic-file.js';
 
 /** A row of a table shown to the user: which content the number on screen stood for. */
 const ShownRow = FileEntry.omit({ root: true });
@@ -52,13 +53,10 @@ export class ShownResults {
       shownAt: new Date().toISOString(),
       rows: rows.map(({ name, size, sha256 }) => ({ name, size, sha256 })),
     };
-    const temporary = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       await mkdir(join(this.file, '..'), { recursive: true, mode: 0o700 });
-      await writeFile(temporary, JSON.stringify(content), { flag: 'wx', mode: 0o600 });
-      await rename(temporary, this.file);
+      await writeFileAtomically(this.file, JSON.stringify(content), 0o600);
     } catch (error) {
-      await unlink(temporary).catch(() => undefined);
       throw new P2PError('IO_ERROR', `cannot keep the numbered results in ${this.file}: ${(error as Error).message}`, 'check that folder and its permissions', { cause: error });
     }
   }

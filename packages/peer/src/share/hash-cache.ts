@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { layerFromHex, PieceGeometry, Sha256Hex } from '@p2pservice/protocol';
 import { z } from 'zod';
+import { writeFileAtomically } from '../atomic-file.js';
 
 /*
  * Re-sharing an unchanged folder must not re-read every byte. The cache maps a file's identity on disk
@@ -112,14 +113,11 @@ export class HashCache {
       entries[name] = { size, mtimeMs, ctimeMs, ino, sha256, root, ...(layer && { layer: layer.toString('base64') }) };
     }
     const content: CacheFile = { version: CACHE_VERSION, root: this.root, files: entries };
-    const temporary = `${this.file}.${randomBytes(4).toString('hex')}.tmp`;
     try {
       await mkdir(join(this.file, '..'), { recursive: true });
-      await writeFile(temporary, JSON.stringify(content), { flag: 'wx', mode: 0o600 });
-      await rename(temporary, this.file);
+      await writeFileAtomically(this.file, JSON.stringify(content), 0o600);
       return undefined;
     } catch (error) {
-      await unlink(temporary).catch(() => undefined);
       return `could not write hash cache ${this.file}: ${(error as Error).message}`;
     }
   }

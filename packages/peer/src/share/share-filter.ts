@@ -10,7 +10,7 @@ export const IGNORE_FILE = '.p2pignore';
  * (`<name>.<sha12>.part…`, download/part-file.ts). Whoever wrote them, in whatever folder, they are
  * never indexed, announced or served: half a file must not reach anyone's list.
  */
-const OWN_WORKING_FILE = /\.[0-9a-f]{12}\.part(\.json(\.tmp)?|\.lock(\.\d+\.[0-9a-f]{8})?)?$/;
+const OWN_WORKING_FILE = /\.[0-9a-f]{12}\.part(\.json(\.[0-9a-f]{8}\.tmp)?|\.lock(\.\d+\.[0-9a-f]{8})?)?$/;
 
 /** What nobody means to share: the litter of operating systems and editors, and the ignore file itself. */
 const LEFT_OUT_BY_DEFAULT = [
