@@ -77,7 +77,8 @@ describe('numbered results', () => {
     await expect(here.pick(1)).rejects.toThrow(/are damaged/);
   });
 
-  it('are asked for by plain numbers only', () => {
-    expect(['1', '42', '0', '-1', '1.5', '3a', ' 3', '01'].map(isRowNumber)).toEqual([true, true, false, false, false, false, false, false]);
+  it('are asked for by plain numbers only, 0 included (refused as no row, not taken as a file name)', async () => {
+    expect(['1', '42', '0', '-1', '1.5', '3a', ' 3', '01'].map(isRowNumber)).toEqual([true, true, true, false, false, false, false, true]);
+    await expect(new ShownResults(state).pick(0)).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'there is no result 0: results are numbered from 1' });
   });
 });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { MIN_PIECE_BYTES } from '@p2pservice/protocol';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
@@ -70,6 +70,22 @@ describe('indexing a shared folder', () => {
     writeFileSync(join(dir, 'file'), '');
     await expect(indexFolder(join(dir, 'file'))).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('is not a folder') });
     await expect(indexFolder(join(dir, 'missing'))).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('no such file or folder') });
+  });
+
+  it('refuses a folder it cannot list, instead of sharing 0 files', async () => {
+    // Reachable by anyone, but not listable; as root, permissions bind only with another effective user.
+    chmodSync(dir, 0o755);
+    mkdirSync(join(dir, 'locked'));
+    writeFileSync(join(dir, 'locked/inside.txt'), 'x');
+    chmodSync(join(dir, 'locked'), 0o300);
+    const asRoot = process.geteuid?.() === 0;
+    if (asRoot) process.seteuid!(65534);
+    try {
+      await expect(indexFolder(join(dir, 'locked'))).rejects.toMatchObject({ code: 'BAD_CONFIG', message: `cannot share "${join(dir, 'locked')}": permission denied` });
+    } finally {
+      if (asRoot) process.seteuid!(0);
+      chmodSync(join(dir, 'locked'), 0o700);
+    }
   });
 });
 

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { DEFAULT_SEARCH_RESULTS, P2PError, parseEndpointList, parseSearchQuery, parseSize, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
+import { DEFAULT_SEARCH_RESULTS, P2PError, parseEndpointList, parseSearchQuery, parseSize, quoted, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
 import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting, settingsHelp, completionScript } from '@p2pservice/protocol/cli';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -119,6 +119,14 @@ async function list(rawFlags: unknown): Promise<void> {
   await printList(node.list(), flags.json ?? false, out, shownHere());
 }
 
+/** A count typed as digits, refused in words that name the range (not "expected number, received NaN"). */
+const wholeNumberFlag = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be a whole number from ${min} to ${max}`).max(max, `must be a whole number from ${min} to ${max}`));
+
 const sizeFlag = z.string().transform((text, ctx) => {
   const bytes = parseSize(text);
   if (bytes === undefined) ctx.addIssue({ code: 'custom', message: `"${text}" is not a size; ${SIZE_HINT}` });
@@ -130,7 +138,7 @@ async function search(words: string[], rawFlags: unknown): Promise<void> {
     z.strictObject({
       tracker: z.string().optional(),
       json: z.boolean().optional(),
-      limit: z.coerce.number().int().min(1).max(100_000).optional(),
+      limit: wholeNumberFlag(1, 100_000).optional(),
       minSize: sizeFlag.optional(),
       maxSize: sizeFlag.optional(),
       type: z.string().optional(),
@@ -199,7 +207,12 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
   }
 }
 
-async function menu(rawFlags: unknown): Promise<void> {
+async function menu(rawFlags: unknown, command: Command): Promise<void> {
+  // Words after `peer` that name no command reach here: say which word, not "too many arguments".
+  const [unknown] = command.args;
+  if (unknown !== undefined) {
+    throw new P2PError('BAD_CONFIG', `unknown command ${quoted(unknown)}`, `the commands are ${program.commands.map((c) => c.name()).join(', ')}; see \`peer --help\``);
+  }
   const flags = parseFlags(z.strictObject({ tracker: z.string().optional() }), rawFlags, '');
   const { node } = await peerNode(flags.tracker, { mayShare: true });
   const interrupted = new Promise<void>((resolve) => {
@@ -226,6 +239,7 @@ const program = new Command('peer')
   .configureOutput({
     outputError: (text, write) => write(`peer: ${text.replace(/^error: /, '').trim()} (see \`peer --help\`)\n`),
   })
+  .allowExcessArguments()
   .action(menu)
   .addHelpText('after', settingsHelp(PEER_DEFAULTS, PEER_SETTINGS_HELP));
 

@@ -32,7 +32,9 @@ export interface PickedRow extends ShownRow {
 }
 
 /** Whether an argument is a row number rather than a file name. */
-export const isRowNumber = (text: string): boolean => /^[1-9][0-9]{0,8}$/.test(text);
+// Every number is a row number (0 included, to be refused as such): a name made only of digits is
+// fetched by searching for it and picking its row.
+export const isRowNumber = (text: string): boolean => /^[0-9]{1,15}$/.test(text);
 
 export class ShownResults {
   private readonly file: string;
@@ -63,6 +65,7 @@ export class ShownResults {
 
   /** Row `number` of the last table shown here. */
   async pick(number: number): Promise<PickedRow> {
+    if (number < 1) throw new P2PError('NOT_FOUND', `there is no result ${number}: results are numbered from 1`, 'pick a number that `peer search` or `peer list` showed');
     const shown = await this.load();
     if (!shown) {
       throw new P2PError('NOT_FOUND', `no numbered results were shown in this folder, so ${number} means nothing yet`, 'run `peer search WORDS` or `peer list` here first, or give a file name');

@@ -101,6 +101,9 @@ export async function indexFolder(dir: string, options: IndexOptions = {}): Prom
   const found: string[] = [];
   const skipped: SkippedFile[] = [];
   await walk(root, '', found, skipped, maxFiles, await ShareFilter.of(root));
+  // A folder whose own listing cannot be read is not an empty share: say so, and share nothing.
+  const unreadable = skipped.find((entry) => entry.name === '.');
+  if (unreadable) throw new P2PError('BAD_CONFIG', `cannot share ${quoted(dir)}: ${unreadable.reason}`, 'check the folder and its permissions');
   found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
   const cache = options.cacheDir ? await HashCache.open(options.cacheDir, root) : undefined;
