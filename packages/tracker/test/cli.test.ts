@@ -98,6 +98,15 @@ describe('tracker start', () => {
     expect(remote.stderr).toBe(
       "tracker: TRACKER_DB reaches PostgreSQL at 10.0.0.9 without TLS, and would carry the network's list in clear (add ?sslmode=verify-full&sslrootcert=/path/to/its-ca.pem to the URL (or sslmode=require), and turn ssl on in the server)\n",
     );
+    // Where the driver really connects: a loopback host in the URL does not make ?host=elsewhere local.
+    const hidden = await run(TRACKER_BIN, ['start', '--port', '0', '--db', 'postgres://tracker@127.0.0.1/p2p?host=10.0.0.9&password=s3cret'], { cwd });
+    expect(hidden.code).toBe(2);
+    expect(hidden.stderr).toMatch(/^tracker: TRACKER_DB reaches PostgreSQL at 10\.0\.0\.9 without TLS, /);
+    // A password given as ?password= is masked like one in the user part.
+    const unreachable = await run(TRACKER_BIN, ['start', '--port', '0', '--db', 'postgres://tracker@127.0.0.1:1/p2p?password=s3cret'], { cwd });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/^tracker: cannot reach database postgres:\/\/tracker@127\.0\.0\.1:1\/p2p\?password=\*\*\*: /);
+    expect(unreachable.stderr).not.toContain('s3cret');
     const weak = await run(TRACKER_BIN, ['start', '--port', '0', '--db', 'postgres://tracker:s3cret@db.lan/p2p?sslmode=prefer'], { cwd });
     expect(weak.stderr).toMatch(/^tracker: TRACKER_DB reaches PostgreSQL at db\.lan with sslmode=prefer, /);
     writeFileSync(join(cwd, '.env'), 'TRACKER_DB=postgres://tracker:s3cret@127.0.0.1:1/p2p\n', { mode: 0o644 });

@@ -1,4 +1,5 @@
 import { P2PError } from '@p2pservice/protocol';
+import ConnectionParameters from 'pg/lib/connection-parameters';
 import { PgStore, type PgStoreOptions } from './pg-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { TrackerStore } from './store.js';
@@ -22,25 +23,34 @@ export async function openStore(db: string, pgOptions: PgStoreOptions = {}): Pro
   } catch {
     throw new P2PError('BAD_CONFIG', 'TRACKER_DB is not a readable postgres:// URL', 'write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE');
   }
-  requireEncryptedUnlessLocal(url);
+  requireEncryptedUnlessLocal(db, url);
   return PgStore.open(db, pgOptions);
 }
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
-const VERIFYING_SSL_MODES = new Set(['require', 'verify-ca', 'verify-full']);
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1)$/i;
+/** Modes that fall back to a clear connection when the server offers no TLS (libpq's meaning). */
+const FALLING_BACK_SSL_MODES = new Set(['disable', 'allow', 'prefer']);
 
 /**
  * The database holds who is online, where, and what they share: off this machine, it is reached over
  * TLS or not at all. A loopback address (or a Unix socket, `?host=/run/postgresql`) needs none.
+ * Where the driver will connect, and whether with TLS, is read with the driver's own parser (and its
+ * PGHOST / PGSSLMODE fallbacks): a URL that looks local but says `?host=elsewhere` is not local.
  */
-function requireEncryptedUnlessLocal(url: URL): void {
-  const socketFolder = url.searchParams.get('host')?.startsWith('/') ?? false;
-  if (socketFolder || url.hostname === '' || LOOPBACK.test(url.hostname)) return;
+function requireEncryptedUnlessLocal(db: string, url: URL): void {
+  let driver: ConnectionParameters;
+  try {
+    driver = new ConnectionParameters(db);
+  } catch (error) {
+    throw new P2PError('BAD_CONFIG', `TRACKER_DB cannot be used: ${(error as Error).message}`, 'check the URL and the files it names (sslrootcert, sslcert, sslkey)');
+  }
+  const host = driver.host ?? '';
+  if (driver.isDomainSocket === true || LOOPBACK.test(host)) return;
   const mode = url.searchParams.get('sslmode') ?? '';
-  if (VERIFYING_SSL_MODES.has(mode)) return;
+  if (driver.ssl && !FALLING_BACK_SSL_MODES.has(mode)) return;
   throw new P2PError(
     'BAD_CONFIG',
-    `TRACKER_DB reaches PostgreSQL at ${url.hostname} ${mode ? `with sslmode=${mode}` : 'without TLS'}, and would carry the network's list in clear`,
+    `TRACKER_DB reaches PostgreSQL at ${host} ${mode ? `with sslmode=${mode}` : 'without TLS'}, and would carry the network's list in clear`,
     'add ?sslmode=verify-full&sslrootcert=/path/to/its-ca.pem to the URL (or sslmode=require), and turn ssl on in the server',
   );
 }

@@ -43,12 +43,16 @@ export function openPool(url: string, options: PgPoolOptions, onIdleError: (erro
   return pool;
 }
 
-/** `url` without its password, for logs and messages. */
+/** Query parameters of a connection URL that carry a secret (the driver reads both). */
+const SECRET_PARAMETERS = /password/i;
+
+/** `url` without its passwords (in the user part, or as `?password=`), for logs and messages. */
 export function redactedUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
-    return parsed.toString();
+    for (const key of [...parsed.searchParams.keys()]) if (SECRET_PARAMETERS.test(key)) parsed.searchParams.set(key, '***');
+    return parsed.toString().replaceAll('%2A%2A%2A', '***');
   } catch {
     return 'postgres://(unreadable URL)';
   }
