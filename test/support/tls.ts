@@ -1,4 +1,8 @@
-import { createIdentity, type Identity, tlsTransport, type Transport } from '@p2pservice/protocol';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { createIdentity, FramedConnection, type Identity, tlsTransport, type Transport } from '@p2pservice/protocol';
+import { z } from 'zod';
 
 /*
  * Identities and TLS transports for tests: every connection in the tests is TLS, as in the programs.
@@ -24,3 +28,33 @@ export function tlsAs(name = 'peer'): Transport {
 
 /** TLS without an identity: a downloader or a lister. */
 export const anonymousTls: Transport = tlsTransport();
+
+/**
+ * A TLS connection (no identity) to `to` from the loopback address `localAddress` (127.0.0.2, …): what
+ * another machine looks like to a server's per-sender limits. Resolves once TLS is up.
+ */
+export function dialFrom(localAddress: string, to: { host: string; port: number }): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const raw = connect({ host: to.host, port: to.port, localAddress });
+    raw.once('error', reject);
+    raw.once('connect', () => {
+      const socket = tlsConnect({ socket: raw, rejectUnauthorized: false, minVersion: 'TLSv1.3', checkServerIdentity: () => undefined });
+      socket.once('error', reject);
+      socket.once('secureConnect', () => resolve(socket));
+    });
+  });
+}
+
+/**
+ * A client slow to start TLS: it connects, waits `delayMs`, then does the TLS handshake and says nothing.
+ * Resolves with its framed connection and when it arrived, for tests of the hello deadline.
+ */
+export async function slowTlsClient(to: { host: string; port: number }, delayMs: number): Promise<{ connection: FramedConnection<unknown, unknown>; arrivedAt: number }> {
+  const arrivedAt = Date.now();
+  const raw = connect(to);
+  await once(raw, 'connect');
+  await new Promise((resolve) => setTimeout(resolve, delayMs));
+  const socket = tlsConnect({ socket: raw, rejectUnauthorized: false, minVersion: 'TLSv1.3', checkServerIdentity: () => undefined });
+  await once(socket, 'secureConnect');
+  return { connection: new FramedConnection(socket, z.unknown()), arrivedAt };
+}

@@ -2,9 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FramedConnection, HolderSession, layerToHex, MIN_PIECE_BYTES, PROTOCOL_VERSION, sha256Of, TrackerSession } from '@p2pservice/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { z } from 'zod';
-import { download, ShareSession } from '../src/index.js';
+import { download, FileServer, indexFolder, ShareSession } from '../src/index.js';
+import { dialFrom, slowTlsClient } from '../../../test/support/tls.js';
+import { eventually } from '../../../test/support/wait.js';
 import { HOSTILE_NAMES } from '../../../test/support/hostile-names.js';
 import { removeDir, tempDir } from '../../../test/support/processes.js';
 import { anonymousTls, silentLogger, startTracker, type TestTracker, tlsAs, treeOf } from './support.js';
@@ -250,23 +252,53 @@ describe('a holder of a private network', () => {
 });
 
 describe('holder limits', () => {
-  it('refuses connections over its limit with TOO_MANY_CONNECTIONS, and serves again once they go', async () => {
+  async function holdOn(options: Partial<Parameters<typeof FileServer.start>[0]>) {
     writeFileSync(join(shared, 'a.txt'), 'a');
-    const { FileServer, indexFolder } = await import('../src/index.js');
-    const server = await FileServer.start({ host: '127.0.0.1', port: 0, transport: tlsAs('peer'), index: await indexFolder(shared, { cacheDir: null }), logger: silentLogger, maxConnections: 2 });
-    try {
-      const address = { host: '127.0.0.1', port: server.address.port };
-      const open = [await tlsAs('probe').dial(address), await tlsAs('probe').dial(address)];
-      await new Promise((r) => setTimeout(r, 50));
-      await expect(HolderSession.open(address)).rejects.toMatchObject({ code: 'TOO_MANY_CONNECTIONS' });
-      for (const socket of open) socket.destroy();
-      await new Promise((r) => setTimeout(r, 50));
-      const holder = await HolderSession.open(address);
-      const { body } = await holder.fetch(sha('a'), 0, 1);
-      expect((await body.toArray()).join('')).toBe('a');
-      await holder.close();
-    } finally {
-      await server.close();
-    }
+    const server = await FileServer.start({ host: '127.0.0.1', port: 0, transport: tlsAs('peer'), index: await indexFolder(shared, { cacheDir: null }), logger: silentLogger, ...options });
+    onTestFinished(() => server.close());
+    return { server, address: { host: '127.0.0.1', port: server.address.port } };
+  }
+
+  async function fetchA(connection: FramedConnection<unknown, unknown>): Promise<void> {
+    await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: 'test', features: [] });
+    expect(await connection.receive(5_000)).toMatchObject({ type: 'welcome' });
+    await connection.send({ type: 'fetch', id: 1, sha256: sha('a'), offset: 0, length: 1 });
+    expect(await connection.receive(5_000)).toMatchObject({ type: 'file', length: 1 });
+  }
+
+  it('refuses connections over its limit with TOO_MANY_CONNECTIONS, and serves again once they go', async () => {
+    const { server, address } = await holdOn({ maxConnections: 2 });
+    const open = [await tlsAs('probe').dial(address), await tlsAs('probe').dial(address)];
+    await eventually(() => server.connections === 2);
+    await expect(HolderSession.open(address)).rejects.toMatchObject({ code: 'TOO_MANY_CONNECTIONS' });
+    for (const socket of open) socket.destroy();
+    await eventually(() => server.connections === 0);
+    const holder = await HolderSession.open(address);
+    const { body } = await holder.fetch(sha('a'), 0, 1);
+    expect((await body.toArray()).join('')).toBe('a');
+    await holder.close();
+  });
+
+  it('lets one sender hold only its share of the connections: another address is still served', async () => {
+    const { server, address } = await holdOn({ maxConnections: 10, maxConnectionsPerAddress: 3 });
+    // One machine opens idle connections, as many as it can.
+    const idle = await Promise.all(Array.from({ length: 3 }, () => tlsAs('probe').dial(address)));
+    onTestFinished(() => idle.forEach((socket) => socket.destroy()));
+    await eventually(() => server.connections === 3);
+    await expect(HolderSession.open(address)).rejects.toMatchObject({ code: 'TOO_MANY_CONNECTIONS', message: expect.stringContaining('127.0.0.1 already has 3 connections') });
+    // Another machine downloads as usual.
+    const other = new FramedConnection(await dialFrom('127.0.0.2', address), z.unknown());
+    onTestFinished(() => other.destroy());
+    await fetchA(other);
+  });
+
+  it('counts the hello deadline from the arrival, so a slow TLS handshake does not lengthen it', async () => {
+    const { address } = await holdOn({ handshakeTimeoutMs: 2_000 });
+    // A client slow to start TLS (1.5 s of the 2 s), that then says nothing.
+    const { connection, arrivedAt: arrived } = await slowTlsClient(address, 1_500);
+    expect(await connection.receive(5_000)).toMatchObject({ type: 'error', code: 'HANDSHAKE_TIMEOUT' });
+    await connection.whenClosed;
+    // From the arrival, 2 s; counted from the end of TLS it was 3.5 s.
+    expect(Date.now() - arrived).toBeLessThan(2_900);
   });
 });

@@ -63,11 +63,17 @@ export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
 /** How long a side waits for the other's `hello`/`welcome` before giving up, in milliseconds. */
 export const HANDSHAKE_TIMEOUT_MS = 5_000;
 
-/** TLS handshakes a server lets run at once; more connections wait in the kernel's backlog, closed on arrival. */
+/** TLS handshakes a server lets run at once; more connections wait in line for a slot (unread). */
 export const MAX_PENDING_HANDSHAKES = 128;
 
-/** TLS handshakes in progress from one address at once. */
+/** TLS handshakes in progress from one sender (an IPv4 address, or an IPv6 /64) at once. */
 export const MAX_PENDING_HANDSHAKES_PER_ADDRESS = 16;
+
+/** Connections waiting for a handshake slot, in all; one more takes the last place of the longest line. */
+export const MAX_WAITING_HANDSHAKES = 512;
+
+/** Connections waiting for a handshake slot from one sender; one more is closed at once. */
+export const MAX_WAITING_HANDSHAKES_PER_ADDRESS = 64;
 
 /** How long a client waits to open a TCP connection, in milliseconds. */
 export const CONNECT_TIMEOUT_MS = 5_000;

@@ -200,7 +200,8 @@ export type Ping = z.infer<typeof Ping>;
  * Asks the tracker to have a firewalled holder connect to us (README#connect-back): `holder` as it was
  * listed, `listenPort` where we wait for it, at the address the tracker sees this connection come from.
  */
-export const ConnectRequest = z.strictObject({ type: z.literal('connect_request'), id: RequestId, holder: HolderRecord, listenPort: Port });
+/** The holder as it was listed (its `root` included or not: the tracker finds it by address, port and identity). */
+export const ConnectRequest = z.strictObject({ type: z.literal('connect_request'), id: RequestId, holder: ContentHolder.partial({ root: true }), listenPort: Port });
 export type ConnectRequest = z.infer<typeof ConnectRequest>;
 
 export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, Update, List, WhoHas, WhoHasContent, Search, ConnectRequest, Ping, Bye]);

@@ -44,6 +44,12 @@ export function remotePeerOf(socket: Socket): RemotePeer {
   return { host: normalizeRemoteAddress(socket.remoteAddress ?? 'unknown'), port: socket.remotePort ?? 0 };
 }
 
+/**
+ * A connection's remote address and port, as a key: the TLS socket that reports a finished handshake
+ * wraps the raw socket that arrived (the same ends, not the same object).
+ */
+export const connectionKey = (socket: Socket): string => `${socket.remoteAddress}|${socket.remotePort}`;
+
 /** A listen failure in words, with the caller's hints. */
 function listenErrorOf(error: NodeJS.ErrnoException, options: ListenOptions): P2PError {
   const where = formatAddress(options);

@@ -2,14 +2,15 @@ import { X509Certificate } from 'node:crypto';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, createServer as createTlsServer, type SecureContext, TLSSocket } from 'node:tls';
 import { formatAddress } from './address.js';
-import { CONNECT_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, MAX_PENDING_HANDSHAKES, MAX_PENDING_HANDSHAKES_PER_ADDRESS, PROTOCOL_VERSION } from './constants.js';
+import { CONNECT_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, MAX_PENDING_HANDSHAKES, MAX_PENDING_HANDSHAKES_PER_ADDRESS, MAX_WAITING_HANDSHAKES, MAX_WAITING_HANDSHAKES_PER_ADDRESS, PROTOCOL_VERSION } from './constants.js';
+import { HandshakeGate } from './handshake-gate.js';
 import { formatMs } from './duration.js';
 import { P2PError } from './errors.js';
-import { encodeFrame } from './frame.js';
+import { refuseConnection } from './refuse.js';
 import type { Identity } from './identity/identity.js';
 import { identityOfCertificate } from './identity/identity-id.js';
 import { IdentityMismatchError } from './identity/mismatch.js';
-import { connectTo, remotePeerOf, startListening } from './tcp-transport.js';
+import { connectionKey, connectTo, remotePeerOf, startListening } from './tcp-transport.js';
 import type { DialOptions, Endpoint, Listener, ListenOptions, RemotePeer, Transport } from './transport.js';
 
 /*
@@ -29,9 +30,12 @@ export interface TlsTransportOptions {
   identity?: Identity;
   /** A connection that has not finished its TLS handshake by then is closed. */
   handshakeTimeoutMs?: number;
-  /** Handshakes a listener runs at once, in all and per remote address; connections beyond are closed. */
+  /** Handshakes a listener runs at once, in all and per sender (address, or IPv6 /64); more wait in line. */
   maxPendingHandshakes?: number;
   maxPendingPerAddress?: number;
+  /** Connections waiting for a handshake slot, in all and per sender; beyond, closed at once. */
+  maxWaitingHandshakes?: number;
+  maxWaitingPerAddress?: number;
 }
 
 /** Identities already checked on a socket (by dial or listen), so that asking again costs nothing. */
@@ -67,80 +71,9 @@ function checkPresentedCertificate(socket: TLSSocket, where: string): string | u
   return identityOfCertificate(certificate.raw);
 }
 
-/**
- * Bounds the handshakes in progress, in all and per remote address, so that connections that never
- * finish one (a flood, stalled clients) cannot crowd out the others. A connection beyond the bounds waits,
- * unread, for a slot of its own address (first come, first served) under the same deadline, so a burst
- * from one machine is served in turn and a flood from one address delays only that address. Waiting
- * connections are bounded too; one more is closed at once.
- */
-class HandshakeGate {
-  private total = 0;
-  private readonly perAddress = new Map<string, number>();
-  private readonly waiting: { raw: Socket; host: string; start: () => void }[] = [];
-  private readonly releases = new Map<string, () => void>();
-
-  constructor(
-    private readonly max: number,
-    private readonly maxPerAddress: number,
-    private readonly maxWaiting = max * 4,
-  ) {}
-
-  /** Calls `start` once `raw` may begin its handshake (now, or when a slot frees); false if it cannot even wait. */
-  admit(raw: Socket, start: () => void): boolean {
-    if (this.waiting.length >= this.maxWaiting) return false;
-    const entry = { raw, host: remotePeerOf(raw).host, start };
-    this.waiting.push(entry);
-    raw.once('close', () => {
-      const at = this.waiting.indexOf(entry);
-      if (at >= 0) this.waiting.splice(at, 1);
-    });
-    this.drain();
-    return true;
-  }
-
-  /** The handshake of this (TLS) socket's connection is done: its slot is free. */
-  secured(socket: Socket): void {
-    this.releases.get(keyOf(socket))?.();
-  }
-
-  private drain(): void {
-    for (let i = 0; i < this.waiting.length && this.total < this.max; ) {
-      const entry = this.waiting[i]!;
-      if ((this.perAddress.get(entry.host) ?? 0) >= this.maxPerAddress) {
-        i++;
-        continue;
-      }
-      this.waiting.splice(i, 1);
-      this.take(entry);
-    }
-  }
-
-  private take({ raw, host, start }: { raw: Socket; host: string; start: () => void }): void {
-    this.total++;
-    this.perAddress.set(host, (this.perAddress.get(host) ?? 0) + 1);
-    const key = keyOf(raw);
-    const release = () => {
-      if (!this.releases.delete(key)) return;
-      this.total--;
-      const left = (this.perAddress.get(host) ?? 1) - 1;
-      if (left > 0) this.perAddress.set(host, left);
-      else this.perAddress.delete(host);
-      this.drain();
-    };
-    this.releases.set(key, release);
-    raw.once('close', release);
-    start();
-  }
-}
-
-const keyOf = (socket: Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
-
 /** What a listener says to a client that does not speak TLS (a protocol-1 program), before closing. */
 function answerPlaintext(raw: Socket): void {
-  const message = `this side speaks protocol ${PROTOCOL_VERSION}, inside TLS; upgrade to a P2PService that does`;
-  raw.end(encodeFrame({ type: 'error', id: null, code: 'VERSION_MISMATCH', message }));
-  setTimeout(() => raw.destroy(), 1_000).unref();
+  refuseConnection(raw, new P2PError('VERSION_MISMATCH', `this side speaks protocol ${PROTOCOL_VERSION}, inside TLS; upgrade to a P2PService that does`));
 }
 
 /** Resolves once `socket`'s TLS handshake is done; rejects naming the address and, in words, why not. */
@@ -202,14 +135,23 @@ export function tlsTransport(options: TlsTransportOptions = {}): Transport {
 
     async listen(listenOptions: ListenOptions, onConnection: (socket: Socket, remote: RemotePeer) => void): Promise<Listener> {
       if (!identity) throw new P2PError('LISTEN_FAILED', 'a TLS listener needs an identity to present');
-      const gate = new HandshakeGate(options.maxPendingHandshakes ?? MAX_PENDING_HANDSHAKES, options.maxPendingPerAddress ?? MAX_PENDING_HANDSHAKES_PER_ADDRESS);
+      const maxPending = options.maxPendingHandshakes ?? MAX_PENDING_HANDSHAKES;
+      const gate = new HandshakeGate({
+        maxPending,
+        maxPendingPerSender: options.maxPendingPerAddress ?? MAX_PENDING_HANDSHAKES_PER_ADDRESS,
+        maxWaiting: options.maxWaitingHandshakes ?? MAX_WAITING_HANDSHAKES,
+        maxWaitingPerSender: options.maxWaitingPerAddress ?? MAX_WAITING_HANDSHAKES_PER_ADDRESS,
+      });
 
       // Client certificates are asked for but not required: a tool that only lists needs none.
       // (A Server builds its own credentials from key and cert; it takes no ready-made secureContext.)
       const tlsServer = createTlsServer({ key: identity.key, cert: identity.cert, requestCert: true, rejectUnauthorized: false, handshakeTimeout: handshakeTimeoutMs, ...TLS });
       tlsServer.on('tlsClientError', (_error, socket) => socket.destroy());
+      // When each connection arrived, by its ends, until its handshake is done (the hello deadline counts from then).
+      const arrivals = new Map<string, number>();
       tlsServer.on('secureConnection', (socket: TLSSocket) => {
-        const remote = remotePeerOf(socket);
+        const arrivedAt = arrivals.get(connectionKey(socket));
+        const remote = { ...remotePeerOf(socket), ...(arrivedAt !== undefined && { arrivedAt }) };
         gate.secured(socket);
         let id: string | undefined;
         try {
@@ -225,6 +167,9 @@ export function tlsTransport(options: TlsTransportOptions = {}): Transport {
       const server = createTcpServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 10_000, pauseOnConnect: true });
       server.on('connection', (raw) => {
         raw.on('error', () => undefined);
+        const key = connectionKey(raw);
+        arrivals.set(key, Date.now());
+        raw.once('close', () => arrivals.delete(key));
         // One deadline from arrival: waiting for a handshake slot and saying the first bytes both count.
         const deadline = setTimeout(() => raw.destroy(), handshakeTimeoutMs);
         raw.once('close', () => clearTimeout(deadline));

@@ -17,6 +17,16 @@ export interface RemotePeer {
   port: number;
   /** The identity it proved (TLS: its certificate), if it presented one. */
   id?: string;
+  /**
+   * When its connection arrived (Date.now()), if the listener knows: the hello deadline counts from
+   * then, so a slow TLS handshake does not lengthen it (spec: Handshake and versioning).
+   */
+  arrivedAt?: number;
+}
+
+/** What is left of a deadline of `timeoutMs` from `remote`'s arrival (at least 1 ms: the check still runs). */
+export function timeLeftSinceArrival(remote: Pick<RemotePeer, 'arrivedAt'>, timeoutMs: number): number {
+  return remote.arrivedAt === undefined ? timeoutMs : Math.max(1, timeoutMs - (Date.now() - remote.arrivedAt));
 }
 
 /** Where to connect, and optionally who must answer there: the transport refuses anyone else. */

@@ -22,6 +22,7 @@ import {
   TrackerSession,
 } from '../src/index.js';
 import { selfSignedCertificate, toPem } from '../src/identity/certificate.js';
+import { eventually } from '../../../test/support/wait.js';
 import { identityOfCertificate } from '../src/identity/identity-id.js';
 
 /* TLS under every connection: identities checked and pinned, everyone else refused. */
@@ -155,6 +156,32 @@ describe('handshakes are bounded', () => {
     const socket = await dial(tlsTransport({ identity: client }), { ...address, id: server.id });
     expect(Buffer.concat(await socket.toArray()).toString()).toBe('hi');
     await Promise.all(closed); // every stalled connection is closed (the test would time out otherwise)
+  });
+
+  it('keeps a flood of silent connections from one address from locking others out of the port', async () => {
+    const address = await serve(server, { maxPendingHandshakes: 8, maxPendingPerAddress: 2, maxWaitingHandshakes: 20, maxWaitingPerAddress: 10, handshakeTimeoutMs: 20_000 });
+    /** `count` connections from `from` that say nothing; resolves with them and how many the server closed. */
+    const flood = async (from: string, count: number) => {
+      let closed = 0;
+      const flooding = await Promise.all(
+        Array.from({ length: count }, () => new Promise<Socket>((resolve) => {
+          const socket = connect({ host: '127.0.0.1', port: address.port, localAddress: from }, () => resolve(socket));
+          socket.on('error', () => undefined);
+          socket.once('close', () => closed++);
+          sockets.push(socket);
+        })),
+      );
+      return { flooding, closed: () => closed };
+    };
+    // Two machines flood; each keeps only its own slots and its own line (2 + 10), the rest closed at once
+    // (long before the deadline, which would empty the line by itself).
+    const first = await flood('127.0.0.2', 100);
+    const second = await flood('127.0.0.3', 100);
+    await eventually(() => first.closed() >= 88 && second.closed() >= 88);
+    // The whole line (20) is full of their connections; a third machine's still get in, and are served.
+    const transport = tlsTransport();
+    const answers = await Promise.all(Array.from({ length: 10 }, async () => Buffer.concat(await (await dial(transport, address)).toArray()).toString()));
+    expect(answers).toEqual(Array(10).fill('hi'));
   });
 
   it('queues a burst from one address beyond its handshake slots, and serves it all', async () => {

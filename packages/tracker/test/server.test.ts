@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { TrackerSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listeningPort } from '../../../test/support/processes.js';
-import { tlsAs } from '../../../test/support/tls.js';
+import { slowTlsClient, tlsAs } from '../../../test/support/tls.js';
 import { encodeFrame, rawClient, sha, startTracker, tempDir, type TestTracker, asPeer, peerId } from './helpers.js';
 import { eventually } from '../../../test/support/wait.js';
 
@@ -222,6 +222,18 @@ describe('bad input costs the sender its connection and nobody else anything', (
   it('closes a connection that never says hello with HANDSHAKE_TIMEOUT', async () => {
     const client = await rawClient(port, false);
     await expectClosedWith(client, 'HANDSHAKE_TIMEOUT');
+  });
+
+  it("counts the hello deadline from the connection's arrival, not from the end of a slow TLS handshake", async () => {
+    await tracker.close();
+    tracker = await startTracker(join(dir.path, 'deadline.db'), { handshakeTimeoutMs: 2_000 });
+    port = tracker.address.port;
+    // A client slow to start TLS (1.5 s of the 2 s), that then says nothing.
+    const { connection, arrivedAt: arrived } = await slowTlsClient({ host: '127.0.0.1', port }, 1_500);
+    expect(await connection.receive(5_000)).toMatchObject({ type: 'error', code: 'HANDSHAKE_TIMEOUT' });
+    await connection.whenClosed;
+    // From the arrival, 2 s; counted from the end of TLS it was 3.5 s.
+    expect(Date.now() - arrived).toBeLessThan(2_900);
   });
 
   it('answers a hello of another protocol version with VERSION_MISMATCH', async () => {

@@ -26,8 +26,12 @@ import {
   QUEUE_NOTICE_MS,
   quoted,
   readFirstFrame,
+  refuseConnection,
+  SenderCounts,
+  senderOf,
   type RemotePeer,
   serverHandshake,
+  timeLeftSinceArrival,
   type Transport,
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
@@ -48,6 +52,12 @@ export const DEFAULT_MAX_UPLOADS = 8;
 /** Connections a holder keeps at once (downloading, queued or idle); one more gets TOO_MANY_CONNECTIONS. */
 export const HOLDER_MAX_CONNECTIONS = 256;
 
+/**
+ * Connections a holder keeps at once from one sender (an address, or an IPv6 /64): so that one machine
+ * cannot take all HOLDER_MAX_CONNECTIONS. A downloader needs one per download (two with a piece layer).
+ */
+export const HOLDER_MAX_CONNECTIONS_PER_ADDRESS = 32;
+
 /** A connection with no request for this long is closed. */
 export const HOLDER_IDLE_TIMEOUT_MS = 60_000;
 
@@ -62,6 +72,10 @@ export interface FileServerOptions {
   maxQueue?: number;
   /** Connections kept at once (default HOLDER_MAX_CONNECTIONS). */
   maxConnections?: number;
+  /** Connections kept at once from one sender (default HOLDER_MAX_CONNECTIONS_PER_ADDRESS). */
+  maxConnectionsPerAddress?: number;
+  /** How long a new connection may take, from its arrival, to finish TLS and say hello (default HANDSHAKE_TIMEOUT_MS). */
+  handshakeTimeoutMs?: number;
   /** Called when a shared file no longer matches its index entry (it must be re-hashed, not served). */
   onStale?: (file: IndexedFile) => void;
   /** How downloaders reach this holder: TLS with the peer's identity. */
@@ -74,6 +88,15 @@ export interface FileServerOptions {
 
 type Connection = FramedConnection<HolderRequest, HolderReply>;
 
+/** What a holder allows, each sender and everyone together. */
+interface HolderLimits {
+  maxUploads: number;
+  maxQueue: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  handshakeTimeoutMs: number;
+}
+
 /**
  * Serves shared content to other peers: a `fetch` names content by sha256 and a range; the answer is a
  * `file` header followed by the raw bytes, streamed from disk at the pace the socket accepts them (and
@@ -82,6 +105,8 @@ type Connection = FramedConnection<HolderRequest, HolderReply>;
  */
 export class FileServer {
   private readonly sockets = new Set<Socket>();
+  /** Connections held per sender (address, or IPv6 /64). */
+  private readonly bySender = new SenderCounts();
   /** Connections holders opened to this port for our own downloads (connect-back). */
   private readonly arrivals = new ConnectBackArrivals();
   private uploads = 0;
@@ -94,9 +119,7 @@ export class FileServer {
   private constructor(
     private readonly index: ShareIndex,
     private readonly logger: Logger,
-    private readonly maxUploads: number,
-    private readonly maxQueue: number,
-    private readonly maxConnections: number,
+    private readonly limits: HolderLimits,
     private readonly onStale: (file: IndexedFile) => void,
     private readonly networkKey: Buffer | undefined,
     private readonly rate: UploadRate | undefined,
@@ -104,12 +127,17 @@ export class FileServer {
   ) {}
 
   static async start(options: FileServerOptions): Promise<FileServer> {
+    const limits: HolderLimits = {
+      maxUploads: options.maxUploads ?? DEFAULT_MAX_UPLOADS,
+      maxQueue: options.maxQueue ?? MAX_UPLOAD_QUEUE,
+      maxConnections: options.maxConnections ?? HOLDER_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? HOLDER_MAX_CONNECTIONS_PER_ADDRESS,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
+    };
     const server = new FileServer(
       options.index,
       options.logger,
-      options.maxUploads ?? DEFAULT_MAX_UPLOADS,
-      options.maxQueue ?? MAX_UPLOAD_QUEUE,
-      options.maxConnections ?? HOLDER_MAX_CONNECTIONS,
+      limits,
       options.onStale ?? (() => undefined),
       options.networkKey,
       options.maxUploadRate ? new UploadRate(options.maxUploadRate) : undefined,
@@ -135,6 +163,11 @@ export class FileServer {
     return this.uploads;
   }
 
+  /** Connections this holder serves now (downloading, queued, idle or saying hello). */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       const stopped = this.listener?.close();
@@ -153,8 +186,8 @@ export class FileServer {
   async connectBack(notice: ConnectNotice): Promise<void> {
     const downloader = { host: notice.host, port: notice.port, ...(notice.requester && { id: notice.requester }) };
     const log = this.logger.child({ remote: formatAddress(downloader) });
-    if (this.closing || this.sockets.size >= this.maxConnections) {
-      log.info('connect-back not made: this holder is stopping or at its connection limit');
+    if (this.closing || this.refusalOf(senderOf(notice.host))) {
+      log.info('connect-back not made: this holder is stopping, or at its connection limit (in all or for that sender)');
       return;
     }
     let socket: Socket;
@@ -183,19 +216,44 @@ export class FileServer {
     };
   }
 
+  /**
+   * Takes a connection, within the limits in all and per sender; one beyond them is told
+   * TOO_MANY_CONNECTIONS and closed at once, before it can hold anything (not even a wait for its hello).
+   */
   private accept(socket: Socket, remote: RemotePeer): void {
+    const sender = senderOf(remote.host);
+    const refusal = this.refusalOf(sender);
+    if (refusal) return refuseConnection(socket, refusal);
     this.sockets.add(socket);
-    this.route(socket, remote)
+    this.bySender.add(sender);
+    let counted = true;
+    const release = () => {
+      if (!counted) return;
+      counted = false;
+      this.sockets.delete(socket);
+      this.bySender.remove(sender);
+    };
+    this.route(socket, remote, release)
       .catch((error) => this.logger.error({ err: error }, 'upload connection failed'))
-      .finally(() => this.sockets.delete(socket));
+      .finally(release);
+  }
+
+  private refusalOf(sender: string): P2PError | undefined {
+    const { maxConnections, maxConnectionsPerAddress } = this.limits;
+    if (this.sockets.size >= maxConnections) return new P2PError('TOO_MANY_CONNECTIONS', `this holder is at its limit of ${maxConnections} connections`);
+    if (this.bySender.of(sender) >= maxConnectionsPerAddress) {
+      return new P2PError('TOO_MANY_CONNECTIONS', `${sender} already has ${maxConnectionsPerAddress} connections open to this holder`, 'close some, or wait for downloads to finish');
+    }
+    return undefined;
   }
 
   /** A connection that opens with `connect_back` is a holder answering one of our downloads; any other is served. */
-  private async route(socket: Socket, remote: RemotePeer): Promise<void> {
-    const started = Date.now();
+  private async route(socket: Socket, remote: RemotePeer, release: () => void): Promise<void> {
+    // One deadline from the connection's arrival (TLS handshake included) for its first frame (spec: Handshake).
+    const arrivedAt = remote.arrivedAt ?? Date.now();
     let first: { value: unknown; bytes: Buffer } | undefined;
     try {
-      first = await readFirstFrame(socket, HANDSHAKE_TIMEOUT_MS, MAX_FRAME_BYTES);
+      first = await readFirstFrame(socket, timeLeftSinceArrival({ arrivedAt }, this.limits.handshakeTimeoutMs), MAX_FRAME_BYTES);
     } catch {
       // Gone already: nobody to answer. Anything else, the conversation answers as it would have (its
       // bytes were put back).
@@ -203,21 +261,19 @@ export class FileServer {
     }
     const opening = ConnectBack.safeParse(first?.value);
     if (opening.success) {
-      this.sockets.delete(socket);
+      // Ours now (a download's), no longer a connection this holder serves.
+      release();
       this.arrivals.take(socket, remote, opening.data);
       return;
     }
     if (first) socket.unshift(first.bytes);
-    await this.serve(socket, remote, Math.max(1, HANDSHAKE_TIMEOUT_MS - (Date.now() - started)));
+    await this.serve(socket, remote, timeLeftSinceArrival({ arrivedAt }, this.limits.handshakeTimeoutMs));
   }
 
   private async serve(socket: Socket, remote: RemotePeer, handshakeTimeoutMs: number): Promise<void> {
     const log = this.logger.child({ remote: `${remote.host}:${remote.port}` });
     const connection: Connection = new FramedConnection(socket, HolderRequest);
     try {
-      if (this.sockets.size > this.maxConnections) {
-        throw new P2PError('TOO_MANY_CONNECTIONS', `this holder is at its limit of ${this.maxConnections} connections`);
-      }
       const { features } = await serverHandshake(connection, {
         agent: AGENTS.holder,
         features: HOLDER_FEATURES,
@@ -342,16 +398,16 @@ export class FileServer {
    * downloader did not agree to wait in line (feature `queue`: BUSY sent), or it gave up waiting.
    */
   private async takeSlot(connection: Connection, id: number, queues: boolean): Promise<boolean> {
-    if (this.uploads < this.maxUploads && this.queue.length === 0) {
+    if (this.uploads < this.limits.maxUploads && this.queue.length === 0) {
       this.uploads++;
       return true;
     }
     if (!queues) {
-      await connection.send({ type: 'error', id, code: 'BUSY', message: `all ${this.maxUploads} upload slots are in use; try again later` });
+      await connection.send({ type: 'error', id, code: 'BUSY', message: `all ${this.limits.maxUploads} upload slots are in use; try again later` });
       return false;
     }
-    if (this.queue.length >= this.maxQueue) {
-      await connection.send({ type: 'error', id, code: 'BUSY', message: `all ${this.maxUploads} upload slots are in use and ${this.maxQueue} downloads are waiting; try again later` });
+    if (this.queue.length >= this.limits.maxQueue) {
+      await connection.send({ type: 'error', id, code: 'BUSY', message: `all ${this.limits.maxUploads} upload slots are in use and ${this.limits.maxQueue} downloads are waiting; try again later` });
       return false;
     }
     const place = { wake: () => {} };
@@ -360,7 +416,7 @@ export class FileServer {
     try {
       for (;;) {
         const position = this.queue.indexOf(place) + 1;
-        if (position === 1 && this.uploads < this.maxUploads) {
+        if (position === 1 && this.uploads < this.limits.maxUploads) {
           this.queue.shift();
           this.uploads++;
           return true;

@@ -5,11 +5,15 @@ import {
   FramedConnection,
   isWireErrorCode,
   P2PError,
+  refuseConnection,
   type RemotePeer,
+  SenderCounts,
+  senderOf,
   serverHandshake,
   type TrackerRequest,
   TrackerRequest as TrackerRequestSchema,
   type Listener,
+  timeLeftSinceArrival,
   type Transport,
 } from '@p2pservice/protocol';
 import type { Socket } from 'node:net';
@@ -46,7 +50,8 @@ export interface TrackerOptions {
  */
 export class TrackerServer {
   private readonly sockets = new Set<Socket>();
-  private readonly perAddress = new Map<string, number>();
+  /** Connections held per sender (address, or IPv6 /64). */
+  private readonly bySender = new SenderCounts();
   private readonly handlers = new Set<Promise<void>>();
   private readonly context: TrackerContext;
   private readonly denials: DenialLog;
@@ -150,15 +155,36 @@ export class TrackerServer {
     return this.sockets.size;
   }
 
+  /**
+   * Takes a connection within the limits, in all and per sender (address, or IPv6 /64); one beyond them,
+   * or one that arrives while this tracker is not serving, is refused at once with the reason and never
+   * counted: a flood of refused connections holds no place another sender could use.
+   */
   private accept(socket: Socket, remote: RemotePeer): void {
+    const sender = senderOf(remote.host);
+    const refusal = this.refusalOf(sender);
+    if (refusal) {
+      this.context.observer.errorSent(refusal.code);
+      return refuseConnection(socket, refusal);
+    }
     this.sockets.add(socket);
+    this.bySender.add(sender);
     const handler = this.serve(socket, remote)
       .catch((error) => this.logger.error({ err: error }, 'connection handler failed'))
       .finally(() => {
         this.sockets.delete(socket);
+        this.bySender.remove(sender);
         this.handlers.delete(handler);
       });
     this.handlers.add(handler);
+  }
+
+  private refusalOf(sender: string): P2PError | undefined {
+    const { maxConnections, maxConnectionsPerAddress } = this.context.limits;
+    if (this.sockets.size >= maxConnections) return new P2PError('TOO_MANY_CONNECTIONS', `the tracker is at its limit of ${maxConnections} connections`);
+    if (!this.lease.serving) return new P2PError('UNAVAILABLE', 'this tracker lost its lease on the network database and is rejoining', 'try another tracker, or again in a moment');
+    if (this.bySender.of(sender) >= maxConnectionsPerAddress) return new P2PError('TOO_MANY_CONNECTIONS', `${sender} already has ${maxConnectionsPerAddress} connections open to this tracker`);
+    return undefined;
   }
 
   private async serve(socket: Socket, remote: RemotePeer): Promise<void> {
@@ -168,23 +194,13 @@ export class TrackerServer {
       maxFrameBytes: limits.maxFrameBytes,
       writeTimeoutMs: limits.writeTimeoutMs,
     });
-    const fromHere = (this.perAddress.get(remote.host) ?? 0) + 1;
-    this.perAddress.set(remote.host, fromHere);
     let state: PeerState | undefined;
     try {
-      if (this.sockets.size > limits.maxConnections) {
-        throw new P2PError('TOO_MANY_CONNECTIONS', `the tracker is at its limit of ${limits.maxConnections} connections`);
-      }
-      if (!this.lease.serving) {
-        throw new P2PError('UNAVAILABLE', 'this tracker lost its lease on the network database and is rejoining', 'try another tracker, or again in a moment');
-      }
-      if (fromHere > limits.maxConnectionsPerAddress) {
-        throw new P2PError('TOO_MANY_CONNECTIONS', `${remote.host} already has ${limits.maxConnectionsPerAddress} connections open to this tracker`);
-      }
       const { opening: hello, features } = await serverHandshake(connection, {
         agent: TRACKER_AGENT,
         features: TRACKER_FEATURES,
-        timeoutMs: limits.handshakeTimeoutMs,
+        // The deadline counts from the connection's arrival, TLS handshake included (spec: Handshake).
+        timeoutMs: timeLeftSinceArrival(remote, limits.handshakeTimeoutMs),
         welcome: { heartbeatMs: limits.heartbeatMs, peerTimeoutMs: limits.peerTimeoutMs },
         ...(this.networkKey && { networkKey: this.networkKey }),
       });
@@ -222,9 +238,6 @@ export class TrackerServer {
       }
     } finally {
       connection.destroy();
-      const left = (this.perAddress.get(remote.host) ?? 1) - 1;
-      if (left > 0) this.perAddress.set(remote.host, left);
-      else this.perAddress.delete(remote.host);
       if (state?.firewalledAs !== undefined && this.context.firewalled.get(state.firewalledAs) === state) this.context.firewalled.delete(state.firewalledAs);
       if (state?.peer !== undefined) await this.forget(state);
     }
