@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { TrackerSession } from '@p2pservice/protocol';
@@ -148,6 +149,48 @@ describe('tracker start --http-port', () => {
     expect((await get('/nothing', '127.0.0.1')).status).toBe(404);
     const root = await get('/', '127.0.0.1');
     expect([root.status, root.headers.location]).toEqual([302, '/status']);
+  });
+});
+
+describe('the status port under a flood', () => {
+  /** A connection from `from` that sends half a request and then nothing; resolves once connected. */
+  const unfinished = (from: string) =>
+    new Promise<Socket>((resolve, reject) => {
+      const url = new URL(base);
+      const socket = connect({ host: url.hostname, port: Number(url.port), localAddress: from }, () => {
+        socket.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+        resolve(socket);
+      });
+      socket.once('error', reject);
+    });
+
+  it('keeps each sender to a few connections, so another one is still answered and the protocol port still serves', async () => {
+    const held = await Promise.all(Array.from({ length: 8 }, () => unfinished('127.0.0.1')));
+    try {
+      // The ninth from that address is closed as it arrives, long before the 10 s header deadline.
+      const url = new URL(base);
+      const ninth = connect({ host: url.hostname, port: Number(url.port) }, () => ninth.write('GET /status HTTP/1.1\r\n'));
+      ninth.on('error', () => undefined);
+      let closed = false;
+      ninth.once('close', () => (closed = true));
+      await eventually(() => closed, 3_000);
+      // Another address gets its answer, and peers their tracker.
+      const other = await new Promise<number>((resolve, reject) => {
+        const url = new URL(base);
+        request({ host: url.hostname, port: url.port, path: '/healthz', localAddress: '127.0.0.2', headers: { host: '127.0.0.1' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(other).toBe(200);
+      const peer = await TrackerSession.open({ host: '127.0.0.1', port: tracker.port }, asPeer);
+      await peer.listPage(null);
+      await peer.close();
+    } finally {
+      for (const socket of held) socket.destroy();
+    }
   });
 });
 

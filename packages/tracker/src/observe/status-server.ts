@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { formatAddress, P2PError } from '@p2pservice/protocol';
+import type { Socket } from 'node:net';
+import { formatAddress, normalizeRemoteAddress, P2PError, SenderCounts, senderOf } from '@p2pservice/protocol';
 import { isLocalHostHeader, isLoopbackAddress } from '@p2pservice/protocol/cli';
 import type { Logger } from 'pino';
 import type { TrackerStore } from '../store/store.js';
@@ -8,6 +9,19 @@ import type { TrackerMetrics } from './tracker-metrics.js';
 
 /** How long /healthz waits for the database before it answers 503. */
 export const HEALTH_CHECK_TIMEOUT_MS = 2_000;
+
+/**
+ * HTTP connections the status port keeps at once, in all and from one sender (an address, or an IPv6
+ * /64). One more is closed as it arrives: a flood of unfinished requests cannot use up the process's file
+ * descriptors (which the protocol port needs), nor shut out another operator's browser or scraper.
+ */
+export const STATUS_MAX_CONNECTIONS = 64;
+export const STATUS_MAX_CONNECTIONS_PER_ADDRESS = 8;
+
+export interface StatusLimits {
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+}
 
 /** What the status server reads from the running tracker. */
 export interface StatusSource {
@@ -39,7 +53,7 @@ export class StatusServer {
     readonly address: { host: string; port: number },
   ) {}
 
-  static async start(host: string, port: number, source: StatusSource, logger: Logger): Promise<StatusServer> {
+  static async start(host: string, port: number, source: StatusSource, logger: Logger, limits: Partial<StatusLimits> = {}): Promise<StatusServer> {
     const loopbackOnly = isLoopbackAddress(host);
     const server = createServer((request, response) => {
       handle(request, response, source, loopbackOnly).catch((error: unknown) => {
@@ -50,6 +64,7 @@ export class StatusServer {
     });
     server.headersTimeout = 10_000;
     server.requestTimeout = 15_000;
+    limitConnections(server, { maxConnections: STATUS_MAX_CONNECTIONS, maxConnectionsPerAddress: STATUS_MAX_CONNECTIONS_PER_ADDRESS, ...limits });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(
@@ -73,6 +88,22 @@ export class StatusServer {
     this.server.closeAllConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** Closes a connection beyond the limits as it arrives, before it is read. */
+function limitConnections(server: Server, { maxConnections, maxConnectionsPerAddress }: StatusLimits): void {
+  const bySender = new SenderCounts();
+  let open = 0;
+  server.on('connection', (socket: Socket) => {
+    const sender = senderOf(normalizeRemoteAddress(socket.remoteAddress ?? ''));
+    if (open >= maxConnections || bySender.of(sender) >= maxConnectionsPerAddress) return void socket.destroy();
+    open++;
+    bySender.add(sender);
+    socket.once('close', () => {
+      open--;
+      bySender.remove(sender);
+    });
+  });
 }
 
 async function handle(request: IncomingMessage, response: ServerResponse, source: StatusSource, loopbackOnly: boolean): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type ConnectRequest, formatAddress, formatMs, type HolderRecord, P2PError } from '@p2pservice/protocol';
+import { type ConnectRequest, formatAddress, formatMs, type HolderRecord, P2PError, senderOf } from '@p2pservice/protocol';
 import type { PeerState, RequestWindow, TrackerContext } from './peer-state.js';
 import { whyUnreachable } from './reachability.js';
 
@@ -44,13 +44,14 @@ function takeConnectRequest(tracker: TrackerContext, state: PeerState): void {
   if (byAddress.size > 10_000) for (const [address, w] of byAddress) if (now - w.since >= windowMs) byAddress.delete(address);
   const mine = counted(state.connectRequests, now, windowMs);
   state.connectRequests = mine;
-  const address = counted(byAddress.get(state.remote.host), now, windowMs);
-  byAddress.set(state.remote.host, address);
+  const sender = senderOf(state.remote.host);
+  const address = counted(byAddress.get(sender), now, windowMs);
+  byAddress.set(sender, address);
   if (mine.count > maxConnectRequests) {
     throw new P2PError('RATE_LIMITED', `more than ${maxConnectRequests} connect requests in ${formatMs(windowMs)}`, 'wait a moment before asking again');
   }
   if (address.count > maxConnectRequestsPerAddress) {
-    throw new P2PError('RATE_LIMITED', `more than ${maxConnectRequestsPerAddress} connect requests from ${state.remote.host} in ${formatMs(windowMs)}`, 'wait a moment before asking again');
+    throw new P2PError('RATE_LIMITED', `more than ${maxConnectRequestsPerAddress} connect requests from ${sender} in ${formatMs(windowMs)}`, 'wait a moment before asking again');
   }
 }
 
