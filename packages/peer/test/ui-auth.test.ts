@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { checkUiRequest, newUiToken, UI_TOKEN_HEADER, type UiRequest } from '../src/face/web/ui-auth.js';
 
 const token = newUiToken();
-const page: UiRequest = { method: 'GET', host: '127.0.0.1:7080', origin: undefined, fetchSite: 'same-origin', cookieToken: token, headerToken: undefined };
-const change: UiRequest = { ...page, method: 'POST', origin: 'http://127.0.0.1:7080', headerToken: token };
+const page: UiRequest = { method: 'GET', path: '/api/files', host: '127.0.0.1:7080', origin: undefined, fetchSite: 'same-origin', headerToken: token };
+const change: UiRequest = { ...page, method: 'POST', path: '/api/shares', origin: 'http://127.0.0.1:7080' };
 
 describe("peer ui's door", () => {
   it('makes tokens of 256 random bits, URL-safe', () => {
@@ -11,16 +11,18 @@ describe("peer ui's door", () => {
     expect(newUiToken()).not.toBe(token);
   });
 
-  it('lets the page in with the cookie, and a change with the cookie, the header and its own origin', () => {
+  it("serves the page's own files to anyone, the API with the token's header, and a change also from its own origin", () => {
+    for (const path of ['/', '/app.js', '/app.css']) expect(checkUiRequest({ ...page, path, headerToken: undefined }, token, true)).toBeUndefined();
     expect(checkUiRequest(page, token, true)).toBeUndefined();
     expect(checkUiRequest(change, token, true)).toBeUndefined();
     expect(checkUiRequest({ ...change, host: 'localhost:7080', origin: 'http://localhost:7080' }, token, true)).toBeUndefined();
   });
 
-  it('refuses without the token, or with another one', () => {
-    expect(checkUiRequest({ ...page, cookieToken: undefined }, token, true)?.status).toBe(401);
-    expect(checkUiRequest({ ...page, cookieToken: newUiToken() }, token, true)?.status).toBe(401);
-    expect(checkUiRequest({ ...page, cookieToken: token.slice(1) }, token, true)?.status).toBe(401);
+  it('refuses the API without the token, or with another one', () => {
+    expect(checkUiRequest({ ...page, headerToken: undefined }, token, true)?.status).toBe(401);
+    expect(checkUiRequest({ ...page, headerToken: newUiToken() }, token, true)?.status).toBe(401);
+    expect(checkUiRequest({ ...page, headerToken: token.slice(1) }, token, true)?.status).toBe(401);
+    expect(checkUiRequest({ ...page, path: '/api/events', headerToken: undefined }, token, true)?.status).toBe(401);
   });
 
   it('refuses a change from another site, or without the header', () => {
@@ -29,7 +31,7 @@ describe("peer ui's door", () => {
     expect(checkUiRequest({ ...change, fetchSite: 'same-site' }, token, true)?.status).toBe(403);
     expect(checkUiRequest({ ...change, origin: 'null' }, token, true)?.status).toBe(403);
     const noHeader = checkUiRequest({ ...change, headerToken: undefined }, token, true);
-    expect(noHeader).toEqual({ status: 403, reason: `a change needs the ${UI_TOKEN_HEADER} header` });
+    expect(noHeader).toMatchObject({ status: 401, reason: expect.stringContaining(`the ${UI_TOKEN_HEADER} header`) });
   });
 
   it('refuses requests addressed to another name on loopback (DNS rebinding), not when bound elsewhere on purpose', () => {

@@ -54,7 +54,7 @@ beforeAll(async () => {
   mkdirSync(uiHome);
   ui = start(PEER_BIN, ['ui', '--ui-port', '0', '--out', out()], { cwd: uiHome, env });
   url = (await ui.waitFor(/^peer ui: open /)).replace('peer ui: open ', '');
-  base = url.replace(/\/\?token=.*$/, '');
+  base = url.replace(/\/#token=.*$/, '');
   browser = await launchChromium();
   page = await (await browser.newContext()).newPage();
   page.setDefaultTimeout(10_000);
@@ -76,7 +76,7 @@ afterAll(async () => {
 describe('peer ui in a browser', () => {
   it('shows what the network shares on the first screen, names as text, and the contents of one name apart', async () => {
     await page.goto(url);
-    expect(new URL(page.url()).search).toBe(''); // the token left the address for a cookie
+    expect(new URL(page.url()).hash).toBe(''); // the token left the address for the page's memory
     await eventually(async () => (await rowNames()).length === 5);
     expect(await rowNames()).toEqual(expect.arrayContaining(['movie.mkv', 'big.iso', HOSTILE, 'same.txt']));
     expect((await rowNames()).filter((n) => n === 'same.txt')).toHaveLength(2);
@@ -132,19 +132,44 @@ describe('peer ui in a browser', () => {
 
   it('refuses a visitor without the token, and a change sent from another site', async () => {
     const stranger = await browser.newPage();
-    const response = await stranger.goto(base);
-    expect(response!.status()).toBe(401);
+    await stranger.goto(base);
+    await stranger.getByText('Open the address that `peer ui` printed: it carries the access token.').waitFor();
+    expect(await stranger.evaluate(async () => (await fetch('/api/state')).status)).toBe(401);
     await stranger.close();
-    // Same browser, cookie and all: the other site's form POST is refused, and nothing is shared.
+    // Same browser, the page open: the other site's form POST is refused, and nothing is shared.
     const sharesBefore = await page.getByRole('list', { name: 'Shared folders' }).getByRole('listitem').count();
     const attacked = await page.context().newPage();
     const refused = attacked.waitForResponse((r) => r.url() === `${base}/api/shares`);
     await attacked.goto(`http://127.0.0.1:${(other.address() as { port: number }).port}/`);
-    expect((await refused).status()).toBe(403);
+    expect((await refused).status()).toBe(401);
     await attacked.close();
     await page.reload();
     await page.getByRole('list', { name: 'Shared folders' }).getByRole('listitem').first().waitFor();
     expect(await page.getByRole('list', { name: 'Shared folders' }).getByRole('listitem').count()).toBe(sharesBefore);
+  });
+
+  it('never lets its token reach another port of the machine (cookies are not kept apart by port)', async () => {
+    const token = url.replace(/^.*#token=/, '');
+    const seen: string[] = [];
+    const recorder = createServer((req, res) => {
+      seen.push(JSON.stringify([req.url, req.headers]));
+      res.end('<p>another program on this machine</p>');
+    }).listen(0, '127.0.0.1');
+    await new Promise((resolve) => recorder.once('listening', resolve));
+    try {
+      // The page is open and working (it used its token for the list and its events).
+      await expect.poll(() => page.locator('#network').textContent()).toMatch(/^Tracker /);
+      const visit = await page.context().newPage();
+      await visit.goto(`http://127.0.0.1:${(recorder.address() as { port: number }).port}/`);
+      const readable = await visit.evaluate<string>('`${document.cookie} ${JSON.stringify({ ...sessionStorage })} ${JSON.stringify({ ...localStorage })}`');
+      await visit.close();
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.join('\n')).not.toContain(token);
+      expect(readable).not.toContain(token);
+      expect(await page.evaluate<string>('document.cookie')).toBe('');
+    } finally {
+      recorder.close();
+    }
   });
 
   it('is still right after the tracker restarts', async () => {

@@ -1,8 +1,26 @@
 // The page of `peer ui`: plain DOM, no framework. Every value from the network goes in with textContent,
-// never as markup. Changes carry the access token in a header; state arrives as Server-Sent Events.
+// never as markup. Every request carries the access token in a header; state arrives as Server-Sent Events.
 
 const $ = (selector) => document.querySelector(selector);
-let token = '';
+const TOKEN_KEY = 'p2p-ui-token';
+
+/**
+ * The access token, from the address `peer ui` printed (after `#`, which the browser sends nowhere), kept
+ * for reloads in this tab's sessionStorage (this origin's alone: another port cannot read it), and then
+ * taken out of the address bar.
+ */
+function takeToken() {
+  const given = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (given) {
+    sessionStorage.setItem(TOKEN_KEY, given);
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return sessionStorage.getItem(TOKEN_KEY) ?? '';
+}
+
+const token = takeToken();
+const withToken = (headers = {}) => ({ ...headers, 'x-p2p-token': token });
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let nextPage = null;
 const contentOf = new Map(); // download id -> { name, sha256 }, to resume it
 const downloads = new Map(); // id -> latest state
@@ -29,7 +47,7 @@ function element(tag, text, attributes = {}) {
 }
 
 async function api(path, body) {
-  const response = await fetch(path, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json', 'x-p2p-token': token }, body: JSON.stringify(body) });
+  const response = await fetch(path, body === undefined ? { headers: withToken() } : { method: 'POST', headers: withToken({ 'content-type': 'application/json' }), body: JSON.stringify(body) });
   const data = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(data.hint ? `${data.error} (${data.hint})` : data.error ?? `HTTP ${response.status}`);
   return data;
@@ -142,30 +160,62 @@ function renderShares(shares) {
 
 async function refreshState() {
   const state = await api('/api/state');
-  token = state.token;
   $('#out-dir').textContent = state.outDir;
   $('#network').textContent = `Tracker ${state.tracker}${state.identity ? ` · you are ${state.identity.slice(0, 7)}` : ''}`;
   renderShares(state.shares);
   for (const d of state.downloads) renderDownload(d);
 }
 
-function follow() {
-  const events = new EventSource('/api/events');
-  events.addEventListener('download', (e) => renderDownload(JSON.parse(e.data)));
-  events.addEventListener('share', () => {
+const handlers = {
+  download: (data) => renderDownload(data),
+  share: () => {
     $('#indexing').textContent = '';
     refreshState();
-  });
-  events.addEventListener('indexing', (e) => {
-    const { dir, progress } = JSON.parse(e.data);
-    $('#indexing').textContent = `Hashing ${dir}: ${progress.files} files, ${formatBytes(progress.bytes)} so far`;
-  });
-  events.addEventListener('share-stopped', () => refreshState());
-  events.addEventListener('tracker', (e) => {
-    const t = JSON.parse(e.data);
-    $('#network').textContent = t.state === 'connected' ? `Tracker ${t.info?.address ?? t.share?.tracker} · connected` : `Tracker lost: ${t.reconnecting.reason}; retrying in ${formatSeconds(t.reconnecting.retryInMs / 1000)}`;
-  });
-  events.addEventListener('error', () => ($('#network').textContent = 'Connection to peer ui lost; retrying…'));
+  },
+  indexing: ({ dir, progress }) => ($('#indexing').textContent = `Hashing ${dir}: ${progress.files} files, ${formatBytes(progress.bytes)} so far`),
+  'share-stopped': () => refreshState(),
+  tracker: (t) => ($('#network').textContent = t.state === 'connected' ? `Tracker ${t.info?.address ?? t.share?.tracker} · connected` : `Tracker lost: ${t.reconnecting.reason}; retrying in ${formatSeconds(t.reconnecting.retryInMs / 1000)}`),
+};
+
+/** One event of the stream (`event:` and `data:` lines), handed to its handler. */
+function dispatch(block) {
+  let event = 'message';
+  const data = [];
+  for (const line of block.split('\n')) {
+    if (line.startsWith('event:')) event = line.slice(6).trim();
+    else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+  }
+  if (data.length > 0) handlers[event]?.(JSON.parse(data.join('\n')));
+}
+
+/**
+ * The node's events as Server-Sent Events, read with fetch (EventSource cannot send the token header),
+ * and read again after a lost connection, with the state reloaded.
+ */
+async function follow() {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const response = await fetch('/api/events', { headers: withToken({ accept: 'text/event-stream' }) });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      if (attempt > 0) refreshState();
+      attempt = 0;
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value.replaceAll('\r\n', '\n');
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          dispatch(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+        }
+      }
+    } catch {
+      // Said below; tried again.
+    }
+    $('#network').textContent = 'Connection to peer ui lost; retrying…';
+    await sleep(Math.min(10_000, 500 * 2 ** attempt));
+  }
 }
 
 $('#search-form').addEventListener('submit', (e) => {
@@ -190,7 +240,11 @@ $('#share-form').addEventListener('submit', async (e) => {
   }
 });
 
-// The list does not wait for the rest: it is what a person opened the page for.
-listFirst();
-await refreshState();
-follow();
+if (token) {
+  // The list does not wait for the rest: it is what a person opened the page for.
+  listFirst();
+  await refreshState();
+  follow();
+} else {
+  $('#network').textContent = 'Open the address that `peer ui` printed: it carries the access token.';
+}

@@ -29,7 +29,8 @@ export async function startUi({ node, logger, shares, uiHost, uiPort, outDir, ou
     err(`peer: the page listens on ${uiHost}: anyone who can reach it and has the URL can download and share through this peer\n`);
   }
   const host = uiHost.includes(':') ? `[${uiHost}]` : uiHost === '0.0.0.0' ? '127.0.0.1' : uiHost;
-  out(`peer ui: open http://${host}:${server.address.port}/?token=${token}\n`);
+  // After `#`: the browser keeps it in the page and never sends it to any server, this one included.
+  out(`peer ui: open http://${host}:${server.address.port}/#token=${token}\n`);
   err('The address carries an access token: keep it to yourself. Press Ctrl-C to stop.\n');
   return server;
 }

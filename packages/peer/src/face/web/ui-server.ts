@@ -4,13 +4,12 @@ import { serve, type ServerType } from '@hono/node-server';
 import { formatAddress, ListCursor, P2PError, Sha256Hex, terminalSafe } from '@p2pservice/protocol';
 import { isLoopbackAddress } from '@p2pservice/protocol/cli';
 import { Hono } from 'hono';
-import { getCookie, setCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { PeerNode } from '../../node.js';
 import type { PeerNodeEvents } from '../../node-events.js';
-import { checkUiRequest, UI_COOKIE, UI_TOKEN_HEADER } from './ui-auth.js';
+import { checkUiRequest, UI_TOKEN_HEADER } from './ui-auth.js';
 
 /** Rows per page of the network's list in the page. */
 export const UI_LIST_PAGE = 100;
@@ -87,21 +86,13 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions): Hono {
 
   app.use(async (c, next) => {
     for (const [name, value] of Object.entries(PAGE_HEADERS)) c.header(name, value);
-    // Opening the printed URL trades the token in the address for a cookie, then drops it from the address.
-    const offered = c.req.query('token');
-    if (c.req.method === 'GET' && c.req.path === '/' && offered !== undefined) {
-      const refused = checkUiRequest({ method: 'GET', host: c.req.header('host'), origin: undefined, fetchSite: undefined, cookieToken: offered, headerToken: undefined }, token, loopbackOnly);
-      if (refused) return c.text(`${refused.reason}\n`, refused.status);
-      setCookie(c, UI_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/' });
-      return c.redirect('/', 303);
-    }
     const refused = checkUiRequest(
       {
         method: c.req.method,
+        path: c.req.path,
         host: c.req.header('host'),
         origin: c.req.header('origin'),
         fetchSite: c.req.header('sec-fetch-site'),
-        cookieToken: getCookie(c, UI_COOKIE),
         headerToken: c.req.header(UI_TOKEN_HEADER),
       },
       token,
@@ -114,7 +105,7 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions): Hono {
   for (const [path, [type, body]] of Object.entries(assets)) app.get(path, (c) => c.body(body, 200, { 'content-type': type }));
 
   app.get('/api/state', (c) =>
-    c.json({ tracker: node.tracker, identity: node.identity ?? null, shares: node.shares(), downloads: node.downloads(), outDir, token }),
+    c.json({ tracker: node.tracker, identity: node.identity ?? null, shares: node.shares(), downloads: node.downloads(), outDir }),
   );
 
   app.get('/api/files', async (c) => {
