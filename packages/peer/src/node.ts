@@ -30,9 +30,9 @@ import { type ShareOptions, ShareSession } from './share/share-session.js';
 /** Settings of every share the node starts. */
 type ShareSettings = Pick<
   ShareOptions,
-  'maxUploads' | 'maxUploadRate' | 'maxFiles' | 'cacheDir' | 'watch' | 'rescanIntervalMs' | 'stableMs' | 'debounceMs' | 'reconnectBaseDelayMs' | 'reconnectMaxDelayMs'
+  'maxUploads' | 'maxUploadRate' | 'maxFiles' | 'cacheDir' | 'privatePaths' | 'watch' | 'rescanIntervalMs' | 'stableMs' | 'debounceMs' | 'reconnectBaseDelayMs' | 'reconnectMaxDelayMs'
 >;
-const SHARE_SETTINGS: readonly (keyof ShareSettings)[] = ['maxUploads', 'maxUploadRate', 'maxFiles', 'cacheDir', 'watch', 'rescanIntervalMs', 'stableMs', 'debounceMs', 'reconnectBaseDelayMs', 'reconnectMaxDelayMs'];
+const SHARE_SETTINGS: readonly (keyof ShareSettings)[] = ['maxUploads', 'maxUploadRate', 'maxFiles', 'cacheDir', 'privatePaths', 'watch', 'rescanIntervalMs', 'stableMs', 'debounceMs', 'reconnectBaseDelayMs', 'reconnectMaxDelayMs'];
 
 export interface PeerNodeOptions extends ShareSettings, Pick<DownloadOptions, 'stallTimeoutMs' | 'busyWaitMs' | 'maxSources'> {
   /**

@@ -270,6 +270,28 @@ describe('peers leaving', () => {
     await listEventually((m) => ![...m.keys()].some((k) => k.startsWith('only-d.txt@')));
   });
 
+  it("never publishes its own secrets: `peer share .` in a folder holding its .env and its config folder", async () => {
+    const home = join(root, 'home');
+    writeTree(home, { 'music/song.txt': Buffer.from('la la\n'), 'id-copy.pem.bak': Buffer.alloc(0) });
+    writeFileSync(join(home, '.env'), `PEER_TRACKER=${tracker.address}\n`, { mode: 0o600 });
+    const homeEnv = { ...env, XDG_CONFIG_HOME: join(home, '.config'), XDG_STATE_HOME: join(home, '.local/state') };
+    // The identity this peer makes is kept in the folder shared; a copy of it lies there under another name.
+    const first = start(PEER_BIN, ['share', '.'], { cwd: home, env: homeEnv });
+    await first.waitFor(/^sharing /);
+    await first.stop('SIGINT');
+    writeFileSync(join(home, 'id-copy.pem.bak'), readFileSync(join(home, '.config/p2pservice/peer-identity.pem')));
+    const sharer = start(PEER_BIN, ['share', '.'], { cwd: home, env: homeEnv });
+    sharers.push(sharer);
+    expect(await sharer.waitFor(/^sharing /)).toMatch(/^sharing 1 file /);
+    expect(sharer.stderr.join('\n')).toContain(`peer: skipped ".env": this peer's own settings, keys or state: never shared`);
+    expect(sharer.stderr.join('\n')).toContain(`peer: skipped ".config/p2pservice": this peer's own settings, keys or state: never shared`);
+    expect(sharer.stderr.join('\n')).toContain(`peer: skipped "id-copy.pem.bak": holds a private key (an identity file?): never shared`);
+    const names = (await listJson()).map((f) => f.name);
+    expect(names).toContain('music/song.txt');
+    expect(names.filter((name) => /env|config|pem|identity|known-trackers/.test(name))).toEqual([]);
+    await sharer.stop('SIGINT');
+  });
+
   it('refuses to share a folder that does not exist, with exit 2', async () => {
     const result = await peer(['share', join(root, 'missing')]);
     expect(result.code).toBe(2);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { MIN_PIECE_BYTES } from '@p2pservice/protocol';
+import { createIdentity, MIN_PIECE_BYTES } from '@p2pservice/protocol';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { indexFolder } from '../src/index.js';
@@ -70,6 +70,48 @@ describe('indexing a shared folder', () => {
     writeFileSync(join(dir, 'file'), '');
     await expect(indexFolder(join(dir, 'file'))).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('is not a folder') });
     await expect(indexFolder(join(dir, 'missing'))).rejects.toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('no such file or folder') });
+  });
+
+  it("leaves out the program's own .env, config and state folders, and any file holding a private key, saying so", async () => {
+    const identity = createIdentity('peer');
+    writeFileSync(join(dir, '.env'), 'NETWORK_KEY=UCQ2-FI5E-UWTK-PKFJ-VKV2-ZLNO-V6YL-DMVT-WS23-NN5Y-XG5L-XPF5-X27Q\n', { mode: 0o600 });
+    mkdirSync(join(dir, '.config/p2pservice'), { recursive: true });
+    writeFileSync(join(dir, '.config/p2pservice/peer-identity.pem'), identity.key + identity.cert, { mode: 0o600 });
+    writeFileSync(join(dir, '.config/other-app.conf'), 'fine');
+    mkdirSync(join(dir, 'state'));
+    writeFileSync(join(dir, 'state/shown.json'), '{}');
+    // A copy of a key under any name, even readable by all.
+    writeFileSync(join(dir, 'backup.txt'), identity.key + identity.cert);
+    writeFileSync(join(dir, 'notes.txt'), 'a text that mentions -----BEGIN CERTIFICATE----- only');
+    const index = await indexFolder(dir, { privatePaths: [join(dir, '.env'), join(dir, '.config/p2pservice'), join(dir, 'state'), join(dir, 'elsewhere')] });
+    expect(index.entries().map((e) => e.name)).toEqual(['.config/other-app.conf', 'notes.txt']);
+    expect(index.skipped).toEqual(
+      expect.arrayContaining([
+        { name: '.env', reason: "this peer's own settings, keys or state: never shared" },
+        { name: '.config/p2pservice', reason: "this peer's own settings, keys or state: never shared" },
+        { name: 'state', reason: "this peer's own settings, keys or state: never shared" },
+        { name: 'backup.txt', reason: 'holds a private key (an identity file?): never shared' },
+      ]),
+    );
+    expect(index.skipped).toHaveLength(4);
+  });
+
+  it('looks at a small file for a key even when an older hash cache knew it', async () => {
+    const cacheRoot = tempDir('p2p-cache-');
+    onTestFinished(() => removeDir(cacheRoot));
+    const identity = createIdentity('peer');
+    writeFileSync(join(dir, 'key.pem'), identity.key);
+    writeFileSync(join(dir, 'song.txt'), 'la la');
+    const first = await indexFolder(dir, { cacheDir: cacheRoot });
+    expect(first.entries().map((e) => e.name)).toEqual(['song.txt']);
+    // A cache written before keys were looked for lists the key file without the mark.
+    const [cacheFile] = readdirSync(cacheRoot);
+    const cache = JSON.parse(readFileSync(join(cacheRoot, cacheFile!), 'utf8'));
+    const stats = statSync(join(dir, 'key.pem'));
+    cache.files['key.pem'] = { size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino, sha256: sha(identity.key), root: sha(identity.key) };
+    writeFileSync(join(cacheRoot, cacheFile!), JSON.stringify(cache));
+    const again = await indexFolder(dir, { cacheDir: cacheRoot });
+    expect(again.entries().map((e) => e.name)).toEqual(['song.txt']);
   });
 
   it('refuses a folder it cannot list, instead of sharing 0 files', async () => {

@@ -9,7 +9,7 @@ import {
   RECONNECT_MAX_DELAY_MS,
   STALL_TIMEOUT_MS,
 } from '@p2pservice/protocol';
-import { defaultConfigDir, loadSettings, setting } from '@p2pservice/protocol/cli';
+import { defaultConfigDir, defaultStateDir, loadSettings, setting } from '@p2pservice/protocol/cli';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { PeerNodeOptions } from '../node.js';
@@ -98,9 +98,10 @@ export async function nodeOptions(
   tracker: readonly Endpoint[],
   logger: Logger,
   env: Record<string, string | undefined>,
-  { mayShare }: { mayShare: boolean },
+  { mayShare, cwd = process.cwd() }: { mayShare: boolean; cwd?: string },
 ): Promise<PeerNodeOptions & { identityCreated?: string }> {
   const configDir = defaultConfigDir(env);
+  const cacheDir = defaultCacheDir(env);
   const loaded = mayShare ? await loadOrCreateIdentity(configDir, 'peer') : undefined;
   return {
     tracker,
@@ -115,7 +116,9 @@ export async function nodeOptions(
     ...(settings.PEER_MAX_UPLOAD_RATE && { maxUploadRate: settings.PEER_MAX_UPLOAD_RATE }),
     maxSources: settings.PEER_MAX_SOURCES,
     maxFiles: settings.MAX_FILES_PER_SHARE,
-    cacheDir: defaultCacheDir(env),
+    cacheDir,
+    // What this program keeps for itself is never shared, even from a folder that holds it (`peer share ~`).
+    privatePaths: [join(cwd, '.env'), configDir, defaultStateDir(env), cacheDir, ...(loaded ? [loaded.file] : [])],
     stallTimeoutMs: settings.STALL_TIMEOUT,
     reconnectBaseDelayMs: settings.RECONNECT_BASE_DELAY,
     reconnectMaxDelayMs: settings.RECONNECT_MAX_DELAY,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { layerFromHex, PieceGeometry, Sha256Hex } from '@p2pservice/protocol';
 import { z } from 'zod';
 import { writeFileAtomically } from '../atomic-file.js';
+import { PRIVATE_KEY_SNIFF_BYTES } from './hash-file.js';
 
 /*
  * Re-sharing an unchanged folder must not re-read every byte. The cache maps a file's identity on disk
@@ -24,8 +25,12 @@ export type FileIdentity = z.infer<typeof FileIdentity>;
 
 const CACHE_VERSION = 2;
 
-/** A file's hashes as cached: the piece layer (several pieces only) in base64, checked against the root when used. */
-const CacheEntry = z.strictObject({ ...FileIdentity.shape, sha256: Sha256Hex, root: Sha256Hex, layer: z.base64().optional() });
+/**
+ * A file's hashes as cached: the piece layer (several pieces only) in base64, checked against the root
+ * when used. `keysChecked`: a small file was looked at for a private key when it was hashed (entries of
+ * an earlier version were not, so their small files are hashed, and looked at, once more).
+ */
+const CacheEntry = z.strictObject({ ...FileIdentity.shape, sha256: Sha256Hex, root: Sha256Hex, layer: z.base64().optional(), keysChecked: z.literal(true).optional() });
 
 const CacheFile = z.strictObject({
   version: z.literal(CACHE_VERSION),
@@ -97,6 +102,7 @@ export class HashCache {
   lookup(name: string, identity: FileIdentity): CachedHashes | undefined {
     const entry = this.previous[name];
     if (!entry || !sameIdentity(entry, identity)) return undefined;
+    if (entry.size <= PRIVATE_KEY_SNIFF_BYTES && !entry.keysChecked) return undefined;
     const geometry = new PieceGeometry(entry.size);
     if (geometry.pieceCount === 1) return entry.layer === undefined ? { sha256: entry.sha256, root: entry.root } : undefined;
     if (entry.layer === undefined) return undefined;
@@ -110,7 +116,8 @@ export class HashCache {
   async save(files: Iterable<FileIdentity & CachedHashes & { name: string }>): Promise<string | undefined> {
     const entries: CacheFile['files'] = {};
     for (const { name, size, mtimeMs, ctimeMs, ino, sha256, root, layer } of files) {
-      entries[name] = { size, mtimeMs, ctimeMs, ino, sha256, root, ...(layer && { layer: layer.toString('base64') }) };
+      // Every file shared was looked at for a key: hashed now, or cached as looked at, or too big to be one.
+      entries[name] = { size, mtimeMs, ctimeMs, ino, sha256, root, ...(layer && { layer: layer.toString('base64') }), keysChecked: true };
     }
     const content: CacheFile = { version: CACHE_VERSION, root: this.root, files: entries };
     try {

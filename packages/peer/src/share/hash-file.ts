@@ -14,7 +14,17 @@ export interface FileHashes {
   root: string;
   /** The piece layer, 32 bytes per piece; absent for a file of one piece (its root is its layer). */
   layer?: Buffer;
+  /** A small file that holds a PEM private key (see PRIVATE_KEY_SNIFF_BYTES). */
+  privateKey?: true;
 }
+
+/**
+ * Files up to this size are looked at for a PEM private key while they are hashed: identity and key
+ * files are small (an EC key and its certificate take a kilobyte; an RSA one a few).
+ */
+export const PRIVATE_KEY_SNIFF_BYTES = 64 * 1024;
+
+const PEM_PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
 
 /** SHA-256 of a file, read in chunks (never whole in memory), never through a symlink. */
 export async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
@@ -43,16 +53,19 @@ export async function hashSharedFile(handle: FileHandle, path: string, size: num
     const hash = createHash('sha256');
     // Small files: hashing twice here costs less than the hashing thread opening and reading them again.
     const tree = new TreeHasher(new PieceGeometry(size));
+    const sniffed: Buffer[] = [];
     let seen = 0;
     const read = await readAll(handle, size, (chunk) => {
       hash.update(chunk);
+      if (size <= PRIVATE_KEY_SNIFF_BYTES) sniffed.push(Buffer.from(chunk));
       seen += chunk.length;
       // Grown while read: the size check below refuses it; the tree must not see more than `size`.
       if (seen <= size) tree.update(chunk);
     });
     if (read !== size) return null;
     const { root, layer } = tree.digest();
-    return { sha256: hash.digest('hex'), size, root: root.toString('hex'), ...(layer.length > 1 && { layer: Buffer.concat(layer) }) };
+    const privateKey = sniffed.length > 0 && PEM_PRIVATE_KEY.test(Buffer.concat(sniffed).toString('latin1'));
+    return { sha256: hash.digest('hex'), size, root: root.toString('hex'), ...(layer.length > 1 && { layer: Buffer.concat(layer) }), ...(privateKey && { privateKey: true as const }) };
   }
   // A large file is read and hashed on a hashing thread (both hashes from one read), so large files are
   // hashed on every core at once while this thread goes on with the small ones.

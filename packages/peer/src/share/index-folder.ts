@@ -7,7 +7,7 @@ import { MAX_FILES_PER_SHARE, P2PError, quoted, sharedNameProblem } from '@p2pse
 import { describeFsError } from '../fs-errors.js';
 import { type FileIdentity, HashCache, sameIdentity } from './hash-cache.js';
 import { hashSharedFile } from './hash-file.js';
-import { ShareFilter } from './share-filter.js';
+import { PRIVATE_REASON, ShareFilter } from './share-filter.js';
 import { type IndexedFile, ShareIndex, type SkippedFile } from './share-index.js';
 
 export interface IndexProgress {
@@ -24,6 +24,8 @@ export interface IndexOptions {
   cacheDir?: string | null;
   /** Called with one line for each problem worth telling the user (e.g. a corrupt cache). */
   onWarning?: (line: string) => void;
+  /** The program's own files and folders (its .env, config, state and cache folders): never shared. */
+  privatePaths?: readonly string[];
 }
 
 export function identityOf(stats: Stats): FileIdentity {
@@ -63,6 +65,8 @@ export async function describeFile(
     if (!hashes || !sameIdentity(identity, identityOf(await handle.stat()))) {
       return { problem: 'changed while being hashed; try again when it is complete', unstable: true };
     }
+    // An identity file (ours or anyone's), whatever its name: a private key is never shared.
+    if (hashes.privateKey) return { problem: 'holds a private key (an identity file?): never shared' };
     const { sha256, root: treeRoot, layer } = hashes;
     return { file: { name, path, sha256, root: treeRoot, ...(layer && { layer }), ...identity }, hashed: true };
   } catch (error) {
@@ -100,7 +104,8 @@ export async function indexFolder(dir: string, options: IndexOptions = {}): Prom
   }
   const found: string[] = [];
   const skipped: SkippedFile[] = [];
-  await walk(root, '', found, skipped, maxFiles, await ShareFilter.of(root));
+  const privatePaths = options.privatePaths ?? [];
+  await walk(root, '', found, skipped, maxFiles, await ShareFilter.of(root, privatePaths));
   // A folder whose own listing cannot be read is not an empty share: say so, and share nothing.
   const unreadable = skipped.find((entry) => entry.name === '.');
   if (unreadable) throw new P2PError('BAD_CONFIG', `cannot share ${quoted(dir)}: ${unreadable.reason}`, 'check the folder and its permissions');
@@ -138,7 +143,7 @@ export async function indexFolder(dir: string, options: IndexOptions = {}): Prom
   const changed = hashedFiles > 0 || cache?.size !== files.length;
   const saveProblem = changed ? await cache?.save(files) : undefined;
   if (saveProblem) options.onWarning?.(saveProblem);
-  return new ShareIndex(root, files, skipped, cache);
+  return new ShareIndex(root, files, skipped, cache, privatePaths);
 }
 
 /**
@@ -156,6 +161,10 @@ export async function walk(dir: string, prefix: string, found: string[], skipped
   }
   for (const entry of entries) {
     const name = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (filter.isPrivate(name)) {
+      skipped.push({ name, reason: PRIVATE_REASON });
+      continue;
+    }
     if (filter.excludes(name, entry.isDirectory())) continue;
     if (entry.isDirectory()) {
       await walk(join(dir, entry.name), name, found, skipped, maxFiles, filter);

@@ -120,7 +120,7 @@ export class LiveFolder {
     const delta: FolderDelta = { added: [], removed: [] };
     const unstable: string[] = [];
     // Read again each time: an edited .p2pignore takes effect at once (its change marks the whole folder).
-    const filter = await ShareFilter.of(index.root);
+    const filter = await ShareFilter.of(index.root, index.privatePaths);
     if (paths.some((path) => path === IGNORE_FILE)) paths = [''];
     for (const path of paths) {
       const present = new Set(await filesAt(index.root, path, filter));

@@ -29,6 +29,8 @@ export class ShareIndex {
     readonly skipped: readonly SkippedFile[],
     /** The hash cache this index was built with, to keep using and saving while the folder changes. */
     readonly cache?: HashCache,
+    /** The program's own files and folders, left out of this share as it changes too. */
+    readonly privatePaths: readonly string[] = [],
   ) {
     for (const file of files) this.put(file);
   }

@@ -29,6 +29,8 @@ export interface ShareOptions extends NetworkAccess {
   maxFiles?: number;
   /** Hash cache folder (the CLI passes `defaultCacheDir(env)`); none by default. */
   cacheDir?: string | null;
+  /** The program's own files and folders (.env, config, state, cache): never shared, even inside the folder. */
+  privatePaths?: readonly string[];
   /** Watch the folder and send changes to the tracker (default true). */
   watch?: boolean;
   rescanIntervalMs?: number;
@@ -83,6 +85,7 @@ export class ShareSession {
       ...(options.cacheDir && { cacheDir: options.cacheDir }),
       ...(options.onIndexProgress && { onProgress: options.onIndexProgress }),
       ...(options.onWarning && { onWarning: options.onWarning }),
+      ...(options.privatePaths && { privatePaths: options.privatePaths }),
     });
     let session: ShareSession | undefined;
     const server = await FileServer.start({
