@@ -1,8 +1,6 @@
-import { execFile, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cleanEnv,
@@ -15,13 +13,13 @@ import {
   startTrackerCli,
   tempDir,
 } from '../../../test/support/processes.js';
+import { killTerminals, startOnTerminal } from '../../../test/support/terminal.js';
 
 /*
  * End to end, as a user runs it: the built `tracker` and `peer` CLIs as child processes, real TCP on
  * loopback, real folders. Two peers share; a third process lists and downloads.
  */
 
-const execFileAsync = promisify(execFile);
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 let root: string;
@@ -89,6 +87,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  killTerminals();
   await killAll();
   removeDir(root);
 });
@@ -155,19 +154,13 @@ describe('peer get', () => {
     expect(sha256(readFileSync(join(root, 'many-shared', 'big.bin')))).toBe(sha256(filesA['big.bin']!));
   });
 
-  it('shows progress on a terminal that reports no width (a pty nobody sized), and finishes', async (context) => {
+  it('shows progress on a terminal that reports no width (a pty nobody sized), and finishes', async () => {
     // `script` gives the download a terminal of 0 columns; ora once divided by that and cleared lines forever.
-    if (spawnSync('script', ['--version']).status !== 0) return context.skip();
     const out = join(root, 'tty-out');
-    const command = [process.execPath, PEER_BIN, 'get', 'big.bin', '--out', out].map((word) => `'${word}'`).join(' ');
-    const { stdout } = await execFileAsync('script', ['-qec', command, '/dev/null'], {
-      cwd: root,
-      env: { ...env, XDG_CONFIG_HOME: join(root, 'tty-config') },
-      timeout: 20_000,
-      maxBuffer: 1024 * 1024,
-    });
-    expect(stdout).toMatch(/big\.bin: .* MiB/);
-    expect(stdout).toContain(`saved ${out}/big.bin (6.0 MiB, sha256 ${sha256(filesA['big.bin']!).slice(0, 12)})`);
+    const get = startOnTerminal(PEER_BIN, ['get', 'big.bin', '--out', out], { cwd: root, env: { ...env, XDG_CONFIG_HOME: join(root, 'tty-config') } });
+    expect(await get.exited).toBe(0);
+    expect(get.output()).toMatch(/big\.bin: .* MiB/);
+    expect(get.output()).toContain(`saved ${out}/big.bin (6.0 MiB, sha256 ${sha256(filesA['big.bin']!).slice(0, 12)})`);
     expect(sha256(readFileSync(join(out, 'big.bin')))).toBe(sha256(filesA['big.bin']!));
   });
 
@@ -259,6 +252,18 @@ describe('peers leaving', () => {
     const after = await listEventually((m) => m.get(sameKey) === 2);
     expect([...after.keys()].some((k) => k.startsWith('only-c.txt@'))).toBe(false);
     expect(after.has(`b.txt@${sha256(filesB['b.txt']!).slice(0, 8)}`)).toBe(true);
+  });
+
+  it('says goodbye on Ctrl-C typed on a terminal, as in a pipe: exit 0, and its files leave the list', async () => {
+    const dir = join(root, 'T');
+    writeTree(dir, { 'only-t.txt': Buffer.from('t\n') });
+    const sharer = startOnTerminal(PEER_BIN, ['share', dir], { cwd: root, env });
+    await sharer.waitFor(/Press Ctrl-C to stop sharing\./);
+    await listEventually((m) => [...m.keys()].some((k) => k.startsWith('only-t.txt@')));
+    sharer.type('\x03');
+    expect(await sharer.exited).toBe(0);
+    expect(sharer.output()).toContain('stopped sharing');
+    await listEventually((m) => ![...m.keys()].some((k) => k.startsWith('only-t.txt@')));
   });
 
   it('removes the files of a peer that is killed outright', async () => {

@@ -6,6 +6,7 @@ import { MIN_PIECE_BYTES } from '@p2pservice/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOSTILE_NAMES } from '../../../test/support/hostile-names.js';
 import { cleanEnv, killAll, PEER_BIN, removeDir, run, start, tempDir } from '../../../test/support/processes.js';
+import { killTerminals, startOnTerminal } from '../../../test/support/terminal.js';
 import { startTestHolder, startTracker, type TestHolder, type TestTracker } from './support.js';
 
 /*
@@ -28,6 +29,7 @@ beforeAll(async () => {
   holder = await startTestHolder({ host: '127.0.0.1', port: tracker.address.port }, 'big.bin', content, sha256);
 });
 afterAll(async () => {
+  killTerminals();
   await killAll();
   await holder.close();
   await tracker.close();
@@ -125,6 +127,24 @@ describe('disk trouble', () => {
     } finally {
       spawnSync('umount', [out]);
     }
+  });
+});
+
+describe('Ctrl-C typed on a terminal', () => {
+  it('stops peer get within moments, with the same line, exit code and cleanup as SIGINT in a pipe', async () => {
+    const out = join(root, 'typed');
+    holder.chunkDelayMs = 10;
+    holder.chunkBytes = 32 * 1024;
+    const get = startOnTerminal(PEER_BIN, ['get', 'big.bin', '--out', out], { cwd: root, env });
+    // The progress line is up: the spinner owns the terminal now.
+    await get.waitFor(/big\.bin: [\d.]+ (KiB|MiB) \/ 4\.0 MiB/);
+    const typedAt = Date.now();
+    get.type('\x03');
+    expect(await get.exited).toBe(130);
+    expect(Date.now() - typedAt).toBeLessThan(2_000); // a bound on the wait, not a benchmark
+    expect(get.output()).toMatch(/peer: interrupted; \d+ of 4194403 bytes are kept in .*big\.bin\.[0-9a-f]{12}\.part \(run the same command again to resume\)/);
+    expect(get.output()).not.toContain('saved ');
+    expect(readdirSync(out).sort()).toEqual([`big.bin.${sha256.slice(0, 12)}.part`, `big.bin.${sha256.slice(0, 12)}.part.json`]);
   });
 });
 

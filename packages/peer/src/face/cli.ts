@@ -7,6 +7,7 @@ import { PEER_VERSION } from '../agents.js';
 import { AmbiguousNameError } from '../download/resolve.js';
 import { PeerNode } from '../node.js';
 import { wantsColour } from './colour.js';
+import { onInterrupt } from './interrupt.js';
 import { runMenu } from './menu.js';
 import { resolvePicked } from './picked-download.js';
 import { withDownloadProgress, withIndexProgress } from './progress.js';
@@ -60,8 +61,7 @@ async function share(dir: string, rawFlags: unknown): Promise<void> {
       (error) => process.exit(reportFatal('peer', error, settings.LOG_LEVEL)),
     );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  onInterrupt(stop);
   printShareEvents(node, err);
   const shared = await withIndexProgress(node, dir, () => node.share(dir));
   started = true;
@@ -106,8 +106,7 @@ async function ui(rawFlags: unknown): Promise<void> {
       (error) => process.exit(reportFatal('peer', error, settings.LOG_LEVEL)),
     );
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  onInterrupt(stop);
   await new Promise<never>(() => {});
 }
 
@@ -186,9 +185,7 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
   node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
   // Ctrl-C keeps the partial download for the next `peer get` to resume, and exits 130.
   const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stopListening = onInterrupt(() => abort.abort());
   try {
     const content = picked && (await resolvePicked(node, picked));
     const result = await withDownloadProgress(node, name, () =>
@@ -204,6 +201,8 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
       process.exit(1);
     }
     throw error;
+  } finally {
+    stopListening();
   }
 }
 
@@ -215,10 +214,7 @@ async function menu(rawFlags: unknown, command: Command): Promise<void> {
   }
   const flags = parseFlags(z.strictObject({ tracker: z.string().optional() }), rawFlags, '');
   const { node } = await peerNode(flags.tracker, { mayShare: true });
-  const interrupted = new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  const interrupted = new Promise<void>((resolve) => onInterrupt(resolve));
   const input = process.stdin;
   const shown = shownHere();
   const colour = wantsColour(process.stdout, process.env);

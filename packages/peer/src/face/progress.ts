@@ -20,7 +20,10 @@ export class Progress {
     // ora divide by zero and clear lines forever, blocking everything else; take the usual 80 columns.
     if (!process.stderr.columns) process.stderr.columns = Number(process.env.COLUMNS) || 80;
     const { default: ora } = await import('ora');
-    return new Progress(ora({ text: terminalSafe(text), stream: process.stderr }).start());
+    // discardStdin off: ora's discarder puts the terminal in raw mode and never reads it (stdin-discarder
+    // adds its listener without resuming the stream), so Ctrl-C reached nobody. Cooked mode keeps the
+    // terminal's own SIGINT, the same signal a pipe's user sends.
+    return new Progress(ora({ text: terminalSafe(text), stream: process.stderr, discardStdin: false }).start());
   }
 
   download({ name, received, total, sources }: DownloadState): void {
