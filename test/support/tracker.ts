@@ -28,7 +28,7 @@ export async function startTestTracker(dbFile: string, options: TestTrackerOptio
     host: '127.0.0.1',
     port: options.port ?? 0,
     store,
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: process.env.TEST_LOG ?? 'silent' }),
     limits: options.limits ?? {},
     transport: options.transport ?? tlsAs(identity),
     ...(options.networkKey && { networkKey: options.networkKey }),

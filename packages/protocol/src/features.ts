@@ -7,6 +7,7 @@
 export const FEATURES = {
   queue: 'holder: a fetch that finds every upload slot busy waits in line, told its place in `queued` frames; without it the holder answers BUSY at once',
   who_has_content: 'tracker: answers `who_has_content`, the holders of a content under any name',
+  who_has_sha256: 'tracker: a `who_has` may name the one content it wants by `sha256`, whatever else is shared under that name',
   search: 'tracker: answers `search`, a page of the files whose names match a query, best match first',
   connect_back:
     'tracker: lists a sharing peer whose port it cannot reach as firewalled instead of refusing it, and relays `connect_request` to such a peer as a `connect_notice`, after which the holder dials the downloader (README#connect-back)',

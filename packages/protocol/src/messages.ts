@@ -151,7 +151,8 @@ export const List = z.strictObject({
 });
 export type List = z.infer<typeof List>;
 
-export const WhoHas = z.strictObject({ type: z.literal('who_has'), id: RequestId, name: SharedName });
+/** Who holds this name; with `sha256` (feature who_has_sha256), only that content of it. */
+export const WhoHas = z.strictObject({ type: z.literal('who_has'), id: RequestId, name: SharedName, sha256: Sha256Hex.optional() });
 export type WhoHas = z.infer<typeof WhoHas>;
 
 /** Who holds this content, under whatever name: the holders a download can fail over to. */

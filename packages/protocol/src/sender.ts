@@ -20,7 +20,7 @@ export function senderOf(host: string): string {
   return `${parts.join(':')}::/64`;
 }
 
-/** How many of something (connections, handshakes, searches) each sender holds now. */
+/** How much of something (connections, handshakes, searches, files) each sender holds now. */
 export class SenderCounts {
   private readonly counts = new Map<string, number>();
 
@@ -29,18 +29,17 @@ export class SenderCounts {
     return this.counts.get(sender) ?? 0;
   }
 
-  /** One more for `sender`; returns its new count. */
-  add(sender: string): number {
-    const count = this.of(sender) + 1;
-    this.counts.set(sender, count);
+  /** `by` (one) more for `sender`; returns its new count. */
+  add(sender: string, by = 1): number {
+    const count = this.of(sender) + by;
+    if (count > 0) this.counts.set(sender, count);
+    else this.counts.delete(sender);
     return count;
   }
 
-  /** One fewer for `sender` (forgotten at zero, so the map holds only senders that hold something). */
-  remove(sender: string): void {
-    const left = this.of(sender) - 1;
-    if (left > 0) this.counts.set(sender, left);
-    else this.counts.delete(sender);
+  /** `by` (one) fewer for `sender` (forgotten at zero, so the map holds only senders that hold something). */
+  remove(sender: string, by = 1): void {
+    this.add(sender, -by);
   }
 
   /** Senders that hold anything. */

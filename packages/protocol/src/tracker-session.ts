@@ -177,8 +177,14 @@ export class TrackerSession extends RequestClient<TrackerRequest, TrackerReply> 
   }
 
   /** The contents shared under `name`, each with the online peers that hold it. */
-  async whoHas(name: string): Promise<Content[]> {
-    const reply = await this.request({ type: 'who_has', name });
-    return expectReply(reply, 'holders', this.label).contents;
+  /**
+   * The contents shared under `name`, with their holders; with `sha256`, only that content, asked for
+   * exactly where the tracker offers feature who_has_sha256 (else picked from the answer).
+   */
+  async whoHas(name: string, sha256?: string): Promise<Content[]> {
+    const exact = sha256 !== undefined && this.supports('who_has_sha256');
+    const reply = await this.request({ type: 'who_has', name, ...(exact && { sha256 }) });
+    const { contents } = expectReply(reply, 'holders', this.label);
+    return sha256 === undefined ? contents : contents.filter((content) => content.sha256 === sha256);
   }
 }

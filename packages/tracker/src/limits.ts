@@ -11,6 +11,12 @@ export interface TrackerLimits {
   replyFrameBytes: number;
   /** Most files one peer may share. */
   maxFilesPerShare: number;
+  /** Most files listed from one sender (an address, or an IPv6 /64), over all its connections. */
+  maxFilesPerAddress: number;
+  /** Most files listed under one identity, over all its connections (a peer sharing several folders). */
+  maxFilesPerIdentity: number;
+  /** Searches one sender runs at once; more wait in line for a turn (each connection asks one at a time). */
+  maxSearchesPerAddress: number;
   /** Most simultaneous connections; the next one gets TOO_MANY_CONNECTIONS and is closed. */
   maxConnections: number;
   /** Most simultaneous connections from one remote address. */
@@ -46,6 +52,13 @@ export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
   maxFrameBytes: MAX_FRAME_BYTES,
   replyFrameBytes: MAX_FRAME_BYTES,
   maxFilesPerShare: MAX_FILES_PER_SHARE,
+  // Room for a few peers with big shares behind one address (a NAT), not for one member filling the
+  // database through 64 connections.
+  maxFilesPerAddress: 5 * MAX_FILES_PER_SHARE,
+  // A peer may share a few folders at once, each a connection.
+  maxFilesPerIdentity: 3 * MAX_FILES_PER_SHARE,
+  // A broad search takes its share of the database; a sender gets two at a time, whatever its connections.
+  maxSearchesPerAddress: 2,
   maxConnections: 1_024,
   maxConnectionsPerAddress: 64,
   verifyReachable: true,

@@ -63,7 +63,7 @@ describe('tracker conversation', () => {
     await stays.close();
   });
 
-  it('applies a share sent in chunks only when the last chunk arrives, in one piece', async () => {
+  it('stores a share sent in chunks as they come, and answers each chunk with the count so far', async () => {
     const files = Array.from({ length: 4_500 }, (_, i) => ({ name: `f/${i}`, size: i, sha256: sha('c'), root: 'e'.repeat(64) }));
     const peer = await TrackerSession.open(address(), asPeer);
     expect(await peer.register(2000, files)).toBe(4_500);
@@ -73,12 +73,30 @@ describe('tracker conversation', () => {
     for await (const _ of client.list(1000)) count++;
     expect(count).toBe(4_500);
 
+    // Listed from its first chunk on (its port was checked then); the registration is not over.
     const partial = await rawClient(port);
     await partial.send({ type: 'register', id: 1, listenPort: 2001, files: [{ name: 'half', size: 1, sha256: sha('d'), root: 'e'.repeat(64) }], more: true });
-    expect(await partial.receive()).toMatchObject({ type: 'registered', complete: false });
-    expect(await client.whoHas('half')).toEqual([]);
+    expect(await partial.receive()).toMatchObject({ type: 'registered', files: 1, complete: false });
+    expect((await client.whoHas('half')).map((c) => c.sha256)).toEqual([sha('d')]);
+    // A name sent again in the same registration, even in another chunk, is refused; the peer leaves.
+    await partial.send({ type: 'register', id: 2, listenPort: 2001, files: [{ name: 'half', size: 1, sha256: sha('d'), root: 'e'.repeat(64) }], more: false });
+    expect(await partial.receive()).toMatchObject({ type: 'error', code: 'DUPLICATE_NAME' });
+    await eventually(async () => (await client.whoHas('half')).length === 0);
     await client.close();
     await peer.close();
+  });
+
+  it('replaces a share registered again on the same connection: unchanged files stay, the others come and go', async () => {
+    const client = await rawClient(port);
+    const entry = (name: string, content: string) => ({ name, size: 1, sha256: sha(content), root: 'e'.repeat(64) });
+    await client.send({ type: 'register', id: 1, listenPort: 2001, files: [entry('same', '1'), entry('gone', '2')], more: false });
+    expect(await client.receive()).toMatchObject({ type: 'registered', files: 2, complete: true });
+    await client.send({ type: 'register', id: 2, listenPort: 2001, files: [entry('same', '1')], more: true });
+    expect(await client.receive()).toMatchObject({ type: 'registered', files: 1, complete: false });
+    await client.send({ type: 'register', id: 3, listenPort: 2001, files: [entry('new', '3')], more: false });
+    expect(await client.receive()).toMatchObject({ type: 'registered', files: 2, complete: true });
+    await eventually(async () => (await tracker.store.listPage(null, 10)).map((f) => f.name).join() === 'new,same');
+    client.socket.destroy();
   });
 });
 
@@ -201,13 +219,15 @@ describe('bad input costs the sender its connection and nobody else anything', (
 
   it('refuses a share over the files-per-share limit with TOO_MANY_FILES and stores nothing', async () => {
     const client = await rawClient(port);
-    const files = Array.from({ length: 2_000 }, (_, i) => ({ name: `f${i}`, size: 1, sha256: sha('e'), root: 'e'.repeat(64) }));
+    const files = (chunk: number) => Array.from({ length: 2_000 }, (_, i) => ({ name: `f${chunk}-${i}`, size: 1, sha256: sha('e'), root: 'e'.repeat(64) }));
     for (let i = 0; i < 2; i++) {
-      await client.send({ type: 'register', id: i, listenPort: 3000, files, more: true });
+      await client.send({ type: 'register', id: i, listenPort: 3000, files: files(i), more: true });
       await client.receive();
     }
-    await client.send({ type: 'register', id: 3, listenPort: 3000, files, more: false });
+    // The chunk that would cross the limit is refused before anything of it is stored; the peer leaves.
+    await client.send({ type: 'register', id: 3, listenPort: 3000, files: files(2), more: false });
     await expectClosedWith(client, 'TOO_MANY_FILES');
+    await eventually(async () => (await tracker.store.counts()).peers === 0);
     expect(await tracker.store.counts()).toEqual({ peers: 0, files: 0 });
   });
 
@@ -393,7 +413,7 @@ describe('addresses come from sockets', () => {
       complete: true,
       firewalled: expect.stringMatching(/^the tracker cannot reach 127\.0\.0\.1:\d+ \(connection refused\)$/),
     });
-    expect(await tracker.store.listPage(null, 10)).toEqual([{ name: 'ok', size: 1, sha256: sha('1'), holders: 2 }]);
+    expect(await tracker.store.listPage(null, 10)).toEqual([{ name: 'ok', size: 1, sha256: sha('1'), holders: 2, firewalled: 1 }]);
     const lister = await TrackerSession.open(address(), asPeer);
     expect(await lister.listPage(null, 10)).toMatchObject({ files: [{ name: 'ok', holders: 2, firewalled: 1 }] });
     expect((await lister.whoHasContent(sha('1'))).map((h) => h.firewalled ?? false)).toEqual([false, true]);

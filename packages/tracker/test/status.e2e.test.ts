@@ -102,7 +102,8 @@ describe('tracker start --http-port', () => {
     expect(buckets.length).toBeGreaterThan(5);
     expect([...buckets].sort((a, b) => a - b)).toEqual(buckets);
     expect(metrics.value('p2p_tracker_request_duration_seconds_bucket', { le: '+Inf', type: 'list' })).toBe(metrics.value('p2p_tracker_request_duration_seconds_count', { type: 'list' }));
-    expect(metrics.value('p2p_tracker_store_duration_seconds_count', { operation: 'putShare', backend: 'sqlite' })).toBe(2);
+    // Each registration: its start, its one chunk, its end.
+    for (const operation of ['startShare', 'addShareFiles', 'finishShare']) expect(metrics.value('p2p_tracker_store_duration_seconds_count', { operation, backend: 'sqlite' })).toBe(2);
     expect(metrics.value('process_resident_memory_bytes')).toBeGreaterThan(0);
     await alice.close();
     await bob.close();

@@ -60,25 +60,25 @@ export function describeStoreContract(backend: StoreBackend): void {
       expect(await store.countContents()).toBe(2);
     });
 
-    it('keeps a firewalled holder flagged in its rows, counts such holders per content, and follows a re-registration', async () => {
+    it('keeps a firewalled holder flagged in its rows, counts such holders in list and search rows, and follows a re-registration', async () => {
       const open1 = await store.putShare(undefined, holder(1), [file('song.mp3', 10, '1')]);
-      expect(await store.firewalledHolders([{ name: 'song.mp3', sha256: sha('1') }])).toEqual([0]);
+      const row = async (name: string) => (await store.listPage(null, 100)).find((r) => r.name === name);
+      expect(await row('song.mp3')).toEqual({ name: 'song.mp3', sha256: sha('1'), size: 10, holders: 1 });
       const hidden = await store.putShare(undefined, { ...holder(2), firewalled: true }, [file('song.mp3', 10, '1'), file('b.txt', 1, '2')]);
       await store.putShare(undefined, { ...holder(3), firewalled: true }, [file('song.mp3', 10, '1')]);
       expect(await store.whoHas('song.mp3', 64, 64)).toEqual([{ sha256: sha('1'), size: 10, holders: [listed(1), { ...listed(2), firewalled: true }, { ...listed(3), firewalled: true }] }]);
       expect(await store.whoHasContent(sha('1'), 64)).toEqual([listed(1), { ...listed(2), firewalled: true }, { ...listed(3), firewalled: true }]);
-      const rows = [
-        { name: 'song.mp3', sha256: sha('1') },
-        { name: 'b.txt', sha256: sha('2') },
-        { name: 'missing', sha256: sha('9') },
-      ];
-      expect(await store.firewalledHolders(rows)).toEqual([2, 1, 0]);
-      expect(await store.firewalledHolders([])).toEqual([]);
+      expect(await row('song.mp3')).toEqual({ name: 'song.mp3', sha256: sha('1'), size: 10, holders: 3, firewalled: 2 });
+      expect(await row('b.txt')).toEqual({ name: 'b.txt', sha256: sha('2'), size: 1, holders: 1, firewalled: 1 });
+      expect((await store.search(parseSearchQuery('song'), null, 10, Date.now() + 60_000))[0]).toMatchObject({ holders: 3, firewalled: 2 });
       // Reachable after all (a port opened, a re-registration): the flag goes.
-      await store.putShare(hidden, holder(2), [file('song.mp3', 10, '1')]);
-      expect(await store.firewalledHolders(rows)).toEqual([1, 0, 0]);
+      const reachable = await store.putShare(hidden, holder(2), [file('song.mp3', 10, '1')]);
+      expect(await row('song.mp3')).toMatchObject({ holders: 3, firewalled: 1 });
+      expect(await row('b.txt')).toBeUndefined();
       await store.removePeer(open1);
       expect(await store.whoHasContent(sha('1'), 64)).toEqual([listed(2), { ...listed(3), firewalled: true }]);
+      await store.removePeer(reachable);
+      expect(await row('song.mp3')).toEqual({ name: 'song.mp3', sha256: sha('1'), size: 10, holders: 1, firewalled: 1 });
     });
 
     it('pages with a keyset cursor that visits every row exactly once', async () => {
@@ -115,21 +115,44 @@ export function describeStoreContract(backend: StoreBackend): void {
       expect(await store.counts()).toEqual({ peers: 0, files: 0 });
     });
 
-    it('changes nothing when a share fails half way: the previous share stays, and a first share leaves no peer', async () => {
+    it('refuses a share that names a file twice, in one call changing nothing', async () => {
       const a = await store.putShare(undefined, holder(1), [file('before', 1, '1')]);
       const twice = [file('x', 1, '1'), file('x', 2, '2')];
-      await expect(store.putShare(a, holder(1), twice)).rejects.toThrow();
+      await expect(store.putShare(a, holder(1), twice)).rejects.toMatchObject({ code: 'DUPLICATE_NAME' });
       expect((await store.listPage(null, 10)).map((f) => f.name)).toEqual(['before']);
-      await expect(store.putShare(undefined, holder(2), twice)).rejects.toThrow();
+      await expect(store.putShare(undefined, holder(2), twice)).rejects.toMatchObject({ code: 'DUPLICATE_NAME' });
       expect(await store.counts()).toEqual({ peers: 1, files: 1 });
     });
 
-    it('applies a delta to a share, and refuses one that crosses the limit without changing anything', async () => {
+    it('takes a registration in chunks: each listed as it comes, a name sent twice refused, and what it did not send again gone at its end', async () => {
+      const a = await store.putShare(undefined, holder(1), [file('kept', 1, '1'), file('changed', 1, '2'), file('dropped', 1, '3')]);
+      const { peer, generation } = await store.startShare(a, holder(1));
+      expect(peer).toBe(a);
+      await store.addShareFiles(peer, generation, [file('kept', 1, '1'), file('changed', 2, '4')]);
+      // Half way: the new chunk is there, and what the last registration had is there until the end.
+      expect((await store.listPage(null, 10)).map((f) => `${f.name}:${f.size}`)).toEqual(['changed:2', 'dropped:1', 'kept:1']);
+      await expect(store.addShareFiles(peer, generation, [file('kept', 1, '1')])).rejects.toMatchObject({ code: 'DUPLICATE_NAME' });
+      await store.addShareFiles(peer, generation, [file('new', 5, '5')]);
+      expect(await store.finishShare(peer, generation)).toBe(3);
+      expect((await store.listPage(null, 10)).map((f) => `${f.name}:${f.size}:${f.holders}`)).toEqual(['changed:2:1', 'kept:1:1', 'new:5:1']);
+      expect(await store.search(parseSearchQuery('dropped'), null, 10, Date.now() + 60_000)).toEqual([]);
+      expect(await store.whoHasContent(sha('2'), 64)).toEqual([]);
+      expect(await store.counts()).toEqual({ peers: 1, files: 3 });
+      await store.removePeer(a);
+      expect(await store.counts()).toEqual({ peers: 0, files: 0 });
+      expect(await store.countContents()).toBe(0);
+    });
+
+    it('applies a delta to a share, and says beforehand how big it would make it', async () => {
       const a = await store.putShare(undefined, holder(1), [file('keep', 1, '1'), file('drop', 1, '2'), file('change', 1, '3')]);
-      expect(await store.updateShare(a, [file('change', 2, '4'), file('new', 5, '5')], ['drop', 'never-there'], 10)).toBe(3);
+      const added = [file('change', 2, '4'), file('new', 5, '5')];
+      expect(await store.countAfterUpdate(a, added, ['drop', 'never-there'])).toBe(3);
+      expect(await store.countAfterUpdate(a, [file('keep', 1, '1')], ['keep'])).toBe(3);
+      expect(await store.countAfterUpdate(a, [file('one', 1, '6'), file('two', 1, '7')], [])).toBe(5);
+      expect(await store.updateShare(a, added, ['drop', 'never-there'])).toBe(3);
       expect((await store.listPage(null, 10)).map((f) => `${f.name}:${f.size}`)).toEqual(['change:2', 'keep:1', 'new:5']);
-      await expect(store.updateShare(a, [file('one', 1, '6'), file('two', 1, '7')], [], 4)).rejects.toMatchObject({ code: 'TOO_MANY_FILES' });
-      expect((await store.listPage(null, 10)).map((f) => f.name)).toEqual(['change', 'keep', 'new']);
+      expect(await store.whoHasContent(sha('3'), 64)).toEqual([]);
+      expect(await store.whoHasContent(sha('4'), 64)).toEqual([listed(1)]);
     });
 
     it('finds the holders of a content under any name, each once, at most as many as asked', async () => {
@@ -147,6 +170,32 @@ export function describeStoreContract(backend: StoreBackend): void {
       expect(contents).toHaveLength(2);
       for (const content of contents) expect(content.holders).toHaveLength(1);
     });
+    it("answers who-has fairly: one sender's many contents or holders cannot hide another's", async () => {
+      // One machine (10.0.0.1) registers 70 fake contents under a name, and 70 holders of one content.
+      const fakeSender = (n: number) => ({ host: '10.0.0.1', port: 5000 + n, id: identityOfFingerprint(Buffer.alloc(32, n)) });
+      for (let n = 0; n < 70; n++) await store.putShare(undefined, fakeSender(n), [file('ubuntu.iso', 7, `0${n}`), file('popular.iso', 9, 'p')]);
+      // The real content, and a real holder of the popular one, from another machine, registered last.
+      await store.putShare(undefined, holder(2), [file('ubuntu.iso', 3, 'real'), file('popular.iso', 9, 'p')]);
+      const contents = await store.whoHas('ubuntu.iso', 64, 64);
+      expect(contents).toHaveLength(64);
+      expect(contents.map((c) => c.sha256)).toContain(sha('real'));
+      // Asked for exactly, a content is found whatever else is under its name.
+      expect(await store.whoHas('ubuntu.iso', 64, 64, sha('real'))).toEqual([{ sha256: sha('real'), size: 3, holders: [listed(2)] }]);
+      expect(await store.whoHas('ubuntu.iso', 64, 64, sha('nothing'))).toEqual([]);
+      const holders = await store.whoHasContent(sha('p'), 64);
+      expect(holders).toHaveLength(64);
+      expect(holders).toContainEqual(listed(2));
+      // In turns: the other machine's holder comes second, right after the first machine's first.
+      expect((await store.whoHas('popular.iso', 64, 64))[0]!.holders[1]).toEqual(listed(2));
+    });
+
+    it('lists reachable holders before firewalled ones of the same turn', async () => {
+      await store.putShare(undefined, { ...holder(1), firewalled: true }, [file('x', 1, 'x')]);
+      await store.putShare(undefined, holder(2), [file('x', 1, 'x')]);
+      expect((await store.whoHasContent(sha('x'), 1))).toEqual([listed(2)]);
+      expect((await store.whoHas('x', 64, 1))[0]!.holders).toEqual([listed(2)]);
+    });
+
 
     it("forgets what a previous run of its own instance left when it joins, and nothing of another instance's", async () => {
       const mine = await open('tracker-a');
@@ -228,11 +277,11 @@ export function describeStoreContract(backend: StoreBackend): void {
       it('never finds a file of a peer that left, or a name a share no longer has', async () => {
         const a = await store.putShare(undefined, holder(1), [file('gone/song.mp3', 1, '1'), file('kept/song.mp3', 1, '2')]);
         const b = await store.putShare(undefined, holder(2), [file('kept/song.mp3', 1, '2')]);
-        await store.updateShare(b, [file('renamed/song.mp3', 1, '2')], ['kept/song.mp3'], 100);
+        await store.updateShare(b, [file('renamed/song.mp3', 1, '2')], ['kept/song.mp3']);
         expect(await names('song')).toEqual(['0 1 gone/song.mp3', '0 1 kept/song.mp3', '0 1 renamed/song.mp3']);
         await store.removePeer(a);
         expect(await names('song')).toEqual(['0 1 renamed/song.mp3']);
-        await store.updateShare(b, [file('renamed/song.mp3', 2, '3')], [], 100);
+        await store.updateShare(b, [file('renamed/song.mp3', 2, '3')], []);
         expect((await store.search(parseSearchQuery('song'), null, 10, later())).map((r) => r.sha256)).toEqual([sha('3')]);
         await store.putShare(b, holder(2), [file('other.txt', 1, '4')]);
         expect(await names('song')).toEqual([]);

@@ -16,7 +16,9 @@ export class AmbiguousNameError extends P2PError {
 export async function resolveContent(access: NetworkAccess, name: string, sha256Prefix?: string): Promise<Content> {
   const problem = sharedNameProblem(name);
   if (problem) throw new P2PError('BAD_CONFIG', `${quoted(name)} is not a valid file name: it ${problem}`, 'use a name as `peer list` shows it');
-  const contents = await askTracker(access, AGENTS.download, (session) => session.whoHas(name));
+  // A whole sha256 is asked for exactly: however many other contents others list under that name.
+  const exact = sha256Prefix?.length === 64 ? sha256Prefix : undefined;
+  const contents = await askTracker(access, AGENTS.download, (session) => session.whoHas(name, exact));
   if (contents.length === 0) throw new P2PError('NOT_FOUND', `no holder of ${quoted(name)} is online`, 'check the name with `peer list`');
   const matching = sha256Prefix ? contents.filter((c) => c.sha256.startsWith(sha256Prefix)) : contents;
   if (matching.length === 0) {
@@ -34,7 +36,7 @@ export async function resolveContent(access: NetworkAccess, name: string, sha256
 export async function freshHolders(access: NetworkAccess, name: string, content: Content): Promise<ContentHolder[]> {
   try {
     return await askTracker(access, AGENTS.download, async (session) => {
-      const byName = (await session.whoHas(name)).find((c) => c.sha256 === content.sha256 && c.size === content.size)?.holders ?? [];
+      const byName = (await session.whoHas(name, content.sha256)).find((c) => c.size === content.size)?.holders ?? [];
       const byContent = session.supports('who_has_content') ? await session.whoHasContent(content.sha256) : [];
       const seen = new Set<string>();
       return [...byName, ...byContent].filter((h) => {

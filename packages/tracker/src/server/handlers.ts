@@ -43,6 +43,9 @@ export async function dispatch(tracker: TrackerContext, state: PeerState, messag
   if (route.feature && !state.features.has(route.feature)) {
     throw new P2PError('UNEXPECTED_MESSAGE', `${message.type} needs feature ${route.feature}, which this connection did not agree to`);
   }
+  if (message.type === 'who_has' && message.sha256 !== undefined && !state.features.has('who_has_sha256')) {
+    throw new P2PError('UNEXPECTED_MESSAGE', 'who_has with a sha256 needs feature who_has_sha256, which this connection did not agree to');
+  }
   try {
     await route.handle(tracker, state, message);
   } catch (error) {

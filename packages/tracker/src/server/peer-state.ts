@@ -1,4 +1,4 @@
-import type { Feature, FileEntry, FramedConnection, RemotePeer, TrackerReply, TrackerRequest, Transport } from '@p2pservice/protocol';
+import type { Feature, FramedConnection, RemotePeer, SenderCounts, TrackerReply, TrackerRequest, Transport } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import type { TrackerLimits } from '../limits.js';
 import type { PeerId, TrackerStore } from '../store/store.js';
@@ -13,8 +13,18 @@ export interface TrackerContext {
   readonly observer: TrackerObserver;
   /** The firewalled peers connected to this tracker, by the holder record they are listed with. */
   readonly firewalled: Map<string, PeerState>;
-  /** Connect requests per remote address in the current window (see connect-relay.ts). */
+  /** Connect requests per sender in the current window (see connect-relay.ts). */
   readonly connectRequestsByAddress: Map<string, RequestWindow>;
+  /** Files listed per sender and per identity, over all connections (share-handlers.ts). */
+  readonly filesBySender: SenderCounts;
+  readonly filesByIdentity: SenderCounts;
+  /** Searches in progress per sender, and their waiting lines. */
+  readonly searches: SenderTurns;
+}
+
+/** Takes turns per sender: `take` resolves (with the release) once fewer than the bound are in progress. */
+export interface SenderTurns {
+  take(sender: string): Promise<() => void>;
 }
 
 /** When a window of counted requests began, and how many came in it. */
@@ -41,6 +51,18 @@ export const UNOBSERVED: TrackerObserver = {
   peerLeft: () => undefined,
 };
 
+/** A registration under way on one connection. */
+export interface Registration {
+  generation: number;
+  listenPort: number;
+  /** Files received so far. */
+  files: number;
+  /** The first registration of this connection: the peer joins the network when it completes. */
+  joining: boolean;
+  /** Why the tracker could not reach the listen port, when the share is listed as firewalled. */
+  firewalled?: string;
+}
+
 /** What one connection has told the tracker so far. */
 export interface PeerState {
   readonly connection: TrackerConnection;
@@ -48,10 +70,18 @@ export interface PeerState {
   readonly remote: RemotePeer;
   readonly features: ReadonlySet<Feature>;
   readonly log: Logger;
-  /** Set once a share is registered; the peer's rows live exactly as long as this connection. */
+  /** Who the per-sender limits count this connection under (its address, or IPv6 /64). */
+  readonly sender: string;
+  /** Set once a registration began; the peer's rows live exactly as long as this connection. */
   peer: PeerId | undefined;
-  /** Files of a share sent in several `register` frames, stored when the last one arrives. */
-  pending: FileEntry[];
+  /** A registration sent in chunks (`more: true`) and not yet complete. */
+  registration: Registration | undefined;
+  /** The share's size once registered or updated. */
+  files: number;
+  /** Files this connection is counted for in filesBySender and filesByIdentity. */
+  charged: number;
+  /** The end of the last registration (its previous files leaving), which the share's next change waits for. */
+  cleanup: Promise<void> | undefined;
   /** HOST:PORT the share is listed under, once registered (for the status page's joins and leaves). */
   listedAs: string | undefined;
   /** The listen port the tracker last managed to connect back to. */

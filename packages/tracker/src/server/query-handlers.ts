@@ -1,23 +1,17 @@
-import { type List, type ListEntry, MAX_CONTENTS_PER_NAME, MAX_HOLDERS_PER_CONTENT, parseSearchQuery, type Search, type WhoHas, type WhoHasContent } from '@p2pservice/protocol';
+import { type List, MAX_CONTENTS_PER_NAME, MAX_HOLDERS_PER_CONTENT, parseSearchQuery, type Search, type WhoHas, type WhoHasContent } from '@p2pservice/protocol';
 import type { PeerState, TrackerContext } from './peer-state.js';
 import { fitContents, fitHolders, fitListPage, fitSearchPage } from './reply-fit.js';
 
-/** The rows with how many of each one's holders are firewalled, where any is. */
-async function withFirewalled<Row extends ListEntry>(tracker: TrackerContext, rows: Row[]): Promise<Row[]> {
-  const counts = await tracker.store.firewalledHolders(rows);
-  return rows.map((row, i) => (counts[i]! > 0 ? { ...row, firewalled: counts[i]! } : row));
-}
-
 /** `list`: one page of the network-wide list, cut to fit a frame. */
 export async function list(tracker: TrackerContext, state: PeerState, message: List): Promise<void> {
-  const rows = await withFirewalled(tracker, await tracker.store.listPage(message.after, message.limit));
+  const rows = await tracker.store.listPage(message.after, message.limit);
   const page = fitListPage(rows, message.limit, tracker.limits.replyFrameBytes);
   await state.connection.send({ type: 'list_page', id: message.id, ...page });
 }
 
-/** `who_has`: every content shared under a name, with its holders. */
+/** `who_has`: the contents shared under a name (or the one named by `sha256`), with their holders. */
 export async function whoHas(tracker: TrackerContext, state: PeerState, message: WhoHas): Promise<void> {
-  const contents = await tracker.store.whoHas(message.name, MAX_CONTENTS_PER_NAME, MAX_HOLDERS_PER_CONTENT);
+  const contents = await tracker.store.whoHas(message.name, MAX_CONTENTS_PER_NAME, MAX_HOLDERS_PER_CONTENT, message.sha256);
   const fitted = fitContents(message.name, contents, tracker.limits.replyFrameBytes);
   await state.connection.send({ type: 'holders', id: message.id, name: message.name, contents: fitted });
 }
@@ -32,8 +26,14 @@ export async function whoHasContent(tracker: TrackerContext, state: PeerState, m
 /** `search`: one page of the files matching a query, best first (feature search). */
 export async function search(tracker: TrackerContext, state: PeerState, message: Search): Promise<void> {
   const query = parseSearchQuery(message.query, message);
-  const deadline = Date.now() + tracker.limits.searchBudgetMs;
-  const rows = await withFirewalled(tracker, await tracker.store.search(query, message.after, message.limit, deadline));
-  const page = fitSearchPage(rows, message.limit, tracker.limits.replyFrameBytes);
+  // A sender's searches take turns (each within its own budget, counted once it runs).
+  const release = await tracker.searches.take(state.sender);
+  let page;
+  try {
+    const deadline = Date.now() + tracker.limits.searchBudgetMs;
+    page = fitSearchPage(await tracker.store.search(query, message.after, message.limit, deadline), message.limit, tracker.limits.replyFrameBytes);
+  } finally {
+    release();
+  }
   await state.connection.send({ type: 'search_page', id: message.id, ...page });
 }

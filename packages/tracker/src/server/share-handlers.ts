@@ -1,27 +1,41 @@
-import { type FileEntry, formatAddress, type HolderRecord, P2PError, type Register, type Update } from '@p2pservice/protocol';
+import { formatAddress, type HolderRecord, P2PError, type Register, type Update } from '@p2pservice/protocol';
+import { duplicateNameIn } from '../store/content-rows.js';
 import { holderKey } from './connect-relay.js';
-import type { PeerState, TrackerContext } from './peer-state.js';
+import type { PeerState, Registration, TrackerContext } from './peer-state.js';
 import { unreachableError, whyUnreachable } from './reachability.js';
 
-/** `register`: stage chunks; on the last one, check the listen port and store the whole share at once. */
+/*
+ * A share is written as its chunks arrive (spec: register): nothing is staged in memory, whatever its
+ * size, and each chunk is stored in short slices by the store. Every file a connection lists counts
+ * against its share's limit, its sender's and its identity's, checked before anything is written.
+ */
+
+/** `register`: the first chunk checks the listen port and begins the registration; each chunk is stored; the last ends it. */
 export async function register(tracker: TrackerContext, state: PeerState, message: Register): Promise<void> {
-  const { limits } = tracker;
-  const staged = state.pending.length + message.files.length;
-  if (staged > limits.maxFilesPerShare) {
-    throw new P2PError('TOO_MANY_FILES', `a share of more than ${limits.maxFilesPerShare} files is over the limit`);
+  await state.cleanup;
+  const duplicate = duplicateNameIn(message.files);
+  if (duplicate) throw duplicate;
+  const registration = state.registration ?? (await begin(tracker, state, message));
+  if (message.listenPort !== registration.listenPort) {
+    throw new P2PError('UNEXPECTED_MESSAGE', `the chunks of one registration must name one listenPort (${registration.listenPort}, then ${message.listenPort})`);
   }
-  state.pending.push(...message.files);
+  const staged = registration.files + message.files.length;
+  chargeFiles(tracker, state, Math.max(state.files, staged));
+  await tracker.store.addShareFiles(state.peer!, registration.generation, message.files);
+  registration.files = staged;
   if (message.more) {
     await state.connection.send({ type: 'registered', id: message.id, files: staged, complete: false });
     return;
   }
-  const files = state.pending;
-  state.pending = [];
+  await finish(tracker, state, message);
+}
+
+/** Checks the listen port and begins a registration: the peer is listed from its first chunk on. */
+async function begin(tracker: TrackerContext, state: PeerState, message: Register): Promise<Registration> {
+  const { limits } = tracker;
   // A holder is listed with the identity it proved to the tracker: without one nobody could check it.
   const id = state.remote.id;
   if (!id) throw new P2PError('ACCESS_DENIED', 'sharing needs an identity: connect with a client certificate');
-  const duplicate = findDuplicateName(files);
-  if (duplicate !== undefined) throw new P2PError('DUPLICATE_NAME', `the share names "${duplicate}" twice`);
   // The holder is listed at the address seen on the socket (never at one the peer claims), and only once
   // the same identity answered at the listen port: the tracker never lists what another program serves.
   // A peer that can serve through connect-back is listed as firewalled when the port does not answer.
@@ -39,12 +53,40 @@ export async function register(tracker: TrackerContext, state: PeerState, messag
     }
   }
   const joining = state.peer === undefined;
-  state.peer = await tracker.store.putShare(state.peer, holder, files);
+  const started = await tracker.store.startShare(state.peer, holder);
+  // A peer moved to a new id (its firewalled flag changed) has no rows under the old one any more.
+  if (!joining && started.peer !== state.peer) state.files = 0;
+  state.peer = started.peer;
   state.listedAs = formatAddress(holder);
   listFirewalled(tracker, state, holder);
-  if (joining) tracker.observer.peerJoined(state.listedAs, files.length);
-  state.log.info({ peer: state.peer, port: message.listenPort, files: files.length, ...(firewalled && { firewalled: true }) }, 'share registered');
-  await state.connection.send({ type: 'registered', id: message.id, files: files.length, complete: true, ...(firewalled && { firewalled }) });
+  state.registration = { generation: started.generation, listenPort: message.listenPort, files: 0, joining, ...(firewalled && { firewalled }) };
+  return state.registration;
+}
+
+/**
+ * Ends a registration: the answer goes at once, and the files of the previous registration that this one
+ * did not send again leave after it (the next change of the share waits for that, reads do not).
+ */
+async function finish(tracker: TrackerContext, state: PeerState, message: Register): Promise<void> {
+  const registration = state.registration!;
+  state.registration = undefined;
+  state.files = registration.files;
+  const { firewalled } = registration;
+  if (registration.joining) tracker.observer.peerJoined(state.listedAs!, state.files);
+  state.log.info({ peer: state.peer, port: message.listenPort, files: state.files, ...(firewalled && { firewalled: true }) }, 'share registered');
+  await state.connection.send({ type: 'registered', id: message.id, files: state.files, complete: true, ...(firewalled && { firewalled }) });
+  const peer = state.peer!;
+  state.cleanup = tracker.store.finishShare(peer, registration.generation).then(
+    (files) => {
+      state.files = files;
+      chargeFiles(tracker, state, files, false);
+    },
+    (error: unknown) => {
+      // The share is not what the peer thinks: it connects again and registers it whole.
+      state.log.warn({ err: error, peer }, 'could not remove the files a registration left out; closing the connection');
+      state.connection.destroy();
+    },
+  );
 }
 
 /** Keeps `tracker.firewalled` in step with how the peer is listed now. */
@@ -54,23 +96,41 @@ function listFirewalled(tracker: TrackerContext, state: PeerState, holder: Holde
   if (state.firewalledAs !== undefined) tracker.firewalled.set(state.firewalledAs, state);
 }
 
-/** `update`: apply a delta to the registered share, in one transaction. */
+/** `update`: apply a delta to the registered share, within the limits. */
 export async function update(tracker: TrackerContext, state: PeerState, message: Update): Promise<void> {
-  if (state.peer === undefined || state.pending.length > 0) {
+  await state.cleanup;
+  if (state.peer === undefined || state.registration !== undefined) {
     throw new P2PError('UNEXPECTED_MESSAGE', 'update before a complete register');
   }
-  const duplicate = findDuplicateName(message.added);
-  if (duplicate !== undefined) throw new P2PError('DUPLICATE_NAME', `the update adds "${duplicate}" twice`);
-  const files = await tracker.store.updateShare(state.peer, message.added, message.removed, tracker.limits.maxFilesPerShare);
+  const duplicate = duplicateNameIn(message.added, 'the update');
+  if (duplicate) throw duplicate;
+  chargeFiles(tracker, state, await tracker.store.countAfterUpdate(state.peer, message.added, message.removed));
+  const files = await tracker.store.updateShare(state.peer, message.added, message.removed);
+  state.files = files;
+  chargeFiles(tracker, state, files, false);
   state.log.info({ peer: state.peer, added: message.added.length, removed: message.removed.length, files }, 'share updated');
   await state.connection.send({ type: 'updated', id: message.id, files });
 }
 
-function findDuplicateName(files: readonly FileEntry[]): string | undefined {
-  const seen = new Set<string>();
-  for (const { name } of files) {
-    if (seen.has(name)) return name;
-    seen.add(name);
+/**
+ * Counts `files` for this connection against its share's, its sender's and its identity's limits
+ * (TOO_MANY_FILES, nothing written, when `check` and one is crossed), and keeps the tallies in step.
+ */
+export function chargeFiles(tracker: TrackerContext, state: PeerState, files: number, check = true): void {
+  const { maxFilesPerShare, maxFilesPerAddress, maxFilesPerIdentity } = tracker.limits;
+  const more = files - state.charged;
+  const identity = state.remote.id ?? '';
+  if (check && more > 0) {
+    if (files > maxFilesPerShare) throw new P2PError('TOO_MANY_FILES', `a share of more than ${maxFilesPerShare} files is over the limit`);
+    if (tracker.filesBySender.of(state.sender) + more > maxFilesPerAddress) {
+      throw new P2PError('TOO_MANY_FILES', `${state.sender} would list more than ${maxFilesPerAddress} files, over all its connections (the limit per address)`);
+    }
+    if (tracker.filesByIdentity.of(identity) + more > maxFilesPerIdentity) {
+      throw new P2PError('TOO_MANY_FILES', `this identity would list more than ${maxFilesPerIdentity} files, over all its connections (the limit per identity)`);
+    }
   }
-  return undefined;
+  tracker.filesBySender.add(state.sender, more);
+  tracker.filesByIdentity.add(identity, more);
+  state.charged = files;
 }
+

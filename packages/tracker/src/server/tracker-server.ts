@@ -24,10 +24,12 @@ import { TRACKER_AGENT } from '../version.js';
 import { DenialLog } from './denials.js';
 import { dispatch } from './handlers.js';
 import { InstanceLease } from './instance-lease.js';
+import { SenderLines } from './sender-turns.js';
+import { chargeFiles } from './share-handlers.js';
 import { type PeerState, type TrackerConnection, type TrackerContext, type TrackerObserver, UNOBSERVED } from './peer-state.js';
 
 /** The features a tracker offers (spec: Features). */
-export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content', 'search', 'connect_back'];
+export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content', 'who_has_sha256', 'search', 'connect_back'];
 
 export interface TrackerOptions {
   host: string;
@@ -69,7 +71,17 @@ export class TrackerServer {
   ) {
     const merged = { ...DEFAULT_TRACKER_LIMITS, ...limits };
     merged.replyFrameBytes = Math.min(merged.replyFrameBytes, merged.maxFrameBytes);
-    this.context = { store, transport, limits: merged, observer, firewalled: new Map(), connectRequestsByAddress: new Map() };
+    this.context = {
+      store,
+      transport,
+      limits: merged,
+      observer,
+      firewalled: new Map(),
+      connectRequestsByAddress: new Map(),
+      filesBySender: new SenderCounts(),
+      filesByIdentity: new SenderCounts(),
+      searches: new SenderLines(merged.maxSearchesPerAddress),
+    };
     this.denials = new DenialLog(logger);
     // Losing the lease drops every connection at once; their removals finish (or fail) on their own,
     // and rejoining forgets whatever rows of this instance are left anyway.
@@ -205,7 +217,22 @@ export class TrackerServer {
         ...(this.networkKey && { networkKey: this.networkKey }),
       });
       log.debug({ agent: hello.agent, features: [...features] }, 'hello');
-      state = { connection, remote, features, log, peer: undefined, pending: [], listedAs: undefined, verifiedPort: undefined, firewalledAs: undefined, connectRequests: { since: 0, count: 0 } };
+      state = {
+        connection,
+        remote,
+        features,
+        log,
+        sender: senderOf(remote.host),
+        peer: undefined,
+        registration: undefined,
+        files: 0,
+        charged: 0,
+        cleanup: undefined,
+        listedAs: undefined,
+        verifiedPort: undefined,
+        firewalledAs: undefined,
+        connectRequests: { since: 0, count: 0 },
+      };
       while (!connection.isClosed) {
         const message = await this.receiveBeforeTimeout(connection);
         if (message.type === 'bye') break;
@@ -240,12 +267,15 @@ export class TrackerServer {
       connection.destroy();
       if (state?.firewalledAs !== undefined && this.context.firewalled.get(state.firewalledAs) === state) this.context.firewalled.delete(state.firewalledAs);
       if (state?.peer !== undefined) await this.forget(state);
+      if (state) chargeFiles(this.context, state, 0, false);
     }
   }
 
   /** A peer's rows leave with its connection, however it ended. */
   private async forget(state: PeerState): Promise<void> {
     try {
+      // The end of its last registration first: its rows are all there, then all gone.
+      await state.cleanup;
       await this.context.store.removePeer(state.peer!);
       state.log.info({ peer: state.peer }, 'peer left; its files are gone from the list');
       this.context.observer.peerLeft(state.listedAs ?? `${state.remote.host}:${state.remote.port}`);

@@ -52,6 +52,24 @@ export const PG_MIGRATIONS: readonly string[] = [
   // 3: a peer the tracker could not reach, listed for download through connect-back.
   `ALTER TABLE peers ADD COLUMN firewalled boolean NOT NULL DEFAULT false;
    CREATE INDEX peers_firewalled ON peers (id) WHERE firewalled;`,
+  // 4: registrations in chunks and fair, cheap who-has answers (as SQLite's step 8): the generation of the
+  // registration that last sent each file, each content's count of firewalled holders, and `holdings`,
+  // each peer's copies of each content.
+  `ALTER TABLE peers ADD COLUMN generation integer NOT NULL DEFAULT 0;
+   ALTER TABLE files ADD COLUMN gen integer NOT NULL DEFAULT 0;
+   ALTER TABLE contents ADD COLUMN firewalled integer NOT NULL DEFAULT 0;
+   UPDATE contents c SET firewalled = x.n FROM (
+     SELECT f.name, f.sha256, count(*)::int AS n FROM files f JOIN peers p ON p.id = f.peer_id AND p.firewalled GROUP BY f.name, f.sha256
+   ) x WHERE c.name = x.name AND c.sha256 = x.sha256;
+   CREATE TABLE holdings (
+     sha256  text COLLATE "C" NOT NULL,
+     peer_id bigint NOT NULL REFERENCES peers (id) ON DELETE CASCADE,
+     copies  integer NOT NULL,
+     root    text COLLATE "C" NOT NULL,
+     PRIMARY KEY (sha256, peer_id)
+   );
+   CREATE INDEX holdings_by_peer ON holdings (peer_id);
+   INSERT INTO holdings (sha256, peer_id, copies, root) SELECT sha256, peer_id, count(*), min(root) FROM files GROUP BY sha256, peer_id;`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

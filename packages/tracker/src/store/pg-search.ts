@@ -44,7 +44,7 @@ export function searchStatementOf(query: SearchQuery): SearchStatement {
     conditions.push(`(${query.extensions.map((ext) => `search_text LIKE ${parameter(`%.${likeEscaped(ext)}`)}`).join(' OR ')})`);
   }
   return {
-    text: `SELECT name, sha256, size, holders FROM contents WHERE ${conditions.join(' AND ')} ORDER BY holders DESC, name, sha256`,
+    text: `SELECT name, sha256, size, holders, firewalled FROM contents WHERE ${conditions.join(' AND ')} ORDER BY holders DESC, name, sha256`,
     values,
   };
 }

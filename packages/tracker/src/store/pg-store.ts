@@ -3,13 +3,16 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { Content, ContentHolder, FileEntry, HolderRecord, ListCursor, ListEntry, RankedEntry, SearchCursor, SearchQuery } from '@p2pservice/protocol';
-import { P2PError } from '@p2pservice/protocol';
-import { contentHolderOf, contentsOf, type HolderFields, type HolderRow } from './holder-rows.js';
+import { P2PError, quoted } from '@p2pservice/protocol';
+import { type ContentRow, duplicateNameIn, listEntryOf } from './content-rows.js';
+import { contentsOf, fairHolders, type HolderFields, type HolderRow } from './holder-rows.js';
+import { HolderChanges } from './pg-changes.js';
 import { inTransaction, isUnavailable, openPool, type PgPoolOptions, query, redactedUrl } from './pg-database.js';
 import { migratePg } from './pg-schema.js';
-import { searchStatementOf, searchTextOf } from './pg-search.js';
+import { searchStatementOf } from './pg-search.js';
+import { prepared } from './pg-statements.js';
 import { SearchRanking } from './search-ranking.js';
-import type { PeerId, StoreCounts, TrackerStore } from './store.js';
+import type { PeerId, ShareGeneration, StoreCounts, TrackerStore } from './store.js';
 
 export interface PgStoreOptions extends Partial<PgPoolOptions> {
   /** The tracker instance whose peers this store writes (default: a new one per process). */
@@ -20,100 +23,19 @@ export interface PgStoreOptions extends Partial<PgPoolOptions> {
 
 export const DEFAULT_PG_POOL: PgPoolOptions = { poolSize: 10, connectTimeoutMs: 5_000, statementTimeoutMs: 15_000 };
 
-/**
- * Peers removed per transaction when a whole instance goes (a sweep, a join, a leave): an instance of
- * thousands of peers goes in short transactions, each far from the statement timeout, none holding
- * locks for long.
- */
+/** Peers looked at per query when a whole instance goes (a sweep, a join, a leave). */
 const PEERS_PER_BATCH = 25;
+
+/**
+ * File rows removed per transaction (a departure, a registration's leftovers): each transaction, and the
+ * work this process does for it, stays small however big the share.
+ */
+const FILES_PER_BATCH = 2_000;
 
 const newInstanceName = () => `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
 
 /** Search candidates fetched per round trip. */
 const SEARCH_BATCH = 1_000;
-/** A size no real file has: a holder count going down never lowers a content's size. */
-const NO_SIZE = Number.MAX_SAFE_INTEGER;
-
-/** A change of one content's holder count. */
-interface HolderChange {
-  name: string;
-  sha256: string;
-  size: number;
-  by: number;
-}
-
-const changeKey = (name: string, sha256: string) => `${sha256}\u0000${name}`;
-
-/** The holder counts a set of file changes moves, one entry per content. */
-class HolderChanges {
-  private readonly changes = new Map<string, HolderChange>();
-
-  add(file: { name: string; sha256: string; size?: number }, by: number): void {
-    const key = changeKey(file.name, file.sha256);
-    const change = this.changes.get(key);
-    if (change) {
-      change.by += by;
-      if (file.size !== undefined) change.size = Math.min(change.size, file.size);
-    } else {
-      this.changes.set(key, { name: file.name, sha256: file.sha256, size: file.size ?? NO_SIZE, by });
-    }
-  }
-
-  /** The changes that move a count, in one order for every transaction (so row locks never deadlock). */
-  list(): HolderChange[] {
-    return [...this.changes.values()].filter((c) => c.by !== 0);
-  }
-}
-
-const STATEMENTS = {
-  // Rows are upserted in (name, sha256) order: two transactions lock the contents they share in the same
-  // order, and never wait for each other in a circle.
-  changeHolders: `INSERT INTO contents AS c (name, sha256, size, holders, search_text)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::integer[], $5::text[]) AS u(name, sha256, size, holders, search_text)
-    ORDER BY u.name COLLATE "C", u.sha256 COLLATE "C"
-    ON CONFLICT (name, sha256) DO UPDATE SET holders = c.holders + excluded.holders, size = LEAST(c.size, excluded.size)`,
-  dropUnheld: `DELETE FROM contents c USING unnest($1::text[], $2::text[]) AS g(name, sha256)
-    WHERE c.name = g.name AND c.sha256 = g.sha256 AND c.holders <= 0`,
-  nextPeerId: `SELECT nextval(pg_get_serial_sequence('peers', 'id')) AS id`,
-  insertPeer: 'INSERT INTO peers (id, instance, host, port, identity, firewalled) VALUES ($1, $2, $3, $4, $5, $6)',
-  updatePeer: 'UPDATE peers SET host = $2, port = $3, identity = $4, firewalled = $5 WHERE id = $1',
-  deletePeer: 'DELETE FROM peers WHERE id = $1',
-  insertFiles: `INSERT INTO files (peer_id, name, size, sha256, root)
-    SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[])`,
-  deleteFilesOf: 'DELETE FROM files WHERE peer_id = $1 RETURNING name, sha256',
-  deleteNamedFilesOf: 'DELETE FROM files WHERE peer_id = $1 AND name = ANY($2::text[]) RETURNING name, sha256',
-  countFilesOf: 'SELECT count(*) AS n FROM files WHERE peer_id = $1',
-  // Two trackers sweeping one instance at once each take peers the other has not locked.
-  somePeersOf: 'SELECT id FROM peers WHERE instance = $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED',
-  deleteFilesOfPeers: 'DELETE FROM files WHERE peer_id = ANY($1::bigint[]) RETURNING name, sha256',
-  deletePeers: 'DELETE FROM peers WHERE id = ANY($1::bigint[])',
-  joinInstance: `INSERT INTO instances (id, lease_until) VALUES ($1, now() + $2 * interval '1 millisecond')
-    ON CONFLICT (id) DO UPDATE SET started_at = now(), lease_until = excluded.lease_until`,
-  leaseOf: `SELECT (extract(epoch FROM lease_until) * 1000)::float8 AS until,
-    greatest(0, extract(epoch FROM lease_until - now()) * 1000)::float8 AS left_ms FROM instances WHERE id = $1`,
-  renewInstance: `UPDATE instances SET lease_until = now() + $2 * interval '1 millisecond' WHERE id = $1 AND lease_until > now()`,
-  lapsedInstances: 'SELECT id FROM instances WHERE lease_until <= now() AND id <> $1 ORDER BY id',
-  deleteSweptInstance: `DELETE FROM instances i WHERE id = $1 AND lease_until <= now() AND NOT EXISTS (SELECT 1 FROM peers WHERE instance = i.id)`,
-  deleteInstance: 'DELETE FROM instances WHERE id = $1',
-  firstPage: 'SELECT name, sha256, size, holders FROM contents ORDER BY name, sha256 LIMIT $1',
-  pageAfter: 'SELECT name, sha256, size, holders FROM contents WHERE (name, sha256) > ($1, $2) ORDER BY name, sha256 LIMIT $3',
-  holdersOf: `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id, f.root, p.firewalled
-    FROM contents c JOIN files f ON f.sha256 = c.sha256 AND f.name = c.name JOIN peers p ON p.id = f.peer_id
-    WHERE c.name = $1 ORDER BY f.sha256, p.id`,
-  // A peer sharing the content under several names is one holder.
-  holdersOfContent: `SELECT DISTINCT ON (p.id) p.host, p.port, p.identity AS id, f.root, p.firewalled
-    FROM files f JOIN peers p ON p.id = f.peer_id WHERE f.sha256 = $1 ORDER BY p.id, f.root LIMIT $2`,
-  counts: 'SELECT (SELECT count(*) FROM peers) AS peers, (SELECT count(*) FROM files) AS files',
-  anyFirewalled: 'SELECT id FROM peers WHERE firewalled LIMIT 1',
-  firewalledHoldersOf: `SELECT c.i::int AS i, count(*)::int AS n
-    FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS c(name, sha256, i)
-    JOIN files f ON f.sha256 = c.sha256 AND f.name = c.name JOIN peers p ON p.id = f.peer_id AND p.firewalled
-    GROUP BY c.i`,
-  countContents: 'SELECT count(*)::int AS n FROM contents',
-} as const;
-
-/** A prepared statement: parsed once per pooled connection, then only bound and run. */
-const prepared = (name: keyof typeof STATEMENTS, values: unknown[]): pg.QueryConfig => ({ name, text: STATEMENTS[name], values });
 
 /**
  * The tracker's state in PostgreSQL, shared by every tracker instance of one network: each writes the
@@ -203,49 +125,87 @@ export class PgStore implements TrackerStore {
     this.orphans.clear();
   }
 
-  async putShare(peer: PeerId | undefined, holder: HolderRecord, files: readonly FileEntry[]): Promise<PeerId> {
-    // A new peer's id is drawn first: if the commit's answer is lost, the rows it may have left are known.
-    const id = peer ?? (await query<{ id: number }>(this.pool, this.location, prepared('nextPeerId', []))).rows[0]!.id;
+  async startShare(peer: PeerId | undefined, holder: HolderRecord): Promise<ShareGeneration> {
+    if (peer !== undefined) {
+      const known = (await query<{ firewalled: boolean; generation: number }>(this.pool, this.location, prepared('peerOf', [peer]))).rows[0];
+      if (known && known.firewalled === (holder.firewalled === true)) {
+        const moved = await query<{ generation: number }>(this.pool, this.location, prepared('movePeer', [peer, holder.host, holder.port, holder.id]));
+        return { peer, generation: moved.rows[0]!.generation };
+      }
+      // Every content it holds counts it as firewalled or not: a change is a new peer.
+      if (known) await this.removePeer(peer);
+    }
+    // The id is drawn first: if the commit's answer is lost, the rows it may have left are known.
+    const id = (await query<{ id: number }>(this.pool, this.location, prepared('nextPeerId', []))).rows[0]!.id;
     try {
-      return await this.transaction(async (client) => {
-        const changes = new HolderChanges();
-        if (peer === undefined) {
-          await client.query(prepared('insertPeer', [id, this.instance, holder.host, holder.port, holder.id, holder.firewalled === true]));
-        } else {
-          await client.query(prepared('updatePeer', [id, holder.host, holder.port, holder.id, holder.firewalled === true]));
-          for (const old of (await client.query(prepared('deleteFilesOf', [id]))).rows) changes.add(old, -1);
-        }
-        await this.insertFiles(client, id, files, changes);
-        await this.changeHolders(client, changes);
-        return id;
-      });
+      await query(this.pool, this.location, prepared('insertPeer', [id, this.instance, holder.host, holder.port, holder.id, holder.firewalled === true]));
     } catch (error) {
-      if (peer === undefined) this.orphans.add(id);
+      this.orphans.add(id);
       throw error;
     }
+    return { peer: id, generation: 1 };
   }
 
-  async updateShare(peer: PeerId, added: readonly FileEntry[], removed: readonly string[], maxFiles: number): Promise<number> {
+  async addShareFiles(peer: PeerId, generation: number, files: readonly FileEntry[]): Promise<void> {
+    if (files.length === 0) return;
+    await this.transaction(async (client) => {
+      const { firewalled } = await this.peerOf(client, peer);
+      const old = new Map((await client.query<{ name: string; sha256: string; gen: number }>(prepared('namedFilesOf', [peer, files.map((f) => f.name)]))).rows.map((row) => [row.name, row]));
+      const changes = new HolderChanges();
+      for (const file of files) {
+        const before = old.get(file.name);
+        if (before?.gen === generation) throw new P2PError('DUPLICATE_NAME', `the share names ${quoted(file.name)} twice`);
+        // The same content under the same name again (a re-registration): only its row is touched.
+        if (before?.sha256 === file.sha256) continue;
+        if (before) changes.add(peer, firewalled, before, -1);
+        changes.add(peer, firewalled, file, +1);
+      }
+      await this.upsertFiles(client, peer, generation, files);
+      await changes.apply(client);
+    });
+  }
+
+  async finishShare(peer: PeerId, generation: number): Promise<number> {
+    await this.deleteFilesOf(peer, (client) => client.query<{ name: string; sha256: string }>(prepared('deleteSomeOlderFilesOf', [peer, generation, FILES_PER_BATCH])));
+    return (await query<{ n: number }>(this.pool, this.location, prepared('countFilesOf', [peer]))).rows[0]!.n;
+  }
+
+  async putShare(peer: PeerId | undefined, holder: HolderRecord, files: readonly FileEntry[]): Promise<PeerId> {
+    const duplicate = duplicateNameIn(files);
+    if (duplicate) throw duplicate;
+    const started = await this.startShare(peer, holder);
+    for (let at = 0; at < files.length; at += FILES_PER_BATCH) await this.addShareFiles(started.peer, started.generation, files.slice(at, at + FILES_PER_BATCH));
+    await this.finishShare(started.peer, started.generation);
+    return started.peer;
+  }
+
+  async countAfterUpdate(peer: PeerId, added: readonly FileEntry[], removed: readonly string[]): Promise<number> {
+    const leaving = new Set(removed);
+    const names = [...leaving, ...added.map((f) => f.name)];
+    const present = new Set((await query<{ name: string }>(this.pool, this.location, { text: 'SELECT name FROM files WHERE peer_id = $1 AND name = ANY($2::text[])', values: [peer, names] })).rows.map((row) => row.name));
+    let count = (await query<{ n: number }>(this.pool, this.location, prepared('countFilesOf', [peer]))).rows[0]!.n;
+    for (const name of leaving) if (present.has(name)) count--;
+    for (const { name } of added) if (leaving.has(name) || !present.has(name)) count++;
+    return count;
+  }
+
+  async updateShare(peer: PeerId, added: readonly FileEntry[], removed: readonly string[]): Promise<number> {
     return this.transaction(async (client) => {
+      const { firewalled, generation } = await this.peerOf(client, peer);
       const changes = new HolderChanges();
       const names = [...removed, ...added.map((f) => f.name)];
-      for (const old of (await client.query(prepared('deleteNamedFilesOf', [peer, names]))).rows) changes.add(old, -1);
-      await this.insertFiles(client, peer, added, changes);
-      const files = (await client.query<{ n: number }>(prepared('countFilesOf', [peer]))).rows[0]!.n;
-      if (files > maxFiles) throw new P2PError('TOO_MANY_FILES', `a share of more than ${maxFiles} files is over the limit`);
-      await this.changeHolders(client, changes);
-      return files;
+      for (const old of (await client.query<{ name: string; sha256: string }>(prepared('deleteNamedFilesOf', [peer, names]))).rows) changes.add(peer, firewalled, old, -1);
+      for (const file of added) changes.add(peer, firewalled, file, +1);
+      await this.upsertFiles(client, peer, generation, added);
+      await changes.apply(client);
+      return (await client.query<{ n: number }>(prepared('countFilesOf', [peer]))).rows[0]!.n;
     });
   }
 
   async removePeer(peer: PeerId): Promise<void> {
     try {
-      await this.transaction(async (client) => {
-        const changes = new HolderChanges();
-        for (const old of (await client.query(prepared('deleteFilesOf', [peer]))).rows) changes.add(old, -1);
-        await this.changeHolders(client, changes);
-        await client.query(prepared('deletePeer', [peer]));
-      });
+      await this.deleteFilesOf(peer, (client) => client.query<{ name: string; sha256: string }>(prepared('deleteSomeFilesOf', [peer, FILES_PER_BATCH])));
+      await query(this.pool, this.location, prepared('deletePeer', [peer]));
       this.orphans.delete(peer);
     } catch (error) {
       // Tried again by the next sweep: a peer that left during an outage must not stay listed.
@@ -256,7 +216,7 @@ export class PgStore implements TrackerStore {
 
   async listPage(after: ListCursor | null, limit: number): Promise<ListEntry[]> {
     const config = after ? prepared('pageAfter', [after.name, after.sha256, limit]) : prepared('firstPage', [limit]);
-    return (await query<ListEntry>(this.pool, this.location, config)).rows;
+    return (await query<ContentRow>(this.pool, this.location, config)).rows.map(listEntryOf);
   }
 
   async search(query: SearchQuery, after: SearchCursor | null, limit: number, deadline: number): Promise<RankedEntry[]> {
@@ -267,13 +227,13 @@ export class PgStore implements TrackerStore {
       await this.transaction(async (client) => {
         // The server stops the statement at the deadline too (the sort of a broad search is one step).
         await client.query(`SET LOCAL statement_timeout = ${budget}`);
-        const cursor = client.query(new Cursor<[string, string, number, number]>(statement.text, statement.values, { rowMode: 'array' }));
+        const cursor = client.query(new Cursor<[string, string, number, number, number]>(statement.text, statement.values, { rowMode: 'array' }));
         try {
           // Candidates come most holders first: the first that cannot make the page ends the search.
           reading: for (;;) {
             const rows = await cursor.read(SEARCH_BATCH);
             ranking.checkClock();
-            for (const [name, sha256, size, holders] of rows) if (!ranking.offer(name, sha256, Number(size), holders)) break reading;
+            for (const [name, sha256, size, holders, firewalled] of rows) if (!ranking.offer(name, sha256, Number(size), holders, firewalled)) break reading;
             if (rows.length < SEARCH_BATCH) break;
           }
         } finally {
@@ -288,21 +248,13 @@ export class PgStore implements TrackerStore {
     return ranking.entries;
   }
 
-  async whoHas(name: string, maxContents: number, maxHolders: number): Promise<Content[]> {
-    return contentsOf((await query<HolderRow>(this.pool, this.location, prepared('holdersOf', [name]))).rows, maxContents, maxHolders);
-  }
-
-  async firewalledHolders(contents: readonly { name: string; sha256: string }[]): Promise<number[]> {
-    const counts = contents.map(() => 0);
-    if (contents.length === 0 || (await query(this.pool, this.location, prepared('anyFirewalled', []))).rows.length === 0) return counts;
-    const names = contents.map((c) => c.name);
-    const sha256s = contents.map((c) => c.sha256);
-    for (const { i, n } of (await query<{ i: number; n: number }>(this.pool, this.location, prepared('firewalledHoldersOf', [names, sha256s]))).rows) counts[i - 1] = n;
-    return counts;
+  async whoHas(name: string, maxContents: number, maxHolders: number, sha256?: string): Promise<Content[]> {
+    const statement = sha256 === undefined ? prepared('holdersOf', [name]) : prepared('holdersOfNamed', [sha256, name]);
+    return contentsOf((await query<HolderRow>(this.pool, this.location, statement)).rows, maxContents, maxHolders);
   }
 
   async whoHasContent(sha256: string, maxHolders: number): Promise<ContentHolder[]> {
-    return (await query<HolderFields>(this.pool, this.location, prepared('holdersOfContent', [sha256, maxHolders]))).rows.map(contentHolderOf);
+    return fairHolders((await query<HolderFields>(this.pool, this.location, prepared('holdersOfContent', [sha256]))).rows, maxHolders);
   }
 
   async countContents(): Promise<number> {
@@ -321,43 +273,45 @@ export class PgStore implements TrackerStore {
     return inTransaction(this.pool, this.location, work);
   }
 
-  private async insertFiles(client: pg.PoolClient, peer: PeerId, files: readonly FileEntry[], changes: HolderChanges): Promise<void> {
+  private async peerOf(client: pg.PoolClient, peer: PeerId): Promise<{ firewalled: boolean; generation: number }> {
+    return (await client.query<{ firewalled: boolean; generation: number }>(prepared('peerOf', [peer]))).rows[0] ?? { firewalled: false, generation: 0 };
+  }
+
+  private async upsertFiles(client: pg.PoolClient, peer: PeerId, generation: number, files: readonly FileEntry[]): Promise<void> {
     if (files.length === 0) return;
-    await client.query(prepared('insertFiles', [peer, files.map((f) => f.name), files.map((f) => f.size), files.map((f) => f.sha256), files.map((f) => f.root)]));
-    for (const file of files) changes.add(file, +1);
+    await client.query(prepared('upsertFiles', [peer, files.map((f) => f.name), files.map((f) => f.size), files.map((f) => f.sha256), files.map((f) => f.root), generation]));
+  }
+
+  /** Deletes `peer`'s files that `batch` deletes, a batch per transaction with its count changes, until none is left. */
+  private async deleteFilesOf(peer: PeerId, batch: (client: pg.PoolClient) => Promise<pg.QueryResult<{ name: string; sha256: string }>>): Promise<void> {
+    for (;;) {
+      const deleted = await this.transaction(async (client) => {
+        const { firewalled } = await this.peerOf(client, peer);
+        const rows = (await batch(client)).rows;
+        const changes = new HolderChanges();
+        for (const row of rows) changes.add(peer, firewalled, row, -1);
+        await changes.apply(client);
+        return rows.length;
+      });
+      // Only none left ends it: another tracker removing the same peer may have taken part of a batch.
+      if (deleted === 0) return;
+    }
   }
 
   /**
-   * Deletes every peer of `instance` with its files, PEERS_PER_BATCH peers per transaction, calling
-   * `between` after each batch; returns how many peers.
+   * Deletes every peer of `instance` with its files, a batch of files per transaction (removePeer),
+   * calling `between` after each peer; returns how many peers.
    */
   private async forgetPeersOf(instance: string, between?: () => Promise<unknown>): Promise<number> {
     let forgotten = 0;
     for (;;) {
-      const removed = await this.transaction(async (client) => {
-        const peers = (await client.query<{ id: number }>(prepared('somePeersOf', [instance, PEERS_PER_BATCH]))).rows.map((row) => row.id);
-        if (peers.length === 0) return 0;
-        const changes = new HolderChanges();
-        for (const old of (await client.query(prepared('deleteFilesOfPeers', [peers]))).rows) changes.add(old, -1);
-        await this.changeHolders(client, changes);
-        await client.query(prepared('deletePeers', [peers]));
-        return peers.length;
-      });
-      if (removed === 0) return forgotten;
-      forgotten += removed;
-      await between?.();
+      const peers = (await query<{ id: number }>(this.pool, this.location, prepared('somePeersOf', [instance, PEERS_PER_BATCH]))).rows;
+      if (peers.length === 0) return forgotten;
+      for (const { id } of peers) {
+        await this.removePeer(id);
+        forgotten++;
+        await between?.();
+      }
     }
-  }
-
-  // Content rows follow the file rows in the caller's transaction: a content exists exactly while some
-  // file row names it, so a search or a list never shows a peer that left.
-  private async changeHolders(client: pg.PoolClient, changes: HolderChanges): Promise<void> {
-    const list = changes.list();
-    if (list.length === 0) return;
-    // Only a content that may be new needs its search text (a lowered count never inserts a row).
-    const texts = list.map((c) => (c.by > 0 ? searchTextOf(c.name) : ''));
-    await client.query(prepared('changeHolders', [list.map((c) => c.name), list.map((c) => c.sha256), list.map((c) => c.size), list.map((c) => c.by), texts]));
-    const lower = list.filter((c) => c.by < 0);
-    if (lower.length > 0) await client.query(prepared('dropUnheld', [lower.map((c) => c.name), lower.map((c) => c.sha256)]));
   }
 }

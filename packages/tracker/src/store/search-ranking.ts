@@ -28,11 +28,11 @@ export class SearchRanking {
    * Considers one candidate. Returns false when it could not make the page even at the best rank: if
    * candidates come most holders first (then by name and sha256), no later one can either.
    */
-  offer(name: string, sha256: string, size: number, holders: number): boolean {
+  offer(name: string, sha256: string, size: number, holders: number, firewalled = 0): boolean {
     if (++this.read % CANDIDATES_PER_CLOCK_CHECK === 0) this.checkClock();
     if (!this.top.mightTake(holders, name, sha256)) return false;
     const rank = this.matcher.rank(name, size);
-    if (rank !== undefined) this.top.offer({ name, sha256, size, holders, rank });
+    if (rank !== undefined) this.top.offer({ name, sha256, size, holders, rank, ...(firewalled > 0 && { firewalled }) });
     return true;
   }
 

@@ -60,6 +60,26 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   // 7: a peer the tracker could not reach, listed for download through connect-back (1) or not (0).
   `ALTER TABLE peers ADD COLUMN firewalled INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX peers_firewalled ON peers(id) WHERE firewalled = 1;`,
+  // 8: registrations in chunks and fair, cheap who-has answers. A peer's files carry the generation of
+  // the registration that last sent them (what a new registration did not send again leaves at its end);
+  // each content counts its firewalled holders (list and search rows say so without a scan); `holdings`
+  // is each peer's copies of each content (who holds a content, with no scan of its names); and a file is
+  // found by content and name at once (a content shared under 100 000 names is not scanned for one).
+  `ALTER TABLE peers ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE files ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE contents ADD COLUMN firewalled INTEGER NOT NULL DEFAULT 0;
+   UPDATE contents SET firewalled = (SELECT count(*) FROM files f JOIN peers p ON p.id = f.peer_id
+     WHERE f.sha256 = contents.sha256 AND f.name = contents.name AND p.firewalled = 1);
+   DROP INDEX files_by_sha256;
+   CREATE INDEX files_by_content ON files(sha256, name);
+   CREATE TABLE holdings (
+     sha256  TEXT    NOT NULL,
+     peer_id INTEGER NOT NULL,
+     copies  INTEGER NOT NULL,
+     root    TEXT    NOT NULL,
+     PRIMARY KEY (sha256, peer_id)
+   ) WITHOUT ROWID;
+   INSERT INTO holdings (sha256, peer_id, copies, root) SELECT sha256, peer_id, count(*), min(root) FROM files GROUP BY sha256, peer_id;`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;

@@ -3,106 +3,45 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   type Content,
-  type FileEntry,
   type ContentHolder,
+  type FileEntry,
   type HolderRecord,
   type ListCursor,
   type ListEntry,
   P2PError,
+  quoted,
   type RankedEntry,
   type SearchCursor,
   type SearchQuery,
 } from '@p2pservice/protocol';
-import { contentHolderOf, contentsOf, type HolderFields, type HolderRow } from './holder-rows.js';
+import { duplicateNameIn, listEntryOf } from './content-rows.js';
+import { contentsOf, fairHolders } from './holder-rows.js';
 import { SearchRanking } from './search-ranking.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { indexTextOf, matchExpressionOf } from './sqlite-search.js';
-import type { PeerId, StoreCounts, TrackerStore } from './store.js';
+import { eachInSlices, inSlices, readInSlices } from './sqlite-slices.js';
+import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
+import type { PeerId, ShareGeneration, StoreCounts, TrackerStore } from './store.js';
 
 export interface SqliteStoreOptions {
   /** The tracker instance whose peers this store writes (default "default": one tracker per file). */
   instance?: string;
 }
 
-function prepareStatements(db: Database.Database) {
-  return {
-    insertPeer: db.prepare<[string, string, number, string, number, number], { id: number }>(
-      'INSERT INTO peers (instance, host, port, identity, firewalled, connected_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
-    ),
-    updatePeer: db.prepare<[string, number, string, number, number]>('UPDATE peers SET host = ?, port = ?, identity = ?, firewalled = ? WHERE id = ?'),
-    deletePeer: db.prepare<[number]>('DELETE FROM peers WHERE id = ?'),
-    deleteFilesOf: db.prepare<[number]>('DELETE FROM files WHERE peer_id = ?'),
-    filesOf: db.prepare<[number], { name: string; sha256: string }>('SELECT name, sha256 FROM files WHERE peer_id = ?'),
-    filesOfInstance: db.prepare<[string], { name: string; sha256: string }>(
-      'SELECT f.name, f.sha256 FROM files f JOIN peers p ON p.id = f.peer_id WHERE p.instance = ?',
-    ),
-    fileOf: db.prepare<[number, string], { sha256: string }>('SELECT sha256 FROM files WHERE peer_id = ? AND name = ?'),
-    // A content's size is the smallest any of its holders gave (honest holders all give the same).
-    holdContent: db.prepare<[string, string, number], { id: number; holders: number }>(
-      `INSERT INTO contents (name, sha256, size, holders) VALUES (?, ?, ?, 1)
-       ON CONFLICT (name, sha256) DO UPDATE SET holders = holders + 1, size = MIN(size, excluded.size)
-       RETURNING id, holders`,
-    ),
-    releaseContent: db.prepare<[string, string], { id: number; holders: number }>(
-      'UPDATE contents SET holders = holders - 1 WHERE name = ? AND sha256 = ? RETURNING id, holders',
-    ),
-    deleteContent: db.prepare<[number]>('DELETE FROM contents WHERE id = ?'),
-    indexContent: db.prepare<[number, string]>('INSERT INTO search_index (rowid, text) VALUES (?, ?)'),
-    unindexContent: db.prepare<[number]>('DELETE FROM search_index WHERE rowid = ?'),
-    // Raw rows (arrays): a broad search reads a hundred thousand of them.
-    searchCandidates: db.prepare<[string, number, number], [string, string, number, number]>(
-      `SELECT c.name, c.sha256, c.size, c.holders FROM search_index s JOIN contents c ON c.id = s.rowid
-       WHERE search_index MATCH ? AND c.size BETWEEN ? AND ?`,
-    ).raw(true),
-    insertFile: db.prepare<[number, string, number, string, string]>('INSERT INTO files (peer_id, name, size, sha256, root) VALUES (?, ?, ?, ?, ?)'),
-    upsertFile: db.prepare<[number, string, number, string, string]>(
-      `INSERT INTO files (peer_id, name, size, sha256, root) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (peer_id, name) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256, root = excluded.root`,
-    ),
-    deleteFile: db.prepare<[number, string]>('DELETE FROM files WHERE peer_id = ? AND name = ?'),
-    countFilesOf: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM files WHERE peer_id = ?'),
-    deleteFilesOfInstance: db.prepare<[string]>('DELETE FROM files WHERE peer_id IN (SELECT id FROM peers WHERE instance = ?)'),
-    deletePeersOfInstance: db.prepare<[string]>('DELETE FROM peers WHERE instance = ?'),
-    // TEXT compares with the BINARY collation: memcmp of UTF-8, the byte order the spec promises.
-    firstPage: db.prepare<[number], ListEntry>('SELECT name, sha256, size, holders FROM contents ORDER BY name, sha256 LIMIT ?'),
-    pageAfter: db.prepare<[string, string, number], ListEntry>(
-      'SELECT name, sha256, size, holders FROM contents WHERE (name, sha256) > (?, ?) ORDER BY name, sha256 LIMIT ?',
-    ),
-    // The name's contents (contents' unique index), then each content's files (files_by_sha256).
-    holdersOf: db.prepare<[string], HolderRow>(
-      `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id, f.root, p.firewalled
-       FROM contents c JOIN files f ON f.sha256 = c.sha256 AND f.name = c.name JOIN peers p ON p.id = f.peer_id
-       WHERE c.name = ? ORDER BY f.sha256, p.id`,
-    ),
-    holdersOfContent: db.prepare<[string, number], HolderFields>(
-      // A peer sharing the content under several names is one holder.
-      `SELECT p.host, p.port, p.identity AS id, MIN(f.root) AS root, p.firewalled FROM files f JOIN peers p ON p.id = f.peer_id
-       WHERE f.sha256 = ? GROUP BY p.id ORDER BY p.id LIMIT ?`,
-    ),
-    anyFirewalled: db.prepare<[], { id: number }>('SELECT id FROM peers WHERE firewalled = 1 LIMIT 1'),
-    firewalledHoldersOf: db.prepare<[string, string], { n: number }>(
-      'SELECT COUNT(*) AS n FROM files f JOIN peers p ON p.id = f.peer_id WHERE f.sha256 = ? AND f.name = ? AND p.firewalled = 1',
-    ),
-    joinInstance: db.prepare<[string, number, number]>(
-      `INSERT INTO instances (id, started_at, lease_until) VALUES (?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at, lease_until = excluded.lease_until`,
-    ),
-    leaseOf: db.prepare<[string], { until: number }>('SELECT lease_until AS until FROM instances WHERE id = ?'),
-    renewInstance: db.prepare<[number, string, number]>('UPDATE instances SET lease_until = ? WHERE id = ? AND lease_until > ?'),
-    lapsedInstances: db.prepare<[number, string], { id: string }>('SELECT id FROM instances WHERE lease_until <= ? AND id <> ?'),
-    deleteInstance: db.prepare<[string]>('DELETE FROM instances WHERE id = ?'),
-    countPeers: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM peers'),
-    countFiles: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM files'),
-    countContents: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM contents'),
-  };
-}
+/** Rows read per query while a big share is walked (removed, or its previous registration cleared). */
+const ROWS_PER_READ = 256;
+/** Search candidates read per query. */
+const CANDIDATES_PER_READ = 512;
 
 /**
- * The tracker's state in one SQLite file (WAL), through better-sqlite3. Its calls are synchronous and
- * fast (a share of 100 000 rows is one transaction); the async interface is for backends that are not.
+ * The tracker's state in one SQLite file (WAL), through better-sqlite3. Its calls are synchronous, so
+ * every change that grows with a share's size is made in slices of a few milliseconds (sqlite-slices.ts)
+ * and never holds the event loop: other connections are served, and the lease renewed, in between.
  */
 export class SqliteStore implements TrackerStore {
-  private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly statements: SqliteStatements;
+  /** When this run joined as its instance (the instance row's started_at): its lease is renewed only while the row is still that one. */
+  private joinedAt = 0;
 
   private constructor(
     private readonly db: Database.Database,
@@ -134,12 +73,10 @@ export class SqliteStore implements TrackerStore {
   }
 
   async join(leaseMs: number): Promise<number> {
-    return this.db.transaction(() => {
-      const forgotten = this.forgetInstance(this.instance);
-      const now = Date.now();
-      this.statements.joinInstance.run(this.instance, now, now + leaseMs);
-      return forgotten;
-    })();
+    const forgotten = await this.forgetPeersOf(this.instance);
+    this.joinedAt = Math.max(Date.now(), this.joinedAt + 1);
+    this.statements.joinInstance.run(this.instance, this.joinedAt, this.joinedAt + leaseMs);
+    return forgotten;
   }
 
   async leaseOf(): Promise<{ until: number; leftMs: number } | undefined> {
@@ -147,128 +84,164 @@ export class SqliteStore implements TrackerStore {
     return row && { until: row.until, leftMs: Math.max(0, row.until - Date.now()) };
   }
 
+  /**
+   * Renewed as long as the row is still the one this run joined with, even if the lease ran out
+   * meanwhile (a machine suspended, a loop held): here the others sweep an instance by deleting its row
+   * first, so a row still there means that none of this instance's peers was removed.
+   */
   async renewLease(leaseMs: number): Promise<boolean> {
-    const now = Date.now();
-    return this.statements.renewInstance.run(now + leaseMs, this.instance, now).changes === 1;
+    return this.statements.renewInstance.run(Date.now() + leaseMs, this.instance, this.joinedAt).changes === 1;
   }
 
   async sweepLapsed(): Promise<number> {
-    return this.db.transaction(() => {
-      let removed = 0;
-      for (const { id } of this.statements.lapsedInstances.all(Date.now(), this.instance)) {
-        removed += this.forgetInstance(id);
-        this.statements.deleteInstance.run(id);
-      }
-      return removed;
+    // The rows go first, in one transaction: a lapsed instance that renews now learns it was swept.
+    const lapsed = this.db.transaction(() => {
+      const ids = this.statements.lapsedInstances.all(Date.now(), this.instance).map((row) => row.id);
+      for (const id of ids) this.statements.deleteInstance.run(id);
+      return ids;
     })();
+    let removed = 0;
+    for (const id of lapsed) removed += await this.forgetPeersOf(id);
+    return removed;
   }
 
   async leave(): Promise<void> {
-    this.db.transaction(() => {
-      this.forgetInstance(this.instance);
-      this.statements.deleteInstance.run(this.instance);
-    })();
+    await this.forgetPeersOf(this.instance);
+    this.statements.deleteInstance.run(this.instance);
   }
 
-  /** Deletes the peers of `instance` and their files; returns how many peers. Runs in the caller's transaction. */
-  private forgetInstance(instance: string): number {
-    for (const file of this.statements.filesOfInstance.all(instance)) this.release(file);
-    this.statements.deleteFilesOfInstance.run(instance);
-    return this.statements.deletePeersOfInstance.run(instance).changes;
+  /** Removes every peer of `instance` with its files; returns how many peers. */
+  private async forgetPeersOf(instance: string): Promise<number> {
+    const peers = this.statements.peersOfInstance.all(instance);
+    for (const { id } of peers) await this.removePeer(id);
+    return peers.length;
+  }
+
+  async startShare(peer: PeerId | undefined, holder: HolderRecord): Promise<ShareGeneration> {
+    const firewalled = holder.firewalled ? 1 : 0;
+    if (peer !== undefined) {
+      const known = this.statements.peerOf.get(peer);
+      if (known && known.firewalled === firewalled) {
+        const generation = known.generation + 1;
+        this.statements.updatePeer.run(holder.host, holder.port, holder.id, generation, peer);
+        return { peer, generation };
+      }
+      // Every content it holds counts it as firewalled or not: a change is a new peer.
+      if (known) await this.removePeer(peer);
+    }
+    const id = this.statements.insertPeer.get(this.instance, holder.host, holder.port, holder.id, firewalled, Date.now(), 1)!.id;
+    return { peer: id, generation: 1 };
+  }
+
+  async addShareFiles(peer: PeerId, generation: number, files: readonly FileEntry[]): Promise<void> {
+    const firewalled = this.firewalledOf(peer);
+    await eachInSlices(this.db, files, (file) => {
+      const old = this.statements.fileOf.get(peer, file.name);
+      if (old?.gen === generation) throw new P2PError('DUPLICATE_NAME', `the share names ${quoted(file.name)} twice`);
+      this.putFile(peer, generation, firewalled, file, old);
+    });
+  }
+
+  async finishShare(peer: PeerId, generation: number): Promise<number> {
+    const firewalled = this.firewalledOf(peer);
+    let after = '';
+    await inSlices(this.db, (until) => {
+      for (;;) {
+        const rows = this.statements.olderFilesAfter.all(peer, after, generation, ROWS_PER_READ);
+        if (rows.length === 0) return false;
+        for (const row of rows) {
+          this.dropFile(peer, firewalled, row);
+          after = row.name;
+          if (performance.now() >= until) return true;
+        }
+      }
+    });
+    return this.statements.countFilesOf.get(peer)!.n;
   }
 
   async putShare(peer: PeerId | undefined, holder: HolderRecord, files: readonly FileEntry[]): Promise<PeerId> {
-    return this.db.transaction(() => {
-      let id = peer;
-      if (id === undefined) {
-        id = this.statements.insertPeer.get(this.instance, holder.host, holder.port, holder.id, holder.firewalled ? 1 : 0, Date.now())!.id;
-      } else {
-        this.statements.updatePeer.run(holder.host, holder.port, holder.id, holder.firewalled ? 1 : 0, id);
-        this.releaseFilesOf(id);
-        this.statements.deleteFilesOf.run(id);
-      }
-      for (const file of files) {
-        this.statements.insertFile.run(id, file.name, file.size, file.sha256, file.root);
-        this.hold(file);
-      }
-      return id;
-    })();
+    const duplicate = duplicateNameIn(files);
+    if (duplicate) throw duplicate;
+    const started = await this.startShare(peer, holder);
+    await this.addShareFiles(started.peer, started.generation, files);
+    await this.finishShare(started.peer, started.generation);
+    return started.peer;
   }
 
-  async updateShare(peer: PeerId, added: readonly FileEntry[], removed: readonly string[], maxFiles: number): Promise<number> {
-    return this.db.transaction(() => {
-      for (const name of removed) {
-        const old = this.statements.fileOf.get(peer, name);
-        if (!old) continue;
-        this.release({ name, sha256: old.sha256 });
-        this.statements.deleteFile.run(peer, name);
-      }
-      for (const file of added) {
-        const old = this.statements.fileOf.get(peer, file.name);
-        if (old) this.release({ name: file.name, sha256: old.sha256 });
-        this.statements.upsertFile.run(peer, file.name, file.size, file.sha256, file.root);
-        this.hold(file);
-      }
-      const files = this.statements.countFilesOf.get(peer)!.n;
-      if (files > maxFiles) throw new P2PError('TOO_MANY_FILES', `a share of more than ${maxFiles} files is over the limit`);
-      return files;
-    })();
+  async countAfterUpdate(peer: PeerId, added: readonly FileEntry[], removed: readonly string[]): Promise<number> {
+    const { fileOf, countFilesOf } = this.statements;
+    const leaving = new Set(removed);
+    let count = countFilesOf.get(peer)!.n;
+    for (const name of leaving) if (fileOf.get(peer, name)) count--;
+    for (const { name } of added) if (leaving.has(name) || !fileOf.get(peer, name)) count++;
+    return count;
+  }
+
+  async updateShare(peer: PeerId, added: readonly FileEntry[], removed: readonly string[]): Promise<number> {
+    const { firewalled, generation } = this.statements.peerOf.get(peer) ?? { firewalled: 0, generation: 0 };
+    await eachInSlices(this.db, removed, (name) => {
+      const old = this.statements.fileOf.get(peer, name);
+      if (old) this.dropFile(peer, firewalled, { name, sha256: old.sha256 });
+    });
+    await eachInSlices(this.db, added, (file) => this.putFile(peer, generation, firewalled, file, this.statements.fileOf.get(peer, file.name)));
+    return this.statements.countFilesOf.get(peer)!.n;
   }
 
   async removePeer(peer: PeerId): Promise<void> {
-    this.db.transaction(() => {
-      this.releaseFilesOf(peer);
-      // Files go by ON DELETE CASCADE.
-      this.statements.deletePeer.run(peer);
-    })();
+    const firewalled = this.firewalledOf(peer);
+    let after = '';
+    await inSlices(this.db, (until) => {
+      for (;;) {
+        const rows = this.statements.filesAfter.all(peer, after, ROWS_PER_READ);
+        if (rows.length === 0) {
+          this.statements.deletePeer.run(peer);
+          return false;
+        }
+        for (const row of rows) {
+          this.dropFile(peer, firewalled, row);
+          after = row.name;
+          if (performance.now() >= until) return true;
+        }
+      }
+    });
   }
 
   async search(query: SearchQuery, after: SearchCursor | null, limit: number, deadline: number): Promise<RankedEntry[]> {
     const ranking = new SearchRanking(query, after, limit, deadline);
-    const candidates = this.statements.searchCandidates.iterate(matchExpressionOf(query), query.minSize ?? 0, query.maxSize ?? Number.MAX_SAFE_INTEGER);
-    try {
-      // The index gives candidates in no useful order, so every one is offered.
-      for (const [name, sha256, size, holders] of candidates) ranking.offer(name, sha256, size, holders);
-    } finally {
-      candidates.return?.();
-    }
+    const match = matchExpressionOf(query);
+    const [minSize, maxSize] = [query.minSize ?? 0, query.maxSize ?? Number.MAX_SAFE_INTEGER];
+    let lastRowid = 0;
+    // The index gives candidates in rowid order, no useful one for ranking: every one is offered, a batch
+    // at a time, in slices, so a broad search never holds the event loop for its whole budget.
+    await readInSlices((until) => {
+      for (;;) {
+        const rows = this.statements.searchCandidates.all(match, lastRowid, minSize, maxSize, CANDIDATES_PER_READ);
+        for (const [rowid, name, sha256, size, holders, firewalled] of rows) {
+          ranking.offer(name, sha256, size, holders, firewalled);
+          lastRowid = rowid;
+        }
+        if (rows.length < CANDIDATES_PER_READ) return false;
+        if (performance.now() >= until) {
+          ranking.checkClock();
+          return true;
+        }
+      }
+    });
     return ranking.entries;
   }
 
   async listPage(after: ListCursor | null, limit: number): Promise<ListEntry[]> {
-    return after ? this.statements.pageAfter.all(after.name, after.sha256, limit) : this.statements.firstPage.all(limit);
+    const rows = after ? this.statements.pageAfter.all(after.name, after.sha256, limit) : this.statements.firstPage.all(limit);
+    return rows.map(listEntryOf);
   }
 
-  async whoHas(name: string, maxContents: number, maxHolders: number): Promise<Content[]> {
-    return contentsOf(this.statements.holdersOf.iterate(name), maxContents, maxHolders);
-  }
-
-  async firewalledHolders(contents: readonly { name: string; sha256: string }[]): Promise<number[]> {
-    if (contents.length === 0 || this.statements.anyFirewalled.get() === undefined) return contents.map(() => 0);
-    return contents.map(({ name, sha256 }) => this.statements.firewalledHoldersOf.get(sha256, name)!.n);
+  async whoHas(name: string, maxContents: number, maxHolders: number, sha256?: string): Promise<Content[]> {
+    const rows = sha256 === undefined ? this.statements.holdersOf.all(name) : this.statements.holdersOfNamed.all(sha256, name);
+    return contentsOf(rows, maxContents, maxHolders);
   }
 
   async whoHasContent(sha256: string, maxHolders: number): Promise<ContentHolder[]> {
-    return this.statements.holdersOfContent.all(sha256, maxHolders).map(contentHolderOf);
-  }
-
-  // Content rows, and their rows in the search index, follow the file rows in the caller's transaction:
-  // a content exists exactly while some file row names it, so a search never finds a peer that left.
-
-  private hold(file: FileEntry): void {
-    const content = this.statements.holdContent.get(file.name, file.sha256, file.size)!;
-    if (content.holders === 1) this.statements.indexContent.run(content.id, indexTextOf(file.name));
-  }
-
-  private release(file: { name: string; sha256: string }): void {
-    const content = this.statements.releaseContent.get(file.name, file.sha256);
-    if (!content || content.holders > 0) return;
-    this.statements.deleteContent.run(content.id);
-    this.statements.unindexContent.run(content.id);
-  }
-
-  private releaseFilesOf(peer: PeerId): void {
-    for (const file of this.statements.filesOf.all(peer)) this.release(file);
+    return fairHolders(this.statements.holdersOfContent.all(sha256), maxHolders);
   }
 
   async counts(): Promise<StoreCounts> {
@@ -281,6 +254,49 @@ export class SqliteStore implements TrackerStore {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+  }
+
+  private firewalledOf(peer: PeerId): number {
+    return this.statements.peerOf.get(peer)?.firewalled ?? 0;
+  }
+
+  // A file's row, its content's counts and search entry, and its holding change together, in the
+  // caller's transaction: a content exists exactly while some file row names it, so a search never finds
+  // a peer that left.
+
+  /** Writes `file` as part of `peer`'s share, replacing its `old` row of the same name, if any. */
+  private putFile(peer: PeerId, generation: number, firewalled: number, file: FileEntry, old: { sha256: string } | undefined): void {
+    if (!old) {
+      this.statements.insertFile.run(peer, file.name, file.size, file.sha256, file.root, generation);
+      this.hold(peer, firewalled, file);
+      return;
+    }
+    // The same content under the same name again (a re-registration): only its row is touched.
+    const changed = old.sha256 !== file.sha256;
+    if (changed) this.release(peer, firewalled, { name: file.name, sha256: old.sha256 });
+    this.statements.replaceFile.run(file.size, file.sha256, file.root, generation, peer, file.name);
+    if (changed) this.hold(peer, firewalled, file);
+  }
+
+  private dropFile(peer: PeerId, firewalled: number, file: { name: string; sha256: string }): void {
+    this.release(peer, firewalled, file);
+    this.statements.deleteFile.run(peer, file.name);
+  }
+
+  private hold(peer: PeerId, firewalled: number, file: FileEntry): void {
+    const content = this.statements.holdContent.get(file.name, file.sha256, file.size, firewalled)!;
+    if (content.holders === 1) this.statements.indexContent.run(content.id, indexTextOf(file.name));
+    this.statements.holdCopy.run(file.sha256, peer, file.root);
+  }
+
+  private release(peer: PeerId, firewalled: number, file: { name: string; sha256: string }): void {
+    const content = this.statements.releaseContent.get(firewalled, file.name, file.sha256);
+    if (content && content.holders <= 0) {
+      this.statements.deleteContent.run(content.id);
+      this.statements.unindexContent.run(content.id);
+    }
+    const holding = this.statements.releaseCopy.get(file.sha256, peer);
+    if (holding && holding.copies <= 0) this.statements.deleteCopy.run(file.sha256, peer);
   }
 }
 

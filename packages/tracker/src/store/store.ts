@@ -3,6 +3,12 @@ import type { Content, ContentHolder, FileEntry, HolderRecord, ListCursor, ListE
 /** A peer's id in a store: one per tracker connection that registered a share. */
 export type PeerId = number;
 
+/** A registration under way: the peer, and the generation its chunks are written under. */
+export interface ShareGeneration {
+  peer: PeerId;
+  generation: number;
+}
+
 export interface StoreCounts {
   peers: number;
   files: number;
@@ -13,12 +19,15 @@ export interface StoreCounts {
  * interface, so backends are interchangeable (SQLite, PostgreSQL); the contract suite in the tests
  * (`test/store-contract.ts`) is the behaviour every backend must show.
  *
- * Every operation is async, and every change of several rows is one transaction: a reader never sees half
- * a share. Rows belong to the tracker instance that holds the peer's connection, so several instances can
- * share one database without forgetting each other's peers. Each instance holds a lease that it renews;
- * when an instance dies, the others remove its peers once its lease has lapsed.
+ * Every operation is async and never holds the event loop for long, whatever its size: a big change is
+ * made in short transactions, so a reader may see a share grow or shrink while a big registration or
+ * departure is applied, but never a file half-applied (its row, its content's counts and its search
+ * entry change together). Rows belong to the tracker instance that holds the peer's connection, so
+ * several instances can share one database without forgetting each other's peers. Each instance holds a
+ * lease that it renews; when an instance dies, the others remove its peers once its lease has lapsed.
  *
- * A backend that cannot reach its database throws P2PError UNAVAILABLE, and nothing of that call is kept.
+ * A backend that cannot reach its database throws P2PError UNAVAILABLE. A change of a share that fails
+ * half way is not undone by the store: the tracker ends that peer's connection, and its rows go with it.
  */
 export interface TrackerStore {
   /** Where the data lives, for logs (a file path, or a URL without its password). */
@@ -54,42 +63,67 @@ export interface TrackerStore {
   leave(): Promise<void>;
 
   /**
-   * Publishes `files` as the share of `holder`, replacing everything `peer` shared before, or creating the
-   * peer when `peer` is undefined. All or nothing. Returns the peer's id.
+   * Begins a registration of `holder`'s share, sent in chunks (spec: register): creates the peer when
+   * `peer` is undefined, else moves the peer to `holder` (a new peer id when its firewalled flag changes,
+   * since every count of its contents changes with it). Returns the peer and the generation its files
+   * are written under from now on.
+   */
+  startShare(peer: PeerId | undefined, holder: HolderRecord): Promise<ShareGeneration>;
+
+  /**
+   * Adds a chunk of the registration begun as `generation`: each file joins the share, or replaces the
+   * entry of the same name from the previous registration (unchanged content costs no count or index
+   * change). DUPLICATE_NAME if a name was already sent in this registration. Readers see the share grow
+   * chunk by chunk; a registration that fails half way is the tracker's to clean up (it removes the peer).
+   */
+  addShareFiles(peer: PeerId, generation: number, files: readonly FileEntry[]): Promise<void>;
+
+  /** Ends the registration of `generation`: the files of the previous one that it did not send again leave. Returns the share's size. */
+  finishShare(peer: PeerId, generation: number): Promise<number>;
+
+  /**
+   * The whole share at once: startShare, addShareFiles and finishShare (for tests and tools). DUPLICATE_NAME,
+   * changing nothing, when `files` names a file twice.
    */
   putShare(peer: PeerId | undefined, holder: HolderRecord, files: readonly FileEntry[]): Promise<PeerId>;
 
+  /** How many files the share would have after `updateShare(peer, added, removed)`, changing nothing. */
+  countAfterUpdate(peer: PeerId, added: readonly FileEntry[], removed: readonly string[]): Promise<number>;
+
   /**
    * Applies a delta to a share: `removed` names go, `added` entries join it or replace the entry of the
-   * same name. A share that would exceed `maxFiles` is left as it was (TOO_MANY_FILES). Returns its new size.
+   * same name. The caller checks its limits first (countAfterUpdate). Returns the share's new size.
    */
-  updateShare(peer: PeerId, added: readonly FileEntry[], removed: readonly string[], maxFiles: number): Promise<number>;
+  updateShare(peer: PeerId, added: readonly FileEntry[], removed: readonly string[]): Promise<number>;
 
   /** Deletes the peer and every file it shared. */
   removePeer(peer: PeerId): Promise<void>;
 
-  /** Up to `limit` distinct (name, sha256) rows after `after`, ordered by name then sha256 in UTF-8 byte order. */
+  /**
+   * Up to `limit` distinct (name, sha256) rows after `after`, ordered by name then sha256 in UTF-8 byte
+   * order, each with how many of its holders are firewalled when any is.
+   */
   listPage(after: ListCursor | null, limit: number): Promise<ListEntry[]>;
 
   /**
-   * Up to `limit` contents matching `query` after `after`, best first (compareRanked), with their ranks.
-   * Throws SEARCH_TIMEOUT when the search is still running at `deadline` (a Date.now() time).
+   * Up to `limit` contents matching `query` after `after`, best first (compareRanked), with their ranks
+   * (and firewalled holders, as list rows). Throws SEARCH_TIMEOUT when the search is still running at
+   * `deadline` (a Date.now() time).
    */
   search(query: SearchQuery, after: SearchCursor | null, limit: number, deadline: number): Promise<RankedEntry[]>;
 
-  /** The contents shared under `name`, each with its holders: at most `maxContents` × `maxHolders`. */
-  whoHas(name: string, maxContents: number, maxHolders: number): Promise<Content[]>;
+  /**
+   * The contents shared under `name` (only `sha256`, when given), each with its holders: at most
+   * `maxContents` × `maxHolders`, chosen fairly (holder-rows.ts): in turns across senders, so that one
+   * sender's many rows cannot hide another's.
+   */
+  whoHas(name: string, maxContents: number, maxHolders: number, sha256?: string): Promise<Content[]>;
 
-  /** The holders of content `sha256` under any name, at most `maxHolders`. */
+  /** The holders of content `sha256` under any name, at most `maxHolders`, chosen fairly across senders. */
   whoHasContent(sha256: string, maxHolders: number): Promise<ContentHolder[]>;
 
   counts(): Promise<StoreCounts>;
 
-  /**
-   * For each content (name and sha256) of `contents`, in order, how many of its holders are firewalled:
-   * list and search rows say so. Cheap when no peer is firewalled.
-   */
-  firewalledHolders(contents: readonly { name: string; sha256: string }[]): Promise<number[]>;
   /** How many distinct contents (name and sha256) the network lists: the rows of `list`. */
   countContents(): Promise<number>;
 

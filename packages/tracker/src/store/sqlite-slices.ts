@@ -1,0 +1,38 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * How long one slice of a big change may hold the event loop (and SQLite's write lock). better-sqlite3
+ * is synchronous: a 100 000-file share of long names written in one transaction held the loop for tens
+ * of seconds, every other connection waited, and the tracker's own lease ran out. Written in slices of
+ * this length, with the event loop running between them, other clients wait at most about this long.
+ */
+export const SQLITE_SLICE_MS = 10;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Runs `work` in transactions, each given SQLITE_SLICE_MS (the time it should stop by, from
+ * performance.now()), until it returns false (nothing left); the event loop runs between slices. Each
+ * slice commits on its own: a reader sees the change advance slice by slice.
+ */
+export async function inSlices(db: Database.Database, work: (until: number) => boolean): Promise<void> {
+  const slice = db.transaction(() => work(performance.now() + SQLITE_SLICE_MS));
+  while (slice()) await nextTurn();
+}
+
+/** Runs `step` on each of `items`, in slices (inSlices). */
+export function eachInSlices<T>(db: Database.Database, items: readonly T[], step: (item: T) => void): Promise<void> {
+  let at = 0;
+  return inSlices(db, (until) => {
+    while (at < items.length) {
+      step(items[at++]!);
+      if (performance.now() >= until) break;
+    }
+    return at < items.length;
+  });
+}
+
+/** Reads done in slices too (a broad search): `read` runs until it returns false, the event loop between slices. */
+export async function readInSlices(read: (until: number) => boolean): Promise<void> {
+  while (read(performance.now() + SQLITE_SLICE_MS)) await nextTurn();
+}
