@@ -30,15 +30,16 @@ export function tlsAs(name = 'peer'): Transport {
 export const anonymousTls: Transport = tlsTransport();
 
 /**
- * A TLS connection (no identity) to `to` from the loopback address `localAddress` (127.0.0.2, …): what
- * another machine looks like to a server's per-sender limits. Resolves once TLS is up.
+ * A TLS connection to `to` from the loopback address `localAddress` (127.0.0.2, …), presenting
+ * `identity` if given: what another machine looks like to a server's per-sender limits. Resolves once
+ * TLS is up.
  */
-export function dialFrom(localAddress: string, to: { host: string; port: number }): Promise<TLSSocket> {
+export function dialFrom(localAddress: string, to: { host: string; port: number }, identity?: Identity): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     const raw = connect({ host: to.host, port: to.port, localAddress });
     raw.once('error', reject);
     raw.once('connect', () => {
-      const socket = tlsConnect({ socket: raw, rejectUnauthorized: false, minVersion: 'TLSv1.3', checkServerIdentity: () => undefined });
+      const socket = tlsConnect({ socket: raw, rejectUnauthorized: false, minVersion: 'TLSv1.3', checkServerIdentity: () => undefined, ...(identity && { key: identity.key, cert: identity.cert }) });
       socket.once('error', reject);
       socket.once('secureConnect', () => resolve(socket));
     });

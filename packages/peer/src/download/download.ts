@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { baseName, type Content, type ContentHolder, formatAddress, P2PError, quoted, STALL_TIMEOUT_MS } from '@p2pservice/protocol';
+import { baseName, type Content, type ContentHolder, formatAddress, P2PError, quoted, senderOf, STALL_TIMEOUT_MS } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { ioError } from '../fs-errors.js';
 import { sleep } from '../sleep.js';
@@ -121,7 +121,11 @@ async function lockPart(target: string, content: Content, options: DownloadOptio
   }
 }
 
-/** The holders grouped by the piece-tree root they registered, the root most of them agree on first. */
+/**
+ * The holders grouped by the piece-tree root they registered: first the root that holders on the most
+ * machines agree on (one machine's many holders vote once: it cannot outvote the others), and within a
+ * group the holders that can be dialled before those reached through connect-back, each kind shuffled.
+ */
 function byRoot(holders: readonly ContentHolder[]): ContentHolder[][] {
   const groups = new Map<string, ContentHolder[]>();
   for (const holder of shuffled(holders)) {
@@ -129,7 +133,10 @@ function byRoot(holders: readonly ContentHolder[]): ContentHolder[][] {
     group.push(holder);
     groups.set(holder.root, group);
   }
-  return [...groups.values()].sort((a, b) => b.length - a.length);
+  const senders = (group: ContentHolder[]) => new Set(group.map((h) => senderOf(h.host))).size;
+  return [...groups.values()]
+    .sort((a, b) => senders(b) - senders(a) || b.length - a.length)
+    .map((group) => [...group.filter((h) => !h.firewalled), ...group.filter((h) => h.firewalled)]);
 }
 
 /**
