@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { indexTextOf, SEARCH_INDEX_SCHEMA } from './sqlite-search.js';
+import { indexTextOf, SEARCH_INDEX_SCHEMA, SEARCH_INDEX_SCHEMA_V4 } from './sqlite-search.js';
 
 /** One step of the schema: SQL, or a function for a step that needs this program's code (folding). */
 export type Migration = string | ((db: Database.Database) => void);
@@ -40,7 +40,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
        holders INTEGER NOT NULL,
        UNIQUE (name, sha256)
      );
-     ${SEARCH_INDEX_SCHEMA};
+     ${SEARCH_INDEX_SCHEMA_V4};
      INSERT INTO contents (name, sha256, size, holders)
        SELECT name, sha256, MIN(size), COUNT(*) FROM files GROUP BY name, sha256;
      -- Names are found in contents now; a file's holders by its content (files_by_sha256).
@@ -80,6 +80,12 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
      PRIMARY KEY (sha256, peer_id)
    ) WITHOUT ROWID;
    INSERT INTO holdings (sha256, peer_id, copies, root) SELECT sha256, peer_id, count(*), min(root) FROM files GROUP BY sha256, peer_id;`,
+  // 9: the search index rows are deleted by their text (sqlite-search.ts): the index is made again.
+  (db) => {
+    db.exec(`DROP TABLE search_index; ${SEARCH_INDEX_SCHEMA};`);
+    const index = db.prepare<[number, string]>('INSERT INTO search_index (rowid, text) VALUES (?, ?)');
+    for (const row of db.prepare<[], { id: number; name: string }>('SELECT id, name FROM contents').all()) index.run(row.id, indexTextOf(row.name));
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;

@@ -20,18 +20,6 @@ export async function inSlices(db: Database.Database, work: (until: number) => b
   while (slice()) await nextTurn();
 }
 
-/** Runs `step` on each of `items`, in slices (inSlices). */
-export function eachInSlices<T>(db: Database.Database, items: readonly T[], step: (item: T) => void): Promise<void> {
-  let at = 0;
-  return inSlices(db, (until) => {
-    while (at < items.length) {
-      step(items[at++]!);
-      if (performance.now() >= until) break;
-    }
-    return at < items.length;
-  });
-}
-
 /** Reads done in slices too (a broad search): `read` runs until it returns false, the event loop between slices. */
 export async function readInSlices(read: (until: number) => boolean): Promise<void> {
   while (read(performance.now() + SQLITE_SLICE_MS)) await nextTurn();

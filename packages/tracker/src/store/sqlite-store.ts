@@ -19,7 +19,7 @@ import { contentsOf, fairHolders } from './holder-rows.js';
 import { SearchRanking } from './search-ranking.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { indexTextOf, matchExpressionOf } from './sqlite-search.js';
-import { eachInSlices, inSlices, readInSlices } from './sqlite-slices.js';
+import { inSlices, readInSlices } from './sqlite-slices.js';
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
 import type { PeerId, ShareGeneration, StoreCounts, TrackerStore } from './store.js';
 
@@ -42,6 +42,8 @@ export class SqliteStore implements TrackerStore {
   private readonly statements: SqliteStatements;
   /** When this run joined as its instance (the instance row's started_at): its lease is renewed only while the row is still that one. */
   private joinedAt = 0;
+  /** The search index's rows to add or remove (with the text they were indexed with), in order, for the end of the slice. */
+  private readonly indexChanges: { add: boolean; id: number; text: string }[] = [];
 
   private constructor(
     private readonly db: Database.Database,
@@ -135,7 +137,7 @@ export class SqliteStore implements TrackerStore {
 
   async addShareFiles(peer: PeerId, generation: number, files: readonly FileEntry[]): Promise<void> {
     const firewalled = this.firewalledOf(peer);
-    await eachInSlices(this.db, files, (file) => {
+    await this.eachInSlices(files, (file) => {
       const old = this.statements.fileOf.get(peer, file.name);
       if (old?.gen === generation) throw new P2PError('DUPLICATE_NAME', `the share names ${quoted(file.name)} twice`);
       this.putFile(peer, generation, firewalled, file, old);
@@ -145,7 +147,7 @@ export class SqliteStore implements TrackerStore {
   async finishShare(peer: PeerId, generation: number): Promise<number> {
     const firewalled = this.firewalledOf(peer);
     let after = '';
-    await inSlices(this.db, (until) => {
+    await this.inSlices((until) => {
       for (;;) {
         const rows = this.statements.olderFilesAfter.all(peer, after, generation, ROWS_PER_READ);
         if (rows.length === 0) return false;
@@ -179,18 +181,18 @@ export class SqliteStore implements TrackerStore {
 
   async updateShare(peer: PeerId, added: readonly FileEntry[], removed: readonly string[]): Promise<number> {
     const { firewalled, generation } = this.statements.peerOf.get(peer) ?? { firewalled: 0, generation: 0 };
-    await eachInSlices(this.db, removed, (name) => {
+    await this.eachInSlices(removed, (name) => {
       const old = this.statements.fileOf.get(peer, name);
       if (old) this.dropFile(peer, firewalled, { name, sha256: old.sha256 });
     });
-    await eachInSlices(this.db, added, (file) => this.putFile(peer, generation, firewalled, file, this.statements.fileOf.get(peer, file.name)));
+    await this.eachInSlices(added, (file) => this.putFile(peer, generation, firewalled, file, this.statements.fileOf.get(peer, file.name)));
     return this.statements.countFilesOf.get(peer)!.n;
   }
 
   async removePeer(peer: PeerId): Promise<void> {
     const firewalled = this.firewalledOf(peer);
     let after = '';
-    await inSlices(this.db, (until) => {
+    await this.inSlices((until) => {
       for (;;) {
         const rows = this.statements.filesAfter.all(peer, after, ROWS_PER_READ);
         if (rows.length === 0) {
@@ -285,7 +287,7 @@ export class SqliteStore implements TrackerStore {
 
   private hold(peer: PeerId, firewalled: number, file: FileEntry): void {
     const content = this.statements.holdContent.get(file.name, file.sha256, file.size, firewalled)!;
-    if (content.holders === 1) this.statements.indexContent.run(content.id, indexTextOf(file.name));
+    if (content.holders === 1) this.indexChanges.push({ add: true, id: content.id, text: indexTextOf(file.name) });
     this.statements.holdCopy.run(file.sha256, peer, file.root);
   }
 
@@ -293,10 +295,60 @@ export class SqliteStore implements TrackerStore {
     const content = this.statements.releaseContent.get(firewalled, file.name, file.sha256);
     if (content && content.holders <= 0) {
       this.statements.deleteContent.run(content.id);
-      this.statements.unindexContent.run(content.id);
+      this.indexChanges.push({ add: false, id: content.id, text: indexTextOf(file.name) });
     }
     const holding = this.statements.releaseCopy.get(file.sha256, peer);
     if (holding && holding.copies <= 0) this.statements.deleteCopy.run(file.sha256, peer);
+  }
+
+  /** inSlices, with the search index's changes of each slice written at its end (writeIndexChanges). */
+  private inSlices(work: (until: number) => boolean): Promise<void> {
+    return inSlices(this.db, (until) => {
+      try {
+        const more = work(until);
+        this.writeIndexChanges();
+        return more;
+      } catch (error) {
+        // The slice is rolled back: so are its index changes.
+        this.indexChanges.length = 0;
+        throw error;
+      }
+    });
+  }
+
+  /** Runs `step` on each of `items`, in slices. */
+  private eachInSlices<T>(items: readonly T[], step: (item: T) => void): Promise<void> {
+    let at = 0;
+    return this.inSlices((until) => {
+      while (at < items.length) {
+        step(items[at++]!);
+        if (performance.now() >= until) break;
+      }
+      return at < items.length;
+    });
+  }
+
+  /**
+   * Writes the search index's changes of this slice at its end: FTS5 writes the rows it holds in memory
+   * to disk as a new segment whenever another statement opens a savepoint, or a row comes with a smaller
+   * rowid than the one before. Interleaved with the other rows' statements, and deletions with
+   * insertions, each content made a segment of its own, and merging them held the loop for seconds.
+   * Each row's changes in the slice come down to at most the removal of what it held before and the
+   * insertion of what it holds now; all removals go first, then all insertions, each by rowid.
+   */
+  private writeIndexChanges(): void {
+    const rows = new Map<number, { removed?: string; added?: string }>();
+    for (const { add, id, text } of this.indexChanges) {
+      const row = rows.get(id);
+      if (!row) rows.set(id, add ? { added: text } : { removed: text });
+      else if (add) row.added = text;
+      else if (row.added !== undefined) delete row.added;
+      else row.removed = text;
+    }
+    this.indexChanges.length = 0;
+    const ids = [...rows.keys()].sort((a, b) => a - b);
+    for (const id of ids) if (rows.get(id)!.removed !== undefined) this.statements.unindexContent.run(id, rows.get(id)!.removed!);
+    for (const id of ids) if (rows.get(id)!.added !== undefined) this.statements.indexContent.run(id, rows.get(id)!.added!);
   }
 }
 
