@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { TrackerSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listeningPort } from '../../../test/support/processes.js';
+import { registerFrom } from '../../../test/support/register-from.js';
 import { slowTlsClient, tlsAs } from '../../../test/support/tls.js';
 import { encodeFrame, rawClient, sha, startTracker, tempDir, type TestTracker, asPeer, peerId } from './helpers.js';
 import { eventually } from '../../../test/support/wait.js';
@@ -260,6 +261,35 @@ describe('bad input costs the sender its connection and nobody else anything', (
     const client = await rawClient(port, false);
     await client.send({ type: 'hello', protocol: 99, agent: 'future' });
     await expectClosedWith(client, 'VERSION_MISMATCH');
+  });
+
+  it('bounds the files listed from one address, and under one identity, over all their connections', async () => {
+    await tracker.close();
+    tracker = await startTracker(join(dir.path, 'per-sender.db'), { maxFilesPerShare: 5_000, maxFilesPerAddress: 3_000, maxFilesPerIdentity: 2_500 });
+    port = tracker.address.port;
+    const files = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => ({ name: `${prefix}/${i}`, size: 1, sha256: sha('e'), root: 'e'.repeat(64) }));
+    const asAlice = { transport: tlsAs('alice') };
+    const alice = await TrackerSession.open(address(), asAlice);
+    await alice.register(2000, files('a1', 2_000));
+    // A second connection of the same identity: 2 000 + 1 000 is over its 2 500.
+    const alice2 = await TrackerSession.open(address(), asAlice);
+    await expect(alice2.register(2001, files('a2', 1_000))).rejects.toMatchObject({ code: 'TOO_MANY_FILES', message: expect.stringContaining('limit per identity') });
+    // Another identity from the same address: 3 000 in all is the address's limit, one more is over.
+    const bob = await TrackerSession.open(address(), { transport: tlsAs('bob') });
+    await bob.register(2002, files('b', 1_000));
+    const carol = await TrackerSession.open(address(), { transport: tlsAs('carol') });
+    await expect(carol.register(2003, files('c', 1))).rejects.toMatchObject({ code: 'TOO_MANY_FILES', message: expect.stringContaining('127.0.0.1 would list more than 3000 files') });
+    // Another machine is not held to what this one shares.
+    const elsewhere = await registerFrom('127.0.0.2', address(), 'dave', files('d', 2_000));
+    expect((await tracker.store.counts()).files).toBe(5_000);
+    // Room again once a connection leaves with its files.
+    await bob.close();
+    const carolAgain = await TrackerSession.open(address(), { transport: tlsAs('carol') });
+    await eventually(async () => (await tracker.store.counts()).files === 4_000);
+    await carolAgain.register(2004, files('c', 1_000));
+    elsewhere.destroy();
+    await carolAgain.close();
+    await alice.close();
   });
 
   it('refuses connections over the limit with TOO_MANY_CONNECTIONS', async () => {
