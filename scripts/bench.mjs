@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // npm run bench: every benchmark, side by side with its yardstick in the same run (alternating rounds,
 // medians, ratios). Prints a table and writes the results as JSON. Never part of `npm test`.
-// Options: --only transfer,swarm,tls,indexing,tracker,search,pg,ui,startup --rounds N --size MiB --index-size MiB
-//          --many-files N --peers N --files-per-peer N --ui-peers N --samples N --out FILE
+// Options: --only transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup --rounds N --size MiB --index-size MiB
+//          --many-files N --peers N --files-per-peer N --hold-files N --ui-peers N --samples N --out FILE
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machine } from './bench/harness.mjs';
+import { holdBench } from './bench/hold.mjs';
 import { indexingBench } from './bench/indexing.mjs';
 import { searchBench } from './bench/search.mjs';
 import { pgTrackersBench } from './bench/trackers-pg.mjs';
@@ -20,11 +21,12 @@ import { uiBench } from './bench/ui.mjs';
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'transfer,swarm,tls,indexing,tracker,search,pg,ui,startup' },
+    only: { type: 'string', default: 'transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup' },
     rounds: { type: 'string', default: '3' },
     size: { type: 'string', default: '1024' },
     'index-size': { type: 'string', default: '1024' },
     'many-files': { type: 'string', default: '100000' },
+    'hold-files': { type: 'string', default: '100000' },
     peers: { type: 'string', default: '10000' },
     'files-per-peer': { type: 'string', default: '100' },
     'ui-peers': { type: 'string', default: '1000' },
@@ -60,6 +62,10 @@ try {
     say(`tracker: ${values.peers} peers x ${values['files-per-peer']} files, ${Math.min(rounds, 2)} rounds...`);
     results.results.tracker = await trackerScaleBench({ root, peers: Number(values.peers), perPeer: Number(values['files-per-peer']), rounds: Math.min(rounds, 2), samples: Number(values.samples), env });
   }
+  if (only.has('hold')) {
+    say(`hold: a share of ${values['hold-files']} files registered, replaced and gone, while another peer pings...`);
+    results.results.hold = await holdBench({ root, files: Number(values['hold-files']), env });
+  }
   if (only.has('search')) {
     say(`search: ${values.peers} peers x ${values['files-per-peer']} generated music files, ${Math.min(rounds, 2)} rounds...`);
     results.results.search = await searchBench({ root, peers: Number(values.peers), perPeer: Number(values['files-per-peer']), rounds: Math.min(rounds, 2), samples: Math.min(Number(values.samples), 200), env });
@@ -83,7 +89,7 @@ try {
 const f = (n, digits = 0) => (n === null || n === undefined ? 'n/a' : n.toFixed(digits));
 const rows = [];
 const goal = (ok) => (ok ? 'met' : 'NOT met');
-const { transfer, swarm, tls, indexing, tracker, search, pg, ui, startup } = results.results;
+const { transfer, swarm, tls, indexing, tracker, hold, search, pg, ui, startup } = results.results;
 if (transfer) {
   for (const [name, rate] of Object.entries(transfer.mibPerSecond)) rows.push([`transfer ${transfer.sizeMiB} MiB`, name, `${f(rate)} MiB/s`, '']);
   rows.push(['transfer', 'peer get / bare pipe', f(transfer.ratioToBarePipe, 2), `>= 0.90: ${goal(transfer.ratioToBarePipe >= 0.9)}`]);
@@ -116,6 +122,15 @@ if (tracker) {
   rows.push(['tracker', `list page p50 / p99 (${tracker.rows} files)`, `${f(tracker.listPageMs.p50, 1)} / ${f(tracker.listPageMs.p99, 1)} ms`, `p99 < 20 ms: ${goal(tracker.listPageMs.p99 < 20)}`]);
   rows.push(['tracker', 'who-has p50 / p99', `${f(tracker.whoHasMs.p50, 1)} / ${f(tracker.whoHasMs.p99, 1)} ms`, `p99 < 20 ms: ${goal(tracker.whoHasMs.p99 < 20)}`]);
   rows.push(['tracker', 'peak RSS', `${f(tracker.trackerPeakRssMiB)} MiB`, `< 1 GiB: ${goal(tracker.trackerPeakRssMiB < 1024)}`]);
+}
+if (hold) {
+  for (const [kind, run] of [['typical', hold.typicalNames], ['long', hold.longNames]]) {
+    const label = `hold ${hold.files} files, ${kind} names (${run.nameBytes} B)`;
+    rows.push([label, 'register / replace half / leave', `${f(run.registerSeconds, 1)} / ${f(run.replaceSeconds, 1)} / ${f(run.leaveSeconds, 1)} s`, '']);
+    rows.push([label, `another peer's ping p50 / p99 / max (${run.pingMs.count} pings)`, `${f(run.pingMs.p50, 1)} / ${f(run.pingMs.p99, 1)} / ${f(run.pingMs.max)} ms`, `p99 < 50 ms: ${goal(run.pingMs.p99 < 50)}`]);
+    rows.push([label, `connections dropped (of ${hold.idlePeers}), lease lost`, `${run.dropped}, ${run.leaseLost ? 'yes' : 'no'}`, `none: ${goal(run.dropped === 0 && !run.leaseLost)}`]);
+  }
+  rows.push(['hold', 'bare better-sqlite3: the typical share in one transaction (a ping waited that long before)', `${f(hold.bareOneTransactionSeconds, 2)} s`, '']);
 }
 if (search) {
   const label = `search ${search.peers} peers x ${search.filesPerPeer}`;

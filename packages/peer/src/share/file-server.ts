@@ -23,7 +23,6 @@ import {
   P2PError,
   type Pieces,
   pieceSizeFor,
-  QUEUE_NOTICE_MS,
   quoted,
   readFirstFrame,
   refuseConnection,
@@ -42,6 +41,7 @@ import { sameIdentity } from './hash-cache.js';
 import { identityOf, isInside } from './index-folder.js';
 import type { IndexedFile, ShareIndex } from './share-index.js';
 import { UploadRate } from './upload-rate.js';
+import { type UploadSlotLimits, UploadSlots } from './upload-slots.js';
 
 /** The features a holder offers (spec: Features). */
 export const HOLDER_FEATURES: readonly Feature[] = ['queue'];
@@ -51,6 +51,12 @@ export const DEFAULT_MAX_UPLOADS = 8;
 
 /** Connections a holder keeps at once (downloading, queued or idle); one more gets TOO_MANY_CONNECTIONS. */
 export const HOLDER_MAX_CONNECTIONS = 256;
+
+/** Uploads one sender (an address, or an IPv6 /64) gets at once, of DEFAULT_MAX_UPLOADS: the rest are others'. */
+export const HOLDER_MAX_UPLOADS_PER_ADDRESS = 4;
+
+/** Places one sender holds in the upload line, of MAX_UPLOAD_QUEUE: one machine cannot fill it. */
+export const MAX_UPLOAD_QUEUE_PER_ADDRESS = 8;
 
 /**
  * Connections a holder keeps at once from one sender (an address, or an IPv6 /64): so that one machine
@@ -70,6 +76,10 @@ export interface FileServerOptions {
   maxUploads?: number;
   /** Fetches kept waiting for a slot beyond `maxUploads`; one more gets BUSY. */
   maxQueue?: number;
+  /** Uploads one sender gets at once (default HOLDER_MAX_UPLOADS_PER_ADDRESS); its further fetches wait. */
+  maxUploadsPerAddress?: number;
+  /** Places one sender holds in the line (default MAX_UPLOAD_QUEUE_PER_ADDRESS); one more gets BUSY. */
+  maxQueuePerAddress?: number;
   /** Connections kept at once (default HOLDER_MAX_CONNECTIONS). */
   maxConnections?: number;
   /** Connections kept at once from one sender (default HOLDER_MAX_CONNECTIONS_PER_ADDRESS). */
@@ -89,9 +99,7 @@ export interface FileServerOptions {
 type Connection = FramedConnection<HolderRequest, HolderReply>;
 
 /** What a holder allows, each sender and everyone together. */
-interface HolderLimits {
-  maxUploads: number;
-  maxQueue: number;
+interface HolderLimits extends UploadSlotLimits {
   maxConnections: number;
   maxConnectionsPerAddress: number;
   handshakeTimeoutMs: number;
@@ -109,9 +117,7 @@ export class FileServer {
   private readonly bySender = new SenderCounts();
   /** Connections holders opened to this port for our own downloads (connect-back). */
   private readonly arrivals = new ConnectBackArrivals();
-  private uploads = 0;
-  /** Fetches waiting for an upload slot, first come first served. */
-  private readonly queue: { wake: () => void }[] = [];
+  private readonly slots: UploadSlots;
   private closing: Promise<void> | undefined;
 
   private listener: Listener | undefined;
@@ -124,12 +130,16 @@ export class FileServer {
     private readonly networkKey: Buffer | undefined,
     private readonly rate: UploadRate | undefined,
     private readonly transport: Transport,
-  ) {}
+  ) {
+    this.slots = new UploadSlots(limits);
+  }
 
   static async start(options: FileServerOptions): Promise<FileServer> {
     const limits: HolderLimits = {
       maxUploads: options.maxUploads ?? DEFAULT_MAX_UPLOADS,
       maxQueue: options.maxQueue ?? MAX_UPLOAD_QUEUE,
+      maxUploadsPerAddress: options.maxUploadsPerAddress ?? HOLDER_MAX_UPLOADS_PER_ADDRESS,
+      maxQueuePerAddress: options.maxQueuePerAddress ?? MAX_UPLOAD_QUEUE_PER_ADDRESS,
       maxConnections: options.maxConnections ?? HOLDER_MAX_CONNECTIONS,
       maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? HOLDER_MAX_CONNECTIONS_PER_ADDRESS,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
@@ -160,7 +170,7 @@ export class FileServer {
   }
 
   get activeUploads(): number {
-    return this.uploads;
+    return this.slots.uploads;
   }
 
   /** Connections this holder serves now (downloading, queued, idle or saying hello). */
@@ -286,7 +296,7 @@ export class FileServer {
         if (request.type === 'bye') break;
         if (request.type === 'hello') throw new P2PError('UNEXPECTED_MESSAGE', 'hello was already exchanged');
         if (request.type === 'pieces') await this.sendPieces(connection, request);
-        else await this.upload(connection, request, queues, log);
+        else await this.upload(connection, request, remote, queues, log);
       }
       await connection.end();
     } catch (error) {
@@ -333,7 +343,7 @@ export class FileServer {
   }
 
   /** Answers one fetch. Request-level refusals (NOT_FOUND, BAD_RANGE, BUSY) keep the connection open. */
-  private async upload(connection: Connection, request: Fetch, queues: boolean, log: Logger): Promise<void> {
+  private async upload(connection: Connection, request: Fetch, remote: RemotePeer, queues: boolean, log: Logger): Promise<void> {
     const refuse = (code: 'NOT_FOUND' | 'BAD_RANGE', message: string) =>
       connection.send({ type: 'error', id: request.id, code, message });
     const file = this.index.find(request.sha256);
@@ -341,7 +351,15 @@ export class FileServer {
     if (request.offset + request.length > file.size) {
       return refuse('BAD_RANGE', `bytes ${request.offset} to ${request.offset + request.length} are past the end (${file.size} bytes)`);
     }
-    if (!(await this.takeSlot(connection, request.id, queues))) return;
+    const sender = senderOf(remote.host);
+    const slot = await this.slots.take(sender, {
+      queues,
+      tell: (position) => connection.send({ type: 'queued', id: request.id, position }),
+      gone: connection.whenClosed,
+      isGone: () => connection.isClosed,
+    });
+    if ('busy' in slot) return connection.send({ type: 'error', id: request.id, code: 'BUSY', message: slot.busy });
+    if ('gone' in slot) return;
 
     let handle;
     let headerSent = false;
@@ -386,57 +404,8 @@ export class FileServer {
       }
       throw error;
     } finally {
-      this.uploads--;
-      for (const waiting of this.queue) waiting.wake();
+      this.slots.release(sender);
       await handle?.close();
-    }
-  }
-
-  /**
-   * Takes an upload slot, waiting in line for one if all are busy (telling the downloader its position
-   * whenever it changes, and every QUEUE_NOTICE_MS). False if the line is full (BUSY sent), the
-   * downloader did not agree to wait in line (feature `queue`: BUSY sent), or it gave up waiting.
-   */
-  private async takeSlot(connection: Connection, id: number, queues: boolean): Promise<boolean> {
-    if (this.uploads < this.limits.maxUploads && this.queue.length === 0) {
-      this.uploads++;
-      return true;
-    }
-    if (!queues) {
-      await connection.send({ type: 'error', id, code: 'BUSY', message: `all ${this.limits.maxUploads} upload slots are in use; try again later` });
-      return false;
-    }
-    if (this.queue.length >= this.limits.maxQueue) {
-      await connection.send({ type: 'error', id, code: 'BUSY', message: `all ${this.limits.maxUploads} upload slots are in use and ${this.limits.maxQueue} downloads are waiting; try again later` });
-      return false;
-    }
-    const place = { wake: () => {} };
-    this.queue.push(place);
-    let told = 0;
-    try {
-      for (;;) {
-        const position = this.queue.indexOf(place) + 1;
-        if (position === 1 && this.uploads < this.limits.maxUploads) {
-          this.queue.shift();
-          this.uploads++;
-          return true;
-        }
-        if (position !== told) {
-          await connection.send({ type: 'queued', id, position });
-          told = position;
-        }
-        const timer = setTimeout(() => place.wake(), QUEUE_NOTICE_MS);
-        await Promise.race([new Promise<void>((resolve) => (place.wake = resolve)), connection.whenClosed]);
-        clearTimeout(timer);
-        if (connection.isClosed) return false;
-        if (this.queue.indexOf(place) + 1 === told) told = 0; // same place after a while: say it again
-      }
-    } finally {
-      const at = this.queue.indexOf(place);
-      if (at >= 0) {
-        this.queue.splice(at, 1);
-        for (const waiting of this.queue) waiting.wake();
-      }
     }
   }
 }

@@ -17,6 +17,7 @@ import {
 import { duplicateNameIn, listEntryOf } from './content-rows.js';
 import { contentsOf, fairHolders } from './holder-rows.js';
 import { SearchRanking } from './search-ranking.js';
+import { WalCheckpoints } from './sqlite-checkpoints.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { indexTextOf, matchExpressionOf } from './sqlite-search.js';
 import { inSlices, readInSlices } from './sqlite-slices.js';
@@ -49,6 +50,7 @@ export class SqliteStore implements TrackerStore {
     private readonly db: Database.Database,
     readonly location: string,
     readonly instance: string,
+    private readonly checkpoints: WalCheckpoints | undefined,
   ) {
     this.statements = prepareStatements(db);
   }
@@ -71,7 +73,10 @@ export class SqliteStore implements TrackerStore {
       db.close();
       throw error;
     }
-    return new SqliteStore(db, file, options.instance ?? 'default');
+    // Checkpoints are another thread's work (sqlite-checkpoints.ts); an in-memory database has no log.
+    const checkpoints = file === ':memory:' ? undefined : WalCheckpoints.start(file);
+    if (checkpoints) db.pragma('wal_autocheckpoint = 0');
+    return new SqliteStore(db, file, options.instance ?? 'default', checkpoints);
   }
 
   async join(leaseMs: number): Promise<number> {
@@ -255,6 +260,8 @@ export class SqliteStore implements TrackerStore {
   }
 
   async close(): Promise<void> {
+    await this.checkpoints?.stop();
+    // The last connection to close checkpoints what is left and removes the log.
     if (this.db.open) this.db.close();
   }
 
