@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FramedConnection, HolderSession, layerToHex, MIN_PIECE_BYTES, PROTOCOL_VERSION, sha256Of, TrackerSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
@@ -290,6 +290,37 @@ describe('holder limits', () => {
     const other = new FramedConnection(await dialFrom('127.0.0.2', address), z.unknown());
     onTestFinished(() => other.destroy());
     await fetchA(other);
+  });
+
+  it('keeps one sender to its share of upload slots and of the line, while another is served at once', async () => {
+    writeFileSync(join(shared, 'big.bin'), randomBytes(8 * 1024 * 1024));
+    const { address } = await holdOn({ maxUploads: 3, maxUploadsPerAddress: 1, maxQueue: 10, maxQueuePerAddress: 2 });
+    const big = sha(readFileSync(join(shared, 'big.bin')));
+    const open = async (from?: string) => {
+      const connection = new FramedConnection(from ? await dialFrom(from, address) : await tlsAs('probe').dial(address), z.unknown());
+      onTestFinished(() => connection.destroy());
+      await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: 'test', features: ['queue'] });
+      expect(await connection.receive(5_000)).toMatchObject({ type: 'welcome' });
+      return connection;
+    };
+    const fetchBig = (connection: FramedConnection<unknown, unknown>) => connection.send({ type: 'fetch', id: 1, sha256: big, offset: 0, length: 8 * 1024 * 1024 });
+    // One machine takes its one slot with a download it does not read, then asks for more.
+    const first = await open();
+    await fetchBig(first);
+    expect(await first.receive(5_000)).toMatchObject({ type: 'file' });
+    first.socket.pause();
+    const waiting = [await open(), await open()];
+    for (const connection of waiting) await fetchBig(connection);
+    // Two slots are free, but not for it: it waits in line, and a third wait is more than its share.
+    expect(await waiting[0]!.receive(5_000)).toMatchObject({ type: 'queued', position: 1 });
+    expect(await waiting[1]!.receive(5_000)).toMatchObject({ type: 'queued', position: 2 });
+    const third = await open();
+    await fetchBig(third);
+    expect(await third.receive(5_000)).toMatchObject({ type: 'error', code: 'BUSY', message: expect.stringContaining('127.0.0.1 already has 2 downloads waiting') });
+    // Another machine is served at once.
+    const other = await open('127.0.0.2');
+    await fetchBig(other);
+    expect(await other.receive(5_000)).toMatchObject({ type: 'file' });
   });
 
   it('counts the hello deadline from the arrival, so a slow TLS handshake does not lengthen it', async () => {
