@@ -42,11 +42,26 @@ export class SearchRanking {
   }
 
   timeout(): P2PError {
-    return new P2PError('SEARCH_TIMEOUT', `the search went through ${this.read} candidates and ran out of time`, 'add a word, or use longer, rarer words');
+    return searchTimeout(this.read);
+  }
+
+  /** Whether `error` is this search's timeout. */
+  timedOut(error: unknown): boolean {
+    return error instanceof P2PError && error.code === 'SEARCH_TIMEOUT';
+  }
+
+  /** Candidates looked at so far. */
+  get candidatesRead(): number {
+    return this.read;
   }
 
   /** The page, best first. */
   get entries(): RankedEntry[] {
     return this.top.entries;
   }
+}
+
+/** SEARCH_TIMEOUT for a search that went through `read` candidates. */
+export function searchTimeout(read: number): P2PError {
+  return new P2PError('SEARCH_TIMEOUT', `the search went through ${read} candidates and ran out of time`, 'add a word, or use longer, rarer words');
 }

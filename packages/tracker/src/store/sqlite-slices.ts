@@ -20,8 +20,3 @@ export async function inSlices(db: Database.Database, work: (until: number) => b
   const slice = db.transaction(() => work(performance.now() + SQLITE_SLICE_MS));
   while (slice()) await nextTurn();
 }
-
-/** Reads done in slices too (a broad search): `read` runs until it returns false, the event loop between slices. */
-export async function readInSlices(read: (until: number) => boolean): Promise<void> {
-  while (read(performance.now() + SQLITE_SLICE_MS)) await nextTurn();
-}

@@ -5,8 +5,6 @@ import type { HolderFields, HolderRow } from './holder-rows.js';
 type Stmt<P extends unknown[], R> = Database.Statement<P, R>;
 
 const prepare = <P extends unknown[], R = unknown>(db: Database.Database, sql: string): Stmt<P, R> => db.prepare<P, R>(sql);
-/** The statement returning rows as arrays, not objects (cheaper when a hundred thousand are read). */
-const raw = <P extends unknown[], R>(statement: Stmt<P, R>): Stmt<P, R> => statement.raw(true);
 
 /**
  * The SQLite store's statements, prepared once per database.
@@ -49,11 +47,6 @@ export function prepareStatements(db: Database.Database) {
     releaseCopy: prepare<[string, number], { copies: number }>(db, 'UPDATE holdings SET copies = copies - 1 WHERE sha256 = ? AND peer_id = ? RETURNING copies'),
     deleteCopy: prepare<[string, number]>(db, 'DELETE FROM holdings WHERE sha256 = ? AND peer_id = ?'),
 
-    // Raw rows (arrays), a batch at a time in rowid order: a broad search reads a hundred thousand of them.
-    searchCandidates: raw(prepare<[string, number, number, number, number], [number, string, string, number, number, number]>(db, 
-        `SELECT s.rowid, c.name, c.sha256, c.size, c.holders, c.firewalled FROM search_index s JOIN contents c ON c.id = s.rowid
-         WHERE search_index MATCH ? AND s.rowid > ? AND c.size BETWEEN ? AND ? ORDER BY s.rowid LIMIT ?`,
-      )),
     // TEXT compares with the BINARY collation: memcmp of UTF-8, the byte order the spec promises.
     firstPage: prepare<[number], ContentRow>(db, 'SELECT name, sha256, size, holders, firewalled FROM contents ORDER BY name, sha256 LIMIT ?'),
     pageAfter: prepare<[string, string, number], ContentRow>(db, 

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { Piscina } from 'piscina';
 import {
   type Content,
   type ContentHolder,
@@ -16,11 +17,13 @@ import {
 } from '@p2pservice/protocol';
 import { duplicateNameIn, listEntryOf } from './content-rows.js';
 import { contentsOf, fairHolders } from './holder-rows.js';
-import { SearchRanking } from './search-ranking.js';
+import { searchTimeout } from './search-ranking.js';
+import { runSearch, type SearchOutcome } from './sqlite-search-run.js';
+import type { SearchTask } from './sqlite-search-worker.js';
 import { WalCheckpoints } from './sqlite-checkpoints.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
-import { indexTextOf, matchExpressionOf } from './sqlite-search.js';
-import { inSlices, readInSlices } from './sqlite-slices.js';
+import { indexTextOf } from './sqlite-search.js';
+import { inSlices } from './sqlite-slices.js';
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
 import type { PeerId, ShareGeneration, StoreCounts, TrackerStore } from './store.js';
 
@@ -31,8 +34,11 @@ export interface SqliteStoreOptions {
 
 /** Rows read per query while a big share is walked (removed, or its previous registration cleared). */
 const ROWS_PER_READ = 256;
-/** Search candidates read per query. */
-const CANDIDATES_PER_READ = 512;
+/** Searches run at once, each on a thread of its own; more wait for one (within their time budget). */
+const SEARCH_THREADS = 2;
+
+// From src/store (tests) and dist/store (the build) alike, the compiled worker is at the same place.
+const SEARCH_WORKER_URL = new URL('../../dist/store/sqlite-search-worker.js', import.meta.url);
 
 /**
  * The tracker's state in one SQLite file (WAL), through better-sqlite3. Its calls are synchronous, so
@@ -51,6 +57,8 @@ export class SqliteStore implements TrackerStore {
     readonly location: string,
     readonly instance: string,
     private readonly checkpoints: WalCheckpoints | undefined,
+    /** Search threads, each with a read-only connection (sqlite-search-worker.ts); none for an in-memory database. */
+    private readonly searches: Piscina | undefined,
   ) {
     this.statements = prepareStatements(db);
   }
@@ -73,10 +81,12 @@ export class SqliteStore implements TrackerStore {
       db.close();
       throw error;
     }
-    // Checkpoints are another thread's work (sqlite-checkpoints.ts); an in-memory database has no log.
-    const checkpoints = file === ':memory:' ? undefined : WalCheckpoints.start(file);
+    // Checkpoints and searches are other threads' work; an in-memory database has no log and cannot be shared.
+    const onDisk = file !== ':memory:';
+    const checkpoints = onDisk ? WalCheckpoints.start(file) : undefined;
     if (checkpoints) db.pragma('wal_autocheckpoint = 0');
-    return new SqliteStore(db, file, options.instance ?? 'default', checkpoints);
+    const searches = onDisk ? new Piscina({ filename: SEARCH_WORKER_URL.href, minThreads: 1, maxThreads: SEARCH_THREADS, idleTimeout: 30_000 }) : undefined;
+    return new SqliteStore(db, file, options.instance ?? 'default', checkpoints, searches);
   }
 
   async join(leaseMs: number): Promise<number> {
@@ -214,27 +224,9 @@ export class SqliteStore implements TrackerStore {
   }
 
   async search(query: SearchQuery, after: SearchCursor | null, limit: number, deadline: number): Promise<RankedEntry[]> {
-    const ranking = new SearchRanking(query, after, limit, deadline);
-    const match = matchExpressionOf(query);
-    const [minSize, maxSize] = [query.minSize ?? 0, query.maxSize ?? Number.MAX_SAFE_INTEGER];
-    let lastRowid = 0;
-    // The index gives candidates in rowid order, no useful one for ranking: every one is offered, a batch
-    // at a time, in slices, so a broad search never holds the event loop for its whole budget.
-    await readInSlices((until) => {
-      for (;;) {
-        const rows = this.statements.searchCandidates.all(match, lastRowid, minSize, maxSize, CANDIDATES_PER_READ);
-        for (const [rowid, name, sha256, size, holders, firewalled] of rows) {
-          ranking.offer(name, sha256, size, holders, firewalled);
-          lastRowid = rowid;
-        }
-        if (rows.length < CANDIDATES_PER_READ) return false;
-        if (performance.now() >= until) {
-          ranking.checkClock();
-          return true;
-        }
-      }
-    });
-    return ranking.entries;
+    const outcome = this.searches ? ((await this.searches.run({ file: this.location, query, after, limit, deadline } satisfies SearchTask)) as SearchOutcome) : runSearch(this.db, query, after, limit, deadline);
+    if ('timedOutAfter' in outcome) throw searchTimeout(outcome.timedOutAfter);
+    return outcome.entries;
   }
 
   async listPage(after: ListCursor | null, limit: number): Promise<ListEntry[]> {
@@ -260,6 +252,7 @@ export class SqliteStore implements TrackerStore {
   }
 
   async close(): Promise<void> {
+    await this.searches?.destroy();
     await this.checkpoints?.stop();
     // The last connection to close checkpoints what is left and removes the log.
     if (this.db.open) this.db.close();
