@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Piscina } from 'piscina';
 import {
   type Content,
   type ContentHolder,
@@ -18,8 +17,8 @@ import {
 import { duplicateNameIn, listEntryOf } from './content-rows.js';
 import { contentsOf, fairHolders } from './holder-rows.js';
 import { searchTimeout } from './search-ranking.js';
-import { runSearch, type SearchOutcome } from './sqlite-search-run.js';
-import type { SearchTask } from './sqlite-search-worker.js';
+import { runSearch } from './sqlite-search-run.js';
+import { SearchThreads } from './sqlite-search-threads.js';
 import { WalCheckpoints } from './sqlite-checkpoints.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { indexTextOf } from './sqlite-search.js';
@@ -34,11 +33,6 @@ export interface SqliteStoreOptions {
 
 /** Rows read per query while a big share is walked (removed, or its previous registration cleared). */
 const ROWS_PER_READ = 256;
-/** Searches run at once, each on a thread of its own; more wait for one (within their time budget). */
-const SEARCH_THREADS = 2;
-
-// From src/store (tests) and dist/store (the build) alike, the compiled worker is at the same place.
-const SEARCH_WORKER_URL = new URL('../../dist/store/sqlite-search-worker.js', import.meta.url);
 
 /**
  * The tracker's state in one SQLite file (WAL), through better-sqlite3. Its calls are synchronous, so
@@ -57,8 +51,8 @@ export class SqliteStore implements TrackerStore {
     readonly location: string,
     readonly instance: string,
     private readonly checkpoints: WalCheckpoints | undefined,
-    /** Search threads, each with a read-only connection (sqlite-search-worker.ts); none for an in-memory database. */
-    private readonly searches: Piscina | undefined,
+    /** Search threads, each with a read-only connection (sqlite-search-threads.ts); none for an in-memory database. */
+    private readonly searches: SearchThreads | undefined,
   ) {
     this.statements = prepareStatements(db);
   }
@@ -85,7 +79,7 @@ export class SqliteStore implements TrackerStore {
     const onDisk = file !== ':memory:';
     const checkpoints = onDisk ? WalCheckpoints.start(file) : undefined;
     if (checkpoints) db.pragma('wal_autocheckpoint = 0');
-    const searches = onDisk ? new Piscina({ filename: SEARCH_WORKER_URL.href, minThreads: 1, maxThreads: SEARCH_THREADS, idleTimeout: 30_000 }) : undefined;
+    const searches = onDisk ? new SearchThreads(file) : undefined;
     return new SqliteStore(db, file, options.instance ?? 'default', checkpoints, searches);
   }
 
@@ -224,7 +218,8 @@ export class SqliteStore implements TrackerStore {
   }
 
   async search(query: SearchQuery, after: SearchCursor | null, limit: number, deadline: number): Promise<RankedEntry[]> {
-    const outcome = this.searches ? ((await this.searches.run({ file: this.location, query, after, limit, deadline } satisfies SearchTask)) as SearchOutcome) : runSearch(this.db, query, after, limit, deadline);
+    if (this.searches) return this.searches.search(query, after, limit, deadline);
+    const outcome = runSearch(this.db, query, after, limit, deadline);
     if ('timedOutAfter' in outcome) throw searchTimeout(outcome.timedOutAfter);
     return outcome.entries;
   }
@@ -252,7 +247,7 @@ export class SqliteStore implements TrackerStore {
   }
 
   async close(): Promise<void> {
-    await this.searches?.destroy();
+    await this.searches?.stop();
     await this.checkpoints?.stop();
     // The last connection to close checkpoints what is left and removes the log.
     if (this.db.open) this.db.close();
