@@ -108,13 +108,17 @@ try {
   // The page is shipped in the package (web/): the installed `peer ui` must serve it.
   const ui = start(bin('peer'), ['ui', '--ui-port', '0'], { cwd: home, env });
   const url = new URL((await ui.waitFor(/^peer ui: open /)).replace('peer ui: open ', ''));
-  const opened = await fetch(url, { redirect: 'manual' });
-  const cookie = opened.headers.get('set-cookie')?.split(';')[0] ?? fail(`peer ui set no cookie (HTTP ${opened.status})`);
-  const page = await fetch(new URL('/', url), { headers: { cookie } });
+  const token = new URLSearchParams(url.hash.slice(1)).get('token') ?? fail(`peer ui printed no token: ${url}`);
+  const page = await fetch(new URL('/', url));
   const html = await page.text();
   if (page.status !== 200 || !html.includes('<title>P2PService</title>')) fail(`peer ui served HTTP ${page.status}: ${html.slice(0, 200)}`);
-  const script = await fetch(new URL('/app.js', url), { headers: { cookie } });
+  const script = await fetch(new URL('/app.js', url));
   if (script.status !== 200) fail(`peer ui served /app.js with HTTP ${script.status}`);
+  // The page's API answers with the token in its header, and only with it.
+  const state = await fetch(new URL('/api/state', url), { headers: { 'x-p2p-token': token } });
+  if (state.status !== 200) fail(`peer ui answered /api/state with HTTP ${state.status}`);
+  const refused = await fetch(new URL('/api/state', url));
+  if (refused.status !== 401) fail(`peer ui answered /api/state without its token with HTTP ${refused.status}`);
   say('ok: installed from the tarballs, the programs work from any folder');
 } catch (error) {
   say(`FAILED: ${error.message}`);
