@@ -4,4 +4,6 @@ export default [
   // The tracker's tests start trackers and move tens of thousands of rows: 5 s is too tight on a busy CI.
   { test: { name: 'tracker', root: './packages/tracker', include: ['test/**/*.test.ts'], testTimeout: 20_000, hookTimeout: 20_000 } },
   { test: { name: 'peer', root: './packages/peer', include: ['test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 } },
+  // What the packages have in common: the layout of their sources.
+  { test: { name: 'repo', root: '.', include: ['test/*.test.ts'] } },
 ];

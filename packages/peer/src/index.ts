@@ -1,5 +1,5 @@
 // @p2pservice/peer: the peer as a library. The faces (CLI, menu) live in src/face and are not exported.
-export { AGENTS, PEER_VERSION } from './agents.js';
+export { AGENTS, PEER_VERSION } from './network/agents.js';
 export { BUSY_WAIT_MS, download, downloadContent, type DownloadOptions, type DownloadProgress, type DownloadResult, type HolderFailure } from './download/download.js';
 export { PartFile, PartMeta, type PartPaths, partPaths } from './download/part-file.js';
 export { AmbiguousNameError, resolveContent } from './download/resolve.js';

@@ -19,12 +19,12 @@ import {
   type Transport,
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
-import { AGENTS } from './agents.js';
+import { AGENTS } from './network/agents.js';
 import { download, downloadContent, type DownloadOptions, type DownloadResult } from './download/download.js';
 import { resolveContent } from './download/resolve.js';
 import type { DownloadState, PeerNodeEvents, ShareState, TrackerInfo } from './node-events.js';
-import { KeptTrackerSession } from './kept-tracker-session.js';
-import { type NetworkAccess, openTracker, trackersLabel } from './tracker-access.js';
+import { KeptTrackerSession } from './network/kept-tracker-session.js';
+import { type NetworkAccess, openTracker, trackersLabel } from './network/tracker-access.js';
 import { type ShareOptions, ShareSession } from './share/share-session.js';
 
 /** Settings of every share the node starts. */

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { TrackerSession, Transport } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KeptTrackerSession } from '../src/kept-tracker-session.js';
+import { KeptTrackerSession } from '../src/network/kept-tracker-session.js';
 import { removeDir, tempDir } from '../../../test/support/processes.js';
 import { startTracker, type TestTracker, tlsAs } from './support.js';
 
@@ -17,7 +17,7 @@ beforeEach(async () => {
   tracker = await startTracker(join(dir, 'tracker.db'));
   dials = 0;
   const tls = tlsAs('asker');
-  transport = { dial: (to, options) => (dials++, tls.dial(to, options)), listen: (options, onConnection) => tls.listen(options, onConnection) };
+  transport = { canListen: tls.canListen, dial: (to, options) => (dials++, tls.dial(to, options)), listen: (options, onConnection) => tls.listen(options, onConnection) };
 });
 afterEach(async () => {
   await tracker.close();

@@ -213,6 +213,7 @@ describe('a node is one peer over one transport', () => {
     const counts = { dials: 0, listens: 0 };
     const tls = tlsAs('peer');
     const transport: Transport = {
+      canListen: tls.canListen,
       dial: (to, options) => (counts.dials++, tls.dial(to, options)),
       listen: (options, onConnection) => (counts.listens++, tls.listen(options, onConnection)),
     };
@@ -235,7 +236,7 @@ describe('a node is one peer over one transport', () => {
     const counting = () => {
       const counts = { listens: 0 };
       const tls = tlsAs('peer');
-      const transport: Transport = { dial: (to, options) => tls.dial(to, options), listen: (options, onConnection) => (counts.listens++, tls.listen(options, onConnection)) };
+      const transport: Transport = { canListen: tls.canListen, dial: (to, options) => tls.dial(to, options), listen: (options, onConnection) => (counts.listens++, tls.listen(options, onConnection)) };
       return { counts, transport };
     };
     const sharing = counting();

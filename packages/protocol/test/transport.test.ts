@@ -24,6 +24,7 @@ async function listen(transport: Transport, onConnection: (socket: Socket, remot
 function counting(inner: Transport) {
   const counts = { dials: 0, listens: 0, accepted: 0 };
   const transport: Transport = {
+    canListen: inner.canListen,
     dial: (to, options) => {
       counts.dials++;
       return inner.dial(to, options);
@@ -128,6 +129,7 @@ describe('listening on every address (listenEverywhere)', () => {
   it('falls back to every IPv4 address where the system refuses IPv6, and reports any other failure', async () => {
     // A system without IPv6 answers a listen on :: with EAFNOSUPPORT; this transport answers as it would.
     const noIpv6: Transport = {
+      canListen: true,
       dial: (to, options) => tcpTransport.dial(to, options),
       listen: (options, onConnection) =>
         options.host === '::' ? Promise.reject(new P2PError('LISTEN_FAILED', 'cannot listen on [::]:0', undefined, { cause: Object.assign(new Error('address family not supported'), { code: 'EAFNOSUPPORT' }) })) : tcpTransport.listen(options, onConnection),

@@ -10,7 +10,7 @@ import { timedStore } from './observe/timed-store.js';
 import { TrackerMetrics } from './observe/tracker-metrics.js';
 import { TrackerServer } from './server/tracker-server.js';
 import { isPostgresUrl, openStore } from './store/open-store.js';
-import { TRACKER_VERSION } from './version.js';
+import { TRACKER_VERSION } from './server/version.js';
 
 // The CLI only parses flags, builds the config, the logger and the store, and calls the library.
 

@@ -1,7 +1,7 @@
 import { MAX_FILES_PER_SHARE, MAX_FRAME_BYTES, P2PError } from '@p2pservice/protocol';
 import { loadSettings, setting } from '@p2pservice/protocol/cli';
 import { z } from 'zod';
-import { DEFAULT_TRACKER_LIMITS } from './limits.js';
+import { DEFAULT_TRACKER_LIMITS } from './server/limits.js';
 import { DEFAULT_PG_POOL } from './store/pg-store.js';
 
 /** Built-in defaults; `.env.example` documents the same values (a test keeps the two in step). */

@@ -1,5 +1,5 @@
 export { loadTrackerSettings, TRACKER_DEFAULTS, TrackerSettings } from './config.js';
-export { DEFAULT_TRACKER_LIMITS, type TrackerLimits } from './limits.js';
+export { DEFAULT_TRACKER_LIMITS, type TrackerLimits } from './server/limits.js';
 export { TRACKER_FEATURES, type TrackerOptions, TrackerServer } from './server/tracker-server.js';
 export { isPostgresUrl, openStore } from './store/open-store.js';
 export { PG_SCHEMA_VERSION } from './store/pg-schema.js';
@@ -7,7 +7,7 @@ export { DEFAULT_PG_POOL, PgStore, type PgStoreOptions } from './store/pg-store.
 export { SQLITE_SCHEMA_VERSION } from './store/sqlite-schema.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
 export type { PeerId, StoreCounts, TrackerStore } from './store/store.js';
-export { TRACKER_AGENT, TRACKER_VERSION } from './version.js';
+export { TRACKER_AGENT, TRACKER_VERSION } from './server/version.js';
 export { RecentActivity, type PeerEvent } from './observe/activity.js';
 export { type StatusSource, StatusServer } from './observe/status-server.js';
 export { escapeHtml, formatUptime, renderStatusPage } from './observe/status-page.js';

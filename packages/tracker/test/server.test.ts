@@ -398,6 +398,7 @@ describe('the store and the transport are the ones the tracker is given', () => 
     const tls = tlsAs('tracker');
     const counts = { dials: 0, listens: 0 };
     const transport = {
+      canListen: tls.canListen,
       dial: (...args: Parameters<typeof tls.dial>) => (counts.dials++, tls.dial(...args)),
       listen: (...args: Parameters<typeof tls.listen>) => (counts.listens++, tls.listen(...args)),
     };

@@ -58,14 +58,7 @@ export async function openDoor(transport: Transport, host: string | undefined, p
       return listen(t, 0);
     }
   };
-  let listener: Listener;
-  try {
-    listener = await listenAnyPort(transport);
-  } catch (error) {
-    // The peer's TLS transport has no identity to present (tls-transport.ts says so in these words).
-    if (!(error instanceof P2PError && error.code === 'LISTEN_FAILED' && /needs an identity/.test(error.message))) throw error;
-    listener = await listenAnyPort(throwawayTransport());
-  }
+  const listener: Listener = await listenAnyPort(transport.canListen ? transport : throwawayTransport());
   return {
     port: listener.address.port,
     arrival: (token, holderId, timeoutMs) => arrivals.arrival(token, holderId, timeoutMs),

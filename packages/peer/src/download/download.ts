@@ -2,8 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { baseName, type Content, type ContentHolder, formatAddress, P2PError, quoted, senderOf, STALL_TIMEOUT_MS } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
-import { ioError } from '../fs-errors.js';
-import { sleep } from '../sleep.js';
+import { ioError } from '../util/fs-errors.js';
+import { sleep } from '../util/sleep.js';
 import { PartFile } from './part-file.js';
 import type { Source } from './source.js';
 import { type HolderFailure, HolderFailures } from './holder-failures.js';
@@ -12,7 +12,7 @@ import { DEFAULT_MAX_SOURCES, fillFromSwarm, type SourceProgress, type SwarmOpti
 import { WholeHash } from './whole-hash.js';
 import { freshHolders, resolveContent } from './resolve.js';
 import { commit, targetHasContent } from './target.js';
-import type { NetworkAccess } from '../tracker-access.js';
+import type { NetworkAccess } from '../network/tracker-access.js';
 
 export interface DownloadProgress {
   name: string;

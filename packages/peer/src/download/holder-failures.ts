@@ -1,4 +1,4 @@
-import { type ErrorCode, P2PError, RemoteError } from '@p2pservice/protocol';
+import { BadLayerError, type ErrorCode, P2PError, RemoteError } from '@p2pservice/protocol';
 import { BadPieceError } from './source.js';
 
 /** A holder left out of this download, and why. */
@@ -42,5 +42,5 @@ export const failureOf = (holder: string, error: P2PError): HolderFailure => ({
   holder,
   code: error.code,
   reason: error instanceof RemoteError ? error.said : error.message,
-  lied: error instanceof BadPieceError || /piece layer/.test(error.message),
+  lied: error instanceof BadPieceError || error instanceof BadLayerError,
 });

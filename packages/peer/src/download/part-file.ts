@@ -2,8 +2,8 @@ import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, readFile, unlink } from 'node:fs/promises';
 import { type Content, FileSize, PieceGeometry, Sha256Hex } from '@p2pservice/protocol';
 import { z } from 'zod';
-import { writeFileAtomically } from '../atomic-file.js';
-import { ioError } from '../fs-errors.js';
+import { writeFileAtomically } from '../util/atomic-file.js';
+import { ioError } from '../util/fs-errors.js';
 import { releaseLock, tryLock } from './part-lock.js';
 
 /*

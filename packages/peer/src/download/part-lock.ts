@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ioError } from '../fs-errors.js';
+import { ioError } from '../util/fs-errors.js';
 
 /*
  * The lock of a part file: `<part>.lock` holds the pid of the process downloading it now (and a random

@@ -1,5 +1,5 @@
 import { type ContentHolder, formatAddress, type HolderSession, P2PError, PieceHasher } from '@p2pservice/protocol';
-import { ioError } from '../fs-errors.js';
+import { ioError } from '../util/fs-errors.js';
 import { failureOf, isOwnFailure } from './holder-failures.js';
 import type { PartFile } from './part-file.js';
 import { openHolder } from './source.js';

@@ -1,6 +1,6 @@
 import { type Content, type ContentHolder, formatAddress, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
-import { AGENTS } from '../agents.js';
-import { askTracker, type NetworkAccess } from '../tracker-access.js';
+import { AGENTS } from '../network/agents.js';
+import { askTracker, type NetworkAccess } from '../network/tracker-access.js';
 
 /** Several contents share the requested name and none was picked: the caller lists them. */
 export class AmbiguousNameError extends P2PError {

@@ -10,10 +10,10 @@ import {
   PieceHasher,
 } from '@p2pservice/protocol';
 import type { Readable } from 'node:stream';
-import { AGENTS } from '../agents.js';
-import { ioError } from '../fs-errors.js';
-import { clientOptions, type NetworkAccess } from '../tracker-access.js';
-import { connectBack } from '../connect-back/request.js';
+import { AGENTS } from '../network/agents.js';
+import { ioError } from '../util/fs-errors.js';
+import { clientOptions, type NetworkAccess } from '../network/tracker-access.js';
+import { connectBack } from '../network/connect-request.js';
 import type { PartFile } from './part-file.js';
 import type { Run } from './piece-plan.js';
 import type { WholeHash } from './whole-hash.js';

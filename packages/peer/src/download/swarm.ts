@@ -1,8 +1,8 @@
 import { type ContentHolder, formatAddress, P2PError, RemoteError } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
-import { ioError } from '../fs-errors.js';
-import { sleep } from '../sleep.js';
-import type { NetworkAccess } from '../tracker-access.js';
+import { ioError } from '../util/fs-errors.js';
+import { sleep } from '../util/sleep.js';
+import type { NetworkAccess } from '../network/tracker-access.js';
 import { failureOf, type HolderFailures, isOwnFailure } from './holder-failures.js';
 import type { PartFile } from './part-file.js';
 import { PiecePlan, type Run } from './piece-plan.js';

@@ -1,6 +1,6 @@
 import { link, lstat, rename, unlink } from 'node:fs/promises';
 import { type Content, P2PError } from '@p2pservice/protocol';
-import { ioError } from '../fs-errors.js';
+import { ioError } from '../util/fs-errors.js';
 import { hashFile } from '../share/hash-file.js';
 
 /**

@@ -3,7 +3,7 @@ import { DEFAULT_SEARCH_RESULTS, P2PError, parseEndpointList, parseSearchQuery, 
 import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting, settingsHelp, completionScript } from '@p2pservice/protocol/cli';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { PEER_VERSION } from '../agents.js';
+import { PEER_VERSION } from '../network/agents.js';
 import { AmbiguousNameError } from '../download/resolve.js';
 import { PeerNode } from '../node.js';
 import { wantsColour } from './colour.js';

@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileEntry, P2PError, quoted } from '@p2pservice/protocol';
 import { z } from 'zod';
-import { writeFileAtomically } from '../atomic-file.js';
+import { writeFileAtomically } from '../util/atomic-file.js';
 
 /** A row of a table shown to the user: which content the number on screen stood for. */
 const ShownRow = FileEntry.omit({ root: true });

@@ -34,7 +34,7 @@ import {
   type Transport,
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
-import { AGENTS } from '../agents.js';
+import { AGENTS } from '../network/agents.js';
 import { ConnectBackArrivals, type ConnectBackDoor } from '../connect-back/door.js';
 import { readRange } from './file-io.js';
 import { sameIdentity } from './hash-cache.js';

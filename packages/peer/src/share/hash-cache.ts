@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { layerFromHex, PieceGeometry, Sha256Hex } from '@p2pservice/protocol';
 import { z } from 'zod';
-import { writeFileAtomically } from '../atomic-file.js';
+import { writeFileAtomically } from '../util/atomic-file.js';
 import { PRIVATE_KEY_SNIFF_BYTES } from './hash-file.js';
 
 /*

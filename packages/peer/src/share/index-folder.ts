@@ -4,7 +4,7 @@ import { type FileHandle, open, realpath, readdir, stat } from 'node:fs/promises
 import { join, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { MAX_FILES_PER_SHARE, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
-import { describeFsError } from '../fs-errors.js';
+import { describeFsError } from '../util/fs-errors.js';
 import { type FileIdentity, HashCache, sameIdentity } from './hash-cache.js';
 import { hashSharedFile } from './hash-file.js';
 import { PRIVATE_REASON, ShareFilter } from './share-filter.js';

@@ -8,9 +8,9 @@ import {
   type TrackerSession,
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
-import { AGENTS } from '../agents.js';
-import { sleep } from '../sleep.js';
-import { type NetworkAccess, trackersOf, withTracker } from '../tracker-access.js';
+import { AGENTS } from '../network/agents.js';
+import { sleep } from '../util/sleep.js';
+import { type NetworkAccess, trackersOf, withTracker } from '../network/tracker-access.js';
 import { FileServer } from './file-server.js';
 import { type IndexProgress, indexFolder } from './index-folder.js';
 import { type FolderDelta, LiveFolder } from './live-folder.js';

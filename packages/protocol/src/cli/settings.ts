@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { describeSchemaError } from '../schema-error.js';
-import { P2PError } from '../errors.js';
+import { describeSchemaError } from '../core/schema-error.js';
+import { P2PError } from '../core/errors.js';
 
 /*
  * Settings come from the environment, then `.env`, then built-in defaults. Both CLIs (and any tool built

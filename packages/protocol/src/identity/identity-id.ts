@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { P2PError } from '../errors.js';
+import { P2PError } from '../core/errors.js';
 
 /*
  * An identity is the SHA-256 of a certificate (its DER bytes). People see it in a typeable form, as

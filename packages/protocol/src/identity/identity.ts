@@ -1,7 +1,7 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
 import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { P2PError } from '../errors.js';
+import { P2PError } from '../core/errors.js';
 import { selfSignedCertificate, toPem } from './certificate.js';
 import { identityOfCertificate } from './identity-id.js';
 

@@ -1,4 +1,4 @@
-import { P2PError } from '../errors.js';
+import { P2PError } from '../core/errors.js';
 
 /** Where the identity a connection had to present came from. */
 export type PinSource = 'address' | 'remembered' | 'tracker';

@@ -1,4 +1,4 @@
-import type { ListEntry, SearchCursor } from '../messages.js';
+import type { ListEntry, SearchCursor } from '../wire/messages.js';
 import type { MatchRank } from './match.js';
 
 /** A search result with its rank: what the order is decided on. */

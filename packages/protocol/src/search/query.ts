@@ -1,5 +1,5 @@
-import { MAX_EXTENSION_CHARS, MAX_QUERY_CHARS, MAX_QUERY_TERMS, MAX_SEARCH_EXTENSIONS } from '../constants.js';
-import { P2PError } from '../errors.js';
+import { MAX_EXTENSION_CHARS, MAX_QUERY_CHARS, MAX_QUERY_TERMS, MAX_SEARCH_EXTENSIONS } from '../core/constants.js';
+import { P2PError } from '../core/errors.js';
 import { foldText, isWordStart } from './fold.js';
 import { parseSize, SIZE_HINT } from './size.js';
 

@@ -1,4 +1,4 @@
-import { MAX_FILE_SIZE } from '../constants.js';
+import { MAX_FILE_SIZE } from '../core/constants.js';
 
 // Binary units, as the sizes we print (KiB, MiB...): "10M" means what a listing shows as "10 MiB".
 const UNIT_BYTES: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };

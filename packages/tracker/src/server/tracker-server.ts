@@ -18,9 +18,9 @@ import {
 } from '@p2pservice/protocol';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { DEFAULT_TRACKER_LIMITS, type TrackerLimits } from '../limits.js';
+import { DEFAULT_TRACKER_LIMITS, type TrackerLimits } from './limits.js';
 import type { TrackerStore } from '../store/store.js';
-import { TRACKER_AGENT } from '../version.js';
+import { TRACKER_AGENT } from './version.js';
 import { DenialLog } from './denials.js';
 import { dispatch } from './handlers.js';
 import { InstanceLease } from './instance-lease.js';

@@ -1,5 +1,5 @@
-import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES } from './constants.js';
-import { P2PError } from './errors.js';
+import { FRAME_HEADER_BYTES, MAX_FRAME_BYTES } from '../core/constants.js';
+import { P2PError } from '../core/errors.js';
 
 /** Serialises one message as a frame: 4-byte big-endian body length, then the UTF-8 JSON body. */
 export function encodeFrame(message: unknown, maxFrameBytes = MAX_FRAME_BYTES): Buffer {

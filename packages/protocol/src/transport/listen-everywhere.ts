@@ -1,4 +1,4 @@
-import { P2PError } from './errors.js';
+import { P2PError } from '../core/errors.js';
 import type { Listener, ListenOptions, RemotePeer, Transport } from './transport.js';
 import type { Socket } from 'node:net';
 

@@ -1,7 +1,7 @@
 import { type ClientOptions, type ContentHolder, HolderSession, P2PError } from '@p2pservice/protocol';
-import { AGENTS } from '../agents.js';
-import { askTracker, isTrackerOutage, type NetworkAccess, trackersOf } from '../tracker-access.js';
-import { openDoor } from './door.js';
+import { AGENTS } from './agents.js';
+import { askTracker, isTrackerOutage, type NetworkAccess, trackersOf } from './tracker-access.js';
+import { openDoor } from '../connect-back/door.js';
 
 /**
  * A session with a firewalled holder (README#connect-back): a door opens here, a tracker the holder is

@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net';
-import { HANDSHAKE_TIMEOUT_MS, PROTOCOL_VERSION } from './constants.js';
-import { P2PError, RemoteError } from './errors.js';
-import { agreedFeatures, type Feature, isFeature } from './features.js';
+import { HANDSHAKE_TIMEOUT_MS, PROTOCOL_VERSION } from '../core/constants.js';
+import { P2PError, RemoteError } from '../core/errors.js';
+import { agreedFeatures, type Feature, isFeature } from '../core/features.js';
 import { isMembershipProof, membershipMaterial, membershipProof } from './membership.js';
 import { type ErrorMessage, Hello, type Welcome } from './messages.js';
-import { terminalSafe } from './terminal.js';
+import { terminalSafe } from '../core/terminal.js';
 
 /** Turns an `error` frame from the other side into a RemoteError with the same (wire) code. */
 export function remoteError(message: ErrorMessage, from: string): RemoteError {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 /** This package's version, read from its package.json (the one place it is written). */
 export const PEER_VERSION: string = z
   .object({ version: z.string() })
-  .parse(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))).version;
+  .parse(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))).version;
 
 /**
  * What a peer calls itself in each conversation, so that a tracker's or holder's log tells a sharing

@@ -10,11 +10,11 @@ import {
   MAX_SEARCH_EXTENSIONS,
   MAX_SEARCH_PAGE,
   MAX_TEXT_CHARS,
-} from './constants.js';
-import { WIRE_ERROR_CODE_LIST } from './errors.js';
-import { MAX_FEATURES } from './features.js';
-import { sharedNameProblem } from './names.js';
-import { MAX_PIECES, MIN_PIECE_BYTES } from './pieces/merkle.js';
+} from '../core/constants.js';
+import { WIRE_ERROR_CODE_LIST } from '../core/errors.js';
+import { MAX_FEATURES } from '../core/features.js';
+import { sharedNameProblem } from '../core/names.js';
+import { MAX_PIECES, MIN_PIECE_BYTES } from '../pieces/merkle.js';
 
 /*
  * Every message of the protocol, one discriminated union per direction. Objects are strict, so unknown

@@ -9,7 +9,7 @@ import {
   TrackerSession,
   type Transport,
 } from '@p2pservice/protocol';
-import type { ConnectBackDoor } from './connect-back/door.js';
+import type { ConnectBackDoor } from '../connect-back/door.js';
 
 /** How every part of a peer reaches the network: the same trackers, transport, key and trust. */
 export interface NetworkAccess {

@@ -1,9 +1,9 @@
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
-import { type Address, formatAddress, normalizeRemoteAddress } from './address.js';
-import { CONNECT_TIMEOUT_MS } from './constants.js';
-import { formatMs } from './duration.js';
-import { P2PError } from './errors.js';
-import type { DialOptions, Endpoint, Listener, ListenOptions, RemotePeer, Transport } from './transport.js';
+import { type Address, type Endpoint, formatAddress, normalizeRemoteAddress } from './address.js';
+import { CONNECT_TIMEOUT_MS } from '../core/constants.js';
+import { formatMs } from '../core/duration.js';
+import { P2PError } from '../core/errors.js';
+import type { DialOptions, Listener, ListenOptions, RemotePeer, Transport } from './transport.js';
 
 const REASONS: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
@@ -90,6 +90,8 @@ export async function startListening(server: Server, options: ListenOptions): Pr
  * since it cannot check one.
  */
 export const tcpTransport: Transport = {
+  canListen: true,
+
   async dial(to: Endpoint, options: DialOptions = {}): Promise<Socket> {
     if (to.id) throw new P2PError('CONNECT_FAILED', `cannot connect to ${formatAddress(to)}: plain TCP cannot check its identity ${to.id}`, 'use the TLS transport');
     return connectTo(to, options.timeoutMs);

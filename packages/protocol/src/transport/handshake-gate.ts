@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { SenderCounts, senderOf } from './sender.js';
+import { SenderCounts, senderOf } from '../core/sender.js';
 import { connectionKey, remotePeerOf } from './tcp-transport.js';
 
 export interface HandshakeGateLimits {

@@ -1,8 +1,8 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type Address, formatAddress } from '../address.js';
-import { P2PError } from '../errors.js';
-import { parseIdentity } from './identity-id.js';
+import { type Address, formatAddress } from '../transport/address.js';
+import { P2PError } from '../core/errors.js';
+import { parseIdentity } from '../identity/identity-id.js';
 
 /**
  * Trackers met before, and the identity each presented, like ssh's known_hosts: a tracker address given

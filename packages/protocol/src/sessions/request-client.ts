@@ -1,17 +1,18 @@
 import type { Socket } from 'node:net';
 import type { z } from 'zod';
-import { type Address, formatAddress } from './address.js';
-import { type ConnectionOptions, FramedConnection } from './connection.js';
-import { CONNECT_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from './constants.js';
-import { formatMs } from './duration.js';
-import { P2PError } from './errors.js';
-import { ALL_FEATURES, type Feature } from './features.js';
-import { clientHandshake, remoteError } from './handshake.js';
-import type { ErrorMessage, Hello, Welcome } from './messages.js';
-import { SerialQueue } from './serial-queue.js';
-import { tlsIdentityOf, tlsTransport } from './tls-transport.js';
-import type { Endpoint, Transport } from './transport.js';
-import { PROTOCOL_PACKAGE_VERSION } from './version.js';
+import { type Address, formatAddress } from '../transport/address.js';
+import { type ConnectionOptions, FramedConnection } from '../wire/connection.js';
+import { CONNECT_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../core/constants.js';
+import { formatMs } from '../core/duration.js';
+import { P2PError } from '../core/errors.js';
+import { ALL_FEATURES, type Feature } from '../core/features.js';
+import { clientHandshake, remoteError } from '../wire/handshake.js';
+import type { ErrorMessage, Hello, Welcome } from '../wire/messages.js';
+import { SerialQueue } from '../core/serial-queue.js';
+import { tlsIdentityOf, tlsTransport } from '../transport/tls-transport.js';
+import type { Endpoint } from '../transport/address.js';
+import type { Transport } from '../transport/transport.js';
+import { PROTOCOL_PACKAGE_VERSION } from '../core/version.js';
 
 export interface ClientOptions extends ConnectionOptions {
   /** Who we are, sent in `hello` (e.g. "p2pservice-peer/0.1.0 (list)"). */

@@ -1,13 +1,19 @@
 import { isIP } from 'node:net';
-import { P2PError } from './errors.js';
-import { parseIdentity } from './identity/identity-id.js';
-import { quoted } from './terminal.js';
-import type { Endpoint } from './transport.js';
+import { P2PError } from '../core/errors.js';
+import { parseIdentity } from '../identity/identity-id.js';
+import { quoted } from '../core/terminal.js';
 
 export interface Address {
   host: string;
   port: number;
 }
+
+/** Where to connect, and optionally who must answer there: the transport refuses anyone else. */
+export interface Endpoint extends Address {
+  /** The identity the other end must prove (see identity/identity-id.ts). */
+  id?: string;
+}
+
 
 /** Parses "host:port" or "[v6]:port"; throws BAD_CONFIG with a hint. */
 export function parseAddress(text: string, what = 'address'): Address {

@@ -1,17 +1,17 @@
 import { X509Certificate } from 'node:crypto';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, createServer as createTlsServer, type SecureContext, TLSSocket } from 'node:tls';
-import { formatAddress } from './address.js';
-import { CONNECT_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, MAX_PENDING_HANDSHAKES, MAX_PENDING_HANDSHAKES_PER_ADDRESS, MAX_WAITING_HANDSHAKES, MAX_WAITING_HANDSHAKES_PER_ADDRESS, PROTOCOL_VERSION } from './constants.js';
+import { type Endpoint, formatAddress } from './address.js';
+import { CONNECT_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS, MAX_PENDING_HANDSHAKES, MAX_PENDING_HANDSHAKES_PER_ADDRESS, MAX_WAITING_HANDSHAKES, MAX_WAITING_HANDSHAKES_PER_ADDRESS, PROTOCOL_VERSION } from '../core/constants.js';
 import { HandshakeGate } from './handshake-gate.js';
-import { formatMs } from './duration.js';
-import { P2PError } from './errors.js';
-import { refuseConnection } from './refuse.js';
-import type { Identity } from './identity/identity.js';
-import { identityOfCertificate } from './identity/identity-id.js';
-import { IdentityMismatchError } from './identity/mismatch.js';
+import { formatMs } from '../core/duration.js';
+import { P2PError } from '../core/errors.js';
+import { refuseConnection } from '../wire/refuse.js';
+import type { Identity } from '../identity/identity.js';
+import { identityOfCertificate } from '../identity/identity-id.js';
+import { IdentityMismatchError } from '../identity/mismatch.js';
 import { connectionKey, connectTo, remotePeerOf, startListening } from './tcp-transport.js';
-import type { DialOptions, Endpoint, Listener, ListenOptions, RemotePeer, Transport } from './transport.js';
+import type { DialOptions, Listener, ListenOptions, RemotePeer, Transport } from './transport.js';
 
 /*
  * TLS 1.3 under every connection (spec: TLS). Both ends present self-signed certificates; nobody is
@@ -115,6 +115,8 @@ export function tlsTransport(options: TlsTransportOptions = {}): Transport {
   const context: SecureContext = createSecureContext({ ...TLS, ...(identity && { key: identity.key, cert: identity.cert }) });
 
   return {
+    canListen: identity !== undefined,
+
     async dial(to: Endpoint, dialOptions: DialOptions = {}): Promise<Socket> {
       const where = formatAddress(to);
       const timeoutMs = dialOptions.timeoutMs ?? CONNECT_TIMEOUT_MS;

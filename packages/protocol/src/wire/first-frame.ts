@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
-import { formatMs } from './duration.js';
-import { P2PError } from './errors.js';
+import { formatMs } from '../core/duration.js';
+import { P2PError } from '../core/errors.js';
 import { FrameDecoder } from './frame.js';
 
 /**

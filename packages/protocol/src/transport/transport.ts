@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { Address } from './address.js';
+import type { Address, Endpoint } from './address.js';
 
 /*
  * How programs of the network reach each other. Everything that opens or accepts a connection — the
@@ -29,12 +29,6 @@ export function timeLeftSinceArrival(remote: Pick<RemotePeer, 'arrivedAt'>, time
   return remote.arrivedAt === undefined ? timeoutMs : Math.max(1, timeoutMs - (Date.now() - remote.arrivedAt));
 }
 
-/** Where to connect, and optionally who must answer there: the transport refuses anyone else. */
-export interface Endpoint extends Address {
-  /** The identity the other end must prove (see identity/identity-id.ts). */
-  id?: string;
-}
-
 export interface DialOptions {
   /** Give up (CONNECT_FAILED) after this long. */
   timeoutMs?: number;
@@ -60,6 +54,8 @@ export interface Listener {
 }
 
 export interface Transport {
+  /** Whether `listen` can work: a TLS transport without an identity to present cannot (it can only dial). */
+  readonly canListen: boolean;
   /**
    * Opens a connection, or fails with CONNECT_FAILED naming the address and the reason. When `to.id` is
    * set, the other end must prove that identity (IDENTITY_MISMATCH otherwise); a transport that cannot

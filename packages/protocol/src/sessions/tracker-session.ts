@@ -1,9 +1,9 @@
-import { type Address, formatEndpoint } from './address.js';
-import type { KnownTrackers } from './identity/known-trackers.js';
-import { IdentityMismatchError } from './identity/mismatch.js';
-import { DEFAULT_SEARCH_RESULTS, MAX_FILES_PER_REGISTER, MAX_FRAME_BYTES, MAX_LIST_PAGE, MAX_REQUEST_ID } from './constants.js';
-import { P2PError } from './errors.js';
-import { chunksWithin, fileEntryBytes, FrameBudget, jsonBytes, jsonStringBytes } from './frame-budget.js';
+import { type Address, formatEndpoint } from '../transport/address.js';
+import type { KnownTrackers } from './known-trackers.js';
+import { IdentityMismatchError } from '../identity/mismatch.js';
+import { DEFAULT_SEARCH_RESULTS, MAX_FILES_PER_REGISTER, MAX_FRAME_BYTES, MAX_LIST_PAGE, MAX_REQUEST_ID } from '../core/constants.js';
+import { P2PError } from '../core/errors.js';
+import { chunksWithin, fileEntryBytes, FrameBudget, jsonBytes, jsonStringBytes } from '../wire/frame-budget.js';
 import {
   type ConnectNotice,
   type Content,
@@ -16,9 +16,9 @@ import {
   type TrackerReply,
   TrackerReply as TrackerReplySchema,
   type TrackerRequest,
-} from './messages.js';
+} from '../wire/messages.js';
 import { type ClientOptions, expectReply, RequestClient } from './request-client.js';
-import type { Endpoint } from './transport.js';
+import type { Endpoint } from '../transport/address.js';
 
 /** What to search for: a query in the query language, and filters given apart (size bounds ANDed with it, extensions added to its ext: list). */
 export interface SearchRequest {

@@ -1,11 +1,11 @@
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { z } from 'zod';
-import { MAX_FRAME_BYTES, WRITE_TIMEOUT_MS } from './constants.js';
-import { formatMs } from './duration.js';
-import { P2PError, wireErrorOf } from './errors.js';
+import { MAX_FRAME_BYTES, WRITE_TIMEOUT_MS } from '../core/constants.js';
+import { formatMs } from '../core/duration.js';
+import { P2PError, wireErrorOf } from '../core/errors.js';
 import { FrameDecoder, encodeFrame } from './frame.js';
-import { describeSchemaError } from './schema-error.js';
+import { describeSchemaError } from '../core/schema-error.js';
 
 export interface ConnectionOptions {
   /** Largest frame body accepted or sent (default MAX_FRAME_BYTES). */

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { wireErrorOf } from './errors.js';
+import { wireErrorOf } from '../core/errors.js';
 import { encodeFrame } from './frame.js';
 
 /** How long a refused connection is given to read its error before it is destroyed. */

@@ -1,8 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { P2PError } from './errors.js';
-import { base32, fromBase32 } from './identity/identity-id.js';
+import { P2PError } from '../core/errors.js';
+import { base32, fromBase32 } from '../identity/identity-id.js';
 
 /*
  * A private network is one whose members know its key (NETWORK_KEY). A client proves it knows the key

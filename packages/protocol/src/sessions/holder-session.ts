@@ -1,13 +1,13 @@
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import type { Address } from './address.js';
-import { QUEUE_NOTICE_MS, REQUEST_TIMEOUT_MS } from './constants.js';
-import { P2PError } from './errors.js';
-import { remoteError } from './handshake.js';
-import { type FileHeader, type HolderReply, HolderReply as HolderReplySchema, type HolderRequest } from './messages.js';
+import type { Address } from '../transport/address.js';
+import { QUEUE_NOTICE_MS, REQUEST_TIMEOUT_MS } from '../core/constants.js';
+import { P2PError } from '../core/errors.js';
+import { remoteError } from '../wire/handshake.js';
+import { type FileHeader, type HolderReply, HolderReply as HolderReplySchema, type HolderRequest } from '../wire/messages.js';
 import { type ClientOptions, expectReply, RequestClient } from './request-client.js';
-import type { Endpoint } from './transport.js';
-import { layerFromHex, PieceGeometry } from './pieces/merkle.js';
+import type { Endpoint } from '../transport/address.js';
+import { layerFromHex, PieceGeometry } from '../pieces/merkle.js';
 
 /** A downloader's conversation with one holder: ask for content by sha256, receive its raw bytes. */
 export class HolderSession extends RequestClient<HolderRequest, HolderReply> {
@@ -59,11 +59,19 @@ export class HolderSession extends RequestClient<HolderRequest, HolderReply> {
     const geometry = new PieceGeometry(size);
     const layer = layerFromHex(reply.hashes);
     if (reply.sha256 !== sha256 || reply.root !== root || reply.pieceSize !== geometry.pieceSize || layer.length !== geometry.pieceCount) {
-      throw new P2PError('HOLDER_FAILED', "sent a piece layer of another shape than the content's");
+      throw new BadLayerError("sent a piece layer of another shape than the content's");
     }
     if (geometry.rootOf(layer).toString('hex') !== root) {
-      throw new P2PError('HOLDER_FAILED', 'sent a piece layer that does not hash up to the listed root');
+      throw new BadLayerError('sent a piece layer that does not hash up to the listed root');
     }
     return layer;
+  }
+}
+
+/** A holder sent a piece layer that is not the content's: it lied about the content (HOLDER_FAILED). */
+export class BadLayerError extends P2PError {
+  override readonly name: string = 'BadLayerError';
+  constructor(message: string) {
+    super('HOLDER_FAILED', message);
   }
 }
