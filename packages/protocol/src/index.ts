@@ -19,6 +19,7 @@ export * from './wire/membership.js';
 export * from './wire/messages.js';
 export * from './core/names.js';
 export * from './wire/refuse.js';
+export * from './wire/serve.js';
 export * from './sessions/request-client.js';
 export * from './core/schema-error.js';
 export * from './search/fold.js';

@@ -10,12 +10,12 @@ import {
   formatAddress,
   type Feature,
   type Fetch,
-  formatMs,
   FramedConnection,
   HANDSHAKE_TIMEOUT_MS,
   type HolderReply,
   HolderRequest,
-  isWireErrorCode,
+  endServed,
+  nextRequest,
   type Listener,
   listenEverywhere,
   MAX_FRAME_BYTES,
@@ -292,7 +292,7 @@ export class FileServer {
       });
       const queues = features.has('queue');
       while (!connection.isClosed) {
-        const request = await this.nextRequest(connection);
+        const request = await nextRequest(connection, HOLDER_IDLE_TIMEOUT_MS, 'closing the connection');
         if (request.type === 'bye') break;
         if (request.type === 'hello') throw new P2PError('UNEXPECTED_MESSAGE', 'hello was already exchanged');
         if (request.type === 'pieces') await this.sendPieces(connection, request);
@@ -300,31 +300,11 @@ export class FileServer {
       }
       await connection.end();
     } catch (error) {
-      if (error instanceof P2PError && (error.code === 'CONNECTION_CLOSED' || error.code === 'TIMEOUT')) {
-        // Gone, or closed for not reading what we sent (the write deadline): nobody to tell.
-        log.debug({ code: error.code }, error.message);
-      } else if (error instanceof P2PError && isWireErrorCode(error.code)) {
-        log.debug({ code: error.code }, error.message);
-        await connection.fail(error);
-      } else {
-        // Ours, not the downloader's: it hears INTERNAL, the log the details.
-        log.error({ err: error }, 'unexpected error while uploading');
-        await connection.fail(error);
-      }
+      const end = await endServed(connection, error);
+      if (end.kind === 'internal') log.error({ err: end.error }, 'unexpected error while uploading');
+      else log.debug({ code: end.error.code }, end.error.message);
     } finally {
       connection.destroy();
-    }
-  }
-
-  /** The next request, or PEER_TIMEOUT for a downloader that stays idle too long. */
-  private async nextRequest(connection: Connection): Promise<HolderRequest> {
-    try {
-      return await connection.receive(HOLDER_IDLE_TIMEOUT_MS);
-    } catch (error) {
-      if (error instanceof P2PError && error.code === 'TIMEOUT') {
-        throw new P2PError('PEER_TIMEOUT', `no request for ${formatMs(HOLDER_IDLE_TIMEOUT_MS)}; closing the connection`);
-      }
-      throw error;
     }
   }
 

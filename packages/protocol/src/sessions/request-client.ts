@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { type Address, formatAddress } from '../transport/address.js';
 import { type ConnectionOptions, FramedConnection } from '../wire/connection.js';
 import { CONNECT_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../core/constants.js';
-import { formatMs } from '../core/duration.js';
+import { type Settle, waitForMessage } from '../core/deadline.js';
 import { P2PError } from '../core/errors.js';
 import { ALL_FEATURES, type Feature } from '../core/features.js';
 import { clientHandshake, remoteError } from '../wire/handshake.js';
@@ -57,7 +57,7 @@ export class RequestClient<Out extends { type: string }, In extends Reply> {
   readonly serverId: string | undefined;
   /** Once frames the server sends unasked are followed: who takes them, and who waits for a reply. */
   private notices: { isNotice: (frame: In) => boolean; take: (frame: In) => void } | undefined;
-  private replyWaiter: { resolve(frame: In): void; reject(error: Error): void } | undefined;
+  private replyWaiter: Settle<In> | undefined;
   private readFailure: Error | undefined;
 
   protected constructor(
@@ -156,22 +156,9 @@ export class RequestClient<Out extends { type: string }, In extends Reply> {
   private nextReply(timeoutMs: number): Promise<In> {
     if (!this.notices) return this.connection.receive(timeoutMs);
     if (this.readFailure) return Promise.reject(this.readFailure);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.replyWaiter = undefined;
-        reject(new P2PError('TIMEOUT', `no message within ${formatMs(timeoutMs)}`));
-      }, timeoutMs);
-      this.replyWaiter = {
-        resolve: (frame) => {
-          clearTimeout(timer);
-          resolve(frame);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-    });
+    const { promise, settle } = waitForMessage<In>(timeoutMs, () => (this.replyWaiter = undefined));
+    this.replyWaiter = settle;
+    return promise;
   }
 
   /** Sends `message` with a fresh id and resolves with the matching reply (never an error frame). */

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { MAX_FRAME_BYTES, WRITE_TIMEOUT_MS } from '../core/constants.js';
+import { type Settle, waitForMessage } from '../core/deadline.js';
 import { formatMs } from '../core/duration.js';
 import { P2PError, wireErrorOf } from '../core/errors.js';
 import { FrameDecoder, encodeFrame } from './frame.js';
@@ -52,7 +53,7 @@ export class FramedConnection<In, Out> {
   private readonly maxFrameBytes: number;
   private readonly writeTimeoutMs: number;
   private readonly writeBufferBytes: number;
-  private waiter: { resolve(value: unknown): void; reject(error: Error): void } | undefined;
+  private waiter: Settle<unknown> | undefined;
   private raw: RawRead | undefined;
   private closed = false;
   private failing: Promise<void> | undefined;
@@ -103,27 +104,13 @@ export class FramedConnection<In, Out> {
   /** The next frame's JSON, unvalidated. Rejects on a protocol error, close or timeout. */
   receiveValue(timeoutMs?: number): Promise<unknown> {
     if (this.waiter || this.raw) throw new Error('one read at a time on a FramedConnection');
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          this.waiter = undefined;
-          this.updateFlow();
-          reject(new P2PError('TIMEOUT', `no message within ${formatMs(timeoutMs)}`));
-        }, timeoutMs);
-      }
-      this.waiter = {
-        resolve: (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      this.pump();
+    const { promise, settle } = waitForMessage<unknown>(timeoutMs, () => {
+      this.waiter = undefined;
+      this.updateFlow();
     });
+    this.waiter = settle;
+    this.pump();
+    return promise;
   }
 
   /** The next frame, validated against this side's incoming schema (P2PError BAD_MESSAGE if not). */

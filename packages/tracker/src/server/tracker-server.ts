@@ -1,9 +1,10 @@
 import {
   type Address,
   type Feature,
-  formatMs,
   FramedConnection,
-  isWireErrorCode,
+  endServed,
+  nextRequest,
+  type ServedEnd,
   P2PError,
   refuseConnection,
   type RemotePeer,
@@ -234,7 +235,8 @@ export class TrackerServer {
         connectRequests: { since: 0, count: 0 },
       };
       while (!connection.isClosed) {
-        const message = await this.receiveBeforeTimeout(connection);
+        // A frozen or cut-off peer is dropped, with its share.
+        const message = await nextRequest(connection, limits.peerTimeoutMs, 'dropping the connection and its share');
         if (message.type === 'bye') break;
         const answered = this.context.observer.requestStarted(message.type);
         try {
@@ -245,24 +247,7 @@ export class TrackerServer {
       }
       await connection.end();
     } catch (error) {
-      if (error instanceof P2PError && (error.code === 'CONNECTION_CLOSED' || error.code === 'TIMEOUT')) {
-        // Gone, or closed for not reading what we sent (the write deadline): nobody to tell.
-        if (error.code === 'TIMEOUT') log.warn({ code: error.code }, error.message);
-      } else if (error instanceof P2PError && error.code === 'ACCESS_DENIED' && state === undefined) {
-        // Not a member: one line in the log at most (a flood of attempts is summed up), then the door.
-        this.denials.denied(`${remote.host}:${remote.port}`, error.message);
-        this.context.observer.errorSent(error.code);
-        await connection.fail(error);
-      } else if (error instanceof P2PError && isWireErrorCode(error.code)) {
-        log.warn({ code: error.code }, error.message);
-        this.context.observer.errorSent(error.code);
-        await connection.fail(error);
-      } else {
-        // Ours, not the peer's (a database error, a bug): the peer hears INTERNAL, the log the details.
-        log.error({ err: error }, 'unexpected error on a connection');
-        this.context.observer.errorSent('INTERNAL');
-        await connection.fail(error);
-      }
+      this.logEnd(await endServed(connection, error), state, log, remote);
     } finally {
       connection.destroy();
       if (state?.firewalledAs !== undefined && this.context.firewalled.get(state.firewalledAs) === state) this.context.firewalled.delete(state.firewalledAs);
@@ -285,16 +270,21 @@ export class TrackerServer {
     }
   }
 
-  /** The next message, or PEER_TIMEOUT if the peer (frozen, cut off) stays silent too long. */
-  private async receiveBeforeTimeout(connection: TrackerConnection): Promise<TrackerRequest> {
-    const { peerTimeoutMs } = this.context.limits;
-    try {
-      return await connection.receive(peerTimeoutMs);
-    } catch (error) {
-      if (error instanceof P2PError && error.code === 'TIMEOUT') {
-        throw new P2PError('PEER_TIMEOUT', `no message for ${formatMs(peerTimeoutMs)}; dropping the connection and its share`);
-      }
-      throw error;
+  /** Says how a connection ended on an error: in the log (refused members summed up), and in the metrics. */
+  private logEnd(end: ServedEnd, state: PeerState | undefined, log: Logger, remote: RemotePeer): void {
+    if (end.kind === 'gone') {
+      // A peer that did not read what it was sent is worth a line; one that is simply gone is not.
+      if (end.error.code === 'TIMEOUT') log.warn({ code: end.error.code }, end.error.message);
+      return;
     }
+    if (end.kind === 'internal') {
+      log.error({ err: end.error }, 'unexpected error on a connection');
+      this.context.observer.errorSent('INTERNAL');
+      return;
+    }
+    // Not a member: one line in the log at most (a flood of attempts is summed up).
+    if (end.error.code === 'ACCESS_DENIED' && state === undefined) this.denials.denied(`${remote.host}:${remote.port}`, end.error.message);
+    else log.warn({ code: end.error.code }, end.error.message);
+    this.context.observer.errorSent(end.error.code);
   }
 }
