@@ -1,5 +1,5 @@
 import { createServer, type Server, Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConnectBackArrivals } from '../src/connect-back/door.js';
 
 /* The door's bookkeeping: connections matched to tokens, early ones kept a moment, impostors dropped. */
@@ -27,25 +27,39 @@ async function connection(): Promise<Socket> {
 }
 
 const remote = (id: string) => ({ host: '127.0.0.1', port: 1, id });
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Runs `body` on a fake clock (the arrivals' timers), back on the real one after. */
+async function onFakeClock(body: () => Promise<void>): Promise<void> {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  try {
+    await body();
+  } finally {
+    vi.useRealTimers();
+  }
+}
 
 describe('connect-back arrivals', () => {
   it('keeps an early arrival until it is claimed, and never drops it once claimed', async () => {
     const arrivals = new ConnectBackArrivals(50);
     const socket = await connection();
-    arrivals.take(socket, remote(HOLDER), { type: 'connect_back', token });
-    expect(await arrivals.arrival(token, HOLDER, 1_000)).toBe(socket);
-    await wait(120); // past the early-arrival limit
-    expect(socket.destroyed).toBe(false);
+    await onFakeClock(async () => {
+      arrivals.take(socket, remote(HOLDER), { type: 'connect_back', token });
+      expect(await arrivals.arrival(token, HOLDER, 1_000)).toBe(socket);
+      vi.advanceTimersByTime(120); // past the early-arrival limit
+      expect(socket.destroyed).toBe(false);
+    });
   });
 
   it('drops an early arrival nobody claims in time', async () => {
     const arrivals = new ConnectBackArrivals(50);
     const socket = await connection();
-    arrivals.take(socket, remote(HOLDER), { type: 'connect_back', token });
-    await wait(120);
-    expect(socket.destroyed).toBe(true);
-    await expect(arrivals.arrival(token, HOLDER, 50)).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await onFakeClock(async () => {
+      arrivals.take(socket, remote(HOLDER), { type: 'connect_back', token });
+      vi.advanceTimersByTime(120);
+      expect(socket.destroyed).toBe(true);
+      const claimed = arrivals.arrival(token, HOLDER, 50);
+      vi.advanceTimersByTime(50);
+      await expect(claimed).rejects.toMatchObject({ code: 'TIMEOUT' });
+    });
   });
 
   it('refuses a connection with the right token from another identity, and drops it', async () => {

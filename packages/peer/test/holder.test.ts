@@ -188,7 +188,7 @@ describe('busy holders queue, they do not fail', () => {
       const second = await HolderSession.open(address);
       const positions: number[] = [];
       const waiting = second.fetch(sha256, 0, 8 * 1024 * 1024, (p) => positions.push(p));
-      await new Promise((r) => setTimeout(r, 100));
+      await eventually(() => positions.length > 0);
       expect(positions).toEqual([1]);
       const third = await HolderSession.open(address);
       await expect(third.fetch(sha256, 0, 1)).rejects.toMatchObject({ code: 'BUSY', message: expect.stringContaining('1 downloads are waiting') });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOSTILE_NAMES } from '../../../test/support/hostile-names.js';
 import { cleanEnv, killAll, PEER_BIN, removeDir, run, start, tempDir } from '../../../test/support/processes.js';
 import { killTerminals, startOnTerminal } from '../../../test/support/terminal.js';
+import { eventually } from '../../../test/support/wait.js';
 import { startTestHolder, startTracker, type TestHolder, type TestTracker } from './support.js';
 
 /*
@@ -55,11 +56,9 @@ async function slowGetInFlight(out: string) {
   holder.chunkBytes = 32 * 1024;
   const fetchesBefore = holder.fetches.length;
   const get = start(PEER_BIN, ['get', 'big.bin', '--out', out], { cwd: root, env });
-  const deadline = Date.now() + 10_000;
-  while (listedPieces(out).length < 2) {
-    if (Date.now() > deadline) throw new Error(`no progress; stderr: ${get.stderr.join('\n')}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await eventually(() => listedPieces(out).length >= 2, 10_000).catch(() => {
+    throw new Error(`no progress; stderr: ${get.stderr.join('\n')}`);
+  });
   expect(holder.fetches.length).toBe(fetchesBefore + 1);
   return get;
 }

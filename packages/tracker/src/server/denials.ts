@@ -14,10 +14,12 @@ export class DenialLog {
     private readonly logger: Logger,
     private readonly perWindow = 10,
     private readonly windowMs = 60_000,
+    /** The clock (tests pass their own). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   denied(remote: string, reason: string): void {
-    const now = Date.now();
+    const now = this.now();
     if (now - this.windowStart >= this.windowMs) {
       this.windowStart = now;
       this.logged = 0;
