@@ -109,7 +109,7 @@ export async function pgTrackersBench({ root, peers, perPeer, samples, env }) {
     // yardstick: what the store's transactions cost apart from TLS and the trackers' other work.
     const { PgStore } = await import(pathToFileURL(join(REPO, 'packages/tracker/dist/index.js')).href);
     const store = await PgStore.open(await createDatabase(server.url, 'store'), { poolSize: BARE_CONNECTIONS });
-    await store.join(60_000);
+    await store.membership.join(60_000);
     const storeStarted = process.hrtime.bigint();
     await forEachConcurrently(shares.length, BARE_CONNECTIONS, (i) => store.putShare(undefined, { host: '10.0.0.1', port: 1 + i, id: '' }, shares[i]));
     const storeSeconds = seconds(storeStarted);

@@ -5,7 +5,8 @@ export { PartFile, PartMeta, type PartPaths, partPaths } from './download/part-f
 export { AmbiguousNameError, resolveContent } from './download/resolve.js';
 export { type DownloadRequest, PeerNode, type PeerNodeOptions } from './node.js';
 export type { DownloadState, DownloadStatus, PeerNodeEvents, Reconnecting, ShareState } from './node-events.js';
-export { DEFAULT_MAX_UPLOADS, FileServer, type FileServerOptions, HOLDER_FEATURES, HOLDER_MAX_CONNECTIONS } from './share/file-server.js';
+export { DEFAULT_MAX_UPLOADS, DEFAULT_MAX_SOURCES, DEFAULT_TRACKER } from './settings/defaults.js';
+export { FileServer, type FileServerOptions, HOLDER_FEATURES, HOLDER_MAX_CONNECTIONS } from './share/file-server.js';
 export { defaultCacheDir, HashCache } from './share/hash-cache.js';
 export { hashFile } from './share/hash-file.js';
 export { indexFolder, type IndexOptions, type IndexProgress } from './share/index-folder.js';

@@ -27,12 +27,8 @@ import { KeptTrackerSession } from './network/kept-tracker-session.js';
 import { type NetworkAccess, openTracker, trackersLabel } from './network/tracker-access.js';
 import { type ShareOptions, ShareSession } from './share/share-session.js';
 
-/** Settings of every share the node starts. */
-type ShareSettings = Pick<
-  ShareOptions,
-  'maxUploads' | 'maxUploadRate' | 'maxFiles' | 'cacheDir' | 'privatePaths' | 'watch' | 'rescanIntervalMs' | 'stableMs' | 'debounceMs' | 'reconnectBaseDelayMs' | 'reconnectMaxDelayMs'
->;
-const SHARE_SETTINGS: readonly (keyof ShareSettings)[] = ['maxUploads', 'maxUploadRate', 'maxFiles', 'cacheDir', 'privatePaths', 'watch', 'rescanIntervalMs', 'stableMs', 'debounceMs', 'reconnectBaseDelayMs', 'reconnectMaxDelayMs'];
+/** Settings of every share the node starts (an option left undefined is the share's default). */
+type ShareSettings = Omit<ShareOptions, 'dir' | 'port' | 'logger' | 'onIndexProgress' | 'onWarning' | 'onStatus' | keyof NetworkAccess>;
 
 export interface PeerNodeOptions extends ShareSettings, Pick<DownloadOptions, 'stallTimeoutMs' | 'busyWaitMs' | 'maxSources'> {
   /**
@@ -99,11 +95,11 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     this.access = {
       tracker: options.tracker,
       transport,
-      ...(options.networkKey && { networkKey: options.networkKey }),
-      ...(options.knownTrackers && { knownTrackers: options.knownTrackers }),
+      networkKey: options.networkKey,
+      knownTrackers: options.knownTrackers,
       onTrackerTrusted: (address, id) => this.emit('tracker-trusted', formatAddress(address), id),
-      ...(options.host !== undefined && { host: options.host }),
-      ...(options.port !== undefined && { port: options.port }),
+      host: options.host,
+      port: options.port,
       // While it shares, holders connect back to the share's port (the one its user may have opened).
       connectBackDoor: () => [...this.sharesById.values()][0]?.session.server.door(),
     };
@@ -155,12 +151,10 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     const { options } = this;
     this.starting.add(resolvePath(dir));
     const session = await ShareSession.start({
-      dir,
-      ...(options.host !== undefined && { host: options.host }),
-      port: options.port ?? 0,
-      logger: options.logger,
+      ...options,
       ...this.access,
-      ...pick(options, SHARE_SETTINGS),
+      dir,
+      port: options.port ?? 0,
       onIndexProgress: (progress) => this.emit('share-indexing', dir, { ...progress }),
       onWarning: (line) => this.emit('warning', line),
       onStatus: (status) => {
@@ -293,8 +287,11 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       outDir: request.outDir,
       logger: this.options.logger,
       signal,
-      ...pick(request, ['force', 'sha256Prefix']),
-      ...pick(this.options, ['stallTimeoutMs', 'busyWaitMs', 'maxSources']),
+      force: request.force,
+      sha256Prefix: request.sha256Prefix,
+      stallTimeoutMs: this.options.stallTimeoutMs,
+      busyWaitMs: this.options.busyWaitMs,
+      maxSources: this.options.maxSources,
       onProgress: ({ holder, received, total, sources }) => {
         Object.assign(state, { status: 'transferring', holder, received, total, sources, waiting: undefined });
         this.emit('download-progress', copy(state));
@@ -382,11 +379,4 @@ function isRunning(state: DownloadState): boolean {
 
 function copy(state: DownloadState): DownloadState {
   return { ...state, failures: state.failures.map((f) => ({ ...f })) };
-}
-
-/** The keys of `source` that are set (not undefined), for spreading into options objects. */
-function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): { [P in K]?: Exclude<T[P], undefined> } {
-  const out: Partial<T> = {};
-  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
-  return out as { [P in K]?: Exclude<T[P], undefined> };
 }

@@ -2,19 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { terminalSafe } from '@p2pservice/protocol';
 import { displayWidth, formatBytes, formatTable } from '../src/face/format.js';
-import { loadPeerSettings, PEER_DEFAULTS } from '../src/face/settings.js';
-import { envExample, PEER_BIN, REPO, run } from '../../../test/support/processes.js';
+import { loadPeerSettings, PEER_SETTINGS } from '../src/settings/table.js';
+import { PEER_BIN, REPO, run } from '../../../test/support/processes.js';
 
 describe('peer settings', () => {
-  it('are all documented in .env.example with their built-in defaults', () => {
-    const example = envExample();
-    for (const [key, value] of Object.entries(PEER_DEFAULTS)) expect(example[key], key).toBe(value);
-  });
-
   it('are all in `peer --help`, with their defaults', async () => {
     const help = await run(PEER_BIN, ['--help'], { cwd: REPO });
     expect(help.code).toBe(0);
-    for (const [key, value] of Object.entries(PEER_DEFAULTS)) expect(help.stdout, key).toContain(`  ${key}=${value === '' ? '(empty)' : value}  `);
+    for (const { env, default: value } of Object.values(PEER_SETTINGS)) expect(help.stdout, env).toContain(`  ${env}=${value === '' ? '(empty)' : value}  `);
   });
 
   it('complete in bash: commands, each command\'s options, shells, folders for share', async () => {
@@ -31,13 +26,21 @@ describe('peer settings', () => {
     expect([fish.code, fish.stderr]).toEqual([2, 'peer: no completion for shell "fish" (bash or zsh)\n']);
   });
 
-  it('take the environment over .env over defaults, and refuse bad values naming the key', () => {
-    expect(loadPeerSettings({}, {}).PEER_TRACKER).toBe('127.0.0.1:7070');
-    expect(loadPeerSettings({}, { PEER_TRACKER: 'h:1' }).PEER_TRACKER).toBe('h:1');
-    expect(loadPeerSettings({ PEER_TRACKER: 'e:2' }, { PEER_TRACKER: 'h:1' }).PEER_TRACKER).toBe('e:2');
-    expect(loadPeerSettings({ PEER_PORT: '' }, { PEER_PORT: '4000' }).PEER_PORT).toBe(4000);
-    expect(() => loadPeerSettings({ PEER_PORT: '70000' }, {})).toThrow(/^invalid setting PEER_PORT: /);
-    expect(() => loadPeerSettings({ PEER_MAX_UPLOADS: '0' }, {})).toThrow(/PEER_MAX_UPLOADS/);
+  it('take a flag over the environment over .env over defaults, and refuse bad values naming the key or flag', () => {
+    const load = (env: Record<string, string>, dotenv: Record<string, string>, flags: Record<string, unknown> = {}) => loadPeerSettings({ env, dotenv, flags, flagHint: 'see `peer share --help`' });
+    expect(load({}, {}).tracker).toBe('127.0.0.1:7070');
+    expect(load({}, { PEER_TRACKER: 'h:1' }).tracker).toBe('h:1');
+    expect(load({ PEER_TRACKER: 'e:2' }, { PEER_TRACKER: 'h:1' }).tracker).toBe('e:2');
+    expect(load({ PEER_TRACKER: 'e:2' }, {}, { tracker: 'f:3' }).tracker).toBe('f:3');
+    expect(load({ PEER_PORT: '' }, { PEER_PORT: '4000' }).port).toBe(4000);
+    expect(load({}, {}, { port: '5000', json: true }).port).toBe(5000);
+    expect(load({}, {}).maxUploadRate).toBeUndefined();
+    expect(load({ PEER_MAX_UPLOAD_RATE: '1.5Ki', STALL_TIMEOUT: '2.5' }, {})).toMatchObject({ maxUploadRate: 1536, stallTimeoutMs: 2500 });
+    expect(() => load({ PEER_PORT: '70000' }, {})).toThrow(/^invalid setting PEER_PORT: /);
+    expect(() => load({ PEER_MAX_UPLOADS: '0' }, {})).toThrow(/PEER_MAX_UPLOADS/);
+    expect(() => load({}, {}, { port: 'seventy' })).toThrow(/^invalid flag --port: /);
+    // A bad .env is found even where a flag wins over it.
+    expect(() => load({}, { PEER_PORT: 'x' }, { port: '1' })).toThrow(/^invalid setting PEER_PORT: /);
   });
 });
 

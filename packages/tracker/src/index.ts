@@ -1,9 +1,9 @@
-export { loadTrackerSettings, TRACKER_DEFAULTS, TrackerSettings } from './config.js';
-export { DEFAULT_TRACKER_LIMITS, type TrackerLimits } from './server/limits.js';
+export { LIMIT_SETTINGS, loadTrackerSettings, TRACKER_SETTINGS, type TrackerSettings } from './settings/table.js';
+export { DEFAULT_PG_POOL, DEFAULT_TRACKER_LIMITS, type TrackerLimits } from './settings/defaults.js';
+export { type RunningTracker, startTracker, type StartTrackerOptions, type StartTrackerSettings } from './start-tracker.js';
 export { TRACKER_FEATURES, type TrackerOptions, TrackerServer } from './server/tracker-server.js';
 export { isPostgresUrl, openStore } from './store/open-store.js';
 export { PG_SCHEMA_VERSION } from './store/pg-schema.js';
-export { DEFAULT_PG_POOL, PgStore, type PgStoreOptions } from './store/pg-store.js';
 export { SQLITE_SCHEMA_VERSION } from './store/sqlite-schema.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
 export type { PeerId, StoreCounts, TrackerStore } from './store/store.js';
@@ -14,3 +14,4 @@ export { escapeHtml, formatUptime, renderStatusPage } from './observe/status-pag
 export { timedStore } from './observe/timed-store.js';
 export { TrackerMetrics } from './observe/tracker-metrics.js';
 export type { TrackerObserver } from './server/peer-state.js';
+export { PgStore, type PgStoreOptions } from './store/pg-store.js';

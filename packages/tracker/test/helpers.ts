@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALL_FEATURES, encodeFrame, FramedConnection, PROTOCOL_VERSION, type Transport } from '@p2pservice/protocol';
 import { z } from 'zod';
-import type { TrackerLimits } from '../src/server/limits.js';
+import type { TrackerLimits } from '../src/settings/defaults.js';
 import { testIdentity, tlsAs } from '../../../test/support/tls.js';
 import { startTestTracker, type TestTracker } from '../../../test/support/tracker.js';
 

@@ -29,7 +29,7 @@ describe('the PostgreSQL store', () => {
       await client.connect();
       expect((await client.query('SELECT version FROM p2p_schema')).rows).toEqual([{ version: PG_SCHEMA_VERSION }]);
       await client.end();
-      for (const store of stores) await store.join(60_000);
+      for (const store of stores) await store.membership.join(60_000);
       await stores[0]!.putShare(undefined, { host: '10.0.0.1', port: 1, id: peerId }, [{ name: 'x', size: 1, sha256: sha('1'), root: 'e'.repeat(64) }]);
       expect(await stores[3]!.listPage(null, 10)).toHaveLength(1);
     } finally {

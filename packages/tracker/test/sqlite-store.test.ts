@@ -49,7 +49,7 @@ describe('the SQLite store', () => {
     const search = () => store.search(parseSearchQuery('GHO'), null, 10, Date.now() + 60_000);
     expect((await search()).map((r) => r.name)).toEqual(['ghost']);
     expect(await store.whoHasContent(sha('1'), 64)).toEqual([{ host: '10.0.0.1', port: 4001, id: '', root: '' }]);
-    expect(await store.join(60_000)).toBe(1);
+    expect(await store.membership.join(60_000)).toBe(1);
     expect(await store.counts()).toEqual({ peers: 0, files: 0 });
     expect(await search()).toEqual([]);
     await store.close();
@@ -57,17 +57,17 @@ describe('the SQLite store', () => {
 
   it('keeps its own lease through a pause longer than the lease, as long as no other tracker swept it', async () => {
     const store = await SqliteStore.open(file);
-    await store.join(100);
+    await store.membership.join(100);
     // The event loop held (a suspended machine): the lease has run out, and nobody took the row.
     await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(await store.renewLease(60_000)).toBe(true);
+    expect(await store.membership.renewLease(60_000)).toBe(true);
     // Another tracker on the same file that sweeps a lapsed instance takes the row first: no renewal then.
-    await store.renewLease(100);
+    await store.membership.renewLease(100);
     await new Promise((resolve) => setTimeout(resolve, 250));
     const other = await SqliteStore.open(file, { instance: 'other' });
-    await other.join(60_000);
-    await other.sweepLapsed();
-    expect(await store.renewLease(60_000)).toBe(false);
+    await other.membership.join(60_000);
+    await other.membership.sweepLapsed();
+    expect(await store.membership.renewLease(60_000)).toBe(false);
     await other.close();
     await store.close();
   });

@@ -29,7 +29,7 @@ export function describeStoreContract(backend: StoreBackend): void {
     const open = async (instance?: string, leaseMs: number | null = 600_000) => {
       const s = await db.open(instance);
       opened.push(s);
-      if (leaseMs !== null) await s.join(leaseMs);
+      if (leaseMs !== null) await s.membership.join(leaseMs);
       return s;
     };
 
@@ -203,24 +203,24 @@ export function describeStoreContract(backend: StoreBackend): void {
       await mine.putShare(undefined, holder(1), [file('from-a', 1, '1')]);
       await theirs.putShare(undefined, holder(2), [file('from-b', 1, '2')]);
       const restarted = await open('tracker-a', null);
-      expect(await restarted.join(600_000)).toBe(1);
+      expect(await restarted.membership.join(600_000)).toBe(1);
       expect((await restarted.listPage(null, 10)).map((f) => f.name)).toEqual(['from-b']);
       expect(await restarted.search(parseSearchQuery('from'), null, 10, Date.now() + 60_000)).toHaveLength(1);
-      expect(await restarted.join(600_000)).toBe(0);
+      expect(await restarted.membership.join(600_000)).toBe(0);
     });
 
     it('tells the lease of its instance as the database holds it: none before joining or after leaving, a new end with each renewal', async () => {
       const tracker = await open('leased', null);
-      expect(await tracker.leaseOf()).toBeUndefined();
-      await tracker.join(60_000);
-      const joined = await tracker.leaseOf();
+      expect(await tracker.membership.leaseOf()).toBeUndefined();
+      await tracker.membership.join(60_000);
+      const joined = await tracker.membership.leaseOf();
       expect(joined!.leftMs).toBeGreaterThan(50_000);
       expect(joined!.leftMs).toBeLessThanOrEqual(60_000);
       await new Promise((resolve) => setTimeout(resolve, 20));
-      await tracker.renewLease(60_000);
-      expect((await tracker.leaseOf())!.until).toBeGreaterThan(joined!.until);
-      await tracker.leave();
-      expect(await tracker.leaseOf()).toBeUndefined();
+      await tracker.membership.renewLease(60_000);
+      expect((await tracker.membership.leaseOf())!.until).toBeGreaterThan(joined!.until);
+      await tracker.membership.leave();
+      expect(await tracker.membership.leaseOf()).toBeUndefined();
     });
 
     it('removes the peers of an instance whose lease lapsed, only once it lapsed, and tells that instance', async () => {
@@ -230,18 +230,18 @@ export function describeStoreContract(backend: StoreBackend): void {
       // Enough peers that a store removing them in batches needs several.
       for (let p = 2; p <= 250; p++) await dying.putShare(undefined, holder(p % 250), [file(`only-dying ${p}`, 1, '3')]);
       await living.putShare(undefined, holder(2), [file('shared', 1, '1')]);
-      expect(await living.sweepLapsed()).toBe(0);
-      expect(await dying.renewLease(300)).toBe(true);
+      expect(await living.membership.sweepLapsed()).toBe(0);
+      expect(await dying.membership.renewLease(300)).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 450));
-      expect(await living.sweepLapsed()).toBe(250);
+      expect(await living.membership.sweepLapsed()).toBe(250);
       expect(await living.listPage(null, 10)).toEqual([{ name: 'shared', sha256: sha('1'), size: 1, holders: 1 }]);
       expect(await living.search(parseSearchQuery('dying'), null, 10, Date.now() + 60_000)).toEqual([]);
       expect(await living.counts()).toEqual({ peers: 1, files: 1 });
-      expect(await dying.renewLease(300)).toBe(false);
+      expect(await dying.membership.renewLease(300)).toBe(false);
       // Joining again starts afresh.
-      expect(await dying.join(600_000)).toBe(0);
-      expect(await dying.renewLease(600_000)).toBe(true);
-      expect(await living.sweepLapsed()).toBe(0);
+      expect(await dying.membership.join(600_000)).toBe(0);
+      expect(await dying.membership.renewLease(600_000)).toBe(true);
+      expect(await living.membership.sweepLapsed()).toBe(0);
     });
 
     it('leaves with every peer it still had, and keeps the others', async () => {
@@ -249,7 +249,7 @@ export function describeStoreContract(backend: StoreBackend): void {
       const staying = await open('staying');
       await leaving.putShare(undefined, holder(1), [file('a', 1, '1'), file('b', 1, '2')]);
       await staying.putShare(undefined, holder(2), [file('b', 1, '2')]);
-      await leaving.leave();
+      await leaving.membership.leave();
       expect(await staying.listPage(null, 10)).toEqual([{ name: 'b', sha256: sha('2'), size: 1, holders: 1 }]);
       expect(await staying.counts()).toEqual({ peers: 1, files: 1 });
     });

@@ -8,11 +8,12 @@ import { PartFile } from './part-file.js';
 import type { Source } from './source.js';
 import { type HolderFailure, HolderFailures } from './holder-failures.js';
 import { fetchLayer, verifyLeftBehind } from './piece-checks.js';
-import { DEFAULT_MAX_SOURCES, fillFromSwarm, type SourceProgress, type SwarmOptions, type SwarmProgress } from './swarm.js';
+import { fillFromSwarm, type SourceProgress, type SwarmOptions, type SwarmProgress } from './swarm.js';
 import { WholeHash } from './whole-hash.js';
 import { freshHolders, resolveContent } from './resolve.js';
 import { commit, targetHasContent } from './target.js';
 import type { NetworkAccess } from '../network/tracker-access.js';
+import { DEFAULT_MAX_SOURCES } from '../settings/defaults.js';
 
 export interface DownloadProgress {
   name: string;

@@ -9,9 +9,6 @@ import { PiecePlan, type Run } from './piece-plan.js';
 import { type ActiveRun, BadPieceError, Source, type SourceContext } from './source.js';
 import type { WholeHash } from './whole-hash.js';
 
-/** Holders a download takes pieces from at once, unless told otherwise (PEER_MAX_SOURCES). */
-export const DEFAULT_MAX_SOURCES = 4;
-
 /** Largest run of pieces asked of a lone holder in one request: it streams, with a request every 64 MiB. */
 const MAX_RUN_BYTES = 64 * 1024 * 1024;
 

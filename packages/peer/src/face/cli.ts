@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_SEARCH_RESULTS, P2PError, parseEndpointList, parseSearchQuery, parseSize, quoted, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
-import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting, settingsHelp, completionScript } from '@p2pservice/protocol/cli';
+import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting, settingFlag, settingsHelp, completionScript } from '@p2pservice/protocol/cli';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PEER_VERSION } from '../network/agents.js';
@@ -13,7 +13,8 @@ import { resolvePicked } from './picked-download.js';
 import { withDownloadProgress, withIndexProgress } from './progress.js';
 import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines, trackerWords, trustedLine } from './report.js';
 import { showSearch } from './search-lines.js';
-import { loadPeerSettings, nodeOptions, PEER_DEFAULTS, PEER_SETTINGS_HELP, type PeerSettings } from './settings.js';
+import { nodeOptions } from './node-options.js';
+import { loadPeerSettings, PEER_SETTINGS, type PeerSettings } from '../settings/table.js';
 import { printShareEvents } from './share-lines.js';
 import { isRowNumber, ShownResults } from './shown-results.js';
 
@@ -24,16 +25,16 @@ const err = (text: string) => process.stderr.write(text);
 /** The numbered table last shown in this folder. */
 const shownHere = () => new ShownResults(defaultStateDir(process.env));
 
-async function peerNode(trackerFlag: string | undefined, { port, mayShare = false }: { port?: number; mayShare?: boolean } = {}): Promise<{ node: PeerNode; settings: PeerSettings; logger: Logger }> {
+/** The node of a command: its settings from the command's flags, the environment, `.env` and the defaults. */
+async function peerNode(flags: { tracker?: string | undefined; port?: unknown; uiPort?: unknown }, command: string, { mayShare = false } = {}): Promise<{ node: PeerNode; settings: PeerSettings; logger: Logger }> {
   const dotenv = readDotenv(process.cwd());
-  const settings = loadPeerSettings(process.env, dotenv);
-  requirePrivateDotenv(process.cwd(), dotenv, process.env, ['NETWORK_KEY']);
-  const logger = cliLogger('peer', settings.LOG_LEVEL, logFormat(settings.LOG_FORMAT, process.stderr), colourOn(process.stderr, process.env));
-  const tracker = parseEndpointList(trackerFlag ?? settings.PEER_TRACKER, trackerFlag ? '--tracker' : 'PEER_TRACKER');
+  const settings = loadPeerSettings({ env: process.env, dotenv, flags, flagHint: `see \`${['peer', command].filter(Boolean).join(' ')} --help\`` });
+  requirePrivateDotenv(process.cwd(), dotenv, process.env, [PEER_SETTINGS.networkKey.env]);
+  const logger = cliLogger('peer', settings.logLevel, logFormat(settings.logFormat, process.stderr), colourOn(process.stderr, process.env));
+  const tracker = parseEndpointList(settings.tracker, flags.tracker === undefined ? PEER_SETTINGS.tracker.env : '--tracker');
   const { identityCreated, ...options } = await nodeOptions(settings, tracker, logger, process.env, { mayShare });
   if (identityCreated) err(`peer: made a new identity for this peer, ${options.identity!.id} (kept in ${identityCreated})\n`);
-  const node = new PeerNode({ ...options, ...(port !== undefined && { port }) });
-  return { node, settings, logger };
+  return { node: new PeerNode(options), settings, logger };
 }
 
 function parseFlags<S extends z.ZodType>(schema: S, flags: unknown, command: string): z.infer<S> {
@@ -45,8 +46,8 @@ function parseFlags<S extends z.ZodType>(schema: S, flags: unknown, command: str
 }
 
 async function share(dir: string, rawFlags: unknown): Promise<void> {
-  const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), port: setting.port().optional() }), rawFlags, 'share');
-  const { node, settings } = await peerNode(flags.tracker, { ...(flags.port !== undefined && { port: flags.port }), mayShare: true });
+  const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), port: z.string().optional() }), rawFlags, 'share');
+  const { node, settings } = await peerNode(flags, 'share', { mayShare: true });
   // Signals are handled from the start, so a Ctrl-C during indexing or right after start-up is graceful.
   let started = false;
   let stopping = false;
@@ -58,7 +59,7 @@ async function share(dir: string, rawFlags: unknown): Promise<void> {
         out('stopped sharing\n');
         process.exit(0);
       },
-      (error) => process.exit(reportFatal('peer', error, settings.LOG_LEVEL)),
+      (error) => process.exit(reportFatal('peer', error, settings.logLevel)),
     );
   };
   onInterrupt(stop);
@@ -77,8 +78,8 @@ async function ui(rawFlags: unknown): Promise<void> {
   const flags = parseFlags(
     z.strictObject({
       tracker: z.string().optional(),
-      port: setting.port().optional(),
-      uiPort: setting.port().optional(),
+      port: z.string().optional(),
+      uiPort: z.string().optional(),
       uiHost: setting.text().optional(),
       share: z.array(z.string()).optional(),
       out: z.string().optional(),
@@ -86,7 +87,7 @@ async function ui(rawFlags: unknown): Promise<void> {
     rawFlags,
     'ui',
   );
-  const { node, settings, logger } = await peerNode(flags.tracker, { ...(flags.port !== undefined && { port: flags.port }), mayShare: true });
+  const { node, settings, logger } = await peerNode(flags, 'ui', { mayShare: true });
   printShareEvents(node, err);
   // The web server is loaded only by the command that serves the page.
   const { startUi } = await import('./ui-command.js');
@@ -95,7 +96,7 @@ async function ui(rawFlags: unknown): Promise<void> {
     logger,
     shares: flags.share ?? [],
     uiHost: flags.uiHost ?? '127.0.0.1',
-    uiPort: flags.uiPort ?? settings.PEER_UI_PORT,
+    uiPort: settings.uiPort,
     outDir: flags.out ?? '.',
     out,
     err,
@@ -103,7 +104,7 @@ async function ui(rawFlags: unknown): Promise<void> {
   const stop = () => {
     Promise.all([server.close(), node.close()]).then(
       () => process.exit(0),
-      (error) => process.exit(reportFatal('peer', error, settings.LOG_LEVEL)),
+      (error) => process.exit(reportFatal('peer', error, settings.logLevel)),
     );
   };
   onInterrupt(stop);
@@ -112,7 +113,7 @@ async function ui(rawFlags: unknown): Promise<void> {
 
 async function list(rawFlags: unknown): Promise<void> {
   const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), json: z.boolean().optional() }), rawFlags, 'list');
-  const { node } = await peerNode(flags.tracker);
+  const { node } = await peerNode(flags, 'list');
   node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
   node.on('tracker-connected', (info) => err(`${trackerWords(info)}\n`));
   await printList(node.list(), flags.json ?? false, out, shownHere());
@@ -154,7 +155,7 @@ async function search(words: string[], rawFlags: unknown): Promise<void> {
   // Checked before anything else, so a mistyped query costs no connection and says what to fix.
   parseSearchQuery(request.query, request);
   const limit = flags.limit ?? DEFAULT_SEARCH_RESULTS;
-  const { node } = await peerNode(flags.tracker);
+  const { node } = await peerNode(flags, 'search');
   node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
   if (flags.json) {
     const found = await node.search(request, limit);
@@ -181,7 +182,7 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
   const picked = isRowNumber(nameOrNumber) ? await shownHere().pick(Number(nameOrNumber)) : undefined;
   if (picked && flags.sha256) throw new P2PError('BAD_CONFIG', `--sha256 does not go with a result number: ${nameOrNumber} names one content already`, 'leave out --sha256');
   const name = picked?.name ?? nameOrNumber;
-  const { node } = await peerNode(flags.tracker);
+  const { node } = await peerNode(flags, 'get');
   node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
   // Ctrl-C keeps the partial download for the next `peer get` to resume, and exits 130.
   const abort = new AbortController();
@@ -213,7 +214,7 @@ async function menu(rawFlags: unknown, command: Command): Promise<void> {
     throw new P2PError('BAD_CONFIG', `unknown command ${quoted(unknown)}`, `the commands are ${program.commands.map((c) => c.name()).join(', ')}; see \`peer --help\``);
   }
   const flags = parseFlags(z.strictObject({ tracker: z.string().optional() }), rawFlags, '');
-  const { node } = await peerNode(flags.tracker, { mayShare: true });
+  const { node } = await peerNode(flags, '', { mayShare: true });
   const interrupted = new Promise<void>((resolve) => onInterrupt(resolve));
   const input = process.stdin;
   const shown = shownHere();
@@ -223,12 +224,10 @@ async function menu(rawFlags: unknown, command: Command): Promise<void> {
   process.exit(0);
 }
 
-const TRACKER_HELP = 'tracker address HOST:PORT or HOST:PORT#IDENTITY, or several comma-separated (PEER_TRACKER, default 127.0.0.1:7070)';
-
 const program = new Command('peer')
   .description('P2PService peer: share a folder, list the network, download from other peers.\nWith no command: an interactive menu.')
   .version(PEER_VERSION)
-  .option('--tracker <address>', TRACKER_HELP)
+  .option(...settingFlag(PEER_SETTINGS, 'tracker'))
   // Root options only before a command name, so each command's own --tracker is its own.
   .enablePositionalOptions()
   .exitOverride()
@@ -237,31 +236,31 @@ const program = new Command('peer')
   })
   .allowExcessArguments()
   .action(menu)
-  .addHelpText('after', settingsHelp(PEER_DEFAULTS, PEER_SETTINGS_HELP));
+  .addHelpText('after', settingsHelp(PEER_SETTINGS));
 
 program
   .command('share')
   .description('share a folder with the network until Ctrl-C')
   .argument('<dir>', 'folder to share (recursively)')
-  .option('--tracker <address>', TRACKER_HELP)
-  .option('--port <port>', 'port other peers download from, 0 for random (PEER_PORT, default 0)')
+  .option(...settingFlag(PEER_SETTINGS, 'tracker'))
+  .option(...settingFlag(PEER_SETTINGS, 'port'))
   .action(share);
 
 program
   .command('ui')
   .description('share folders and use the network from a web page on this machine, until Ctrl-C')
   .option('--share <dir>', 'a folder to share from the start (repeat for more; more can be added in the page)', (dir: string, dirs: string[] = []) => [...dirs, dir])
-  .option('--ui-port <port>', 'port of the page on 127.0.0.1, 0 for random (PEER_UI_PORT, default 7080)')
+  .option(...settingFlag(PEER_SETTINGS, 'uiPort'))
   .option('--ui-host <address>', 'serve the page on another address (anyone who reaches it and has the URL can use this peer)')
   .option('--out <dir>', 'folder downloads are saved in (default: the current folder)')
-  .option('--tracker <address>', TRACKER_HELP)
-  .option('--port <port>', 'port other peers download from, 0 for random (PEER_PORT, default 0)')
+  .option(...settingFlag(PEER_SETTINGS, 'tracker'))
+  .option(...settingFlag(PEER_SETTINGS, 'port'))
   .action(ui);
 
 program
   .command('list')
   .description('every file on the network, with size and number of holders')
-  .option('--tracker <address>', TRACKER_HELP)
+  .option(...settingFlag(PEER_SETTINGS, 'tracker'))
   .option('--json', 'print a JSON array on stdout instead of a table')
   .action(list);
 
@@ -269,7 +268,7 @@ program
   .command('search')
   .description('find files by words in their names (`peer get N` then downloads result N)')
   .argument('<words...>', 'what to look for: words (ANDed), "a phrase", -excluded, ext:flac, size>10M, size<2G')
-  .option('--tracker <address>', TRACKER_HELP)
+  .option(...settingFlag(PEER_SETTINGS, 'tracker'))
   .option('--json', 'print the results as a JSON array on stdout instead of a table')
   .option('--limit <n>', `most results to show, best first (default ${DEFAULT_SEARCH_RESULTS})`)
   .option('--min-size <size>', 'only files at least this big: 700, 10M, 1.5G')
@@ -283,7 +282,7 @@ program
   .command('get')
   .description('download a file straight from the peers that hold it (up to PEER_MAX_SOURCES at once), every piece verified')
   .argument('<file>', 'file name as `peer list` shows it, or the number of a row that `peer search` or `peer list` showed in this folder')
-  .option('--tracker <address>', TRACKER_HELP)
+  .option(...settingFlag(PEER_SETTINGS, 'tracker'))
   .option('--out <dir>', 'folder to save into (created if missing)', undefined)
   .option('--force', 'replace a different file already at the target')
   .option('--sha256 <prefix>', 'pick one content when several share the name')
@@ -303,5 +302,5 @@ try {
   await program.parseAsync();
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
-  process.exit(reportFatal('peer', error, process.env.LOG_LEVEL));
+  process.exit(reportFatal('peer', error, process.env[PEER_SETTINGS.logLevel.env]));
 }

@@ -42,12 +42,10 @@ import { identityOf, isInside } from './index-folder.js';
 import type { IndexedFile, ShareIndex } from './share-index.js';
 import { UploadRate } from './upload-rate.js';
 import { type UploadSlotLimits, UploadSlots } from './upload-slots.js';
+import { DEFAULT_MAX_UPLOADS } from '../settings/defaults.js';
 
 /** The features a holder offers (spec: Features). */
 export const HOLDER_FEATURES: readonly Feature[] = ['queue'];
-
-/** Uploads served at once; a further fetch gets BUSY. */
-export const DEFAULT_MAX_UPLOADS = 8;
 
 /** Connections a holder keeps at once (downloading, queued or idle); one more gets TOO_MANY_CONNECTIONS. */
 export const HOLDER_MAX_CONNECTIONS = 256;

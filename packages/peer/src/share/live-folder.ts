@@ -7,6 +7,7 @@ import { type HashCache, sameIdentity } from './hash-cache.js';
 import { describeFile, identityOf, walk } from './index-folder.js';
 import { IGNORE_FILE, ShareFilter } from './share-filter.js';
 import type { IndexedFile, ShareIndex, SkippedFile } from './share-index.js';
+import { RESCAN_INTERVAL_MS } from '../settings/defaults.js';
 
 /** Changes to apply to the tracker's copy of a share. */
 export interface FolderDelta {
@@ -31,7 +32,6 @@ export interface LiveFolderOptions {
 
 export const WATCH_DEBOUNCE_MS = 300;
 export const STABLE_FILE_MS = 1_000;
-export const RESCAN_INTERVAL_MS = 5 * 60_000;
 
 /**
  * Keeps a share's index true while its folder changes. chokidar (one watch per folder, new sub-folders

@@ -80,13 +80,9 @@ export class ShareSession {
   }
 
   static async start(options: ShareOptions): Promise<ShareSession> {
-    const index = await indexFolder(options.dir, {
-      ...(options.maxFiles && { maxFiles: options.maxFiles }),
-      ...(options.cacheDir && { cacheDir: options.cacheDir }),
-      ...(options.onIndexProgress && { onProgress: options.onIndexProgress }),
-      ...(options.onWarning && { onWarning: options.onWarning }),
-      ...(options.privatePaths && { privatePaths: options.privatePaths }),
-    });
+    // Options left unset (undefined) are the defaults of each part.
+    const { maxFiles, cacheDir, onWarning, privatePaths } = options;
+    const index = await indexFolder(options.dir, { maxFiles, cacheDir, onProgress: options.onIndexProgress, onWarning, privatePaths });
     let session: ShareSession | undefined;
     const server = await FileServer.start({
       host: options.host,
@@ -95,9 +91,9 @@ export class ShareSession {
       logger: options.logger,
       onStale: (file) => session?.rehash(file),
       transport: options.transport,
-      ...(options.maxUploads && { maxUploads: options.maxUploads }),
-      ...(options.maxUploadRate && { maxUploadRate: options.maxUploadRate }),
-      ...(options.networkKey && { networkKey: options.networkKey }),
+      maxUploads: options.maxUploads,
+      maxUploadRate: options.maxUploadRate,
+      networkKey: options.networkKey,
     });
     let tracker: TrackerSession | undefined;
     try {
@@ -110,14 +106,14 @@ export class ShareSession {
       if (options.watch ?? true) {
         session.live = await LiveFolder.start({
           index,
-          ...(index.cache && { cache: index.cache }),
-          maxFiles: options.maxFiles ?? MAX_FILES_PER_SHARE,
+          cache: index.cache,
+          maxFiles: maxFiles ?? MAX_FILES_PER_SHARE,
           logger: options.logger,
           onDelta: (delta) => session!.announce(delta),
-          ...(options.onWarning && { onWarning: options.onWarning }),
-          ...(options.rescanIntervalMs && { rescanIntervalMs: options.rescanIntervalMs }),
-          ...(options.stableMs !== undefined && { stableMs: options.stableMs }),
-          ...(options.debounceMs !== undefined && { debounceMs: options.debounceMs }),
+          onWarning,
+          rescanIntervalMs: options.rescanIntervalMs,
+          stableMs: options.stableMs,
+          debounceMs: options.debounceMs,
         });
       }
     } catch (error) {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { describeSchemaError } from '../core/schema-error.js';
 import { P2PError } from '../core/errors.js';
 
 /*
- * Settings come from the environment, then `.env`, then built-in defaults. Both CLIs (and any tool built
- * on this package) validate them the same way here, so a bad value is one clear line, never a crash.
+ * Settings come from flags, then the environment, then `.env`, then built-in defaults. Each program
+ * declares its settings once, in one table keyed by the name of the library option each one feeds; the
+ * loader, `--help`, the flags and the checks of `.env.example` and the README all read that table.
  */
 
 export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -46,23 +46,77 @@ export const setting = {
     ),
 };
 
+/** One setting, declared once. */
+export interface Setting<S extends z.ZodType = z.ZodType> {
+  /** Its name in the environment and in `.env`. */
+  env: string;
+  /** Parses the text of the environment, `.env` or the flag into the value the library takes. */
+  schema: S;
+  /** The built-in default, as it is written in `.env` (`''`: unset); `.env.example` shows the same. */
+  default: string;
+  /** One line for `--help`. */
+  help: string;
+  /**
+   * The placeholder of a command-line flag that overrides it (`'<port>'`); the flag is the key in
+   * kebab case (`httpPort`: `--http-port <port>`). Commands choose which of these flags they offer.
+   */
+  flag?: string;
+}
+
+export type SettingsTable = Readonly<Record<string, Setting>>;
+
+/** The values a table's settings parse to, keyed as the table is. */
+export type SettingsOf<T extends SettingsTable> = { [K in keyof T]: z.output<T[K]['schema']> };
+
+/** Declares a table, keeping each entry's schema type (so the loaded values are typed). */
+export const defineSettings = <T extends Record<string, Setting>>(table: T): T => table;
+
+/** The flag a setting offers, in commander's terms: `--http-port <port>`. */
+export function flagOf(key: string, entry: Setting): string {
+  if (entry.flag === undefined) throw new Error(`setting ${entry.env} has no flag`);
+  return `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} ${entry.flag}`;
+}
+
+export interface SettingSources {
+  env: Readonly<Record<string, string | undefined>>;
+  dotenv: Readonly<Record<string, string>>;
+  /** A command's parsed flags, by key (commander's option values); only the table's flags are read. */
+  flags?: Readonly<Record<string, unknown>>;
+  /** Where a bad flag's message points, e.g. "see `tracker start --help`". */
+  flagHint?: string;
+}
+
 /**
- * Validates the keys of `defaults` taken from `env`, else `dotenv`, else the default.
- * Throws BAD_CONFIG naming the key and pointing at `.env.example`.
+ * Every setting of `table`, from the flag, else the environment, else `.env`, else the default. The
+ * environment and `.env` are checked even where a flag wins, so a bad `.env` is found the first time.
+ * Throws BAD_CONFIG naming the setting (or the flag) and pointing at `.env.example` (or `--help`).
  */
-export function loadSettings<S extends z.ZodObject>(
-  schema: S,
-  defaults: Record<keyof z.infer<S> & string, string>,
-  env: Record<string, string | undefined>,
-  dotenv: Record<string, string>,
-): z.infer<S> {
-  const merged: Record<string, unknown> = {};
-  for (const key of Object.keys(defaults)) {
-    merged[key] = unset(env[key]) ?? unset(dotenv[key]) ?? defaults[key as keyof typeof defaults];
+export function loadSettings<T extends SettingsTable>(table: T, sources: SettingSources): SettingsOf<T> {
+  const values: Record<string, unknown> = {};
+  for (const [key, entry] of Object.entries(table)) {
+    const text = unset(sources.env[entry.env]) ?? unset(sources.dotenv[entry.env]) ?? entry.default;
+    const parsed = entry.schema.safeParse(text);
+    if (!parsed.success) {
+      throw new P2PError('BAD_CONFIG', `invalid setting ${entry.env}: ${problemOf(parsed.error)}`, 'fix it in .env or the environment; see .env.example');
+    }
+    values[key] = parsed.data;
   }
-  const result = schema.safeParse(merged);
-  if (!result.success) {
-    throw new P2PError('BAD_CONFIG', `invalid setting ${describeSchemaError(result.error)}`, 'fix it in .env or the environment; see .env.example');
+  for (const [key, entry] of Object.entries(table)) {
+    const flag = sources.flags?.[key];
+    if (entry.flag === undefined || flag === undefined) continue;
+    const parsed = entry.schema.safeParse(flag);
+    if (!parsed.success) {
+      throw new P2PError('BAD_CONFIG', `invalid flag ${flagOf(key, entry).split(' ')[0]}: ${problemOf(parsed.error)}`, sources.flagHint ?? 'see --help');
+    }
+    values[key] = parsed.data;
   }
-  return result.data;
+  return values as SettingsOf<T>;
+}
+
+/** What is wrong with one value, in zod's words. */
+const problemOf = (error: z.ZodError) => error.issues.map((issue) => issue.message).join('; ');
+
+/** The values of `all` that belong to `part` (a table spread into the program's table). */
+export function settingsOf<P extends SettingsTable>(part: P, all: Readonly<Record<string, unknown>>): SettingsOf<P> {
+  return Object.fromEntries(Object.keys(part).map((key) => [key, all[key]])) as SettingsOf<P>;
 }

@@ -129,7 +129,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, source
         version: source.version,
         serving: source.serving(),
         network: source.network,
-        instance: source.store.instance,
+        instance: source.store.membership.instance,
         database: source.store.location,
         startedAt: source.metrics.startedAt,
         now: new Date(),

@@ -8,7 +8,14 @@ import type { TrackerMetrics } from './tracker-metrics.js';
  */
 export function timedStore(store: TrackerStore, metrics: TrackerMetrics): TrackerStore {
   const backend = isPostgresUrl(store.location) ? 'postgres' : 'sqlite';
-  return new Proxy(store, {
+  const membership = timed(store.membership, metrics, backend);
+  const rows = timed(store, metrics, backend);
+  return new Proxy(rows, { get: (target, property) => (property === 'membership' ? membership : Reflect.get(target, property)) });
+}
+
+/** `target` with each of its methods timed under the method's name. */
+function timed<T extends object>(target: T, metrics: TrackerMetrics, backend: 'postgres' | 'sqlite'): T {
+  return new Proxy(target, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property);
       if (typeof value !== 'function' || typeof property !== 'string' || property === 'constructor') return value;

@@ -45,7 +45,7 @@ export class InstanceLease {
   async start(): Promise<number> {
     await this.waitForLapse();
     const sentAt = Date.now();
-    const forgotten = await this.store.join(this.leaseMs);
+    const forgotten = await this.store.membership.join(this.leaseMs);
     this.renewedAt = sentAt;
     this.renewTimer = this.every(() => (this.renewing ??= this.renew().finally(() => (this.renewing = undefined))));
     // Sweeping runs on its own: a long sweep (a dead tracker of many peers) never delays a renewal.
@@ -54,17 +54,17 @@ export class InstanceLease {
   }
 
   private async waitForLapse(): Promise<void> {
-    const seen = await this.store.leaseOf();
+    const seen = await this.store.membership.leaseOf();
     if (!seen || seen.leftMs <= 0) return;
-    this.logger.info({ instance: this.store.instance, waitMs: Math.ceil(seen.leftMs) }, 'waiting for the lease of an earlier run under this name to lapse (a tracker that crashed, or one still running)');
+    this.logger.info({ instance: this.store.membership.instance, waitMs: Math.ceil(seen.leftMs) }, 'waiting for the lease of an earlier run under this name to lapse (a tracker that crashed, or one still running)');
     const deadline = Date.now() + seen.leftMs;
     for (;;) {
       await sleep(Math.max(10, Math.min(this.renewEveryMs / 4, deadline - Date.now())));
-      const now = await this.store.leaseOf();
+      const now = await this.store.membership.leaseOf();
       if (now && now.until !== seen.until) {
         throw new P2PError(
           'INSTANCE_IN_USE',
-          `another tracker is running as instance "${this.store.instance}" on ${this.store.location}: it renewed its lease while this one waited`,
+          `another tracker is running as instance "${this.store.membership.instance}" on ${this.store.location}: it renewed its lease while this one waited`,
           'stop that tracker first, or give this one a database of its own with --db',
         );
       }
@@ -94,7 +94,7 @@ export class InstanceLease {
         return;
       }
       // A renewal stuck on an unreachable database must not keep this tracker serving past its lease.
-      const renewed = await this.beforeDeadline(this.store.renewLease(this.leaseMs));
+      const renewed = await this.beforeDeadline(this.store.membership.renewLease(this.leaseMs));
       if (renewed === 'late') return this.lose('its lease ran out while the database did not answer');
       if (!renewed) return this.lose('its lease had lapsed, and other trackers may have removed its peers');
       this.renewedAt = sentAt;
@@ -111,7 +111,7 @@ export class InstanceLease {
   private async sweep(): Promise<void> {
     if (!this.serving) return;
     try {
-      const swept = await this.store.sweepLapsed();
+      const swept = await this.store.membership.sweepLapsed();
       if (swept > 0) this.logger.info({ peers: swept }, 'removed the peers of tracker instances whose lease lapsed');
     } catch (error) {
       this.unreachable(error);
@@ -137,11 +137,11 @@ export class InstanceLease {
   }
 
   private async rejoin(sentAt: number): Promise<void> {
-    await this.store.join(this.leaseMs);
+    await this.store.membership.join(this.leaseMs);
     this.renewedAt = sentAt;
     this.serving = true;
     this.reachable();
-    this.logger.info({ instance: this.store.instance }, 'this tracker rejoined the network and serves again');
+    this.logger.info({ instance: this.store.membership.instance }, 'this tracker rejoined the network and serves again');
   }
 
   private unreachable(error: unknown): void {

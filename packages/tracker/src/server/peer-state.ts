@@ -1,6 +1,6 @@
 import type { Feature, FramedConnection, RemotePeer, SenderCounts, TrackerReply, TrackerRequest, Transport } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
-import type { TrackerLimits } from './limits.js';
+import type { TrackerLimits } from '../settings/defaults.js';
 import type { PeerId, TrackerStore } from '../store/store.js';
 
 export type TrackerConnection = FramedConnection<TrackerRequest, TrackerReply>;

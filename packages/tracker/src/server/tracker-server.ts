@@ -19,7 +19,7 @@ import {
 } from '@p2pservice/protocol';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { DEFAULT_TRACKER_LIMITS, type TrackerLimits } from './limits.js';
+import { DEFAULT_TRACKER_LIMITS, type TrackerLimits } from '../settings/defaults.js';
 import type { TrackerStore } from '../store/store.js';
 import { TRACKER_AGENT } from './version.js';
 import { DenialLog } from './denials.js';
@@ -99,10 +99,10 @@ export class TrackerServer {
       tracker.listener = await tracker.listen(options);
     } catch (error) {
       await tracker.lease.stop();
-      await options.store.leave().catch(() => undefined);
+      await options.store.membership.leave().catch(() => undefined);
       throw error;
     }
-    options.logger.info({ ...tracker.address, db: options.store.location, instance: options.store.instance, network: options.networkKey ? 'private' : 'open' }, 'tracker listening');
+    options.logger.info({ ...tracker.address, db: options.store.location, instance: options.store.membership.instance, network: options.networkKey ? 'private' : 'open' }, 'tracker listening');
     return tracker;
   }
 
@@ -147,7 +147,7 @@ export class TrackerServer {
       const stopped = this.listener?.close();
       await this.dropConnections();
       await stopped;
-      await this.context.store.leave().catch((error) => this.logger.warn({ err: error }, 'could not leave the network cleanly; its lease will lapse'));
+      await this.context.store.membership.leave().catch((error) => this.logger.warn({ err: error }, 'could not leave the network cleanly; its lease will lapse'));
       this.logger.info('tracker stopped');
     })();
     return this.closing;

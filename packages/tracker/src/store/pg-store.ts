@@ -1,13 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { Content, ContentHolder, FileEntry, HolderRecord, ListCursor, ListEntry, RankedEntry, SearchCursor, SearchQuery } from '@p2pservice/protocol';
 import { P2PError, quoted } from '@p2pservice/protocol';
 import { type ContentRow, duplicateNameIn, listEntryOf } from './content-rows.js';
 import { contentsOf, fairHolders, type HolderFields, type HolderRow } from './holder-rows.js';
+import { DEFAULT_PG_POOL } from '../settings/defaults.js';
 import { HolderChanges } from './pg-changes.js';
 import { inTransaction, isUnavailable, openPool, type PgPoolOptions, query, redactedUrl } from './pg-database.js';
+import { newInstanceName, PgMembership } from './pg-membership.js';
 import { migratePg } from './pg-schema.js';
 import { searchStatementOf } from './pg-search.js';
 import { prepared } from './pg-statements.js';
@@ -21,18 +21,12 @@ export interface PgStoreOptions extends Partial<PgPoolOptions> {
   onIdleError?: (error: Error) => void;
 }
 
-export const DEFAULT_PG_POOL: PgPoolOptions = { poolSize: 10, connectTimeoutMs: 5_000, statementTimeoutMs: 15_000 };
-
-/** Peers looked at per query when a whole instance goes (a sweep, a join, a leave). */
-const PEERS_PER_BATCH = 25;
 
 /**
  * File rows removed per transaction (a departure, a registration's leftovers): each transaction, and the
  * work this process does for it, stays small however big the share.
  */
 const FILES_PER_BATCH = 2_000;
-
-const newInstanceName = () => `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
 
 /** Search candidates fetched per round trip. */
 const SEARCH_BATCH = 1_000;
@@ -45,21 +39,22 @@ export class PgStore implements TrackerStore {
   /** Peers whose rows may exist though their removal (or registration) failed: removed when the database is back. */
   private readonly orphans = new Set<PeerId>();
 
-  private joined = false;
+  /** The instances of the network, and this one's lease. */
+  readonly membership: PgMembership;
 
   private constructor(
     private readonly pool: pg.Pool,
-    /**
-     * A connection of its own for the lease: renewals never wait behind requests for a connection, so
-     * a tracker busy serving (a crowd of peers registering at once) is not mistaken for one cut off.
-     */
     private readonly leasePool: pg.Pool,
     readonly location: string,
-    private instanceName: string,
-  ) {}
-
-  get instance(): string {
-    return this.instanceName;
+    instance: string,
+  ) {
+    this.membership = new PgMembership(pool, leasePool, location, instance, {
+      removePeer: (peer) => this.removePeer(peer),
+      retryFailedRemovals: async () => {
+        for (const peer of [...this.orphans]) await this.removePeer(peer);
+      },
+      forgetFailedRemovals: () => this.orphans.clear(),
+    });
   }
 
   /** Connects to the database at `url` (a postgres:// URL) and brings its schema up to date. */
@@ -86,45 +81,6 @@ export class PgStore implements TrackerStore {
     return new PgStore(pool, leasePool, location, options.instance ?? newInstanceName());
   }
 
-  /**
-   * Joins with a lease, then forgets what an earlier run of this instance left, a batch at a time (the
-   * lease renewed after each). Joining again (after the lease was lost) is joining as a new instance:
-   * others may be sweeping the old one, and must never sweep a peer registered after the return.
-   */
-  async join(leaseMs: number): Promise<number> {
-    if (this.joined) this.instanceName = newInstanceName();
-    await query(this.leasePool, this.location, prepared('joinInstance', [this.instance, leaseMs]));
-    this.joined = true;
-    this.orphans.clear();
-    return this.forgetPeersOf(this.instance, () => this.renewLease(leaseMs));
-  }
-
-  async leaseOf(): Promise<{ until: number; leftMs: number } | undefined> {
-    const row = (await query<{ until: number; left_ms: number }>(this.leasePool, this.location, prepared('leaseOf', [this.instance]))).rows[0];
-    return row && { until: row.until, leftMs: row.left_ms };
-  }
-
-  async renewLease(leaseMs: number): Promise<boolean> {
-    return (await query(this.leasePool, this.location, prepared('renewInstance', [this.instance, leaseMs]))).rowCount === 1;
-  }
-
-  async sweepLapsed(): Promise<number> {
-    for (const peer of [...this.orphans]) await this.removePeer(peer);
-    let removed = 0;
-    for (const { id } of (await query<{ id: string }>(this.pool, this.location, prepared('lapsedInstances', [this.instance]))).rows) {
-      removed += await this.forgetPeersOf(id);
-      // Gone once no peer of it is left (another tracker may still be removing a batch).
-      await query(this.pool, this.location, prepared('deleteSweptInstance', [id]));
-    }
-    return removed;
-  }
-
-  async leave(): Promise<void> {
-    await this.forgetPeersOf(this.instance);
-    await query(this.pool, this.location, prepared('deleteInstance', [this.instance]));
-    this.orphans.clear();
-  }
-
   async startShare(peer: PeerId | undefined, holder: HolderRecord): Promise<ShareGeneration> {
     if (peer !== undefined) {
       const known = (await query<{ firewalled: boolean; generation: number }>(this.pool, this.location, prepared('peerOf', [peer]))).rows[0];
@@ -138,7 +94,7 @@ export class PgStore implements TrackerStore {
     // The id is drawn first: if the commit's answer is lost, the rows it may have left are known.
     const id = (await query<{ id: number }>(this.pool, this.location, prepared('nextPeerId', []))).rows[0]!.id;
     try {
-      await query(this.pool, this.location, prepared('insertPeer', [id, this.instance, holder.host, holder.port, holder.id, holder.firewalled === true]));
+      await query(this.pool, this.location, prepared('insertPeer', [id, this.membership.instance, holder.host, holder.port, holder.id, holder.firewalled === true]));
     } catch (error) {
       this.orphans.add(id);
       throw error;
@@ -295,23 +251,6 @@ export class PgStore implements TrackerStore {
       });
       // Only none left ends it: another tracker removing the same peer may have taken part of a batch.
       if (deleted === 0) return;
-    }
-  }
-
-  /**
-   * Deletes every peer of `instance` with its files, a batch of files per transaction (removePeer),
-   * calling `between` after each peer; returns how many peers.
-   */
-  private async forgetPeersOf(instance: string, between?: () => Promise<unknown>): Promise<number> {
-    let forgotten = 0;
-    for (;;) {
-      const peers = (await query<{ id: number }>(this.pool, this.location, prepared('somePeersOf', [instance, PEERS_PER_BATCH]))).rows;
-      if (peers.length === 0) return forgotten;
-      for (const { id } of peers) {
-        await this.removePeer(id);
-        forgotten++;
-        await between?.();
-      }
     }
   }
 }

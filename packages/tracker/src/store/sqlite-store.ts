@@ -18,6 +18,7 @@ import { duplicateNameIn, listEntryOf } from './content-rows.js';
 import { contentsOf, fairHolders } from './holder-rows.js';
 import { searchTimeout } from './search-ranking.js';
 import { runSearch } from './sqlite-search-run.js';
+import { SqliteMembership } from './sqlite-membership.js';
 import { SearchThreads } from './sqlite-search-threads.js';
 import { WalCheckpoints } from './sqlite-checkpoints.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
@@ -41,20 +42,21 @@ const ROWS_PER_READ = 256;
  */
 export class SqliteStore implements TrackerStore {
   private readonly statements: SqliteStatements;
-  /** When this run joined as its instance (the instance row's started_at): its lease is renewed only while the row is still that one. */
-  private joinedAt = 0;
+  /** The instances of the network, and this one's lease. */
+  readonly membership: SqliteMembership;
   /** The search index's rows to add or remove (with the text they were indexed with), in order, for the end of the slice. */
   private readonly indexChanges: { add: boolean; id: number; text: string }[] = [];
 
   private constructor(
     private readonly db: Database.Database,
     readonly location: string,
-    readonly instance: string,
+    instance: string,
     private readonly checkpoints: WalCheckpoints | undefined,
     /** Search threads, each with a read-only connection (sqlite-search-threads.ts); none for an in-memory database. */
     private readonly searches: SearchThreads | undefined,
   ) {
     this.statements = prepareStatements(db);
+    this.membership = new SqliteMembership(db, this.statements, instance, (peer) => this.removePeer(peer));
   }
 
   /** Opens (creating it and its folder if missing) and migrates the database in `file`. */
@@ -83,51 +85,6 @@ export class SqliteStore implements TrackerStore {
     return new SqliteStore(db, file, options.instance ?? 'default', checkpoints, searches);
   }
 
-  async join(leaseMs: number): Promise<number> {
-    const forgotten = await this.forgetPeersOf(this.instance);
-    this.joinedAt = Math.max(Date.now(), this.joinedAt + 1);
-    this.statements.joinInstance.run(this.instance, this.joinedAt, this.joinedAt + leaseMs);
-    return forgotten;
-  }
-
-  async leaseOf(): Promise<{ until: number; leftMs: number } | undefined> {
-    const row = this.statements.leaseOf.get(this.instance);
-    return row && { until: row.until, leftMs: Math.max(0, row.until - Date.now()) };
-  }
-
-  /**
-   * Renewed as long as the row is still the one this run joined with, even if the lease ran out
-   * meanwhile (a machine suspended, a loop held): here the others sweep an instance by deleting its row
-   * first, so a row still there means that none of this instance's peers was removed.
-   */
-  async renewLease(leaseMs: number): Promise<boolean> {
-    return this.statements.renewInstance.run(Date.now() + leaseMs, this.instance, this.joinedAt).changes === 1;
-  }
-
-  async sweepLapsed(): Promise<number> {
-    // The rows go first, in one transaction: a lapsed instance that renews now learns it was swept.
-    const lapsed = this.db.transaction(() => {
-      const ids = this.statements.lapsedInstances.all(Date.now(), this.instance).map((row) => row.id);
-      for (const id of ids) this.statements.deleteInstance.run(id);
-      return ids;
-    })();
-    let removed = 0;
-    for (const id of lapsed) removed += await this.forgetPeersOf(id);
-    return removed;
-  }
-
-  async leave(): Promise<void> {
-    await this.forgetPeersOf(this.instance);
-    this.statements.deleteInstance.run(this.instance);
-  }
-
-  /** Removes every peer of `instance` with its files; returns how many peers. */
-  private async forgetPeersOf(instance: string): Promise<number> {
-    const peers = this.statements.peersOfInstance.all(instance);
-    for (const { id } of peers) await this.removePeer(id);
-    return peers.length;
-  }
-
   async startShare(peer: PeerId | undefined, holder: HolderRecord): Promise<ShareGeneration> {
     const firewalled = holder.firewalled ? 1 : 0;
     if (peer !== undefined) {
@@ -140,7 +97,7 @@ export class SqliteStore implements TrackerStore {
       // Every content it holds counts it as firewalled or not: a change is a new peer.
       if (known) await this.removePeer(peer);
     }
-    const id = this.statements.insertPeer.get(this.instance, holder.host, holder.port, holder.id, firewalled, Date.now(), 1)!.id;
+    const id = this.statements.insertPeer.get(this.membership.instance, holder.host, holder.port, holder.id, firewalled, Date.now(), 1)!.id;
     return { peer: id, generation: 1 };
   }
 

@@ -15,23 +15,11 @@ export interface StoreCounts {
 }
 
 /**
- * What the tracker keeps: the peers online and the files each shares. The tracker talks only to this
- * interface, so backends are interchangeable (SQLite, PostgreSQL); the contract suite in the tests
- * (`test/store-contract.ts`) is the behaviour every backend must show.
- *
- * Every operation is async and never holds the event loop for long, whatever its size: a big change is
- * made in short transactions, so a reader may see a share grow or shrink while a big registration or
- * departure is applied, but never a file half-applied (its row, its content's counts and its search
- * entry change together). Rows belong to the tracker instance that holds the peer's connection, so
- * several instances can share one database without forgetting each other's peers. Each instance holds a
- * lease that it renews; when an instance dies, the others remove its peers once its lease has lapsed.
- *
- * A backend that cannot reach its database throws P2PError UNAVAILABLE. A change of a share that fails
- * half way is not undone by the store: the tracker ends that peer's connection, and its rows go with it.
+ * The tracker instances of one network: each joins with a lease it renews, and the others remove its
+ * peers once it lapses. A backend keeps this part in a file of its own (sqlite-membership.ts,
+ * pg-membership.ts), beside the share rows.
  */
-export interface TrackerStore {
-  /** Where the data lives, for logs (a file path, or a URL without its password). */
-  readonly location: string;
+export interface InstanceMembership {
   /** The tracker instance whose peers this store writes. */
   readonly instance: string;
 
@@ -61,6 +49,10 @@ export interface TrackerStore {
 
   /** Leaves the network: this instance's row goes, with whatever peers it still had. */
   leave(): Promise<void>;
+}
+
+/** The peers online and the files each shares: what lists, searches and who-has read. */
+export interface ShareRows {
 
   /**
    * Begins a registration of `holder`'s share, sent in chunks (spec: register): creates the peer when
@@ -126,6 +118,27 @@ export interface TrackerStore {
 
   /** How many distinct contents (name and sha256) the network lists: the rows of `list`. */
   countContents(): Promise<number>;
+}
 
+/**
+ * What the tracker keeps: the peers online and the files each shares. The tracker talks only to this
+ * interface, so backends are interchangeable (SQLite, PostgreSQL); the contract suite in the tests
+ * (`test/store-contract.ts`) is the behaviour every backend must show.
+ *
+ * Every operation is async and never holds the event loop for long, whatever its size: a big change is
+ * made in short transactions, so a reader may see a share grow or shrink while a big registration or
+ * departure is applied, but never a file half-applied (its row, its content's counts and its search
+ * entry change together). Rows belong to the tracker instance that holds the peer's connection, so
+ * several instances can share one database without forgetting each other's peers. Each instance holds a
+ * lease that it renews; when an instance dies, the others remove its peers once its lease has lapsed.
+ *
+ * A backend that cannot reach its database throws P2PError UNAVAILABLE. A change of a share that fails
+ * half way is not undone by the store: the tracker ends that peer's connection, and its rows go with it.
+ */
+export interface TrackerStore extends ShareRows {
+  /** Where the data lives, for logs (a file path, or a URL without its password). */
+  readonly location: string;
+  /** The instances of the network, and this one's lease. */
+  readonly membership: InstanceMembership;
   close(): Promise<void>;
 }

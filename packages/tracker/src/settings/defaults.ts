@@ -1,5 +1,20 @@
 import { HANDSHAKE_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, MAX_FILES_PER_SHARE, MAX_FRAME_BYTES, PEER_TIMEOUT_MS, WRITE_TIMEOUT_MS } from '@p2pservice/protocol';
 
+/*
+ * Every built-in default of the tracker, in one place: the library's options fall back to these, and the
+ * settings table (table.ts) shows them as the defaults of the environment.
+ */
+
+/** Where a tracker listens and keeps its state, unless told otherwise. */
+export const DEFAULT_TRACKER_HOST = '0.0.0.0';
+export const DEFAULT_TRACKER_PORT = 7070;
+export const DEFAULT_TRACKER_DB = 'tracker.db';
+/** The status page stays on this machine unless told otherwise: it shows peers' addresses. */
+export const DEFAULT_HTTP_HOST = '127.0.0.1';
+
+/** A PostgreSQL store's pool: its size, and how long a connection and a statement may take. */
+export const DEFAULT_PG_POOL = { poolSize: 10, connectTimeoutMs: 5_000, statementTimeoutMs: 15_000 };
+
 /** The tracker's limits; each can be overridden through options (and the CLI's environment). */
 export interface TrackerLimits {
   /** Largest frame accepted from a peer. */

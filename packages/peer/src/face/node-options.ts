@@ -1,0 +1,35 @@
+import { join } from 'node:path';
+import { type Endpoint, KnownTrackers, loadOrCreateIdentity } from '@p2pservice/protocol';
+import { defaultConfigDir, defaultStateDir } from '@p2pservice/protocol/cli';
+import type { Logger } from 'pino';
+import type { PeerNodeOptions } from '../node.js';
+import { defaultCacheDir } from '../share/hash-cache.js';
+import { nodeSettingsOf, type PeerSettings } from '../settings/table.js';
+
+/**
+ * The node every face runs: its settings as they are, and what lives in the XDG folders (the hash
+ * cache, the identity and the known trackers). The identity is loaded (made on first use) only for
+ * faces that may share: listing and downloading need none.
+ */
+export async function nodeOptions(
+  settings: PeerSettings,
+  tracker: readonly Endpoint[],
+  logger: Logger,
+  env: Record<string, string | undefined>,
+  { mayShare, cwd = process.cwd() }: { mayShare: boolean; cwd?: string },
+): Promise<PeerNodeOptions & { identityCreated?: string }> {
+  const configDir = defaultConfigDir(env);
+  const cacheDir = defaultCacheDir(env);
+  const loaded = mayShare ? await loadOrCreateIdentity(configDir, 'peer') : undefined;
+  return {
+    ...nodeSettingsOf(settings),
+    tracker,
+    logger,
+    identity: loaded?.identity,
+    identityCreated: loaded?.created ? loaded.file : undefined,
+    knownTrackers: new KnownTrackers(join(configDir, 'known-trackers')),
+    cacheDir,
+    // What this program keeps for itself is never shared, even from a folder that holds it (`peer share ~`).
+    privatePaths: [join(cwd, '.env'), configDir, defaultStateDir(env), cacheDir, ...(loaded ? [loaded.file] : [])],
+  };
+}

@@ -1,0 +1,105 @@
+import { MAX_FILES_PER_SHARE, MAX_FRAME_BYTES, P2PError, parseNetworkKey } from '@p2pservice/protocol';
+import { defineSettings, loadSettings, setting, type SettingSources, type SettingsOf, settingsOf } from '@p2pservice/protocol/cli';
+import { DEFAULT_HTTP_HOST, DEFAULT_PG_POOL, DEFAULT_TRACKER_DB, DEFAULT_TRACKER_HOST, DEFAULT_TRACKER_LIMITS, DEFAULT_TRACKER_PORT } from './defaults.js';
+
+/*
+ * The tracker's settings, each declared once: its environment name, how its text is read, its default,
+ * what it does, and its flag. Keys are the names of the options they feed, so the loaded settings go to
+ * the library as they are. `--help`, `tracker start`'s flags, and the tests that check `.env.example` and
+ * the README all read this table. A new setting is one entry here plus the line that reads it.
+ */
+
+const seconds = (ms: number) => String(ms / 1000);
+const { maxFilesPerAddress, maxFilesPerIdentity, maxSearchesPerAddress, maxConnections, maxConnectionsPerAddress } = DEFAULT_TRACKER_LIMITS;
+
+/** The settings that are limits of the server (TrackerLimits), passed to it as they are. */
+export const LIMIT_SETTINGS = defineSettings({
+  maxFrameBytes: { env: 'MAX_FRAME_BYTES', schema: setting.positiveInt(), default: String(MAX_FRAME_BYTES), help: 'largest protocol frame accepted' },
+  maxFilesPerShare: { env: 'MAX_FILES_PER_SHARE', schema: setting.positiveInt(), default: String(MAX_FILES_PER_SHARE), help: 'most files one peer may share' },
+  maxConnections: { env: 'TRACKER_MAX_CONNECTIONS', schema: setting.positiveInt(), default: String(maxConnections), help: 'most connections at once' },
+  maxConnectionsPerAddress: {
+    env: 'TRACKER_MAX_CONNECTIONS_PER_ADDRESS',
+    schema: setting.positiveInt(),
+    default: String(maxConnectionsPerAddress),
+    help: 'most connections at once from one address (IPv6: one /64)',
+  },
+  maxFilesPerAddress: {
+    env: 'TRACKER_MAX_FILES_PER_ADDRESS',
+    schema: setting.positiveInt(),
+    default: String(maxFilesPerAddress),
+    help: 'most files listed from one address over all its connections',
+  },
+  maxFilesPerIdentity: {
+    env: 'TRACKER_MAX_FILES_PER_IDENTITY',
+    schema: setting.positiveInt(),
+    default: String(maxFilesPerIdentity),
+    help: 'most files listed under one identity over all its connections',
+  },
+  maxSearchesPerAddress: {
+    env: 'TRACKER_MAX_SEARCHES_PER_ADDRESS',
+    schema: setting.positiveInt(),
+    default: String(maxSearchesPerAddress),
+    help: 'searches one address runs at once; more wait their turn',
+  },
+  heartbeatMs: { env: 'HEARTBEAT_INTERVAL', schema: setting.seconds(), default: seconds(DEFAULT_TRACKER_LIMITS.heartbeatMs), help: 'seconds between the pings of sharing peers' },
+  peerTimeoutMs: {
+    env: 'PEER_TIMEOUT',
+    schema: setting.seconds(),
+    default: seconds(DEFAULT_TRACKER_LIMITS.peerTimeoutMs),
+    help: 'seconds of silence before a peer and its files are dropped',
+  },
+  searchBudgetMs: { env: 'SEARCH_BUDGET', schema: setting.seconds(), default: seconds(DEFAULT_TRACKER_LIMITS.searchBudgetMs), help: 'seconds one search may run' },
+  leaseMs: { env: 'TRACKER_LEASE', schema: setting.seconds(), default: seconds(DEFAULT_TRACKER_LIMITS.leaseMs), help: "seconds of the tracker's lease on a shared database" },
+});
+
+export const TRACKER_SETTINGS = defineSettings({
+  host: {
+    env: 'TRACKER_HOST',
+    schema: setting.text(),
+    default: DEFAULT_TRACKER_HOST,
+    help: 'address to listen on; 0.0.0.0 = every IPv4 address, :: = IPv6 and IPv4',
+    flag: '<host>',
+  },
+  port: { env: 'TRACKER_PORT', schema: setting.port(), default: String(DEFAULT_TRACKER_PORT), help: 'TCP port peers connect to; 0 = any free one', flag: '<port>' },
+  db: {
+    env: 'TRACKER_DB',
+    schema: setting.text(),
+    default: DEFAULT_TRACKER_DB,
+    help: 'SQLite file, or a postgres:// URL that several trackers share',
+    flag: '<file|url>',
+  },
+  logLevel: { env: 'LOG_LEVEL', schema: setting.logLevel(), default: 'info', help: 'fatal, error, warn, info, debug (with stacks), trace or silent' },
+  logFormat: { env: 'LOG_FORMAT', schema: setting.logFormat(), default: '', help: 'json or pretty; empty = pretty on a terminal, JSON otherwise' },
+  ...LIMIT_SETTINGS,
+  poolSize: { env: 'TRACKER_DB_POOL', schema: setting.positiveInt(), default: String(DEFAULT_PG_POOL.poolSize), help: 'connections to a PostgreSQL TRACKER_DB' },
+  networkKey: {
+    env: 'NETWORK_KEY',
+    schema: setting.optionalText().transform((text) => (text === undefined ? undefined : parseNetworkKey(text))),
+    default: '',
+    help: "a private network's key; empty = open network (keep .env at chmod 600)",
+  },
+  httpPort: { env: 'TRACKER_HTTP_PORT', schema: setting.optionalPort(), default: '', help: 'port of /status, /metrics and /healthz; empty = off', flag: '<port>' },
+  httpHost: { env: 'TRACKER_HTTP_HOST', schema: setting.text(), default: DEFAULT_HTTP_HOST, help: 'address of that HTTP listener', flag: '<host>' },
+});
+
+export type TrackerSettings = SettingsOf<typeof TRACKER_SETTINGS>;
+
+/** The settings, checked one by one and against each other. */
+export function loadTrackerSettings(sources: SettingSources): TrackerSettings {
+  const settings = loadSettings(TRACKER_SETTINGS, sources);
+  const { heartbeatMs, peerTimeoutMs, leaseMs } = TRACKER_SETTINGS;
+  if (settings.peerTimeoutMs <= settings.heartbeatMs) {
+    throw new P2PError(
+      'BAD_CONFIG',
+      `${peerTimeoutMs.env} (${settings.peerTimeoutMs / 1000} s) must be longer than ${heartbeatMs.env} (${settings.heartbeatMs / 1000} s)`,
+      'three heartbeat intervals is usual',
+    );
+  }
+  if (settings.leaseMs < 1_000) {
+    throw new P2PError('BAD_CONFIG', `${leaseMs.env} (${settings.leaseMs / 1000} s) is too short to be renewed in time`, 'keep the default of 15 s, or at least 1 s');
+  }
+  return settings;
+}
+
+/** The server's limits among the settings. */
+export const limitsOf = (settings: TrackerSettings) => settingsOf(LIMIT_SETTINGS, settings);

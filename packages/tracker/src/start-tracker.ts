@@ -1,0 +1,97 @@
+import { type Identity, loadOrCreateIdentity, tlsTransport } from '@p2pservice/protocol';
+import type { Logger } from 'pino';
+import { peerAddresses } from './addresses.js';
+import { StatusServer } from './observe/status-server.js';
+import { timedStore } from './observe/timed-store.js';
+import { TrackerMetrics } from './observe/tracker-metrics.js';
+import { DEFAULT_HTTP_HOST, DEFAULT_TRACKER_DB, DEFAULT_TRACKER_HOST, DEFAULT_TRACKER_PORT } from './settings/defaults.js';
+import { limitsOf, type TrackerSettings } from './settings/table.js';
+import { TrackerServer } from './server/tracker-server.js';
+import { TRACKER_VERSION } from './server/version.js';
+import { openStore } from './store/open-store.js';
+import type { TrackerStore } from './store/store.js';
+
+/** What a tracker is started with: any of its settings (the rest are the defaults), minus the logging. */
+export type StartTrackerSettings = Partial<Omit<TrackerSettings, 'logLevel' | 'logFormat'>>;
+
+export interface StartTrackerOptions {
+  logger: Logger;
+  /** The tracker's identity; without it, the one kept in `configDir` (made there on first start). */
+  identity?: Identity;
+  /** Where the identity is kept (the CLI's is `$XDG_CONFIG_HOME/p2pservice`). */
+  configDir?: string;
+}
+
+/** A running tracker: its listener, its status page if it has one, and one close for all of it. */
+export interface RunningTracker {
+  identity: Identity;
+  server: TrackerServer;
+  store: TrackerStore;
+  status: StatusServer | undefined;
+  /** The addresses peers connect with, `HOST:PORT#IDENTITY` (every address of a wildcard host). */
+  addresses: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a tracker from its settings: opens the store, loads the identity, listens, and serves the
+ * status page when `httpPort` is set. What was made is undone when a later step fails, so a failed
+ * start leaves nothing open.
+ */
+export async function startTracker(settings: StartTrackerSettings, options: StartTrackerOptions): Promise<RunningTracker> {
+  const { logger } = options;
+  const undo: (() => Promise<void>)[] = [];
+  const undoAll = async () => {
+    for (const step of undo.reverse()) await step();
+  };
+  try {
+    const store = await openStore(settings.db ?? DEFAULT_TRACKER_DB, {
+      ...(settings.poolSize !== undefined && { poolSize: settings.poolSize }),
+      onIdleError: (error) => logger.warn({ err: error }, 'an idle database connection failed; it is replaced when needed'),
+    });
+    undo.push(() => store.close());
+    const identity = options.identity ?? (await loadIdentity(options.configDir, logger));
+    // Only a watched tracker pays for the watching: timings of every request and database call.
+    const metrics = settings.httpPort === undefined ? undefined : new TrackerMetrics(store);
+    const host = settings.host ?? DEFAULT_TRACKER_HOST;
+    const server = await TrackerServer.start({
+      host,
+      port: settings.port ?? DEFAULT_TRACKER_PORT,
+      store: metrics ? timedStore(store, metrics) : store,
+      ...(metrics && { observer: metrics }),
+      logger,
+      transport: tlsTransport({ identity }),
+      ...(settings.networkKey && { networkKey: settings.networkKey }),
+      limits: definedOnly(limitsOf(settings as TrackerSettings)),
+    });
+    undo.push(() => server.close());
+    let status: StatusServer | undefined;
+    if (metrics) {
+      const probe = { connections: () => server.connections, serving: () => server.serving };
+      metrics.watch(probe);
+      const source = { store, metrics, version: TRACKER_VERSION, network: settings.networkKey ? ('private' as const) : ('open' as const), ...probe };
+      status = await StatusServer.start(settings.httpHost ?? DEFAULT_HTTP_HOST, settings.httpPort!, source, logger);
+    }
+    const close = async () => {
+      await status?.close();
+      await server.close();
+      await store.close();
+    };
+    return { identity, server, store, status, addresses: peerAddresses(host, server.address.port, identity.id), close };
+  } catch (error) {
+    await undoAll();
+    throw error;
+  }
+}
+
+async function loadIdentity(configDir: string | undefined, logger: Logger): Promise<Identity> {
+  if (configDir === undefined) throw new TypeError('startTracker needs an identity or a configDir to keep one in');
+  const loaded = await loadOrCreateIdentity(configDir, 'tracker');
+  if (loaded.created) logger.info({ identity: loaded.identity.id, file: loaded.file }, 'made a new identity for this tracker');
+  return loaded.identity;
+}
+
+/** The entries that are set: a limit left undefined keeps the server's default. */
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,61 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { SettingsTable } from '../packages/protocol/src/cli/settings.js';
+import { PEER_SETTINGS } from '../packages/peer/src/settings/table.js';
+import { TRACKER_SETTINGS } from '../packages/tracker/src/settings/table.js';
+import { envExample, REPO } from './support/processes.js';
+
+/*
+ * Each program declares its settings once, in its table. The example `.env` and the README's table of
+ * settings are written by hand for people to read; these tests keep them true to the tables. And no
+ * source outside a table reads a setting by its environment name: it takes the value the table loaded.
+ */
+
+const TABLES: [string, SettingsTable, string][] = [
+  ['tracker', TRACKER_SETTINGS, 'packages/tracker/src/settings/table.ts'],
+  ['peer', PEER_SETTINGS, 'packages/peer/src/settings/table.ts'],
+];
+
+/** The README's Configuration table: key → default as shown. */
+function readmeSettings(): Map<string, string> {
+  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Exit codes'));
+  return new Map([...section.matchAll(/^\| `([A-Z_]+)` \| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()]));
+}
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && /\.(ts|js)$/.test(entry.name))
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
+describe.each(TABLES)("the %s's settings", (name, table, tableFile) => {
+  const entries = Object.values(table);
+
+  it('are all in .env.example, each with its built-in default', () => {
+    const example = envExample();
+    for (const { env, default: value } of entries) expect(example[env], env).toBe(value);
+  });
+
+  it("are all in the README's Configuration table, each with its built-in default", () => {
+    const documented = readmeSettings();
+    for (const { env, default: value } of entries) expect(documented.get(env), env).toBe(value === '' ? '(empty)' : `\`${value}\``);
+  });
+
+  it('are read by their environment name only in the table', () => {
+    const names = entries.map((entry) => entry.env);
+    // A name as a string of its own ('PEER_PORT'), or as a property (env.PEER_PORT, settings.PEER_PORT).
+    const read = new RegExp(`(['"\`](${names.join('|')})['"\`])|(\\.(${names.join('|')})\\b)`);
+    const readers = sources(join(REPO, 'packages', name, 'src'))
+      .filter((file) => file !== join(REPO, tableFile))
+      .flatMap((file) =>
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .map((line, i) => [line, i] as const)
+          .filter(([line]) => read.test(line) && !/^\s*(\*|\/\/)/.test(line))
+          .map(([line, i]) => `${file.slice(REPO.length + 1)}:${i + 1}: ${line.trim()}`),
+      );
+    expect(readers).toEqual([]);
+  });
+});
