@@ -20,6 +20,7 @@ import {
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { AGENTS } from './network/agents.js';
+import { ConnectBackService } from './connect-back/service.js';
 import { download, downloadContent, type DownloadOptions, type DownloadResult } from './download/download.js';
 import { resolveContent } from './download/resolve.js';
 import type { DownloadState, PeerNodeEvents, ShareState, TrackerInfo } from './node-events.js';
@@ -100,8 +101,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       onTrackerTrusted: (address, id) => this.emit('tracker-trusted', formatAddress(address), id),
       host: options.host,
       port: options.port,
-      // While it shares, holders connect back to the share's port (the one its user may have opened).
-      connectBackDoor: () => [...this.sharesById.values()][0]?.session.server.door(),
+      connectBack: new ConnectBackService({ transport, host: options.host, port: options.port }),
     };
     this.questions = new KeptTrackerSession(this.access, AGENTS.browse);
   }
@@ -336,6 +336,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       await Promise.allSettled([...this.starts]);
       await Promise.allSettled([...this.sharesById.keys()].map((id) => this.stopShare(id)));
       await this.questions.close();
+      this.access.connectBack?.close();
     })();
     return this.closing;
   }

@@ -1,6 +1,6 @@
 import { createServer, type Server, Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConnectBackArrivals } from '../src/connect-back/door.js';
+import { ConnectBackArrivals } from '../src/connect-back/arrivals.js';
 
 /* The door's bookkeeping: connections matched to tokens, early ones kept a moment, impostors dropped. */
 

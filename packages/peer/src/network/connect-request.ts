@@ -1,22 +1,25 @@
 import { type ClientOptions, type ContentHolder, HolderSession, P2PError } from '@p2pservice/protocol';
 import { AGENTS } from './agents.js';
 import { askTracker, isTrackerOutage, type NetworkAccess, trackersOf } from './tracker-access.js';
-import { openDoor } from '../connect-back/door.js';
+import { ConnectBackService } from '../connect-back/service.js';
 
 /**
- * A session with a firewalled holder (README#connect-back): a door opens here, a tracker the holder is
- * connected to relays our request, and the holder dials the door and serves us on that connection, as it
- * would on one we had opened. A holder that does not come within `waitMs` counts as stalled.
+ * A session with a firewalled holder (README#connect-back): the connect-back service gives a door, a
+ * tracker the holder is connected to relays our request, and the holder dials the door and serves us on
+ * that connection, as it would on one we had opened. A holder that does not come within `waitMs` counts
+ * as stalled.
  */
 export async function connectBack(holder: ContentHolder, access: NetworkAccess, options: ClientOptions, waitMs: number): Promise<HolderSession> {
-  // A sharing peer's own port when it has one (the port its user may have opened), else one of its own.
-  const door = await (access.connectBackDoor?.() ?? openDoor(access.transport, access.host, access.port ?? 0));
+  // A download outside a PeerNode has a service of its own for this one connect-back.
+  const service = access.connectBack ?? new ConnectBackService(access);
+  const door = await service.door();
   try {
     const token = await relayRequest(access, holder, door.port);
     const socket = await door.arrival(token, holder.id, waitMs);
     return await HolderSession.over(socket, holder, options);
   } finally {
     door.close();
+    if (service !== access.connectBack) service.close();
   }
 }
 

@@ -9,7 +9,7 @@ import {
   TrackerSession,
   type Transport,
 } from '@p2pservice/protocol';
-import type { ConnectBackDoor } from '../connect-back/door.js';
+import type { ConnectBackService } from '../connect-back/service.js';
 
 /** How every part of a peer reaches the network: the same trackers, transport, key and trust. */
 export interface NetworkAccess {
@@ -26,12 +26,15 @@ export interface NetworkAccess {
   knownTrackers?: KnownTrackers;
   /** Told when a tracker was trusted on first use. */
   onTrackerTrusted?: (address: Address, id: string) => void;
+  /**
+   * Where firewalled holders connect back to this peer's downloads (a PeerNode's one service). Without
+   * it, each connect-back opens a door of its own on `host` and `port`.
+   */
+  connectBack?: ConnectBackService;
   /** The address to listen on for holders that connect back (PEER_HOST); every address when absent. */
   host?: string;
   /** The port to listen on for them (PEER_PORT); any free one when absent or 0. */
   port?: number;
-  /** Where holders connect back while the peer shares: its share's port, which serves them too. */
-  connectBackDoor?: () => ConnectBackDoor | undefined;
 }
 
 export function trackersOf(access: Pick<NetworkAccess, 'tracker'>): readonly Endpoint[] {

@@ -35,7 +35,6 @@ import {
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { AGENTS } from '../network/agents.js';
-import { ConnectBackArrivals, type ConnectBackDoor } from '../connect-back/door.js';
 import { readRange } from './file-io.js';
 import { sameIdentity } from './hash-cache.js';
 import { identityOf, isInside } from './index-folder.js';
@@ -92,6 +91,11 @@ export interface FileServerOptions {
   networkKey?: Buffer;
   /** Most bytes per second sent to all downloaders together (PEER_MAX_UPLOAD_RATE); unlimited when absent. */
   maxUploadRate?: number;
+  /**
+   * Takes the connections that open with `connect_back`: holders answering this peer's own downloads
+   * (the node's ConnectBackService). Without it, such a connection is closed.
+   */
+  onConnectBack?: (socket: Socket, remote: RemotePeer, opening: ConnectBack) => void;
 }
 
 type Connection = FramedConnection<HolderRequest, HolderReply>;
@@ -114,7 +118,6 @@ export class FileServer {
   /** Connections held per sender (address, or IPv6 /64). */
   private readonly bySender = new SenderCounts();
   /** Connections holders opened to this port for our own downloads (connect-back). */
-  private readonly arrivals = new ConnectBackArrivals();
   private readonly slots: UploadSlots;
   private closing: Promise<void> | undefined;
 
@@ -128,6 +131,7 @@ export class FileServer {
     private readonly networkKey: Buffer | undefined,
     private readonly rate: UploadRate | undefined,
     private readonly transport: Transport,
+    private readonly onConnectBack: FileServerOptions['onConnectBack'],
   ) {
     this.slots = new UploadSlots(limits);
   }
@@ -150,6 +154,7 @@ export class FileServer {
       options.networkKey,
       options.maxUploadRate ? new UploadRate(options.maxUploadRate) : undefined,
       options.transport,
+      options.onConnectBack,
     );
     const listen = {
       port: options.port,
@@ -179,7 +184,6 @@ export class FileServer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       const stopped = this.listener?.close();
-      this.arrivals.close();
       for (const socket of this.sockets) socket.destroy();
       await stopped;
     })();
@@ -209,19 +213,6 @@ export class FileServer {
     socket.write(encodeFrame({ type: 'connect_back', token: notice.token } satisfies ConnectBack));
     log.debug('connected back to a downloader');
     this.accept(socket, downloader);
-  }
-
-  /**
-   * This port as the door where holders connect back to this peer's own downloads: so a user who opened
-   * one port (PEER_PORT) for sharing needs no other to download from firewalled holders.
-   */
-  door(): ConnectBackDoor {
-    return {
-      port: this.address.port,
-      arrival: (token, holderId, timeoutMs) => this.arrivals.arrival(token, holderId, timeoutMs),
-      // The port goes on serving; an arrival not claimed in time gives up on its own.
-      close: () => undefined,
-    };
   }
 
   /**
@@ -271,7 +262,8 @@ export class FileServer {
     if (opening.success) {
       // Ours now (a download's), no longer a connection this holder serves.
       release();
-      this.arrivals.take(socket, remote, opening.data);
+      if (this.onConnectBack) this.onConnectBack(socket, remote, opening.data);
+      else socket.destroy();
       return;
     }
     if (first) socket.unshift(first.bytes);

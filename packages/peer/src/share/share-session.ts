@@ -68,6 +68,8 @@ export class ShareSession {
   private live: LiveFolder | undefined;
   private supervisor: Promise<void> = Promise.resolve();
   server!: FileServer;
+  /** Ends this port's part as the connect-back door (the share stops). */
+  private endDoor: () => void = () => undefined;
 
   private constructor(
     readonly index: ShareIndex,
@@ -94,7 +96,11 @@ export class ShareSession {
       maxUploads: options.maxUploads,
       maxUploadRate: options.maxUploadRate,
       networkKey: options.networkKey,
+      onConnectBack: options.connectBack?.take,
     });
+    // This port is where holders connect back to the peer's own downloads while it serves: a user who
+    // opened one port (PEER_PORT) for sharing needs no other to download from firewalled holders.
+    const endDoor = options.connectBack?.useSharePort(server.address.port) ?? (() => undefined);
     let tracker: TrackerSession | undefined;
     try {
       // The first registration must work with one of the trackers: a wrong address is better reported
@@ -103,6 +109,7 @@ export class ShareSession {
       tracker = registered.session;
       session = new ShareSession(index, options, tracker, registered.index);
       session.server = server;
+      session.endDoor = endDoor;
       if (options.watch ?? true) {
         session.live = await LiveFolder.start({
           index,
@@ -117,6 +124,7 @@ export class ShareSession {
         });
       }
     } catch (error) {
+      endDoor();
       await tracker?.close();
       await server.close();
       throw error;
@@ -191,6 +199,7 @@ export class ShareSession {
       await this.live?.close();
       await this.tracker.close();
       await this.supervisor;
+      this.endDoor();
       await this.server.close();
       // The cache was written when the folder was indexed; only later changes need writing again.
       if (this.index.changes > 0) await this.index.cache?.save(this.index.files);

@@ -1,18 +1,5 @@
 import type { Socket } from 'node:net';
-import {
-  ConnectBack,
-  createIdentity,
-  formatMs,
-  HANDSHAKE_TIMEOUT_MS,
-  IdentityMismatchError,
-  type Listener,
-  listenEverywhere,
-  P2PError,
-  readFirstFrame,
-  type RemotePeer,
-  tlsTransport,
-  type Transport,
-} from '@p2pservice/protocol';
+import { ConnectBack, formatMs, HANDSHAKE_TIMEOUT_MS, IdentityMismatchError, P2PError, readFirstFrame, type RemotePeer } from '@p2pservice/protocol';
 
 /** Connections that came before the tracker's answer named their token wait at most this many at once… */
 const MAX_EARLY_ARRIVALS = 8;
@@ -21,52 +8,10 @@ const EARLY_ARRIVAL_MS = 10_000;
 /** The opening frame is small: a token. */
 const OPENING_FRAME_BYTES = 1_024;
 
-/** A TLS listener needs a certificate: a downloader without an identity makes one, once per process. */
-let throwaway: Transport | undefined;
-const throwawayTransport = () => (throwaway ??= tlsTransport({ identity: createIdentity('connect-back') }));
-
 interface Waiting {
   holderId: string;
   resolve(socket: Socket): void;
   reject(error: Error): void;
-}
-
-/** Where a firewalled holder connects back to a downloader, for the time of one connect-back. */
-export interface ConnectBackDoor {
-  /** The port the tracker is told (the holder dials it at the address the tracker saw). */
-  readonly port: number;
-  /** The connection `holderId` opens with `token`, within `timeoutMs`. */
-  arrival(token: string, holderId: string, timeoutMs: number): Promise<Socket>;
-  /** Done with the door (a door of its own stops listening; a share's port goes on serving). */
-  close(): void;
-}
-
-/**
- * Opens a door of its own on `host` (every address when absent) and `port` (PEER_PORT, the one its user
- * may have opened; any free one when 0 or taken, e.g. by a `peer share` of the same user), with the
- * peer's transport, or with a throwaway identity when the peer has none (a downloader that never shares).
- */
-export async function openDoor(transport: Transport, host: string | undefined, port: number): Promise<ConnectBackDoor> {
-  const arrivals = new ConnectBackArrivals();
-  const accept = (socket: Socket, remote: RemotePeer) => void arrivals.admit(socket, remote);
-  const listen = (t: Transport, on: number) => (host === undefined ? listenEverywhere(t, { port: on }, accept) : t.listen({ host, port: on }, accept));
-  const listenAnyPort = async (t: Transport) => {
-    try {
-      return await listen(t, port);
-    } catch (error) {
-      if (port === 0 || !(error instanceof P2PError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE')) throw error;
-      return listen(t, 0);
-    }
-  };
-  const listener: Listener = await listenAnyPort(transport.canListen ? transport : throwawayTransport());
-  return {
-    port: listener.address.port,
-    arrival: (token, holderId, timeoutMs) => arrivals.arrival(token, holderId, timeoutMs),
-    close: () => {
-      void listener.close();
-      arrivals.close();
-    },
-  };
 }
 
 /**
@@ -114,7 +59,7 @@ export class ConnectBackArrivals {
     this.waiting.clear();
   }
 
-  /** A connection on a door of its own: it must open with `connect_back`, or it is dropped. */
+  /** A connection on a door of the service's own: it must open with `connect_back`, or it is dropped. */
   async admit(socket: Socket, remote: RemotePeer): Promise<void> {
     let opening: ConnectBack;
     try {
