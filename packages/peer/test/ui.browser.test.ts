@@ -185,6 +185,60 @@ describe('peer ui in a browser', () => {
     await expect.poll(() => page.locator('#network').textContent(), { timeout: 10_000 }).toMatch(/connected/);
   });
 
+  it('applies only the latest answer: a search answered late does not replace a newer one', async () => {
+    // The real answer to "movie" is held back until the newer search for "same" is on the screen.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let delivered!: Promise<void>;
+    await page.route('**/api/search?q=movie', (route) => {
+      delivered = (async () => {
+        const response = await route.fetch();
+        await held;
+        await route.fulfill({ response });
+      })();
+      return delivered;
+    });
+    const box = page.getByRole('searchbox', { name: 'Search' });
+    await box.fill('movie');
+    await box.press('Enter');
+    await eventually(async () => delivered !== undefined);
+    await box.fill('same');
+    await box.press('Enter');
+    await eventually(async () => JSON.stringify(await rowNames()) === '["same.txt","same.txt"]');
+    release();
+    await delivered;
+    await page.unroute('**/api/search?q=movie');
+    // The page has had the late answer; it still shows the newer one.
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+    expect(await rowNames()).toEqual(['same.txt', 'same.txt']);
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await eventually(async () => (await rowNames()).includes('movie.mkv'));
+  });
+
+  it('numbers its events, and says in the state the last number given before it was read', async () => {
+    const token = new URL(url).hash.replace('#token=', '');
+    const headers = { 'x-p2p-token': token };
+    const stream = await fetch(`${base}/api/events`, { headers: { ...headers, accept: 'text/event-stream' } });
+    const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const ids: number[] = [];
+    const reading = (async () => {
+      let text = '';
+      while (ids.length < 2) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+        ids.splice(0, ids.length, ...[...text.matchAll(/^id: ?(\d+)$/gm)].map((m) => Number(m[1])));
+      }
+    })();
+    const started = await fetch(`${base}/api/downloads`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'movie.mkv' }) });
+    expect(started.status).toBe(202);
+    await reading;
+    await reader.cancel();
+    expect(ids[1]).toBe(ids[0]! + 1);
+    const state = (await (await fetch(`${base}/api/state`, { headers })).json()) as { eventId: number };
+    expect(state.eventId).toBeGreaterThanOrEqual(ids[1]!);
+  });
+
   it('names every control, in the accessibility tree', async () => {
     const tree = await page.locator('body').ariaSnapshot();
     expect(tree).toContain('- searchbox "Search"');

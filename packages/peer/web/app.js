@@ -1,6 +1,8 @@
 // The page of `peer ui`: plain DOM, no framework. Every value from the network goes in with textContent,
 // never as markup. Every request carries the access token in a header; state arrives as Server-Sent Events.
 
+import { formatBytes as bytesInWords, formatDuration } from './units.js';
+
 const $ = (selector) => document.querySelector(selector);
 const TOKEN_KEY = 'p2p-ui-token';
 
@@ -24,20 +26,18 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let nextPage = null;
 const contentOf = new Map(); // download id -> { name, sha256 }, to resume it
 const downloads = new Map(); // id -> latest state
+const replaced = new Set(); // ids of downloads a resumed one took the place of
+// The number of the last event applied, of each download's, and of the tracker line's: a state read
+// before them is older than what they showed.
+let lastEvent = 0;
+const downloadEvent = new Map();
+let networkEvent = 0;
+// Answers are applied only if they answer the latest question: a slow search must not overwrite a newer one.
+let filesAsked = 0;
+let stateAsked = 0;
 
-function formatBytes(n) {
-  if (n === undefined || n === null) return '?';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-  return `${i === 0 ? n : n < 10 ? n.toFixed(1) : Math.round(n)} ${units[i]}`;
-}
-
-function formatSeconds(s) {
-  if (!Number.isFinite(s)) return '?';
-  if (s < 60) return `${Math.ceil(s)} s`;
-  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-}
+/** A size in the CLI's words (units.js is the CLI's own module), or ? when not known yet. */
+const formatBytes = (n) => (n === undefined || n === null ? '?' : bytesInWords(n));
 
 function element(tag, text, attributes = {}) {
   const node = document.createElement(tag);
@@ -65,11 +65,13 @@ function fileRow(file) {
 }
 
 async function showFiles(load, append) {
+  const asked = ++filesAsked;
   const note = $('#files-note');
   note.textContent = 'Loading…';
   note.classList.remove('error');
   try {
     const page = await load();
+    if (asked !== filesAsked) return;
     const body = $('#files tbody');
     if (!append) body.replaceChildren();
     for (const file of page.files) body.append(fileRow(file));
@@ -78,6 +80,7 @@ async function showFiles(load, append) {
     const count = body.children.length;
     note.textContent = count === 0 ? 'Nothing found.' : `${count} file${count === 1 ? '' : 's'} shown${nextPage ? ', more below' : ''}.`;
   } catch (error) {
+    if (asked !== filesAsked) return;
     note.textContent = error.message;
     note.classList.add('error');
   }
@@ -99,6 +102,7 @@ async function startDownload(name, sha256) {
 }
 
 function renderDownload(d) {
+  if (replaced.has(d.id)) return;
   downloads.set(d.id, d);
   let item = document.getElementById(`download-${d.id}`);
   if (!item) {
@@ -116,7 +120,7 @@ function renderDownload(d) {
   else {
     const rate = d.sources.reduce((sum, s) => sum + s.rate, 0);
     const eta = rate > 0 && d.total ? (d.total - d.received) / rate : Infinity;
-    text = `${formatBytes(d.received)} of ${formatBytes(d.total)}, ${formatBytes(rate)}/s, ${formatSeconds(eta)} left, from ${d.sources.map((s) => `${s.holder} (${formatBytes(s.rate)}/s)`).join(', ')}`;
+    text = `${formatBytes(d.received)} of ${formatBytes(d.total)}, ${formatBytes(rate)}/s, ${formatDuration(eta)} left, from ${d.sources.map((s) => `${s.holder} (${formatBytes(s.rate)}/s)`).join(', ')}`;
   }
   const line = element('p', text, d.status === 'failed' ? { class: 'error' } : {});
   const actions = element('p');
@@ -132,6 +136,7 @@ function renderDownload(d) {
       if ((await startDownload(d.name, content?.sha256)) !== undefined) {
         item.remove();
         downloads.delete(d.id);
+        replaced.add(d.id);
       }
     });
     actions.append(resume);
@@ -158,46 +163,60 @@ function renderShares(shares) {
   if (shares.length === 0) list.append(element('li', 'Nothing shared yet.', { class: 'muted' }));
 }
 
+/** Loads the whole state: at the start, after a share changed, and whenever the event stream (re)opens. */
 async function refreshState() {
+  const asked = ++stateAsked;
   const state = await api('/api/state');
+  if (asked !== stateAsked) return;
   $('#out-dir').textContent = state.outDir;
-  $('#network').textContent = `Tracker ${state.tracker}${state.identity ? ` · you are ${state.identity.slice(0, 7)}` : ''}`;
+  // What an event showed after this state was read stays.
+  if (networkEvent <= state.eventId) $('#network').textContent = `Tracker ${state.tracker}${state.identity ? ` · you are ${state.identity.slice(0, 7)}` : ''}`;
   renderShares(state.shares);
-  for (const d of state.downloads) renderDownload(d);
+  for (const d of state.downloads) if ((downloadEvent.get(d.id) ?? 0) <= state.eventId) renderDownload(d);
 }
 
 const handlers = {
-  download: (data) => renderDownload(data),
+  download: (data) => {
+    downloadEvent.set(data.id, lastEvent);
+    renderDownload(data);
+  },
   share: () => {
     $('#indexing').textContent = '';
     refreshState();
   },
   indexing: ({ dir, progress }) => ($('#indexing').textContent = `Hashing ${dir}: ${progress.files} files, ${formatBytes(progress.bytes)} so far`),
   'share-stopped': () => refreshState(),
-  tracker: (t) => ($('#network').textContent = t.state === 'connected' ? `Tracker ${t.info?.address ?? t.share?.tracker} · connected` : `Tracker lost: ${t.reconnecting.reason}; retrying in ${formatSeconds(t.reconnecting.retryInMs / 1000)}`),
+  tracker: (t) => {
+    networkEvent = lastEvent;
+    $('#network').textContent = t.state === 'connected' ? `Tracker ${t.info?.address ?? t.share?.tracker} · connected` : `Tracker lost: ${t.reconnecting.reason}; retrying in ${formatDuration(t.reconnecting.retryInMs / 1000)}`;
+  },
 };
 
-/** One event of the stream (`event:` and `data:` lines), handed to its handler. */
+/** One event of the stream (`id:`, `event:` and `data:` lines), handed to its handler. */
 function dispatch(block) {
   let event = 'message';
+  let id;
   const data = [];
   for (const line of block.split('\n')) {
     if (line.startsWith('event:')) event = line.slice(6).trim();
+    else if (line.startsWith('id:')) id = Number(line.slice(3).trim());
     else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
   }
+  if (Number.isSafeInteger(id)) lastEvent = Math.max(lastEvent, id);
   if (data.length > 0) handlers[event]?.(JSON.parse(data.join('\n')));
 }
 
 /**
  * The node's events as Server-Sent Events, read with fetch (EventSource cannot send the token header),
- * and read again after a lost connection, with the state reloaded.
+ * and read again after a lost connection. The state is loaded each time the stream opens: what happened
+ * while it was closed (or before it first opened) is in the state, what happens after is in the events.
  */
 async function follow() {
   for (let attempt = 0; ; attempt++) {
     try {
       const response = await fetch('/api/events', { headers: withToken({ accept: 'text/event-stream' }) });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      if (attempt > 0) refreshState();
+      refreshState();
       attempt = 0;
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
@@ -243,7 +262,6 @@ $('#share-form').addEventListener('submit', async (e) => {
 if (token) {
   // The list does not wait for the rest: it is what a person opened the page for.
   listFirst();
-  await refreshState();
   follow();
 } else {
   $('#network').textContent = 'Open the address that `peer ui` printed: it carries the access token.';

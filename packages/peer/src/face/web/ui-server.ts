@@ -8,13 +8,11 @@ import { streamSSE } from 'hono/streaming';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { PeerNode } from '../../node.js';
-import type { PeerNodeEvents } from '../../node-events.js';
+import { PageEvents, type Subscriber } from './page-events.js';
 import { checkUiRequest, UI_TOKEN_HEADER } from './ui-auth.js';
 
 /** Rows per page of the network's list in the page. */
 export const UI_LIST_PAGE = 100;
-/** Fewest milliseconds between two progress events of one download pushed to the page. */
-export const UI_PROGRESS_EVERY_MS = 250;
 
 const ASSETS = new URL('../../../web/', import.meta.url);
 const PAGE_HEADERS = {
@@ -47,10 +45,12 @@ export class UiServer {
   private constructor(
     private readonly server: ServerType,
     readonly address: { host: string; port: number },
+    private readonly events: PageEvents,
   ) {}
 
   static async start(options: UiServerOptions): Promise<UiServer> {
-    const app = uiApp(options);
+    const events = new PageEvents(options.node);
+    const app = uiApp(options, events);
     const server = await new Promise<ServerType>((resolve, reject) => {
       const started = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(started));
       started.once('error', (error: NodeJS.ErrnoException) =>
@@ -62,12 +62,16 @@ export class UiServer {
           ),
         ),
       );
+    }).catch((error: unknown) => {
+      events.close();
+      throw error;
     });
     const port = (server.address() as AddressInfo).port;
-    return new UiServer(server, { host: options.host, port });
+    return new UiServer(server, { host: options.host, port }, events);
   }
 
   close(): Promise<void> {
+    this.events.close();
     return new Promise((resolve) => {
       if ('closeAllConnections' in this.server) this.server.closeAllConnections();
       this.server.close(() => resolve());
@@ -75,12 +79,14 @@ export class UiServer {
   }
 }
 
-function uiApp({ node, token, outDir, host, logger }: UiServerOptions): Hono {
+function uiApp({ node, token, outDir, host, logger }: UiServerOptions, events: PageEvents): Hono {
   const app = new Hono();
   const loopbackOnly = isLoopbackAddress(host);
   const assets = {
     '/app.js': ['text/javascript; charset=utf-8', readFileSync(new URL('app.js', ASSETS), 'utf8')],
     '/app.css': ['text/css; charset=utf-8', readFileSync(new URL('app.css', ASSETS), 'utf8')],
+    // The CLI's own words for sizes and durations (face/units.ts, compiled), so the page says them alike.
+    '/units.js': ['text/javascript; charset=utf-8', readFileSync(new URL('../dist/face/units.js', ASSETS), 'utf8').replace(/\n\/\/# sourceMappingURL=.*$/, '\n')],
     '/': ['text/html; charset=utf-8', readFileSync(new URL('index.html', ASSETS), 'utf8')],
   } as const;
 
@@ -105,7 +111,7 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions): Hono {
   for (const [path, [type, body]] of Object.entries(assets)) app.get(path, (c) => c.body(body, 200, { 'content-type': type }));
 
   app.get('/api/state', (c) =>
-    c.json({ tracker: node.tracker, identity: node.identity ?? null, shares: node.shares(), downloads: node.downloads(), outDir }),
+    c.json({ tracker: node.tracker, identity: node.identity ?? null, shares: node.shares(), downloads: node.downloads(), outDir, eventId: events.lastId }),
   );
 
   app.get('/api/files', async (c) => {
@@ -142,36 +148,10 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions): Hono {
 
   app.get('/api/events', (c) =>
     streamSSE(c, async (stream) => {
-      const lastSent = new Map<number, number>();
-      let lastIndexing = 0;
-      const send = (event: string, data: unknown) => void stream.writeSSE({ event, data: JSON.stringify(data) });
-      const listeners: { [E in keyof PeerNodeEvents]?: (...args: PeerNodeEvents[E]) => void } = {
-        'download-started': (d) => send('download', d),
-        'download-progress': (d) => {
-          const now = Date.now();
-          if (now - (lastSent.get(d.id) ?? 0) < UI_PROGRESS_EVERY_MS) return;
-          lastSent.set(d.id, now);
-          send('download', d);
-        },
-        'download-finished': (d) => send('download', d),
-        'download-failed': (d) => send('download', d),
-        'holder-failed': (d) => send('download', d),
-        'share-indexing': (dir, progress) => {
-          const now = Date.now();
-          if (now - lastIndexing < UI_PROGRESS_EVERY_MS) return;
-          lastIndexing = now;
-          send('indexing', { dir, progress });
-        },
-        'share-started': (s) => send('share', s),
-        'share-updated': (s) => send('share', s),
-        'share-stopped': (s) => send('share-stopped', s),
-        'tracker-lost': (s, r) => send('tracker', { state: 'reconnecting', share: s, reconnecting: r }),
-        'tracker-back': (s) => send('tracker', { state: 'connected', share: s }),
-        'tracker-connected': (info) => send('tracker', { state: 'connected', info }),
-      };
-      for (const [event, listener] of Object.entries(listeners)) node.on(event as keyof PeerNodeEvents, listener as never);
+      const send: Subscriber = (id, event, data) => void stream.writeSSE({ id: String(id), event, data: JSON.stringify(data) });
+      events.subscribers.add(send);
       await new Promise<void>((resolve) => stream.onAbort(resolve));
-      for (const [event, listener] of Object.entries(listeners)) node.off(event as keyof PeerNodeEvents, listener as never);
+      events.subscribers.delete(send);
     }),
   );
 
