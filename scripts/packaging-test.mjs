@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run test:packaging (and .ci/run, after npm test): the three packages as people install them.
+// npm run test:packaging (and .ci/run, after npm test): the packages as people install them.
 // Packs them (npm pack), installs the tarballs into empty prefixes with only the npm registry — the
 // peer alone, then everything — and runs the installed `tracker` and `peer` from a folder outside the
 // repository: tracker start, peer share, peer list --json, peer get (bytes checked), peer ui (its page
@@ -58,25 +58,32 @@ function filesUnder(dir) {
 }
 
 try {
-  say('packing the three packages');
+  say('packing the packages');
   const tarballs = join(root, 'tarballs');
   mkdirSync(tarballs);
   run('npm', ['pack', '--workspaces', '--pack-destination', tarballs], { cwd: REPO });
   const tgz = (name) => join(tarballs, readdirSync(tarballs).find((f) => f.startsWith(`p2pservice-${name}-`)) ?? fail(`no tarball of ${name}`));
 
+  // The protocol alone, as a tool built on it installs it: none of the commands' helpers come with it.
+  say('installing the protocol alone');
+  const protocolOnly = join(root, 'protocol-only');
+  run('npm', ['install', '--prefix', protocolOnly, '--no-audit', '--no-fund', tgz('protocol')], { cwd: root });
+  const cliHelpers = filesUnder(join(protocolOnly, 'node_modules')).filter((f) => /(^|\/)(dotenv|pino|pino-pretty|commander)(\/|$)/.test(f));
+  if (cliHelpers.length > 0) fail(`installing the protocol brought the commands' helpers: ${cliHelpers.slice(0, 5).join(', ')}`);
+
   // The peer alone: a laptop that only shares and downloads needs no compiler.
   say('installing the peer alone');
   const peerOnly = join(root, 'peer-only');
-  run('npm', ['install', '--global', '--prefix', peerOnly, '--no-audit', '--no-fund', tgz('protocol'), tgz('peer')], { cwd: root });
+  run('npm', ['install', '--global', '--prefix', peerOnly, '--no-audit', '--no-fund', tgz('protocol'), tgz('cli'), tgz('peer')], { cwd: root });
   const installed = filesUnder(join(peerOnly, 'lib', 'node_modules'));
   const native = installed.filter((f) => f.endsWith('.node') || /(^|\/)(better-sqlite3|pg)(\/|$)/.test(f));
   if (native.length > 0) fail(`a peer-only install brought native or database code: ${native.slice(0, 5).join(', ')}`);
   const version = run(join(peerOnly, 'bin', 'peer'), ['--version'], { cwd: root }).trim();
   if (version !== JSON.parse(readFileSync(join(REPO, 'packages/peer/package.json'), 'utf8')).version) fail(`peer --version said ${version}`);
 
-  say('installing the three packages (better-sqlite3 builds for the tracker)');
+  say('installing all four packages (better-sqlite3 builds for the tracker)');
   const prefix = join(root, 'prefix');
-  run('npm', ['install', '--global', '--prefix', prefix, '--allow-scripts=better-sqlite3', '--no-audit', '--no-fund', tgz('protocol'), tgz('tracker'), tgz('peer')], { cwd: root });
+  run('npm', ['install', '--global', '--prefix', prefix, '--allow-scripts=better-sqlite3', '--no-audit', '--no-fund', tgz('protocol'), tgz('cli'), tgz('tracker'), tgz('peer')], { cwd: root });
   const bin = (name) => join(prefix, 'bin', name);
 
   // A folder that has nothing to do with the repository, settings in its own .env, as documented.

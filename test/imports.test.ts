@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO } from './support/processes.js';
+import { REPO } from '@p2pservice/test-support/processes';
 
 /*
  * The layout shows the architecture (STYLE.md): folders import downward only. A helper that two folders
@@ -9,7 +9,7 @@ import { REPO } from './support/processes.js';
  * import of every package's sources and fails on a cycle between folders, or between files.
  */
 
-const PACKAGES = ['protocol', 'tracker', 'peer'];
+const PACKAGES = ['protocol', 'cli', 'tracker', 'peer'];
 
 /** Every `.ts` file under `dir`, relative to it. */
 function sources(dir: string, prefix = ''): string[] {

@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { SettingsTable } from '../packages/protocol/src/cli/settings.js';
+import type { SettingsTable } from '@p2pservice/cli';
 import { PEER_SETTINGS } from '../packages/peer/src/settings/table.js';
 import { TRACKER_SETTINGS } from '../packages/tracker/src/settings/table.js';
-import { envExample, REPO } from './support/processes.js';
+import { envExample, REPO } from '@p2pservice/test-support/processes';
 
 /*
  * Each program declares its settings once, in its table. The example `.env` and the README's table of

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, killAll, PEER_BIN, removeDir, run, start, startTrackerCli, tempDir } from '../../../test/support/processes.js';
+import { cleanEnv, killAll, PEER_BIN, removeDir, run, start, startTrackerCli, tempDir } from '@p2pservice/test-support/processes';
 
 /* A share of 100 000 small files goes to the tracker in frame-sized chunks and comes back page by page. */
 

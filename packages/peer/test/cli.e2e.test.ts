@@ -12,8 +12,8 @@ import {
   start,
   startTrackerCli,
   tempDir,
-} from '../../../test/support/processes.js';
-import { killTerminals, startOnTerminal } from '../../../test/support/terminal.js';
+} from '@p2pservice/test-support/processes';
+import { killTerminals, startOnTerminal } from '@p2pservice/test-support/terminal';
 
 /*
  * End to end, as a user runs it: the built `tracker` and `peer` CLIs as child processes, real TCP on

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { terminalSafe } from '@p2pservice/protocol';
 import { displayWidth, formatBytes, formatTable } from '../src/face/format.js';
 import { loadPeerSettings, PEER_SETTINGS } from '../src/settings/table.js';
-import { PEER_BIN, REPO, run } from '../../../test/support/processes.js';
+import { PEER_BIN, REPO, run } from '@p2pservice/test-support/processes';
 
 describe('peer settings', () => {
   it('are all in `peer --help`, with their defaults', async () => {

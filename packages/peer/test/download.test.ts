@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ERROR_CODES, isWireErrorCode, MIN_PIECE_BYTES, PieceGeometry } from '@p2pservice/protocol';
 import { download, type DownloadOptions, type HolderFailure, partPaths } from '../src/index.js';
-import { removeDir, tempDir } from '../../../test/support/processes.js';
+import { removeDir, tempDir } from '@p2pservice/test-support/processes';
 import { anonymousTls, type HolderMode, silentLogger, startTestHolder, startTracker, type TestHolder, type TestHolderOptions, type TestTracker, treeOf } from './support.js';
-import { eventually } from '../../../test/support/wait.js';
+import { eventually } from '@p2pservice/test-support/wait';
 
 const content = randomBytes(3 * 1024 * 1024 + 17);
 const sha256 = createHash('sha256').update(content).digest('hex');

@@ -3,8 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FramedConnection } from '@p2pservice/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, killAll, PEER_BIN, removeDir, run, start, tempDir } from '../../../test/support/processes.js';
-import { registerFrom } from '../../../test/support/register-from.js';
+import { cleanEnv, killAll, PEER_BIN, removeDir, run, start, tempDir } from '@p2pservice/test-support/processes';
+import { registerFrom } from '@p2pservice/test-support/register-from';
 import { startTracker, type TestTracker, treeOf } from './support.js';
 
 /*

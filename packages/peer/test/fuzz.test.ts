@@ -5,8 +5,8 @@ import fc from 'fast-check';
 import { encodeFrame, HolderSession } from '@p2pservice/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileServer, indexFolder } from '../src/index.js';
-import { feed, hello, wireInput } from '../../../test/support/fuzz.js';
-import { removeDir, tempDir } from '../../../test/support/processes.js';
+import { feed, hello, wireInput } from '@p2pservice/test-support/fuzz';
+import { removeDir, tempDir } from '@p2pservice/test-support/processes';
 import { silentLogger, tlsAs } from './support.js';
 
 /* The holder's file server over real sockets, fed generated input: it never crashes and keeps serving. */

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIN_PIECE_BYTES } from '@p2pservice/protocol';
-import { removeDir, tempDir } from '../../../test/support/processes.js';
+import { removeDir, tempDir } from '@p2pservice/test-support/processes';
 import { treeOf } from './support.js';
 
 /*

@@ -5,10 +5,10 @@ import { FramedConnection, HolderSession, layerToHex, MIN_PIECE_BYTES, PROTOCOL_
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { z } from 'zod';
 import { download, FileServer, indexFolder, ShareSession } from '../src/index.js';
-import { dialFrom, slowTlsClient } from '../../../test/support/tls.js';
-import { eventually } from '../../../test/support/wait.js';
-import { HOSTILE_NAMES } from '../../../test/support/hostile-names.js';
-import { removeDir, tempDir } from '../../../test/support/processes.js';
+import { dialFrom, slowTlsClient } from '@p2pservice/test-support/tls';
+import { eventually } from '@p2pservice/test-support/wait';
+import { HOSTILE_NAMES } from '@p2pservice/test-support/hostile-names';
+import { removeDir, tempDir } from '@p2pservice/test-support/processes';
 import { anonymousTls, silentLogger, startTracker, type TestTracker, tlsAs, treeOf } from './support.js';
 
 const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, killAll, PEER_BIN, removeDir, run, type Running, start, tempDir, TRACKER_BIN } from '../../../test/support/processes.js';
+import { cleanEnv, killAll, PEER_BIN, removeDir, run, type Running, start, tempDir, TRACKER_BIN } from '@p2pservice/test-support/processes';
 
 /*
  * IPv6 as a new user meets it: a tracker on ::1 and peers that name it `[::1]:PORT`. A sharing peer must

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { TrackerSession, Transport } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KeptTrackerSession } from '../src/network/kept-tracker-session.js';
-import { removeDir, tempDir } from '../../../test/support/processes.js';
+import { removeDir, tempDir } from '@p2pservice/test-support/processes';
 import { startTracker, type TestTracker, tlsAs } from './support.js';
 
 /* The session a node keeps open between lists and searches: one connection for many questions, never a dead one. */

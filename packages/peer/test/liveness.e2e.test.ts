@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { type ListEntry, TrackerSession } from '@p2pservice/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, killAll, PEER_BIN, removeDir, type Running, start, startTrackerCli, tempDir } from '../../../test/support/processes.js';
+import { cleanEnv, killAll, PEER_BIN, removeDir, type Running, start, startTrackerCli, tempDir } from '@p2pservice/test-support/processes';
 
 /*
  * The list converges to the truth by itself: frozen, killed and restarted processes, folders that change

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import type { Transport } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type DownloadState, PeerNode, type PeerNodeEvents, type PeerNodeOptions, type ShareState } from '../src/index.js';
-import { removeDir, tempDir } from '../../../test/support/processes.js';
-import { eventually } from '../../../test/support/wait.js';
+import { removeDir, tempDir } from '@p2pservice/test-support/processes';
+import { eventually } from '@p2pservice/test-support/wait';
 import { silentLogger, startTestHolder, startTracker, type TestTracker, testIdentity, tlsAs } from './support.js';
 
 /* The peer node: what it owns, the state it shows and the events it emits, which every face relies on. */
@@ -317,7 +317,7 @@ describe('a private network, through nodes', () => {
     const keyText = generateNetworkKey();
     const networkKey = parseNetworkKey(keyText);
     await tracker.close();
-    const { startTestTracker } = await import('../../../test/support/tracker.js');
+    const { startTestTracker } = await import('@p2pservice/test-support/tracker');
     tracker = await startTestTracker(join(dir, 'private.db'), { networkKey });
     const trackerProxy = await recordingProxy(tracker.address);
     const viaProxy = { host: '127.0.0.1', port: trackerProxy.port, id: tracker.address.id };

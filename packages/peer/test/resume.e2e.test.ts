@@ -4,10 +4,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync
 import { join } from 'node:path';
 import { MIN_PIECE_BYTES } from '@p2pservice/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOSTILE_NAMES } from '../../../test/support/hostile-names.js';
-import { cleanEnv, killAll, PEER_BIN, removeDir, run, start, tempDir } from '../../../test/support/processes.js';
-import { killTerminals, startOnTerminal } from '../../../test/support/terminal.js';
-import { eventually } from '../../../test/support/wait.js';
+import { HOSTILE_NAMES } from '@p2pservice/test-support/hostile-names';
+import { cleanEnv, killAll, PEER_BIN, removeDir, run, start, tempDir } from '@p2pservice/test-support/processes';
+import { killTerminals, startOnTerminal } from '@p2pservice/test-support/terminal';
+import { eventually } from '@p2pservice/test-support/wait';
 import { startTestHolder, startTracker, type TestHolder, type TestTracker } from './support.js';
 
 /*

@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, killAll, PEER_BIN, removeDir, run, type Running, start, startTrackerCli, tempDir } from '../../../test/support/processes.js';
-import { eventually } from '../../../test/support/wait.js';
+import { cleanEnv, killAll, PEER_BIN, removeDir, run, type Running, start, startTrackerCli, tempDir } from '@p2pservice/test-support/processes';
+import { eventually } from '@p2pservice/test-support/wait';
 
 /*
  * Search as a new user meets it: three peers share a few thousand realistic names, and the built `peer`

@@ -4,7 +4,7 @@ import { createIdentity, MIN_PIECE_BYTES } from '@p2pservice/protocol';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { indexFolder } from '../src/index.js';
-import { removeDir, tempDir } from '../../../test/support/processes.js';
+import { removeDir, tempDir } from '@p2pservice/test-support/processes';
 import { treeOf } from './support.js';
 
 let dir: string;

@@ -13,8 +13,8 @@ import {
   TreeHasher,
 } from '@p2pservice/protocol';
 import { pino } from 'pino';
-import { anonymousTls, testIdentity, tlsAs } from '../../../test/support/tls.js';
-import { startTestTracker, type TestTracker } from '../../../test/support/tracker.js';
+import { anonymousTls, testIdentity, tlsAs } from '@p2pservice/test-support/tls';
+import { startTestTracker, type TestTracker } from '@p2pservice/test-support/tracker';
 
 export { anonymousTls, testIdentity, tlsAs };
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { HolderSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { download, type DownloadOptions, FileServer, indexFolder } from '../src/index.js';
-import { removeDir, tempDir } from '../../../test/support/processes.js';
+import { removeDir, tempDir } from '@p2pservice/test-support/processes';
 import { anonymousTls, silentLogger, startTestHolder, startTracker, type TestHolder, type TestHolderOptions, type TestTracker, tlsAs } from './support.js';
 
 const content = randomBytes(6 * 1024 * 1024 + 5);

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { PG_SCHEMA_VERSION } from '@p2pservice/tracker';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cleanEnv, killAll, PEER_BIN, removeDir, run, type Running, start, startTrackerCli, tempDir, TRACKER_BIN } from '../../../test/support/processes.js';
-import { startTestPostgres, type TestPostgres } from '../../../test/support/postgres.js';
-import { startTcpProxy } from '../../../test/support/tcp-proxy.js';
-import { eventually } from '../../../test/support/wait.js';
+import { cleanEnv, killAll, PEER_BIN, removeDir, run, type Running, start, startTrackerCli, tempDir, TRACKER_BIN } from '@p2pservice/test-support/processes';
+import { startTestPostgres, type TestPostgres } from '@p2pservice/test-support/postgres';
+import { startTcpProxy } from '@p2pservice/test-support/tcp-proxy';
+import { eventually } from '@p2pservice/test-support/wait';
 
 /*
  * Several tracker processes on one real PostgreSQL, with real peers: the built CLIs as child processes.

@@ -4,9 +4,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, launchChromium } from '../../../test/support/browser.js';
-import { cleanEnv, killAll, PEER_BIN, removeDir, run, type Running, start, startTrackerCli, tempDir } from '../../../test/support/processes.js';
-import { eventually } from '../../../test/support/wait.js';
+import { ARTIFACTS, launchChromium } from '@p2pservice/test-support/browser';
+import { cleanEnv, killAll, PEER_BIN, removeDir, run, type Running, start, startTrackerCli, tempDir } from '@p2pservice/test-support/processes';
+import { eventually } from '@p2pservice/test-support/wait';
 
 /*
  * `peer ui` as a person uses it: the built CLI serves the page, a real headless Chromium opens the

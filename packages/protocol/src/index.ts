@@ -1,4 +1,4 @@
-// @p2pservice/protocol: the wire protocol as a library. CLI helpers live apart, in '@p2pservice/protocol/cli'.
+// @p2pservice/protocol: the wire protocol as a library. CLI helpers live apart, in '@p2pservice/cli'.
 export * from './transport/address.js';
 export * from './wire/connection.js';
 export * from './core/constants.js';

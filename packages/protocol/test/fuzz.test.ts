@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder, HolderReply, HolderRequest, P2PError, TrackerReply, TrackerRequest } from '../src/index.js';
-import { requestLike, wireInput } from '../../../test/support/fuzz.js';
+import { requestLike, wireInput } from '@p2pservice/test-support/fuzz';
 
 /* Property tests: the decoder and every schema, fed generated input, never crash and never let junk in. */
 

@@ -134,7 +134,7 @@ describe('shared names', () => {
 
 describe('the hostile-name corpus', () => {
   it('has at least 30 names, and every one is refused with a reason', async () => {
-    const { HOSTILE_NAMES } = await import('../../../test/support/hostile-names.js');
+    const { HOSTILE_NAMES } = await import('@p2pservice/test-support/hostile-names');
     expect(HOSTILE_NAMES.length).toBeGreaterThanOrEqual(30);
     for (const name of HOSTILE_NAMES) expect(sharedNameProblem(name), JSON.stringify(name)).toBeTypeOf('string');
   });

@@ -22,7 +22,7 @@ import {
   TrackerSession,
 } from '../src/index.js';
 import { selfSignedCertificate, toPem } from '../src/identity/certificate.js';
-import { eventually } from '../../../test/support/wait.js';
+import { eventually } from '@p2pservice/test-support/wait';
 import { identityOfCertificate } from '../src/identity/identity-id.js';
 
 /* TLS under every connection: identities checked and pinned, everyone else refused. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { generateNetworkKey, P2PError, parseNetworkKey } from '@p2pservice/protocol';
-import { cliLogger, colourOn, completionScript, defaultConfigDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, settingFlag, settingsHelp } from '@p2pservice/protocol/cli';
+import { cliLogger, colourOn, completionScript, defaultConfigDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, settingFlag, settingsHelp } from '@p2pservice/cli';
 import { loadTrackerSettings, TRACKER_SETTINGS } from './settings/table.js';
 import { TRACKER_VERSION } from './server/version.js';
 import { type RunningTracker, startTracker } from './start-tracker.js';

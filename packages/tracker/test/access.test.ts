@@ -5,9 +5,9 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore, TrackerServer } from '../src/index.js';
 import { DenialLog } from '../src/server/denials.js';
-import { listeningPort } from '../../../test/support/processes.js';
-import { anonymousTls, testIdentity, tlsAs } from '../../../test/support/tls.js';
-import { startTestTracker, type TestTracker } from '../../../test/support/tracker.js';
+import { listeningPort } from '@p2pservice/test-support/processes';
+import { anonymousTls, testIdentity, tlsAs } from '@p2pservice/test-support/tls';
+import { startTestTracker, type TestTracker } from '@p2pservice/test-support/tracker';
 import { sha, tempDir } from './helpers.js';
 
 /* Who gets in: members of a private network, peers with an identity to share under, the right holder. */

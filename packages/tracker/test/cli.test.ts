@@ -2,8 +2,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrackerSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { cleanEnv, envExample, killAll, listeningPort, REPO, removeDir, run, startTrackerCli, tempDir, TRACKER_BIN } from '../../../test/support/processes.js';
-import { tlsAs } from '../../../test/support/tls.js';
+import { cleanEnv, envExample, killAll, listeningPort, REPO, removeDir, run, startTrackerCli, tempDir, TRACKER_BIN } from '@p2pservice/test-support/processes';
+import { tlsAs } from '@p2pservice/test-support/tls';
 
 const asPeer = { transport: tlsAs('peer') };
 

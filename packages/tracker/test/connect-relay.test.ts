@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { type ConnectNotice, TrackerSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listeningPort } from '../../../test/support/processes.js';
-import { testIdentity, tlsAs } from '../../../test/support/tls.js';
+import { listeningPort } from '@p2pservice/test-support/processes';
+import { testIdentity, tlsAs } from '@p2pservice/test-support/tls';
 import { sha, startTracker, tempDir, type TestTracker } from './helpers.js';
 
 /*

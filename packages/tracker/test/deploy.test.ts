@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO } from '../../../test/support/processes.js';
+import { REPO } from '@p2pservice/test-support/processes';
 
 /* The systemd unit README shows for running a tracker as a service. */
 

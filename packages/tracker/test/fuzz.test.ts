@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { type FileEntry, type ListEntry, TrackerSession } from '@p2pservice/protocol';
-import { tlsAs } from '../../../test/support/tls.js';
+import { tlsAs } from '@p2pservice/test-support/tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { feed, hello, wireInput } from '../../../test/support/fuzz.js';
+import { feed, hello, wireInput } from '@p2pservice/test-support/fuzz';
 import { sha, startTracker, tempDir, type TestTracker, asPeer, peerId as sharingPeerId } from './helpers.js';
-import { eventually } from '../../../test/support/wait.js';
+import { eventually } from '@p2pservice/test-support/wait';
 
 /*
  * The tracker over real sockets, fed generated input: valid, mutated and random frames in random

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { ALL_FEATURES, encodeFrame, FramedConnection, PROTOCOL_VERSION, type Transport } from '@p2pservice/protocol';
 import { z } from 'zod';
 import type { TrackerLimits } from '../src/settings/defaults.js';
-import { testIdentity, tlsAs } from '../../../test/support/tls.js';
-import { startTestTracker, type TestTracker } from '../../../test/support/tracker.js';
+import { testIdentity, tlsAs } from '@p2pservice/test-support/tls';
+import { startTestTracker, type TestTracker } from '@p2pservice/test-support/tracker';
 
 export type { TestTracker };
 

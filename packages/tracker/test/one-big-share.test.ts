@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { type FileEntry, TrackerSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tlsAs } from '../../../test/support/tls.js';
+import { tlsAs } from '@p2pservice/test-support/tls';
 import { startTracker, tempDir, type TestTracker } from './helpers.js';
 
 /*

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { P2PError } from '@p2pservice/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PG_SCHEMA_VERSION, PgStore } from '../src/index.js';
-import { startTestPostgres, type TestPostgres } from '../../../test/support/postgres.js';
+import { startTestPostgres, type TestPostgres } from '@p2pservice/test-support/postgres';
 import { peerId, sha } from './helpers.js';
 import { describeStoreContract } from './store-contract.js';
 

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { TrackerSession } from '@p2pservice/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listeningPort } from '../../../test/support/processes.js';
-import { registerFrom } from '../../../test/support/register-from.js';
-import { slowTlsClient, tlsAs } from '../../../test/support/tls.js';
+import { listeningPort } from '@p2pservice/test-support/processes';
+import { registerFrom } from '@p2pservice/test-support/register-from';
+import { slowTlsClient, tlsAs } from '@p2pservice/test-support/tls';
 import { encodeFrame, rawClient, sha, startTracker, tempDir, type TestTracker, asPeer, peerId } from './helpers.js';
-import { eventually } from '../../../test/support/wait.js';
+import { eventually } from '@p2pservice/test-support/wait';
 
 let dir: ReturnType<typeof tempDir>;
 let tracker: TestTracker;
@@ -307,7 +307,7 @@ describe('bad input costs the sender its connection and nobody else anything', (
 
 describe('hostile names', () => {
   it('are refused in registrations and lookups, and nothing is stored', async () => {
-    const { HOSTILE_NAMES } = await import('../../../test/support/hostile-names.js');
+    const { HOSTILE_NAMES } = await import('@p2pservice/test-support/hostile-names');
     for (const name of HOSTILE_NAMES) {
       const registering = await rawClient(port);
       await registering.send({ type: 'register', id: 1, listenPort: 3000, files: [{ name, size: 1, sha256: sha('a'), root: 'e'.repeat(64) }], more: false });

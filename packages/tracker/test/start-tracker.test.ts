@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadTrackerSettings, startTracker } from '../src/index.js';
-import { testIdentity } from '../../../test/support/tls.js';
+import { testIdentity } from '@p2pservice/test-support/tls';
 import { tempDir } from './helpers.js';
 
 const logger = pino({ level: 'silent' });

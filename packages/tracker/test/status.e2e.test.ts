@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { TrackerSession } from '@p2pservice/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, killAll, listeningPort, removeDir, type Running, startTrackerCli, tempDir } from '../../../test/support/processes.js';
-import { parseExposition } from '../../../test/support/prometheus.js';
-import { tlsAs } from '../../../test/support/tls.js';
-import { eventually } from '../../../test/support/wait.js';
+import { cleanEnv, killAll, listeningPort, removeDir, type Running, startTrackerCli, tempDir } from '@p2pservice/test-support/processes';
+import { parseExposition } from '@p2pservice/test-support/prometheus';
+import { tlsAs } from '@p2pservice/test-support/tls';
+import { eventually } from '@p2pservice/test-support/wait';
 
 /*
  * The tracker's HTTP side as an operator meets it: `tracker start --http-port`, then /status, /metrics and

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_SEARCH_RESULTS, P2PError, parseEndpointList, parseSearchQuery, parseSize, quoted, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
-import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting, settingFlag, settingsHelp, completionScript } from '@p2pservice/protocol/cli';
+import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting, settingFlag, settingsHelp, completionScript } from '@p2pservice/cli';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PEER_VERSION } from '../network/agents.js';

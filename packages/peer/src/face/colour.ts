@@ -1,7 +1,7 @@
 import { type SearchMatcher, terminalSafe } from '@p2pservice/protocol';
 
 /** Whether to colour what goes to `stream` (the rule the logs follow too). */
-export { colourOn as wantsColour } from '@p2pservice/protocol/cli';
+export { colourOn as wantsColour } from '@p2pservice/cli';
 
 const BOLD_YELLOW = '\x1b[1;33m';
 const RESET = '\x1b[0m';

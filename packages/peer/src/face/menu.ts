@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { DEFAULT_SEARCH_RESULTS, quoted } from '@p2pservice/protocol';
-import { errorLine } from '@p2pservice/protocol/cli';
+import { errorLine } from '@p2pservice/cli';
 import { AmbiguousNameError } from '../download/resolve.js';
 import type { PeerNode } from '../node.js';
 import { resolvePicked } from './picked-download.js';

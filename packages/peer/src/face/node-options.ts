@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type Endpoint, KnownTrackers, loadOrCreateIdentity } from '@p2pservice/protocol';
-import { defaultConfigDir, defaultStateDir } from '@p2pservice/protocol/cli';
+import { defaultConfigDir, defaultStateDir } from '@p2pservice/cli';
 import type { Logger } from 'pino';
 import type { PeerNodeOptions } from '../node.js';
 import { defaultCacheDir } from '../share/hash-cache.js';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { isLoopbackAddress } from '@p2pservice/protocol/cli';
+import { isLoopbackAddress } from '@p2pservice/cli';
 import type { PeerNode } from '../node.js';
 import { shareSummary } from './report.js';
 import { newUiToken } from './web/ui-auth.js';

@@ -1,5 +1,5 @@
 import { MAX_FILES_PER_SHARE, parseNetworkKey, RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS, STALL_TIMEOUT_MS } from '@p2pservice/protocol';
-import { defineSettings, loadSettings, setting, type SettingSources, type SettingsOf, settingsOf } from '@p2pservice/protocol/cli';
+import { defineSettings, loadSettings, setting, type SettingSources, type SettingsOf, settingsOf } from '@p2pservice/cli';
 import { DEFAULT_MAX_SOURCES, DEFAULT_MAX_UPLOADS, DEFAULT_TRACKER, DEFAULT_UI_PORT, RESCAN_INTERVAL_MS } from './defaults.js';
 
 /*

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { formatAddress, normalizeRemoteAddress, P2PError, SenderCounts, senderOf } from '@p2pservice/protocol';
-import { isLocalHostHeader, isLoopbackAddress } from '@p2pservice/protocol/cli';
+import { isLocalHostHeader, isLoopbackAddress } from '@p2pservice/cli';
 import type { Logger } from 'pino';
 import type { TrackerStore } from '../store/store.js';
 import { renderStatusPage } from './status-page.js';

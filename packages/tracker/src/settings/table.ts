@@ -1,5 +1,5 @@
 import { MAX_FILES_PER_SHARE, MAX_FRAME_BYTES, P2PError, parseNetworkKey } from '@p2pservice/protocol';
-import { defineSettings, loadSettings, setting, type SettingSources, type SettingsOf, settingsOf } from '@p2pservice/protocol/cli';
+import { defineSettings, loadSettings, setting, type SettingSources, type SettingsOf, settingsOf } from '@p2pservice/cli';
 import { DEFAULT_HTTP_HOST, DEFAULT_PG_POOL, DEFAULT_TRACKER_DB, DEFAULT_TRACKER_HOST, DEFAULT_TRACKER_LIMITS, DEFAULT_TRACKER_PORT } from './defaults.js';
 
 /*

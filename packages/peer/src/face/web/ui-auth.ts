@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { isLocalHostHeader } from '@p2pservice/protocol/cli';
+import { isLocalHostHeader } from '@p2pservice/cli';
 
 /**
  * The header every request of the page's API carries, with the token. The token lives only in the page

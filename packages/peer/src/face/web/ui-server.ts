@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { formatAddress, ListCursor, P2PError, Sha256Hex, terminalSafe } from '@p2pservice/protocol';
-import { isLoopbackAddress } from '@p2pservice/protocol/cli';
+import { isLoopbackAddress } from '@p2pservice/cli';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Logger } from 'pino';

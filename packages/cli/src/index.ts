@@ -1,4 +1,5 @@
-// @p2pservice/protocol/cli: what the `tracker` and `peer` commands share, kept out of the library.
+// @p2pservice/cli: what the `tracker` and `peer` commands share (settings, .env, logs, errors,
+// completion), kept out of the protocol library so that a tool built on it installs none of this.
 export * from './dotenv.js';
 export * from './paths.js';
 export * from './report.js';

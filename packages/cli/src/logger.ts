@@ -2,7 +2,7 @@ import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type Level, type Logger, pino } from 'pino';
 import type { prettyFactory as PrettyFactory } from 'pino-pretty';
-import { terminalSafe, terminalSafeLines } from '../core/terminal.js';
+import { terminalSafe, terminalSafeLines } from '@p2pservice/protocol';
 
 /** How log lines look on stderr: pino's JSON, or one readable line per event. */
 export type LogFormat = 'json' | 'pretty';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { P2PError } from '../core/errors.js';
+import { P2PError } from '@p2pservice/protocol';
 
 /*
  * Settings come from flags, then the environment, then `.env`, then built-in defaults. Each program

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
-import { P2PError } from '../core/errors.js';
+import { P2PError } from '@p2pservice/protocol';
 
 /** The KEY=value pairs of `.env` in `folder`; none if there is no such file (it is optional). */
 export function readDotenv(folder: string): Record<string, string> {

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { logFormat } from '../src/cli/index.js';
+import { logFormat } from '../src/index.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli/index.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
 /** Logs one event through cliLogger in a process of its own (it writes to fd 2); returns stderr. */
 function logInChild(format: 'json' | 'pretty', colour: boolean): string {

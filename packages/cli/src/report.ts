@@ -1,5 +1,5 @@
-import { P2PError } from '../core/errors.js';
-import { terminalSafe, terminalSafeLines } from '../core/terminal.js';
+import { P2PError } from '@p2pservice/protocol';
+import { terminalSafe, terminalSafeLines } from '@p2pservice/protocol';
 
 /** The one line a CLI prints for an error: "program: what happened (hint)". */
 export function errorLine(program: string, error: unknown): string {
