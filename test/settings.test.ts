@@ -7,8 +7,8 @@ import { TRACKER_SETTINGS } from '../packages/tracker/src/settings/table.js';
 import { envExample, REPO } from '@p2pservice/test-support/processes';
 
 /*
- * Each program declares its settings once, in its table. The example `.env` and the README's table of
- * settings are written by hand for people to read; these tests keep them true to the tables. And no
+ * Each program declares its settings once, in its table. The example `.env` and the table of settings
+ * in docs/configuration.md are written by hand for people to read; these tests keep them true to the tables. And no
  * source outside a table reads a setting by its environment name: it takes the value the table loaded.
  */
 
@@ -17,10 +17,10 @@ const TABLES: [string, SettingsTable, string][] = [
   ['peer', PEER_SETTINGS, 'packages/peer/src/settings/table.ts'],
 ];
 
-/** The README's Configuration table: key → default as shown. */
-function readmeSettings(): Map<string, string> {
-  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Exit codes'));
+/** The table of settings in docs/configuration.md: key → default as shown. */
+function documentedSettings(): Map<string, string> {
+  const docs = readFileSync(join(REPO, 'docs/configuration.md'), 'utf8');
+  const section = docs.slice(0, docs.indexOf('## Exit codes'));
   return new Map([...section.matchAll(/^\| `([A-Z_]+)` \| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()]));
 }
 
@@ -38,8 +38,8 @@ describe.each(TABLES)("the %s's settings", (name, table, tableFile) => {
     for (const { env, default: value } of entries) expect(example[env], env).toBe(value);
   });
 
-  it("are all in the README's Configuration table, each with its built-in default", () => {
-    const documented = readmeSettings();
+  it('are all in the table of docs/configuration.md, each with its built-in default', () => {
+    const documented = documentedSettings();
     for (const { env, default: value } of entries) expect(documented.get(env), env).toBe(value === '' ? '(empty)' : `\`${value}\``);
   });
 

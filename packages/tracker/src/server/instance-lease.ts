@@ -30,6 +30,8 @@ export class InstanceLease {
     private readonly logger: Logger,
     /** Drops every connection: their peers' rows are no longer this tracker's to keep. */
     private readonly onLost: () => void,
+    /** This machine's clock, which the lease's deadline is kept on (tests move it). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   get renewEveryMs(): number {
@@ -44,7 +46,7 @@ export class InstanceLease {
    */
   async start(): Promise<number> {
     await this.waitForLapse();
-    const sentAt = Date.now();
+    const sentAt = this.now();
     const forgotten = await this.store.membership.join(this.leaseMs);
     this.renewedAt = sentAt;
     this.renewTimer = this.every(() => (this.renewing ??= this.renew().finally(() => (this.renewing = undefined))));
@@ -57,9 +59,9 @@ export class InstanceLease {
     const seen = await this.store.membership.leaseOf();
     if (!seen || seen.leftMs <= 0) return;
     this.logger.info({ instance: this.store.membership.instance, waitMs: Math.ceil(seen.leftMs) }, 'waiting for the lease of an earlier run under this name to lapse (a tracker that crashed, or one still running)');
-    const deadline = Date.now() + seen.leftMs;
+    const deadline = this.now() + seen.leftMs;
     for (;;) {
-      await sleep(Math.max(10, Math.min(this.renewEveryMs / 4, deadline - Date.now())));
+      await sleep(Math.max(10, Math.min(this.renewEveryMs / 4, deadline - this.now())));
       const now = await this.store.membership.leaseOf();
       if (now && now.until !== seen.until) {
         throw new P2PError(
@@ -68,7 +70,7 @@ export class InstanceLease {
           'stop that tracker first, or give this one a database of its own with --db',
         );
       }
-      if (!now || now.leftMs <= 0 || Date.now() >= deadline) return;
+      if (!now || now.leftMs <= 0 || this.now() >= deadline) return;
     }
   }
 
@@ -87,7 +89,7 @@ export class InstanceLease {
   }
 
   private async renew(): Promise<void> {
-    const sentAt = Date.now();
+    const sentAt = this.now();
     try {
       if (!this.serving) {
         await this.rejoin(sentAt);
@@ -102,7 +104,7 @@ export class InstanceLease {
     } catch (error) {
       this.unreachable(error);
       // The next renewal would come too late to be sure the lease still holds: stop now, while it does.
-      if (this.serving && Date.now() - this.renewedAt >= this.leaseMs - this.renewEveryMs) {
+      if (this.serving && this.now() - this.renewedAt >= this.leaseMs - this.renewEveryMs) {
         this.lose('the database stayed unreachable for most of its lease');
       }
     }
@@ -119,7 +121,7 @@ export class InstanceLease {
   }
 
   private async beforeDeadline<T>(work: Promise<T>): Promise<T | 'late'> {
-    const left = this.renewedAt + this.leaseMs - Date.now();
+    const left = this.renewedAt + this.leaseMs - this.now();
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, left))));
     work.catch(() => undefined);
@@ -146,13 +148,13 @@ export class InstanceLease {
 
   private unreachable(error: unknown): void {
     if (this.unreachableSince !== undefined) return;
-    this.unreachableSince = Date.now();
+    this.unreachableSince = this.now();
     this.logger.warn({ err: error }, 'the database is unreachable; requests are answered UNAVAILABLE until it is back');
   }
 
   private reachable(): void {
     if (this.unreachableSince === undefined) return;
-    this.logger.info({ seconds: (Date.now() - this.unreachableSince) / 1000 }, 'the database is reachable again');
+    this.logger.info({ seconds: (this.now() - this.unreachableSince) / 1000 }, 'the database is reachable again');
     this.unreachableSince = undefined;
   }
 }
