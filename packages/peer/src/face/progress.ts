@@ -1,6 +1,6 @@
 import type { Ora } from 'ora';
 import { terminalSafe } from '@p2pservice/protocol';
-import type { DownloadState } from '../node-events.js';
+import type { DownloadState, PeerNodeEvents } from '../node-events.js';
 import type { PeerNode } from '../node.js';
 import type { IndexProgress } from '../share/index-folder.js';
 import { formatBytes, formatDuration } from './format.js';
@@ -53,28 +53,31 @@ export class Progress {
   }
 }
 
-/** Runs `action` with a progress line for the node's downloads (bytes, rate, ETA, or why it waits). */
-export async function withDownloadProgress<T>(node: PeerNode, label: string, action: () => Promise<T>): Promise<T> {
-  const progress = await Progress.start(`downloading ${label}`);
-  const show = (state: DownloadState) => (state.status === 'waiting' && state.waiting ? progress.waiting(state.waiting) : progress.download(state));
-  node.on('download-progress', show);
+/** Runs `action` with a progress line titled `title`, fed by the node's `event` through `show`. */
+async function withProgress<E extends keyof PeerNodeEvents, T>(
+  node: PeerNode,
+  title: string,
+  event: E,
+  show: (progress: Progress) => (...args: PeerNodeEvents[E]) => void,
+  action: () => Promise<T>,
+): Promise<T> {
+  const progress = await Progress.start(title);
+  const listener = show(progress);
+  node.on(event, listener as never);
   try {
     return await action();
   } finally {
-    node.off('download-progress', show);
+    node.off(event, listener as never);
     progress.stop();
   }
 }
 
+/** Runs `action` with a progress line for the node's downloads (bytes, rate, ETA, or why it waits). */
+export function withDownloadProgress<T>(node: PeerNode, label: string, action: () => Promise<T>): Promise<T> {
+  return withProgress(node, `downloading ${label}`, 'download-progress', (progress) => (state: DownloadState) => (state.status === 'waiting' && state.waiting ? progress.waiting(state.waiting) : progress.download(state)), action);
+}
+
 /** Runs `action` with a progress line for indexing a folder (files, bytes, rate). */
-export async function withIndexProgress<T>(node: PeerNode, dir: string, action: () => Promise<T>): Promise<T> {
-  const progress = await Progress.start(`indexing ${dir}`);
-  const show = (_dir: string, indexed: IndexProgress) => progress.indexing(indexed);
-  node.on('share-indexing', show);
-  try {
-    return await action();
-  } finally {
-    node.off('share-indexing', show);
-    progress.stop();
-  }
+export function withIndexProgress<T>(node: PeerNode, dir: string, action: () => Promise<T>): Promise<T> {
+  return withProgress(node, `indexing ${dir}`, 'share-indexing', (progress) => (_dir: string, indexed: IndexProgress) => progress.indexing(indexed), action);
 }
