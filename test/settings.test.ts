@@ -9,7 +9,8 @@ import { envExample, REPO } from '@p2pservice/test-support/processes';
 /*
  * Each program declares its settings once, in its table. The example `.env` and the table of settings
  * in docs/configuration.md are written by hand for people to read; these tests keep them true to the tables. And no
- * source outside a table reads a setting by its environment name: it takes the value the table loaded.
+ * source outside a table names a setting: it takes the value the table loaded, and a message names it
+ * through the table's entry.
  */
 
 const TABLES: [string, SettingsTable, string][] = [
@@ -43,17 +44,18 @@ describe.each(TABLES)("the %s's settings", (name, table, tableFile) => {
     for (const { env, default: value } of entries) expect(documented.get(env), env).toBe(value === '' ? '(empty)' : `\`${value}\``);
   });
 
-  it('are read by their environment name only in the table', () => {
-    const names = entries.map((entry) => entry.env);
-    // A name as a string of its own ('PEER_PORT'), or as a property (env.PEER_PORT, settings.PEER_PORT).
-    const read = new RegExp(`(['"\`](${names.join('|')})['"\`])|(\\.(${names.join('|')})\\b)`);
+  it('are named only in the table: no source reads one by its environment name or spells it in a message', () => {
+    const names = new RegExp(`\\b(${entries.map((entry) => entry.env).join('|')})\\b`);
+    // A name inside a string ('PEER_PORT', `set PEER_PORT`), or read as a property (env.PEER_PORT).
+    const strings = /'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`(?:[^`\\]|\\.)*`/g;
+    const named = (line: string) => [...line.matchAll(strings)].some(([text]) => names.test(text)) || new RegExp(`\\.${names.source}`).test(line);
     const readers = sources(join(REPO, 'packages', name, 'src'))
       .filter((file) => file !== join(REPO, tableFile))
       .flatMap((file) =>
         readFileSync(file, 'utf8')
           .split('\n')
           .map((line, i) => [line, i] as const)
-          .filter(([line]) => read.test(line) && !/^\s*(\*|\/\/)/.test(line))
+          .filter(([line]) => !/^\s*(\*|\/\/|\/\*)/.test(line) && named(line))
           .map(([line, i]) => `${file.slice(REPO.length + 1)}:${i + 1}: ${line.trim()}`),
       );
     expect(readers).toEqual([]);

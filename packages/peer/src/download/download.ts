@@ -14,6 +14,7 @@ import { freshHolders, resolveContent } from './resolve.js';
 import { commit, targetHasContent } from './target.js';
 import type { NetworkAccess } from '../network/tracker-access.js';
 import { DEFAULT_MAX_SOURCES } from '../settings/defaults.js';
+import { PEER_SETTINGS } from '../settings/table.js';
 
 export interface DownloadProgress {
   name: string;
@@ -221,7 +222,7 @@ function everyHolderFailed(part: PartFile, name: string, failures: HolderFailure
   if (failures.list.every((f) => f.code === 'BOTH_FIREWALLED')) {
     const holders = failures.list.length === 1 ? 'its only holder is' : `all ${failures.list.length} holders are`;
     const why = /so are you: (.*?)(?:; |$)/.exec(failures.list[0]!.reason)?.[1] ?? failures.list[0]!.reason;
-    return new P2PError('BOTH_FIREWALLED', `cannot download ${quoted(name)}: ${holders} firewalled, and so are you: ${why}`, 'open a TCP port on either side: set PEER_PORT and let it through your firewall, or ask a holder to open theirs');
+    return new P2PError('BOTH_FIREWALLED', `cannot download ${quoted(name)}: ${holders} firewalled, and so are you: ${why}`, `open a TCP port on either side: set ${PEER_SETTINGS.port.env} and let it through your firewall, or ask a holder to open theirs`);
   }
   const lines = failures.list.map((f) => `\n  ${f.holder}: ${f.reason}`).join('');
   const kept = part.verifiedPieces > 0

@@ -280,7 +280,7 @@ program
 
 program
   .command('get')
-  .description('download a file straight from the peers that hold it (up to PEER_MAX_SOURCES at once), every piece verified')
+  .description(`download a file straight from the peers that hold it (up to ${PEER_SETTINGS.maxSources.env} at once), every piece verified`)
   .argument('<file>', 'file name as `peer list` shows it, or the number of a row that `peer search` or `peer list` showed in this folder')
   .option(...settingFlag(PEER_SETTINGS, 'tracker'))
   .option('--out <dir>', 'folder to save into (created if missing)', undefined)

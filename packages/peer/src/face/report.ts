@@ -4,6 +4,7 @@ import type { AmbiguousNameError } from '../download/resolve.js';
 import type { Reconnecting, ShareState, TrackerInfo } from '../node-events.js';
 import { formatBytes, formatTable } from './format.js';
 import type { ShownResults } from './shown-results.js';
+import { PEER_SETTINGS } from '../settings/table.js';
 
 /** What the CLI and the menu print: the same words for the same events. */
 
@@ -75,7 +76,7 @@ export function shareSummary(share: ShareState): string {
 
 /** What a firewalled share means for its user, and how to leave that mode. */
 export function firewalledLine(share: Pick<ShareState, 'port' | 'firewalled'>): string {
-  return `firewalled: ${terminalSafe(share.firewalled ?? '')}; others download through connect-back (you dial them), which fails only if they are firewalled too; let TCP port ${share.port} in (set PEER_PORT to keep it) to be reached directly\n`;
+  return `firewalled: ${terminalSafe(share.firewalled ?? '')}; others download through connect-back (you dial them), which fails only if they are firewalled too; let TCP port ${share.port} in (set ${PEER_SETTINGS.port.env} to keep it) to be reached directly\n`;
 }
 
 /** "tracker 10.0.0.5:7070 (FUZ2XBA, private network)": who the tracker proved to be, in its short form. */

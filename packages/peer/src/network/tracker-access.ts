@@ -10,6 +10,7 @@ import {
   type Transport,
 } from '@p2pservice/protocol';
 import type { ConnectBackService } from '../connect-back/service.js';
+import { PEER_SETTINGS } from '../settings/table.js';
 
 /** How every part of a peer reaches the network: the same trackers, transport, key and trust. */
 export interface NetworkAccess {
@@ -71,7 +72,8 @@ async function openOne(access: NetworkAccess, tracker: Endpoint, agent: string):
     });
   } catch (error) {
     if (error instanceof RemoteError && error.code === 'ACCESS_DENIED') {
-      const hint = access.networkKey ? "NETWORK_KEY is not this network's key: ask its operator for it" : "set NETWORK_KEY to the network's key: ask its operator for it";
+      const { env } = PEER_SETTINGS.networkKey;
+      const hint = access.networkKey ? `${env} is not this network's key: ask its operator for it` : `set ${env} to the network's key: ask its operator for it`;
       throw new P2PError('ACCESS_DENIED', `tracker ${error.from} refused: ${error.said}`, hint);
     }
     throw error;

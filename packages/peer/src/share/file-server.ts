@@ -42,6 +42,7 @@ import type { IndexedFile, ShareIndex } from './share-index.js';
 import { UploadRate } from './upload-rate.js';
 import { type UploadSlotLimits, UploadSlots } from './upload-slots.js';
 import { DEFAULT_MAX_UPLOADS } from '../settings/defaults.js';
+import { PEER_SETTINGS } from '../settings/table.js';
 
 /** The features a holder offers (spec: Features). */
 export const HOLDER_FEATURES: readonly Feature[] = ['queue'];
@@ -159,7 +160,7 @@ export class FileServer {
     const listen = {
       port: options.port,
       portHint: 'pass another --port, or 0 for a random one',
-      hostHint: 'check PEER_HOST',
+      hostHint: `check ${PEER_SETTINGS.host.env}`,
       onError: (error: Error) => options.logger.error({ err: error }, 'listener error'),
     };
     const accept = (socket: Socket, remote: RemotePeer) => server.accept(socket, remote);

@@ -9,6 +9,7 @@ import { type FileIdentity, HashCache, sameIdentity } from './hash-cache.js';
 import { hashSharedFile } from './hash-file.js';
 import { PRIVATE_REASON, ShareFilter } from './share-filter.js';
 import { type IndexedFile, ShareIndex, type SkippedFile } from './share-index.js';
+import { PEER_SETTINGS } from '../settings/table.js';
 
 export interface IndexProgress {
   files: number;
@@ -175,7 +176,7 @@ export async function walk(dir: string, prefix: string, found: string[], skipped
         continue;
       }
       if (found.length >= maxFiles) {
-        throw new P2PError('TOO_MANY_FILES', `folder has more than ${maxFiles} files`, 'share a smaller folder or raise MAX_FILES_PER_SHARE');
+        throw new P2PError('TOO_MANY_FILES', `folder has more than ${maxFiles} files`, `share a smaller folder or raise ${PEER_SETTINGS.maxFiles.env}`);
       }
       found.push(name);
     } else if (entry.isSymbolicLink()) {

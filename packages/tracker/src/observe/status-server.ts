@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { formatAddress, normalizeRemoteAddress, P2PError, SenderCounts, senderOf } from '@p2pservice/protocol';
-import { isLocalHostHeader, isLoopbackAddress } from '@p2pservice/cli';
+import { flagOf, isLocalHostHeader, isLoopbackAddress } from '@p2pservice/cli';
 import type { Logger } from 'pino';
+import { TRACKER_SETTINGS } from '../settings/table.js';
 import type { TrackerStore } from '../store/store.js';
 import { renderStatusPage } from './status-page.js';
 import type { TrackerMetrics } from './tracker-metrics.js';
@@ -71,7 +72,7 @@ export class StatusServer {
           new P2PError(
             'LISTEN_FAILED',
             error.code === 'EADDRINUSE' ? `status port ${formatAddress({ host, port })} is already in use` : `cannot listen on ${formatAddress({ host, port })} for the status page: ${error.message}`,
-            'pick another TRACKER_HTTP_PORT (or --http-port), or leave it unset to turn the status page off',
+            `pick another ${TRACKER_SETTINGS.httpPort.env} (or ${flagOf('httpPort', TRACKER_SETTINGS.httpPort).split(' ')[0]}), or leave it unset to turn the status page off`,
           ),
         ),
       );

@@ -3,6 +3,7 @@ import ConnectionParameters from 'pg/lib/connection-parameters';
 import { PgStore, type PgStoreOptions } from './pg-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { TrackerStore } from './store.js';
+import { TRACKER_SETTINGS } from '../settings/table.js';
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;
 
@@ -21,7 +22,7 @@ export async function openStore(db: string, pgOptions: PgStoreOptions = {}): Pro
   try {
     url = new URL(db);
   } catch {
-    throw new P2PError('BAD_CONFIG', 'TRACKER_DB is not a readable postgres:// URL', 'write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE');
+    throw new P2PError('BAD_CONFIG', `${TRACKER_SETTINGS.db.env} is not a readable postgres:// URL`, 'write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE');
   }
   requireEncryptedUnlessLocal(db, url);
   return PgStore.open(db, pgOptions);
@@ -42,7 +43,7 @@ function requireEncryptedUnlessLocal(db: string, url: URL): void {
   try {
     driver = new ConnectionParameters(db);
   } catch (error) {
-    throw new P2PError('BAD_CONFIG', `TRACKER_DB cannot be used: ${(error as Error).message}`, 'check the URL and the files it names (sslrootcert, sslcert, sslkey)');
+    throw new P2PError('BAD_CONFIG', `${TRACKER_SETTINGS.db.env} cannot be used: ${(error as Error).message}`, 'check the URL and the files it names (sslrootcert, sslcert, sslkey)');
   }
   const host = driver.host ?? '';
   if (driver.isDomainSocket === true || LOOPBACK.test(host)) return;
@@ -50,7 +51,7 @@ function requireEncryptedUnlessLocal(db: string, url: URL): void {
   if (driver.ssl && !FALLING_BACK_SSL_MODES.has(mode)) return;
   throw new P2PError(
     'BAD_CONFIG',
-    `TRACKER_DB reaches PostgreSQL at ${host} ${mode ? `with sslmode=${mode}` : 'without TLS'}, and would carry the network's list in clear`,
+    `${TRACKER_SETTINGS.db.env} reaches PostgreSQL at ${host} ${mode ? `with sslmode=${mode}` : 'without TLS'}, and would carry the network's list in clear`,
     'add ?sslmode=verify-full&sslrootcert=/path/to/its-ca.pem to the URL (or sslmode=require), and turn ssl on in the server',
   );
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { P2PError } from '@p2pservice/protocol';
+import { TRACKER_SETTINGS } from '../settings/table.js';
 
 /*
  * The PostgreSQL schema, one step per version. `p2p_schema` holds the version; a database is moved up
@@ -86,7 +87,7 @@ export async function migratePg(client: pg.ClientBase, where: string): Promise<v
     const row = (await client.query<{ version: number }>('SELECT version FROM p2p_schema')).rows[0];
     const current = row?.version ?? 0;
     if (current > PG_SCHEMA_VERSION) {
-      throw new P2PError('BAD_CONFIG', `database ${where} has schema version ${current}, newer than this tracker's ${PG_SCHEMA_VERSION}`, 'upgrade the tracker or use another TRACKER_DB');
+      throw new P2PError('BAD_CONFIG', `database ${where} has schema version ${current}, newer than this tracker's ${PG_SCHEMA_VERSION}`, `upgrade the tracker or use another ${TRACKER_SETTINGS.db.env}`);
     }
     for (let version = current; version < PG_SCHEMA_VERSION; version++) await client.query(PG_MIGRATIONS[version]!);
     if (row === undefined) await client.query('INSERT INTO p2p_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION]);

@@ -13,6 +13,7 @@ import { searchStatementOf } from './pg-search.js';
 import { prepared } from './pg-statements.js';
 import { SearchRanking } from './search-ranking.js';
 import type { PeerId, ShareGeneration, StoreCounts, TrackerStore } from './store.js';
+import { TRACKER_SETTINGS } from '../settings/table.js';
 
 export interface PgStoreOptions extends Partial<PgPoolOptions> {
   /** The tracker instance whose peers this store writes (default: a new one per process). */
@@ -74,9 +75,9 @@ export class PgStore implements TrackerStore {
       await Promise.all([pool.end(), leasePool.end()]);
       if (error instanceof P2PError) throw error;
       if (isUnavailable(error)) {
-        throw new P2PError('UNAVAILABLE', `cannot reach database ${location}: ${(error as Error).message}`, 'check TRACKER_DB, and that the PostgreSQL server runs and takes connections from here', { cause: error });
+        throw new P2PError('UNAVAILABLE', `cannot reach database ${location}: ${(error as Error).message}`, `check ${TRACKER_SETTINGS.db.env}, and that the PostgreSQL server runs and takes connections from here`, { cause: error });
       }
-      throw new P2PError('BAD_CONFIG', `cannot use database ${location}: ${(error as Error).message}`, 'check TRACKER_DB: its user, password and database, and that the user may create tables and the pg_trgm extension', { cause: error });
+      throw new P2PError('BAD_CONFIG', `cannot use database ${location}: ${(error as Error).message}`, `check ${TRACKER_SETTINGS.db.env}: its user, password and database, and that the user may create tables and the pg_trgm extension`, { cause: error });
     }
     return new PgStore(pool, leasePool, location, options.instance ?? newInstanceName());
   }
