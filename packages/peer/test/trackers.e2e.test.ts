@@ -127,6 +127,25 @@ describe('several trackers on one PostgreSQL', () => {
     expect(readFileSync(join(out, 'beta.txt')).equals(beta.bytes)).toBe(true);
   });
 
+  it('refuse a banned identity on every tracker of the network: its share leaves the list, others stay', async () => {
+    const [a, b, c] = await Promise.all([tracker('a'), tracker('b'), tracker('c')]);
+    // Alpha shares from a folder of its own, so it has an identity of its own.
+    const folder = join(dir, 'alpha');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'alpha.txt'), 'from alpha\n');
+    const alpha = start(PEER_BIN, ['share', '.', '--tracker', b.pinned], { cwd: folder, env: peerEnv() });
+    const alphaId = /made a new identity for this peer, (\S+) /.exec(await alpha.waitFor(/made a new identity/))![1]!;
+    await alpha.waitFor(/^sharing 1 file/);
+    await sharing('beta', c.pinned);
+    expect(await listed(a.pinned)).toEqual({ 'alpha.txt': 1, 'beta.txt': 1 });
+    const banned = await run(TRACKER_BIN, ['ban', alphaId, '--db', db.url], { cwd: dir, env: cleanEnv() });
+    expect(banned.stdout).toBe(`banned ${alphaId} for good\n`);
+    await eventually(async () => JSON.stringify(await listed(a.pinned)) === '{"beta.txt":1}', 5_000);
+    const elsewhere = await run(PEER_BIN, ['share', '.', '--tracker', c.pinned], { cwd: folder, env: peerEnv() });
+    expect(elsewhere.stderr).toMatch(/refused: this identity is banned from the network for good/);
+    expect(await listed(b.pinned)).toEqual({ 'beta.txt': 1 });
+  });
+
   it('start together on an empty database, one of them making the schema', async () => {
     const [a, b] = await Promise.all([tracker('a'), tracker('b')]);
     const client = new pg.Client({ connectionString: db.url });

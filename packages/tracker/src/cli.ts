@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { generateNetworkKey, P2PError, parseNetworkKey } from '@p2pservice/protocol';
 import { cliLogger, colourOn, completionScript, defaultConfigDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, settingFlag, settingsHelp } from '@p2pservice/cli';
+import { banEnd, banTarget, bansTable, parseDuration, withBans } from './ban-commands.js';
 import { loadTrackerSettings, TRACKER_SETTINGS } from './settings/table.js';
 import { TRACKER_VERSION } from './server/version.js';
 import { type RunningTracker, startTracker } from './start-tracker.js';
@@ -80,6 +81,50 @@ program
   .option(...settingFlag(TRACKER_SETTINGS, 'httpPort'))
   .option(...settingFlag(TRACKER_SETTINGS, 'httpHost'))
   .action(start);
+
+/** The settings of an operator's command: the database it works on, from --db, the environment or .env. */
+function operatorSettings(flags: Record<string, unknown>, command: string) {
+  const dotenv = readDotenv(process.cwd());
+  const settings = loadTrackerSettings({ env: process.env, dotenv, flags, flagHint: `see \`tracker ${command} --help\`` });
+  const { db } = TRACKER_SETTINGS;
+  if (isPostgresUrl(dotenv[db.env] ?? '')) requirePrivateDotenv(process.cwd(), dotenv, process.env, [db.env]);
+  return settings;
+}
+
+program
+  .command('ban')
+  .description("refuse an identity, or an address (an IPv6 address's /64), on every tracker of the network within a second")
+  .argument('<target>', 'an identity, or an IP address')
+  .option('--for <duration>', 'how long: 90s, 30m, 1h, 7d (default: for good)')
+  .option(...settingFlag(TRACKER_SETTINGS, 'db'))
+  .action(async (text: string, flags: { for?: string } & Record<string, unknown>) => {
+    const target = banTarget(text);
+    const until = flags.for === undefined ? null : Date.now() + parseDuration(flags.for);
+    await withBans(operatorSettings(flags, 'ban'), (bans) => bans.ban(target, until, Date.now()));
+    process.stdout.write(`banned ${target} ${banEnd({ until })}\n`);
+  });
+
+program
+  .command('unban')
+  .description('lift a ban')
+  .argument('<target>', 'the identity or address banned')
+  .option(...settingFlag(TRACKER_SETTINGS, 'db'))
+  .action(async (text: string, flags: Record<string, unknown>) => {
+    const target = banTarget(text);
+    const lifted = await withBans(operatorSettings(flags, 'unban'), (bans) => bans.unban(target));
+    if (!lifted) throw new P2PError('NOT_FOUND', `${target} is not banned`, 'see `tracker bans`');
+    process.stdout.write(`unbanned ${target}\n`);
+  });
+
+program
+  .command('bans')
+  .description('the bans in force')
+  .option('--json', 'as JSON: target, until and since, in ms since the epoch (until null: for good)')
+  .option(...settingFlag(TRACKER_SETTINGS, 'db'))
+  .action(async (flags: { json?: boolean } & Record<string, unknown>) => {
+    const inForce = await withBans(operatorSettings(flags, 'bans'), (bans) => bans.inForce(Date.now()));
+    process.stdout.write(flags.json ? `${JSON.stringify(inForce.map((ban) => ({ target: ban.target, until: ban.until, since: ban.at })))}\n` : bansTable(inForce));
+  });
 
 program
   .command('completion')

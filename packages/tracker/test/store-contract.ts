@@ -254,6 +254,29 @@ export function describeStoreContract(backend: StoreBackend): void {
       expect(await staying.counts()).toEqual({ peers: 1, files: 1 });
     });
 
+    it("keeps the network's bans for every tracker of it: until a time or for good, replaced, lifted, and gone once ended", async () => {
+      const banning = await open('banning');
+      const other = await open('other');
+      const now = 1_800_000_000_000;
+      await banning.bans.ban('2001:db8::/64', now + 60_000, now);
+      await banning.bans.ban('IDENTITY-A', null, now);
+      await banning.bans.ban('10.0.0.9', now + 1_000, now);
+      expect(await other.bans.inForce(now)).toEqual([
+        { target: '10.0.0.9', until: now + 1_000, at: now },
+        { target: '2001:db8::/64', until: now + 60_000, at: now },
+        { target: 'IDENTITY-A', until: null, at: now },
+      ]);
+      // A ban made again replaces the one there; one that ended is no longer in force.
+      await other.bans.ban('IDENTITY-A', now + 5_000, now + 10);
+      expect(await banning.bans.inForce(now + 1_000)).toEqual([
+        { target: '2001:db8::/64', until: now + 60_000, at: now },
+        { target: 'IDENTITY-A', until: now + 5_000, at: now + 10 },
+      ]);
+      expect(await banning.bans.unban('2001:db8::/64')).toBe(true);
+      expect(await banning.bans.unban('2001:db8::/64')).toBe(false);
+      expect(await other.bans.inForce(now + 5_000)).toEqual([]);
+    });
+
     describe('search', () => {
       const later = () => Date.now() + 60_000;
       const names = async (query: string, after: SearchCursor | null = null, limit = 100) =>

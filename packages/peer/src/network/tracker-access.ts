@@ -71,6 +71,9 @@ async function openOne(access: NetworkAccess, tracker: Endpoint, agent: string):
       ...(access.onTrackerTrusted && { onFirstUse: access.onTrackerTrusted }),
     });
   } catch (error) {
+    if (error instanceof RemoteError && error.code === 'BANNED') {
+      throw new P2PError('BANNED', `tracker ${error.from} refused: ${error.said}`, "ask the network's operator");
+    }
     if (error instanceof RemoteError && error.code === 'ACCESS_DENIED') {
       const { env } = PEER_SETTINGS.networkKey;
       const hint = access.networkKey ? `${env} is not this network's key: ask its operator for it` : `set ${env} to the network's key: ask its operator for it`;

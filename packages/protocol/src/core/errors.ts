@@ -30,6 +30,7 @@ export const WIRE_ERROR_CODES = {
   NOT_CONNECTED: 'the holder of a connect request is not connected to this tracker (it left, or is on another tracker of the network), or is not firewalled',
   BOTH_FIREWALLED: 'a connect request for a firewalled holder came from a peer whose own listen port the tracker cannot reach either',
   RATE_LIMITED: 'too many connect requests from one connection, or one address, in a short time',
+  BANNED: "the client's identity or address is banned from the network, until the time the message names or for good",
   INTERNAL: 'an unexpected failure inside the sender',
 } as const;
 

@@ -9,6 +9,7 @@ export const FEATURES = {
   who_has_content: 'tracker: answers `who_has_content`, the holders of a content under any name',
   who_has_sha256: 'tracker: a `who_has` may name the one content it wants by `sha256`, whatever else is shared under that name',
   search: 'tracker: answers `search`, a page of the files whose names match a query, best match first',
+  banned: 'tracker: a banned client is refused with BANNED, whose message says until when; a client without it gets ACCESS_DENIED',
   connect_back:
     'tracker: lists a sharing peer whose port it cannot reach as firewalled instead of refusing it, and relays `connect_request` to such a peer as a `connect_notice`, after which the holder dials the downloader (README#connect-back)',
 } as const;

@@ -54,6 +54,11 @@ export interface ServerHandshakeOptions {
   welcome?: Pick<Welcome, 'heartbeatMs' | 'peerTimeoutMs'>;
   /** The key of a private network: a hello without a valid proof of it is ACCESS_DENIED. */
   networkKey?: Buffer;
+  /**
+   * A last word on the client, once its hello (and proof) are read and the features agreed, before the
+   * welcome: an error here refuses it (a tracker refusing a banned client, in the words its features allow).
+   */
+  refuse?: (hello: Hello, features: ReadonlySet<Feature>) => P2PError | undefined;
 }
 
 /**
@@ -88,6 +93,8 @@ export async function serverHandshake(
     );
   }
   const features = agreedFeatures(options.features, hello.data.features);
+  const refusal = options.refuse?.(hello.data, new Set(features));
+  if (refusal) throw refusal;
   const network = options.networkKey ? 'private' : 'open';
   await connection.send({ type: 'welcome', protocol: PROTOCOL_VERSION, agent: options.agent, features, network, ...options.welcome });
   return { opening: hello.data, features: new Set(features) };

@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import { DEFAULT_TRACKER_LIMITS, type TrackerLimits } from '../settings/defaults.js';
 import type { TrackerStore } from '../store/store.js';
 import { TRACKER_AGENT } from './version.js';
+import { BanWatch } from './ban-watch.js';
 import { DenialLog } from './denials.js';
 import { dispatch } from './handlers.js';
 import { InstanceLease } from './instance-lease.js';
@@ -30,7 +31,7 @@ import { chargeFiles } from './share-handlers.js';
 import { type PeerState, type TrackerConnection, type TrackerContext, type TrackerObserver, UNOBSERVED } from './peer-state.js';
 
 /** The features a tracker offers (spec: Features). */
-export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content', 'who_has_sha256', 'search', 'connect_back'];
+export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content', 'who_has_sha256', 'search', 'connect_back', 'banned'];
 
 export interface TrackerOptions {
   host: string;
@@ -61,6 +62,9 @@ export class TrackerServer {
   private listener: Listener | undefined;
   private closing: Promise<void> | undefined;
   private readonly lease: InstanceLease;
+  private readonly bans: BanWatch;
+  /** Who each open connection is, and (after its hello) the features in force: to refuse it once banned. */
+  private readonly clients = new Map<Socket, { remote: RemotePeer; features: ReadonlySet<Feature> }>();
 
   private constructor(
     readonly store: TrackerStore,
@@ -87,6 +91,7 @@ export class TrackerServer {
     // Losing the lease drops every connection at once; their removals finish (or fail) on their own,
     // and rejoining forgets whatever rows of this instance are left anyway.
     this.lease = new InstanceLease(store, merged.leaseMs, logger, () => this.destroySockets());
+    this.bans = new BanWatch(store.bans, merged.banRefreshMs, logger, () => this.refuseBanned());
   }
 
   /** Joins the network's instances in the store (forgetting what a previous run of this one left), then listens. */
@@ -96,8 +101,10 @@ export class TrackerServer {
     const forgotten = await tracker.lease.start();
     if (forgotten > 0) options.logger.info({ peers: forgotten }, 'forgot peers of a previous run');
     try {
+      await tracker.bans.start();
       tracker.listener = await tracker.listen(options);
     } catch (error) {
+      await tracker.bans.stop();
       await tracker.lease.stop();
       await options.store.membership.leave().catch(() => undefined);
       throw error;
@@ -144,6 +151,7 @@ export class TrackerServer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.lease.stop();
+      await this.bans.stop();
       const stopped = this.listener?.close();
       await this.dropConnections();
       await stopped;
@@ -151,6 +159,17 @@ export class TrackerServer {
       this.logger.info('tracker stopped');
     })();
     return this.closing;
+  }
+
+  /** Refuses the open connections whose identity or address is banned now: their shares leave with them. */
+  private refuseBanned(): void {
+    for (const [socket, { remote, features }] of this.clients) {
+      const refusal = this.bans.refusalOf(remote, features);
+      if (!refusal) continue;
+      this.logger.info({ remote: `${remote.host}:${remote.port}`, identity: remote.id }, refusal.message);
+      this.context.observer.errorSent(refusal.code);
+      refuseConnection(socket, refusal);
+    }
   }
 
   /** Drops every connection and waits until each one's rows are gone (or their removal failed). */
@@ -181,11 +200,13 @@ export class TrackerServer {
       return refuseConnection(socket, refusal);
     }
     this.sockets.add(socket);
+    this.clients.set(socket, { remote, features: new Set() });
     this.bySender.add(sender);
     const handler = this.serve(socket, remote)
       .catch((error) => this.logger.error({ err: error }, 'connection handler failed'))
       .finally(() => {
         this.sockets.delete(socket);
+        this.clients.delete(socket);
         this.bySender.remove(sender);
         this.handlers.delete(handler);
       });
@@ -216,7 +237,9 @@ export class TrackerServer {
         timeoutMs: timeLeftSinceArrival(remote, limits.handshakeTimeoutMs),
         welcome: { heartbeatMs: limits.heartbeatMs, peerTimeoutMs: limits.peerTimeoutMs },
         ...(this.networkKey && { networkKey: this.networkKey }),
+        refuse: (_hello, agreed) => this.bans.refusalOf(remote, agreed),
       });
+      this.clients.set(socket, { remote, features });
       log.debug({ agent: hello.agent, features: [...features] }, 'hello');
       state = {
         connection,

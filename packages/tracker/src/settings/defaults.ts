@@ -61,6 +61,8 @@ export interface TrackerLimits {
   /** Most connect requests from one address (all its connections together) per window. */
   maxConnectRequestsPerAddress: number;
   connectRequestWindowMs: number;
+  /** How often the bans in force are read from the network's database (a ban reaches every tracker within about that). */
+  banRefreshMs: number;
 }
 
 export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
@@ -91,4 +93,5 @@ export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
   // many connections.
   maxConnectRequestsPerAddress: 120,
   connectRequestWindowMs: 60_000,
+  banRefreshMs: 1_000,
 };

@@ -71,6 +71,13 @@ export const PG_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX holdings_by_peer ON holdings (peer_id);
    INSERT INTO holdings (sha256, peer_id, copies, root) SELECT sha256, peer_id, count(*), min(root) FROM files GROUP BY sha256, peer_id;`,
+  // 5: bans of an identity or a sender, until a time (ms since the epoch, the banning tool's clock) or for
+  // good (NULL), read by every tracker of the network.
+  `CREATE TABLE bans (
+     target    text COLLATE "C" PRIMARY KEY,
+     until     bigint,
+     banned_at bigint NOT NULL
+   );`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

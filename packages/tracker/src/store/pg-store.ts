@@ -7,6 +7,7 @@ import { contentsOf, fairHolders, type HolderFields, type HolderRow } from './ho
 import { DEFAULT_PG_POOL } from '../settings/defaults.js';
 import { HolderChanges } from './pg-changes.js';
 import { inTransaction, isUnavailable, openPool, type PgPoolOptions, query, redactedUrl } from './pg-database.js';
+import { PgBans } from './pg-bans.js';
 import { newInstanceName, PgMembership } from './pg-membership.js';
 import { migratePg } from './pg-schema.js';
 import { searchStatementOf } from './pg-search.js';
@@ -42,6 +43,7 @@ export class PgStore implements TrackerStore {
 
   /** The instances of the network, and this one's lease. */
   readonly membership: PgMembership;
+  readonly bans: PgBans;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -49,6 +51,7 @@ export class PgStore implements TrackerStore {
     readonly location: string,
     instance: string,
   ) {
+    this.bans = new PgBans(pool, location);
     this.membership = new PgMembership(pool, leasePool, location, instance, {
       removePeer: (peer) => this.removePeer(peer),
       retryFailedRemovals: async () => {

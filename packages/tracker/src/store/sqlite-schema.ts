@@ -86,6 +86,12 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     const index = db.prepare<[number, string]>('INSERT INTO search_index (rowid, text) VALUES (?, ?)');
     for (const row of db.prepare<[], { id: number; name: string }>('SELECT id, name FROM contents').all()) index.run(row.id, indexTextOf(row.name));
   },
+  // 10: bans of an identity or a sender, until a time (ms since the epoch) or for good (NULL).
+  `CREATE TABLE bans (
+     target    TEXT    PRIMARY KEY,
+     until     INTEGER,
+     banned_at INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;

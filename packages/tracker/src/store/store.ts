@@ -51,6 +51,28 @@ export interface InstanceMembership {
   leave(): Promise<void>;
 }
 
+/** A ban: an identity, or a sender (an IPv4 address, or an IPv6 /64, as senderOf writes it). */
+export interface Ban {
+  target: string;
+  /** When it ends (ms since the epoch), or null: for good. */
+  until: number | null;
+  /** When it was made. */
+  at: number;
+}
+
+/**
+ * The network's bans, kept in its database so that every tracker of the network applies them: the
+ * operator's commands write them, and each tracker reads the ones in force every second (ban-watch.ts).
+ */
+export interface BanList {
+  /** Bans `target` until `until` (null: for good), replacing a ban of it already there. */
+  ban(target: string, until: number | null, at: number): Promise<void>;
+  /** Lifts the ban of `target`; false if there was none. */
+  unban(target: string): Promise<boolean>;
+  /** The bans in force at `now`, by target; ended ones are not listed (and are removed). */
+  inForce(now: number): Promise<Ban[]>;
+}
+
 /** The peers online and the files each shares: what lists, searches and who-has read. */
 export interface ShareRows {
 
@@ -140,5 +162,7 @@ export interface TrackerStore extends ShareRows {
   readonly location: string;
   /** The instances of the network, and this one's lease. */
   readonly membership: InstanceMembership;
+  /** Who is banned from the network. */
+  readonly bans: BanList;
   close(): Promise<void>;
 }
