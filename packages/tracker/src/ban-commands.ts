@@ -24,7 +24,9 @@ export function parseDuration(text: string): number {
 export function banTarget(text: string): string {
   const address = text.replace(/\/64$/, '');
   if (isIP(address) !== 0) return senderOf(address);
-  return parseIdentity(text, 'ban target');
+  // Something identity-shaped gets the identity's own words (a mistyped character); anything else both.
+  if (text.replace(/[-\s]/g, '').length >= 50) return parseIdentity(text, 'ban target');
+  throw new P2PError('BAD_CONFIG', `ban target ${JSON.stringify(text.slice(0, 80))} is neither an identity nor an IP address`, 'an identity as `peer share` printed it, or an address like 192.0.2.7 or 2001:db8::1');
 }
 
 const when = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -55,6 +55,9 @@ describe('tracker start', () => {
     [['start', '--port', '0'], { LOG_LEVEL: 'loud' }, /^tracker: invalid setting LOG_LEVEL: /],
     [['stop'], {}, /^tracker: unknown command 'stop' \(see `tracker --help`\)$/],
     [['start', '--colour'], {}, /^tracker: unknown option '--colour'/],
+    [['ban', '1.2.3'], {}, /^tracker: ban target "1\.2\.3" is neither an identity nor an IP address \(an identity as `peer share` printed it, or an address like /],
+    [['ban', '192.0.2.7', '--for', '5y'], {}, /^tracker: --for "5y" is not a duration \(write a number and a unit: 90s, 30m, 1h or 7d\)$/],
+    [['bans', '--db', 'nowhere.db'], {}, /^tracker: no tracker database at nowhere\.db \(run this where the tracker runs, or name its database with --db or TRACKER_DB\)$/],
   ])('refuses %j with exit 2 and one line, no stack', async (args, env, pattern) => {
     const result = await run(TRACKER_BIN, args, { cwd, env: { PATH: process.env.PATH, ...env } });
     expect(result.code).toBe(2);
