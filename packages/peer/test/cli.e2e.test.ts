@@ -156,12 +156,18 @@ describe('peer get', () => {
 
   it('shows progress on a terminal that reports no width (a pty nobody sized), and finishes', async () => {
     // `script` gives the download a terminal of 0 columns; ora once divided by that and cleared lines forever.
+    // The holder sends at 4 MB/s, so that the download lasts long enough for progress lines to be drawn.
+    const slow = randomBytes(4 * 1024 * 1024 + 5);
+    writeTree(join(root, 'slow'), { 'slow.bin': slow });
+    const holder = start(PEER_BIN, ['share', join(root, 'slow')], { cwd: root, env: { ...env, PEER_MAX_UPLOAD_RATE: '4M' } });
+    await holder.waitFor(/^sharing 1 file /);
     const out = join(root, 'tty-out');
-    const get = startOnTerminal(PEER_BIN, ['get', 'big.bin', '--out', out], { cwd: root, env: { ...env, XDG_CONFIG_HOME: join(root, 'tty-config') } });
+    const get = startOnTerminal(PEER_BIN, ['get', 'slow.bin', '--out', out], { cwd: root, env: { ...env, XDG_CONFIG_HOME: join(root, 'tty-config') } });
     expect(await get.exited).toBe(0);
-    expect(get.output()).toMatch(/big\.bin: .* MiB/);
-    expect(get.output()).toContain(`saved ${out}/big.bin (6.0 MiB, sha256 ${sha256(filesA['big.bin']!).slice(0, 12)})`);
-    expect(sha256(readFileSync(join(out, 'big.bin')))).toBe(sha256(filesA['big.bin']!));
+    expect(get.output()).toMatch(/slow\.bin: .* MiB/);
+    expect(get.output()).toContain(`saved ${out}/slow.bin (4.0 MiB, sha256 ${sha256(slow).slice(0, 12)})`);
+    expect(sha256(readFileSync(join(out, 'slow.bin')))).toBe(sha256(slow));
+    expect((await holder.stop('SIGINT')).code).toBe(0);
   });
 
   it('fails on an unknown name with one line naming it, creating nothing', async () => {
