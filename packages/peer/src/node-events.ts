@@ -71,6 +71,8 @@ export interface Reconnecting {
   attempt: number;
   retryInMs: number;
   reason: string;
+  /** The last attempt reached a tracker, which refused this peer (banned, or the network's key): not an outage. */
+  refused?: boolean;
 }
 
 /**

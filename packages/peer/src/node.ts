@@ -162,7 +162,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
         const share = this.snapshot(entry);
         if (status.kind === 'folder-changed') this.emit('share-updated', share, { added: status.added, removed: status.removed });
         else if (status.kind === 'tracker-back') this.emit('tracker-back', share, status.previous);
-        else this.emit('tracker-lost', share, { attempt: status.attempt, retryInMs: status.retryInMs, reason: status.reason });
+        else this.emit('tracker-lost', share, { attempt: status.attempt, retryInMs: status.retryInMs, reason: status.reason, refused: status.refused });
       },
     }).finally(() => this.starting.delete(resolvePath(dir)));
     const started: ShareEntry = {

@@ -56,7 +56,8 @@ describe('a ban', () => {
     expect(banned.stdout).toMatch(new RegExp(`^banned ${aliceId} until \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\n$`));
     await eventually(async () => JSON.stringify(await names(overIPv4())) === '["bob.txt"]', 5_000);
     // The running share hears why, and keeps trying (the ban may be lifted).
-    await alice.waitFor(/this identity is banned from the network until /);
+    const said = await alice.waitFor(/this identity is banned from the network until /);
+    expect(said).toMatch(new RegExp(`^tracker 127\\.0\\.0\\.1:${tracker.port} refused: this identity is banned from the network until \\S+; retrying in [\\d.]+ s$`));
     const again = await peer(['share', 'shared', '--tracker', overIPv4()], join(root, 'alice'));
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(new RegExp(`^peer: tracker 127\\.0\\.0\\.1:${tracker.port} refused: this identity is banned from the network until \\S+ \\(ask the network's operator\\)\\n$`));

@@ -2,6 +2,7 @@ import {
   formatAddress,
   HEARTBEAT_INTERVAL_MS,
   MAX_FILES_PER_SHARE,
+  P2PError,
   PEER_TIMEOUT_MS,
   RECONNECT_BASE_DELAY_MS,
   RECONNECT_MAX_DELAY_MS,
@@ -46,7 +47,7 @@ export interface ShareOptions extends NetworkAccess {
 /** What a sharing session tells its user about its tracker connection and its folder. */
 export type ShareStatus =
   /** Attempt 0: the connection was just lost; 1, 2, …: reconnecting failed that many times. */
-  | { kind: 'tracker-lost'; tracker: string; attempt: number; retryInMs: number; reason: string }
+  | { kind: 'tracker-lost'; tracker: string; attempt: number; retryInMs: number; reason: string; refused: boolean }
   /** `previous`: the tracker that was lost; another one when the share moved to another tracker of the network. */
   | { kind: 'tracker-back'; tracker: string; previous: string; files: number }
   | { kind: 'folder-changed'; added: number; removed: number; files: number };
@@ -244,10 +245,11 @@ export class ShareSession {
       if (signal.aborted) return;
       clearInterval(this.heartbeat);
       let reason = 'connection closed';
+      let refused = false;
       for (let attempt = 0; !signal.aborted; attempt++) {
         // Exponential backoff with full jitter: peers that lost the same tracker do not return in lockstep.
         const delay = Math.round(Math.random() * Math.min(cap, base * 2 ** attempt));
-        this.options.onStatus?.({ kind: 'tracker-lost', tracker: this.trackerLabel, attempt, retryInMs: delay, reason });
+        this.options.onStatus?.({ kind: 'tracker-lost', tracker: this.trackerLabel, attempt, retryInMs: delay, reason, refused });
         await sleep(delay, signal);
         if (signal.aborted) return;
         try {
@@ -266,6 +268,7 @@ export class ShareSession {
           break;
         } catch (error) {
           reason = (error as Error).message;
+          refused = error instanceof P2PError && (error.code === 'BANNED' || error.code === 'ACCESS_DENIED');
           this.options.logger.debug({ err: error, attempt }, 'reconnect failed');
         }
       }
