@@ -187,7 +187,7 @@ describe('several trackers on one PostgreSQL', () => {
     try {
       const list = await peer(['list', '--tracker', a.pinned]);
       expect(list.code).toBe(1);
-      expect(list.stderr).toMatch(/\npeer: 127\.0\.0\.1:\d+: the tracker cannot reach its database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/test_\w+: .*; try again in a moment, or another tracker\n$/);
+      expect(list.stderr, `tracker a said:\n${a.stderr.join('\n')}`).toMatch(/\npeer: 127\.0\.0\.1:\d+: the tracker cannot reach its database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/test_\w+: .*; try again in a moment, or another tracker\n$/);
       expect(list.stderr).not.toContain(new URL(db.url).password);
       // A peer leaving during the outage: its rows cannot be deleted yet.
       await leaving.stop('SIGTERM');

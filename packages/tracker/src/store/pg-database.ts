@@ -40,6 +40,11 @@ export function openPool(url: string, options: PgPoolOptions, onIdleError: (erro
   });
   // An idle connection that dies (the server restarted) must not crash the tracker: the pool drops it.
   pool.on('error', onIdleError);
+  // A connection the server ends can emit a second error (ECONNRESET) after the pool has already dropped
+  // it, with nobody listening, and an unheard 'error' ends the process (node-postgres #3202; seen here
+  // when the database was stopped under a running tracker). Its errors reach the caller of its query, or
+  // the pool's listener above while it is idle: this one only keeps the process alive.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
