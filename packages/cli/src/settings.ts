@@ -57,7 +57,7 @@ export interface Setting<S extends z.ZodType = z.ZodType> {
   /** One line for `--help`. */
   help: string;
   /**
-   * The placeholder of a command-line flag that overrides it (`'<port>'`); the flag is the key in
+   * The argument of a command-line flag that overrides it, as --help shows it (`'<port>'`); the flag is the key in
    * kebab case (`httpPort`: `--http-port <port>`). Commands choose which of these flags they offer.
    */
   flag?: string;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { P2PError, parseIdentity, senderOf } from '@p2pservice/protocol';
+import { banTime } from './server/ban-watch.js';
 import { TRACKER_SETTINGS, type TrackerSettings } from './settings/table.js';
 import { isPostgresUrl, openStore } from './store/open-store.js';
 import type { Ban, BanList } from './store/store.js';
@@ -29,8 +30,6 @@ export function banTarget(text: string): string {
   throw new P2PError('BAD_CONFIG', `ban target ${JSON.stringify(text.slice(0, 80))} is neither an identity nor an IP address`, 'an identity as `peer share` printed it, or an address like 192.0.2.7 or 2001:db8::1');
 }
 
-const when = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-export const banEnd = (ban: Pick<Ban, 'until'>) => (ban.until === null ? 'for good' : `until ${when(ban.until)}`);
 
 /** Runs `use` with the network's bans, in the database the settings name (which must exist if it is a file). */
 export async function withBans<T>(settings: TrackerSettings, use: (bans: BanList) => Promise<T>): Promise<T> {
@@ -48,7 +47,7 @@ export async function withBans<T>(settings: TrackerSettings, use: (bans: BanList
 /** The bans as a table for a terminal, or a line saying there are none. */
 export function bansTable(bans: readonly Ban[]): string {
   if (bans.length === 0) return 'no bans\n';
-  const rows = [['TARGET', 'UNTIL', 'SINCE'], ...bans.map((ban) => [ban.target, ban.until === null ? 'for good' : when(ban.until), when(ban.at)])];
+  const rows = [['TARGET', 'UNTIL', 'SINCE'], ...bans.map((ban) => [ban.target, ban.until === null ? 'for good' : banTime(ban.until), banTime(ban.at)])];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')).join('\n') + '\n';
 }

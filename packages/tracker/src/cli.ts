@@ -2,7 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { generateNetworkKey, P2PError, parseNetworkKey } from '@p2pservice/protocol';
 import { cliLogger, colourOn, completionScript, defaultConfigDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, settingFlag, settingsHelp } from '@p2pservice/cli';
-import { banEnd, banTarget, bansTable, parseDuration, withBans } from './ban-commands.js';
+import { banTarget, bansTable, parseDuration, withBans } from './ban-commands.js';
+import { banEnd } from './server/ban-watch.js';
 import { loadTrackerSettings, TRACKER_SETTINGS } from './settings/table.js';
 import { TRACKER_VERSION } from './server/version.js';
 import { type RunningTracker, startTracker } from './start-tracker.js';

@@ -3,6 +3,12 @@ import { P2PError, senderOf } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import type { Ban, BanList } from '../store/store.js';
 
+/** A time as the ban messages and `tracker bans` show it: ISO 8601 in UTC, to the second. */
+export const banTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** When a ban ends, in words: `until 2026-12-02T23:00:00Z`, or `for good`. */
+export const banEnd = (ban: Pick<Ban, 'until'>) => (ban.until === null ? 'for good' : `until ${banTime(ban.until)}`);
+
 /**
  * The bans in force, as this tracker knows them: read from the network's database at start and then
  * every `refreshMs`, so that a ban made by `tracker ban` (on any tracker's database) reaches every
@@ -40,8 +46,7 @@ export class BanWatch {
     const ban = byIdentity ?? this.inForce(senderOf(remote.host));
     if (!ban) return undefined;
     const what = byIdentity ? 'this identity is' : `address ${ban.target} is`;
-    const until = ban.until === null ? 'for good' : `until ${new Date(ban.until).toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
-    return new P2PError(features.has('banned') ? 'BANNED' : 'ACCESS_DENIED', `${what} banned from the network ${until}`);
+    return new P2PError(features.has('banned') ? 'BANNED' : 'ACCESS_DENIED', `${what} banned from the network ${banEnd(ban)}`);
   }
 
   private inForce(target: string): Ban | undefined {

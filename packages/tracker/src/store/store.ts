@@ -69,7 +69,7 @@ export interface BanList {
   ban(target: string, until: number | null, at: number): Promise<void>;
   /** Lifts the ban of `target`; false if there was none. */
   unban(target: string): Promise<boolean>;
-  /** The bans in force at `now`, by target; ended ones are not listed (and are removed). */
+  /** The bans in force at `now`, by target; ended ones are not listed (SQLite also removes them then). */
   inForce(now: number): Promise<Ban[]>;
 }
 
