@@ -1,4 +1,4 @@
-import type { Endpoint, Transport } from '@p2pservice/protocol';
+import { type Endpoint, TicketSigner, type Transport } from '@p2pservice/protocol';
 import { SqliteStore, type TrackerLimits, TrackerServer } from '@p2pservice/tracker';
 import { pino } from 'pino';
 import { testIdentity, tlsAs } from './tls.js';
@@ -19,6 +19,8 @@ export interface TestTrackerOptions {
   identity?: string;
   port?: number;
   networkKey?: Buffer;
+  /** Who may come in (default: key with a networkKey, else open); tickets are signed as the tracker's identity. */
+  network?: 'open' | 'key' | 'members';
 }
 
 export async function startTestTracker(dbFile: string, options: TestTrackerOptions = {}): Promise<TestTracker> {
@@ -32,6 +34,8 @@ export async function startTestTracker(dbFile: string, options: TestTrackerOptio
     limits: options.limits ?? {},
     transport: options.transport ?? tlsAs(identity),
     ...(options.networkKey && { networkKey: options.networkKey }),
+    ...(options.network && { network: options.network }),
+    ticketSigner: new TicketSigner(testIdentity(identity)),
   });
   return {
     server,

@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { generateNetworkKey, P2PError, parseNetworkKey } from '@p2pservice/protocol';
+import { existsSync } from 'node:fs';
+import { generateNetworkKey, identityFile, loadOrCreateIdentity, P2PError, parseAddress, parseEndpoint, parseNetworkKey } from '@p2pservice/protocol';
 import { cliLogger, colourOn, completionScript, defaultConfigDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, settingFlag, settingsHelp } from '@p2pservice/cli';
-import { banTarget, bansTable, parseDuration, withBans } from './ban-commands.js';
+import { banTarget, bansTable } from './ban-commands.js';
+import { operatorName, parseDuration, withStore } from './operator-store.js';
+import { findMember, inviteUses, invitesTable, logTable, makeInvite, memberName, membersTable } from './member-commands.js';
+import { showInvite } from './show-invite.js';
+import { peerAddresses } from './addresses.js';
 import { banEnd } from './server/ban-watch.js';
-import { loadTrackerSettings, TRACKER_SETTINGS } from './settings/table.js';
+import { loadTrackerSettings, networkKindOf, TRACKER_SETTINGS } from './settings/table.js';
 import { TRACKER_VERSION } from './server/version.js';
 import { type RunningTracker, startTracker } from './start-tracker.js';
 import { isPostgresUrl } from './store/open-store.js';
@@ -42,7 +47,11 @@ async function start(flags: { newKey?: boolean } & Record<string, unknown>): Pro
   logger.info({ identity: tracker.identity.id, addresses: tracker.addresses }, 'peers connect with');
   // On a terminal, the one thing a person needs to hand on, readable without the log.
   if (process.stderr.isTTY) {
-    const network = tracker.server.isPrivate ? `private network: peers need ${networkKey.env}` : 'open network';
+    const network = {
+      open: 'open network',
+      key: `private network: peers need ${networkKey.env}`,
+      members: 'members network: peers join with a link from `tracker invite`',
+    }[tracker.server.network];
     process.stderr.write(`Give peers this address (${network}):\n${tracker.addresses.map((a) => `  ${a}\n`).join('')}`);
   }
   if (stopRequested) stop(stopRequested);
@@ -78,6 +87,7 @@ program
   .option(...settingFlag(TRACKER_SETTINGS, 'host'))
   .option(...settingFlag(TRACKER_SETTINGS, 'port'))
   .option(...settingFlag(TRACKER_SETTINGS, 'db'))
+  .option(...settingFlag(TRACKER_SETTINGS, 'network'))
   .option('--new-key', `make the network private with a new ${TRACKER_SETTINGS.networkKey.env}, printed once`)
   .option(...settingFlag(TRACKER_SETTINGS, 'httpPort'))
   .option(...settingFlag(TRACKER_SETTINGS, 'httpHost'))
@@ -101,7 +111,10 @@ program
   .action(async (text: string, flags: { for?: string } & Record<string, unknown>) => {
     const target = banTarget(text);
     const until = flags.for === undefined ? null : Date.now() + parseDuration(flags.for);
-    await withBans(operatorSettings(flags, 'ban'), (bans) => bans.ban(target, until, Date.now()));
+    await withStore(operatorSettings(flags, 'ban'), async (store) => {
+      await store.bans.ban(target, until, Date.now());
+      await store.members.record({ at: Date.now(), event: 'ban', subject: target, detail: `${banEnd({ until })}, by ${operatorName()}` });
+    });
     process.stdout.write(`banned ${target} ${banEnd({ until })}\n`);
   });
 
@@ -112,7 +125,11 @@ program
   .option(...settingFlag(TRACKER_SETTINGS, 'db'))
   .action(async (text: string, flags: Record<string, unknown>) => {
     const target = banTarget(text);
-    const lifted = await withBans(operatorSettings(flags, 'unban'), (bans) => bans.unban(target));
+    const lifted = await withStore(operatorSettings(flags, 'unban'), async (store) => {
+      const done = await store.bans.unban(target);
+      if (done) await store.members.record({ at: Date.now(), event: 'unban', subject: target, detail: `by ${operatorName()}` });
+      return done;
+    });
     if (!lifted) throw new P2PError('NOT_FOUND', `${target} is not banned`, 'see `tracker bans`');
     process.stdout.write(`unbanned ${target}\n`);
   });
@@ -123,8 +140,99 @@ program
   .option('--json', 'as JSON: target, until and since, in ms since the epoch (until null: for good)')
   .option(...settingFlag(TRACKER_SETTINGS, 'db'))
   .action(async (flags: { json?: boolean } & Record<string, unknown>) => {
-    const inForce = await withBans(operatorSettings(flags, 'bans'), (bans) => bans.inForce(Date.now()));
+    const inForce = await withStore(operatorSettings(flags, 'bans'), (store) => store.bans.inForce(Date.now()));
     process.stdout.write(flags.json ? `${JSON.stringify(inForce.map((ban) => ({ target: ban.target, until: ban.until, since: ban.at })))}\n` : bansTable(inForce));
+  });
+
+/** The settings of a command that only makes sense on a members network. */
+function membersSettings(flags: Record<string, unknown>, command: string) {
+  const settings = operatorSettings(flags, command);
+  const kind = networkKindOf(settings);
+  if (kind !== 'members') {
+    throw new P2PError('BAD_CONFIG', `this tracker's network is ${kind}: invites are for a members network`, `set ${TRACKER_SETTINGS.network.env}=members in its .env (or start it with --network members)`);
+  }
+  return settings;
+}
+
+program
+  .command('invite')
+  .description('invite someone to a members network: prints a join link for `peer join` (and a QR code on a terminal)')
+  .option('--name <name>', 'the name the new member gets (default: the start of its identity)')
+  .option('--uses <n>', 'how many peers may join with it', '1')
+  .option('--expires <duration>', 'how long it works: 30m, 12h, 7d, or never', '7d')
+  .option('--address <host:port>', 'where peers reach the tracker (default: from TRACKER_HOST and TRACKER_PORT)')
+  .option(...settingFlag(TRACKER_SETTINGS, 'db'))
+  .action(async (flags: { name?: string; uses: string; expires: string; address?: string } & Record<string, unknown>) => {
+    const settings = membersSettings(flags, 'invite');
+    const name = flags.name === undefined ? undefined : memberName(flags.name);
+    const uses = inviteUses(flags.uses);
+    const now = Date.now();
+    const expiresAt = flags.expires === 'never' ? null : now + parseDuration(flags.expires, '--expires');
+    const configDir = defaultConfigDir(process.env);
+    if (!existsSync(identityFile(configDir, 'tracker'))) {
+      throw new P2PError('BAD_CONFIG', `no tracker identity in ${configDir}`, 'run this as the user that runs `tracker start`, after starting it once');
+    }
+    const { identity } = await loadOrCreateIdentity(configDir, 'tracker');
+    const address = flags.address === undefined ? parseEndpoint(peerAddresses(settings.host, settings.port, identity.id)[0]!) : parseAddress(flags.address, '--address');
+    const made = await withStore(settings, (store) => makeInvite(store, identity, address, { name, uses, expiresAt, by: operatorName(), now }));
+    process.stdout.write(`${made.link}\n`);
+    if (process.stderr.isTTY) process.stderr.write(await showInvite(made.invite, made.link));
+  });
+
+program
+  .command('invites')
+  .description('the invites that can still be used')
+  .option('--json', 'as JSON: id, name, usesLeft, expiresAt, createdAt (ms since the epoch), createdBy')
+  .option(...settingFlag(TRACKER_SETTINGS, 'db'))
+  .action(async (flags: { json?: boolean } & Record<string, unknown>) => {
+    const open = await withStore(operatorSettings(flags, 'invites'), (store) => store.members.invites(Date.now()));
+    process.stdout.write(flags.json ? `${JSON.stringify(open.map(({ secret: _secret, ...invite }) => invite))}\n` : invitesTable(open));
+  });
+
+program
+  .command('uninvite')
+  .description('withdraw an invite, so that nobody can join with it any more')
+  .argument('<invite>', 'the invite id, as `tracker invites` shows it')
+  .option(...settingFlag(TRACKER_SETTINGS, 'db'))
+  .action(async (id: string, flags: Record<string, unknown>) => {
+    const done = await withStore(operatorSettings(flags, 'uninvite'), (store) => store.members.uninvite(id.toUpperCase(), Date.now(), operatorName()));
+    if (!done) throw new P2PError('NOT_FOUND', `there is no invite ${JSON.stringify(id.slice(0, 40))}`, 'see `tracker invites`');
+    process.stdout.write(`withdrew invite ${id.toUpperCase()}\n`);
+  });
+
+program
+  .command('members')
+  .description("the network's members: online or not, files shared, last seen")
+  .option('--json', 'as JSON: identity, name, invitedBy, joinedAt, lastSeen, revokedAt (ms since the epoch, or null), online, files')
+  .option('--log', 'the audit log instead: joins, invites, revocations and bans')
+  .option(...settingFlag(TRACKER_SETTINGS, 'db'))
+  .action(async (flags: { json?: boolean; log?: boolean } & Record<string, unknown>) => {
+    await withStore(operatorSettings(flags, 'members'), async (store) => {
+      if (flags.log) {
+        const entries = await store.members.log(0, 1_000_000);
+        process.stdout.write(flags.json ? `${JSON.stringify(entries)}\n` : logTable(entries));
+        return;
+      }
+      const [members, online] = await Promise.all([store.members.members(), store.members.online()]);
+      const rows = members.map((m) => ({ ...m, online: m.revokedAt === null && online.has(m.identity), files: online.get(m.identity) ?? 0 }));
+      process.stdout.write(flags.json ? `${JSON.stringify(rows)}\n` : membersTable(rows));
+    });
+  });
+
+program
+  .command('revoke')
+  .description('remove a member at once: its connections close, its files leave the list, holders stop serving it within a ticket lifetime')
+  .argument('<member>', 'its name or identity, as `tracker members` shows it')
+  .option(...settingFlag(TRACKER_SETTINGS, 'db'))
+  .action(async (target: string, flags: Record<string, unknown>) => {
+    const member = await withStore(operatorSettings(flags, 'revoke'), async (store) => {
+      const found = findMember(await store.members.members(), target);
+      if (found.revokedAt !== null || !(await store.members.revoke(found.identity, Date.now(), operatorName()))) {
+        throw new P2PError('NOT_FOUND', `${found.name} (${found.identity}) was revoked already`, 'see `tracker members`');
+      }
+      return found;
+    });
+    process.stdout.write(`revoked ${member.name} (${member.identity})\n`);
   });
 
 program

@@ -1,11 +1,11 @@
-import { type Identity, loadOrCreateIdentity, tlsTransport } from '@p2pservice/protocol';
+import { type Identity, loadOrCreateIdentity, TicketSigner, tlsTransport } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { peerAddresses } from './addresses.js';
 import { StatusServer } from './observe/status-server.js';
 import { timedStore } from './observe/timed-store.js';
 import { TrackerMetrics } from './observe/tracker-metrics.js';
 import { DEFAULT_HTTP_HOST, DEFAULT_TRACKER_DB, DEFAULT_TRACKER_HOST, DEFAULT_TRACKER_PORT } from './settings/defaults.js';
-import { limitsOf, type TrackerSettings } from './settings/table.js';
+import { limitsOf, networkKindOf, type TrackerSettings } from './settings/table.js';
 import { TrackerServer } from './server/tracker-server.js';
 import { TRACKER_VERSION } from './server/version.js';
 import { openStore } from './store/open-store.js';
@@ -62,6 +62,8 @@ export async function startTracker(settings: StartTrackerSettings, options: Star
       logger,
       transport: tlsTransport({ identity }),
       ...(settings.networkKey && { networkKey: settings.networkKey }),
+      network: networkKindOf(settings),
+      ticketSigner: new TicketSigner(identity),
       limits: definedOnly(limitsOf(settings as TrackerSettings)),
     });
     undo.push(() => server.close());
@@ -69,7 +71,7 @@ export async function startTracker(settings: StartTrackerSettings, options: Star
     if (metrics) {
       const probe = { connections: () => server.connections, serving: () => server.serving };
       metrics.watch(probe);
-      const source = { store, metrics, version: TRACKER_VERSION, network: settings.networkKey ? ('private' as const) : ('open' as const), ...probe };
+      const source = { store, metrics, version: TRACKER_VERSION, network: server.network, ...probe };
       status = await StatusServer.start(settings.httpHost ?? DEFAULT_HTTP_HOST, settings.httpPort!, source, logger);
     }
     const close = async () => {

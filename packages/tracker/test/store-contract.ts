@@ -277,6 +277,60 @@ export function describeStoreContract(backend: StoreBackend): void {
       expect(await other.bans.inForce(now + 5_000)).toEqual([]);
     });
 
+    it("keeps the network's members, invites and audit log for every tracker of it; an invite's last use is spent once", async () => {
+      const inviting = await open('inviting');
+      const other = await open('other');
+      const now = 1_800_000_000_000;
+      const secret = Buffer.alloc(32, 1);
+      const invite = { id: 'AAAAAAAAAA', secret, name: 'alice', usesLeft: 1, expiresAt: now + 60_000, createdAt: now, createdBy: 'op@host' };
+      await inviting.members.invite(invite);
+      await inviting.members.invite({ ...invite, id: 'BBBBBBBBBB', name: null, expiresAt: now - 1 });
+      expect(await other.members.invites(now)).toEqual([invite]);
+      const proves = (s: Buffer) => s.equals(secret);
+      expect(await other.members.redeem('AAAAAAAAAA', 'ID-A', now + 1, () => false)).toEqual({ refused: 'wrong-proof' });
+      expect(await other.members.redeem('CCCCCCCCCC', 'ID-A', now + 1, proves)).toEqual({ refused: 'unknown' });
+      expect(await other.members.redeem('BBBBBBBBBB', 'ID-A', now + 1, proves)).toEqual({ refused: 'expired' });
+      // Two trackers redeem the last use at once: one member is made, the other is told it was used.
+      const both = await Promise.all([inviting.members.redeem('AAAAAAAAAA', 'ID-A', now + 2, proves), other.members.redeem('AAAAAAAAAA', 'ID-B', now + 2, proves)]);
+      expect(both.filter((r) => 'member' in r)).toHaveLength(1);
+      expect(both.filter((r) => 'refused' in r)).toEqual([{ refused: 'used' }]);
+      const joined = both.find((r) => 'member' in r) as { member: { identity: string } };
+      const member = { identity: joined.member.identity, name: 'alice', invitedBy: 'invite AAAAAAAAAA by op@host', joinedAt: now + 2, lastSeen: now + 2, revokedAt: null };
+      expect(await inviting.members.members()).toEqual([member]);
+      // A member redeeming again spends nothing and is simply itself.
+      expect(await other.members.redeem('AAAAAAAAAA', member.identity, now + 3, proves)).toEqual({ member });
+      expect(await other.members.seen(member.identity, now + 4)).toEqual({ ...member, lastSeen: now + 4 });
+      expect(await other.members.seen('ID-NOBODY', now + 4)).toBeUndefined();
+      expect(await other.members.enrol('ID-K', 'ID-K', now + 5)).toMatchObject({ identity: 'ID-K', invitedBy: 'network key', revokedAt: null });
+      expect(await other.members.enrol('ID-K', 'other name', now + 6)).toMatchObject({ name: 'ID-K', joinedAt: now + 5 });
+      expect(await inviting.members.revoke(member.identity, now + 7, 'op@host')).toBe(true);
+      expect(await inviting.members.revoke(member.identity, now + 8, 'op@host')).toBe(false);
+      expect(await other.members.redeem('AAAAAAAAAA', member.identity, now + 9, proves)).toEqual({ refused: 'revoked' });
+      expect(await other.members.uninvite('BBBBBBBBBB', now + 9, 'op@host')).toBe(true);
+      expect(await other.members.uninvite('BBBBBBBBBB', now + 9, 'op@host')).toBe(false);
+      await other.members.record({ at: now + 10, event: 'ban', subject: '10.0.0.9', detail: 'for good, by op@host' });
+      const log = await inviting.members.log(0, 100);
+      expect(log.map((e) => [e.event, e.subject])).toEqual([
+        ['invite', 'AAAAAAAAAA'],
+        ['invite', 'BBBBBBBBBB'],
+        ['join', member.identity],
+        ['enrol', 'ID-K'],
+        ['revoke', member.identity],
+        ['uninvite', 'BBBBBBBBBB'],
+        ['ban', '10.0.0.9'],
+      ]);
+      expect(log[4]).toMatchObject({ at: now + 7, detail: 'alice, by op@host' });
+      expect(await other.members.lastSeq()).toBe(log.at(-1)!.seq);
+      expect(await other.members.log(log[4]!.seq, 1)).toEqual([log[5]]);
+    });
+
+    it('says which identities are online and how many files each shares', async () => {
+      await store.putShare(undefined, holder(1), [file('a', 1, '1'), file('b', 1, '2')]);
+      await store.putShare(undefined, holder(1), [file('c', 1, '3')]);
+      await store.putShare(undefined, holder(2), []);
+      expect(await store.members.online()).toEqual(new Map([[holder(1).id, 3], [holder(2).id, 0]]));
+    });
+
     describe('search', () => {
       const later = () => Date.now() + 60_000;
       const names = async (query: string, after: SearchCursor | null = null, limit = 100) =>

@@ -10,6 +10,8 @@ export const FEATURES = {
   who_has_sha256: 'tracker: a `who_has` may name the one content it wants by `sha256`, whatever else is shared under that name',
   search: 'tracker: answers `search`, a page of the files whose names match a query, best match first',
   banned: 'tracker: a banned client is refused with BANNED, whose message says until when; a client without it gets ACCESS_DENIED',
+  members:
+    "tracker: on a members network, a hello may redeem an invite; the welcome says network `members`, the member's name and a ticket, and `renew_ticket` gets a fresh one. holder: a hello (and later `ticket` frames) carry the client's ticket, which a holder on a members network requires (README#members)",
   connect_back:
     'tracker: lists a sharing peer whose port it cannot reach as firewalled instead of refusing it, and relays `connect_request` to such a peer as a `connect_notice`, after which the holder dials the downloader (README#connect-back)',
 } as const;

@@ -7,7 +7,8 @@ import { type Settle, waitForMessage } from '../core/deadline.js';
 import { P2PError } from '../core/errors.js';
 import { ALL_FEATURES, type Feature } from '../core/features.js';
 import { clientHandshake, remoteError } from '../wire/handshake.js';
-import type { ErrorMessage, Hello, Welcome } from '../wire/messages.js';
+import type { ErrorMessage, Hello, Ticket, Welcome } from '../wire/messages.js';
+import type { Invite } from '../wire/invite.js';
 import { SerialQueue } from '../core/serial-queue.js';
 import { tlsIdentityOf, tlsTransport } from '../transport/tls-transport.js';
 import type { Endpoint } from '../transport/address.js';
@@ -23,6 +24,8 @@ export interface ClientOptions extends ConnectionOptions {
   transport?: Transport;
   /** The key of the private network to prove membership of (see membership.ts). */
   networkKey?: Buffer;
+  /** The ticket of a members network, for its holders (identity/ticket.ts); read at each handshake. */
+  ticket?: () => Ticket | undefined;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
 }
@@ -80,13 +83,16 @@ export class RequestClient<Out extends { type: string }, In extends Reply> {
     return this.welcome?.network === 'private';
   }
 
-  protected async handshake(): Promise<Welcome> {
+  protected async handshake(invite?: Invite): Promise<Welcome> {
+    const ticket = this.options.ticket?.();
     try {
       const { opening, features } = await clientHandshake(this.connection, {
         agent: this.options.agent ?? DEFAULT_AGENT,
         features: this.options.features ?? ALL_FEATURES,
         from: this.label,
         ...(this.options.networkKey && { networkKey: this.options.networkKey }),
+        ...(invite && { invite }),
+        ...(ticket && { ticket }),
       });
       this.welcome = opening;
       this.features = features;

@@ -13,6 +13,7 @@ import {
   type ListCursor,
   type ListEntry,
   type SearchCursor,
+  type Ticket,
   type TrackerReply,
   TrackerReply as TrackerReplySchema,
   type TrackerRequest,
@@ -68,8 +69,13 @@ export class TrackerSession extends RequestClient<TrackerRequest, TrackerReply> 
       await known.remember(address, session.serverId);
       if (!remembered && !endpoint.id) options.onFirstUse?.(address, session.serverId);
     }
-    await session.handshake();
+    await session.handshake(endpoint.invite);
     return session;
+  }
+
+  /** A fresh ticket for the network's holders (feature `members`, on a members network). */
+  async renewTicket(): Promise<Ticket> {
+    return expectReply(await this.request({ type: 'renew_ticket' }), 'ticket', this.label).ticket;
   }
 
   /**

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { P2PError } from '../core/errors.js';
 import { parseIdentity } from '../identity/identity-id.js';
 import { quoted } from '../core/terminal.js';
+import { formatInvite, type Invite, parseInvite } from '../wire/invite.js';
 
 export interface Address {
   host: string;
@@ -12,7 +13,12 @@ export interface Address {
 export interface Endpoint extends Address {
   /** The identity the other end must prove (see identity/identity-id.ts). */
   id?: string;
+  /** An invite to redeem there, when this is a members network the client is not a member of yet. */
+  invite?: Invite;
 }
+
+/** How a join link begins: `p2p://HOST:PORT#IDENTITY?invite=ID.SECRET`. */
+export const LINK_SCHEME = 'p2p://';
 
 
 /** Parses "host:port" or "[v6]:port"; throws BAD_CONFIG with a hint. */
@@ -30,10 +36,37 @@ export function parseAddress(text: string, what = 'address'): Address {
  * tracker's identity (the form `tracker start` prints). BAD_CONFIG with a hint otherwise.
  */
 export function parseEndpoint(text: string, what = 'address'): Endpoint {
+  if (text.toLowerCase().startsWith(LINK_SCHEME)) return parseLink(text, what);
   const hash = text.indexOf('#');
   const address = parseAddress(hash < 0 ? text : text.slice(0, hash), what);
   if (hash < 0) return address;
   return { ...address, id: parseIdentity(text.slice(hash + 1), `in ${what} ${quoted(text.slice(0, 200))}, the part after #`) };
+}
+
+/**
+ * Parses a join link, `p2p://HOST:PORT#IDENTITY`, with `?invite=ID.SECRET` after the identity when it
+ * carries an invite to a members network (README#members). The identity is required: a link is trusted
+ * because it names who must answer.
+ */
+export function parseLink(text: string, what = 'link'): Endpoint {
+  const rest = text.slice(LINK_SCHEME.length);
+  const hash = rest.indexOf('#');
+  const short = quoted(text.replace(/invite=[^&]*/, 'invite=…').slice(0, 200));
+  if (hash < 0) throw new P2PError('BAD_CONFIG', `${what} ${short} names no tracker identity`, 'copy the whole link, with the part after #');
+  const address = parseAddress(rest.slice(0, hash).replace(/\/$/, ''), what);
+  const [identity, query = ''] = rest.slice(hash + 1).split('?', 2) as [string, string?];
+  const endpoint: Endpoint = { ...address, id: parseIdentity(identity, `in ${what} ${short}, the part after #`) };
+  for (const pair of query.split('&').filter((part) => part !== '')) {
+    const [key, value = ''] = pair.split('=', 2) as [string, string?];
+    if (key === 'invite') endpoint.invite = parseInvite(decodeURIComponent(value), `the invite in ${what} ${short}`);
+    else throw new P2PError('BAD_CONFIG', `${what} ${short} has an unknown part ${quoted(key.slice(0, 40))}`, 'copy the link as it was printed');
+  }
+  return endpoint;
+}
+
+/** A join link for `endpoint` (which must name its identity), with its invite if it has one. */
+export function formatLink(endpoint: Endpoint & { id: string }): string {
+  return `${LINK_SCHEME}${formatAddress(endpoint)}#${endpoint.id}${endpoint.invite ? `?invite=${formatInvite(endpoint.invite)}` : ''}`;
 }
 
 /**

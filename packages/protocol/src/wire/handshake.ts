@@ -3,7 +3,8 @@ import { HANDSHAKE_TIMEOUT_MS, PROTOCOL_VERSION } from '../core/constants.js';
 import { P2PError, RemoteError } from '../core/errors.js';
 import { agreedFeatures, type Feature, isFeature } from '../core/features.js';
 import { isMembershipProof, membershipMaterial, membershipProof } from './membership.js';
-import { type ErrorMessage, Hello, type Welcome } from './messages.js';
+import { type Invite, inviteProof } from './invite.js';
+import { type ErrorMessage, Hello, type Ticket, type Welcome } from './messages.js';
 import { terminalSafe } from '../core/terminal.js';
 
 /** Turns an `error` frame from the other side into a RemoteError with the same (wire) code. */
@@ -26,6 +27,10 @@ export interface ClientHandshakeOptions {
   from: string;
   /** The network key to prove, if the client has one (the server may be open and not need it). */
   networkKey?: Buffer;
+  /** An invite to redeem (a members network's tracker): its secret is proved, never sent. */
+  invite?: Invite;
+  /** A ticket for a members network's holder. */
+  ticket?: Ticket;
   timeoutMs?: number;
 }
 
@@ -35,7 +40,9 @@ export async function clientHandshake(
   options: ClientHandshakeOptions,
 ): Promise<Handshake<Welcome>> {
   const proof = options.networkKey && membershipProof(options.networkKey, membershipMaterial(connection.socket));
-  await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: options.agent, features: [...options.features], ...(proof && { proof }) });
+  const invite = options.invite && inviteProof(options.invite, connection.socket);
+  const { ticket } = options;
+  await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: options.agent, features: [...options.features], ...(proof && { proof }), ...(invite && { invite }), ...(ticket && { ticket }) });
   const reply = await connection.receive(options.timeoutMs ?? HANDSHAKE_TIMEOUT_MS);
   if (reply.type === 'error') throw remoteError(reply as ErrorMessage, options.from);
   if (reply.type !== 'welcome') throw new P2PError('UNEXPECTED_MESSAGE', `${options.from} answered hello with "${reply.type}"`);
@@ -55,11 +62,15 @@ export interface ServerHandshakeOptions {
   /** The key of a private network: a hello without a valid proof of it is ACCESS_DENIED. */
   networkKey?: Buffer;
   /**
-   * A last word on the client, once its hello (and proof) are read and the features agreed, before the
-   * welcome: an error here refuses it (a tracker refusing a banned client, in the words its features allow).
+   * A last word on the client, once its hello (and key proof) are read and the features agreed, before
+   * the welcome: an error refuses it (a banned client, in the words its features allow; one that is not
+   * a member), anything else adds to the welcome (a member's name and ticket).
    */
-  refuse?: (hello: Hello, features: ReadonlySet<Feature>) => P2PError | undefined;
+  admit?: (hello: Hello, features: ReadonlySet<Feature>) => Admission | Promise<Admission>;
 }
+
+/** What `admit` makes of a client: a refusal, or what its welcome says beyond the rest. */
+export type Admission = P2PError | Partial<Pick<Welcome, 'network' | 'member' | 'ticket'>> | undefined;
 
 /**
  * Server side of the opening exchange: the first frame must be a `hello` of our version, within the
@@ -93,10 +104,10 @@ export async function serverHandshake(
     );
   }
   const features = agreedFeatures(options.features, hello.data.features);
-  const refusal = options.refuse?.(hello.data, new Set(features));
-  if (refusal) throw refusal;
+  const admission = await options.admit?.(hello.data, new Set(features));
+  if (admission instanceof P2PError) throw admission;
   const network = options.networkKey ? 'private' : 'open';
-  await connection.send({ type: 'welcome', protocol: PROTOCOL_VERSION, agent: options.agent, features, network, ...options.welcome });
+  await connection.send({ type: 'welcome', protocol: PROTOCOL_VERSION, agent: options.agent, features, network, ...options.welcome, ...admission });
   return { opening: hello.data, features: new Set(features) };
 }
 

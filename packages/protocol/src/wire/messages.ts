@@ -45,6 +45,29 @@ export const ConnectToken = z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lower
 
 export const MembershipProof = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 
+/** Names one invite (members.ts): 10 base32 characters, shown to the operator and in the join link. */
+export const InviteId = z.string().regex(/^[A-Z2-7]{10}$/, 'must be 10 base32 characters');
+/** The proof, in a hello, that the client holds the secret of invite `id`: bound to the TLS session like a key's. */
+export const InviteProof = z.strictObject({ id: InviteId, proof: MembershipProof });
+export type InviteProof = z.infer<typeof InviteProof>;
+
+/**
+ * What a members network's tracker signs for a member (ticket.ts): that `member` may fetch from the
+ * network's holders until `until` (ms since the epoch). `signer` is the tracker's certificate (DER, base64),
+ * whose identity holders check against the tracker they know; `signature` is ECDSA P-256 SHA-256 over
+ * ticketBytes, in DER, base64.
+ */
+export const Ticket = z.strictObject({
+  member: IdentityText,
+  until: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  signer: z.string().max(4096).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
+  signature: z.string().max(256).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
+});
+export type Ticket = z.infer<typeof Ticket>;
+
+/** A member's name on its network, as the operator or the invite gave it. */
+export const MemberName = z.string().min(1).max(64);
+
 /** A shared file: its name, size, SHA-256, and the root of its piece tree (README#pieces). */
 export const FileEntry = z.strictObject({ name: SharedName, size: FileSize, sha256: Sha256Hex, root: Sha256Hex });
 export type FileEntry = z.infer<typeof FileEntry>;
@@ -101,6 +124,10 @@ export const Hello = z.strictObject({
   agent: Text,
   features: FeatureList,
   proof: MembershipProof.optional(),
+  /** To a members network's tracker, from a client that is not a member yet: the invite it redeems. */
+  invite: InviteProof.optional(),
+  /** To a holder on a members network: the client's ticket from the tracker. */
+  ticket: Ticket.optional(),
 });
 export type Hello = z.infer<typeof Hello>;
 
@@ -115,7 +142,11 @@ export const Welcome = z.strictObject({
   protocol: ProtocolVersion,
   agent: Text,
   features: FeatureList,
-  network: z.enum(['open', 'private']),
+  network: z.enum(['open', 'private', 'members']),
+  /** On a members network (feature `members`): the name the client is a member under. */
+  member: z.strictObject({ name: MemberName }).optional(),
+  /** On a members network (feature `members`): a ticket for the network's holders. */
+  ticket: Ticket.optional(),
   heartbeatMs: z.number().int().min(1).max(3_600_000).optional(),
   peerTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
 });
@@ -205,7 +236,11 @@ export type Ping = z.infer<typeof Ping>;
 export const ConnectRequest = z.strictObject({ type: z.literal('connect_request'), id: RequestId, holder: ContentHolder.partial({ root: true }), listenPort: Port });
 export type ConnectRequest = z.infer<typeof ConnectRequest>;
 
-export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, Update, List, WhoHas, WhoHasContent, Search, ConnectRequest, Ping, Bye]);
+/** A member asks for a fresh ticket for the network's holders (feature `members`), before its last one ends. */
+export const RenewTicket = z.strictObject({ type: z.literal('renew_ticket'), id: RequestId });
+export type RenewTicket = z.infer<typeof RenewTicket>;
+
+export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, Update, List, WhoHas, WhoHasContent, Search, ConnectRequest, RenewTicket, Ping, Bye]);
 export type TrackerRequest = z.infer<typeof TrackerRequest>;
 
 // ---- tracker -> peer ----
@@ -259,6 +294,10 @@ export type Updated = z.infer<typeof Updated>;
 export const Pong = z.strictObject({ type: z.literal('pong'), id: RequestId });
 export type Pong = z.infer<typeof Pong>;
 
+/** The answer to renew_ticket. */
+export const TicketIssued = z.strictObject({ type: z.literal('ticket'), id: RequestId, ticket: Ticket });
+export type TicketIssued = z.infer<typeof TicketIssued>;
+
 /** The tracker passed a connect request on; the holder will open its connection with `token`. */
 export const ConnectRelayed = z.strictObject({ type: z.literal('connect_relayed'), id: RequestId, token: ConnectToken });
 export type ConnectRelayed = z.infer<typeof ConnectRelayed>;
@@ -277,7 +316,7 @@ export const ConnectNotice = z.strictObject({
 });
 export type ConnectNotice = z.infer<typeof ConnectNotice>;
 
-export const TrackerReply = z.discriminatedUnion('type', [Welcome, Registered, Updated, ListPage, SearchPage, Holders, ContentHolders, ConnectRelayed, ConnectNotice, Pong, ErrorMessage]);
+export const TrackerReply = z.discriminatedUnion('type', [Welcome, Registered, Updated, ListPage, SearchPage, Holders, ContentHolders, ConnectRelayed, ConnectNotice, TicketIssued, Pong, ErrorMessage]);
 export type TrackerReply = z.infer<typeof TrackerReply>;
 
 // ---- holder -> downloader, on a connect-back connection ----
@@ -296,7 +335,14 @@ export type Fetch = z.infer<typeof Fetch>;
 export const Pieces = z.strictObject({ type: z.literal('pieces'), id: RequestId, sha256: Sha256Hex });
 export type Pieces = z.infer<typeof Pieces>;
 
-export const HolderRequest = z.discriminatedUnion('type', [Hello, Fetch, Pieces, Bye]);
+/**
+ * A fresher ticket for a members network's holder, sent unasked on an open connection before the one in
+ * force ends; it is not answered, and a bad one ends the connection.
+ */
+export const TicketFrame = z.strictObject({ type: z.literal('ticket'), ticket: Ticket });
+export type TicketFrame = z.infer<typeof TicketFrame>;
+
+export const HolderRequest = z.discriminatedUnion('type', [Hello, Fetch, Pieces, TicketFrame, Bye]);
 export type HolderRequest = z.infer<typeof HolderRequest>;
 
 // ---- holder -> downloader ----

@@ -4,7 +4,7 @@ import type { PeerEvent } from './activity.js';
 export interface StatusFacts {
   version: string;
   serving: boolean;
-  network: 'open' | 'private';
+  network: 'open' | 'key' | 'members';
   instance: string;
   database: string;
   startedAt: Date;
@@ -48,6 +48,8 @@ export function formatUptime(ms: number): string {
 
 const number = (n: number) => n.toLocaleString('en-US');
 
+const NETWORK_WORDS = { open: 'open', key: 'private: peers prove the network key', members: 'members only' } as const;
+
 /** The tracker's status as one small HTML page: no script, no outside asset; it reloads itself. */
 export function renderStatusPage(facts: StatusFacts): string {
   const rows: [string, string][] = [
@@ -57,7 +59,7 @@ export function renderStatusPage(facts: StatusFacts): string {
     ['Distinct contents', number(facts.contents)],
     ['Connections to this tracker', number(facts.connections)],
     ['Up for', formatUptime(facts.now.getTime() - facts.startedAt.getTime())],
-    ['Network', facts.network],
+    ['Network', NETWORK_WORDS[facts.network]],
     ['Instance', facts.instance],
     ['Database', facts.database],
     ['Version', facts.version],

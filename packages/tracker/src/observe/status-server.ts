@@ -29,7 +29,7 @@ export interface StatusSource {
   store: TrackerStore;
   metrics: TrackerMetrics;
   version: string;
-  network: 'open' | 'private';
+  network: 'open' | 'key' | 'members';
   connections(): number;
   serving(): boolean;
 }

@@ -3,6 +3,7 @@ import type { PeerState, TrackerContext } from './peer-state.js';
 import { connectRequest } from './connect-relay.js';
 import { list, search, whoHas, whoHasContent } from './query-handlers.js';
 import { register, update } from './share-handlers.js';
+import { renewTicket } from './ticket-handler.js';
 
 type Handler<M> = (tracker: TrackerContext, state: PeerState, message: M) => Promise<void>;
 
@@ -35,6 +36,7 @@ const ROUTES: { [T in TrackerRequest['type']]: Route<Extract<TrackerRequest, { t
   who_has_content: { handle: whoHasContent, feature: 'who_has_content' },
   search: { handle: search, feature: 'search' },
   connect_request: { handle: connectRequest, feature: 'connect_back' },
+  renew_ticket: { handle: renewTicket, feature: 'members' },
 };
 
 /** Answers one request, refusing one whose feature this connection did not agree to. */

@@ -1,7 +1,8 @@
-import type { Feature, FramedConnection, RemotePeer, SenderCounts, TrackerReply, TrackerRequest, Transport } from '@p2pservice/protocol';
+import type { Feature, FramedConnection, Ticket, RemotePeer, SenderCounts, TrackerReply, TrackerRequest, Transport } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import type { TrackerLimits } from '../settings/defaults.js';
 import type { PeerId, TrackerStore } from '../store/store.js';
+import type { MemberGate } from './member-gate.js';
 
 export type TrackerConnection = FramedConnection<TrackerRequest, TrackerReply>;
 
@@ -20,6 +21,8 @@ export interface TrackerContext {
   readonly filesByIdentity: SenderCounts;
   /** Searches in progress per sender, and their waiting lines. */
   readonly searches: SenderTurns;
+  /** Who may come in, and the tickets of a members network. */
+  readonly gate: MemberGate;
 }
 
 /** Takes turns per sender: `take` resolves (with the release) once fewer than the bound are in progress. */
@@ -88,6 +91,8 @@ export interface PeerState {
   verifiedPort: number | undefined;
   /** The key this peer has in `firewalled` while it is listed as firewalled. */
   firewalledAs: string | undefined;
+  /** The last ticket this connection was given (members networks): renewals soon after get it again, unsigned anew. */
+  ticket: Ticket | undefined;
   /** When this connection's current window of connect requests began, and how many it made in it. */
   connectRequests: RequestWindow;
 }

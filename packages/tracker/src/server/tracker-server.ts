@@ -11,6 +11,7 @@ import {
   SenderCounts,
   senderOf,
   serverHandshake,
+  type TicketSigner,
   type TrackerRequest,
   TrackerRequest as TrackerRequestSchema,
   type Listener,
@@ -23,6 +24,8 @@ import { DEFAULT_TRACKER_LIMITS, type TrackerLimits } from '../settings/defaults
 import type { TrackerStore } from '../store/store.js';
 import { TRACKER_AGENT } from './version.js';
 import { BanWatch } from './ban-watch.js';
+import { MemberGate, type NetworkKind } from './member-gate.js';
+import { MemberWatch } from './member-watch.js';
 import { DenialLog } from './denials.js';
 import { dispatch } from './handlers.js';
 import { InstanceLease } from './instance-lease.js';
@@ -31,7 +34,7 @@ import { chargeFiles } from './share-handlers.js';
 import { type PeerState, type TrackerConnection, type TrackerContext, type TrackerObserver, UNOBSERVED } from './peer-state.js';
 
 /** The features a tracker offers (spec: Features). */
-export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content', 'who_has_sha256', 'search', 'connect_back', 'banned'];
+export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content', 'who_has_sha256', 'search', 'connect_back', 'banned', 'members'];
 
 export interface TrackerOptions {
   host: string;
@@ -41,8 +44,12 @@ export interface TrackerOptions {
   logger: Logger;
   /** How peers reach the tracker and how it checks their listen ports: TLS with the tracker's identity. */
   transport: Transport;
-  /** The key of a private network: only peers that prove it get in. Absent: an open network. */
+  /** The network key: on a key network every peer proves it; on a members network a key-holder may enrol. */
   networkKey?: Buffer;
+  /** Who may come in (README#members); default: key when networkKey is given, else open. */
+  network?: NetworkKind;
+  /** Signs the tickets of a members network: the tracker's identity (required for a members network). */
+  ticketSigner?: TicketSigner;
   limits?: Partial<TrackerLimits>;
   /** Watches requests, errors and peers coming and going (the status page and metrics); none by default. */
   observer?: TrackerObserver;
@@ -63,6 +70,7 @@ export class TrackerServer {
   private closing: Promise<void> | undefined;
   private readonly lease: InstanceLease;
   private readonly bans: BanWatch;
+  private readonly revocations: MemberWatch;
   /** Who each open connection is, and (after its hello) the features in force: to refuse it once banned. */
   private readonly clients = new Map<Socket, { remote: RemotePeer; features: ReadonlySet<Feature> }>();
 
@@ -71,9 +79,13 @@ export class TrackerServer {
     private readonly logger: Logger,
     transport: Transport,
     limits: Partial<TrackerLimits>,
-    private readonly networkKey: Buffer | undefined,
+    options: Pick<TrackerOptions, 'networkKey' | 'network' | 'ticketSigner'>,
     observer: TrackerObserver,
   ) {
+    const kind = options.network ?? (options.networkKey ? 'key' : 'open');
+    if (kind === 'key' && !options.networkKey) throw new TypeError('a key network needs its networkKey');
+    if (kind === 'members' && !options.ticketSigner) throw new TypeError("a members network needs a ticketSigner (the tracker's identity)");
+    this.networkKey = kind === 'key' ? options.networkKey : undefined;
     const merged = { ...DEFAULT_TRACKER_LIMITS, ...limits };
     merged.replyFrameBytes = Math.min(merged.replyFrameBytes, merged.maxFrameBytes);
     this.context = {
@@ -86,30 +98,45 @@ export class TrackerServer {
       filesBySender: new SenderCounts(),
       filesByIdentity: new SenderCounts(),
       searches: new SenderLines(merged.maxSearchesPerAddress),
+      gate: new MemberGate({
+        kind,
+        members: store.members,
+        ...(options.networkKey && { networkKey: options.networkKey }),
+        // A gate that never signs (open and key networks) needs no signer.
+        signer: options.ticketSigner ?? (undefined as never),
+        ticketLifetimeMs: merged.ticketLifetimeMs,
+        logger,
+      }),
     };
     this.denials = new DenialLog(logger);
     // Losing the lease drops every connection at once; their removals finish (or fail) on their own,
     // and rejoining forgets whatever rows of this instance are left anyway.
     this.lease = new InstanceLease(store, merged.leaseMs, logger, () => this.destroySockets());
     this.bans = new BanWatch(store.bans, merged.banRefreshMs, logger, () => this.refuseBanned());
+    this.revocations = new MemberWatch(store.members, merged.banRefreshMs, logger, (identity) => this.refuseRevoked(identity));
   }
+
+  /** The key every hello must prove (key networks only: on a members network it is one way in, checked by the gate). */
+  private readonly networkKey: Buffer | undefined;
 
   /** Joins the network's instances in the store (forgetting what a previous run of this one left), then listens. */
   static async start(options: TrackerOptions): Promise<TrackerServer> {
     const { transport } = options;
-    const tracker = new TrackerServer(options.store, options.logger, transport, options.limits ?? {}, options.networkKey, options.observer ?? UNOBSERVED);
+    const tracker = new TrackerServer(options.store, options.logger, transport, options.limits ?? {}, options, options.observer ?? UNOBSERVED);
     const forgotten = await tracker.lease.start();
     if (forgotten > 0) options.logger.info({ peers: forgotten }, 'forgot peers of a previous run');
     try {
       await tracker.bans.start();
+      await tracker.revocations.start();
       tracker.listener = await tracker.listen(options);
     } catch (error) {
       await tracker.bans.stop();
+      await tracker.revocations.stop();
       await tracker.lease.stop();
       await options.store.membership.leave().catch(() => undefined);
       throw error;
     }
-    options.logger.info({ ...tracker.address, db: options.store.location, instance: options.store.membership.instance, network: options.networkKey ? 'private' : 'open' }, 'tracker listening');
+    options.logger.info({ ...tracker.address, db: options.store.location, instance: options.store.membership.instance, network: tracker.network }, 'tracker listening');
     return tracker;
   }
 
@@ -134,9 +161,9 @@ export class TrackerServer {
     return this.context.limits;
   }
 
-  /** Whether only peers that prove the network key get in. */
-  get isPrivate(): boolean {
-    return this.networkKey !== undefined;
+  /** Who may come in: anyone, key-holders, or members. */
+  get network(): NetworkKind {
+    return this.context.gate.kind;
   }
 
   /** Whether this tracker holds its lease and serves (false while it rejoins after losing it). */
@@ -152,6 +179,7 @@ export class TrackerServer {
     this.closing ??= (async () => {
       await this.lease.stop();
       await this.bans.stop();
+      await this.revocations.stop();
       const stopped = this.listener?.close();
       await this.dropConnections();
       await stopped;
@@ -167,6 +195,17 @@ export class TrackerServer {
       const refusal = this.bans.refusalOf(remote, features);
       if (!refusal) continue;
       this.logger.info({ remote: `${remote.host}:${remote.port}`, identity: remote.id }, refusal.message);
+      this.context.observer.errorSent(refusal.code);
+      refuseConnection(socket, refusal);
+    }
+  }
+
+  /** Refuses the open connections of an identity the operator revoked: its shares leave with them. */
+  private refuseRevoked(identity: string): void {
+    for (const [socket, { remote }] of this.clients) {
+      if (remote.id !== identity) continue;
+      const refusal = new P2PError('ACCESS_DENIED', 'this identity was revoked from the network');
+      this.logger.info({ remote: `${remote.host}:${remote.port}`, identity }, refusal.message);
       this.context.observer.errorSent(refusal.code);
       refuseConnection(socket, refusal);
     }
@@ -237,7 +276,7 @@ export class TrackerServer {
         timeoutMs: timeLeftSinceArrival(remote, limits.handshakeTimeoutMs),
         welcome: { heartbeatMs: limits.heartbeatMs, peerTimeoutMs: limits.peerTimeoutMs },
         ...(this.networkKey && { networkKey: this.networkKey }),
-        refuse: (_hello, agreed) => this.bans.refusalOf(remote, agreed),
+        admit: (hello, agreed) => this.bans.refusalOf(remote, agreed) ?? this.context.gate.admit(socket, remote, hello, agreed),
       });
       this.clients.set(socket, { remote, features });
       log.debug({ agent: hello.agent, features: [...features] }, 'hello');
@@ -256,6 +295,7 @@ export class TrackerServer {
         verifiedPort: undefined,
         firewalledAs: undefined,
         connectRequests: { since: 0, count: 0 },
+        ticket: undefined,
       };
       while (!connection.isClosed) {
         // A frozen or cut-off peer is dropped, with its share.

@@ -63,6 +63,8 @@ export interface TrackerLimits {
   connectRequestWindowMs: number;
   /** How often the bans in force are read from the network's database (a ban reaches every tracker within about that). */
   banRefreshMs: number;
+  /** How long a member's ticket for holders lasts (members networks): the longest a revoked member can still fetch. */
+  ticketLifetimeMs: number;
 }
 
 export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
@@ -94,4 +96,5 @@ export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
   maxConnectRequestsPerAddress: 120,
   connectRequestWindowMs: 60_000,
   banRefreshMs: 1_000,
+  ticketLifetimeMs: 60_000,
 };

@@ -1,4 +1,5 @@
 import { MAX_FILES_PER_SHARE, MAX_FRAME_BYTES, P2PError, parseNetworkKey } from '@p2pservice/protocol';
+import { z } from 'zod';
 import { defineSettings, loadSettings, setting, type SettingSources, type SettingsOf, settingsOf } from '@p2pservice/cli';
 import { DEFAULT_HTTP_HOST, DEFAULT_PG_POOL, DEFAULT_TRACKER_DB, DEFAULT_TRACKER_HOST, DEFAULT_TRACKER_LIMITS, DEFAULT_TRACKER_PORT } from './defaults.js';
 
@@ -49,6 +50,12 @@ export const LIMIT_SETTINGS = defineSettings({
     help: 'seconds of silence before a peer and its files are dropped',
   },
   searchBudgetMs: { env: 'SEARCH_BUDGET', schema: setting.seconds(), default: seconds(DEFAULT_TRACKER_LIMITS.searchBudgetMs), help: 'seconds one search may run' },
+  ticketLifetimeMs: {
+    env: 'TICKET_LIFETIME',
+    schema: setting.seconds(),
+    default: seconds(DEFAULT_TRACKER_LIMITS.ticketLifetimeMs),
+    help: "seconds a member's ticket for holders lasts: the longest a revoked member can still download",
+  },
   leaseMs: { env: 'TRACKER_LEASE', schema: setting.seconds(), default: seconds(DEFAULT_TRACKER_LIMITS.leaseMs), help: "seconds of the tracker's lease on a shared database" },
 });
 
@@ -78,6 +85,13 @@ export const TRACKER_SETTINGS = defineSettings({
     default: '',
     help: "a private network's key; empty = open network (keep .env at chmod 600)",
   },
+  network: {
+    env: 'TRACKER_NETWORK',
+    schema: setting.optionalText().pipe(z.enum(['open', 'key', 'members']).optional()),
+    default: '',
+    help: 'open, key or members; empty = key when NETWORK_KEY is set, else open',
+    flag: '<kind>',
+  },
   httpPort: { env: 'TRACKER_HTTP_PORT', schema: setting.optionalPort(), default: '', help: 'port of /status, /metrics and /healthz; empty = off', flag: '<port>' },
   httpHost: { env: 'TRACKER_HTTP_HOST', schema: setting.text(), default: DEFAULT_HTTP_HOST, help: 'address of that HTTP listener', flag: '<host>' },
 });
@@ -95,11 +109,21 @@ export function loadTrackerSettings(sources: SettingSources): TrackerSettings {
       'three heartbeat intervals is usual',
     );
   }
+  const { network, networkKey } = TRACKER_SETTINGS;
+  if (settings.network === 'key' && settings.networkKey === undefined) {
+    throw new P2PError('BAD_CONFIG', `${network.env}=key needs ${networkKey.env}`, `make one with \`tracker start --new-key\`, or choose ${network.env}=members or open`);
+  }
+  if (settings.network === 'open' && settings.networkKey !== undefined) {
+    throw new P2PError('BAD_CONFIG', `${network.env}=open but ${networkKey.env} is set`, `remove ${networkKey.env}, or choose ${network.env}=key or members`);
+  }
   if (settings.leaseMs < 1_000) {
     throw new P2PError('BAD_CONFIG', `${leaseMs.env} (${settings.leaseMs / 1000} s) is too short to be renewed in time`, 'keep the default of 15 s, or at least 1 s');
   }
   return settings;
 }
+
+/** The kind of network the settings make: TRACKER_NETWORK, or key when NETWORK_KEY is set, else open. */
+export const networkKindOf = (settings: Partial<Pick<TrackerSettings, 'network' | 'networkKey'>>) => settings.network ?? (settings.networkKey ? 'key' : 'open');
 
 /** The server's limits among the settings. */
 export const limitsOf = (settings: TrackerSettings) => settingsOf(LIMIT_SETTINGS, settings);

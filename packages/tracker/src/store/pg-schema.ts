@@ -78,6 +78,33 @@ export const PG_MIGRATIONS: readonly string[] = [
      until     bigint,
      banned_at bigint NOT NULL
    );`,
+  // 6: the members of a members network (or a key network's enrolled key-holders), the invites that
+  // admit them, and the audit log of joins, invites, revocations and bans.
+  `CREATE TABLE members (
+     identity   text COLLATE "C" PRIMARY KEY,
+     name       text   NOT NULL,
+     invited_by text   NOT NULL,
+     joined_at  bigint NOT NULL,
+     last_seen  bigint NOT NULL,
+     revoked_at bigint
+   );
+   CREATE INDEX members_by_name ON members (name);
+   CREATE TABLE invites (
+     id         text COLLATE "C" PRIMARY KEY,
+     secret     bytea  NOT NULL,
+     name       text,
+     uses_left  integer NOT NULL,
+     expires_at bigint,
+     created_at bigint NOT NULL,
+     created_by text   NOT NULL
+   );
+   CREATE TABLE member_log (
+     seq     bigserial PRIMARY KEY,
+     at      bigint NOT NULL,
+     event   text   NOT NULL,
+     subject text   NOT NULL,
+     detail  text   NOT NULL
+   );`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

@@ -8,6 +8,7 @@ import { DEFAULT_PG_POOL } from '../settings/defaults.js';
 import { HolderChanges } from './pg-changes.js';
 import { inTransaction, isUnavailable, openPool, type PgPoolOptions, query, redactedUrl } from './pg-database.js';
 import { PgBans } from './pg-bans.js';
+import { PgMembers } from './pg-members.js';
 import { newInstanceName, PgMembership } from './pg-membership.js';
 import { migratePg } from './pg-schema.js';
 import { searchStatementOf } from './pg-search.js';
@@ -44,6 +45,7 @@ export class PgStore implements TrackerStore {
   /** The instances of the network, and this one's lease. */
   readonly membership: PgMembership;
   readonly bans: PgBans;
+  readonly members: PgMembers;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -52,6 +54,7 @@ export class PgStore implements TrackerStore {
     instance: string,
   ) {
     this.bans = new PgBans(pool, location);
+    this.members = new PgMembers(pool, location);
     this.membership = new PgMembership(pool, leasePool, location, instance, {
       removePeer: (peer) => this.removePeer(peer),
       retryFailedRemovals: async () => {

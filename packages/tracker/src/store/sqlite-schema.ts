@@ -92,6 +92,33 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
      until     INTEGER,
      banned_at INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  // 11: the members of a members network (or a key network's enrolled key-holders), the invites that
+  // admit them, and the audit log of joins, invites, revocations and bans.
+  `CREATE TABLE members (
+     identity   TEXT    PRIMARY KEY,
+     name       TEXT    NOT NULL,
+     invited_by TEXT    NOT NULL,
+     joined_at  INTEGER NOT NULL,
+     last_seen  INTEGER NOT NULL,
+     revoked_at INTEGER
+   ) WITHOUT ROWID;
+   CREATE INDEX members_by_name ON members (name);
+   CREATE TABLE invites (
+     id         TEXT    PRIMARY KEY,
+     secret     BLOB    NOT NULL,
+     name       TEXT,
+     uses_left  INTEGER NOT NULL,
+     expires_at INTEGER,
+     created_at INTEGER NOT NULL,
+     created_by TEXT    NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE member_log (
+     seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+     at      INTEGER NOT NULL,
+     event   TEXT    NOT NULL,
+     subject TEXT    NOT NULL,
+     detail  TEXT    NOT NULL
+   );`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;

@@ -19,6 +19,7 @@ import { contentsOf, fairHolders } from './holder-rows.js';
 import { searchTimeout } from './search-ranking.js';
 import { runSearch } from './sqlite-search-run.js';
 import { SqliteBans } from './sqlite-bans.js';
+import { SqliteMembers } from './sqlite-members.js';
 import { SqliteMembership } from './sqlite-membership.js';
 import { SearchThreads } from './sqlite-search-threads.js';
 import { WalCheckpoints } from './sqlite-checkpoints.js';
@@ -46,6 +47,7 @@ export class SqliteStore implements TrackerStore {
   /** The instances of the network, and this one's lease. */
   readonly membership: SqliteMembership;
   readonly bans: SqliteBans;
+  readonly members: SqliteMembers;
   /** The search index's rows to add or remove (with the text they were indexed with), in order, for the end of the slice. */
   private readonly indexChanges: { add: boolean; id: number; text: string }[] = [];
 
@@ -60,6 +62,7 @@ export class SqliteStore implements TrackerStore {
     this.statements = prepareStatements(db);
     this.membership = new SqliteMembership(db, this.statements, instance, (peer) => this.removePeer(peer));
     this.bans = new SqliteBans(db);
+    this.members = new SqliteMembers(db);
   }
 
   /** Opens (creating it and its folder if missing) and migrates the database in `file`. */

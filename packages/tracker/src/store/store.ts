@@ -73,6 +73,81 @@ export interface BanList {
   inForce(now: number): Promise<Ban[]>;
 }
 
+/** A member of the network (members.ts): admitted by an invite, or enrolled by proving a network key. */
+export interface Member {
+  identity: string;
+  name: string;
+  /** How it came in: `invite ID by WHO`, or `network key`. */
+  invitedBy: string;
+  joinedAt: number;
+  /** When it last connected to, or left, a tracker of the network. */
+  lastSeen: number;
+  /** When the operator revoked it, or null: a member in good standing. */
+  revokedAt: number | null;
+}
+
+/** An invite as the store keeps it. The secret stays in the database; the operator saw it once, in the link. */
+export interface StoredInvite {
+  id: string;
+  secret: Buffer;
+  /** The name its member gets, or null: named after the identity. */
+  name: string | null;
+  usesLeft: number;
+  /** When it stops working, or null: never. */
+  expiresAt: number | null;
+  createdAt: number;
+  createdBy: string;
+}
+
+/** What redeeming an invite came to: the member it made, or why it was refused (nothing changed then). */
+export type Redemption = { member: Member } | { refused: 'unknown' | 'used' | 'expired' | 'wrong-proof' | 'revoked' };
+
+/** One line of the network's audit log: who joined, was invited, revoked, banned. */
+export interface LogEntry {
+  /** Increases with every entry, across the network's trackers and tools. */
+  seq: number;
+  at: number;
+  event: 'join' | 'enrol' | 'invite' | 'uninvite' | 'revoke' | 'ban' | 'unban';
+  /** The identity, invite id or ban target it is about. */
+  subject: string;
+  detail: string;
+}
+
+/**
+ * The network's members, invites and audit log, kept in its database so that every tracker of the
+ * network admits alike, and the operator's commands work on a running network.
+ */
+export interface MemberList {
+  /** The member with this identity, revoked or not, recording that it was seen now; undefined if none. */
+  seen(identity: string, now: number): Promise<Member | undefined>;
+  /**
+   * Redeems invite `id` for `identity` at `now`, in one transaction: the invite must exist, have a use
+   * left, not have expired, and `proves(secret)` must hold, and the identity must not be a revoked member.
+   * Then a use is spent, the member made and the join logged; a member already is just returned.
+   */
+  redeem(id: string, identity: string, now: number, proves: (secret: Buffer) => boolean): Promise<Redemption>;
+  /** Makes `identity` a member under `name` if it is none yet (a network key proved), logged as `enrol`. Returns the member as it is now. */
+  enrol(identity: string, name: string, now: number): Promise<Member>;
+  /** Stores a new invite, logged. */
+  invite(invite: StoredInvite): Promise<void>;
+  /** The invites with a use left that have not expired at `now`, oldest first. */
+  invites(now: number): Promise<StoredInvite[]>;
+  /** Withdraws invite `id`, logged; false if there was none. */
+  uninvite(id: string, now: number, by: string): Promise<boolean>;
+  /** Every member, revoked ones too, by name. */
+  members(): Promise<Member[]>;
+  /** The identities online now (on any tracker of the network), with the files each shares: for the operator's `tracker members`, which may scan every file row. */
+  online(): Promise<Map<string, number>>;
+  /** Revokes `identity` at `now`, logged; false if it is no member or was revoked already. */
+  revoke(identity: string, now: number, by: string): Promise<boolean>;
+  /** Adds a line to the audit log (bans are logged by the command that makes them). */
+  record(entry: Omit<LogEntry, 'seq'>): Promise<void>;
+  /** Log entries after `seq`, oldest first, at most `limit`. */
+  log(afterSeq: number, limit: number): Promise<LogEntry[]>;
+  /** The newest entry's seq, or 0: where a tracker starts following the log. */
+  lastSeq(): Promise<number>;
+}
+
 /** The peers online and the files each shares: what lists, searches and who-has read. */
 export interface ShareRows {
 
@@ -164,5 +239,7 @@ export interface TrackerStore extends ShareRows {
   readonly membership: InstanceMembership;
   /** Who is banned from the network. */
   readonly bans: BanList;
+  /** Who the network's members are, its invites, and its audit log. */
+  readonly members: MemberList;
   close(): Promise<void>;
 }
