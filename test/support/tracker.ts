@@ -8,7 +8,7 @@ export interface TestTracker {
   server: TrackerServer;
   store: SqliteStore;
   /** Where it listens, with the identity it proves there. */
-  readonly address: Required<Endpoint>;
+  readonly address: Required<Pick<Endpoint, 'host' | 'port' | 'id'>>;
   close(): Promise<void>;
 }
 

@@ -9,7 +9,9 @@ export interface TrackerInfo {
   address: string;
   /** The identity it proved. */
   id?: string;
-  network: 'open' | 'private';
+  network: 'open' | 'private' | 'members';
+  /** On a members network: the name this peer is a member under. */
+  member?: string;
 }
 
 /** A folder the node shares, as a face shows it. */
@@ -29,7 +31,9 @@ export interface ShareState {
   connected: boolean;
   /** The identity the tracker proved on the share's connection. */
   trackerId?: string;
-  network: 'open' | 'private';
+  network: 'open' | 'private' | 'members';
+  /** On a members network: the name this peer is a member under. */
+  member?: string;
   /**
    * Why the tracker could not reach `port`, when it could not: the share is listed as firewalled, and
    * others download from it through connect-back (it dials them when the tracker asks).

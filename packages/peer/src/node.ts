@@ -16,6 +16,7 @@ import {
   type SearchCursor,
   type SearchRequest,
   tlsTransport,
+  type TrackerSession,
   type Transport,
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
@@ -25,7 +26,8 @@ import { download, downloadContent, type DownloadOptions, type DownloadResult } 
 import { resolveContent } from './download/resolve.js';
 import type { DownloadState, PeerNodeEvents, ShareState, TrackerInfo } from './node-events.js';
 import { KeptTrackerSession } from './network/kept-tracker-session.js';
-import { type NetworkAccess, openTracker, trackersLabel } from './network/tracker-access.js';
+import { MemberTickets } from './network/member-tickets.js';
+import { askTracker, type NetworkAccess, openTracker, trackersLabel } from './network/tracker-access.js';
 import { type ShareOptions, ShareSession } from './share/share-session.js';
 
 /** Settings of every share the node starts (an option left undefined is the share's default). */
@@ -102,6 +104,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       host: options.host,
       port: options.port,
       connectBack: new ConnectBackService({ transport, host: options.host, port: options.port }),
+      tickets: new MemberTickets(() => askTracker(this.access, AGENTS.download, (session) => session.renewTicket())),
     };
     this.questions = new KeptTrackerSession(this.access, AGENTS.browse);
   }
@@ -109,6 +112,11 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
   /** The tracker, or the trackers, as HOST:PORT (comma-separated). */
   get tracker(): string {
     return trackersLabel(this.options);
+  }
+
+  /** On a members network, the name this peer is a member under, as its tracker last said. */
+  get memberName(): string | undefined {
+    return this.trackerInfo?.member ?? [...this.sharesById.values()].map((entry) => entry.session.memberName).find((name) => name !== undefined);
   }
 
   /** This peer's identity, if it runs on TLS with one. */
@@ -195,11 +203,20 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     await Promise.all([...this.sharesById.values()].map((entry) => entry.session.settled()));
   }
 
+  /**
+   * Connects to the network's tracker once, and says what it is: on a members network, with an invite in
+   * the tracker's link, this is what makes this peer a member.
+   */
+  async join(): Promise<TrackerInfo> {
+    await askTracker(this.access, AGENTS.browse, async (session) => this.sawTracker(session));
+    return { ...this.trackerInfo! };
+  }
+
   /** Every file on the network, page by page. */
   async *list(): AsyncGenerator<ListEntry> {
     const session = await openTracker(this.access, AGENTS.list);
     try {
-      this.sawTracker(session.serverId, session.isPrivateNetwork);
+      this.sawTracker(session);
       yield* session.list();
     } finally {
       await session.close();
@@ -209,7 +226,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
   /** One page of the network's list, after `after` (null: the first page), for faces that page. */
   async listPage(after: ListCursor | null, limit: number): Promise<{ files: ListEntry[]; next: ListCursor | null }> {
     return this.questions.ask(async (session) => {
-      this.sawTracker(session.serverId, session.isPrivateNetwork);
+      this.sawTracker(session);
       return session.listPage(after, limit);
     });
   }
@@ -221,7 +238,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
   async search(request: SearchRequest, limit = DEFAULT_SEARCH_RESULTS): Promise<ListEntry[]> {
     parseSearchQuery(request.query, request);
     return this.questions.ask(async (session) => {
-      this.sawTracker(session.serverId, session.isPrivateNetwork);
+      this.sawTracker(session);
       const found: ListEntry[] = [];
       let after: SearchCursor | null = null;
       do {
@@ -355,7 +372,8 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       connected: session.connected,
       tracker: session.trackerLabel,
       ...(session.trackerId && { trackerId: session.trackerId }),
-      network: session.isPrivateNetwork ? 'private' : 'open',
+      network: session.network,
+      ...(session.memberName && { member: session.memberName }),
       ...(session.firewalled && { firewalled: session.firewalled }),
       skipped: [...entry.state.skipped],
     };
@@ -368,8 +386,10 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     for (const old of finished.slice(0, Math.max(0, finished.length - DOWNLOAD_HISTORY))) this.downloadsById.delete(old.state.id);
   }
 
-  private sawTracker(id: string | undefined, isPrivate: boolean): void {
-    this.trackerInfo = { address: this.tracker, ...(id && { id }), network: isPrivate ? 'private' : 'open' };
+  private sawTracker(session: TrackerSession): void {
+    const id = session.serverId;
+    const member = session.welcome?.member?.name;
+    this.trackerInfo = { address: this.tracker, ...(id && { id }), network: session.welcome?.network ?? 'open', ...(member && { member }) };
     this.emit('tracker-connected', { ...this.trackerInfo });
   }
 }

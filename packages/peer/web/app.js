@@ -170,7 +170,9 @@ async function refreshState() {
   if (asked !== stateAsked) return;
   $('#out-dir').textContent = state.outDir;
   // What an event showed after this state was read stays.
-  if (networkEvent <= state.eventId) $('#network').textContent = `Tracker ${state.tracker}${state.identity ? ` · you are ${state.identity.slice(0, 7)}` : ''}`;
+  // On a members network you are the name the operator gave you; elsewhere, your identity's start.
+  const you = state.member ?? state.identity?.slice(0, 7);
+  if (networkEvent <= state.eventId) $('#network').textContent = `Tracker ${state.tracker}${you ? ` · you are ${you}` : ''}`;
   renderShares(state.shares);
   for (const d of state.downloads) if ((downloadEvent.get(d.id) ?? 0) <= state.eventId) renderDownload(d);
 }
@@ -188,7 +190,8 @@ const handlers = {
   'share-stopped': () => refreshState(),
   tracker: (t) => {
     networkEvent = lastEvent;
-    $('#network').textContent = t.state === 'connected' ? `Tracker ${t.info?.address ?? t.share?.tracker} · connected` : `Tracker lost: ${t.reconnecting.reason}; retrying in ${formatDuration(t.reconnecting.retryInMs / 1000)}`;
+    const member = t.info?.member ?? t.share?.member;
+    $('#network').textContent = t.state === 'connected' ? `Tracker ${t.info?.address ?? t.share?.tracker} · connected${member ? ` · you are ${member}` : ''}` : `Tracker lost: ${t.reconnecting.reason}; retrying in ${formatDuration(t.reconnecting.retryInMs / 1000)}`;
   },
 };
 

@@ -144,12 +144,15 @@ program
     process.stdout.write(flags.json ? `${JSON.stringify(inForce.map((ban) => ({ target: ban.target, until: ban.until, since: ban.at })))}\n` : bansTable(inForce));
   });
 
-/** The settings of a command that only makes sense on a members network. */
+/**
+ * The settings of a command that only matters on a members network. The running tracker may have been
+ * started with --network members while .env says otherwise, so a mismatch is said, not refused.
+ */
 function membersSettings(flags: Record<string, unknown>, command: string) {
   const settings = operatorSettings(flags, command);
   const kind = networkKindOf(settings);
   if (kind !== 'members') {
-    throw new P2PError('BAD_CONFIG', `this tracker's network is ${kind}: invites are for a members network`, `set ${TRACKER_SETTINGS.network.env}=members in its .env (or start it with --network members)`);
+    process.stderr.write(`tracker: note: the settings here make a${kind === 'open' ? 'n' : ''} ${kind} network; invites admit peers only to a tracker started with ${TRACKER_SETTINGS.network.env}=members (or --network members)\n`);
   }
   return settings;
 }

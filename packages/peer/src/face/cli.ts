@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { DEFAULT_SEARCH_RESULTS, P2PError, parseEndpointList, parseSearchQuery, parseSize, quoted, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
+import { DEFAULT_SEARCH_RESULTS, formatAddress, P2PError, parseEndpoint, parseEndpointList, parseSearchQuery, parseSize, quoted, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
 import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting, settingFlag, settingsHelp, completionScript } from '@p2pservice/cli';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -117,6 +117,22 @@ async function list(rawFlags: unknown): Promise<void> {
   node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
   node.on('tracker-connected', (info) => err(`${trackerWords(info)}\n`));
   await printList(node.list(), flags.json ?? false, out, shownHere());
+}
+
+/** `peer join LINK`: redeems the invite the link carries (a members network), pins the tracker, says how to go on. */
+async function join(link: string, rawFlags: unknown): Promise<void> {
+  parseFlags(z.strictObject({}), rawFlags, 'join');
+  const tracker = parseEndpoint(link.trim(), 'link');
+  const { node } = await peerNode({ tracker: link.trim() }, 'join', { mayShare: true });
+  node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
+  const info = await node.join();
+  out(`joined ${trackerWords(info)}\n`);
+  const address = formatAddress(tracker);
+  err(
+    info.network === 'members'
+      ? `The tracker's identity is remembered. From now on: --tracker ${address} (or ${PEER_SETTINGS.tracker.env}=${address} in .env)\n`
+      : `This is ${info.network === 'open' ? 'an open' : 'a private'} network, where nobody needs an invite; its identity is remembered. From now on: --tracker ${address}\n`,
+  );
 }
 
 /** A count typed as digits, refused in words that name the range (not "expected number, received NaN"). */
@@ -256,6 +272,12 @@ program
   .option(...settingFlag(PEER_SETTINGS, 'tracker'))
   .option(...settingFlag(PEER_SETTINGS, 'port'))
   .action(ui);
+
+program
+  .command('join')
+  .description('join a members network with the link of an invite (`tracker invite` made it): this peer becomes a member')
+  .argument('<link>', "the link, p2p://HOST:PORT#IDENTITY?invite=…, in quotes: a shell reads '?' and '&'")
+  .action(join);
 
 program
   .command('list')

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { type Endpoint, KnownTrackers, loadOrCreateIdentity } from '@p2pservice/protocol';
+import { existsSync } from 'node:fs';
+import { type Endpoint, identityFile, KnownTrackers, loadOrCreateIdentity } from '@p2pservice/protocol';
 import { defaultConfigDir, defaultStateDir } from '@p2pservice/cli';
 import type { Logger } from 'pino';
 import type { PeerNodeOptions } from '../node.js';
@@ -8,8 +9,9 @@ import { nodeSettingsOf, type PeerSettings } from '../settings/table.js';
 
 /**
  * The node every face runs: its settings as they are, and what lives in the XDG folders (the hash
- * cache, the identity and the known trackers). The identity is loaded (made on first use) only for
- * faces that may share: listing and downloading need none.
+ * cache, the identity and the known trackers). Faces that may share make the identity on first use;
+ * listing and downloading need none on open and key networks, but present it when it exists (a members
+ * network knows its members by it).
  */
 export async function nodeOptions(
   settings: PeerSettings,
@@ -20,7 +22,7 @@ export async function nodeOptions(
 ): Promise<PeerNodeOptions & { identityCreated?: string }> {
   const configDir = defaultConfigDir(env);
   const cacheDir = defaultCacheDir(env);
-  const loaded = mayShare ? await loadOrCreateIdentity(configDir, 'peer') : undefined;
+  const loaded = mayShare || existsSync(identityFile(configDir, 'peer')) ? await loadOrCreateIdentity(configDir, 'peer') : undefined;
   return {
     ...nodeSettingsOf(settings),
     tracker,

@@ -69,7 +69,7 @@ export function ambiguousTable(error: AmbiguousNameError, numbered = false): str
 const fileCount = (n: number) => (n === 1 ? '1 file' : `${n} files`);
 
 export function shareSummary(share: ShareState): string {
-  const tracker = trackerWords({ address: share.tracker, ...(share.trackerId && { id: share.trackerId }), network: share.network });
+  const tracker = trackerWords({ address: share.tracker, ...(share.trackerId && { id: share.trackerId }), network: share.network, ...(share.member && { member: share.member }) });
   const line = `sharing ${fileCount(share.files)} (${formatBytes(share.bytes)}) from ${terminalSafe(share.dir)} on port ${share.port}, ${tracker}\n`;
   return share.firewalled === undefined ? line : line + firewalledLine(share);
 }
@@ -79,9 +79,13 @@ export function firewalledLine(share: Pick<ShareState, 'port' | 'firewalled'>): 
   return `firewalled: ${terminalSafe(share.firewalled ?? '')}; others download through connect-back (you dial them), which fails only if they are firewalled too; let TCP port ${share.port} in (set ${PEER_SETTINGS.port.env} to keep it) to be reached directly\n`;
 }
 
-/** "tracker 10.0.0.5:7070 (FUZ2XBA, private network)": who the tracker proved to be, in its short form. */
-export function trackerWords(info: TrackerInfo): string {
-  return `tracker ${info.address} (${info.id ? `${shortIdentity(info.id)}, ` : ''}${info.network} network)`;
+/**
+ * "tracker 10.0.0.5:7070 (FUZ2XBA, private network)": who the tracker proved to be, in its short form;
+ * on a members network also who we are there: "(FUZ2XBA, members network, you are alice)".
+ */
+export function trackerWords(info: Pick<TrackerInfo, 'address' | 'id' | 'network' | 'member'>): string {
+  const you = info.member === undefined ? '' : `, you are ${terminalSafe(info.member)}`;
+  return `tracker ${info.address} (${info.id ? `${shortIdentity(info.id)}, ` : ''}${info.network} network${you})`;
 }
 
 export function trustedLine(tracker: string, id: string): string {

@@ -10,6 +10,7 @@ import {
   type Transport,
 } from '@p2pservice/protocol';
 import type { ConnectBackService } from '../connect-back/service.js';
+import type { MemberTickets } from './member-tickets.js';
 import { PEER_SETTINGS } from '../settings/table.js';
 
 /** How every part of a peer reaches the network: the same trackers, transport, key and trust. */
@@ -23,6 +24,8 @@ export interface NetworkAccess {
   transport: Transport;
   /** The key of a private network, proved on every connection. */
   networkKey?: Buffer;
+  /** On a members network: the ticket shown to holders, and which tickets this peer's holders accept. */
+  tickets?: MemberTickets;
   /** Trackers met before; a tracker named without an identity is trusted on first use and remembered. */
   knownTrackers?: KnownTrackers;
   /** Told when a tracker was trusted on first use. */
@@ -49,7 +52,8 @@ export function trackersLabel(access: Pick<NetworkAccess, 'tracker'>): string {
 
 /** Client options for a holder connection (the holder's identity comes with its record). */
 export function clientOptions(access: NetworkAccess, agent: string): ClientOptions {
-  return { agent, transport: access.transport, ...(access.networkKey && { networkKey: access.networkKey }) };
+  const { tickets } = access;
+  return { agent, transport: access.transport, ...(access.networkKey && { networkKey: access.networkKey }), ...(tickets && { ticket: () => tickets.current() }) };
 }
 
 /**
@@ -65,14 +69,21 @@ export function isTrackerOutage(error: unknown): boolean {
 /** A session with one tracker, its identity checked (pinned, remembered or trusted on first use). */
 async function openOne(access: NetworkAccess, tracker: Endpoint, agent: string): Promise<TrackerSession> {
   try {
-    return await TrackerSession.open(tracker, {
+    const session = await TrackerSession.open(tracker, {
       ...clientOptions(access, agent),
       ...(access.knownTrackers && { knownTrackers: access.knownTrackers }),
       ...(access.onTrackerTrusted && { onFirstUse: access.onTrackerTrusted }),
     });
+    access.tickets?.welcomed(session.welcome!, session.serverId);
+    return session;
   } catch (error) {
     if (error instanceof RemoteError && error.code === 'BANNED') {
       throw new P2PError('BANNED', `tracker ${error.from} refused: ${error.said}`, "ask the network's operator");
+    }
+    if (error instanceof RemoteError && error.code === 'ACCESS_DENIED' && /member|invite|revoked/.test(error.said)) {
+      // A members network: its own message says what to do (an invite; nothing, once revoked).
+      const hint = /revoked/.test(error.said) ? "ask the network's operator" : /invite /.test(error.said) ? undefined : "then join with its link: peer join 'LINK'";
+      throw new P2PError('ACCESS_DENIED', `tracker ${error.from} refused: ${error.said}`, hint);
     }
     if (error instanceof RemoteError && error.code === 'ACCESS_DENIED') {
       const { env } = PEER_SETTINGS.networkKey;

@@ -15,7 +15,6 @@ import {
   type HolderReply,
   HolderRequest,
   endServed,
-  nextRequest,
   type Listener,
   listenEverywhere,
   MAX_FRAME_BYTES,
@@ -31,11 +30,13 @@ import {
   type RemotePeer,
   serverHandshake,
   timeLeftSinceArrival,
+  TicketChecker,
   type Transport,
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { AGENTS } from '../network/agents.js';
 import { readRange } from './file-io.js';
+import { HolderRequests } from './holder-requests.js';
 import { sameIdentity } from './hash-cache.js';
 import { identityOf, isInside } from './index-folder.js';
 import type { IndexedFile, ShareIndex } from './share-index.js';
@@ -45,7 +46,17 @@ import { DEFAULT_MAX_UPLOADS } from '../settings/defaults.js';
 import { PEER_SETTINGS } from '../settings/table.js';
 
 /** The features a holder offers (spec: Features). */
-export const HOLDER_FEATURES: readonly Feature[] = ['queue'];
+export const HOLDER_FEATURES: readonly Feature[] = ['queue', 'members'];
+
+/** Whether this holder's network wants tickets (a members network), and whose signatures count. */
+export interface HolderAdmission {
+  /** members: a good ticket before any request; other: none; unknown: the tracker has not said yet, so nothing is served. */
+  network(): 'members' | 'other' | 'unknown';
+  readonly checker: TicketChecker;
+}
+
+/** Admits every downloader: a holder outside a members network. */
+const EVERYONE: HolderAdmission = { network: () => 'other', checker: new TicketChecker(() => false) };
 
 /** Connections a holder keeps at once (downloading, queued or idle); one more gets TOO_MANY_CONNECTIONS. */
 export const HOLDER_MAX_CONNECTIONS = 256;
@@ -90,6 +101,8 @@ export interface FileServerOptions {
   transport: Transport;
   /** The key of a private network: only downloaders that prove it are served. */
   networkKey?: Buffer;
+  /** On a members network, only members with a good ticket are served (README#tickets); default: everyone. */
+  admission?: HolderAdmission;
   /** Most bytes per second sent to all downloaders together (PEER_MAX_UPLOAD_RATE); unlimited when absent. */
   maxUploadRate?: number;
   /**
@@ -133,6 +146,7 @@ export class FileServer {
     private readonly rate: UploadRate | undefined,
     private readonly transport: Transport,
     private readonly onConnectBack: FileServerOptions['onConnectBack'],
+    private readonly admission: HolderAdmission,
   ) {
     this.slots = new UploadSlots(limits);
   }
@@ -156,6 +170,7 @@ export class FileServer {
       options.maxUploadRate ? new UploadRate(options.maxUploadRate) : undefined,
       options.transport,
       options.onConnectBack,
+      options.admission ?? EVERYONE,
     );
     const listen = {
       port: options.port,
@@ -282,12 +297,22 @@ export class FileServer {
         ...(this.networkKey && { networkKey: this.networkKey }),
       });
       const queues = features.has('queue');
+      /** Until when this connection's ticket lets it fetch (members networks); a fresher one may come at any time. */
+      let ticketUntil: number | undefined;
+      const requests = new HolderRequests(connection, ({ ticket }) => {
+        const problem = this.admission.checker.problem(ticket, remote.id, Date.now());
+        if (problem) throw new P2PError('ACCESS_DENIED', problem);
+        ticketUntil = ticket.until;
+      });
+      const admitted = () => this.admitted(ticketUntil, features);
       while (!connection.isClosed) {
-        const request = await nextRequest(connection, HOLDER_IDLE_TIMEOUT_MS, 'closing the connection');
+        const request = await requests.next(HOLDER_IDLE_TIMEOUT_MS);
         if (request.type === 'bye') break;
         if (request.type === 'hello') throw new P2PError('UNEXPECTED_MESSAGE', 'hello was already exchanged');
+        const refusal = admitted();
+        if (refusal) throw refusal;
         if (request.type === 'pieces') await this.sendPieces(connection, request);
-        else await this.upload(connection, request, remote, queues, log);
+        else await this.upload(connection, request, remote, queues, log, admitted);
       }
       await connection.end();
     } catch (error) {
@@ -297,6 +322,22 @@ export class FileServer {
     } finally {
       connection.destroy();
     }
+  }
+
+  /**
+   * Why this connection may not be served now, if it may not: on a members network only while a good
+   * ticket is in force, checked before each request and between the chunks of an upload, so a revoked
+   * member is served until its last ticket ends and not a chunk longer.
+   */
+  private admitted(ticketUntil: number | undefined, features: ReadonlySet<Feature>): P2PError | undefined {
+    const network = this.admission.network();
+    if (network === 'other') return undefined;
+    if (network === 'unknown') return new P2PError('UNAVAILABLE', 'this holder has not reached its tracker yet: try again in a moment');
+    if (ticketUntil === undefined) {
+      return new P2PError('ACCESS_DENIED', features.has('members') ? "this holder serves the network's members only, and this client sent no ticket" : "this holder serves the network's members only: this client is too old to show a ticket");
+    }
+    if (ticketUntil <= Date.now()) return new P2PError('ACCESS_DENIED', 'the ticket has ended: the tracker no longer vouches for this member');
+    return undefined;
   }
 
   /** Answers a `pieces` request from the index: no slot is taken, the layer is small and in memory. */
@@ -314,7 +355,7 @@ export class FileServer {
   }
 
   /** Answers one fetch. Request-level refusals (NOT_FOUND, BAD_RANGE, BUSY) keep the connection open. */
-  private async upload(connection: Connection, request: Fetch, remote: RemotePeer, queues: boolean, log: Logger): Promise<void> {
+  private async upload(connection: Connection, request: Fetch, remote: RemotePeer, queues: boolean, log: Logger, admitted: () => P2PError | undefined): Promise<void> {
     const refuse = (code: 'NOT_FOUND' | 'BAD_RANGE', message: string) =>
       connection.send({ type: 'error', id: request.id, code, message });
     const file = this.index.find(request.sha256);
@@ -351,6 +392,8 @@ export class FileServer {
       let sent = 0;
       if (length > 0) {
         for await (const chunk of readRange(handle, request.offset, length)) {
+          const refusal = admitted();
+          if (refusal) throw refusal;
           sent += chunk.length;
           await this.rate?.take(chunk.length);
           await connection.write(chunk);

@@ -97,6 +97,7 @@ export class ShareSession {
       maxUploads: options.maxUploads,
       maxUploadRate: options.maxUploadRate,
       networkKey: options.networkKey,
+      ...(options.tickets && { admission: options.tickets }),
       onConnectBack: options.connectBack?.take,
     });
     // This port is where holders connect back to the peer's own downloads while it serves: a user who
@@ -177,8 +178,14 @@ export class ShareSession {
     return this.tracker.serverId;
   }
 
-  get isPrivateNetwork(): boolean {
-    return this.tracker.isPrivateNetwork;
+  /** Who may come into the network, as the tracker's welcome said: open, private (a key) or members. */
+  get network(): 'open' | 'private' | 'members' {
+    return this.tracker.welcome?.network ?? 'open';
+  }
+
+  /** On a members network, the name this peer is a member under. */
+  get memberName(): string | undefined {
+    return this.tracker.welcome?.member?.name;
   }
 
   /** Why the tracker could not reach this share's port, when it lists it as firewalled. */

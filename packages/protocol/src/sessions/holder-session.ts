@@ -4,7 +4,7 @@ import type { Address } from '../transport/address.js';
 import { QUEUE_NOTICE_MS, REQUEST_TIMEOUT_MS } from '../core/constants.js';
 import { P2PError } from '../core/errors.js';
 import { remoteError } from '../wire/handshake.js';
-import { type FileHeader, type HolderReply, HolderReply as HolderReplySchema, type HolderRequest } from '../wire/messages.js';
+import { type FileHeader, type HolderReply, HolderReply as HolderReplySchema, type HolderRequest, type Ticket } from '../wire/messages.js';
 import { type ClientOptions, expectReply, RequestClient } from './request-client.js';
 import type { Endpoint } from '../transport/address.js';
 import { layerFromHex, PieceGeometry } from '../pieces/merkle.js';
@@ -24,7 +24,23 @@ export class HolderSession extends RequestClient<HolderRequest, HolderReply> {
   static async over(socket: Socket, holder: Address, options: ClientOptions = {}): Promise<HolderSession> {
     const session = new HolderSession(socket, HolderReplySchema, { host: holder.host, port: holder.port }, options);
     await session.handshake();
+    await session.sendTicket();
     return session;
+  }
+
+  /** The ticket the holder has from us (members networks), to send a fresher one when there is one. */
+  private ticketSent: Ticket | undefined;
+
+  /**
+   * Gives the holder our newest ticket if it has not got it yet (feature `members`): right after the
+   * welcome, and before a request once the ticket was renewed. Unanswered, so it costs no round trip.
+   */
+  private async sendTicket(): Promise<void> {
+    if (!this.supports('members')) return;
+    const ticket = this.options.ticket?.();
+    if (!ticket || ticket === this.ticketSent) return;
+    this.ticketSent = ticket;
+    await this.connection.send({ type: 'ticket', ticket });
   }
 
   /**
@@ -34,6 +50,7 @@ export class HolderSession extends RequestClient<HolderRequest, HolderReply> {
    */
   async fetch(sha256: string, offset: number, length: number, onQueued?: (position: number) => void): Promise<{ header: FileHeader; body: Readable }> {
     const timeoutMs = this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    await this.sendTicket();
     let reply = await this.request({ type: 'fetch', sha256, offset, length });
     // A busy holder keeps us in its queue, telling us our place until a slot is ours. It repeats itself
     // every QUEUE_NOTICE_MS, so waiting in line is never taken for a stall, whatever the request timeout.
@@ -55,6 +72,7 @@ export class HolderSession extends RequestClient<HolderRequest, HolderReply> {
    * shape, or one that does not hash up to the root, is the holder failing (HOLDER_FAILED).
    */
   async pieces(sha256: string, size: number, root: string): Promise<Buffer[]> {
+    await this.sendTicket();
     const reply = expectReply(await this.request({ type: 'pieces', sha256 }), 'piece_layer', this.label);
     const geometry = new PieceGeometry(size);
     const layer = layerFromHex(reply.hashes);

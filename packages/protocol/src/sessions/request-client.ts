@@ -24,7 +24,7 @@ export interface ClientOptions extends ConnectionOptions {
   transport?: Transport;
   /** The key of the private network to prove membership of (see membership.ts). */
   networkKey?: Buffer;
-  /** The ticket of a members network, for its holders (identity/ticket.ts); read at each handshake. */
+  /** The ticket of a members network, for its holders (identity/ticket.ts): read before each request to a holder. */
   ticket?: () => Ticket | undefined;
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
@@ -84,7 +84,6 @@ export class RequestClient<Out extends { type: string }, In extends Reply> {
   }
 
   protected async handshake(invite?: Invite): Promise<Welcome> {
-    const ticket = this.options.ticket?.();
     try {
       const { opening, features } = await clientHandshake(this.connection, {
         agent: this.options.agent ?? DEFAULT_AGENT,
@@ -92,7 +91,6 @@ export class RequestClient<Out extends { type: string }, In extends Reply> {
         from: this.label,
         ...(this.options.networkKey && { networkKey: this.options.networkKey }),
         ...(invite && { invite }),
-        ...(ticket && { ticket }),
       });
       this.welcome = opening;
       this.features = features;

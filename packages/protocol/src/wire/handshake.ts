@@ -4,7 +4,7 @@ import { P2PError, RemoteError } from '../core/errors.js';
 import { agreedFeatures, type Feature, isFeature } from '../core/features.js';
 import { isMembershipProof, membershipMaterial, membershipProof } from './membership.js';
 import { type Invite, inviteProof } from './invite.js';
-import { type ErrorMessage, Hello, type Ticket, type Welcome } from './messages.js';
+import { type ErrorMessage, Hello, type Welcome } from './messages.js';
 import { terminalSafe } from '../core/terminal.js';
 
 /** Turns an `error` frame from the other side into a RemoteError with the same (wire) code. */
@@ -29,8 +29,6 @@ export interface ClientHandshakeOptions {
   networkKey?: Buffer;
   /** An invite to redeem (a members network's tracker): its secret is proved, never sent. */
   invite?: Invite;
-  /** A ticket for a members network's holder. */
-  ticket?: Ticket;
   timeoutMs?: number;
 }
 
@@ -41,8 +39,7 @@ export async function clientHandshake(
 ): Promise<Handshake<Welcome>> {
   const proof = options.networkKey && membershipProof(options.networkKey, membershipMaterial(connection.socket));
   const invite = options.invite && inviteProof(options.invite, connection.socket);
-  const { ticket } = options;
-  await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: options.agent, features: [...options.features], ...(proof && { proof }), ...(invite && { invite }), ...(ticket && { ticket }) });
+  await connection.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: options.agent, features: [...options.features], ...(proof && { proof }), ...(invite && { invite }) });
   const reply = await connection.receive(options.timeoutMs ?? HANDSHAKE_TIMEOUT_MS);
   if (reply.type === 'error') throw remoteError(reply as ErrorMessage, options.from);
   if (reply.type !== 'welcome') throw new P2PError('UNEXPECTED_MESSAGE', `${options.from} answered hello with "${reply.type}"`);

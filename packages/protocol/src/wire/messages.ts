@@ -126,8 +126,6 @@ export const Hello = z.strictObject({
   proof: MembershipProof.optional(),
   /** To a members network's tracker, from a client that is not a member yet: the invite it redeems. */
   invite: InviteProof.optional(),
-  /** To a holder on a members network: the client's ticket from the tracker. */
-  ticket: Ticket.optional(),
 });
 export type Hello = z.infer<typeof Hello>;
 
@@ -336,8 +334,9 @@ export const Pieces = z.strictObject({ type: z.literal('pieces'), id: RequestId,
 export type Pieces = z.infer<typeof Pieces>;
 
 /**
- * A fresher ticket for a members network's holder, sent unasked on an open connection before the one in
- * force ends; it is not answered, and a bad one ends the connection.
+ * The client's ticket for a holder on a members network (feature `members`): sent unasked right after the
+ * welcome, and again with a fresher one before the one in force ends. It is not answered; a bad one ends
+ * the connection, and a holder on a members network serves no request before a good one.
  */
 export const TicketFrame = z.strictObject({ type: z.literal('ticket'), ticket: Ticket });
 export type TicketFrame = z.infer<typeof TicketFrame>;

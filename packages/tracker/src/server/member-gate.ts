@@ -57,7 +57,7 @@ export class MemberGate {
       const member = (await this.options.members.seen(identity, this.now())) ?? (await this.options.members.enrol(identity, identity.slice(0, 7), this.now()));
       return member.revokedAt === null ? undefined : revoked(member);
     }
-    if (identity === undefined) return new P2PError('ACCESS_DENIED', 'this network admits its members only, and a member is known by its identity: this client presented none');
+    if (identity === undefined) return new P2PError('ACCESS_DENIED', 'this network admits its members only, known by their identities, and this client presented none: ask its operator for an invite');
     let member = await this.options.members.seen(identity, this.now());
     if (member === undefined && hello.invite) member = this.redeemed(hello.invite.id, await this.redeem(socket, identity, hello.invite));
     if (member === undefined && this.options.networkKey && isMembershipProof(this.options.networkKey, membershipMaterial(socket), hello.proof)) {

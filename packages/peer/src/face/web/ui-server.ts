@@ -111,7 +111,7 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions, events: P
   for (const [path, [type, body]] of Object.entries(assets)) app.get(path, (c) => c.body(body, 200, { 'content-type': type }));
 
   app.get('/api/state', (c) =>
-    c.json({ tracker: node.tracker, identity: node.identity ?? null, shares: node.shares(), downloads: node.downloads(), outDir, eventId: events.lastId }),
+    c.json({ tracker: node.tracker, identity: node.identity ?? null, member: node.memberName ?? null, shares: node.shares(), downloads: node.downloads(), outDir, eventId: events.lastId }),
   );
 
   app.get('/api/files', async (c) => {
