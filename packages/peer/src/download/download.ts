@@ -168,7 +168,7 @@ async function fillPart(part: PartFile, content: Content, failures: HolderFailur
   for (;;) {
     const holders = groups.shift()?.filter((h) => !failures.has(formatAddress(h)));
     if (!holders) {
-      if (askedTracker) throw everyHolderFailed(part, options.name, failures);
+      if (askedTracker) throw options.tickets?.refusal ?? everyHolderFailed(part, options.name, failures);
       askedTracker = true;
       groups = byRoot((await freshHolders(options, options.name, content)).filter((h) => !failures.has(formatAddress(h))));
       continue;

@@ -1,4 +1,4 @@
-import { type Ticket, TicketChecker, type Welcome } from '@p2pservice/protocol';
+import { P2PError, type Ticket, TicketChecker, type Welcome } from '@p2pservice/protocol';
 import type { HolderAdmission } from '../share/file-server.js';
 
 /** After a renewal failed (the tracker out of reach), the next try waits this long. */
@@ -19,6 +19,11 @@ export class MemberTickets implements HolderAdmission {
   private receivedAt = 0;
   private renewing: Promise<void> | undefined;
   private nextTry = 0;
+  /**
+   * Why the tracker last refused a renewal (revoked, banned), until a ticket comes again: holders stop
+   * serving once the ticket ends, and a download says this rather than "connection closed".
+   */
+  refusal: P2PError | undefined;
 
   constructor(
     private readonly renew: () => Promise<Ticket>,
@@ -45,7 +50,10 @@ export class MemberTickets implements HolderAdmission {
         this.renewing = this.renew()
           .then(
             (fresh) => this.take(fresh),
-            () => void (this.nextTry = this.now() + RETRY_MS),
+            (error: unknown) => {
+              this.nextTry = this.now() + RETRY_MS;
+              if (error instanceof P2PError && (error.code === 'ACCESS_DENIED' || error.code === 'BANNED')) this.refusal = error;
+            },
           )
           .finally(() => (this.renewing = undefined));
       }
@@ -54,6 +62,7 @@ export class MemberTickets implements HolderAdmission {
   }
 
   private take(ticket: Ticket): void {
+    this.refusal = undefined;
     this.ticket = ticket;
     this.receivedAt = this.now();
   }

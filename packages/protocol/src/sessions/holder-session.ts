@@ -9,6 +9,9 @@ import { type ClientOptions, expectReply, RequestClient } from './request-client
 import type { Endpoint } from '../transport/address.js';
 import { layerFromHex, PieceGeometry } from '../pieces/merkle.js';
 
+/** How often a fetch in progress looks for a renewed ticket to give the holder (members networks). */
+export const TICKET_CHECK_MS = 250;
+
 /** A downloader's conversation with one holder: ask for content by sha256, receive its raw bytes. */
 export class HolderSession extends RequestClient<HolderRequest, HolderReply> {
   /** Connects to a holder; given `holder.id` (as the tracker lists it), only that identity is accepted. */
@@ -64,7 +67,14 @@ export class HolderSession extends RequestClient<HolderRequest, HolderReply> {
       this.connection.destroy();
       throw new P2PError('HOLDER_FAILED', 'announced a different range than the one asked for');
     }
-    return { header, body: this.connection.readRaw(header.length) };
+    const body = this.connection.readRaw(header.length);
+    if (this.supports('members') && this.options.ticket) {
+      // A long fetch outlives a ticket: the fresher one goes to the holder while the bytes stream.
+      const timer = setInterval(() => void this.sendTicket().catch(() => undefined), TICKET_CHECK_MS);
+      timer.unref();
+      body.once('close', () => clearInterval(timer));
+    }
+    return { header, body };
   }
 
   /**

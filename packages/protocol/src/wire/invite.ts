@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { P2PError } from '../core/errors.js';
-import { quoted } from '../core/terminal.js';
 import { base32, fromBase32 } from '../identity/identity-id.js';
 import { isMembershipProof, membershipMaterial, membershipProof } from './membership.js';
 import type { InviteProof } from './messages.js';
@@ -34,7 +33,8 @@ export function formatInvite(invite: Invite): string {
 export function parseInvite(text: string, what = 'invite'): Invite {
   const match = /^([A-Z2-7]{10})\.([A-Z2-7]{52})$/.exec(text.trim().toUpperCase());
   if (!match || !/[AQ]$/.test(match[2]!)) {
-    throw new P2PError('BAD_CONFIG', `${what} ${quoted(text.slice(0, 80))} is not an invite`, 'copy the whole link `tracker invite` printed');
+    // The text is not echoed: it may be most of a secret.
+    throw new P2PError('BAD_CONFIG', `${what} is not an invite (${text.length} characters; an invite is 63)`, 'copy the whole link `tracker invite` printed');
   }
   return { id: match[1]!, secret: fromBase32(match[2]!).subarray(0, INVITE_SECRET_BYTES) };
 }

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, killAll, PEER_BIN, removeDir, run, type Running, start, startTrackerCli, tempDir, TRACKER_BIN } from '@p2pservice/test-support/processes';
+import { eventually } from '@p2pservice/test-support/wait';
+
+/*
+ * A members network as its operator and members meet it, through the built CLIs: invites made with
+ * `tracker invite`, redeemed with `peer join`, refused once used or expired; a member revoked while it
+ * shares and while it downloads from an honest holder (tickets of TICKET_LIFETIME seconds).
+ */
+
+/** Seconds a ticket lasts here: the longest a revoked member may still download. */
+const TICKET_LIFETIME = 2;
+/** Bytes per second the honest holder sends: a big file then takes several ticket lifetimes. */
+const UPLOAD_RATE = 1_000_000;
+
+let root: string;
+let db: string;
+let tracker: Awaited<ReturnType<typeof startTrackerCli>>;
+let alice: Running;
+const big = randomBytes(6 * UPLOAD_RATE);
+
+const folder = (name: string) => {
+  const path = join(root, name);
+  mkdirSync(join(path, 'shared'), { recursive: true });
+  return path;
+};
+const peerEnv = (extra: Record<string, string> = {}) => cleanEnv({ PEER_HOST: '127.0.0.1', PEER_TRACKER: tracker.address, RECONNECT_BASE_DELAY: '0.2', RECONNECT_MAX_DELAY: '1', ...extra });
+const peer = (name: string, args: string[]) => run(PEER_BIN, args, { cwd: folder(name), env: peerEnv() });
+const operator = (args: string[]) => run(TRACKER_BIN, [...args, '--db', db], { cwd: root, env: cleanEnv() });
+const names = async (as: string) => {
+  const list = await peer(as, ['list', '--json']);
+  expect(list.code, list.stderr).toBe(0);
+  return (JSON.parse(list.stdout) as { name: string }[]).map((entry) => entry.name).sort();
+};
+
+/** `tracker invite` for this tracker; its link (stdout is the link alone). */
+async function invite(args: string[] = []): Promise<string> {
+  const made = await operator(['invite', '--address', tracker.address, ...args]);
+  expect(made.code, made.stderr).toBe(0);
+  expect(made.stdout).toMatch(/^p2p:\/\/127\.0\.0\.1:\d+#[A-Z2-7-]{63}\?invite=[A-Z2-7]{10}\.[A-Z2-7]{52}\n$/);
+  return made.stdout.trim();
+}
+
+async function joinAs(name: string, link: string): Promise<void> {
+  const joined = await peer(name, ['join', link]);
+  expect(joined.code, joined.stderr).toBe(0);
+  expect(joined.stdout).toMatch(new RegExp(`^joined tracker 127\\.0\\.0\\.1:${tracker.port} \\([A-Z2-7]{7}, members network, you are ${name}\\)\\n$`));
+}
+
+function share(name: string, file: string, content: Buffer | string, extra: Record<string, string> = {}): Running {
+  writeFileSync(join(folder(name), 'shared', file), content);
+  return start(PEER_BIN, ['share', 'shared'], { cwd: folder(name), env: peerEnv(extra) });
+}
+
+beforeAll(async () => {
+  root = tempDir('p2p-members-');
+  db = join(root, 'tracker.db');
+  tracker = await startTrackerCli(root, ['--db', db, '--network', 'members'], cleanEnv({ TICKET_LIFETIME: String(TICKET_LIFETIME) }));
+});
+afterAll(async () => {
+  await killAll();
+  removeDir(root);
+});
+
+describe('a members network', () => {
+  it('lets in whoever redeems an invite, who then shares and downloads; nobody else', async () => {
+    const stranger = await peer('stranger', ['list']);
+    expect([stranger.code, stranger.stderr]).toEqual([1, expect.stringMatching(/refused: this network admits its members only.*ask its operator for an invite \(then join with its link: peer join 'LINK'\)\n$/)]);
+    await joinAs('alice', await invite(['--name', 'alice']));
+    alice = share('alice', 'big.bin', big, { PEER_MAX_UPLOAD_RATE: String(UPLOAD_RATE) });
+    expect(await alice.waitFor(/^sharing /)).toMatch(/members network, you are alice\)$/);
+    await joinAs('bob', await invite(['--name', 'bob', '--uses', '1']));
+    // Bob's download lasts about three ticket lifetimes: the tickets renewed on the way keep it going.
+    const got = await peer('bob', ['get', 'big.bin']);
+    expect(got.code, got.stderr).toBe(0);
+    expect(readFileSync(join(folder('bob'), 'big.bin')).equals(big)).toBe(true);
+    const members = JSON.parse((await operator(['members', '--json'])).stdout) as { name: string; online: boolean; files: number; revokedAt: number | null }[];
+    expect(members.map((m) => [m.name, m.online, m.files, m.revokedAt])).toEqual([
+      ['alice', true, 1, null],
+      ['bob', false, 0, null],
+    ]);
+  });
+
+  it('refuses an invite used up, expired or withdrawn, and changes nothing', async () => {
+    const once = await invite(['--name', 'carol']);
+    await joinAs('carol', once);
+    const again = await peer('dave', ['join', once]);
+    expect([again.code, again.stderr]).toEqual([1, expect.stringMatching(/\npeer: tracker 127\.0\.0\.1:\d+ refused: invite [A-Z2-7]{10} has been used already: ask the operator for a new one\n$/)]);
+    const brief = await invite(['--expires', '1s']);
+    await eventually(async () => (await operator(['invites'])).stdout === 'no open invites\n', 5_000);
+    const expired = await peer('dave', ['join', brief]);
+    expect(expired.stderr).toMatch(/refused: invite [A-Z2-7]{10} has expired: ask the operator for a new one\n$/);
+    const withdrawn = await invite();
+    const id = /invite=([A-Z2-7]{10})\./.exec(withdrawn)![1]!;
+    expect((await operator(['uninvite', id])).stdout).toBe(`withdrew invite ${id}\n`);
+    expect((await peer('dave', ['join', withdrawn])).stderr).toMatch(/refused: invite [A-Z2-7]{10} is not known here \(withdrawn, or never made\)/);
+    const names = (JSON.parse((await operator(['members', '--json'])).stdout) as { name: string }[]).map((m) => m.name);
+    expect(names).toEqual(['alice', 'bob', 'carol']);
+  });
+
+  it('takes a revoked member off the list within seconds, and its download from an honest holder ends within a ticket lifetime', async () => {
+    const bob = share('bob', 'bob.txt', 'from bob\n');
+    await bob.waitFor(/^sharing /);
+    expect(await names('carol')).toEqual(['big.bin', 'bob.txt']);
+    // Carol downloads the big file at the holder's pace, and is revoked half way.
+    const download = start(PEER_BIN, ['get', 'big.bin', '--out', 'in'], { cwd: folder('carol'), env: peerEnv() });
+    // Under way: the part file holds verified pieces.
+    const partBytes = () => readdirSync(join(folder('carol'), 'in')).filter((f) => f.endsWith('.part')).map((f) => statSync(join(folder('carol'), 'in', f)).size)[0] ?? 0;
+    await eventually(() => existsSync(join(folder('carol'), 'in')) && partBytes() > 0, 10_000);
+    const revoked = await operator(['revoke', 'carol']);
+    expect(revoked.stdout).toMatch(/^revoked carol \([A-Z2-7-]{63}\)\n$/);
+    const revokedAt = Date.now();
+    const ended = await download.exited;
+    expect(ended.code).toBe(1);
+    expect(Date.now() - revokedAt).toBeLessThan(TICKET_LIFETIME * 1000 + 5_000);
+    expect(download.stderr.join('\n')).toMatch(/^peer: tracker 127\.0\.0\.1:\d+ refused: this identity \(carol\) was revoked from the network at \S+ \(ask the network's operator\)$/m);
+    // Bob, revoked while sharing: his file leaves the list, and he is told why.
+    await operator(['revoke', 'bob']);
+    await eventually(async () => JSON.stringify(await names('alice')) === '["big.bin"]', 5_000);
+    expect(await bob.waitFor(/revoked/)).toMatch(/^tracker 127\.0\.0\.1:\d+ refused: this identity \(bob\) was revoked from the network at \S+; retrying in /);
+    const log = (JSON.parse((await operator(['members', '--log', '--json'])).stdout) as { event: string }[]).map((e) => e.event);
+    expect(log.filter((e) => e === 'revoke')).toHaveLength(2);
+  });
+});

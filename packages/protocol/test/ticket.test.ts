@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { formatLink, generateInvite, parseEndpoint, parseEndpointList, parseInvite, TicketChecker, TicketSigner } from '../src/index.js';
+import { testIdentity } from '@p2pservice/test-support/tls';
+
+describe('tickets', () => {
+  const tracker = testIdentity('tracker');
+  const signer = new TicketSigner(tracker);
+  const checker = new TicketChecker((id) => id === tracker.id);
+
+  it('hold for their member until their end, and are checked once per signer key', () => {
+    const ticket = signer.issue('MEMBER', 2_000);
+    expect(checker.problem(ticket, 'MEMBER', 1_999)).toBeUndefined();
+    expect(checker.problem(ticket, 'MEMBER', 2_000)).toMatch(/has ended/);
+    expect(checker.problem(ticket, 'OTHER', 1_000)).toMatch(/another identity/);
+    expect(checker.problem(ticket, undefined, 1_000)).toMatch(/another identity/);
+    expect(checker.problem({ ...ticket, member: 'OTHER' }, 'OTHER', 1_000)).toMatch(/signature does not match/);
+    expect(checker.problem({ ...ticket, signature: Buffer.from('x').toString('base64') }, 'MEMBER', 1_000)).toMatch(/signature does not match/);
+    expect(checker.problem({ ...ticket, signer: Buffer.from('not a certificate').toString('base64') }, 'MEMBER', 1_000)).toMatch(/not signed by this holder's tracker/);
+  });
+});
+
+describe('join links', () => {
+  const id = testIdentity('tracker').id;
+
+  it('carry the address, the identity and an invite, and read back as they were written', () => {
+    const invite = generateInvite();
+    const link = formatLink({ host: '10.0.0.5', port: 7070, id, invite });
+    expect(link).toMatch(/^p2p:\/\/10\.0\.0\.5:7070#[A-Z2-7-]{63}\?invite=[A-Z2-7]{10}\.[A-Z2-7]{52}$/);
+    const read = parseEndpoint(link);
+    expect(read).toEqual({ host: '10.0.0.5', port: 7070, id, invite: { id: invite.id, secret: invite.secret } });
+    expect(parseEndpointList(link)).toEqual([read]);
+    expect(parseEndpoint(formatLink({ host: '::1', port: 7070, id }))).toEqual({ host: '::1', port: 7070, id });
+  });
+
+  it('are refused in words when cut short or mistyped, never echoing the secret', () => {
+    const link = formatLink({ host: '10.0.0.5', port: 7070, id, invite: generateInvite() });
+    expect(() => parseEndpoint('p2p://10.0.0.5:7070')).toThrow(/names no tracker identity/);
+    expect(() => parseEndpoint(link.slice(0, -3))).toThrow(/is not an invite/);
+    expect(() => parseEndpoint(`${link}&key=x`)).toThrow(/has an unknown part "key"/);
+    try {
+      parseEndpoint(link.slice(0, -3));
+    } catch (error) {
+      expect((error as Error).message).not.toContain(link.slice(-20, -3));
+    }
+    expect(() => parseInvite('ABC.DEF')).toThrow(/is not an invite/);
+  });
+});
