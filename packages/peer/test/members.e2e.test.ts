@@ -20,6 +20,8 @@ let root: string;
 let db: string;
 let tracker: Awaited<ReturnType<typeof startTrackerCli>>;
 let alice: Running;
+/** The tracker's HTTP side: /status and /metrics. */
+let statusBase: string;
 const big = randomBytes(6 * UPLOAD_RATE);
 
 const folder = (name: string) => {
@@ -58,7 +60,8 @@ function share(name: string, file: string, content: Buffer | string, extra: Reco
 beforeAll(async () => {
   root = tempDir('p2p-members-');
   db = join(root, 'tracker.db');
-  tracker = await startTrackerCli(root, ['--db', db, '--network', 'members'], cleanEnv({ TICKET_LIFETIME: String(TICKET_LIFETIME) }));
+  tracker = await startTrackerCli(root, ['--db', db, '--network', 'members', '--http-port', '0'], cleanEnv({ TICKET_LIFETIME: String(TICKET_LIFETIME), LOG_FORMAT: 'json' }));
+  statusBase = (JSON.parse(await tracker.waitFor(/status page and metrics listening/)) as { url: string }).url.replace(/status$/, '');
 });
 afterAll(async () => {
   await killAll();
@@ -123,5 +126,15 @@ describe('a members network', () => {
     expect(await bob.waitFor(/revoked/)).toMatch(/^tracker 127\.0\.0\.1:\d+ refused: this identity \(bob\) was revoked from the network at \S+; retrying in /);
     const log = (JSON.parse((await operator(['members', '--log', '--json'])).stdout) as { event: string }[]).map((e) => e.event);
     expect(log.filter((e) => e === 'revoke')).toHaveLength(2);
+  });
+
+  it('shows its members on the status page and in /metrics', async () => {
+    const page = await (await fetch(`${statusBase}status`)).text();
+    expect(/<th scope="row">Members<\/th><td>([^<]*)<\/td>/.exec(page)?.[1]).toBe('1 (and 2 revoked)');
+    const states = Object.fromEntries([...page.matchAll(/<tr><td>(alice|bob|carol)<\/td><td>(\w+)<\/td>/g)].map((m) => [m[1], m[2]]));
+    expect(states).toEqual({ alice: 'online', bob: 'revoked', carol: 'revoked' });
+    const metrics = await (await fetch(`${statusBase}metrics`)).text();
+    expect(metrics).toMatch(/^p2p_tracker_members 1$/m);
+    expect(metrics).toMatch(/^p2p_tracker_members_revoked 2$/m);
   });
 });

@@ -12,7 +12,7 @@ export * from './wire/handshake.js';
 export * from './sessions/holder-session.js';
 export * from './identity/identity.js';
 export * from './identity/identity-id.js';
-export * from './identity/ticket.js';
+export * from './wire/ticket.js';
 export * from './sessions/known-trackers.js';
 export * from './identity/mismatch.js';
 export * from './transport/listen-everywhere.js';

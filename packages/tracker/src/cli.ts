@@ -163,7 +163,7 @@ program
   .option('--name <name>', 'the name the new member gets (default: the start of its identity)')
   .option('--uses <n>', 'how many peers may join with it', '1')
   .option('--expires <duration>', 'how long it works: 30m, 12h, 7d, or never', '7d')
-  .option('--address <host:port>', 'where peers reach the tracker (default: from TRACKER_HOST and TRACKER_PORT)')
+  .option('--address <host:port>', `where peers reach the tracker (default: from ${TRACKER_SETTINGS.host.env} and ${TRACKER_SETTINGS.port.env})`)
   .option(...settingFlag(TRACKER_SETTINGS, 'db'))
   .action(async (flags: { name?: string; uses: string; expires: string; address?: string } & Record<string, unknown>) => {
     const settings = membersSettings(flags, 'invite');

@@ -322,6 +322,8 @@ export function describeStoreContract(backend: StoreBackend): void {
       expect(log[4]).toMatchObject({ at: now + 7, detail: 'alice, by op@host' });
       expect(await other.members.lastSeq()).toBe(log.at(-1)!.seq);
       expect(await other.members.log(log[4]!.seq, 1)).toEqual([log[5]]);
+      expect(await other.members.counts()).toEqual({ members: 1, revoked: 1 });
+      expect((await other.members.recent(1)).map((m) => m.identity)).toEqual(['ID-K']);
     });
 
     it('says which identities are online and how many files each shares', async () => {
@@ -329,6 +331,7 @@ export function describeStoreContract(backend: StoreBackend): void {
       await store.putShare(undefined, holder(1), [file('c', 1, '3')]);
       await store.putShare(undefined, holder(2), []);
       expect(await store.members.online()).toEqual(new Map([[holder(1).id, 3], [holder(2).id, 0]]));
+      expect(await store.members.onlineIdentities()).toEqual(new Set([holder(1).id, holder(2).id]));
     });
 
     describe('search', () => {

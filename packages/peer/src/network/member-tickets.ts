@@ -1,5 +1,11 @@
 import { P2PError, type Ticket, TicketChecker, type Welcome } from '@p2pservice/protocol';
-import type { HolderAdmission } from '../share/file-server.js';
+
+/** Whether a holder's network wants tickets (a members network), and whose signatures count. */
+export interface HolderAdmission {
+  /** members: a good ticket before any request; other: none; unknown: the tracker has not said yet, so nothing is served. */
+  network(): 'members' | 'other' | 'unknown';
+  readonly checker: TicketChecker;
+}
 
 /** After a renewal failed (the tracker out of reach), the next try waits this long. */
 const RETRY_MS = 5_000;

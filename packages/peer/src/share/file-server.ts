@@ -35,6 +35,7 @@ import {
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { AGENTS } from '../network/agents.js';
+import type { HolderAdmission } from '../network/member-tickets.js';
 import { readRange } from './file-io.js';
 import { HolderRequests } from './holder-requests.js';
 import { sameIdentity } from './hash-cache.js';
@@ -46,14 +47,9 @@ import { DEFAULT_MAX_UPLOADS } from '../settings/defaults.js';
 import { PEER_SETTINGS } from '../settings/table.js';
 
 /** The features a holder offers (spec: Features). */
-export const HOLDER_FEATURES: readonly Feature[] = ['queue', 'members'];
+export type { HolderAdmission };
 
-/** Whether this holder's network wants tickets (a members network), and whose signatures count. */
-export interface HolderAdmission {
-  /** members: a good ticket before any request; other: none; unknown: the tracker has not said yet, so nothing is served. */
-  network(): 'members' | 'other' | 'unknown';
-  readonly checker: TicketChecker;
-}
+export const HOLDER_FEATURES: readonly Feature[] = ['queue', 'members'];
 
 /** Admits every downloader: a holder outside a members network. */
 const EVERYONE: HolderAdmission = { network: () => 'other', checker: new TicketChecker(() => false) };

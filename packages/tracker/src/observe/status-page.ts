@@ -14,7 +14,20 @@ export interface StatusFacts {
   contents: number;
   connections: number;
   recent: readonly PeerEvent[];
+  /** On a key or members network: the member counts and the members seen most recently. */
+  members?: { members: number; revoked: number; recent: readonly StatusMember[] };
 }
+
+/** A member as the status page lists it. */
+export interface StatusMember {
+  name: string;
+  identity: string;
+  state: 'online' | 'offline' | 'revoked';
+  lastSeen: Date;
+}
+
+/** Members the status page lists at most: those seen most recently. */
+export const STATUS_MEMBERS = 50;
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -60,6 +73,7 @@ export function renderStatusPage(facts: StatusFacts): string {
     ['Connections to this tracker', number(facts.connections)],
     ['Up for', formatUptime(facts.now.getTime() - facts.startedAt.getTime())],
     ['Network', NETWORK_WORDS[facts.network]],
+    ...(facts.members ? [['Members', `${number(facts.members.members)}${facts.members.revoked ? ` (and ${number(facts.members.revoked)} revoked)` : ''}`] as [string, string]] : []),
     ['Instance', facts.instance],
     ['Database', facts.database],
     ['Version', facts.version],
@@ -73,6 +87,21 @@ export function renderStatusPage(facts: StatusFacts): string {
         )
         .join('\n')
     : '<tr><td colspan="4">none since the tracker started</td></tr>';
+  const time = (at: Date) => `<time datetime="${at.toISOString()}">${escapeHtml(at.toISOString().replace('T', ' ').slice(0, 19))}</time>`;
+  const members = facts.members
+    ? `<h2>Members, most recently seen first</h2>
+<table aria-label="Members">
+<thead><tr><th scope="col">Name</th><th scope="col">State</th><th scope="col">Last seen (UTC)</th><th scope="col">Identity</th></tr></thead>
+<tbody>
+${
+  facts.members.recent.length
+    ? facts.members.recent.map((m) => `<tr><td>${escapeHtml(m.name)}</td><td>${m.state}</td><td>${time(m.lastSeen)}</td><td>${escapeHtml(m.identity.slice(0, 7))}</td></tr>`).join('\n')
+    : '<tr><td colspan="4">none yet: make an invite with <code>tracker invite</code></td></tr>'
+}
+</tbody>
+</table>
+`
+    : '';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -93,7 +122,7 @@ th[scope=row] { width: 16rem; font-weight: 600; }
 <table aria-label="Status">
 ${rows.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n')}
 </table>
-<h2>Recent joins and leaves</h2>
+${members}<h2>Recent joins and leaves</h2>
 <table aria-label="Recent joins and leaves">
 <thead><tr><th scope="col">Time (UTC)</th><th scope="col">Event</th><th scope="col">Peer</th><th scope="col">Files</th></tr></thead>
 <tbody>

@@ -5,7 +5,7 @@ import { flagOf, isLocalHostHeader, isLoopbackAddress } from '@p2pservice/cli';
 import type { Logger } from 'pino';
 import { TRACKER_SETTINGS } from '../settings/table.js';
 import type { TrackerStore } from '../store/store.js';
-import { renderStatusPage } from './status-page.js';
+import { renderStatusPage, STATUS_MEMBERS, type StatusFacts } from './status-page.js';
 import type { TrackerMetrics } from './tracker-metrics.js';
 
 /** How long /healthz waits for the database before it answers 503. */
@@ -125,7 +125,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, source
     case '/metrics':
       return send(response, 200, source.metrics.registry.contentType, await source.metrics.registry.metrics());
     case '/status': {
-      const [counts, contents] = await Promise.all([source.store.counts(), source.store.countContents()]);
+      const [counts, contents, members] = await Promise.all([source.store.counts(), source.store.countContents(), source.network === 'open' ? undefined : statusMembers(source.store)]);
       const page = renderStatusPage({
         version: source.version,
         serving: source.serving(),
@@ -139,12 +139,22 @@ async function handle(request: IncomingMessage, response: ServerResponse, source
         contents,
         connections: source.connections(),
         recent: source.metrics.activity.recent,
+        ...(members && { members }),
       });
       return send(response, 200, 'text/html; charset=utf-8', page);
     }
     default:
       return send(response, 404, 'text/plain; charset=utf-8', 'not found: try /status, /metrics or /healthz\n');
   }
+}
+
+/** The member counts and the members seen most recently, with whether each is online now. */
+async function statusMembers(store: TrackerStore): Promise<NonNullable<StatusFacts['members']>> {
+  const [counts, recent, online] = await Promise.all([store.members.counts(), store.members.recent(STATUS_MEMBERS), store.members.onlineIdentities()]);
+  return {
+    ...counts,
+    recent: recent.map((m) => ({ name: m.name, identity: m.identity, state: m.revokedAt !== null ? 'revoked' : online.has(m.identity) ? 'online' : 'offline', lastSeen: new Date(m.lastSeen) })),
+  };
 }
 
 async function health(source: StatusSource): Promise<[number, string, string]> {

@@ -8,7 +8,7 @@ import type { TrackerMetrics } from './tracker-metrics.js';
  */
 export function timedStore(store: TrackerStore, metrics: TrackerMetrics): TrackerStore {
   const backend = isPostgresUrl(store.location) ? 'postgres' : 'sqlite';
-  const parts: Record<string, object> = { membership: timed(store.membership, metrics, backend), bans: timed(store.bans, metrics, backend) };
+  const parts: Record<string, object> = { membership: timed(store.membership, metrics, backend), bans: timed(store.bans, metrics, backend), members: timed(store.members, metrics, backend) };
   const rows = timed(store, metrics, backend);
   return new Proxy(rows, { get: (target, property) => (typeof property === 'string' && Object.hasOwn(parts, property) ? parts[property] : Reflect.get(target, property)) });
 }

@@ -68,6 +68,8 @@ export class TrackerMetrics implements TrackerObserver {
       ['p2p_tracker_peers', 'Peers sharing on the network (every tracker of its database)', async () => (await store.counts()).peers],
       ['p2p_tracker_files', 'Files listed on the network', async () => (await store.counts()).files],
       ['p2p_tracker_contents', 'Distinct contents (name and sha256) listed on the network', () => store.countContents()],
+      ['p2p_tracker_members', 'Members in good standing (key and members networks)', async () => (await store.members.counts()).members],
+      ['p2p_tracker_members_revoked', 'Members the operator revoked', async () => (await store.members.counts()).revoked],
     ] as const;
     for (const [name, help, read] of network) {
       new Gauge({

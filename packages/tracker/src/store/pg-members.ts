@@ -95,6 +95,24 @@ export class PgMembers implements MemberList {
     return rows.rows.map(memberOf);
   }
 
+  async counts(): Promise<{ members: number; revoked: number }> {
+    const rows = await query<{ members: number; revoked: number }>(this.pool, this.location, {
+      name: 'memberCounts',
+      text: 'SELECT count(*) FILTER (WHERE revoked_at IS NULL) AS members, count(revoked_at) AS revoked FROM members',
+    });
+    return { members: Number(rows.rows[0]!.members), revoked: Number(rows.rows[0]!.revoked) };
+  }
+
+  async recent(limit: number): Promise<Member[]> {
+    const rows = await query<MemberRow>(this.pool, this.location, { text: 'SELECT * FROM members ORDER BY last_seen DESC, identity LIMIT $1', values: [limit] });
+    return rows.rows.map(memberOf);
+  }
+
+  async onlineIdentities(): Promise<Set<string>> {
+    const rows = await query<{ identity: string }>(this.pool, this.location, { text: 'SELECT DISTINCT identity FROM peers' });
+    return new Set(rows.rows.map((row) => row.identity));
+  }
+
   async online(): Promise<Map<string, number>> {
     const rows = await query<{ identity: string; files: number }>(this.pool, this.location, {
       text: 'SELECT p.identity, (SELECT count(*) FROM files f WHERE f.peer_id = p.id) AS files FROM peers p',

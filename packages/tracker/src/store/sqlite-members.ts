@@ -90,6 +90,19 @@ export class SqliteMembers implements MemberList {
     return this.all.all().map(memberOf);
   }
 
+  async counts(): Promise<{ members: number; revoked: number }> {
+    const row = this.db.prepare<[], { members: number; revoked: number }>('SELECT count(*) FILTER (WHERE revoked_at IS NULL) AS members, count(revoked_at) AS revoked FROM members').get()!;
+    return { members: row.members, revoked: row.revoked };
+  }
+
+  async recent(limit: number): Promise<Member[]> {
+    return this.db.prepare<[number], MemberRow>('SELECT * FROM members ORDER BY last_seen DESC, identity LIMIT ?').all(limit).map(memberOf);
+  }
+
+  async onlineIdentities(): Promise<Set<string>> {
+    return new Set(this.db.prepare<[], { identity: string }>("SELECT DISTINCT identity FROM peers WHERE identity <> ''").all().map((row) => row.identity));
+  }
+
   async online(): Promise<Map<string, number>> {
     const rows = this.db
       .prepare<[], { identity: string; files: number }>("SELECT p.identity, (SELECT count(*) FROM files f WHERE f.peer_id = p.id) AS files FROM peers p WHERE p.identity <> ''")

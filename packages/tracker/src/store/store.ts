@@ -138,6 +138,12 @@ export interface MemberList {
   members(): Promise<Member[]>;
   /** The identities online now (on any tracker of the network), with the files each shares: for the operator's `tracker members`, which may scan every file row. */
   online(): Promise<Map<string, number>>;
+  /** How many members are in good standing, and how many were revoked (the status page, /metrics). */
+  counts(): Promise<{ members: number; revoked: number }>;
+  /** The `limit` members seen most recently, revoked ones too (the status page). */
+  recent(limit: number): Promise<Member[]>;
+  /** The identities with a share online now, on any tracker of the network: one row per peer, cheap. */
+  onlineIdentities(): Promise<Set<string>>;
   /** Revokes `identity` at `now`, logged; false if it is no member or was revoked already. */
   revoke(identity: string, now: number, by: string): Promise<boolean>;
   /** Adds a line to the audit log (bans are logged by the command that makes them). */

@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject, sign, verify, X509Certificate } from 'node:crypto';
-import type { Ticket } from '../wire/messages.js';
-import type { Identity } from './identity.js';
-import { identityOfCertificate } from './identity-id.js';
+import type { Ticket } from './messages.js';
+import type { Identity } from '../identity/identity.js';
+import { identityOfCertificate } from '../identity/identity-id.js';
 
 /*
  * Tickets (README#tickets): on a members network the tracker signs, for each member it admits, that the
