@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: every benchmark, side by side with its yardstick in the same run (alternating rounds,
 // medians, ratios). Prints a table and writes the results as JSON. Never part of `npm test`.
-// Options: --only transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup --rounds N --size MiB --index-size MiB
+// Options: --only transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members --rounds N --size MiB --index-size MiB
 //          --many-files N --peers N --files-per-peer N --hold-files N --ui-peers N --samples N --out FILE
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { machine } from './bench/harness.mjs';
 import { holdBench } from './bench/hold.mjs';
 import { indexingBench } from './bench/indexing.mjs';
+import { membersBench } from './bench/members.mjs';
 import { searchBench } from './bench/search.mjs';
 import { pgTrackersBench } from './bench/trackers-pg.mjs';
 import { startupBench } from './bench/startup.mjs';
@@ -21,7 +22,7 @@ import { uiBench } from './bench/ui.mjs';
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup' },
+    only: { type: 'string', default: 'transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members' },
     rounds: { type: 'string', default: '3' },
     size: { type: 'string', default: '1024' },
     'index-size': { type: 'string', default: '1024' },
@@ -82,6 +83,10 @@ try {
     say('startup: 10 rounds...');
     results.results.startup = await startupBench({ root, rounds: 10, env });
   }
+  if (only.has('members')) {
+    say(`members: ${values.size} MiB from one holder, open network and members network (tickets), ${rounds} rounds...`);
+    results.results.members = await membersBench({ root, sizeMiB: Number(values.size), rounds, env });
+  }
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
@@ -89,7 +94,7 @@ try {
 const f = (n, digits = 0) => (n === null || n === undefined ? 'n/a' : n.toFixed(digits));
 const rows = [];
 const goal = (ok) => (ok ? 'met' : 'NOT met');
-const { transfer, swarm, tls, indexing, tracker, hold, search, pg, ui, startup } = results.results;
+const { transfer, swarm, tls, indexing, tracker, hold, search, pg, ui, startup, members } = results.results;
 if (transfer) {
   for (const [name, rate] of Object.entries(transfer.mibPerSecond)) rows.push([`transfer ${transfer.sizeMiB} MiB`, name, `${f(rate)} MiB/s`, '']);
   rows.push(['transfer', 'peer get / bare pipe', f(transfer.ratioToBarePipe, 2), `>= 0.90: ${goal(transfer.ratioToBarePipe >= 0.9)}`]);
@@ -172,6 +177,12 @@ else if (ui) {
 }
 if (startup) {
   rows.push(['startup', 'peer list / node -e 0', `${f(startup.medianMs['peer list'])} / ${f(startup.medianMs['node -e 0'])} ms`, `< 300 ms: ${goal(startup.medianMs['peer list'] < 300)}`]);
+}
+if (members) {
+  const label = `members ${members.sizeMiB} MiB`;
+  for (const [name, rate] of Object.entries(members.mbPerSecond)) rows.push([label, name, `${f(rate)} MB/s`, '']);
+  rows.push(['members', `members / open (tickets of ${members.ticketLifetimeSeconds} s, renewed during the transfer)`, f(members.ratioMembersToOpen, 2), `>= 0.95 (not measurable): ${goal(members.ratioMembersToOpen >= 0.95)}`]);
+  rows.push(['members', 'one ticket checked (signature) / signed', `${f(members.ticketCheckMicros)} / ${f(members.ticketSignMicros)} µs`, '']);
 }
 const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length), 4));
 const line = (r) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;

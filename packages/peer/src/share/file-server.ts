@@ -295,10 +295,14 @@ export class FileServer {
       const queues = features.has('queue');
       /** Until when this connection's ticket lets it fetch (members networks); a fresher one may come at any time. */
       let ticketUntil: number | undefined;
+      let ticketSignature: string | undefined;
       const requests = new HolderRequests(connection, ({ ticket }) => {
+        // The same ticket again costs nothing: a signature is checked once per ticket a connection shows.
+        if (ticket.signature === ticketSignature) return;
         const problem = this.admission.checker.problem(ticket, remote.id, Date.now());
         if (problem) throw new P2PError('ACCESS_DENIED', problem);
         ticketUntil = ticket.until;
+        ticketSignature = ticket.signature;
       });
       const admitted = () => this.admitted(ticketUntil, features);
       while (!connection.isClosed) {
