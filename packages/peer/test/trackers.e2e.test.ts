@@ -146,6 +146,45 @@ describe('several trackers on one PostgreSQL', () => {
     expect(await listed(b.pinned)).toEqual({ 'beta.txt': 1 });
   });
 
+  it('make one members network: an invite made on the database admits through any tracker, a ticket from one is taken by holders of another, a revocation reaches all', async () => {
+    const members = async (name: string) => {
+      const cwd = join(dir, name);
+      mkdirSync(cwd, { recursive: true });
+      return startTrackerCli(cwd, ['--port', '0', '--network', 'members'], cleanEnv({ TRACKER_DB: db.url, TRACKER_LEASE: String(LEASE_S), TICKET_LIFETIME: '2' }));
+    };
+    const [a, b, c] = await Promise.all([members('a'), members('b'), members('c')]);
+    // Made where the tracker of the link runs: the link pins that tracker's identity.
+    const invite = async (name: string, through: { address: string }, where: string) => {
+      const made = await run(TRACKER_BIN, ['invite', '--name', name, '--address', through.address, '--db', db.url], { cwd: join(dir, where), env: cleanEnv() });
+      expect(made.code, made.stderr).toBe(0);
+      return made.stdout.trim();
+    };
+    const folder = (name: string) => {
+      const path = join(dir, `member-${name}`);
+      mkdirSync(path, { recursive: true });
+      return path;
+    };
+    // Alpha joins through a (whose identity the link pins) and shares through b, with b's identity pinned.
+    expect((await run(PEER_BIN, ['join', await invite('alpha', a, 'a')], { cwd: folder('alpha'), env: peerEnv() })).stdout).toMatch(/you are alpha\)/);
+    const bytes = Buffer.from('members only\n'.repeat(200_000));
+    writeFileSync(join(folder('alpha'), 'alpha.txt'), bytes);
+    const alpha = start(PEER_BIN, ['share', '.', '--tracker', b.pinned], { cwd: folder('alpha'), env: { ...peerEnv(), PEER_MAX_UPLOAD_RATE: '1M' } });
+    await alpha.waitFor(/^sharing 1 file/);
+    // Beta joins through c and downloads through c: c signs its tickets, alpha's holder (on b) takes them,
+    // also the ones renewed during the download (2.6 MB at 1 MB/s, tickets of 2 s).
+    expect((await run(PEER_BIN, ['join', await invite('beta', c, 'c')], { cwd: folder('beta'), env: peerEnv() })).stdout).toMatch(/you are beta\)/);
+    const got = await run(PEER_BIN, ['get', 'alpha.txt', '--out', 'in', '--tracker', c.pinned], { cwd: folder('beta'), env: peerEnv() });
+    expect(got.code, got.stderr).toBe(0);
+    expect(readFileSync(join(folder('beta'), 'in', 'alpha.txt')).equals(bytes)).toBe(true);
+    // Revoked on the database: alpha's share leaves the list of every tracker within seconds.
+    expect((await run(TRACKER_BIN, ['revoke', 'alpha', '--db', db.url], { cwd: dir, env: cleanEnv() })).stdout).toMatch(/^revoked alpha /);
+    const list = (through: { pinned: string }) => run(PEER_BIN, ['list', '--json', '--tracker', through.pinned], { cwd: folder('beta'), env: peerEnv() });
+    await eventually(async () => (await list(a)).stdout === '[]\n', 5_000);
+    for (const through of [b, c]) expect((await list(through)).stdout).toBe('[]\n');
+    const again = await run(PEER_BIN, ['list', '--tracker', c.pinned], { cwd: folder('alpha'), env: peerEnv() });
+    expect(again.stderr).toMatch(/refused: this identity \(alpha\) was revoked from the network at /);
+  });
+
   it('start together on an empty database, one of them making the schema', async () => {
     const [a, b] = await Promise.all([tracker('a'), tracker('b')]);
     const client = new pg.Client({ connectionString: db.url });

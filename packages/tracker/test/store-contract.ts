@@ -326,6 +326,16 @@ export function describeStoreContract(backend: StoreBackend): void {
       expect((await other.members.recent(1)).map((m) => m.identity)).toEqual(['ID-K']);
     });
 
+    it('knows the trackers that sign tickets, newest first, forgetting those not heard of since a time', async () => {
+      const other = await open('other');
+      await store.members.addSigner('TRACKER-A', 1_000);
+      await other.members.addSigner('TRACKER-B', 2_000);
+      await store.members.addSigner('TRACKER-A', 3_000);
+      expect(await other.members.signers(0, 16)).toEqual(['TRACKER-A', 'TRACKER-B']);
+      expect(await other.members.signers(2_500, 16)).toEqual(['TRACKER-A']);
+      expect(await store.members.signers(0, 1)).toEqual(['TRACKER-A']);
+    });
+
     it('says which identities are online and how many files each shares', async () => {
       await store.putShare(undefined, holder(1), [file('a', 1, '1'), file('b', 1, '2')]);
       await store.putShare(undefined, holder(1), [file('c', 1, '3')]);

@@ -39,7 +39,11 @@ export class MemberTickets implements HolderAdmission {
   /** A tracker of the network welcomed us; `trackerId` is the identity it proved in TLS. */
   welcomed(welcome: Welcome, trackerId: string | undefined): void {
     this.kind = welcome.network === 'members' ? 'members' : 'other';
-    if (welcome.network === 'members' && trackerId) this.signers.add(trackerId);
+    if (welcome.network === 'members' && trackerId) {
+      // Our tracker proved its identity in TLS; the other trackers of the network are those it names.
+      this.signers.add(trackerId);
+      for (const signer of welcome.signers ?? []) this.signers.add(signer);
+    }
     if (welcome.ticket) this.take(welcome.ticket);
   }
 

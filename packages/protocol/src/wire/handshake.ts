@@ -67,7 +67,7 @@ export interface ServerHandshakeOptions {
 }
 
 /** What `admit` makes of a client: a refusal, or what its welcome says beyond the rest. */
-export type Admission = P2PError | Partial<Pick<Welcome, 'network' | 'member' | 'ticket'>> | undefined;
+export type Admission = P2PError | Partial<Pick<Welcome, 'network' | 'member' | 'ticket' | 'signers'>> | undefined;
 
 /**
  * Server side of the opening exchange: the first frame must be a `hello` of our version, within the

@@ -65,6 +65,9 @@ export const Ticket = z.strictObject({
 });
 export type Ticket = z.infer<typeof Ticket>;
 
+/** Most tracker identities a welcome names as the signers of a network's tickets. */
+export const MAX_TICKET_SIGNERS = 16;
+
 /** A member's name on its network, as the operator or the invite gave it. */
 export const MemberName = z.string().min(1).max(64);
 
@@ -145,6 +148,8 @@ export const Welcome = z.strictObject({
   member: z.strictObject({ name: MemberName }).optional(),
   /** On a members network (feature `members`): a ticket for the network's holders. */
   ticket: Ticket.optional(),
+  /** On a members network (feature `members`): the identities of the network's trackers, whose tickets its holders take. */
+  signers: z.array(IdentityText).max(MAX_TICKET_SIGNERS).optional(),
   heartbeatMs: z.number().int().min(1).max(3_600_000).optional(),
   peerTimeoutMs: z.number().int().min(1).max(3_600_000).optional(),
 });

@@ -19,8 +19,11 @@ export function ticketBytes(member: string, until: number): Buffer {
 export class TicketSigner {
   private readonly key: KeyObject;
   private readonly signer: string;
+  /** The identity whose signature the tickets carry. */
+  readonly id: string;
 
   constructor(identity: Identity) {
+    this.id = identity.id;
     this.key = createPrivateKey(identity.key);
     this.signer = new X509Certificate(identity.cert).raw.toString('base64');
   }

@@ -8,12 +8,16 @@ import {
   membershipMaterial,
   P2PError,
   type RemotePeer,
+  MAX_TICKET_SIGNERS,
   type Ticket,
   type TicketSigner,
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import type { Member, MemberList, Redemption } from '../store/store.js';
 import { banTime } from './ban-watch.js';
+
+/** A tracker that has not recorded itself as a signer for this long (it renews hourly) is no longer one. */
+export const SIGNER_FORGET_MS = 7 * 86_400_000;
 
 /** Who may come in (README#members): anyone, whoever proves the network key, or the members only. */
 export type NetworkKind = 'open' | 'key' | 'members';
@@ -42,6 +46,17 @@ export class MemberGate {
     this.now = options.now ?? Date.now;
   }
 
+  /**
+   * The network's trackers that sign tickets, this one first: read from the database at each member's
+   * hello, so a holder's welcome names every tracker started before it (each records itself before it
+   * listens). A tracker not heard of for SIGNER_FORGET_MS is left out.
+   */
+  private async signers(): Promise<string[]> {
+    const own = this.options.signer.id;
+    const recorded = await this.options.members.signers(this.now() - SIGNER_FORGET_MS, MAX_TICKET_SIGNERS);
+    return [own, ...recorded.filter((id) => id !== own)].slice(0, MAX_TICKET_SIGNERS);
+  }
+
   get kind(): NetworkKind {
     return this.options.kind;
   }
@@ -66,7 +81,7 @@ export class MemberGate {
     if (member === undefined) return new P2PError('ACCESS_DENIED', 'this network admits its members only, and this identity is none: ask its operator for an invite');
     if (member.revokedAt !== null) return revoked(member);
     if (!features.has('members')) return { network: 'private' };
-    return { network: 'members', member: { name: member.name }, ticket: this.ticketFor(identity) };
+    return { network: 'members', member: { name: member.name }, ticket: this.ticketFor(identity), signers: await this.signers() };
   }
 
   /** A ticket for `member`, valid for the ticket lifetime from now. */

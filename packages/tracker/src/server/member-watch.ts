@@ -4,11 +4,14 @@ import type { LogEntry, MemberList } from '../store/store.js';
 /** Most log entries read at once: a burst of operator commands is read over a few refreshes. */
 const LOG_BATCH = 500;
 
+/** How often a members network's tracker records again that it signs tickets. */
+const SIGNER_RENEW_MS = 3_600_000;
+
 /**
  * Follows the network's audit log (members.ts), so that a revocation made by `tracker revoke` on any
  * tracker's database reaches every tracker of the network within about `refreshMs`: each revoked
  * identity is told to `onRevoked`, which closes its connections. One indexed read per refresh, that
- * finds nothing nearly always.
+ * finds nothing nearly always; on a members network one more, of the trackers that sign tickets.
  */
 export class MemberWatch {
   private seq = 0;
@@ -20,10 +23,15 @@ export class MemberWatch {
     private readonly refreshMs: number,
     private readonly logger: Logger,
     private readonly onRevoked: (identity: string, entry: LogEntry) => void,
+    /** On a members network: this tracker's identity, recorded as a signer of tickets before it listens. */
+    private readonly signing?: { identity: string },
   ) {}
+
+  private signedAt = 0;
 
   async start(): Promise<void> {
     this.seq = await this.members.lastSeq();
+    await this.recordSigner();
     this.timer = setInterval(() => (this.reading ??= this.read().finally(() => (this.reading = undefined))), this.refreshMs);
     this.timer.unref();
   }
@@ -45,5 +53,15 @@ export class MemberWatch {
       this.seq = entry.seq;
       if (entry.event === 'revoke') this.onRevoked(entry.subject, entry);
     }
+    await this.recordSigner().catch((error: unknown) => this.logger.debug({ err: error }, 'could not read the ticket signers'));
+  }
+
+  /** Records this tracker as a signer of tickets: at start, then hourly (the gate forgets one not heard of for a week). */
+  private async recordSigner(): Promise<void> {
+    if (!this.signing) return;
+    const now = Date.now();
+    if (now - this.signedAt < SIGNER_RENEW_MS) return;
+    await this.members.addSigner(this.signing.identity, now);
+    this.signedAt = now;
   }
 }

@@ -113,7 +113,8 @@ export class TrackerServer {
     // and rejoining forgets whatever rows of this instance are left anyway.
     this.lease = new InstanceLease(store, merged.leaseMs, logger, () => this.destroySockets());
     this.bans = new BanWatch(store.bans, merged.banRefreshMs, logger, () => this.refuseBanned());
-    this.revocations = new MemberWatch(store.members, merged.banRefreshMs, logger, (identity) => this.refuseRevoked(identity));
+    const signing = kind === 'members' ? { identity: options.ticketSigner!.id } : undefined;
+    this.revocations = new MemberWatch(store.members, merged.banRefreshMs, logger, (identity) => this.refuseRevoked(identity), signing);
   }
 
   /** The key every hello must prove (key networks only: on a members network it is one way in, checked by the gate). */

@@ -131,6 +131,22 @@ export class PgMembers implements MemberList {
     });
   }
 
+  async addSigner(identity: string, now: number): Promise<void> {
+    await query(this.pool, this.location, {
+      text: 'INSERT INTO ticket_signers (identity, seen_at) VALUES ($1, $2) ON CONFLICT (identity) DO UPDATE SET seen_at = excluded.seen_at',
+      values: [identity, now],
+    });
+  }
+
+  async signers(since: number, limit: number): Promise<string[]> {
+    const rows = await query<{ identity: string }>(this.pool, this.location, {
+      name: 'ticketSigners',
+      text: 'SELECT identity FROM ticket_signers WHERE seen_at >= $1 ORDER BY seen_at DESC, identity LIMIT $2',
+      values: [since, limit],
+    });
+    return rows.rows.map((row) => row.identity);
+  }
+
   async record(entry: Omit<LogEntry, 'seq'>): Promise<void> {
     await query(this.pool, this.location, { text: LOG, values: [entry.at, entry.event, entry.subject, entry.detail] });
   }

@@ -79,7 +79,8 @@ export const PG_MIGRATIONS: readonly string[] = [
      banned_at bigint NOT NULL
    );`,
   // 6: the members of a members network (or a key network's enrolled key-holders), the invites that
-  // admit them, and the audit log of joins, invites, revocations and bans.
+  // admit them, the audit log of joins, invites, revocations and bans, and the identities of the trackers
+  // that sign members' tickets (holders trust the ones their own tracker names).
   `CREATE TABLE members (
      identity   text COLLATE "C" PRIMARY KEY,
      name       text   NOT NULL,
@@ -104,6 +105,10 @@ export const PG_MIGRATIONS: readonly string[] = [
      event   text   NOT NULL,
      subject text   NOT NULL,
      detail  text   NOT NULL
+   );
+   CREATE TABLE ticket_signers (
+     identity text COLLATE "C" PRIMARY KEY,
+     seen_at  bigint NOT NULL
    );`,
 ];
 

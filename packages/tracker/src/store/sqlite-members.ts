@@ -120,6 +120,17 @@ export class SqliteMembers implements MemberList {
     })();
   }
 
+  async addSigner(identity: string, now: number): Promise<void> {
+    this.db.prepare('INSERT INTO ticket_signers (identity, seen_at) VALUES (?, ?) ON CONFLICT (identity) DO UPDATE SET seen_at = excluded.seen_at').run(identity, now);
+  }
+
+  async signers(since: number, limit: number): Promise<string[]> {
+    return this.db
+      .prepare<[number, number], { identity: string }>('SELECT identity FROM ticket_signers WHERE seen_at >= ? ORDER BY seen_at DESC, identity LIMIT ?')
+      .all(since, limit)
+      .map((row) => row.identity);
+  }
+
   async record(entry: Omit<LogEntry, 'seq'>): Promise<void> {
     this.addEntry.run(entry.at, entry.event, entry.subject, entry.detail);
   }

@@ -93,7 +93,8 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
      banned_at INTEGER NOT NULL
    ) WITHOUT ROWID;`,
   // 11: the members of a members network (or a key network's enrolled key-holders), the invites that
-  // admit them, and the audit log of joins, invites, revocations and bans.
+  // admit them, the audit log of joins, invites, revocations and bans, and the identities of the trackers
+  // that sign members' tickets (holders trust the ones their own tracker names).
   `CREATE TABLE members (
      identity   TEXT    PRIMARY KEY,
      name       TEXT    NOT NULL,
@@ -118,7 +119,11 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
      event   TEXT    NOT NULL,
      subject TEXT    NOT NULL,
      detail  TEXT    NOT NULL
-   );`,
+   );
+   CREATE TABLE ticket_signers (
+     identity TEXT    PRIMARY KEY,
+     seen_at  INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;

@@ -146,6 +146,10 @@ export interface MemberList {
   onlineIdentities(): Promise<Set<string>>;
   /** Revokes `identity` at `now`, logged; false if it is no member or was revoked already. */
   revoke(identity: string, now: number, by: string): Promise<boolean>;
+  /** Records that the tracker of identity `identity` signs tickets for this network (at its start, and now and then). */
+  addSigner(identity: string, now: number): Promise<void>;
+  /** The identities of the trackers that sign tickets, seen since `since`, newest first, at most `limit`. */
+  signers(since: number, limit: number): Promise<string[]>;
   /** Adds a line to the audit log (bans are logged by the command that makes them). */
   record(entry: Omit<LogEntry, 'seq'>): Promise<void>;
   /** Log entries after `seq`, oldest first, at most `limit`. */
