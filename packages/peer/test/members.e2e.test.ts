@@ -13,6 +13,8 @@ import { eventually } from '@p2pservice/test-support/wait';
 
 /** Seconds a ticket lasts here: the longest a revoked member may still download. */
 const TICKET_LIFETIME = 2;
+/** Searches a member may run a minute here: small, to see the quota. */
+const SEARCH_QUOTA = 3;
 /** Bytes per second the honest holder sends: a big file then takes several ticket lifetimes. */
 const UPLOAD_RATE = 1_000_000;
 
@@ -60,7 +62,7 @@ function share(name: string, file: string, content: Buffer | string, extra: Reco
 beforeAll(async () => {
   root = tempDir('p2p-members-');
   db = join(root, 'tracker.db');
-  tracker = await startTrackerCli(root, ['--db', db, '--network', 'members', '--http-port', '0'], cleanEnv({ TICKET_LIFETIME: String(TICKET_LIFETIME), LOG_FORMAT: 'json' }));
+  tracker = await startTrackerCli(root, ['--db', db, '--network', 'members', '--http-port', '0'], cleanEnv({ TICKET_LIFETIME: String(TICKET_LIFETIME), LOG_FORMAT: 'json', TRACKER_MAX_SEARCHES_PER_MINUTE: String(SEARCH_QUOTA) }));
   statusBase = (JSON.parse(await tracker.waitFor(/status page and metrics listening/)) as { url: string }).url.replace(/status$/, '');
 });
 afterAll(async () => {
@@ -128,13 +130,26 @@ describe('a members network', () => {
     expect(log.filter((e) => e === 'revoke')).toHaveLength(2);
   });
 
+  it('holds a member to its search quota, and nobody else', async () => {
+    await joinAs('dave', await invite(['--name', 'dave']));
+    for (let i = 0; i < SEARCH_QUOTA; i++) {
+      const found = await peer('dave', ['search', 'big']);
+      expect(found.code, found.stderr).toBe(0);
+    }
+    const over = await peer('dave', ['search', 'big']);
+    expect([over.code, over.stderr]).toEqual([1, expect.stringMatching(/this identity searched more than 3 times in 60 s \(its quota\)/)]);
+    const alices = await peer('alice', ['search', 'big']);
+    expect(alices.code, alices.stderr).toBe(0);
+    expect(alices.stdout).toContain('big.bin');
+  });
+
   it('shows its members on the status page and in /metrics', async () => {
     const page = await (await fetch(`${statusBase}status`)).text();
-    expect(/<th scope="row">Members<\/th><td>([^<]*)<\/td>/.exec(page)?.[1]).toBe('1 (and 2 revoked)');
-    const states = Object.fromEntries([...page.matchAll(/<tr><td>(alice|bob|carol)<\/td><td>(\w+)<\/td>/g)].map((m) => [m[1], m[2]]));
-    expect(states).toEqual({ alice: 'online', bob: 'revoked', carol: 'revoked' });
+    expect(/<th scope="row">Members<\/th><td>([^<]*)<\/td>/.exec(page)?.[1]).toBe('2 (and 2 revoked)');
+    const states = Object.fromEntries([...page.matchAll(/<tr><td>(alice|bob|carol|dave)<\/td><td>(\w+)<\/td>/g)].map((m) => [m[1], m[2]]));
+    expect(states).toEqual({ alice: 'online', bob: 'revoked', carol: 'revoked', dave: 'offline' });
     const metrics = await (await fetch(`${statusBase}metrics`)).text();
-    expect(metrics).toMatch(/^p2p_tracker_members 1$/m);
+    expect(metrics).toMatch(/^p2p_tracker_members 2$/m);
     expect(metrics).toMatch(/^p2p_tracker_members_revoked 2$/m);
   });
 });

@@ -6,7 +6,6 @@ import { cliLogger, colourOn, completionScript, defaultConfigDir, logFormat, rea
 import { banTarget, bansTable } from './ban-commands.js';
 import { operatorName, parseDuration, withStore } from './operator-store.js';
 import { findMember, inviteUses, invitesTable, logTable, makeInvite, memberName, membersTable } from './member-commands.js';
-import { showInvite } from './show-invite.js';
 import { peerAddresses } from './addresses.js';
 import { banEnd } from './server/ban-watch.js';
 import { loadTrackerSettings, networkKindOf, TRACKER_SETTINGS } from './settings/table.js';
@@ -179,7 +178,11 @@ program
     const address = flags.address === undefined ? parseEndpoint(peerAddresses(settings.host, settings.port, identity.id)[0]!) : parseAddress(flags.address, '--address');
     const made = await withStore(settings, (store) => makeInvite(store, identity, address, { name, uses, expiresAt, by: operatorName(), now }));
     process.stdout.write(`${made.link}\n`);
-    if (process.stderr.isTTY) process.stderr.write(await showInvite(made.invite, made.link));
+    if (process.stderr.isTTY) {
+      // The QR code library is loaded only by the command that draws one.
+      const { showInvite } = await import('./show-invite.js');
+      process.stderr.write(await showInvite(made.invite, made.link));
+    }
   });
 
 program

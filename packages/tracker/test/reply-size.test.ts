@@ -71,7 +71,7 @@ describe('replies that grow with the data', () => {
 
   it('cut holder lists to the reply limit, and say so by returning fewer', async () => {
     await tracker.close();
-    tracker = await startTracker(join(dir.path, 'small.db'), { replyFrameBytes: 600 });
+    tracker = await startTracker(join(dir.path, 'small.db'), { replyFrameBytes: 600, maxConnectionsPerMember: 100 });
     const peers = [];
     for (let i = 0; i < 20; i++) {
       const peer = await TrackerSession.open(tracker.address, asPeer);
@@ -139,7 +139,7 @@ describe('features', () => {
   it('agrees to the features it offers that the client named', async () => {
     const client = await rawClient(tracker.address.port, false);
     await client.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: 'x', features: [...ALL_FEATURES, 'not_yet_invented'] });
-    expect(await client.receive()).toMatchObject({ type: 'welcome', features: ['who_has_content', 'who_has_sha256', 'search', 'connect_back', 'banned', 'members'] });
+    expect(await client.receive()).toMatchObject({ type: 'welcome', features: ['who_has_content', 'who_has_sha256', 'search', 'connect_back', 'banned', 'members', 'quotas'] });
     client.socket.destroy();
   });
 });

@@ -472,7 +472,7 @@ describe('addresses come from sockets', () => {
 describe('overload', () => {
   it('keeps answering a real client promptly with 300 idle connections open', async () => {
     await tracker.close();
-    tracker = await startTracker(join(dir.path, 'idle.db'), { handshakeTimeoutMs: 30_000, maxConnectionsPerAddress: 1_000 });
+    tracker = await startTracker(join(dir.path, 'idle.db'), { handshakeTimeoutMs: 30_000, maxConnectionsPerAddress: 1_000, maxConnectionsPerMember: 1_000 });
     port = tracker.address.port;
     // 300 connections that finished TLS and then say nothing (opened a few at a time: handshakes in
     // progress are bounded per address).

@@ -12,6 +12,7 @@ export const FEATURES = {
   banned: 'tracker: a banned client is refused with BANNED, whose message says until when; a client without it gets ACCESS_DENIED',
   members:
     "tracker: on a members network, a hello may redeem an invite; the welcome says network `members`, the member's name and a ticket, and `renew_ticket` gets a fresh one. holder: a hello (and later `ticket` frames) carry the client's ticket, which a holder on a members network requires (README#members)",
+  quotas: "tracker: a member over one of its quotas (searches or connect requests a minute, bytes of names shared) is told QUOTA_EXCEEDED; a client without it gets RATE_LIMITED or TOO_MANY_FILES",
   connect_back:
     'tracker: lists a sharing peer whose port it cannot reach as firewalled instead of refusing it, and relays `connect_request` to such a peer as a `connect_notice`, after which the holder dials the downloader (README#connect-back)',
 } as const;

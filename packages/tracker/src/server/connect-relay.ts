@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type ConnectRequest, formatAddress, formatMs, type HolderRecord, P2PError, senderOf } from '@p2pservice/protocol';
+import { quotaError } from './member-quotas.js';
 import type { PeerState, RequestWindow, TrackerContext } from './peer-state.js';
 import { whyUnreachable } from './reachability.js';
 
@@ -52,6 +53,10 @@ function takeConnectRequest(tracker: TrackerContext, state: PeerState): void {
   }
   if (address.count > maxConnectRequestsPerAddress) {
     throw new P2PError('RATE_LIMITED', `more than ${maxConnectRequestsPerAddress} connect requests from ${sender} in ${formatMs(windowMs)}`, 'wait a moment before asking again');
+  }
+  const { maxConnectRequestsPerMember } = tracker.limits;
+  if (state.remote.id !== undefined && tracker.connectWindows.take(state.remote.id, now) > maxConnectRequestsPerMember) {
+    throw quotaError(state.features, 'RATE_LIMITED', `this identity asked for more than ${maxConnectRequestsPerMember} connect-backs in ${formatMs(windowMs)} (its quota)`, 'wait a moment before asking again');
   }
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { TrackerLimits } from '../settings/defaults.js';
 import type { PeerId, TrackerStore } from '../store/store.js';
 import type { MemberGate } from './member-gate.js';
+import type { MemberWindows } from './member-windows.js';
 
 export type TrackerConnection = FramedConnection<TrackerRequest, TrackerReply>;
 
@@ -23,6 +24,11 @@ export interface TrackerContext {
   readonly searches: SenderTurns;
   /** Who may come in, and the tickets of a members network. */
   readonly gate: MemberGate;
+  /** Members' searches and connect requests in the current minute (member-quotas.ts). */
+  readonly searchWindows: MemberWindows;
+  readonly connectWindows: MemberWindows;
+  /** Bytes of file names listed per member, over all its connections. */
+  readonly nameBytesByMember: Map<string, number>;
 }
 
 /** Takes turns per sender: `take` resolves (with the release) once fewer than the bound are in progress. */
@@ -60,6 +66,8 @@ export interface Registration {
   listenPort: number;
   /** Files received so far. */
   files: number;
+  /** Bytes of their names. */
+  nameBytes: number;
   /** The first registration of this connection: the peer joins the network when it completes. */
   joining: boolean;
   /** Why the tracker could not reach the listen port, when the share is listed as firewalled. */
@@ -83,6 +91,8 @@ export interface PeerState {
   files: number;
   /** Files this connection is counted for in filesBySender and filesByIdentity. */
   charged: number;
+  /** Bytes of file names this connection is counted for in nameBytesByMember. */
+  nameBytes: number;
   /** The end of the last registration (its previous files leaving), which the share's next change waits for. */
   cleanup: Promise<void> | undefined;
   /** HOST:PORT the share is listed under, once registered (for the status page's joins and leaves). */

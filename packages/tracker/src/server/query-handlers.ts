@@ -1,5 +1,6 @@
 import { type List, MAX_CONTENTS_PER_NAME, MAX_HOLDERS_PER_CONTENT, parseSearchQuery, type Search, type WhoHas, type WhoHasContent } from '@p2pservice/protocol';
 import type { PeerState, TrackerContext } from './peer-state.js';
+import { takeSearch } from './member-quotas.js';
 import { fitContents, fitHolders, fitListPage, fitSearchPage } from './reply-fit.js';
 
 /** `list`: one page of the network-wide list, cut to fit a frame. */
@@ -26,6 +27,7 @@ export async function whoHasContent(tracker: TrackerContext, state: PeerState, m
 /** `search`: one page of the files matching a query, best first (feature search). */
 export async function search(tracker: TrackerContext, state: PeerState, message: Search): Promise<void> {
   const query = parseSearchQuery(message.query, message);
+  takeSearch(tracker.searchWindows, tracker.limits, state);
   // A sender's searches take turns (each within its own budget, counted once it runs).
   const release = await tracker.searches.take(state.sender);
   let page;

@@ -3,6 +3,7 @@ import { duplicateNameIn } from '../store/content-rows.js';
 import { holderKey } from './connect-relay.js';
 import type { PeerState, Registration, TrackerContext } from './peer-state.js';
 import { unreachableError, whyUnreachable } from './reachability.js';
+import { chargeNameBytes, nameBytesOf } from './member-quotas.js';
 
 /*
  * A share is written as its chunks arrive (spec: register): nothing is staged in memory, whatever its
@@ -20,9 +21,12 @@ export async function register(tracker: TrackerContext, state: PeerState, messag
     throw new P2PError('UNEXPECTED_MESSAGE', `the chunks of one registration must name one listenPort (${registration.listenPort}, then ${message.listenPort})`);
   }
   const staged = registration.files + message.files.length;
+  const stagedBytes = registration.nameBytes + nameBytesOf(message.files.map((file) => file.name));
   chargeFiles(tracker, state, Math.max(state.files, staged));
+  chargeNameBytes(tracker.nameBytesByMember, tracker.limits, state, Math.max(state.nameBytes, stagedBytes));
   await tracker.store.addShareFiles(state.peer!, registration.generation, message.files);
   registration.files = staged;
+  registration.nameBytes = stagedBytes;
   if (message.more) {
     await state.connection.send({ type: 'registered', id: message.id, files: staged, complete: false });
     return;
@@ -59,7 +63,7 @@ async function begin(tracker: TrackerContext, state: PeerState, message: Registe
   state.peer = started.peer;
   state.listedAs = formatAddress(holder);
   listFirewalled(tracker, state, holder);
-  state.registration = { generation: started.generation, listenPort: message.listenPort, files: 0, joining, ...(firewalled && { firewalled }) };
+  state.registration = { generation: started.generation, listenPort: message.listenPort, files: 0, nameBytes: 0, joining, ...(firewalled && { firewalled }) };
   return state.registration;
 }
 
@@ -80,6 +84,8 @@ async function finish(tracker: TrackerContext, state: PeerState, message: Regist
     (files) => {
       state.files = files;
       chargeFiles(tracker, state, files, false);
+      // The names of this registration are all that is listed now.
+      chargeNameBytes(tracker.nameBytesByMember, tracker.limits, state, registration.nameBytes, false);
     },
     (error: unknown) => {
       // The share is not what the peer thinks: it connects again and registers it whole.
@@ -105,6 +111,9 @@ export async function update(tracker: TrackerContext, state: PeerState, message:
   const duplicate = duplicateNameIn(message.added, 'the update');
   if (duplicate) throw duplicate;
   chargeFiles(tracker, state, await tracker.store.countAfterUpdate(state.peer, message.added, message.removed));
+  // Counted as sent (a name added again, replacing its entry, counts twice until the next registration).
+  const nameBytes = Math.max(0, state.nameBytes + nameBytesOf(message.added.map((file) => file.name)) - nameBytesOf(message.removed));
+  chargeNameBytes(tracker.nameBytesByMember, tracker.limits, state, nameBytes);
   const files = await tracker.store.updateShare(state.peer, message.added, message.removed);
   state.files = files;
   chargeFiles(tracker, state, files, false);

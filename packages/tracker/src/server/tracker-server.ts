@@ -26,6 +26,8 @@ import { TRACKER_AGENT } from './version.js';
 import { BanWatch } from './ban-watch.js';
 import { MemberGate, type NetworkKind } from './member-gate.js';
 import { MemberWatch } from './member-watch.js';
+import { chargeNameBytes } from './member-quotas.js';
+import { MemberWindows } from './member-windows.js';
 import { DenialLog } from './denials.js';
 import { dispatch } from './handlers.js';
 import { InstanceLease } from './instance-lease.js';
@@ -34,7 +36,7 @@ import { chargeFiles } from './share-handlers.js';
 import { type PeerState, type TrackerConnection, type TrackerContext, type TrackerObserver, UNOBSERVED } from './peer-state.js';
 
 /** The features a tracker offers (spec: Features). */
-export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content', 'who_has_sha256', 'search', 'connect_back', 'banned', 'members'];
+export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content', 'who_has_sha256', 'search', 'connect_back', 'banned', 'members', 'quotas'];
 
 export interface TrackerOptions {
   host: string;
@@ -63,6 +65,8 @@ export class TrackerServer {
   private readonly sockets = new Set<Socket>();
   /** Connections held per sender (address, or IPv6 /64). */
   private readonly bySender = new SenderCounts();
+  /** Connections held per identity, over all its addresses. */
+  private readonly byMember = new SenderCounts();
   private readonly handlers = new Set<Promise<void>>();
   private readonly context: TrackerContext;
   private readonly denials: DenialLog;
@@ -98,6 +102,9 @@ export class TrackerServer {
       filesBySender: new SenderCounts(),
       filesByIdentity: new SenderCounts(),
       searches: new SenderLines(merged.maxSearchesPerAddress),
+      searchWindows: new MemberWindows(60_000),
+      connectWindows: new MemberWindows(merged.connectRequestWindowMs),
+      nameBytesByMember: new Map(),
       gate: new MemberGate({
         kind,
         members: store.members,
@@ -234,7 +241,7 @@ export class TrackerServer {
    */
   private accept(socket: Socket, remote: RemotePeer): void {
     const sender = senderOf(remote.host);
-    const refusal = this.refusalOf(sender);
+    const refusal = this.refusalOf(sender, remote.id);
     if (refusal) {
       this.context.observer.errorSent(refusal.code);
       return refuseConnection(socket, refusal);
@@ -242,22 +249,28 @@ export class TrackerServer {
     this.sockets.add(socket);
     this.clients.set(socket, { remote, features: new Set() });
     this.bySender.add(sender);
+    if (remote.id !== undefined) this.byMember.add(remote.id);
     const handler = this.serve(socket, remote)
       .catch((error) => this.logger.error({ err: error }, 'connection handler failed'))
       .finally(() => {
         this.sockets.delete(socket);
         this.clients.delete(socket);
         this.bySender.remove(sender);
+        if (remote.id !== undefined) this.byMember.remove(remote.id);
         this.handlers.delete(handler);
       });
     this.handlers.add(handler);
   }
 
-  private refusalOf(sender: string): P2PError | undefined {
-    const { maxConnections, maxConnectionsPerAddress } = this.context.limits;
+  private refusalOf(sender: string, identity: string | undefined): P2PError | undefined {
+    const { maxConnections, maxConnectionsPerAddress, maxConnectionsPerMember } = this.context.limits;
     if (this.sockets.size >= maxConnections) return new P2PError('TOO_MANY_CONNECTIONS', `the tracker is at its limit of ${maxConnections} connections`);
     if (!this.lease.serving) return new P2PError('UNAVAILABLE', 'this tracker lost its lease on the network database and is rejoining', 'try another tracker, or again in a moment');
     if (this.bySender.of(sender) >= maxConnectionsPerAddress) return new P2PError('TOO_MANY_CONNECTIONS', `${sender} already has ${maxConnectionsPerAddress} connections open to this tracker`);
+    // Before the hello, so no feature is known: the code every client understands.
+    if (identity !== undefined && this.byMember.of(identity) >= maxConnectionsPerMember) {
+      return new P2PError('TOO_MANY_CONNECTIONS', `this identity already has ${maxConnectionsPerMember} connections open to this tracker (its quota)`);
+    }
     return undefined;
   }
 
@@ -291,6 +304,7 @@ export class TrackerServer {
         registration: undefined,
         files: 0,
         charged: 0,
+        nameBytes: 0,
         cleanup: undefined,
         listedAs: undefined,
         verifiedPort: undefined,
@@ -317,6 +331,7 @@ export class TrackerServer {
       if (state?.firewalledAs !== undefined && this.context.firewalled.get(state.firewalledAs) === state) this.context.firewalled.delete(state.firewalledAs);
       if (state?.peer !== undefined) await this.forget(state);
       if (state) chargeFiles(this.context, state, 0, false);
+      if (state) chargeNameBytes(this.context.nameBytesByMember, this.context.limits, state, 0, false);
     }
   }
 

@@ -63,6 +63,14 @@ export interface TrackerLimits {
   connectRequestWindowMs: number;
   /** How often the bans in force are read from the network's database (a ban reaches every tracker within about that). */
   banRefreshMs: number;
+  /** Searches one member (identity, or sender without one) may run a minute: QUOTA_EXCEEDED beyond. */
+  maxSearchesPerMinute: number;
+  /** Connect requests one member may make per connectRequestWindowMs, over all its connections. */
+  maxConnectRequestsPerMember: number;
+  /** Connections one identity may hold at once, over all its addresses. */
+  maxConnectionsPerMember: number;
+  /** Bytes of file names one member may list, over all its connections. */
+  maxNameBytesPerMember: number;
   /** How long a member's ticket for holders lasts (members networks): the longest a revoked member can still fetch. */
   ticketLifetimeMs: number;
 }
@@ -97,4 +105,8 @@ export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
   connectRequestWindowMs: 60_000,
   banRefreshMs: 1_000,
   ticketLifetimeMs: 60_000,
+  maxSearchesPerMinute: 300,
+  maxConnectRequestsPerMember: 120,
+  maxConnectionsPerMember: 16,
+  maxNameBytesPerMember: 64 * 1024 * 1024,
 };

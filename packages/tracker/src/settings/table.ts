@@ -42,6 +42,30 @@ export const LIMIT_SETTINGS = defineSettings({
     default: String(maxSearchesPerAddress),
     help: 'searches one address runs at once; more wait their turn',
   },
+  maxConnectionsPerMember: {
+    env: 'TRACKER_MAX_CONNECTIONS_PER_MEMBER',
+    schema: setting.positiveInt(),
+    default: String(DEFAULT_TRACKER_LIMITS.maxConnectionsPerMember),
+    help: 'most connections at once under one identity, from any address',
+  },
+  maxSearchesPerMinute: {
+    env: 'TRACKER_MAX_SEARCHES_PER_MINUTE',
+    schema: setting.positiveInt(),
+    default: String(DEFAULT_TRACKER_LIMITS.maxSearchesPerMinute),
+    help: 'searches one member (an identity, or an address without one) may run a minute',
+  },
+  maxConnectRequestsPerMember: {
+    env: 'TRACKER_MAX_CONNECT_REQUESTS_PER_MEMBER',
+    schema: setting.positiveInt(),
+    default: String(DEFAULT_TRACKER_LIMITS.maxConnectRequestsPerMember),
+    help: 'connect-backs one member may ask for a minute, over all its connections',
+  },
+  maxNameBytesPerMember: {
+    env: 'TRACKER_MAX_NAME_BYTES_PER_MEMBER',
+    schema: setting.positiveInt(),
+    default: String(DEFAULT_TRACKER_LIMITS.maxNameBytesPerMember),
+    help: 'bytes of file names one member may list, over all its connections',
+  },
   heartbeatMs: { env: 'HEARTBEAT_INTERVAL', schema: setting.seconds(), default: seconds(DEFAULT_TRACKER_LIMITS.heartbeatMs), help: 'seconds between the pings of sharing peers' },
   peerTimeoutMs: {
     env: 'PEER_TIMEOUT',
