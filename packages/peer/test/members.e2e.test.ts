@@ -3,12 +3,15 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, killAll, PEER_BIN, removeDir, run, type Running, start, startTrackerCli, tempDir, TRACKER_BIN } from '@p2pservice/test-support/processes';
+import { startTestPostgres, type TestPostgres } from '@p2pservice/test-support/postgres';
 import { eventually } from '@p2pservice/test-support/wait';
 
 /*
  * A members network as its operator and members meet it, through the built CLIs: invites made with
  * `tracker invite`, redeemed with `peer join`, refused once used or expired; a member revoked while it
- * shares and while it downloads from an honest holder (tickets of TICKET_LIFETIME seconds).
+ * shares and while it downloads from an honest holder (tickets of TICKET_LIFETIME seconds); quotas. The
+ * same on one tracker with SQLite, and on three trackers (each with its own identity) sharing PostgreSQL,
+ * whose peers are given all three and use any.
  */
 
 /** Seconds a ticket lasts here: the longest a revoked member may still download. */
@@ -18,11 +21,19 @@ const SEARCH_QUOTA = 3;
 /** Bytes per second the honest holder sends: a big file then takes several ticket lifetimes. */
 const UPLOAD_RATE = 1_000_000;
 
+type Tracker = Awaited<ReturnType<typeof startTrackerCli>> & { cwd: string };
+
+describeMembersNetwork('one tracker on SQLite', 1);
+describeMembersNetwork('three trackers on PostgreSQL', 3);
+
+function describeMembersNetwork(label: string, count: number): void {
 let root: string;
 let db: string;
-let tracker: Awaited<ReturnType<typeof startTrackerCli>>;
+let postgres: TestPostgres | undefined;
+let trackers: Tracker[];
+let invites = 0;
 let alice: Running;
-/** The tracker's HTTP side: /status and /metrics. */
+/** The first tracker's HTTP side: /status and /metrics (of the whole network's database). */
 let statusBase: string;
 const big = randomBytes(6 * UPLOAD_RATE);
 
@@ -31,27 +42,30 @@ const folder = (name: string) => {
   mkdirSync(join(path, 'shared'), { recursive: true });
   return path;
 };
-const peerEnv = (extra: Record<string, string> = {}) => cleanEnv({ PEER_HOST: '127.0.0.1', PEER_TRACKER: tracker.address, RECONNECT_BASE_DELAY: '0.2', RECONNECT_MAX_DELAY: '1', ...extra });
+const peerEnv = (extra: Record<string, string> = {}) =>
+  cleanEnv({ PEER_HOST: '127.0.0.1', PEER_TRACKER: trackers.map((t) => t.address).join(','), RECONNECT_BASE_DELAY: '0.2', RECONNECT_MAX_DELAY: '1', ...extra });
 const peer = (name: string, args: string[]) => run(PEER_BIN, args, { cwd: folder(name), env: peerEnv() });
-const operator = (args: string[]) => run(TRACKER_BIN, [...args, '--db', db], { cwd: root, env: cleanEnv() });
+/** An operator's command, where the first tracker runs (or where `at` runs: `tracker invite` needs its identity). */
+const operator = (args: string[], at = trackers[0]!) => run(TRACKER_BIN, [...args, '--db', db], { cwd: at.cwd, env: cleanEnv() });
 const names = async (as: string) => {
   const list = await peer(as, ['list', '--json']);
   expect(list.code, list.stderr).toBe(0);
   return (JSON.parse(list.stdout) as { name: string }[]).map((entry) => entry.name).sort();
 };
 
-/** `tracker invite` for this tracker; its link (stdout is the link alone). */
+/** `tracker invite` for the next tracker in turn (the link pins it); its link (stdout is the link alone). */
 async function invite(args: string[] = []): Promise<string> {
-  const made = await operator(['invite', '--address', tracker.address, ...args]);
+  const through = trackers[invites++ % trackers.length]!;
+  const made = await operator(['invite', '--address', through.address, ...args], through);
   expect(made.code, made.stderr).toBe(0);
-  expect(made.stdout).toMatch(/^p2p:\/\/127\.0\.0\.1:\d+#[A-Z2-7-]{63}\?invite=[A-Z2-7]{10}\.[A-Z2-7]{52}\n$/);
+  expect(made.stdout).toMatch(new RegExp(`^p2p://127\\.0\\.0\\.1:${through.port}#${through.identity}\\?invite=[A-Z2-7]{10}\\.[A-Z2-7]{52}\\n$`));
   return made.stdout.trim();
 }
 
 async function joinAs(name: string, link: string): Promise<void> {
   const joined = await peer(name, ['join', link]);
   expect(joined.code, joined.stderr).toBe(0);
-  expect(joined.stdout).toMatch(new RegExp(`^joined tracker 127\\.0\\.0\\.1:${tracker.port} \\([A-Z2-7]{7}, members network, you are ${name}\\)\\n$`));
+  expect(joined.stdout).toMatch(new RegExp(`^joined tracker 127\\.0\\.0\\.1:\\d+ \\([A-Z2-7]{7}, members network, you are ${name}\\)\\n$`));
 }
 
 function share(name: string, file: string, content: Buffer | string, extra: Record<string, string> = {}): Running {
@@ -61,16 +75,31 @@ function share(name: string, file: string, content: Buffer | string, extra: Reco
 
 beforeAll(async () => {
   root = tempDir('p2p-members-');
-  db = join(root, 'tracker.db');
-  tracker = await startTrackerCli(root, ['--db', db, '--network', 'members', '--http-port', '0'], cleanEnv({ TICKET_LIFETIME: String(TICKET_LIFETIME), LOG_FORMAT: 'json', TRACKER_MAX_SEARCHES_PER_MINUTE: String(SEARCH_QUOTA) }));
-  statusBase = (JSON.parse(await tracker.waitFor(/status page and metrics listening/)) as { url: string }).url.replace(/status$/, '');
-});
+  if (count > 1) {
+    postgres = await startTestPostgres();
+    db = (await postgres.database()).url;
+  } else {
+    db = join(root, 'tracker.db');
+  }
+  const env = cleanEnv({ TICKET_LIFETIME: String(TICKET_LIFETIME), LOG_FORMAT: 'json', TRACKER_MAX_SEARCHES_PER_MINUTE: String(SEARCH_QUOTA) });
+  trackers = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      // Each tracker in a folder of its own: an identity of its own.
+      const cwd = join(root, `tracker-${i}`);
+      mkdirSync(cwd, { recursive: true });
+      const running = await startTrackerCli(cwd, ['--db', db, '--network', 'members', ...(i === 0 ? ['--http-port', '0'] : [])], env);
+      return Object.assign(running, { cwd });
+    }),
+  );
+  statusBase = (JSON.parse(await trackers[0]!.waitFor(/status page and metrics listening/)) as { url: string }).url.replace(/status$/, '');
+}, 60_000);
 afterAll(async () => {
   await killAll();
+  await postgres?.stop();
   removeDir(root);
 });
 
-describe('a members network', () => {
+describe(`a members network, ${label}`, () => {
   it('lets in whoever redeems an invite, who then shares and downloads; nobody else', async () => {
     const stranger = await peer('stranger', ['list']);
     expect([stranger.code, stranger.stderr]).toEqual([1, expect.stringMatching(/refused: this network admits its members only.*ask its operator for an invite \(then join with its link: peer join 'LINK'\)\n$/)]);
@@ -132,13 +161,15 @@ describe('a members network', () => {
 
   it('holds a member to its search quota, and nobody else', async () => {
     await joinAs('dave', await invite(['--name', 'dave']));
+    // Quotas are counted by each tracker: all these searches go to the first.
+    const first = ['--tracker', trackers[0]!.address];
     for (let i = 0; i < SEARCH_QUOTA; i++) {
-      const found = await peer('dave', ['search', 'big']);
+      const found = await peer('dave', ['search', 'big', ...first]);
       expect(found.code, found.stderr).toBe(0);
     }
-    const over = await peer('dave', ['search', 'big']);
+    const over = await peer('dave', ['search', 'big', ...first]);
     expect([over.code, over.stderr]).toEqual([1, expect.stringMatching(/this identity searched more than 3 times in 60 s \(its quota\)/)]);
-    const alices = await peer('alice', ['search', 'big']);
+    const alices = await peer('alice', ['search', 'big', ...first]);
     expect(alices.code, alices.stderr).toBe(0);
     expect(alices.stdout).toContain('big.bin');
   });
@@ -153,3 +184,4 @@ describe('a members network', () => {
     expect(metrics).toMatch(/^p2p_tracker_members_revoked 2$/m);
   });
 });
+}
