@@ -1,6 +1,7 @@
 import type { Feature, RemotePeer } from '@p2pservice/protocol';
 import { P2PError, senderOf } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
+import { Refresher } from './refresher.js';
 import type { Ban, BanList } from '../store/store.js';
 
 /** A time as the ban messages and `tracker bans` show it: ISO 8601 in UTC, to the second. */
@@ -18,26 +19,25 @@ export const banEnd = (ban: Pick<Ban, 'until'>) => (ban.until === null ? 'for go
  */
 export class BanWatch {
   private bans = new Map<string, Ban>();
-  private timer: NodeJS.Timeout | undefined;
-  private reading: Promise<void> | undefined;
+  private readonly refresher: Refresher;
 
   constructor(
     private readonly list: BanList,
-    private readonly refreshMs: number,
+    refreshMs: number,
     private readonly logger: Logger,
     private readonly onChange: () => void,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.refresher = new Refresher(refreshMs, () => this.read());
+  }
 
   async start(): Promise<void> {
     await this.read();
-    this.timer = setInterval(() => (this.reading ??= this.read().finally(() => (this.reading = undefined))), this.refreshMs);
-    this.timer.unref();
+    this.refresher.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.reading;
+  stop(): Promise<void> {
+    return this.refresher.stop();
   }
 
   /** The refusal of a client with this identity from this address, if either is banned now; BANNED or, for a client without feature `banned`, ACCESS_DENIED. */

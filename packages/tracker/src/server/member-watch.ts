@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { Refresher } from './refresher.js';
 import type { LogEntry, MemberList } from '../store/store.js';
 
 /** Most log entries read at once: a burst of operator commands is read over a few refreshes. */
@@ -15,30 +16,29 @@ const SIGNER_RENEW_MS = 3_600_000;
  */
 export class MemberWatch {
   private seq = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private reading: Promise<void> | undefined;
+  private readonly refresher: Refresher;
 
   constructor(
     private readonly members: MemberList,
-    private readonly refreshMs: number,
+    refreshMs: number,
     private readonly logger: Logger,
     private readonly onRevoked: (identity: string, entry: LogEntry) => void,
     /** On a members network: this tracker's identity, recorded as a signer of tickets before it listens. */
     private readonly signing?: { identity: string },
-  ) {}
+  ) {
+    this.refresher = new Refresher(refreshMs, () => this.read());
+  }
 
   private signedAt = 0;
 
   async start(): Promise<void> {
     this.seq = await this.members.lastSeq();
     await this.recordSigner();
-    this.timer = setInterval(() => (this.reading ??= this.read().finally(() => (this.reading = undefined))), this.refreshMs);
-    this.timer.unref();
+    this.refresher.start();
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.reading;
+  stop(): Promise<void> {
+    return this.refresher.stop();
   }
 
   private async read(): Promise<void> {
