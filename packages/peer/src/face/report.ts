@@ -109,8 +109,8 @@ const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 /** One line on stderr for each change in a share's life: tracker lost and back, folder changes. */
 export function trackerLostLine(share: ShareState, { attempt, retryInMs, reason, refused }: Reconnecting): string {
-  if (attempt === 0) return `tracker ${share.tracker} lost, retrying in ${seconds(retryInMs)}\n`;
   if (refused) return `${terminalSafe(reason)}; retrying in ${seconds(retryInMs)}\n`;
+  if (attempt === 0) return `tracker ${share.tracker} lost, retrying in ${seconds(retryInMs)}\n`;
   return `tracker ${share.tracker} still unreachable (${terminalSafe(reason)}), retrying in ${seconds(retryInMs)}\n`;
 }
 

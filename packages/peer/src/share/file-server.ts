@@ -46,9 +46,9 @@ import { type UploadSlotLimits, UploadSlots } from './upload-slots.js';
 import { DEFAULT_MAX_UPLOADS } from '../settings/defaults.js';
 import { PEER_SETTINGS } from '../settings/table.js';
 
-/** The features a holder offers (spec: Features). */
 export type { HolderAdmission };
 
+/** The features a holder offers (spec: Features). */
 export const HOLDER_FEATURES: readonly Feature[] = ['queue', 'members'];
 
 /** Admits every downloader: a holder outside a members network. */

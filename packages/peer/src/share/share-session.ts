@@ -3,6 +3,7 @@ import {
   HEARTBEAT_INTERVAL_MS,
   MAX_FILES_PER_SHARE,
   P2PError,
+  RemoteError,
   PEER_TIMEOUT_MS,
   RECONNECT_BASE_DELAY_MS,
   RECONNECT_MAX_DELAY_MS,
@@ -251,8 +252,11 @@ export class ShareSession {
       await this.tracker.whenClosed;
       if (signal.aborted) return;
       clearInterval(this.heartbeat);
-      let reason = 'connection closed';
-      let refused = false;
+      // The tracker may have said why it closed the connection (a ban, a revocation): that is not an outage.
+      const why = this.tracker.endedBy;
+      const told = why instanceof RemoteError && (why.code === 'BANNED' || why.code === 'ACCESS_DENIED');
+      let reason = told ? `tracker ${why.from} refused: ${why.said}` : 'connection closed';
+      let refused = told;
       for (let attempt = 0; !signal.aborted; attempt++) {
         // Exponential backoff with full jitter: peers that lost the same tracker do not return in lockstep.
         const delay = Math.round(Math.random() * Math.min(cap, base * 2 ** attempt));

@@ -106,6 +106,15 @@ export class RequestClient<Out extends { type: string }, In extends Reply> {
     return this.features.has(feature);
   }
 
+  /**
+   * Why the conversation ended, once it has, if the server said so (its last word, an `error` frame about
+   * the connection: a ban, a revocation) or the read failed; undefined while it goes on. Known only while
+   * frames are followed (followNotices).
+   */
+  get endedBy(): Error | undefined {
+    return this.readFailure;
+  }
+
   /** Resolves once the connection has closed, for whatever reason. */
   get whenClosed(): Promise<void> {
     return this.connection.whenClosed;

@@ -21,9 +21,9 @@ import {
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { DEFAULT_TRACKER_LIMITS, type TrackerLimits } from '../settings/defaults.js';
-import type { TrackerStore } from '../store/store.js';
+import type { LogEntry, TrackerStore } from '../store/store.js';
 import { TRACKER_AGENT } from './version.js';
-import { BanWatch } from './ban-watch.js';
+import { BanWatch, banTime } from './ban-watch.js';
 import { MemberGate, type NetworkKind } from './member-gate.js';
 import { MemberWatch } from './member-watch.js';
 import { chargeNameBytes } from './member-quotas.js';
@@ -121,7 +121,7 @@ export class TrackerServer {
     this.lease = new InstanceLease(store, merged.leaseMs, logger, () => this.destroySockets());
     this.bans = new BanWatch(store.bans, merged.banRefreshMs, logger, () => this.refuseBanned());
     const signing = kind === 'members' ? { identity: options.ticketSigner!.id } : undefined;
-    this.revocations = new MemberWatch(store.members, merged.banRefreshMs, logger, (identity) => this.refuseRevoked(identity), signing);
+    this.revocations = new MemberWatch(store.members, merged.banRefreshMs, logger, (identity, entry) => this.refuseRevoked(identity, entry), signing);
   }
 
   /** The key every hello must prove (key networks only: on a members network it is one way in, checked by the gate). */
@@ -209,10 +209,12 @@ export class TrackerServer {
   }
 
   /** Refuses the open connections of an identity the operator revoked: its shares leave with them. */
-  private refuseRevoked(identity: string): void {
+  private refuseRevoked(identity: string, entry: LogEntry): void {
+    // In the words a later hello gets (member-gate.ts): the log's detail begins with the member's name.
+    const name = entry.detail.slice(0, Math.max(0, entry.detail.lastIndexOf(', by ')));
     for (const [socket, { remote }] of this.clients) {
       if (remote.id !== identity) continue;
-      const refusal = new P2PError('ACCESS_DENIED', 'this identity was revoked from the network');
+      const refusal = new P2PError('ACCESS_DENIED', `this identity (${name}) was revoked from the network at ${banTime(entry.at)}`);
       this.logger.info({ remote: `${remote.host}:${remote.port}`, identity }, refusal.message);
       this.context.observer.errorSent(refusal.code);
       refuseConnection(socket, refusal);
