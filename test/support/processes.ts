@@ -37,7 +37,7 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
  * folder of its working folder's own (outside it, so tests that list a folder see only their files), so
  * that nothing is shared between tests, and a tracker restarted in the same folder keeps its identity.
  */
-function forChild(env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv {
+export function forChild(env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv {
   if (env.XDG_CONFIG_HOME) return env;
   return { ...env, XDG_CONFIG_HOME: join(tmpdir(), 'p2pservice-test-config', createHash('sha256').update(resolve(cwd)).digest('hex').slice(0, 16)) };
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { forChild } from './processes.js';
 
 /*
  * A CLI on a real pseudo-terminal, as a person at a keyboard runs it: util-linux's `script` gives it a
@@ -26,7 +27,10 @@ export function startOnTerminal(bin: string, args: string[], options: { cwd: str
   // left waiting in between would take the Ctrl-C as its own and exit 130 whatever the program did).
   const command = `exec ${[process.execPath, bin, ...args].map(quote).join(' ')}`;
   // -e: script exits with the program's code; -f: output as it comes; the typescript goes nowhere.
-  const child = spawn('script', ['-qefc', command, '/dev/null'], { cwd: options.cwd, env: { ...options.env, SHELL: '/bin/sh' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  // Its identity and known trackers in a config folder of its working folder's own, as for every child of
+  // the tests (processes.ts): never the home folder's, where another test's tracker may have been met on
+  // the same port under another identity.
+  const child = spawn('script', ['-qefc', command, '/dev/null'], { cwd: options.cwd, env: { ...forChild(options.env, options.cwd), SHELL: '/bin/sh' }, stdio: ['pipe', 'pipe', 'pipe'] });
   let text = '';
   const waiters = new Set<() => void>();
   child.stdout!.on('data', (chunk: Buffer) => {
