@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { type ConnectRequest, formatAddress, formatMs, type HolderRecord, P2PError, senderOf } from '@p2pservice/protocol';
 import { quotaError } from './member-quotas.js';
-import type { PeerState, RequestWindow, TrackerContext } from './peer-state.js';
+import { counted } from './request-windows.js';
+import type { PeerState, TrackerContext } from './peer-state.js';
 import { whyUnreachable } from './reachability.js';
 
 /** How a firewalled peer is found from the record it is listed with. */
@@ -40,27 +41,18 @@ export async function connectRequest(tracker: TrackerContext, state: PeerState, 
 function takeConnectRequest(tracker: TrackerContext, state: PeerState): void {
   const { maxConnectRequests, maxConnectRequestsPerAddress, connectRequestWindowMs: windowMs } = tracker.limits;
   const now = Date.now();
-  const byAddress = tracker.connectRequestsByAddress;
-  // Forget the windows that ended, now and then, so the map holds only the addresses asking lately.
-  if (byAddress.size > 10_000) for (const [address, w] of byAddress) if (now - w.since >= windowMs) byAddress.delete(address);
   const mine = counted(state.connectRequests, now, windowMs);
   state.connectRequests = mine;
   const sender = senderOf(state.remote.host);
-  const address = counted(byAddress.get(sender), now, windowMs);
-  byAddress.set(sender, address);
+  const fromAddress = tracker.connectRequestsByAddress.take(sender, now);
   if (mine.count > maxConnectRequests) {
     throw new P2PError('RATE_LIMITED', `more than ${maxConnectRequests} connect requests in ${formatMs(windowMs)}`, 'wait a moment before asking again');
   }
-  if (address.count > maxConnectRequestsPerAddress) {
+  if (fromAddress > maxConnectRequestsPerAddress) {
     throw new P2PError('RATE_LIMITED', `more than ${maxConnectRequestsPerAddress} connect requests from ${sender} in ${formatMs(windowMs)}`, 'wait a moment before asking again');
   }
   const { maxConnectRequestsPerMember } = tracker.limits;
   if (state.remote.id !== undefined && tracker.connectWindows.take(state.remote.id, now) > maxConnectRequestsPerMember) {
     throw quotaError(state.features, 'RATE_LIMITED', `this identity asked for more than ${maxConnectRequestsPerMember} connect-backs in ${formatMs(windowMs)} (its quota)`, 'wait a moment before asking again');
   }
-}
-
-/** The window with one more request, or a new one if it had ended. */
-function counted(window: RequestWindow | undefined, now: number, windowMs: number): RequestWindow {
-  return window && now - window.since < windowMs ? { since: window.since, count: window.count + 1 } : { since: now, count: 1 };
 }

@@ -1,6 +1,6 @@
 import { type Feature, formatMs, P2PError, type WireErrorCode } from '@p2pservice/protocol';
 import type { TrackerLimits } from '../settings/defaults.js';
-import type { MemberWindows } from './member-windows.js';
+import type { RequestWindows } from './request-windows.js';
 import type { PeerState } from './peer-state.js';
 
 /*
@@ -19,7 +19,7 @@ export function quotaError(features: ReadonlySet<Feature>, fallback: WireErrorCo
 }
 
 /** Counts a search against its member's quota a minute; QUOTA_EXCEEDED (that search only) beyond it. */
-export function takeSearch(windows: MemberWindows, limits: Pick<TrackerLimits, 'maxSearchesPerMinute'>, state: PeerState): void {
+export function takeSearch(windows: RequestWindows, limits: Pick<TrackerLimits, 'maxSearchesPerMinute'>, state: PeerState): void {
   const max = limits.maxSearchesPerMinute;
   if (windows.take(memberOf(state)) <= max) return;
   const who = state.remote.id ? 'this identity' : state.sender;

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { TrackerLimits } from '../settings/defaults.js';
 import type { PeerId, TrackerStore } from '../store/store.js';
 import type { MemberGate } from './member-gate.js';
-import type { MemberWindows } from './member-windows.js';
+import type { RequestWindow, RequestWindows } from './request-windows.js';
 
 export type TrackerConnection = FramedConnection<TrackerRequest, TrackerReply>;
 
@@ -16,7 +16,7 @@ export interface TrackerContext {
   /** The firewalled peers connected to this tracker, by the holder record they are listed with. */
   readonly firewalled: Map<string, PeerState>;
   /** Connect requests per sender in the current window (see connect-relay.ts). */
-  readonly connectRequestsByAddress: Map<string, RequestWindow>;
+  readonly connectRequestsByAddress: RequestWindows;
   /** Files listed per sender and per identity, over all connections (share-handlers.ts). */
   readonly filesBySender: SenderCounts;
   readonly filesByIdentity: SenderCounts;
@@ -25,8 +25,8 @@ export interface TrackerContext {
   /** Who may come in, and the tickets of a members network. */
   readonly gate: MemberGate;
   /** Members' searches and connect requests in the current minute (member-quotas.ts). */
-  readonly searchWindows: MemberWindows;
-  readonly connectWindows: MemberWindows;
+  readonly searchWindows: RequestWindows;
+  readonly connectWindows: RequestWindows;
   /** Bytes of file names listed per member, over all its connections. */
   readonly nameBytesByMember: Map<string, number>;
 }
@@ -34,12 +34,6 @@ export interface TrackerContext {
 /** Takes turns per sender: `take` resolves (with the release) once fewer than the bound are in progress. */
 export interface SenderTurns {
   take(sender: string): Promise<() => void>;
-}
-
-/** When a window of counted requests began, and how many came in it. */
-export interface RequestWindow {
-  since: number;
-  count: number;
 }
 
 /** Watches the tracker at work, for its status page and metrics (see observe/); it never changes an answer. */

@@ -27,7 +27,7 @@ import { BanWatch, banTime } from './ban-watch.js';
 import { MemberGate, type NetworkKind } from './member-gate.js';
 import { MemberWatch } from './member-watch.js';
 import { chargeNameBytes } from './member-quotas.js';
-import { MemberWindows } from './member-windows.js';
+import { RequestWindows } from './request-windows.js';
 import { DenialLog } from './denials.js';
 import { dispatch } from './handlers.js';
 import { InstanceLease } from './instance-lease.js';
@@ -98,12 +98,12 @@ export class TrackerServer {
       limits: merged,
       observer,
       firewalled: new Map(),
-      connectRequestsByAddress: new Map(),
+      connectRequestsByAddress: new RequestWindows(merged.connectRequestWindowMs),
       filesBySender: new SenderCounts(),
       filesByIdentity: new SenderCounts(),
       searches: new SenderLines(merged.maxSearchesPerAddress),
-      searchWindows: new MemberWindows(60_000),
-      connectWindows: new MemberWindows(merged.connectRequestWindowMs),
+      searchWindows: new RequestWindows(60_000),
+      connectWindows: new RequestWindows(merged.connectRequestWindowMs),
       nameBytesByMember: new Map(),
       gate: new MemberGate({
         kind,

@@ -47,7 +47,7 @@ export class SqliteMembers implements MemberList {
       if (!invite) return { refused: 'unknown' };
       if (!proves(Buffer.from(invite.secret))) return { refused: 'wrong-proof' };
       const existing = this.one.get(identity);
-      if (existing?.revoked_at !== null && existing !== undefined) return { refused: 'revoked' };
+      if (existing && existing.revoked_at !== null) return { refused: 'revoked' };
       if (existing) return { member: memberOf(existing) };
       if (invite.uses_left <= 0) return { refused: 'used' };
       if (invite.expires_at !== null && invite.expires_at <= now) return { refused: 'expired' };
