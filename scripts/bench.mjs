@@ -97,9 +97,13 @@ const goal = (ok) => (ok ? 'met' : 'NOT met');
 const { transfer, swarm, tls, indexing, tracker, hold, search, pg, ui, startup, members } = results.results;
 if (transfer) {
   for (const [name, rate] of Object.entries(transfer.mibPerSecond)) rows.push([`transfer ${transfer.sizeMiB} MiB`, name, `${f(rate)} MiB/s`, '']);
-  rows.push(['transfer', 'peer get / bare pipe', f(transfer.ratioToBarePipe, 2), `>= 0.90: ${goal(transfer.ratioToBarePipe >= 0.9)}`]);
-  rows.push(['transfer', 'peer get / curl+nginx', transfer.ratioToNginx === null ? transfer.nginx : f(transfer.ratioToNginx, 2), transfer.ratioToNginx === null ? '' : `>= 0.80: ${goal(transfer.ratioToNginx >= 0.8)}`]);
-  rows.push(['transfer', 'peak RSS downloader / holder', `${f(transfer.peakRssMiB.downloader)} / ${f(transfer.peakRssMiB.holder)} MiB`, `< 100 MB: ${goal(Math.max(transfer.peakRssMiB.downloader, transfer.peakRssMiB.holder) < 95)}`]);
+  rows.push(['transfer', 'peer get / bare TLS 1.3 pipe', f(transfer.ratioToTlsPipe, 2), `>= 0.90: ${goal(transfer.ratioToTlsPipe >= 0.9)}`]);
+  rows.push(['transfer', 'peer get / curl+nginx HTTPS', transfer.ratioToNginxHttps === null ? transfer.nginx : f(transfer.ratioToNginxHttps, 2), transfer.ratioToNginxHttps === null ? '' : `>= 0.80: ${goal(transfer.ratioToNginxHttps >= 0.8)}`]);
+  rows.push(['transfer', 'peer get / bare TLS pipe + fsync (reference)', f(transfer.ratioToTlsPipeFsync, 2), '']);
+  rows.push(['transfer', 'peer get / bare pipe without TLS (reference)', f(transfer.ratioToBarePipe, 2), '']);
+  const { peerGet, tlsPipe } = transfer.cpuSecondsPerGiB;
+  rows.push(['transfer', 'CPU s per GiB, both ends: peer get / TLS pipe', `${f(peerGet, 2)} / ${f(tlsPipe, 2)} s (${f(peerGet / tlsPipe, 2)}x)`, `<= 1.5x: ${goal(peerGet / tlsPipe <= 1.5)}`]);
+  rows.push(['transfer', 'peak RSS downloader / holder', `${f(transfer.peakRssMiB.downloader)} / ${f(transfer.peakRssMiB.holder)} MiB`, `downloader < 100 MB: ${goal(transfer.peakRssMiB.downloader * 1.048576 < 100)}`]);
 }
 if (swarm) {
   const label = `swarm ${swarm.sizeMiB} MiB`;

@@ -69,4 +69,54 @@ describe('the hashing threads', () => {
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout.trim()).toMatch(/^error: the file ended at 5 bytes, before 100$/);
   });
+
+  it('checks arriving pieces in shared memory, and takes those that check into the whole-file hash without reading them back', () => {
+    const content = randomBytes(6 * MIN_PIECE_BYTES);
+    // On disk, the first two pieces are wrong: a digest that is right proves they came from memory.
+    const onDisk = Buffer.from(content);
+    onDisk.fill(0, 0, 2 * MIN_PIECE_BYTES);
+    const path = join(dir, 'part');
+    writeFileSync(path, onDisk);
+    const layer = treeOf(content).hashes;
+    const result = runScript(`
+      const { FileHashSession } = await import(${JSON.stringify(POOL)});
+      const { readFileSync } = await import('node:fs');
+      const content = Buffer.from(${JSON.stringify(content.toString('base64'))}, 'base64');
+      const hex = ${JSON.stringify(layer)};
+      const layer = Array.from({ length: hex.length / 64 }, (_, i) => Buffer.from(hex.slice(i * 64, i * 64 + 64), 'hex'));
+      const shared = (bytes) => { const view = Buffer.from(new SharedArrayBuffer(bytes.length)); bytes.copy(view); return view; };
+      const session = new FileHashSession(${JSON.stringify(path)}, { size: content.length, layer });
+      const first = await session.checkPieces(shared(content.subarray(0, ${2 * MIN_PIECE_BYTES})), 0);
+      const lie = Buffer.from(content.subarray(${2 * MIN_PIECE_BYTES}, ${3 * MIN_PIECE_BYTES}));
+      lie[7] ^= 1;
+      const lied = await session.checkPieces(shared(lie), ${2 * MIN_PIECE_BYTES});
+      for (let piece = 0; piece < 6; piece++) session.add(piece * ${MIN_PIECE_BYTES}, ${MIN_PIECE_BYTES});
+      const whole = await session.digest();
+      const copied = await session.checkPieces(Buffer.from(content), 0).then(() => 'checked', (error) => error.message);
+      session.close();
+      console.log(JSON.stringify({ first, lied, whole, copied }));
+    `);
+    expect(result.status, result.stderr).toBe(0);
+    const { first, lied, whole, copied } = JSON.parse(result.stdout) as { first: boolean[]; lied: boolean[]; whole: string; copied: string };
+    expect(first).toEqual([true, true]);
+    expect(lied).toEqual([false]);
+    expect(whole).toBe(createHash('sha256').update(content).digest('hex'));
+    expect(copied).toBe('pieces are checked in shared memory');
+  });
+
+  it('hashes a large file on two threads at once, one hash each, with the same result', () => {
+    const bytes = randomBytes(65 * 1024 * 1024);
+    const path = join(dir, 'large');
+    writeFileSync(path, bytes);
+    const result = runScript(`
+      const { hashesOfFile } = await import(${JSON.stringify(POOL)});
+      const { sha256, root, layer } = await hashesOfFile(${JSON.stringify(path)}, ${bytes.length});
+      console.log(JSON.stringify({ sha256, root, layer: layer.toString('hex') }));
+    `);
+    expect(result.status, result.stderr).toBe(0);
+    const out = JSON.parse(result.stdout) as { sha256: string; root: string; layer: string };
+    expect(out.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(out.root).toBe(treeOf(bytes).root);
+    expect(out.layer).toBe(treeOf(bytes).hashes);
+  });
 });

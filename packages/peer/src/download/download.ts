@@ -200,7 +200,7 @@ async function fillPart(part: PartFile, content: Content, failures: HolderFailur
  * the whole SHA-256. Returns the sources, or why it did not get there.
  */
 async function fillWithTree(part: PartFile, root: string, layer: Buffer[], holders: ContentHolder[], options: SwarmOptions): Promise<Source[] | 'incomplete' | 'other bytes'> {
-  const whole = new WholeHash(part);
+  const whole = new WholeHash(part, layer);
   try {
     const leftBehind = await part.plan(root);
     // An empty file's one piece has no bytes to fetch: it is checked like a piece found on disk.

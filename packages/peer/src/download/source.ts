@@ -17,6 +17,7 @@ import { connectBack } from '../network/connect-request.js';
 import type { PartFile } from './part-file.js';
 import type { Run } from './piece-plan.js';
 import type { WholeHash } from './whole-hash.js';
+import { RunWriter, StagingSlots } from './run-writer.js';
 
 /** What every source of one download shares. */
 export interface SourceContext {
@@ -75,9 +76,9 @@ export interface ActiveRun extends Run {
 
 /**
  * One holder of the content, as the swarm uses it: one connection (reopened after a cut), runs of
- * pieces streamed into the part at their offsets, each piece checked against the layer as its last byte
- * arrives. A holder sending a piece with the wrong hash ends with BadPieceError; the pieces it sent
- * before that stay.
+ * pieces streamed into the part at their offsets through a RunWriter (staged, written and checked on the
+ * hashing thread at once). A holder sending a piece with the wrong hash ends with BadPieceError; the
+ * pieces it sent that check stay.
  */
 export class Source {
   readonly label: string;
@@ -88,6 +89,8 @@ export class Source {
   /** Bytes that came from this holder, kept or not. */
   received = 0;
   private session: HolderSession | undefined;
+  /** Where this source's runs are staged, made at its first run. */
+  private staging: StagingSlots | undefined;
   active: ActiveRun | undefined;
 
   constructor(
@@ -148,11 +151,10 @@ export class Source {
    * meanwhile) is verified, or the run was cut; throws if the holder failed.
    */
   async fetchRun(run: Run, register: (active: ActiveRun) => void): Promise<void> {
-    const { part, layer, whole } = this.context;
+    const { part, whole } = this.context;
     const { geometry } = part;
     const start = geometry.offsetOf(run.first);
     const length = geometry.offsetOf(run.end - 1) + geometry.lengthOf(run.end - 1) - start;
-    let inflight: Promise<void> = Promise.resolve();
     let finishSettled!: () => void;
     const active: ActiveRun = {
       ...run,
@@ -164,53 +166,39 @@ export class Source {
     let body: Readable | undefined;
     this.active = active;
     register(active);
-    const verdicts: { piece: number; ok: boolean }[] = [];
-    const hasher = new PieceHasher(geometry, run.first, (piece, hash) => verdicts.push({ piece, ok: hash.equals(layer[piece]!) }));
     const endByte = () => geometry.offsetOf(active.end - 1) + geometry.lengthOf(active.end - 1);
+    this.staging ??= new StagingSlots(part);
+    const writer = new RunWriter(part, whole, this.staging, {
+      onVerified: (piece) => {
+        if (part.isVerified(piece)) return;
+        part.markVerified(piece);
+        this.bytes += geometry.lengthOf(piece);
+      },
+      onSettled: () => {
+        whole.advance();
+        this.context.onChange();
+      },
+      badPiece: (piece) => new BadPieceError(piece, this.label),
+      onFailure: (error) => body?.destroy(error as Error),
+    });
 
-    const sink = (chunks: Buffer[], callback: (error?: Error | null) => void): void => {
-      const writeFrom = active.position;
-      const toWrite: Buffer[] = [];
-      let bad: number | undefined;
-      let reachedEnd = false;
+    const sink = async (chunks: Buffer[]): Promise<void> => {
       for (const received of chunks) {
         this.count(received.length);
-        let chunk = received;
-        if (active.position + chunk.length >= endByte()) {
-          chunk = chunk.subarray(0, Math.max(0, endByte() - active.position));
-          reachedEnd = true;
+        const room = endByte() - active.position;
+        const chunk = received.length > room ? received.subarray(0, Math.max(0, room)) : received;
+        if (chunk.length > 0) {
+          const at = active.position;
+          active.position += chunk.length;
+          await writer.put(chunk, at);
         }
-        // Cut at piece boundaries: nothing after a bad piece is written.
-        while (chunk.length > 0 && bad === undefined) {
-          const piece = Math.floor(active.position / geometry.pieceSize);
-          const pieceEnd = geometry.offsetOf(piece) + geometry.lengthOf(piece);
-          const segment = chunk.subarray(0, Math.min(chunk.length, pieceEnd - active.position));
-          hasher.update(segment);
-          toWrite.push(segment);
-          active.position += segment.length;
-          chunk = chunk.subarray(segment.length);
-          const verdict = verdicts[verdicts.length - 1];
-          if (verdict?.piece === piece && !verdict.ok) bad = piece;
-        }
-        if (bad !== undefined || reachedEnd) break;
-      }
-      inflight = part.writeAt(toWrite, writeFrom);
-      inflight.then(
-        () => {
-          for (const { piece, ok } of verdicts.splice(0)) {
-            if (!ok) continue;
-            part.markVerified(piece);
-            this.bytes += geometry.lengthOf(piece);
-          }
-          whole.advance();
-          this.context.onChange();
-          if (bad !== undefined) callback(new BadPieceError(bad, this.label));
+        if (active.position >= endByte()) {
+          writer.flush();
           // A run shortened by another source ends here, before its body does: stop reading it.
-          else if (reachedEnd && active.position === endByte() && endByte() < start + length) callback(new CutError());
-          else callback();
-        },
-        (error) => callback(ioError(`cannot write ${part.paths.part}`, error)),
-      );
+          if (endByte() < start + length) throw new CutError();
+          return;
+        }
+      }
     };
 
     let lastPosition = active.position;
@@ -236,20 +224,30 @@ export class Source {
         body,
         new Writable({
           highWaterMark: 1024 * 1024,
-          writev: (chunks, callback) => sink(chunks.map((c) => c.chunk as Buffer), callback),
-          write: (chunk: Buffer, _encoding, callback) => sink([chunk], callback),
+          writev: (chunks, callback) => sink(chunks.map((c) => c.chunk as Buffer)).then(() => callback(), callback),
+          write: (chunk: Buffer, _encoding, callback) => sink([chunk]).then(() => callback(), callback),
+          final: (callback) => {
+            writer.flush();
+            writer.settled().then(() => callback(), callback);
+          },
         }),
       );
       clean = active.position === endByte();
       if (!clean) throw new P2PError('HOLDER_FAILED', `sent ${active.position - start} of the ${length} bytes asked for`);
     } catch (error) {
-      if (error instanceof CutError) return;
+      // The pieces of a shortened run still count once checked; one of them may yet turn out bad.
+      if (error instanceof CutError) {
+        writer.flush();
+        return await writer.settled();
+      }
       if (error instanceof P2PError) throw error;
       throw new P2PError('HOLDER_FAILED', `transfer broke off: ${(error as Error).message}`);
     } finally {
       clearInterval(watchdog);
       this.context.signal.removeEventListener('abort', onAbort);
-      await inflight.catch(() => undefined);
+      // Whatever whole pieces came before the stream broke off are checked and kept.
+      writer.flush();
+      await writer.settled().catch(() => undefined);
       this.active = undefined;
       // A body abandoned half-way leaves the connection out of step: the next run opens a new one.
       if (!clean) this.drop();

@@ -29,8 +29,10 @@ class HashThread {
     // Its heap holds a read buffer and a few hashes: a small heap keeps the process's memory flat.
     this.worker = new Worker(WORKER_URL, { resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 } });
     this.worker.on('message', (reply: HashReply) => {
-      const waiting = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
+      // A session's piece checks are answered by their own number; everything else by its id.
+      const key = reply.op === 'pieces' ? reply.seq : reply.id;
+      const waiting = this.pending.get(key);
+      this.pending.delete(key);
       waiting?.resolve(reply);
     });
     const die = (error: Error) => {
@@ -63,7 +65,7 @@ class HashThread {
   ask(request: HashRequest): Promise<HashReply> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
-      this.pending.set(request.id, { resolve, reject });
+      this.pending.set(request.op === 'pieces' ? request.seq : request.id, { resolve, reject });
       this.send(request);
     });
   }
@@ -95,31 +97,64 @@ function failed(reply: HashReply): Error {
   return error;
 }
 
-/** The SHA-256 and piece tree of the file at `path` (`size` bytes), read once and hashed on a hashing thread. */
-export async function hashesOfFile(path: string, size: number): Promise<{ sha256: string; root: string; layer: Buffer }> {
+/**
+ * Files at least this large have their two hashes taken on two threads at once, each reading the file
+ * (the second read comes from the page cache): one large file among small ones otherwise keeps one core
+ * busy with both passes long after the other has finished the rest.
+ */
+const SPLIT_HASHING_BYTES = 64 * 1024 * 1024;
+
+async function askFile(path: string, size: number, only?: 'sha256' | 'tree'): Promise<Extract<HashReply, { op: 'file' }>> {
   const worker = thread();
   worker.hold();
   try {
-    const reply = await worker.ask({ id: nextId++, op: 'file', path, size });
+    const reply = await worker.ask({ id: nextId++, op: 'file', path, size, ...(only && { only }) });
     if (reply.op !== 'file') throw failed(reply);
-    return { sha256: reply.sha256, root: reply.root, layer: Buffer.from(reply.layer.buffer, reply.layer.byteOffset, reply.layer.byteLength) };
+    return reply;
   } finally {
     worker.release();
   }
 }
 
+/** The SHA-256 and piece tree of the file at `path` (`size` bytes), hashed on hashing threads. */
+export async function hashesOfFile(path: string, size: number): Promise<{ sha256: string; root: string; layer: Buffer }> {
+  const layerOf = (reply: Extract<HashReply, { op: 'file' }>) => Buffer.from(reply.layer.buffer, reply.layer.byteOffset, reply.layer.byteLength);
+  if (size < SPLIT_HASHING_BYTES || availableParallelism() < 2) {
+    const reply = await askFile(path, size);
+    return { sha256: reply.sha256, root: reply.root, layer: layerOf(reply) };
+  }
+  // Two threads, one per hash: `thread()` picks an idle one for each.
+  const [whole, tree] = await Promise.all([askFile(path, size, 'sha256'), askFile(path, size, 'tree')]);
+  return { sha256: whole.sha256, root: tree.root, layer: layerOf(tree) };
+}
+
 /**
- * A whole-file SHA-256 taken on a hashing thread, which reads the ranges it is given from the file at
- * `path`, in the order given. Close it when done (digest or not).
+ * A download's hashing on a hashing thread: the whole-file SHA-256, which the thread takes from the
+ * pieces it checks (`checkPieces`, when they come in order) or else reads back from the file at `path`
+ * (the ranges given to `add`, in order). Close it when done (digest or not).
  */
 export class FileHashSession {
   private readonly worker = thread();
   private readonly id = nextId++;
   private closed = false;
 
-  constructor(path: string) {
+  /** With `pieces` (the content's size and piece layer), the session also checks arriving pieces. */
+  constructor(path: string, pieces?: { size: number; layer: readonly Buffer[] }) {
     this.worker.hold();
-    this.worker.send({ id: this.id, op: 'open', path });
+    this.worker.send({ id: this.id, op: 'open', path, ...(pieces && { size: pieces.size, layer: Buffer.concat(pieces.layer) }) });
+  }
+
+  /**
+   * The verdict on each whole piece in `bytes` (memory shared with the thread: it reads them in place),
+   * which hold the content from `position`, a piece boundary, on. `bytes` must not change until then.
+   */
+  async checkPieces(bytes: Buffer, position: number): Promise<boolean[]> {
+    if (!(bytes.buffer instanceof SharedArrayBuffer)) throw new TypeError('pieces are checked in shared memory');
+    const seq = nextId++;
+    const reply = await this.worker.ask({ id: this.id, op: 'pieces', seq, buffer: bytes.buffer, byteOffset: bytes.byteOffset, length: bytes.length, position });
+    if (reply.op !== 'pieces') throw failed(reply);
+    if (reply.error !== undefined) throw new Error(reply.error);
+    return reply.ok;
   }
 
   add(offset: number, length: number): void {

@@ -2,13 +2,14 @@ import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
-import { PieceGeometry, TreeHasher } from '@p2pservice/protocol';
+import { PieceGeometry, PieceHasher, TreeHasher } from '@p2pservice/protocol';
 import type { HashReply, HashRequest } from './hash-messages.js';
 
 /*
  * A hashing thread (hash-pool.ts starts it). It reads files itself, so the bytes never cross threads:
- * the main thread only says which file and which ranges. Files are worked on at once (reads overlap with
- * hashing); the requests of one whole-file hash in the order they came.
+ * the main thread only says which file and which ranges, or (a download's arriving pieces) where they
+ * are in memory the two threads share. Files are worked on at once (reads overlap with hashing); the
+ * requests of one download's session in the order they came.
  */
 
 const READ_BYTES = 1024 * 1024;
@@ -24,34 +25,85 @@ async function readRange(handle: FileHandle, offset: number, length: number, sin
   }
 }
 
-/** Whole-file hashes in progress: the ranges come in order, as the pieces before them are in. */
-const sessions = new Map<number, { handle?: FileHandle; hash: Hash; error?: string }>();
+/** A download's hashing: its whole-file hash (`next` is how far it got) and what pieces are checked against. */
+interface Session {
+  handle?: FileHandle;
+  hash: Hash;
+  next: number;
+  error?: string;
+  geometry?: PieceGeometry;
+  layer?: Buffer;
+}
+
+/** Download sessions in progress: ranges and pieces come in order, as the pieces before them are in. */
+const sessions = new Map<number, Session>();
+
+/**
+ * The verdict on each whole piece in `bytes` (the content from `position` on), against the layer; the
+ * pieces that check and continue the whole-file hash are added to it.
+ */
+function checkPieces(session: Session, bytes: Buffer, position: number): boolean[] {
+  const { geometry, layer } = session;
+  if (!geometry || !layer) throw new Error('this hashing session has no piece layer');
+  const first = Math.floor(position / geometry.pieceSize);
+  const ok: boolean[] = [];
+  const hasher = new PieceHasher(geometry, first, (piece, hash) => ok.push(hash.equals(layer.subarray(piece * 32, piece * 32 + 32))));
+  hasher.update(bytes);
+  let at = position;
+  for (const [i, good] of ok.entries()) {
+    const piece = first + i;
+    const length = geometry.lengthOf(piece);
+    if (!good || at !== session.next) break;
+    session.hash.update(bytes.subarray(at - position, at - position + length));
+    session.next += length;
+    at += length;
+  }
+  return ok;
+}
 
 async function handle(request: HashRequest): Promise<HashReply | undefined> {
   switch (request.op) {
     case 'file': {
       const file = await open(request.path, constants.O_RDONLY | constants.O_NOFOLLOW);
       try {
-        const whole = createHash('sha256');
-        const tree = new TreeHasher(new PieceGeometry(request.size));
+        const whole = request.only === 'tree' ? undefined : createHash('sha256');
+        const tree = request.only === 'sha256' ? undefined : new TreeHasher(new PieceGeometry(request.size));
         await readRange(file, 0, request.size, (chunk) => {
-          whole.update(chunk);
-          tree.update(chunk);
+          whole?.update(chunk);
+          tree?.update(chunk);
         });
-        const { root, layer } = tree.digest();
-        return { id: request.id, op: 'file', sha256: whole.digest('hex'), root: root.toString('hex'), layer: Buffer.concat(layer) };
+        const { root, layer } = tree?.digest() ?? { root: Buffer.alloc(0), layer: [] };
+        return { id: request.id, op: 'file', sha256: whole?.digest('hex') ?? '', root: root.toString('hex'), layer: Buffer.concat(layer) };
       } finally {
         await file.close();
       }
     }
     case 'open':
-      sessions.set(request.id, { handle: await open(request.path, constants.O_RDONLY | constants.O_NOFOLLOW), hash: createHash('sha256') });
+      sessions.set(request.id, {
+        handle: await open(request.path, constants.O_RDONLY | constants.O_NOFOLLOW),
+        hash: createHash('sha256'),
+        next: 0,
+        ...(request.size !== undefined && request.layer && { geometry: new PieceGeometry(request.size), layer: Buffer.from(request.layer) }),
+      });
       return undefined;
+    case 'pieces': {
+      const session = sessions.get(request.id);
+      if (!session || session.error) return { id: request.id, op: 'pieces', seq: request.seq, ok: [], error: session?.error ?? 'no such hashing session' };
+      return { id: request.id, op: 'pieces', seq: request.seq, ok: checkPieces(session, Buffer.from(request.buffer, request.byteOffset, request.length), request.position) };
+    }
     case 'range': {
       const session = sessions.get(request.id);
       if (!session?.handle || session.error) return undefined;
+      const end = request.offset + request.length;
+      // Pieces that went into the hash as they arrived are not read again.
+      if (end <= session.next) return undefined;
+      if (request.offset > session.next) {
+        session.error = `the whole-file hash reached byte ${session.next}, and was given bytes from ${request.offset}`;
+        return undefined;
+      }
       try {
-        await readRange(session.handle, request.offset, request.length, (chunk) => session.hash.update(chunk));
+        await readRange(session.handle, session.next, end - session.next, (chunk) => session.hash.update(chunk));
+        session.next = end;
       } catch (error) {
         session.error = (error as Error).message;
       }
@@ -78,7 +130,8 @@ async function answer(request: HashRequest): Promise<void> {
     reply = await handle(request);
   } catch (error) {
     // A tree, a digest or an open that failed: the caller hears it; a failed open fails the digest.
-    if (request.op === 'open') sessions.set(request.id, { hash: createHash('sha256'), error: (error as Error).message });
+    if (request.op === 'open') sessions.set(request.id, { hash: createHash('sha256'), next: 0, error: (error as Error).message });
+    else if (request.op === 'pieces') reply = { id: request.id, op: 'pieces', seq: request.seq, ok: [], error: (error as Error).message };
     else reply = { id: request.id, op: 'error', message: (error as Error).message, ...((error as NodeJS.ErrnoException).code && { code: (error as NodeJS.ErrnoException).code }) };
   }
   if (reply) parentPort!.postMessage(reply);

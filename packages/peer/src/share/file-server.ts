@@ -36,7 +36,7 @@ import {
 import type { Logger } from 'pino';
 import { AGENTS } from '../network/agents.js';
 import type { HolderAdmission } from '../network/member-tickets.js';
-import { readRange } from './file-io.js';
+import { ReadBuffers, readRange } from './file-io.js';
 import { HolderRequests } from './holder-requests.js';
 import { sameIdentity } from './hash-cache.js';
 import { identityOf, isInside } from './index-folder.js';
@@ -391,12 +391,14 @@ export class FileServer {
       log.debug({ name: file.name, offset: request.offset, length }, 'upload started');
       let sent = 0;
       if (length > 0) {
-        for await (const chunk of readRange(handle, request.offset, length)) {
+        const buffers = new ReadBuffers();
+        for await (const chunk of readRange(handle, request.offset, length, buffers)) {
           const refusal = admitted();
           if (refusal) throw refusal;
           sent += chunk.length;
           await this.rate?.take(chunk.length);
-          await connection.write(chunk);
+          // Read into again only once the socket is done with it (TLS has encrypted it, or it is sent).
+          await connection.write(chunk, () => buffers.give(chunk));
         }
       }
       if (sent !== length) {

@@ -159,10 +159,13 @@ export class FramedConnection<In, Out> {
    * Writes raw bytes (a file body), waiting for `drain` once `writeBufferBytes` are queued beyond the
    * kernel's buffers, so a slow reader costs a bounded amount of memory.
    * A reader that takes nothing for `writeTimeoutMs` gets its connection closed.
+   * `onWritten` is called once the socket is done with `chunk` (never, if the connection fails first).
    */
-  async write(chunk: Buffer | Uint8Array): Promise<void> {
+  async write(chunk: Buffer | Uint8Array, onWritten?: () => void): Promise<void> {
     if (this.socket.destroyed || !this.socket.writable) throw this.closedError();
-    if (!this.socket.write(chunk) && this.socket.writableLength >= this.writeBufferBytes) await this.drained();
+    // `onWritten` runs once the socket no longer needs `chunk` (so its memory may be reused), and only then.
+    const written = onWritten && ((error?: Error | null) => error || onWritten());
+    if (!this.socket.write(chunk, written) && this.socket.writableLength >= this.writeBufferBytes) await this.drained();
   }
 
   /**
