@@ -4,7 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { median, PEER_BIN, REPO, runToEnd, sideBySide, startProcess, TRACKER_BIN } from './harness.mjs';
 
-function makeMixed(dir, totalMiB) {
+export function makeMixed(dir, totalMiB) {
   // Half the bytes in one big file, a quarter in 16 medium ones, the rest in 1 MiB and 64 KiB files.
   const plan = [
     [1, (totalMiB / 2) * 1024 * 1024],
