@@ -16,6 +16,12 @@ export const SLOTS_PER_SOURCE = 4;
  */
 export class StagingSlots {
   readonly free: Buffer[] = [];
+  /**
+   * Bytes of this source's pieces that checked. A source gets that many bytes (and one piece more) ahead
+   * of the checks, up to all its slots: a holder that lies from its first piece costs one piece, as when
+   * every piece was checked before the next byte was taken; an honest one is soon a few megabytes ahead.
+   */
+  verifiedBytes = 0;
 
   constructor(part: PartFile) {
     const { pieceSize } = part.geometry;
@@ -76,6 +82,13 @@ export class RunWriter {
     let at = 0;
     while (at < chunk.length) {
       if (this.failure !== undefined) throw this.failure;
+      const ahead = this.allowance() - this.unchecked();
+      if (ahead <= 0) {
+        // As far ahead of the checks as this source may be: what it staged goes to be checked, and we wait.
+        if (this.filling) this.flushOld(this.filling);
+        await new Promise<void>((resolve) => this.waiters.push(resolve));
+        continue;
+      }
       if (!this.filling) {
         const view = this.slots.free.pop();
         if (!view) {
@@ -85,7 +98,7 @@ export class RunWriter {
         this.filling = { view, since: performance.now(), start: position + at, used: 0, written: false, verdicts: undefined };
       }
       const slot = this.filling;
-      const n = Math.min(chunk.length - at, slot.view.length - slot.used);
+      const n = Math.min(chunk.length - at, slot.view.length - slot.used, ahead);
       chunk.copy(slot.view, slot.used, at, at + n);
       slot.used += n;
       at += n;
@@ -94,16 +107,30 @@ export class RunWriter {
     }
   }
 
+  /** Bytes this source may have staged or in checking at once (see StagingSlots.verifiedBytes). */
+  private allowance(): number {
+    return this.part.geometry.pieceSize + this.slots.verifiedBytes;
+  }
+
+  /** Bytes staged or being written and checked, not yet counted. */
+  private unchecked(): number {
+    let bytes = this.filling?.used ?? 0;
+    for (const slot of this.pending) bytes += slot.used;
+    return bytes;
+  }
+
   /** Sends the whole pieces of `slot` on their way; the bytes of the piece still coming move to a fresh slot. */
   private flushOld(slot: Slot): void {
     const { pieceSize } = this.part.geometry;
     const end = slot.start + slot.used;
     const wholeEnd = Math.floor(end / pieceSize) * pieceSize;
     if (wholeEnd <= slot.start) return;
+    if (wholeEnd === end) return this.flush();
     const next = this.slots.free.pop();
     // No slot free: the slot fills up instead (it is then sent on its way as full).
     if (!next) return;
     slot.view.copy(next, 0, wholeEnd - slot.start, slot.used);
+    slot.used = wholeEnd - slot.start;
     this.flush();
     this.filling = { view: next, since: performance.now(), start: wholeEnd, used: end - wholeEnd, written: false, verdicts: undefined };
   }
@@ -149,7 +176,10 @@ export class RunWriter {
       const slot = this.pending.shift()!;
       const first = Math.floor(slot.start / this.part.geometry.pieceSize);
       for (const [i, ok] of slot.verdicts!.entries()) {
-        if (ok) this.handlers.onVerified(first + i);
+        if (ok) {
+          this.slots.verifiedBytes += this.part.geometry.lengthOf(first + i);
+          this.handlers.onVerified(first + i);
+        }
         else this.fail(this.handlers.badPiece(first + i));
       }
       counted = true;
