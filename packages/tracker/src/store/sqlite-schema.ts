@@ -124,6 +124,9 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
      identity TEXT    PRIMARY KEY,
      seen_at  INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  // 12: contents in the search's own order (most held first, then name and sha256), with what a result
+  // shows: a broad search reads the first few hundred and is done (sqlite-search-run.ts).
+  `CREATE INDEX contents_by_holders ON contents (holders DESC, name, sha256, size, firewalled);`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;

@@ -8,35 +8,73 @@ export type SearchOutcome = { entries: RankedEntry[] } | { timedOutAfter: number
 
 type Candidate = [name: string, sha256: string, size: number, holders: number, firewalled: number];
 
-const statements = new WeakMap<Database.Database, Database.Statement<[string, number, number], Candidate>>();
+/**
+ * Rows of the most held contents a search reads in ranking order before it asks the index instead. A
+ * broad query (`the` is in a third of all names) fills its page from the first few hundred and stops
+ * there; a rare one pays these rows (a few milliseconds) and then the index, which narrows it well.
+ */
+export const ORDERED_SCAN_ROWS = 5_000;
+
+interface Statements {
+  matching: Database.Statement<[string, number, number], Candidate>;
+  mostHeld: Database.Statement<[number], Candidate>;
+}
+
+const statements = new WeakMap<Database.Database, Statements>();
+
+function statementsOf(db: Database.Database): Statements {
+  let prepared = statements.get(db);
+  if (!prepared) {
+    // Raw rows (arrays): a broad search reads a hundred thousand of them.
+    prepared = {
+      matching: db
+        .prepare<[string, number, number], Candidate>(
+          `SELECT c.name, c.sha256, c.size, c.holders, c.firewalled FROM search_index s JOIN contents c ON c.id = s.rowid
+           WHERE search_index MATCH ? AND c.size BETWEEN ? AND ?`,
+        )
+        .raw(true),
+      // The ranking's own order within a rank (contents_by_holders covers it: no table lookups).
+      mostHeld: db.prepare<[number], Candidate>('SELECT name, sha256, size, holders, firewalled FROM contents ORDER BY holders DESC, name, sha256 LIMIT ?').raw(true),
+    };
+    statements.set(db, prepared);
+  }
+  return prepared;
+}
 
 /**
- * One search of a SQLite tracker's database: the FTS5 index narrows to candidates (in no useful order,
- * so every one is offered), SearchRanking decides and keeps the page. It runs on a search thread
- * (sqlite-search-worker.ts) with a connection of its own, so however many candidates a broad query has,
- * the tracker's event loop is not held.
+ * One search of a SQLite tracker's database, decided by SearchRanking (what the query means). First the
+ * most held contents in ranking order: once the page is full and the next content could not make it even
+ * at the best rank, no later one can, and the search is done without the index. Otherwise (the query is
+ * rare, or the page deep) the FTS5 index narrows to candidates, in no useful order, and every one is
+ * offered. It runs on a search thread (sqlite-search-worker.ts) with a connection of its own, so however
+ * many candidates a broad query has, the tracker's event loop is not held.
  */
-export function runSearch(db: Database.Database, query: SearchQuery, after: SearchCursor | null, limit: number, deadline: number): SearchOutcome {
-  let statement = statements.get(db);
-  if (!statement) {
-    // Raw rows (arrays): a broad search reads a hundred thousand of them.
-    statement = db
-      .prepare<[string, number, number], Candidate>(
-        `SELECT c.name, c.sha256, c.size, c.holders, c.firewalled FROM search_index s JOIN contents c ON c.id = s.rowid
-         WHERE search_index MATCH ? AND c.size BETWEEN ? AND ?`,
-      )
-      .raw(true);
-    statements.set(db, statement);
-  }
+export function runSearch(db: Database.Database, query: SearchQuery, after: SearchCursor | null, limit: number, deadline: number, orderedScanRows = ORDERED_SCAN_ROWS): SearchOutcome {
+  const { matching, mostHeld } = statementsOf(db);
+  const ordered = offerAll(new SearchRanking(query, after, limit, deadline), mostHeld.iterate(orderedScanRows), orderedScanRows);
+  if (ordered.decided) return ordered.outcome;
   const ranking = new SearchRanking(query, after, limit, deadline);
-  const candidates = statement.iterate(matchExpressionOf(query), query.minSize ?? 0, query.maxSize ?? Number.MAX_SAFE_INTEGER);
+  return offerAll(ranking, matching.iterate(matchExpressionOf(query), query.minSize ?? 0, query.maxSize ?? Number.MAX_SAFE_INTEGER)).outcome;
+}
+
+/**
+ * Offers `candidates` to `ranking`. Given `orderedRows` (they are at most that many, in ranking order
+ * within a rank), the page is decided when a candidate could not make it, or when fewer came (every
+ * content was offered); a search out of time is decided too.
+ */
+function offerAll(ranking: SearchRanking, candidates: IterableIterator<Candidate>, orderedRows?: number): { outcome: SearchOutcome; decided: boolean } {
+  const inOrder = orderedRows !== undefined;
+  let read = 0;
   try {
-    for (const [name, sha256, size, holders, firewalled] of candidates) ranking.offer(name, sha256, size, holders, firewalled);
+    for (const [name, sha256, size, holders, firewalled] of candidates) {
+      read++;
+      if (!ranking.offer(name, sha256, size, holders, firewalled) && inOrder) return { outcome: { entries: ranking.entries }, decided: true };
+    }
   } catch (error) {
-    if (ranking.timedOut(error)) return { timedOutAfter: ranking.candidatesRead };
+    if (ranking.timedOut(error)) return { outcome: { timedOutAfter: ranking.candidatesRead }, decided: true };
     throw error;
   } finally {
     candidates.return?.();
   }
-  return { entries: ranking.entries };
+  return { outcome: { entries: ranking.entries }, decided: !inOrder || read < orderedRows };
 }
