@@ -12,6 +12,21 @@ export const RSS_PRELOAD = join(REPO, 'scripts/bench/report-rss.cjs');
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * What a tracker must allow for a bench's simulated peers, which share one identity and one address:
+ * the per-member quotas (TRACKER_MAX_CONNECTIONS_PER_MEMBER and the searches per minute) count them as
+ * one member, so without this the bench stops at 16 of them.
+ */
+export function simulatedPeersEnv(peers) {
+  const connections = String(peers + 100);
+  return {
+    TRACKER_MAX_CONNECTIONS: connections,
+    TRACKER_MAX_CONNECTIONS_PER_ADDRESS: connections,
+    TRACKER_MAX_CONNECTIONS_PER_MEMBER: connections,
+    TRACKER_MAX_SEARCHES_PER_MINUTE: '1000000',
+  };
+}
+
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

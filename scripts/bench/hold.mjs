@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { catalog, peerShares } from './catalog.mjs';
-import { percentile, REPO, startProcess, TRACKER_BIN } from './harness.mjs';
+import { percentile, REPO, simulatedPeersEnv, startProcess, TRACKER_BIN } from './harness.mjs';
 
 const IDLE_PEERS = 50;
 
@@ -20,7 +20,7 @@ export async function holdBench({ root, files, env }) {
 async function oneRun({ root, files, long, env }) {
   const { createIdentity, TrackerSession, tlsTransport } = await import(pathToFileURL(join(REPO, 'packages/protocol/dist/index.js')).href);
   const db = join(root, `hold-${long ? 'long' : 'typical'}.db`);
-  const tracker = startProcess(process.execPath, [TRACKER_BIN, 'start', '--host', '127.0.0.1', '--port', '0', '--db', db], { env: { ...env, LOG_LEVEL: 'info', LOG_FORMAT: 'json' }, cwd: root });
+  const tracker = startProcess(process.execPath, [TRACKER_BIN, 'start', '--host', '127.0.0.1', '--port', '0', '--db', db], { env: { ...env, ...simulatedPeersEnv(60), LOG_LEVEL: 'info', LOG_FORMAT: 'json' }, cwd: root });
   const port = JSON.parse(await tracker.waitFor(/tracker listening/)).port;
   const address = { host: '127.0.0.1', port };
   try {

@@ -3,7 +3,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { REPO, startProcess, TRACKER_BIN } from './harness.mjs';
+import { REPO, simulatedPeersEnv, startProcess, TRACKER_BIN } from './harness.mjs';
 
 /** Starts a tracker on `db` and registers every share of `shares` (one peer each); `close()` ends it all. */
 export async function registeredNetwork({ root, shares, env, db = join(root, 'network.db') }) {
@@ -12,7 +12,7 @@ export async function registeredNetwork({ root, shares, env, db = join(root, 'ne
   const listener = await transport.listen({ host: '127.0.0.1', port: 0 }, (s) => s.destroy());
   const tracker = startProcess(process.execPath, [TRACKER_BIN, 'start', '--host', '127.0.0.1', '--port', '0', '--db', db], {
     // A budget far above any query here: the benchmarks measure slow searches instead of cutting them.
-    env: { ...env, TRACKER_MAX_CONNECTIONS: String(shares.length + 100), TRACKER_MAX_CONNECTIONS_PER_ADDRESS: String(shares.length + 100), PEER_TIMEOUT: '3600', HEARTBEAT_INTERVAL: '600', SEARCH_BUDGET: '60', LOG_LEVEL: 'info' },
+    env: { ...env, ...simulatedPeersEnv(shares.length), PEER_TIMEOUT: '3600', HEARTBEAT_INTERVAL: '600', SEARCH_BUDGET: '60', LOG_LEVEL: 'info' },
     cwd: root,
   });
   const sessions = [];

@@ -3,7 +3,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cpuSeconds, median, peakRssMiB, percentile, REPO, sideBySide, startProcess, TRACKER_BIN } from './harness.mjs';
+import { cpuSeconds, median, peakRssMiB, percentile, REPO, sideBySide, simulatedPeersEnv, startProcess, TRACKER_BIN } from './harness.mjs';
 
 const hex = (n) => n.toString(16).padStart(64, '0');
 const filesOf = (peer, perPeer) => Array.from({ length: perPeer }, (_, i) => ({ name: `peer${peer}/folder${i % 10}/file${i}.bin`, size: peer * 1000 + i, sha256: hex(peer * 1000 + i), root: `f${hex(peer * 1000 + i).slice(1)}` }));
@@ -15,7 +15,7 @@ export async function trackerScaleBench({ root, peers, perPeer, rounds, samples,
   const transport = tlsTransport({ identity: createIdentity('bench peers') });
   const listener = await transport.listen({ host: '127.0.0.1', port: 0 }, (s) => s.destroy());
   const listenPort = listener.address.port;
-  const trackerEnv = { ...env, TRACKER_MAX_CONNECTIONS: String(peers + 100), TRACKER_MAX_CONNECTIONS_PER_ADDRESS: String(peers + 100), PEER_TIMEOUT: '3600', HEARTBEAT_INTERVAL: '600', LOG_LEVEL: 'warn' };
+  const trackerEnv = { ...env, ...simulatedPeersEnv(peers), PEER_TIMEOUT: '3600', HEARTBEAT_INTERVAL: '600', LOG_LEVEL: 'warn' };
   let tracker;
   let sessions = [];
   let latency;

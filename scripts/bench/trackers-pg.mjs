@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startThrowawayPostgres, createDatabase } from '../pg/throwaway-postgres.mjs';
 import { catalog, peerShares } from './catalog.mjs';
-import { forEachConcurrently, peakRssMiB, percentile, REPO, sleep, startProcess, TRACKER_BIN } from './harness.mjs';
+import { forEachConcurrently, peakRssMiB, percentile, REPO, simulatedPeersEnv, sleep, startProcess, TRACKER_BIN } from './harness.mjs';
 
 const QUERIES = { '1 word': 'midnight', '2 words': 'golden highway', 'common word': 'love', 'very common word': 'the' };
 const TRACKERS = 3;
@@ -29,8 +29,7 @@ export async function pgTrackersBench({ root, peers, perPeer, samples, env }) {
   const listener = await transport.listen({ host: '127.0.0.1', port: 0 }, (s) => s.destroy());
   const trackerEnv = {
     ...env,
-    TRACKER_MAX_CONNECTIONS: String(peers + 100),
-    TRACKER_MAX_CONNECTIONS_PER_ADDRESS: String(peers + 100),
+    ...simulatedPeersEnv(peers),
     PEER_TIMEOUT: '3600',
     HEARTBEAT_INTERVAL: '600',
     SEARCH_BUDGET: '60',
