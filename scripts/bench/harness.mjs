@@ -13,17 +13,22 @@ export const RSS_PRELOAD = join(REPO, 'scripts/bench/report-rss.cjs');
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * What a tracker must allow for a bench's simulated peers, which share one identity and one address:
- * the per-member quotas (TRACKER_MAX_CONNECTIONS_PER_MEMBER and the searches per minute) count them as
- * one member, so without this the bench stops at 16 of them.
+ * What a tracker must allow for a bench's simulated peers, which share one identity and one address: the
+ * limits per sender and the quotas per member count them as one, so without this the bench stops at 16
+ * connections, or at 300 000 files.
  */
 export function simulatedPeersEnv(peers) {
   const connections = String(peers + 100);
+  const plenty = String(1_000_000_000);
   return {
     TRACKER_MAX_CONNECTIONS: connections,
     TRACKER_MAX_CONNECTIONS_PER_ADDRESS: connections,
     TRACKER_MAX_CONNECTIONS_PER_MEMBER: connections,
-    TRACKER_MAX_SEARCHES_PER_MINUTE: '1000000',
+    TRACKER_MAX_FILES_PER_ADDRESS: plenty,
+    TRACKER_MAX_FILES_PER_IDENTITY: plenty,
+    TRACKER_MAX_NAME_BYTES_PER_MEMBER: plenty,
+    TRACKER_MAX_SEARCHES_PER_MINUTE: plenty,
+    TRACKER_MAX_CONNECT_REQUESTS_PER_MEMBER: plenty,
   };
 }
 
