@@ -151,9 +151,10 @@ describe('search', () => {
     tracker = await startTracker(join(dir.path, 'slow.db'), { searchBudgetMs: 0 });
     port = tracker.address.port;
     const peer = await TrackerSession.open(address(), asPeer);
-    await peer.register(6001, Array.from({ length: 600 }, (_, i) => ({ name: `song ${i}.mp3`, size: i, sha256: i.toString(16).padStart(64, '0'), root: 'e'.repeat(64) })));
-    await expect(peer.searchPage({ query: 'song' })).rejects.toMatchObject({ code: 'SEARCH_TIMEOUT' });
-    expect(await peer.searchPage({ query: 'song 599' })).toMatchObject({ files: [{ name: 'song 599.mp3' }] });
+    // Every name matches `songs`, in a folder's name only: no page is settled until every candidate was seen.
+    await peer.register(6001, Array.from({ length: 600 }, (_, i) => ({ name: `songs/track ${i}.mp3`, size: i, sha256: i.toString(16).padStart(64, '0'), root: 'e'.repeat(64) })));
+    await expect(peer.searchPage({ query: 'songs' })).rejects.toMatchObject({ code: 'SEARCH_TIMEOUT' });
+    expect(await peer.searchPage({ query: 'track 599' })).toMatchObject({ files: [{ name: 'songs/track 599.mp3' }] });
     await peer.close();
   });
 });
