@@ -179,8 +179,7 @@ export class RunWriter {
         if (ok) {
           this.slots.verifiedBytes += this.part.geometry.lengthOf(first + i);
           this.handlers.onVerified(first + i);
-        }
-        else this.fail(this.handlers.badPiece(first + i));
+        } else this.fail(this.handlers.badPiece(first + i));
       }
       counted = true;
       this.release(slot.view);
