@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parseSearchQuery } from '@p2pservice/protocol';
@@ -69,6 +70,22 @@ describe('the SQLite store', () => {
     await other.membership.sweepLapsed();
     expect(await store.membership.renewLease(60_000)).toBe(false);
     await other.close();
+    await store.close();
+  });
+
+  it('keeps its write-ahead log near its limit while writes never pause, and no write fails meanwhile', async () => {
+    // 30 shares of 1 000 files write about 300 MiB of log; without emptying it, the log held all of it.
+    const limit = 4 * 2 ** 20;
+    const hex = (text: string) => createHash('sha256').update(text).digest('hex');
+    const store = await SqliteStore.open(file, { walLimitBytes: limit });
+    let largest = 0;
+    for (let share = 0; share < 30; share++) {
+      const files = Array.from({ length: 1000 }, (_, i) => ({ name: `album ${share}/track ${i}.mp3`, size: 1000 + i, sha256: hex(`${share}/${i}`), root: hex(`root ${share}/${i}`) }));
+      await store.putShare(undefined, { host: '10.0.0.1', port: 4000 + share, id: '', firewalled: false }, files);
+      largest = Math.max(largest, statSync(`${file}-wal`).size);
+    }
+    expect(await store.counts()).toEqual({ peers: 30, files: 30_000 });
+    expect(largest).toBeLessThan(100 * 2 ** 20);
     await store.close();
   });
 

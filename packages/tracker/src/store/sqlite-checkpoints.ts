@@ -4,6 +4,15 @@ import { Worker } from 'node:worker_threads';
 /** How often the WAL is checkpointed, off the tracker's thread. */
 const CHECKPOINT_EVERY_MS = 250;
 
+/** The write-ahead log's size past which it is emptied (TRUNCATE) rather than only copied (PASSIVE). */
+export const WAL_LIMIT_BYTES = 64 * 2 ** 20;
+
+/** How long emptying the log waits for the tracker's write in progress, and for searches, before it gives up for this round. */
+const TRUNCATE_WAIT_MS = 200;
+
+/** The longest the tracker holds a write back for the log to be emptied (more only if the thread is stuck). */
+const WRITES_PAUSE_MAX_MS = 1_000;
+
 // From src/store (tests) and dist/store (the build) alike, the compiled worker is at the same place.
 const WORKER_URL = new URL('../../dist/store/sqlite-checkpoint-worker.js', import.meta.url);
 
@@ -16,14 +25,26 @@ const WORKER_URL = new URL('../../dist/store/sqlite-checkpoint-worker.js', impor
 export class WalCheckpoints {
   private stopping: Promise<void> | undefined;
 
-  private constructor(private readonly worker: Worker) {}
+  private constructor(
+    private readonly worker: Worker,
+    /** 1 while the thread empties the log. */
+    private readonly pause: Int32Array,
+  ) {}
 
-  static start(file: string): WalCheckpoints {
-    const worker = new Worker(WORKER_URL, { workerData: { file, everyMs: CHECKPOINT_EVERY_MS } });
+  static start(file: string, walLimitBytes = WAL_LIMIT_BYTES): WalCheckpoints {
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const workerData = { file, everyMs: CHECKPOINT_EVERY_MS, walLimitBytes, truncateWaitMs: TRUNCATE_WAIT_MS, pause };
+    const worker = new Worker(WORKER_URL, { workerData });
     // Kept from exiting the process on its own, and never fatal: at worst the WAL grows until close.
     worker.unref();
     worker.on('error', () => undefined);
-    return new WalCheckpoints(worker);
+    return new WalCheckpoints(worker, pause);
+  }
+
+  /** Resolves at once, or when the thread has emptied the log: the event loop runs meanwhile. */
+  async writesMayGo(): Promise<void> {
+    if (Atomics.load(this.pause, 0) === 0) return;
+    await Atomics.waitAsync(this.pause, 0, 1, WRITES_PAUSE_MAX_MS).value;
   }
 
   /** Stops checkpointing and closes the thread's connection (once, however often it is called). */

@@ -57,21 +57,21 @@ export class SqliteMembers implements MemberList {
       this.addMember.run(identity, name, invitedBy, now, now);
       this.addEntry.run(now, 'join', identity, `${name}, ${invitedBy}`);
       return { member: memberOf(this.one.get(identity)!) };
-    })();
+    }).immediate();
   }
 
   async enrol(identity: string, name: string, now: number): Promise<Member> {
     return this.db.transaction((): Member => {
       if (this.addMember.run(identity, name, 'network key', now, now).changes === 1) this.addEntry.run(now, 'enrol', identity, `${name}, network key`);
       return memberOf(this.one.get(identity)!);
-    })();
+    }).immediate();
   }
 
   async invite(invite: StoredInvite): Promise<void> {
     this.db.transaction(() => {
       this.addInvite.run(invite.id, invite.secret, invite.name, invite.usesLeft, invite.expiresAt, invite.createdAt, invite.createdBy);
       this.addEntry.run(invite.createdAt, 'invite', invite.id, inviteDetail(invite));
-    })();
+    }).immediate();
   }
 
   async invites(now: number): Promise<StoredInvite[]> {
@@ -83,7 +83,7 @@ export class SqliteMembers implements MemberList {
       if (this.dropInvite.run(id).changes === 0) return false;
       this.addEntry.run(now, 'uninvite', id, `by ${by}`);
       return true;
-    })();
+    }).immediate();
   }
 
   async members(): Promise<Member[]> {
@@ -117,7 +117,7 @@ export class SqliteMembers implements MemberList {
       if (this.revokeOne.run(now, identity).changes === 0) return false;
       this.addEntry.run(now, 'revoke', identity, `${this.one.get(identity)!.name}, by ${by}`);
       return true;
-    })();
+    }).immediate();
   }
 
   async addSigner(identity: string, now: number): Promise<void> {

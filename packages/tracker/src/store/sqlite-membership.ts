@@ -45,7 +45,7 @@ export class SqliteMembership implements InstanceMembership {
       const ids = this.statements.lapsedInstances.all(Date.now(), this.instance).map((row) => row.id);
       for (const id of ids) this.statements.deleteInstance.run(id);
       return ids;
-    })();
+    }).immediate();
     let removed = 0;
     for (const id of lapsed) removed += await this.forgetPeersOf(id);
     return removed;

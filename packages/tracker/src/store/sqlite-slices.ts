@@ -15,8 +15,21 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * Runs `work` in transactions, each given SQLITE_SLICE_MS (the time it should stop by, from
  * performance.now()), until it returns false (nothing left); the event loop runs between slices. Each
  * slice commits on its own: a reader sees the change advance slice by slice.
+ *
+ * Every write transaction of the tracker begins IMMEDIATE: a deferred one that has read cannot wait for
+ * the write lock (SQLite fails it at once, "database is locked"), and the checkpoint thread takes that
+ * lock for a moment whenever it empties the log.
  */
-export async function inSlices(db: Database.Database, work: (until: number) => boolean): Promise<void> {
+export async function inSlices(
+  db: Database.Database,
+  work: (until: number) => boolean,
+  /** Resolves when the next slice may begin (the WAL's checkpoint thread may ask writes to pause). */
+  mayGo: () => Promise<void> = async () => undefined,
+): Promise<void> {
   const slice = db.transaction(() => work(performance.now() + SQLITE_SLICE_MS));
-  while (slice()) await nextTurn();
+  for (;;) {
+    await mayGo();
+    if (!slice.immediate()) return;
+    await nextTurn();
+  }
 }

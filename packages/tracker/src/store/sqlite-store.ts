@@ -32,6 +32,8 @@ import type { PeerId, ShareGeneration, StoreCounts, TrackerStore } from './store
 export interface SqliteStoreOptions {
   /** The tracker instance whose peers this store writes (default "default": one tracker per file). */
   instance?: string;
+  /** The write-ahead log's size past which the checkpoint thread empties it (default WAL_LIMIT_BYTES). */
+  walLimitBytes?: number;
 }
 
 /** Rows read per query while a big share is walked (removed, or its previous registration cleared). */
@@ -85,7 +87,7 @@ export class SqliteStore implements TrackerStore {
     }
     // Checkpoints and searches are other threads' work; an in-memory database has no log and cannot be shared.
     const onDisk = file !== ':memory:';
-    const checkpoints = onDisk ? WalCheckpoints.start(file) : undefined;
+    const checkpoints = onDisk ? WalCheckpoints.start(file, options.walLimitBytes) : undefined;
     if (checkpoints) db.pragma('wal_autocheckpoint = 0');
     const searches = onDisk ? new SearchThreads(file) : undefined;
     return new SqliteStore(db, file, options.instance ?? 'default', checkpoints, searches);
@@ -271,8 +273,11 @@ export class SqliteStore implements TrackerStore {
         this.indexChanges.length = 0;
         throw error;
       }
-    });
+    }, this.writesMayGo);
   }
+
+  /** Resolves when the WAL's checkpoint thread lets writes go on (WalCheckpoints.writesMayGo). */
+  private readonly writesMayGo = async (): Promise<void> => this.checkpoints?.writesMayGo();
 
   /** Runs `step` on each of `items`, in slices. */
   private eachInSlices<T>(items: readonly T[], step: (item: T) => void): Promise<void> {
@@ -321,6 +326,6 @@ function migrate(db: Database.Database, file: string): void {
       if (typeof step === 'string') db.exec(step);
       else step(db);
       db.pragma(`user_version = ${version + 1}`);
-    })();
+    }).immediate();
   }
 }
