@@ -81,7 +81,7 @@ describe('the SQLite store', () => {
     let largest = 0;
     for (let share = 0; share < 30; share++) {
       const files = Array.from({ length: 1000 }, (_, i) => ({ name: `album ${share}/track ${i}.mp3`, size: 1000 + i, sha256: hex(`${share}/${i}`), root: hex(`root ${share}/${i}`) }));
-      await store.putShare(undefined, { host: '10.0.0.1', port: 4000 + share, id: '', firewalled: false }, files);
+      await store.putShare(undefined, { host: '10.0.0.1', port: 4000 + share, id: '' }, files);
       largest = Math.max(largest, statSync(`${file}-wal`).size);
     }
     expect(await store.counts()).toEqual({ peers: 30, files: 30_000 });
