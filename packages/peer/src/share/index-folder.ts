@@ -1,4 +1,4 @@
-import { constants, lstat as lstatCallback } from 'node:fs';
+import { constants, lstat as lstatCallback, lstatSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { type FileHandle, open, realpath, readdir, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
@@ -41,12 +41,15 @@ export async function describeFile(
   root: string,
   name: string,
   cache?: HashCache,
+  /** The file's lstat, when the caller has taken it already (lstatInSlices), or why that failed. */
+  statted?: Stats | Error,
 ): Promise<{ file: IndexedFile; hashed: boolean } | { problem: string; unstable?: true }> {
   // Names are '/'-separated and validated (no '.', '..' or empty segments), so this is the file's path.
   const path = `${root}${sep}${name}`;
   let before: Stats;
   try {
-    before = await lstatFast(path);
+    if (statted instanceof Error) throw statted;
+    before = statted ?? (await lstatFast(path));
   } catch (error) {
     return { problem: describeFsError(error) };
   }
@@ -79,6 +82,32 @@ export async function describeFile(
 
 // The callback form of lstat costs less than half of fs/promises' per call, which shows at 100 000 files.
 const lstatFast = promisify(lstatCallback);
+
+/** How long one synchronous run of lstat calls may hold the event loop (lstatInSlices). */
+const LSTAT_SLICE_MS = 5;
+
+/**
+ * The lstat of each of `names` under `root`, taken synchronously a few milliseconds at a time with the
+ * event loop running in between. Through the thread pool, each call cost this thread 10 µs (callbacks,
+ * Stats and Date objects), 1.1 s for a re-share of 100 000 unchanged files; synchronously, 2.5 µs.
+ */
+export async function lstatInSlices(root: string, names: readonly string[]): Promise<(Stats | Error)[]> {
+  const stats: (Stats | Error)[] = new Array(names.length);
+  let at = 0;
+  while (at < names.length) {
+    const until = performance.now() + LSTAT_SLICE_MS;
+    do {
+      try {
+        stats[at] = lstatSync(`${root}${sep}${names[at]}`);
+      } catch (error) {
+        stats[at] = error as Error;
+      }
+      at++;
+    } while (at < names.length && performance.now() < until);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return stats;
+}
 
 /** Files described at once while indexing: the work is waiting on the disk, not on the CPU. */
 const INDEX_CONCURRENCY = 16;
@@ -114,6 +143,7 @@ export async function indexFolder(dir: string, options: IndexOptions = {}): Prom
 
   const cache = options.cacheDir ? await HashCache.open(options.cacheDir, root) : undefined;
   if (cache?.problem) options.onWarning?.(cache.problem);
+  const statted = await lstatInSlices(root, found);
   const described: (IndexedFile | undefined)[] = new Array(found.length);
   const progress: IndexProgress = { files: 0, bytes: 0, hashedBytes: 0 };
   let next = 0;
@@ -122,7 +152,7 @@ export async function indexFolder(dir: string, options: IndexOptions = {}): Prom
     while (next < found.length) {
       const at = next++;
       const name = found[at]!;
-      const result = await describeFile(root, name, cache);
+      const result = await describeFile(root, name, cache, statted[at]);
       if ('problem' in result) {
         skipped.push({ name, reason: result.problem });
         continue;

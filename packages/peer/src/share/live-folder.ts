@@ -4,7 +4,7 @@ import { join, relative, sep } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import { type HashCache, sameIdentity } from './hash-cache.js';
-import { describeFile, identityOf, walk } from './index-folder.js';
+import { describeFile, identityOf, lstatInSlices, walk } from './index-folder.js';
 import { IGNORE_FILE, ShareFilter } from './share-filter.js';
 import type { IndexedFile, ShareIndex, SkippedFile } from './share-index.js';
 import { RESCAN_INTERVAL_MS } from '../settings/defaults.js';
@@ -130,10 +130,12 @@ export class LiveFolder {
           delta.removed.push(name);
         }
       }
-      for (const name of present) {
+      const names = [...present];
+      const statted = await lstatInSlices(index.root, names);
+      for (const [at, name] of names.entries()) {
         const known = index.get(name);
-        const stats = await lstat(join(index.root, name)).catch(() => undefined);
-        if (!stats?.isFile()) continue;
+        const stats = statted[at]!;
+        if (stats instanceof Error || !stats.isFile()) continue;
         if (known && sameIdentity(known, identityOf(stats))) continue;
         if (Date.now() - stats.mtimeMs < this.stableMs) {
           unstable.push(name);
@@ -143,7 +145,7 @@ export class LiveFolder {
           this.options.onWarning?.(`not sharing "${name}": the share is at its limit of ${maxFiles} files`);
           continue;
         }
-        const described = await describeFile(index.root, name, cache);
+        const described = await describeFile(index.root, name, cache, stats);
         if ('problem' in described) {
           if (described.unstable) unstable.push(name);
           else if (known) {
