@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parseSearchQuery } from '@p2pservice/protocol';
@@ -87,6 +88,28 @@ describe('the SQLite store', () => {
     expect(await store.counts()).toEqual({ peers: 30, files: 30_000 });
     expect(largest).toBeLessThan(100 * 2 ** 20);
     await store.close();
+  });
+
+  it('finishes its writes in a process with nothing else to keep it alive while the log is emptied', async () => {
+    // A write waiting for the checkpoint thread once left the process with nothing pending: it exited (13).
+    const script = `
+      import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+      import { SqliteStore } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const hex = (text) => createHash('sha256').update(text).digest('hex');
+      const store = await SqliteStore.open(${JSON.stringify(file)}, { walLimitBytes: 2 ** 20 });
+      for (let share = 0; share < 20; share++) {
+        const files = Array.from({ length: 1000 }, (_, i) => ({ name: 'album ' + share + '/track ' + i, size: i, sha256: hex(share + '/' + i), root: hex('r' + share + '/' + i) }));
+        await store.putShare(undefined, { host: '10.0.0.1', port: 4000 + share, id: '' }, files);
+      }
+      console.log(JSON.stringify(await store.counts()));
+      await store.close();`;
+    const scriptFile = join(dir.path, 'write.mjs');
+    writeFileSync(scriptFile, script);
+    const run = spawnSync(process.execPath, [scriptFile], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ peers: 20, files: 20_000 });
   });
 
   it('refuses a database from a newer tracker, naming the versions', async () => {

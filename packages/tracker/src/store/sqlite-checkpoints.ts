@@ -38,18 +38,38 @@ export class WalCheckpoints {
     // Kept from exiting the process on its own, and never fatal: at worst the WAL grows until close.
     worker.unref();
     worker.on('error', () => undefined);
-    return new WalCheckpoints(worker, pause);
+    const checkpoints = new WalCheckpoints(worker, pause);
+    worker.once('exit', () => {
+      // A thread gone (it could not start, or failed) holds no write back and is not waited for.
+      checkpoints.exited = true;
+      Atomics.store(pause, 0, 0);
+      Atomics.notify(pause, 0);
+    });
+    return checkpoints;
   }
+
+  /** The thread has ended (stopped, or failed). */
+  private exited = false;
 
   /** Resolves at once, or when the thread has emptied the log: the event loop runs meanwhile. */
   async writesMayGo(): Promise<void> {
     if (Atomics.load(this.pause, 0) === 0) return;
-    await Atomics.waitAsync(this.pause, 0, 1, WRITES_PAUSE_MAX_MS).value;
+    // Neither a pending Atomics.waitAsync nor the (unref-ed) thread keeps the process alive: while we
+    // wait for the thread, it must, or a process with nothing else to do exits (code 13) mid-write.
+    this.worker.ref();
+    try {
+      await Atomics.waitAsync(this.pause, 0, 1, WRITES_PAUSE_MAX_MS).value;
+    } finally {
+      this.worker.unref();
+    }
   }
 
   /** Stops checkpointing and closes the thread's connection (once, however often it is called). */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      if (this.exited) return;
+      // Waited for, the thread keeps the process alive (it is unref-ed otherwise).
+      this.worker.ref();
       const closed = once(this.worker, 'message').catch(() => undefined);
       this.worker.postMessage('stop');
       await Promise.race([closed, once(this.worker, 'exit')]);

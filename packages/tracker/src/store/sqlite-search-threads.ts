@@ -50,6 +50,8 @@ export class SearchThreads {
     this.stopped = true;
     await Promise.all(
       this.threads.splice(0).map(async ({ worker }) => {
+        // Waited for, the thread keeps the process alive (it is unref-ed otherwise).
+        worker.ref();
         const closed = once(worker, 'message').catch(() => undefined);
         worker.postMessage('stop');
         await Promise.race([closed, once(worker, 'exit')]);
