@@ -90,7 +90,7 @@ describe('the SQLite store', () => {
     await store.close();
   });
 
-  it('finishes its writes in a process with nothing else to keep it alive while the log is emptied', async () => {
+  it('finishes its writes in a process with nothing else to keep it alive while the log starts over', async () => {
     // A write waiting for the checkpoint thread once left the process with nothing pending: it exited (13).
     const script = `
       import { spawnSync } from 'node:child_process';

@@ -4,13 +4,16 @@ import { Worker } from 'node:worker_threads';
 /** How often the WAL is checkpointed, off the tracker's thread. */
 const CHECKPOINT_EVERY_MS = 250;
 
-/** The write-ahead log's size past which it is emptied (TRUNCATE) rather than only copied (PASSIVE). */
+/**
+ * The write-ahead log's size past which it is started over (RESTART) rather than only copied (PASSIVE).
+ * Its file is reused from the start, so on disk it stays at about this size plus one round's writes.
+ */
 export const WAL_LIMIT_BYTES = 64 * 2 ** 20;
 
-/** How long emptying the log waits for the tracker's write in progress, and for searches, before it gives up for this round. */
-const TRUNCATE_WAIT_MS = 200;
+/** How long starting the log over waits for the tracker's write in progress, and for searches, before it gives up for this round. */
+const RESTART_WAIT_MS = 200;
 
-/** The longest the tracker holds a write back for the log to be emptied (more only if the thread is stuck). */
+/** The longest the tracker holds a write back for the log to start over. */
 const WRITES_PAUSE_MAX_MS = 1_000;
 
 // From src/store (tests) and dist/store (the build) alike, the compiled worker is at the same place.
@@ -27,13 +30,13 @@ export class WalCheckpoints {
 
   private constructor(
     private readonly worker: Worker,
-    /** 1 while the thread empties the log. */
+    /** 1 while the thread starts the log over. */
     private readonly pause: Int32Array,
   ) {}
 
   static start(file: string, walLimitBytes = WAL_LIMIT_BYTES): WalCheckpoints {
     const pause = new Int32Array(new SharedArrayBuffer(4));
-    const workerData = { file, everyMs: CHECKPOINT_EVERY_MS, walLimitBytes, truncateWaitMs: TRUNCATE_WAIT_MS, pause };
+    const workerData = { file, everyMs: CHECKPOINT_EVERY_MS, walLimitBytes, restartWaitMs: RESTART_WAIT_MS, pause };
     const worker = new Worker(WORKER_URL, { workerData });
     // Kept from exiting the process on its own, and never fatal: at worst the WAL grows until close.
     worker.unref();
@@ -51,7 +54,7 @@ export class WalCheckpoints {
   /** The thread has ended (stopped, or failed). */
   private exited = false;
 
-  /** Resolves at once, or when the thread has emptied the log: the event loop runs meanwhile. */
+  /** Resolves at once, or when the thread has started the log over: the event loop runs meanwhile. */
   async writesMayGo(): Promise<void> {
     if (Atomics.load(this.pause, 0) === 0) return;
     // Neither a pending Atomics.waitAsync nor the (unref-ed) thread keeps the process alive: while we

@@ -18,7 +18,7 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  *
  * Every write transaction of the tracker begins IMMEDIATE: a deferred one that has read cannot wait for
  * the write lock (SQLite fails it at once, "database is locked"), and the checkpoint thread takes that
- * lock for a moment whenever it empties the log.
+ * lock for a moment whenever it starts the log over.
  */
 export async function inSlices(
   db: Database.Database,

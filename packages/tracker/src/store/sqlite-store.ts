@@ -32,7 +32,7 @@ import type { PeerId, ShareGeneration, StoreCounts, TrackerStore } from './store
 export interface SqliteStoreOptions {
   /** The tracker instance whose peers this store writes (default "default": one tracker per file). */
   instance?: string;
-  /** The write-ahead log's size past which the checkpoint thread empties it (default WAL_LIMIT_BYTES). */
+  /** The write-ahead log's size past which the checkpoint thread starts it over (default WAL_LIMIT_BYTES). */
   walLimitBytes?: number;
 }
 
