@@ -110,6 +110,9 @@ export const PG_MIGRATIONS: readonly string[] = [
      identity text COLLATE "C" PRIMARY KEY,
      seen_at  bigint NOT NULL
    );`,
+  // 7: who holds a content is found through holdings (by sha256) and then each holder's file by its
+  // primary key, as on SQLite; the index of files by content cost every registration and removal a write.
+  `DROP INDEX files_by_sha256;`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

@@ -31,11 +31,14 @@ const STATEMENTS = {
 
   firstPage: 'SELECT name, sha256, size, holders, firewalled FROM contents ORDER BY name, sha256 LIMIT $1',
   pageAfter: 'SELECT name, sha256, size, holders, firewalled FROM contents WHERE (name, sha256) > ($1, $2) ORDER BY name, sha256 LIMIT $3',
+  // The name's contents, each content's holders (holdings), each holder's file of that name (files' key).
   holdersOf: `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id, f.root, p.firewalled
-    FROM contents c JOIN files f ON f.sha256 = c.sha256 AND f.name = c.name JOIN peers p ON p.id = f.peer_id
+    FROM contents c JOIN holdings h ON h.sha256 = c.sha256
+    JOIN files f ON f.peer_id = h.peer_id AND f.name = c.name AND f.sha256 = c.sha256 JOIN peers p ON p.id = f.peer_id
     WHERE c.name = $1 ORDER BY f.sha256, p.id`,
   holdersOfNamed: `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id, f.root, p.firewalled
-    FROM files f JOIN peers p ON p.id = f.peer_id WHERE f.sha256 = $1 AND f.name = $2 ORDER BY p.id`,
+    FROM holdings h JOIN files f ON f.peer_id = h.peer_id AND f.name = $2 AND f.sha256 = h.sha256 JOIN peers p ON p.id = f.peer_id
+    WHERE h.sha256 = $1 ORDER BY p.id`,
   // A peer sharing the content under several names is one holder (one row of holdings).
   holdersOfContent: `SELECT p.host, p.port, p.identity AS id, h.root, p.firewalled
     FROM holdings h JOIN peers p ON p.id = h.peer_id WHERE h.sha256 = $1 ORDER BY p.id`,

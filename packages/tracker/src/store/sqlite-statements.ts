@@ -52,15 +52,18 @@ export function prepareStatements(db: Database.Database) {
     pageAfter: prepare<[string, string, number], ContentRow>(db, 
       'SELECT name, sha256, size, holders, firewalled FROM contents WHERE (name, sha256) > (?, ?) ORDER BY name, sha256 LIMIT ?',
     ),
-    // The name's contents (contents' unique index), then each content's files by content and name.
+    // The name's contents (contents' unique index), then each content's holders (holdings), then each
+    // holder's file of that name (the primary key of files) if it is that content.
     holdersOf: prepare<[string], HolderRow>(db, 
       `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id, f.root, p.firewalled
-       FROM contents c JOIN files f ON f.sha256 = c.sha256 AND f.name = c.name JOIN peers p ON p.id = f.peer_id
+       FROM contents c JOIN holdings h ON h.sha256 = c.sha256
+       JOIN files f ON f.peer_id = h.peer_id AND f.name = c.name AND f.sha256 = c.sha256 JOIN peers p ON p.id = f.peer_id
        WHERE c.name = ? ORDER BY f.sha256, p.id`,
     ),
     holdersOfNamed: prepare<[string, string], HolderRow>(db, 
       `SELECT f.sha256, f.size, p.host, p.port, p.identity AS id, f.root, p.firewalled
-       FROM files f JOIN peers p ON p.id = f.peer_id WHERE f.sha256 = ? AND f.name = ? ORDER BY p.id`,
+       FROM holdings h JOIN files f ON f.peer_id = h.peer_id AND f.name = ? AND f.sha256 = h.sha256 JOIN peers p ON p.id = f.peer_id
+       WHERE h.sha256 = ? ORDER BY p.id`,
     ),
     // A peer sharing the content under several names is one holder (one row of holdings).
     holdersOfContent: prepare<[string], HolderFields>(db, 

@@ -195,7 +195,7 @@ export class SqliteStore implements TrackerStore {
   }
 
   async whoHas(name: string, maxContents: number, maxHolders: number, sha256?: string): Promise<Content[]> {
-    const rows = sha256 === undefined ? this.statements.holdersOf.all(name) : this.statements.holdersOfNamed.all(sha256, name);
+    const rows = sha256 === undefined ? this.statements.holdersOf.all(name) : this.statements.holdersOfNamed.all(name, sha256);
     return contentsOf(rows, maxContents, maxHolders);
   }
 
