@@ -36,6 +36,11 @@ export class SearchRanking {
     return true;
   }
 
+  /** Whether a content held by `holders` peers could still make the page, at the best rank and name. */
+  couldTake(holders: number): boolean {
+    return this.top.mightTake(holders, '', '');
+  }
+
   /** Throws SEARCH_TIMEOUT if the deadline has passed. */
   checkClock(): void {
     if (Date.now() >= this.deadline) throw this.timeout();

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { indexTextOf, SEARCH_INDEX_SCHEMA, SEARCH_INDEX_SCHEMA_V4 } from './sqlite-search.js';
+import { indexTextOf, POPULAR_HOLDERS, POPULAR_INDEX_SCHEMA, SEARCH_INDEX_SCHEMA, SEARCH_INDEX_SCHEMA_V4 } from './sqlite-search.js';
 
 /** One step of the schema: SQL, or a function for a step that needs this program's code (folding). */
 export type Migration = string | ((db: Database.Database) => void);
@@ -131,6 +131,13 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   // primary key; the index of files by content cost every registration and removal a random page write
   // (a fifth of their time) and the database a seventh of its size.
   `DROP INDEX files_by_content;`,
+  // 14: the contents held by POPULAR_HOLDERS peers or more, indexed again on their own (sqlite-search.ts).
+  (db) => {
+    db.exec(POPULAR_INDEX_SCHEMA);
+    const index = db.prepare<[number, string]>('INSERT INTO popular_index (rowid, text) VALUES (?, ?)');
+    const popular = db.prepare<[number], { id: number; name: string }>('SELECT id, name FROM contents WHERE holders >= ? ORDER BY id');
+    for (const row of popular.all(POPULAR_HOLDERS)) index.run(row.id, indexTextOf(row.name));
+  },
 ];
 
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;

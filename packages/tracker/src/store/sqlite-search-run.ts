@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { RankedEntry, SearchCursor, SearchQuery } from '@p2pservice/protocol';
 import { SearchRanking } from './search-ranking.js';
-import { matchExpressionOf } from './sqlite-search.js';
+import { matchExpressionOf, POPULAR_HOLDERS } from './sqlite-search.js';
 
 /** A search's page, or how many candidates it went through before its deadline. */
 export type SearchOutcome = { entries: RankedEntry[] } | { timedOutAfter: number };
@@ -22,8 +22,19 @@ export const ORDERED_SCAN_ROWS = 5_000;
  */
 const ORDERED_SCAN_CHECK_ROWS = 200;
 
+/** Which ways a search may take to its page (all of them as shipped; tests compare them). */
+export interface SearchPaths {
+  /** Rows of the most held contents read in ranking order first (none: 0). */
+  orderedRows: number;
+  /** Whether the index of the popular contents is asked before the whole index. */
+  popular: boolean;
+}
+
+export const SHIPPED_PATHS: SearchPaths = { orderedRows: ORDERED_SCAN_ROWS, popular: true };
+
 interface Statements {
   matching: Database.Statement<[string, number, number], Candidate>;
+  matchingPopular: Database.Statement<[string, number, number], Candidate>;
   mostHeld: Database.Statement<[number], Candidate>;
 }
 
@@ -40,6 +51,12 @@ function statementsOf(db: Database.Database): Statements {
            WHERE search_index MATCH ? AND c.size BETWEEN ? AND ?`,
         )
         .raw(true),
+      matchingPopular: db
+        .prepare<[string, number, number], Candidate>(
+          `SELECT c.name, c.sha256, c.size, c.holders, c.firewalled FROM popular_index s JOIN contents c ON c.id = s.rowid
+           WHERE popular_index MATCH ? AND c.size BETWEEN ? AND ?`,
+        )
+        .raw(true),
       // The ranking's own order within a rank (contents_by_holders covers it: no table lookups).
       mostHeld: db.prepare<[number], Candidate>('SELECT name, sha256, size, holders, firewalled FROM contents ORDER BY holders DESC, name, sha256 LIMIT ?').raw(true),
     };
@@ -49,19 +66,29 @@ function statementsOf(db: Database.Database): Statements {
 }
 
 /**
- * One search of a SQLite tracker's database, decided by SearchRanking (what the query means). First the
- * most held contents in ranking order: once the page is full and the next content could not make it even
- * at the best rank, no later one can, and the search is done without the index. Otherwise (the query is
- * rare, or the page deep) the FTS5 index narrows to candidates, in no useful order, and every one is
- * offered. It runs on a search thread (sqlite-search-worker.ts) with a connection of its own, so however
- * many candidates a broad query has, the tracker's event loop is not held.
+ * One search of a SQLite tracker's database, decided by SearchRanking (what the query means).
+ * - First the most held contents in ranking order: once the page is full and the next content could not
+ *   make it even at the best rank, no later one can, and the search is done without an index.
+ * - Otherwise the index of the popular contents (held by POPULAR_HOLDERS or more): if its page is full
+ *   and no content held by fewer could make it, that is the page.
+ * - Otherwise (the query is rare, or the page deep) the whole FTS5 index narrows to candidates, in no
+ *   useful order, and every one is offered.
+ * It runs on a search thread (sqlite-search-worker.ts) with a connection of its own, so however many
+ * candidates a broad query has, the tracker's event loop is not held.
  */
-export function runSearch(db: Database.Database, query: SearchQuery, after: SearchCursor | null, limit: number, deadline: number, orderedScanRows = ORDERED_SCAN_ROWS): SearchOutcome {
-  const { matching, mostHeld } = statementsOf(db);
-  const ordered = offerAll(new SearchRanking(query, after, limit, deadline), mostHeld.iterate(orderedScanRows), { rows: orderedScanRows, limit });
-  if (ordered.decided) return ordered.outcome;
-  const ranking = new SearchRanking(query, after, limit, deadline);
-  return offerAll(ranking, matching.iterate(matchExpressionOf(query), query.minSize ?? 0, query.maxSize ?? Number.MAX_SAFE_INTEGER)).outcome;
+export function runSearch(db: Database.Database, query: SearchQuery, after: SearchCursor | null, limit: number, deadline: number, paths = SHIPPED_PATHS): SearchOutcome {
+  const { matching, matchingPopular, mostHeld } = statementsOf(db);
+  if (paths.orderedRows > 0) {
+    const ordered = offerAll(new SearchRanking(query, after, limit, deadline), mostHeld.iterate(paths.orderedRows), { rows: paths.orderedRows, limit });
+    if (ordered.decided) return ordered.outcome;
+  }
+  const match = [matchExpressionOf(query), query.minSize ?? 0, query.maxSize ?? Number.MAX_SAFE_INTEGER] as const;
+  if (paths.popular) {
+    const ranking = new SearchRanking(query, after, limit, deadline);
+    const popular = offerAll(ranking, matchingPopular.iterate(...match));
+    if ('timedOutAfter' in popular.outcome || !ranking.couldTake(POPULAR_HOLDERS - 1)) return popular.outcome;
+  }
+  return offerAll(new SearchRanking(query, after, limit, deadline), matching.iterate(...match)).outcome;
 }
 
 /**

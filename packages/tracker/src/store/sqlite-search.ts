@@ -37,6 +37,20 @@ export const SEARCH_INDEX_SCHEMA = `CREATE VIRTUAL TABLE search_index USING fts5
   text, tokenize = 'trigram case_sensitive 1', content = '', detail = none
 )`;
 
+/**
+ * Contents held by at least this many peers are also in a second, smaller index (POPULAR_INDEX_SCHEMA).
+ * In a network of 1 000 000 files, five contents in a hundred have three holders or more: a query of
+ * middling breadth (`midnight`, the substring `ght`) finds its page among them, reading a tenth of the
+ * candidates the whole index gives it, and is done once its page is full of names held that often (no
+ * content outside can then make it). Changing it needs a migration that fills the index again.
+ */
+export const POPULAR_HOLDERS = 3;
+
+/** The index of the contents held by POPULAR_HOLDERS peers or more (schema version 14): as SEARCH_INDEX_SCHEMA. */
+export const POPULAR_INDEX_SCHEMA = `CREATE VIRTUAL TABLE popular_index USING fts5(
+  text, tokenize = 'trigram case_sensitive 1', content = '', detail = none
+)`;
+
 /** The text indexed for `name`. */
 export function indexTextOf(name: string): string {
   const folded = foldText(name);

@@ -43,6 +43,8 @@ export function prepareStatements(db: Database.Database) {
     deleteContent: prepare<[number]>(db, 'DELETE FROM contents WHERE id = ?'),
     indexContent: prepare<[number, string]>(db, 'INSERT INTO search_index (rowid, text) VALUES (?, ?)'),
     unindexContent: prepare<[number, string]>(db, "INSERT INTO search_index (search_index, rowid, text) VALUES ('delete', ?, ?)"),
+    indexPopular: prepare<[number, string]>(db, 'INSERT INTO popular_index (rowid, text) VALUES (?, ?)'),
+    unindexPopular: prepare<[number, string]>(db, "INSERT INTO popular_index (popular_index, rowid, text) VALUES ('delete', ?, ?)"),
     holdCopy: prepare<[string, number, string]>(db, 'INSERT INTO holdings (sha256, peer_id, copies, root) VALUES (?, ?, 1, ?) ON CONFLICT (sha256, peer_id) DO UPDATE SET copies = copies + 1'),
     releaseCopy: prepare<[string, number], { copies: number }>(db, 'UPDATE holdings SET copies = copies - 1 WHERE sha256 = ? AND peer_id = ? RETURNING copies'),
     deleteCopy: prepare<[string, number]>(db, 'DELETE FROM holdings WHERE sha256 = ? AND peer_id = ?'),

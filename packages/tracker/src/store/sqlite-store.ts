@@ -24,7 +24,7 @@ import { SqliteMembership } from './sqlite-membership.js';
 import { SearchThreads } from './sqlite-search-threads.js';
 import { WalCheckpoints } from './sqlite-checkpoints.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
-import { indexTextOf } from './sqlite-search.js';
+import { indexTextOf, POPULAR_HOLDERS } from './sqlite-search.js';
 import { inSlices } from './sqlite-slices.js';
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
 import type { PeerId, ShareGeneration, StoreCounts, TrackerStore } from './store.js';
@@ -50,8 +50,8 @@ export class SqliteStore implements TrackerStore {
   readonly membership: SqliteMembership;
   readonly bans: SqliteBans;
   readonly members: SqliteMembers;
-  /** The search index's rows to add or remove (with the text they were indexed with), in order, for the end of the slice. */
-  private readonly indexChanges: { add: boolean; id: number; text: string }[] = [];
+  /** The search indexes' rows to add or remove (with the text they were indexed with), in order, for the end of the slice. */
+  private readonly indexChanges: IndexChange[] = [];
 
   private constructor(
     private readonly db: Database.Database,
@@ -247,15 +247,17 @@ export class SqliteStore implements TrackerStore {
 
   private hold(peer: PeerId, firewalled: number, file: FileEntry): void {
     const content = this.statements.holdContent.get(file.name, file.sha256, file.size, firewalled)!;
-    if (content.holders === 1) this.indexChanges.push({ add: true, id: content.id, text: indexTextOf(file.name) });
+    if (content.holders === 1) this.indexChanges.push({ index: 'all', add: true, id: content.id, text: indexTextOf(file.name) });
+    if (content.holders === POPULAR_HOLDERS) this.indexChanges.push({ index: 'popular', add: true, id: content.id, text: indexTextOf(file.name) });
     this.statements.holdCopy.run(file.sha256, peer, file.root);
   }
 
   private release(peer: PeerId, firewalled: number, file: { name: string; sha256: string }): void {
     const content = this.statements.releaseContent.get(firewalled, file.name, file.sha256);
+    if (content?.holders === POPULAR_HOLDERS - 1) this.indexChanges.push({ index: 'popular', add: false, id: content.id, text: indexTextOf(file.name) });
     if (content && content.holders <= 0) {
       this.statements.deleteContent.run(content.id);
-      this.indexChanges.push({ add: false, id: content.id, text: indexTextOf(file.name) });
+      this.indexChanges.push({ index: 'all', add: false, id: content.id, text: indexTextOf(file.name) });
     }
     const holding = this.statements.releaseCopy.get(file.sha256, peer);
     if (holding && holding.copies <= 0) this.statements.deleteCopy.run(file.sha256, peer);
@@ -292,7 +294,7 @@ export class SqliteStore implements TrackerStore {
   }
 
   /**
-   * Writes the search index's changes of this slice at its end: FTS5 writes the rows it holds in memory
+   * Writes the search indexes' changes of this slice at its end, one index after the other: FTS5 writes the rows it holds in memory
    * to disk as a new segment whenever another statement opens a savepoint, or a row comes with a smaller
    * rowid than the one before. Interleaved with the other rows' statements, and deletions with
    * insertions, each content made a segment of its own, and merging them held the loop for seconds.
@@ -300,19 +302,36 @@ export class SqliteStore implements TrackerStore {
    * insertion of what it holds now; all removals go first, then all insertions, each by rowid.
    */
   private writeIndexChanges(): void {
-    const rows = new Map<number, { removed?: string; added?: string }>();
-    for (const { add, id, text } of this.indexChanges) {
-      const row = rows.get(id);
-      if (!row) rows.set(id, add ? { added: text } : { removed: text });
-      else if (add) row.added = text;
-      else if (row.added !== undefined) delete row.added;
-      else row.removed = text;
-    }
+    const { indexContent, unindexContent, indexPopular, unindexPopular } = this.statements;
+    writeChanges(this.indexChanges, 'all', indexContent, unindexContent);
+    writeChanges(this.indexChanges, 'popular', indexPopular, unindexPopular);
     this.indexChanges.length = 0;
-    const ids = [...rows.keys()].sort((a, b) => a - b);
-    for (const id of ids) if (rows.get(id)!.removed !== undefined) this.statements.unindexContent.run(id, rows.get(id)!.removed!);
-    for (const id of ids) if (rows.get(id)!.added !== undefined) this.statements.indexContent.run(id, rows.get(id)!.added!);
   }
+}
+
+/** A row to add to or remove from one of the search indexes: all contents, or the popular ones. */
+interface IndexChange {
+  index: 'all' | 'popular';
+  add: boolean;
+  id: number;
+  text: string;
+}
+
+/** The changes of `changes` to `index`, written as SqliteStore.writeIndexChanges says. */
+function writeChanges(changes: readonly IndexChange[], index: IndexChange['index'], insert: Database.Statement<[number, string]>, remove: Database.Statement<[number, string]>): void {
+  const rows = new Map<number, { removed?: string; added?: string }>();
+  for (const change of changes) {
+    if (change.index !== index) continue;
+    const { add, id, text } = change;
+    const row = rows.get(id);
+    if (!row) rows.set(id, add ? { added: text } : { removed: text });
+    else if (add) row.added = text;
+    else if (row.added !== undefined) delete row.added;
+    else row.removed = text;
+  }
+  const ids = [...rows.keys()].sort((a, b) => a - b);
+  for (const id of ids) if (rows.get(id)!.removed !== undefined) remove.run(id, rows.get(id)!.removed!);
+  for (const id of ids) if (rows.get(id)!.added !== undefined) insert.run(id, rows.get(id)!.added!);
 }
 
 function migrate(db: Database.Database, file: string): void {
