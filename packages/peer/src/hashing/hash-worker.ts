@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
-import { PieceGeometry, PieceHasher, TreeHasher } from '@p2pservice/protocol';
+import { PieceGeometry, PieceHasher, TreeHasher } from '@p2pservice/protocol/pieces';
 import type { HashReply, HashRequest } from './hash-messages.js';
 
 /*
