@@ -42,6 +42,24 @@ export function describeStoreContract(backend: StoreBackend): void {
       await db.dispose();
     });
 
+    it('stops removing a peer once told to, keeping it and what is left, for its next share to take over', async () => {
+      const many = Array.from({ length: 3_000 }, (_, i) => file(`album/${String(i).padStart(4, '0')}.flac`, 100 + i, String(i % 10)));
+      const peer = await store.putShare(undefined, holder(1), many);
+      const stopped = new AbortController();
+      stopped.abort();
+      expect(await store.removePeer(peer, stopped.signal)).toBe(false);
+      expect(await store.counts()).toEqual({ peers: 1, files: 3_000 });
+      // Taken over: the same files again, and some new, under the same peer.
+      const again = [...many.slice(0, 2_000), file('new.flac', 5, 'n')];
+      expect(await store.putShare(peer, holder(1), again)).toBe(peer);
+      expect(await store.counts()).toEqual({ peers: 1, files: 2_001 });
+      expect(await store.whoHas('new.flac', 64, 64)).toEqual([{ sha256: sha('n'), size: 5, holders: [listed(1)] }]);
+      expect(await store.whoHas('album/2500.flac', 64, 64)).toEqual([]);
+      expect(await store.removePeer(peer, new AbortController().signal)).toBe(true);
+      expect(await store.counts()).toEqual({ peers: 0, files: 0 });
+      expect(await store.countContents()).toBe(0);
+    });
+
     it('lists distinct (name, sha256) rows with sizes and holder counts, and says who holds a name', async () => {
       const a = await store.putShare(undefined, holder(1), [file('song.mp3', 10, '1'), file('doc.txt', 3, '2')]);
       const b = await store.putShare(undefined, holder(2), [file('song.mp3', 10, '1'), file('doc.txt', 4, '3')]);

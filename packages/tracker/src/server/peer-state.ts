@@ -2,6 +2,7 @@ import type { Feature, FramedConnection, Ticket, RemotePeer, SenderCounts, Track
 import type { Logger } from 'pino';
 import type { TrackerLimits } from '../settings/defaults.js';
 import type { PeerId, TrackerStore } from '../store/store.js';
+import type { Departures } from './departures.js';
 import type { MemberGate } from './member-gate.js';
 import type { RequestWindow, RequestWindows } from './request-windows.js';
 
@@ -29,6 +30,8 @@ export interface TrackerContext {
   readonly connectWindows: RequestWindows;
   /** Bytes of file names listed per member, over all its connections. */
   readonly nameBytesByMember: Map<string, number>;
+  /** Departed peers' rows still being removed, for the same identity to take over (departures.ts). */
+  readonly departures: Departures;
 }
 
 /** Takes turns per sender: `take` resolves (with the release) once fewer than the bound are in progress. */

@@ -1,5 +1,6 @@
 import { formatAddress, type HolderRecord, P2PError, type Register, type Update } from '@p2pservice/protocol';
 import { duplicateNameIn } from '../store/content-rows.js';
+import type { ShareGeneration } from '../store/store.js';
 import { holderKey } from './connect-relay.js';
 import type { PeerState, Registration, TrackerContext } from './peer-state.js';
 import { unreachableError, whyUnreachable } from './reachability.js';
@@ -57,7 +58,17 @@ async function begin(tracker: TrackerContext, state: PeerState, message: Registe
     }
   }
   const joining = state.peer === undefined;
-  const started = await tracker.store.startShare(state.peer, holder);
+  // The same identity's departed peer, its rows still being removed (a peer restarted at once): they are
+  // taken over, and sending the same files again touches only their rows (departures.ts).
+  const takenOver = joining ? await tracker.departures.takeOver(id) : undefined;
+  let started: ShareGeneration;
+  try {
+    started = await tracker.store.startShare(state.peer ?? takenOver, holder);
+  } catch (error) {
+    // Not taken over after all: they go as they were going.
+    if (takenOver !== undefined) void tracker.departures.remove(undefined, takenOver).catch(() => undefined);
+    throw error;
+  }
   // A peer moved to a new id (its firewalled flag changed) has no rows under the old one any more.
   if (!joining && started.peer !== state.peer) state.files = 0;
   state.peer = started.peer;

@@ -24,6 +24,7 @@ import { DEFAULT_TRACKER_LIMITS, type TrackerLimits } from '../settings/defaults
 import type { LogEntry, TrackerStore } from '../store/store.js';
 import { TRACKER_AGENT } from './version.js';
 import { BanWatch, banTime } from './ban-watch.js';
+import { Departures } from './departures.js';
 import { MemberGate, type NetworkKind } from './member-gate.js';
 import { MemberWatch } from './member-watch.js';
 import { chargeNameBytes } from './member-quotas.js';
@@ -105,6 +106,7 @@ export class TrackerServer {
       searchWindows: new RequestWindows(60_000),
       connectWindows: new RequestWindows(merged.connectRequestWindowMs),
       nameBytesByMember: new Map(),
+      departures: new Departures(store),
       gate: new MemberGate({
         kind,
         members: store.members,
@@ -337,13 +339,14 @@ export class TrackerServer {
     }
   }
 
-  /** A peer's rows leave with its connection, however it ended. */
+  /** A peer's rows leave with its connection, however it ended (or go to its identity coming back at once). */
   private async forget(state: PeerState): Promise<void> {
     try {
       // The end of its last registration first: its rows are all there, then all gone.
       await state.cleanup;
-      await this.context.store.removePeer(state.peer!);
-      state.log.info({ peer: state.peer }, 'peer left; its files are gone from the list');
+      const removed = await this.context.departures.remove(state.remote.id, state.peer!);
+      if (removed) state.log.info({ peer: state.peer }, 'peer left; its files are gone from the list');
+      else state.log.info({ peer: state.peer }, 'peer left and came back; its new registration took its rows over');
       this.context.observer.peerLeft(state.listedAs ?? `${state.remote.host}:${state.remote.port}`);
     } catch (error) {
       // The PostgreSQL store tries again at its next sweep; failing that, the others sweep this instance.

@@ -12,7 +12,7 @@ export const newInstanceName = () => `${hostname()}/${process.pid}/${randomBytes
 
 /** What membership needs of the share rows: peers removed, and those whose removal failed tried again. */
 export interface PeerRemoval {
-  removePeer(peer: PeerId): Promise<void>;
+  removePeer(peer: PeerId): Promise<unknown>;
   /** Tries again to remove the peers whose removal failed (the database was away). */
   retryFailedRemovals(): Promise<void>;
   /** Forgets those: their instance's rows are gone another way. */

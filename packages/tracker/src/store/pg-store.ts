@@ -165,11 +165,13 @@ export class PgStore implements TrackerStore {
     });
   }
 
-  async removePeer(peer: PeerId): Promise<void> {
+  async removePeer(peer: PeerId, stop?: AbortSignal): Promise<boolean> {
     try {
-      await this.deleteFilesOf(peer, (client) => client.query<{ name: string; sha256: string }>(prepared('deleteSomeFilesOf', [peer, FILES_PER_BATCH])));
+      const all = await this.deleteFilesOf(peer, (client) => client.query<{ name: string; sha256: string }>(prepared('deleteSomeFilesOf', [peer, FILES_PER_BATCH])), stop);
+      if (!all) return false;
       await query(this.pool, this.location, prepared('deletePeer', [peer]));
       this.orphans.delete(peer);
+      return true;
     } catch (error) {
       // Tried again by the next sweep: a peer that left during an outage must not stay listed.
       this.orphans.add(peer);
@@ -246,8 +248,10 @@ export class PgStore implements TrackerStore {
   }
 
   /** Deletes `peer`'s files that `batch` deletes, a batch per transaction with its count changes, until none is left. */
-  private async deleteFilesOf(peer: PeerId, batch: (client: pg.PoolClient) => Promise<pg.QueryResult<{ name: string; sha256: string }>>): Promise<void> {
+  /** Deletes `peer`'s files a batch at a time; false if `stop` was aborted before they were all gone. */
+  private async deleteFilesOf(peer: PeerId, batch: (client: pg.PoolClient) => Promise<pg.QueryResult<{ name: string; sha256: string }>>, stop?: AbortSignal): Promise<boolean> {
     for (;;) {
+      if (stop?.aborted) return false;
       const deleted = await this.transaction(async (client) => {
         const { firewalled } = await this.peerOf(client, peer);
         const rows = (await batch(client)).rows;
@@ -257,7 +261,7 @@ export class PgStore implements TrackerStore {
         return rows.length;
       });
       // Only none left ends it: another tracker removing the same peer may have taken part of a batch.
-      if (deleted === 0) return;
+      if (deleted === 0) return true;
     }
   }
 }

@@ -15,7 +15,7 @@ export class SqliteMembership implements InstanceMembership {
     private readonly db: Database.Database,
     private readonly statements: SqliteStatements,
     readonly instance: string,
-    private readonly removePeer: (peer: PeerId) => Promise<void>,
+    private readonly removePeer: (peer: PeerId) => Promise<unknown>,
   ) {}
 
   async join(leaseMs: number): Promise<number> {

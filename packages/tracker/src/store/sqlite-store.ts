@@ -163,14 +163,17 @@ export class SqliteStore implements TrackerStore {
     return this.statements.countFilesOf.get(peer)!.n;
   }
 
-  async removePeer(peer: PeerId): Promise<void> {
+  async removePeer(peer: PeerId, stop?: AbortSignal): Promise<boolean> {
     const firewalled = this.firewalledOf(peer);
     let after = '';
+    let removed = false;
     await this.inSlices((until) => {
+      if (stop?.aborted) return false;
       for (;;) {
         const rows = this.statements.filesAfter.all(peer, after, ROWS_PER_READ);
         if (rows.length === 0) {
           this.statements.deletePeer.run(peer);
+          removed = true;
           return false;
         }
         for (const row of rows) {
@@ -180,6 +183,7 @@ export class SqliteStore implements TrackerStore {
         }
       }
     });
+    return removed;
   }
 
   async search(query: SearchQuery, after: SearchCursor | null, limit: number, deadline: number): Promise<RankedEntry[]> {

@@ -195,8 +195,12 @@ export interface ShareRows {
    */
   updateShare(peer: PeerId, added: readonly FileEntry[], removed: readonly string[]): Promise<number>;
 
-  /** Deletes the peer and every file it shared. */
-  removePeer(peer: PeerId): Promise<void>;
+  /**
+   * Deletes the peer and every file it shared, and resolves true. Given `stop`, it stops between two
+   * slices once `stop` is aborted and resolves false: the peer and the files not deleted yet stay, for
+   * the same identity's next registration to take over (startShare with this peer).
+   */
+  removePeer(peer: PeerId, stop?: AbortSignal): Promise<boolean>;
 
   /**
    * Up to `limit` distinct (name, sha256) rows after `after`, ordered by name then sha256 in UTF-8 byte
