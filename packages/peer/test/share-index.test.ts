@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createIdentity, MIN_PIECE_BYTES } from '@p2pservice/protocol';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { indexFolder } from '../src/index.js';
+import { describeFile } from '../src/share/index-folder.js';
 import { removeDir, tempDir } from '@p2pservice/test-support/processes';
 import { treeOf } from './support.js';
 
@@ -44,6 +45,19 @@ describe('indexing a shared folder', () => {
     expect(index.entries().map((e) => e.name)).toEqual(['inside']);
     expect(index.find(sha('secret'))).toBeUndefined();
     expect(index.skipped.map((s) => s.name).sort()).toEqual(['link-to-dir', 'link-to-file']);
+    removeDir(outside);
+  });
+
+  it('refuses a file whose folder became a link out of the share after the walk, small or large', async () => {
+    // The walk saw a folder; by the time the file is read, the folder is a link to somewhere else.
+    const outside = tempDir('p2p-outside-');
+    writeFileSync(join(outside, 'small'), 'secret');
+    writeFileSync(join(outside, 'large'), randomBytes(5 * 1024 * 1024));
+    symlinkSync(outside, join(dir, 'swapped'));
+    for (const name of ['swapped/small', 'swapped/large']) {
+      const statted = lstatSync(join(outside, name.slice('swapped/'.length)));
+      expect(await describeFile(dir, name, undefined, statted)).toEqual({ problem: 'lies outside the shared folder' });
+    }
     removeDir(outside);
   });
 

@@ -1,3 +1,5 @@
+import type { FileIdentity } from '../share/file-checks.js';
+
 /** What the main thread asks a hashing thread (hash-worker.ts), and what it answers. */
 export type HashRequest =
   /**
@@ -19,11 +21,19 @@ export type HashRequest =
   /** Feeds [offset, offset + length) of the part into the whole-file hash, read from disk (what it has not had yet). */
   | { id: number; op: 'range'; offset: number; length: number }
   | { id: number; op: 'digest' }
-  | { id: number; op: 'close' };
+  | { id: number; op: 'close' }
+  /**
+   * A small file of a share, described whole on the thread: its real path must lie in `root`, and its
+   * identity must be `identity` (the main thread's lstat) from its opening to the end of its reading.
+   */
+  | { id: number; op: 'describe'; path: string; root: string; identity: FileIdentity };
 
 export type HashReply =
   | { id: number; op: 'file'; sha256: string; root: string; layer: Uint8Array }
   /** One verdict per piece of a `pieces` request, in order; or why there is none. */
   | { id: number; op: 'pieces'; seq: number; ok: boolean[]; error?: string }
   | { id: number; op: 'digest'; sha256: string }
+  /** A described file's hashes, or why it cannot be shared as it is (`outside` its root, or it `changed`). */
+  | { id: number; op: 'described'; sha256: string; root: string; layer: Uint8Array; privateKey: boolean }
+  | { id: number; op: 'described'; refused: 'outside' | 'changed' }
   | { id: number; op: 'error'; message: string; code?: string };

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { FileIdentity } from '../share/file-checks.js';
 import type { HashReply, HashRequest } from './hash-messages.js';
 
 /*
@@ -126,6 +127,27 @@ export async function hashesOfFile(path: string, size: number): Promise<{ sha256
   // Two threads, one per hash: `thread()` picks an idle one for each.
   const [whole, tree] = await Promise.all([askFile(path, size, 'sha256'), askFile(path, size, 'tree')]);
   return { sha256: whole.sha256, root: tree.root, layer: layerOf(tree) };
+}
+
+/** What a hashing thread says of a small file of a share (hash-worker.ts `describe`). */
+export type DescribedOnThread = WithoutEnvelope<Extract<HashReply, { op: 'described' }>>;
+type WithoutEnvelope<T> = T extends unknown ? Omit<T, 'id' | 'op'> : never;
+
+/**
+ * Describes the small file at `path` (its identity on disk `identity`, its real path inside `root`) on a
+ * hashing thread: opened, checked, read and hashed there. Rejects with the file-system error, if any.
+ */
+export async function describeOnThread(path: string, root: string, identity: FileIdentity): Promise<DescribedOnThread> {
+  const worker = thread();
+  worker.hold();
+  try {
+    const reply = await worker.ask({ id: nextId++, op: 'describe', path, root, identity });
+    if (reply.op !== 'described') throw failed(reply);
+    const { id: _id, op: _op, ...described } = reply;
+    return described;
+  } finally {
+    worker.release();
+  }
 }
 
 /**

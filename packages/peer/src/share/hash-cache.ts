@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { layerFromHex, PieceGeometry, Sha256Hex } from '@p2pservice/protocol';
 import { z } from 'zod';
 import { writeFileAtomically } from '../util/atomic-file.js';
-import { PRIVATE_KEY_SNIFF_BYTES } from './hash-file.js';
+import { PRIVATE_KEY_SNIFF_BYTES, sameIdentity } from './file-checks.js';
 
 /*
  * Re-sharing an unchanged folder must not re-read every byte. The cache maps a file's identity on disk
@@ -50,10 +50,6 @@ export interface CachedHashes {
   sha256: string;
   root: string;
   layer?: Buffer;
-}
-
-export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
-  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
 }
 
 export class HashCache {

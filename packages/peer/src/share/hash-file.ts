@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, open } from 'node:fs/promises';
-import { PieceGeometry, TreeHasher } from '@p2pservice/protocol';
 import { hashesOfFile } from '../hashing/hash-pool.js';
 
 /** Largest read when hashing; small files get a buffer of their own size, not a megabyte each. */
@@ -14,17 +13,8 @@ export interface FileHashes {
   root: string;
   /** The piece layer, 32 bytes per piece; absent for a file of one piece (its root is its layer). */
   layer?: Buffer;
-  /** A small file that holds a PEM private key (see PRIVATE_KEY_SNIFF_BYTES). */
-  privateKey?: true;
 }
 
-/**
- * Files up to this size are looked at for a PEM private key while they are hashed: identity and key
- * files are small (an EC key and its certificate take a kilobyte; an RSA one a few).
- */
-export const PRIVATE_KEY_SNIFF_BYTES = 64 * 1024;
-
-const PEM_PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
 
 /** SHA-256 of a file, read in chunks (never whole in memory), never through a symlink. */
 export async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
@@ -44,29 +34,12 @@ export async function hashOpenFile(handle: FileHandle, sizeHint: number): Promis
 }
 
 /**
- * SHA-256 and piece tree of an open file of `size` bytes at `path`, from one read of it. Null if the
- * file no longer has that size (it is being written): its hashes would describe nothing that will be
- * served. The caller checks that the file did not change meanwhile.
+ * SHA-256 and piece tree of an open file of `size` bytes (THREAD_DESCRIBED_BYTES or more) at `path`,
+ * read and hashed on hashing threads. Null if the file no longer has that size (it is being written):
+ * its hashes would describe nothing that will be served. The caller checks that the file did not change
+ * meanwhile.
  */
 export async function hashSharedFile(handle: FileHandle, path: string, size: number): Promise<FileHashes | null> {
-  if (size <= INLINE_TREE_BYTES) {
-    const hash = createHash('sha256');
-    // Small files: hashing twice here costs less than the hashing thread opening and reading them again.
-    const tree = new TreeHasher(new PieceGeometry(size));
-    const sniffed: Buffer[] = [];
-    let seen = 0;
-    const read = await readAll(handle, size, (chunk) => {
-      hash.update(chunk);
-      if (size <= PRIVATE_KEY_SNIFF_BYTES) sniffed.push(Buffer.from(chunk));
-      seen += chunk.length;
-      // Grown while read: the size check below refuses it; the tree must not see more than `size`.
-      if (seen <= size) tree.update(chunk);
-    });
-    if (read !== size) return null;
-    const { root, layer } = tree.digest();
-    const privateKey = sniffed.length > 0 && PEM_PRIVATE_KEY.test(Buffer.concat(sniffed).toString('latin1'));
-    return { sha256: hash.digest('hex'), size, root: root.toString('hex'), ...(layer.length > 1 && { layer: Buffer.concat(layer) }), ...(privateKey && { privateKey: true as const }) };
-  }
   // A large file is read and hashed on a hashing thread (both hashes from one read), so large files are
   // hashed on every core at once while this thread goes on with the small ones.
   const hashes = await hashesOfFile(path, size).catch(() => null); // shrank meanwhile: null
@@ -78,8 +51,11 @@ export async function hashSharedFile(handle: FileHandle, path: string, size: num
   return { sha256, size, root, ...(layer.length > 32 && { layer }) };
 }
 
-/** Files up to this size are hashed on the main thread (both hashes from the same reads). */
-const INLINE_TREE_BYTES = 4 * 1024 * 1024;
+/**
+ * Files smaller than this are described whole on a hashing thread (index-folder.ts), opened, checked,
+ * read and hashed there; larger ones are opened and checked here and hashed on one or two threads.
+ */
+export const THREAD_DESCRIBED_BYTES = 4 * 1024 * 1024;
 
 async function readAll(handle: FileHandle, sizeHint: number, onChunk: (chunk: Buffer) => void): Promise<number> {
   const buffer = Buffer.allocUnsafe(Math.min(Math.max(sizeHint, 1), HASH_CHUNK_BYTES));

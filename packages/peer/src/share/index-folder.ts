@@ -1,12 +1,15 @@
 import { constants, lstat as lstatCallback, lstatSync } from 'node:fs';
 import type { Stats } from 'node:fs';
+import type { FileIdentity } from './file-checks.js';
 import { type FileHandle, open, realpath, readdir, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { MAX_FILES_PER_SHARE, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
 import { describeFsError } from '../util/fs-errors.js';
-import { type FileIdentity, HashCache, sameIdentity } from './hash-cache.js';
-import { hashSharedFile } from './hash-file.js';
+import { identityOf, isInside, sameIdentity } from './file-checks.js';
+import { HashCache } from './hash-cache.js';
+import { hashSharedFile, THREAD_DESCRIBED_BYTES } from './hash-file.js';
+import { describeOnThread } from '../hashing/hash-pool.js';
 import { PRIVATE_REASON, ShareFilter } from './share-filter.js';
 import { type IndexedFile, ShareIndex, type SkippedFile } from './share-index.js';
 import { PEER_SETTINGS } from '../settings/table.js';
@@ -29,14 +32,12 @@ export interface IndexOptions {
   privatePaths?: readonly string[];
 }
 
-export function identityOf(stats: Stats): FileIdentity {
-  return { size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino };
-}
-
 /**
  * Hashes one file of a share and describes it, or says why it cannot be shared. The file must be a
  * regular file (not a symlink) whose real path lies inside `root`, and must not change while it is read.
  */
+export { identityOf, isInside } from './file-checks.js';
+
 export async function describeFile(
   root: string,
   name: string,
@@ -58,6 +59,7 @@ export async function describeFile(
   // Unchanged since it was last hashed (same inode, so the same file inside the share): no read at all.
   const cached = cache?.lookup(name, identity);
   if (cached) return { file: { name, path, ...cached, ...identity }, hashed: false };
+  if (identity.size < THREAD_DESCRIBED_BYTES) return describeSmallFile(root, name, path, identity);
   let handle: FileHandle | undefined;
   try {
     if (!isInside(root, await realpath(path))) return { problem: 'lies outside the shared folder' };
@@ -69,8 +71,7 @@ export async function describeFile(
     if (!hashes || !sameIdentity(identity, identityOf(await handle.stat()))) {
       return { problem: 'changed while being hashed; try again when it is complete', unstable: true };
     }
-    // An identity file (ours or anyone's), whatever its name: a private key is never shared.
-    if (hashes.privateKey) return { problem: 'holds a private key (an identity file?): never shared' };
+    // Larger than any key file (PRIVATE_KEY_SNIFF_BYTES): not looked at for one.
     const { sha256, root: treeRoot, layer } = hashes;
     return { file: { name, path, sha256, root: treeRoot, ...(layer && { layer }), ...identity }, hashed: true };
   } catch (error) {
@@ -78,6 +79,23 @@ export async function describeFile(
   } finally {
     await handle?.close();
   }
+}
+
+/** describeFile of a small file: all of it on a hashing thread (hash-worker.ts `describe`). */
+async function describeSmallFile(root: string, name: string, path: string, identity: FileIdentity): Promise<{ file: IndexedFile; hashed: boolean } | { problem: string; unstable?: true }> {
+  let described;
+  try {
+    described = await describeOnThread(path, root, identity);
+  } catch (error) {
+    return { problem: describeFsError(error) };
+  }
+  if ('refused' in described) {
+    return described.refused === 'outside' ? { problem: 'lies outside the shared folder' } : { problem: 'changed while being hashed; try again when it is complete', unstable: true };
+  }
+  // An identity file (ours or anyone's), whatever its name: a private key is never shared.
+  if (described.privateKey) return { problem: 'holds a private key (an identity file?): never shared' };
+  const layer = described.layer.length > 32 ? Buffer.from(described.layer.buffer, described.layer.byteOffset, described.layer.byteLength) : undefined;
+  return { file: { name, path, sha256: described.sha256, root: described.root, ...(layer && { layer }), ...identity }, hashed: true };
 }
 
 // The callback form of lstat costs less than half of fs/promises' per call, which shows at 100 000 files.
@@ -111,10 +129,6 @@ export async function lstatInSlices(root: string, names: readonly string[]): Pro
 
 /** Files described at once while indexing: the work is waiting on the disk, not on the CPU. */
 const INDEX_CONCURRENCY = 16;
-
-export function isInside(root: string, path: string): boolean {
-  return path.startsWith(root.endsWith(sep) ? root : root + sep);
-}
 
 /**
  * Indexes `dir` recursively: every regular file (empty ones too), named by its path relative to `dir`
