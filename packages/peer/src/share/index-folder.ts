@@ -1,12 +1,11 @@
 import { constants, lstat as lstatCallback, lstatSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import type { FileIdentity } from './file-checks.js';
 import { type FileHandle, open, realpath, readdir, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { MAX_FILES_PER_SHARE, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
 import { describeFsError } from '../util/fs-errors.js';
-import { identityOf, isInside, sameIdentity } from './file-checks.js';
+import { type FileIdentity, identityOf, isInside, sameIdentity } from './file-checks.js';
 import { HashCache } from './hash-cache.js';
 import { hashSharedFile, THREAD_DESCRIBED_BYTES } from './hash-file.js';
 import { describeOnThread } from '../hashing/hash-pool.js';
@@ -36,8 +35,6 @@ export interface IndexOptions {
  * Hashes one file of a share and describes it, or says why it cannot be shared. The file must be a
  * regular file (not a symlink) whose real path lies inside `root`, and must not change while it is read.
  */
-export { identityOf, isInside } from './file-checks.js';
-
 export async function describeFile(
   root: string,
   name: string,
