@@ -88,7 +88,7 @@ function describe(request: Extract<HashRequest, { op: 'describe' }>): HashReply 
       const chunk = describeBuffer.subarray(0, n);
       whole.update(chunk);
       tree.update(chunk);
-      sniffed && chunk.copy(sniffed, read);
+      if (sniffed) chunk.copy(sniffed, read);
       read += n;
     }
     if (read !== identity.size || !sameIdentity(identity, identityOf(fstatSync(fd)))) return { id, op: 'described', refused: 'changed' };
