@@ -1,4 +1,4 @@
-import type { FileIdentity } from '../share/file-checks.js';
+import type { FileIdentity } from '../util/file-checks.js';
 
 /** What the main thread asks a hashing thread (hash-worker.ts), and what it answers. */
 export type HashRequest =

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { FileIdentity } from '../share/file-checks.js';
+import type { FileIdentity } from '../util/file-checks.js';
 import type { HashReply, HashRequest } from './hash-messages.js';
 
 /*

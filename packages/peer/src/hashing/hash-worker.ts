@@ -3,7 +3,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } fro
 import { type FileHandle, open } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
 import { PieceGeometry, PieceHasher, TreeHasher } from '@p2pservice/protocol/pieces';
-import { holdsPrivateKey, identityOf, isInside, PRIVATE_KEY_SNIFF_BYTES, sameIdentity } from '../share/file-checks.js';
+import { holdsPrivateKey, identityOf, isInside, PRIVATE_KEY_SNIFF_BYTES, sameIdentity } from '../util/file-checks.js';
 import type { HashReply, HashRequest } from './hash-messages.js';
 
 /*

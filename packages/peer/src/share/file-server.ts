@@ -38,7 +38,7 @@ import { AGENTS } from '../network/agents.js';
 import type { HolderAdmission } from '../network/member-tickets.js';
 import { ReadBuffers, readRange } from './file-io.js';
 import { HolderRequests } from './holder-requests.js';
-import { identityOf, isInside, sameIdentity } from './file-checks.js';
+import { identityOf, isInside, sameIdentity } from '../util/file-checks.js';
 import type { IndexedFile, ShareIndex } from './share-index.js';
 import { UploadRate } from './upload-rate.js';
 import { type UploadSlotLimits, UploadSlots } from './upload-slots.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { layerFromHex, PieceGeometry, Sha256Hex } from '@p2pservice/protocol';
 import { z } from 'zod';
 import { writeFileAtomically } from '../util/atomic-file.js';
-import { PRIVATE_KEY_SNIFF_BYTES, sameIdentity } from './file-checks.js';
+import { PRIVATE_KEY_SNIFF_BYTES, sameIdentity } from '../util/file-checks.js';
 
 /*
  * Re-sharing an unchanged folder must not re-read every byte. The cache maps a file's identity on disk

@@ -5,7 +5,7 @@ import { join, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { MAX_FILES_PER_SHARE, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
 import { describeFsError } from '../util/fs-errors.js';
-import { type FileIdentity, identityOf, isInside, sameIdentity } from './file-checks.js';
+import { type FileIdentity, identityOf, isInside, sameIdentity } from '../util/file-checks.js';
 import { HashCache } from './hash-cache.js';
 import { hashSharedFile, THREAD_DESCRIBED_BYTES } from './hash-file.js';
 import { describeOnThread } from '../hashing/hash-pool.js';

@@ -3,7 +3,7 @@ import { lstat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
-import { identityOf, sameIdentity } from './file-checks.js';
+import { identityOf, sameIdentity } from '../util/file-checks.js';
 import type { HashCache } from './hash-cache.js';
 import { describeFile, lstatInSlices, walk } from './index-folder.js';
 import { IGNORE_FILE, ShareFilter } from './share-filter.js';
