@@ -1,8 +1,7 @@
-import { constants, lstat as lstatCallback, lstatSync } from 'node:fs';
+import { constants, lstatSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { type FileHandle, open, realpath, readdir, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { promisify } from 'node:util';
 import { MAX_FILES_PER_SHARE, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
 import { describeFsError } from '../util/fs-errors.js';
 import { type FileIdentity, identityOf, isInside, sameIdentity } from '../util/file-checks.js';
@@ -38,19 +37,14 @@ export interface IndexOptions {
 export async function describeFile(
   root: string,
   name: string,
-  cache?: HashCache,
-  /** The file's lstat, when the caller has taken it already (lstatInSlices), or why that failed. */
-  statted?: Stats | Error,
+  cache: HashCache | undefined,
+  /** The file's lstat, taken by the caller (lstatInSlices), or why that failed. */
+  statted: Stats | Error,
 ): Promise<{ file: IndexedFile; hashed: boolean } | { problem: string; unstable?: true }> {
   // Names are '/'-separated and validated (no '.', '..' or empty segments), so this is the file's path.
   const path = `${root}${sep}${name}`;
-  let before: Stats;
-  try {
-    if (statted instanceof Error) throw statted;
-    before = statted ?? (await lstatFast(path));
-  } catch (error) {
-    return { problem: describeFsError(error) };
-  }
+  if (statted instanceof Error) return { problem: describeFsError(statted) };
+  const before = statted;
   if (!before.isFile()) return { problem: before.isSymbolicLink() ? 'symbolic links are not followed' : 'not a regular file' };
   const identity = identityOf(before);
   // Unchanged since it was last hashed (same inode, so the same file inside the share): no read at all.
@@ -94,9 +88,6 @@ async function describeSmallFile(root: string, name: string, path: string, ident
   const layer = described.layer.length > 32 ? Buffer.from(described.layer.buffer, described.layer.byteOffset, described.layer.byteLength) : undefined;
   return { file: { name, path, sha256: described.sha256, root: described.root, ...(layer && { layer }), ...identity }, hashed: true };
 }
-
-// The callback form of lstat costs less than half of fs/promises' per call, which shows at 100 000 files.
-const lstatFast = promisify(lstatCallback);
 
 /** How long one synchronous run of lstat calls may hold the event loop (lstatInSlices). */
 const LSTAT_SLICE_MS = 5;
@@ -163,7 +154,7 @@ export async function indexFolder(dir: string, options: IndexOptions = {}): Prom
     while (next < found.length) {
       const at = next++;
       const name = found[at]!;
-      const result = await describeFile(root, name, cache, statted[at]);
+      const result = await describeFile(root, name, cache, statted[at]!);
       if ('problem' in result) {
         skipped.push({ name, reason: result.problem });
         continue;
