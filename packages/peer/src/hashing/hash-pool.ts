@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { FileIdentity } from '../util/file-checks.js';
 import type { HashReply, HashRequest } from './hash-messages.js';
+import { PACKAGE_ROOT } from '../util/package-root.js';
 
 /*
  * Hashing threads, so that hashing runs on every core while the main thread serves the network: the
@@ -10,8 +11,8 @@ import type { HashReply, HashRequest } from './hash-messages.js';
  * process alive only while they have work.
  */
 
-// From src/hashing (tests) and dist/hashing (the build) alike, the compiled worker is at the same place.
-const WORKER_URL = new URL('../../dist/hashing/hash-worker.js', import.meta.url);
+// The compiled worker, from the tests (src/), the build (dist/) and the CLI's bundle alike: it is never bundled.
+const WORKER_URL = new URL('dist/hashing/hash-worker.js', PACKAGE_ROOT);
 
 interface Pending {
   resolve: (reply: HashReply) => void;

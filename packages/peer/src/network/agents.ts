@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { PACKAGE_ROOT } from '../util/package-root.js';
 
 /** This package's version, read from its package.json (the one place it is written). */
 export const PEER_VERSION: string = z
   .object({ version: z.string() })
-  .parse(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))).version;
+  .parse(JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8'))).version;
 
 /**
  * What a peer calls itself in each conversation, so that a tracker's or holder's log tells a sharing

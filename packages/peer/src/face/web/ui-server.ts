@@ -10,11 +10,12 @@ import { z } from 'zod';
 import type { PeerNode } from '../../node.js';
 import { PageEvents, type Subscriber } from './page-events.js';
 import { checkUiRequest, UI_TOKEN_HEADER } from './ui-auth.js';
+import { PACKAGE_ROOT } from '../../util/package-root.js';
 
 /** Rows per page of the network's list in the page. */
 export const UI_LIST_PAGE = 100;
 
-const ASSETS = new URL('../../../web/', import.meta.url);
+const ASSETS = new URL('web/', PACKAGE_ROOT);
 const PAGE_HEADERS = {
   'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
