@@ -188,6 +188,40 @@ describe('the hash cache', () => {
     }
   });
 
+  it('trusts no cache with any field out of shape (checked by hand: each way it can be wrong is refused)', async () => {
+    const cacheRoot = tempDir('p2p-cache-');
+    onTestFinished(() => removeDir(cacheRoot));
+    const cacheDir = join(cacheRoot, 'p2pservice');
+    writeFileSync(join(dir, 'a'), 'a');
+    const first = await indexFolder(dir, { cacheDir });
+    const [cacheFile] = readdirSync(cacheDir);
+    const path = join(cacheDir, cacheFile!);
+    const good = JSON.parse(readFileSync(path, 'utf8')) as { files: { a: Record<string, unknown> } };
+    const entry = good.files.a;
+    const wrong: [string, unknown][] = [
+      ['an unknown key in an entry', { ...good, files: { a: { ...entry, extra: 1 } } }],
+      ['a negative size', { ...good, files: { a: { ...entry, size: -1 } } }],
+      ['an inode that is not an integer', { ...good, files: { a: { ...entry, ino: 1.5 } } }],
+      ['an mtime that is not a number', { ...good, files: { a: { ...entry, mtimeMs: '0' } } }],
+      ['a ctime missing', { ...good, files: { a: { ...entry, ctimeMs: undefined } } }],
+      ['a root in upper case', { ...good, files: { a: { ...entry, root: (entry.root as string).toUpperCase() } } }],
+      ['a layer that is not base64', { ...good, files: { a: { ...entry, layer: 'not base64!' } } }],
+      ['keysChecked other than true', { ...good, files: { a: { ...entry, keysChecked: false } } }],
+      ['an entry that is an array', { ...good, files: { a: [] } }],
+      ['files as an array', { ...good, files: [entry] }],
+      ['an unknown key at the top', { ...good, extra: true }],
+      ['no root', { ...good, root: undefined }],
+    ];
+    for (const [what, cache] of wrong) {
+      writeFileSync(path, JSON.stringify(cache));
+      const warnings: string[] = [];
+      let hashedBytes = 0;
+      const index = await indexFolder(dir, { cacheDir, onWarning: (w) => warnings.push(w), onProgress: (p) => (hashedBytes = p.hashedBytes) });
+      expect({ what, hashedBytes, warnings }).toEqual({ what, hashedBytes: 1, warnings: [expect.stringMatching(/^hash cache .* rebuilding it$/)] });
+      expect(index.entries()).toEqual(first.entries());
+    }
+  });
+
   it('hashes again, without a warning, files cached by an older version (which had no piece trees)', async () => {
     const cacheRoot = tempDir('p2p-cache-');
     onTestFinished(() => removeDir(cacheRoot));

@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { layerFromHex, PieceGeometry, Sha256Hex } from '@p2pservice/protocol';
-import { z } from 'zod';
+import { layerFromHex, PieceGeometry } from '@p2pservice/protocol';
 import { writeFileAtomically } from '../util/atomic-file.js';
-import { PRIVATE_KEY_SNIFF_BYTES, sameIdentity } from '../util/file-checks.js';
+import { type FileIdentity, PRIVATE_KEY_SNIFF_BYTES, sameIdentity } from '../util/file-checks.js';
 
 /*
  * Re-sharing an unchanged folder must not re-read every byte. The cache maps a file's identity on disk
@@ -15,14 +14,6 @@ import { PRIVATE_KEY_SNIFF_BYTES, sameIdentity } from '../util/file-checks.js';
  * rebuilt (never trusted) when it does not parse.
  */
 
-export const FileIdentity = z.strictObject({
-  size: z.number().int().min(0),
-  mtimeMs: z.number(),
-  ctimeMs: z.number(),
-  ino: z.number().int().min(0),
-});
-export type FileIdentity = z.infer<typeof FileIdentity>;
-
 const CACHE_VERSION = 2;
 
 /**
@@ -30,14 +21,55 @@ const CACHE_VERSION = 2;
  * when used. `keysChecked`: a small file was looked at for a private key when it was hashed (entries of
  * an earlier version were not, so their small files are hashed, and looked at, once more).
  */
-const CacheEntry = z.strictObject({ ...FileIdentity.shape, sha256: Sha256Hex, root: Sha256Hex, layer: z.base64().optional(), keysChecked: z.literal(true).optional() });
+interface CacheEntry extends FileIdentity {
+  sha256: string;
+  root: string;
+  layer?: string;
+  keysChecked?: true;
+}
 
-const CacheFile = z.strictObject({
-  version: z.literal(CACHE_VERSION),
-  root: z.string(),
-  files: z.record(z.string(), CacheEntry),
-});
-type CacheFile = z.infer<typeof CacheFile>;
+interface CacheFile {
+  version: typeof CACHE_VERSION;
+  root: string;
+  files: Record<string, CacheEntry>;
+}
+
+/*
+ * The cache is checked by hand, entry by entry, before any of it is used: opening a cache of 100 000
+ * files took 660–840 ms with zod (which also copies every entry), 400–480 ms with these checks, most of it
+ * now JSON.parse. Anything that is not exactly this shape makes the whole file untrusted, as with zod.
+ */
+const CACHE_KEYS = new Set(['version', 'root', 'files']);
+const ENTRY_KEYS = new Set(['size', 'mtimeMs', 'ctimeMs', 'ino', 'sha256', 'root', 'layer', 'keysChecked']);
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
+const BASE64 = /^(?:[0-9a-zA-Z+/]{4})*(?:[0-9a-zA-Z+/]{2}==|[0-9a-zA-Z+/]{3}=)?$/;
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const hasOnly = (record: Record<string, unknown>, keys: ReadonlySet<string>) => Object.keys(record).every((key) => keys.has(key));
+
+function isCacheEntry(value: unknown): value is CacheEntry {
+  if (!isRecord(value) || !hasOnly(value, ENTRY_KEYS)) return false;
+  const { size, mtimeMs, ctimeMs, ino, sha256, root, layer, keysChecked } = value;
+  return (
+    isCount(size) &&
+    typeof mtimeMs === 'number' &&
+    typeof ctimeMs === 'number' &&
+    isCount(ino) &&
+    typeof sha256 === 'string' &&
+    HEX_SHA256.test(sha256) &&
+    typeof root === 'string' &&
+    HEX_SHA256.test(root) &&
+    (layer === undefined || (typeof layer === 'string' && BASE64.test(layer))) &&
+    (keysChecked === undefined || keysChecked === true)
+  );
+}
+
+function isCacheFile(value: unknown): value is CacheFile {
+  if (!isRecord(value) || !hasOnly(value, CACHE_KEYS)) return false;
+  if (value.version !== CACHE_VERSION || typeof value.root !== 'string' || !isRecord(value.files)) return false;
+  return Object.values(value.files).every(isCacheEntry);
+}
 
 /** `$XDG_CACHE_HOME/p2pservice`, or `~/.cache/p2pservice`: where the CLI keeps hash caches. */
 export function defaultCacheDir(env: Record<string, string | undefined>): string {
@@ -79,11 +111,10 @@ export class HashCache {
     if (typeof parsed === 'object' && parsed !== null && 'version' in parsed && parsed.version !== CACHE_VERSION) {
       return new HashCache(file, root, {}, undefined); // another version's cache: rebuilt without a word
     }
-    const result = CacheFile.safeParse(parsed);
-    if (!result.success || result.data.root !== root) {
+    if (!isCacheFile(parsed) || parsed.root !== root) {
       return new HashCache(file, root, {}, `hash cache ${file} is not a valid cache of this folder; rebuilding it`);
     }
-    return new HashCache(file, root, result.data.files, undefined);
+    return new HashCache(file, root, parsed.files, undefined);
   }
 
   /** Entries read from disk. */
@@ -96,7 +127,7 @@ export class HashCache {
    * up to its root (a damaged cache) is not used: the file is hashed again.
    */
   lookup(name: string, identity: FileIdentity): CachedHashes | undefined {
-    const entry = this.previous[name];
+    const entry = Object.hasOwn(this.previous, name) ? this.previous[name] : undefined;
     if (!entry || !sameIdentity(entry, identity)) return undefined;
     if (entry.size <= PRIVATE_KEY_SNIFF_BYTES && !entry.keysChecked) return undefined;
     const geometry = new PieceGeometry(entry.size);

@@ -1,5 +1,6 @@
 import type { FileEntry } from '@p2pservice/protocol';
-import type { FileIdentity, HashCache } from './hash-cache.js';
+import type { HashCache } from './hash-cache.js';
+import type { FileIdentity } from '../util/file-checks.js';
 
 /**
  * A file this peer shares: what the network sees (name, size, sha256, root) and where and what it is on
