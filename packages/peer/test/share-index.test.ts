@@ -146,6 +146,16 @@ describe('indexing a shared folder', () => {
 });
 
 describe('the hash cache', () => {
+  /** `a` in the shared folder, indexed once with a cache of its own: the cache's folder, its file and that index. */
+  async function indexedWithCache() {
+    const cacheRoot = tempDir('p2p-cache-');
+    onTestFinished(() => removeDir(cacheRoot));
+    const cacheDir = join(cacheRoot, 'p2pservice');
+    writeFileSync(join(dir, 'a'), 'a');
+    const first = await indexFolder(dir, { cacheDir });
+    return { cacheDir, cacheFile: join(cacheDir, readdirSync(cacheDir)[0]!), first };
+  }
+
   it('lets a re-share of an unchanged folder skip reading the files, and re-hashes what changed', async () => {
     const cacheRoot = tempDir('p2p-cache-');
     onTestFinished(() => removeDir(cacheRoot));
@@ -170,15 +180,9 @@ describe('the hash cache', () => {
   });
 
   it('rebuilds a corrupt or foreign cache instead of trusting it, and says so', async () => {
-    const cacheRoot = tempDir('p2p-cache-');
-    onTestFinished(() => removeDir(cacheRoot));
-    const cacheDir = join(cacheRoot, 'p2pservice');
-    writeFileSync(join(dir, 'a'), 'a');
-    await indexFolder(dir, { cacheDir });
-    const { readdirSync } = await import('node:fs');
-    const [cacheFile] = readdirSync(cacheDir);
+    const { cacheDir, cacheFile } = await indexedWithCache();
     for (const corrupt of ['{not json', JSON.stringify({ version: 2, root: dir, files: { a: { size: 1, mtimeMs: 0, ctimeMs: 0, ino: 0, sha256: 'nothex', root: 'nothex' } } })]) {
-      writeFileSync(join(cacheDir, cacheFile!), corrupt);
+      writeFileSync(cacheFile, corrupt);
       const warnings: string[] = [];
       let hashedBytes = 0;
       const index = await indexFolder(dir, { cacheDir, onWarning: (w) => warnings.push(w), onProgress: (p) => (hashedBytes = p.hashedBytes) });
@@ -189,13 +193,7 @@ describe('the hash cache', () => {
   });
 
   it('trusts no cache with any field out of shape (checked by hand: each way it can be wrong is refused)', async () => {
-    const cacheRoot = tempDir('p2p-cache-');
-    onTestFinished(() => removeDir(cacheRoot));
-    const cacheDir = join(cacheRoot, 'p2pservice');
-    writeFileSync(join(dir, 'a'), 'a');
-    const first = await indexFolder(dir, { cacheDir });
-    const [cacheFile] = readdirSync(cacheDir);
-    const path = join(cacheDir, cacheFile!);
+    const { cacheDir, cacheFile: path, first } = await indexedWithCache();
     const good = JSON.parse(readFileSync(path, 'utf8')) as { files: { a: Record<string, unknown> } };
     const entry = good.files.a;
     const wrong: [string, unknown][] = [
@@ -223,15 +221,10 @@ describe('the hash cache', () => {
   });
 
   it('hashes again, without a warning, files cached by an older version (which had no piece trees)', async () => {
-    const cacheRoot = tempDir('p2p-cache-');
-    onTestFinished(() => removeDir(cacheRoot));
-    const cacheDir = join(cacheRoot, 'p2pservice');
-    writeFileSync(join(dir, 'a'), 'a');
-    const first = await indexFolder(dir, { cacheDir });
-    const [cacheFile] = readdirSync(cacheDir);
+    const { cacheDir, cacheFile, first } = await indexedWithCache();
     const stats = statSync(join(dir, 'a'));
     const old = { version: 1, root: first.root, files: { a: { size: 1, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs, ino: stats.ino, sha256: sha('a') } } };
-    writeFileSync(join(cacheDir, cacheFile!), JSON.stringify(old));
+    writeFileSync(cacheFile, JSON.stringify(old));
     const warnings: string[] = [];
     let hashedBytes = 0;
     const index = await indexFolder(dir, { cacheDir, onWarning: (w) => warnings.push(w), onProgress: (p) => (hashedBytes = p.hashedBytes) });
