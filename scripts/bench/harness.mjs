@@ -8,15 +8,6 @@ import { fileURLToPath } from 'node:url';
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const TRACKER_BIN = join(REPO, 'packages/tracker/bin/tracker.js');
 export const PEER_BIN = join(REPO, 'packages/peer/bin/peer.js');
-
-/** The node options in a bin's `#!/usr/bin/env -S node …` line: what running the installed command passes. */
-function shebangOptions(bin) {
-  const first = readFileSync(bin, 'utf8').split('\n', 1)[0];
-  return /^#!\/usr\/bin\/env -S node (.*)$/.exec(first)?.[1].trim().split(/\s+/) ?? [];
-}
-
-/** `node` arguments that run the peer CLI as its installed command does (its shebang's options first). */
-export const PEER = [...shebangOptions(PEER_BIN), PEER_BIN];
 export const RSS_PRELOAD = join(REPO, 'scripts/bench/report-rss.cjs');
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -2,7 +2,7 @@
 import { randomFillSync } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { median, PEER, REPO, runToEnd, sideBySide, startProcess, TRACKER_BIN } from './harness.mjs';
+import { median, PEER_BIN, REPO, runToEnd, sideBySide, startProcess, TRACKER_BIN } from './harness.mjs';
 
 export function makeMixed(dir, totalMiB) {
   // Half the bytes in one big file, a quarter in 16 medium ones, the rest in 1 MiB and 64 KiB files.
@@ -26,7 +26,7 @@ export function makeMixed(dir, totalMiB) {
 }
 
 async function shareOnce(folder, env, cwd) {
-  const peer = startProcess(process.execPath, [...PEER, 'share', folder], { env, cwd });
+  const peer = startProcess(process.execPath, [PEER_BIN, 'share', folder], { env, cwd });
   await peer.waitFor(/^sharing /, 600_000);
   await peer.stop();
 }
@@ -59,7 +59,7 @@ export async function indexingBench({ root, sizeMiB, manyFiles, rounds, env }) {
   const warm = { 'peer share (warm cache)': [] };
   for (let round = 0; round < rounds; round++) {
     const started = process.hrtime.bigint();
-    const peer = startProcess(process.execPath, [...PEER, 'share', many], { env: warmEnv, cwd: root });
+    const peer = startProcess(process.execPath, [PEER_BIN, 'share', many], { env: warmEnv, cwd: root });
     await peer.waitFor(/^sharing /, 600_000);
     warm['peer share (warm cache)'].push(Number(process.hrtime.bigint() - started) / 1e9);
     await peer.stop();

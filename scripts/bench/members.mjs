@@ -5,7 +5,7 @@ import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createIdentity, TicketChecker, TicketSigner } from '@p2pservice/protocol';
-import { median, PEER, runToEnd, sideBySide, startProcess, TRACKER_BIN } from './harness.mjs';
+import { median, PEER_BIN, runToEnd, sideBySide, startProcess, TRACKER_BIN } from './harness.mjs';
 import { makeFile } from './transfer.mjs';
 
 /** Seconds a ticket lasts in this run: short, so that a transfer renews it several times. */
@@ -37,7 +37,7 @@ export async function membersBench({ root, sizeMiB, rounds, env }) {
     const peerEnv = { ...env, XDG_CONFIG_HOME: join(root, `members-${kind}-${name}`), PEER_TRACKER: `127.0.0.1:${t.port}` };
     if (kind === 'members') {
       const { out } = await runToEnd(process.execPath, [TRACKER_BIN, 'invite', '--name', name, '--address', `127.0.0.1:${t.port}`, '--db', join(t.cwd, 'tracker.db')], { env: t.env, cwd: t.cwd });
-      await runToEnd(process.execPath, [...PEER, 'join', out.trim()], { env: peerEnv, cwd: root });
+      await runToEnd(process.execPath, [PEER_BIN, 'join', out.trim()], { env: peerEnv, cwd: root });
     }
     return peerEnv;
   };
@@ -45,14 +45,14 @@ export async function membersBench({ root, sizeMiB, rounds, env }) {
   const networks = {};
   for (const kind of ['open', 'members']) {
     const t = await tracker(kind);
-    const holder = start([...PEER, 'share', share], { env: await peer(t, kind, 'holder'), cwd: root });
+    const holder = start([PEER_BIN, 'share', share], { env: await peer(t, kind, 'holder'), cwd: root });
     await holder.waitFor(/^sharing /);
     networks[kind] = await peer(t, kind, 'downloader');
   }
   const out = join(root, 'members-out');
   const get = (kind) => async () => {
     rmSync(out, { recursive: true, force: true });
-    await runToEnd(process.execPath, [...PEER, 'get', 'big.bin', '--out', out], { env: networks[kind], cwd: root });
+    await runToEnd(process.execPath, [PEER_BIN, 'get', 'big.bin', '--out', out], { env: networks[kind], cwd: root });
     if (statSync(join(out, 'big.bin')).size !== bytes) throw new Error(`the ${kind} download is short`);
   };
   const times = await sideBySide(rounds, { 'peer get, open network': get('open'), 'peer get, members network (tickets)': get('members') });

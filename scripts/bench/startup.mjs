@@ -1,6 +1,6 @@
 // Wall time of `peer list` on a small network, against starting Node itself.
 import { join } from 'node:path';
-import { median, PEER, runToEnd, sideBySide, startProcess, TRACKER_BIN } from './harness.mjs';
+import { median, PEER_BIN, runToEnd, sideBySide, startProcess, TRACKER_BIN } from './harness.mjs';
 import { pathToFileURL } from 'node:url';
 import { REPO } from './harness.mjs';
 
@@ -15,7 +15,7 @@ export async function startupBench({ root, rounds, env }) {
   await session.register(listener.address.port, Array.from({ length: 20 }, (_, i) => ({ name: `song${i}.flac`, size: i * 1000, sha256: String(i).padStart(64, '0'), root: `f${String(i).padStart(63, '0')}` })));
   const peerEnv = { ...env, PEER_TRACKER: `127.0.0.1:${port}` };
   const times = await sideBySide(rounds, {
-    'peer list': () => runToEnd(process.execPath, [...PEER, 'list'], { env: peerEnv, cwd: root }),
+    'peer list': () => runToEnd(process.execPath, [PEER_BIN, 'list'], { env: peerEnv, cwd: root }),
     'node -e 0': () => runToEnd(process.execPath, ['-e', '0'], { env, cwd: root }),
   });
   await session.close();

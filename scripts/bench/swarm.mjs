@@ -3,7 +3,7 @@
 import { linkSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFile } from './transfer.mjs';
-import { median, PEER, REPO, runToEnd, sideBySide, startProcess, TRACKER_BIN } from './harness.mjs';
+import { median, PEER_BIN, REPO, runToEnd, sideBySide, startProcess, TRACKER_BIN } from './harness.mjs';
 
 const HOLDERS = 4;
 const RATE = '50M';
@@ -23,7 +23,7 @@ export async function swarmBench({ root, sizeMiB, rounds, env }) {
     rmSync(join(home, 'share', 'movie.bin'), { force: true });
     linkSync(original, join(home, 'share', 'movie.bin'));
     const holderEnv = { ...peerEnv, XDG_CONFIG_HOME: join(home, 'config'), XDG_CACHE_HOME: join(home, 'cache'), PEER_MAX_UPLOAD_RATE: RATE };
-    const holder = startProcess(process.execPath, [...PEER, 'share', join(home, 'share')], { env: holderEnv, cwd: home });
+    const holder = startProcess(process.execPath, [PEER_BIN, 'share', join(home, 'share')], { env: holderEnv, cwd: home });
     await holder.waitFor(/^sharing /, 600_000);
     return holder;
   };
@@ -33,7 +33,7 @@ export async function swarmBench({ root, sizeMiB, rounds, env }) {
   const out = join(root, 'swarm-out');
   const get = async (sources) => {
     rmSync(out, { recursive: true, force: true });
-    const { out: json } = await runToEnd(process.execPath, [...PEER, 'get', 'movie.bin', '--out', out, '--json'], { env: { ...peerEnv, PEER_MAX_SOURCES: String(sources) }, cwd: root });
+    const { out: json } = await runToEnd(process.execPath, [PEER_BIN, 'get', 'movie.bin', '--out', out, '--json'], { env: { ...peerEnv, PEER_MAX_SOURCES: String(sources) }, cwd: root });
     return JSON.parse(json);
   };
   const honest = [];

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { connect } from 'node:net';
 import { randomFillSync } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { cpuSeconds, has, median, PEER, peakRssMiB, reportedRssMiB, RSS_PRELOAD, REPO, runToEnd, sideBySide, sleep, startProcess, TRACKER_BIN } from './harness.mjs';
+import { cpuSeconds, has, median, PEER_BIN, peakRssMiB, reportedRssMiB, RSS_PRELOAD, REPO, runToEnd, sideBySide, sleep, startProcess, TRACKER_BIN } from './harness.mjs';
 
 export function makeFile(path, bytes) {
   const fd = openSync(path, 'w');
@@ -50,7 +50,7 @@ export async function transferBench({ root, sizeMiB, rounds, env }) {
   const tracker = startProcess(process.execPath, [TRACKER_BIN, 'start', '--host', '127.0.0.1', '--port', '0', '--db', join(root, 'transfer.db')], { env, cwd: root });
   const port = JSON.parse(await tracker.waitFor(/tracker listening/)).port;
   const peerEnv = { ...env, PEER_TRACKER: `127.0.0.1:${port}` };
-  const holder = startProcess(process.execPath, [...PEER, 'share', share], { env: peerEnv, cwd: root });
+  const holder = startProcess(process.execPath, [PEER_BIN, 'share', share], { env: peerEnv, cwd: root });
   await holder.waitFor(/^sharing /);
   const pipeServer = async (...args) => {
     const server = startProcess(process.execPath, [join(REPO, 'scripts/bench/bare-pipe.mjs'), 'serve', file, ...args], { env, cwd: root });
@@ -95,7 +95,7 @@ http { access_log off; sendfile on; tcp_nopush on;
     [PEER_GET]: async () => {
       rmSync(out, { recursive: true, force: true });
       spawnSync('sync');
-      await node([...PEER, 'get', 'big.bin', '--out', out], holder.child.pid, PEER_GET)();
+      await node([PEER_BIN, 'get', 'big.bin', '--out', out], holder.child.pid, PEER_GET)();
     },
     [TLS_PIPE]: async () => {
       fresh();
@@ -123,7 +123,7 @@ http { access_log off; sendfile on; tcp_nopush on;
   const times = await sideBySide(rounds, contenders);
   // The last peer get must have produced the exact file.
   rmSync(out, { recursive: true, force: true });
-  await runToEnd(process.execPath, [...PEER, 'get', 'big.bin', '--out', out], { env: peerEnv, cwd: root });
+  await runToEnd(process.execPath, [PEER_BIN, 'get', 'big.bin', '--out', out], { env: peerEnv, cwd: root });
   const same = statSync(join(out, 'big.bin')).size === bytes;
   const holderRss = peakRssMiB(holder.child.pid);
   for (const p of [holder, bare.server, bareTls.server, tracker, nginx].filter(Boolean)) await p.stop();

@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { catalog, peerShares } from './catalog.mjs';
-import { PEER, percentile, REPO, startProcess } from './harness.mjs';
+import { PEER_BIN, percentile, REPO, startProcess } from './harness.mjs';
 import { registeredNetwork } from './network.mjs';
 import { QUERIES } from './search.mjs';
 
@@ -74,7 +74,7 @@ export async function uiBench({ root, peers, perPeer, loads, samples, env }) {
   const network = await registeredNetwork({ root, shares, env, db: join(root, 'ui-network.db') });
   const home = join(root, 'ui-home');
   mkdirSync(home, { recursive: true });
-  const ui = startProcess(process.execPath, [...PEER, 'ui', '--ui-port', '0', '--tracker', `127.0.0.1:${network.port}`, '--out', join(home, 'downloads')], { env, cwd: home });
+  const ui = startProcess(process.execPath, [PEER_BIN, 'ui', '--ui-port', '0', '--tracker', `127.0.0.1:${network.port}`, '--out', join(home, 'downloads')], { env, cwd: home });
   let browser;
   let yardstick;
   try {

@@ -11,15 +11,6 @@ export const REPO = resolve(import.meta.dirname, '../..');
 export const TRACKER_BIN = join(REPO, 'packages/tracker/bin/tracker.js');
 export const PEER_BIN = join(REPO, 'packages/peer/bin/peer.js');
 
-/**
- * The node options in a bin's `#!/usr/bin/env -S node …` line, so that a test runs a CLI as its installed
- * command runs (the peer's caps V8's young generation there).
- */
-export function shebangOptions(bin: string): string[] {
-  const first = readFileSync(bin, 'utf8').split('\n', 1)[0]!;
-  return /^#!\/usr\/bin\/env -S node (.*)$/.exec(first)?.[1]!.trim().split(/\s+/) ?? [];
-}
-
 export function tempDir(prefix = 'p2p-e2e-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -79,7 +70,7 @@ export async function killAll(): Promise<void> {
 }
 
 export function start(bin: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Running {
-  const child = spawn(process.execPath, [...shebangOptions(bin), bin, ...args], { cwd: options.cwd, env: forChild(options.env ?? cleanEnv(), options.cwd), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: forChild(options.env ?? cleanEnv(), options.cwd), stdio: ['pipe', 'pipe', 'pipe'] });
   running.add(child);
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -130,7 +121,7 @@ export async function run(
   args: string[],
   options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [...shebangOptions(bin), bin, ...args], { cwd: options.cwd, env: forChild(options.env ?? cleanEnv(), options.cwd), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: forChild(options.env ?? cleanEnv(), options.cwd), stdio: ['pipe', 'pipe', 'pipe'] });
   running.add(child);
   let stdout = '';
   let stderr = '';

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { forChild, shebangOptions } from './processes.js';
+import { forChild } from './processes.js';
 
 /*
  * A CLI on a real pseudo-terminal, as a person at a keyboard runs it: util-linux's `script` gives it a
@@ -25,7 +25,7 @@ const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
 export function startOnTerminal(bin: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): OnTerminal {
   // exec: the program itself is the terminal's foreground process, as under a person's shell (a shell
   // left waiting in between would take the Ctrl-C as its own and exit 130 whatever the program did).
-  const command = `exec ${[process.execPath, ...shebangOptions(bin), bin, ...args].map(quote).join(' ')}`;
+  const command = `exec ${[process.execPath, bin, ...args].map(quote).join(' ')}`;
   // -e: script exits with the program's code; -f: output as it comes; the typescript goes nowhere.
   // Its identity and known trackers in a config folder of its working folder's own, as for every child of
   // the tests (processes.ts): never the home folder's, where another test's tracker may have been met on

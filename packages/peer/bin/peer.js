@@ -1,8 +1,12 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
-// The flag caps each half of V8's young generation at 1 MiB: the buffers of a download's 16 KiB TLS
-// records are then freed after a megabyte of new objects instead of 16, which took a 1 GiB download's
-// peak RSS from about 140 to 101 MiB at the same speed (BENCHMARKS.md). npm's Windows shims take the
-// flag from this line too.
+#!/usr/bin/env node
 // Committed entry point, so npm can link the bin before `prepare` has built dist/; it runs the CLI's
 // bundle (scripts/bundle-peer.mjs).
-import '../dist/bundle/peer.js';
+import { setFlagsFromString } from 'node:v8';
+
+// V8's young generation then grows to 4 MiB a half instead of 16: the buffers of a download's 16 KiB TLS
+// records are freed sooner, which took a 1 GiB download's peak RSS from about 133 to 113 MiB at the same
+// speed (BENCHMARKS.md). `--max-semi-space-size=1` on a `#!/usr/bin/env -S node` line gave 101 MiB, but
+// the env of BusyBox (Alpine) and of the BSDs has no -S, and the peer would not start there.
+setFlagsFromString('--semi-space-growth-factor=1');
+
+await import('../dist/bundle/peer.js');
