@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run bench: every benchmark, side by side with its yardstick in the same run (alternating rounds,
 // medians, ratios). Prints a table and writes the results as JSON. Never part of `npm test`.
-// Options: --only transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members --rounds N --size MiB --index-size MiB
+// Options: --only transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members,party --rounds N --size MiB --index-size MiB
+//          --party-size MiB --party-counts 4,8,16 --party-rate 20M
 //          --many-files N --peers N --files-per-peer N --hold-files N --ui-peers N --samples N --out FILE
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,12 +18,16 @@ import { startupBench } from './bench/startup.mjs';
 import { tlsBench } from './bench/tls.mjs';
 import { trackerScaleBench } from './bench/tracker-scale.mjs';
 import { swarmBench } from './bench/swarm.mjs';
+import { partyBench } from './bench/party.mjs';
 import { transferBench } from './bench/transfer.mjs';
 import { uiBench } from './bench/ui.mjs';
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members' },
+    only: { type: 'string', default: 'transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members,party' },
+    'party-size': { type: 'string', default: '1024' },
+    'party-counts': { type: 'string', default: '4,8,16' },
+    'party-rate': { type: 'string', default: '20M' },
     rounds: { type: 'string', default: '3' },
     size: { type: 'string', default: '1024' },
     'index-size': { type: 'string', default: '1024' },
@@ -83,6 +88,11 @@ try {
     say('startup: 10 rounds...');
     results.results.startup = await startupBench({ root, rounds: 10, env });
   }
+  if (only.has('party')) {
+    say(`party: ${values['party-size']} MiB, a seed at ${values['party-rate']}B/s, ${values['party-counts']} downloaders...`);
+    const counts = values['party-counts'].split(',').map(Number);
+    results.results.party = await partyBench({ root, sizeMiB: Number(values['party-size']), counts, rate: values['party-rate'], env });
+  }
   if (only.has('members')) {
     say(`members: ${values.size} MiB from one holder, open network and members network (tickets), ${rounds} rounds...`);
     results.results.members = await membersBench({ root, sizeMiB: Number(values.size), rounds, env });
@@ -94,7 +104,15 @@ try {
 const f = (n, digits = 0) => (n === null || n === undefined ? 'n/a' : n.toFixed(digits));
 const rows = [];
 const goal = (ok) => (ok ? 'met' : 'NOT met');
-const { transfer, swarm, tls, indexing, tracker, hold, search, pg, ui, startup, members } = results.results;
+const { transfer, swarm, tls, indexing, tracker, hold, search, pg, ui, startup, members, party } = results.results;
+if (party) {
+  rows.push([`party ${party.sizeMiB} MiB`, `one downloader alone, seed at ${party.rate}B/s`, `${f(party.aloneSeconds, 1)} s`, '']);
+  for (const run of party.runs) {
+    const label = `${run.downloaders} downloaders at once`;
+    rows.push([`party ${party.sizeMiB} MiB`, `${label}: slowest / alone`, `${f(run.slowestSeconds, 1)} s (${f(run.ratioToAlone, 2)}x; fastest ${f(run.fastestSeconds, 1)} s)`, run.downloaders === 8 ? `<= 1.5x: ${goal(run.ratioToAlone <= 1.5)}` : '']);
+    rows.push([`party ${party.sizeMiB} MiB`, `${label}: seed upload / file`, `${f(run.seedUploadFiles, 2)} (discarded ${f(run.discardedMiB)} MiB)`, run.downloaders === 8 ? `<= 1.3: ${goal(run.seedUploadFiles <= 1.3)}` : '']);
+  }
+}
 if (transfer) {
   for (const [name, rate] of Object.entries(transfer.mibPerSecond)) rows.push([`transfer ${transfer.sizeMiB} MiB`, name, `${f(rate)} MiB/s`, '']);
   rows.push(['transfer', 'peer get / bare TLS 1.3 pipe', f(transfer.ratioToTlsPipe, 2), `>= 0.90: ${goal(transfer.ratioToTlsPipe >= 0.9)}`]);

@@ -21,6 +21,8 @@ export const setting = {
   /** A port, or nothing (a feature left off). */
   optionalPort: () => z.preprocess(unset, z.coerce.number().int().min(0).max(65535).optional()),
   positiveInt: () => z.preprocess(unset, z.coerce.number().int().min(1)),
+  /** `on` or `off`, as a boolean. */
+  onOff: () => z.preprocess(unset, z.enum(['on', 'off'], { error: 'must be on or off' }).transform((value) => value === 'on')),
   logLevel: () => z.preprocess(unset, LogLevel),
   /** json or pretty; unset: pretty on a terminal, JSON elsewhere. */
   logFormat: () => z.preprocess(unset, z.enum(['json', 'pretty']).optional()),

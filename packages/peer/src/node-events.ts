@@ -59,6 +59,11 @@ export interface DownloadState {
   holder: string | undefined;
   /** Each holder in use: bytes of verified pieces it sent, and its rate. */
   sources: SourceProgress[];
+  /**
+   * What this peer sent of the download's verified pieces to others downloading it too (a LAN party):
+   * bytes per downloader, by the identity it proved.
+   */
+  served: { id: string; bytes: number }[];
   /** Why the download waits, while it does. */
   waiting: string | undefined;
   /** Holders left out of the download, in order. */

@@ -29,6 +29,8 @@ import { KeptTrackerSession } from './network/kept-tracker-session.js';
 import { MemberTickets } from './network/member-tickets.js';
 import { askTracker, type NetworkAccess, openTracker, trackersLabel } from './network/tracker-access.js';
 import { type ShareOptions, ShareSession } from './share/share-session.js';
+import { type PartOffer, PartySession } from './party/party-session.js';
+import type { PartFile } from './download/part-file.js';
 
 /** Settings of every share the node starts (an option left undefined is the share's default). */
 type ShareSettings = Omit<ShareOptions, 'dir' | 'port' | 'logger' | 'onIndexProgress' | 'onWarning' | 'onStatus' | keyof NetworkAccess>;
@@ -51,6 +53,15 @@ export interface PeerNodeOptions extends ShareSettings, Pick<DownloadOptions, 's
   /** Address and port shares listen on for other peers (default: every address, IPv6 and IPv4; port 0: a random free one). */
   host?: string;
   port?: number;
+  /**
+   * Serve the verified pieces of each download to others downloading the same content, and offer it to
+   * the tracker (feature `partial`; default true when the node has an identity). PEER_SERVE_DOWNLOADS.
+   */
+  serveDownloads?: boolean;
+  /** The port downloads are served on (default 0, any free one; `peer get` passes PEER_PORT, as it shares nothing). */
+  downloadPort?: number;
+  /** Keep serving finished downloads until the node closes (`peer get --seed`), instead of only while they run. */
+  seed?: boolean;
 }
 
 export interface DownloadRequest {
@@ -90,6 +101,8 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
   private readonly questions: KeptTrackerSession;
   /** What the node last learned of its tracker (on its last connection to it). */
   trackerInfo: TrackerInfo | undefined;
+  /** Where downloads are served to others (LAN party), started with the first download. */
+  private party: Promise<PartySession | undefined> | undefined;
 
   constructor(readonly options: PeerNodeOptions) {
     super();
@@ -287,6 +300,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       total: request.content?.size,
       holder: undefined,
       sources: [],
+      served: [],
       waiting: undefined,
       failures: [],
       result: undefined,
@@ -298,6 +312,9 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
   }
 
   private async runDownload(request: DownloadRequest, state: DownloadState, signal: AbortSignal, cleanUp: () => void): Promise<DownloadResult> {
+    /** Bytes sent to each other downloader of the same content, while it is offered. */
+    let servedTo: ReadonlyMap<string, number> = new Map();
+    const served = () => [...servedTo].map(([id, bytes]) => ({ id, bytes }));
     const options: DownloadOptions = {
       ...this.access,
       name: request.name,
@@ -310,7 +327,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       busyWaitMs: this.options.busyWaitMs,
       maxSources: this.options.maxSources,
       onProgress: ({ holder, received, total, sources }) => {
-        Object.assign(state, { status: 'transferring', holder, received, total, sources, waiting: undefined });
+        Object.assign(state, { status: 'transferring', holder, received, total, sources, served: served(), waiting: undefined });
         this.emit('download-progress', copy(state));
       },
       onWaiting: (reason) => {
@@ -321,10 +338,17 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
         state.failures.push(failure);
         this.emit('holder-failed', copy(state), { ...failure });
       },
+      ...(this.servesDownloads && {
+        offerPart: async (part, layer) => {
+          const offer = await this.offerPart(part, layer, request.name);
+          if (offer) servedTo = offer.offered.sentTo;
+          return offer;
+        },
+      }),
     };
     try {
       const result = request.content ? await downloadContent(options, request.content) : await download(options);
-      Object.assign(state, { status: 'done', result, received: result.size, total: result.size, waiting: undefined });
+      Object.assign(state, { status: 'done', result, received: result.size, total: result.size, served: served(), waiting: undefined });
       this.emit('download-finished', copy(state));
       return result;
     } catch (error) {
@@ -335,6 +359,38 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     } finally {
       cleanUp();
     }
+  }
+
+  /** Whether downloads are served to others: on by default, for a node that has an identity to be listed by. */
+  private get servesDownloads(): boolean {
+    return (this.options.serveDownloads ?? true) && (this.options.identity !== undefined || this.options.transport !== undefined);
+  }
+
+  /** Serves a download's verified pieces to others and offers it to the tracker; undefined if it cannot be served. */
+  private async offerPart(part: PartFile, layer: readonly Buffer[], name: string): Promise<PartOffer | undefined> {
+    const { options } = this;
+    const start = (port: number) =>
+      PartySession.start({
+        ...this.access,
+        ...(options.host !== undefined && { host: options.host }),
+        port,
+        logger: options.logger,
+        maxUploads: options.maxUploads,
+        maxUploadRate: options.maxUploadRate,
+        seed: options.seed ?? false,
+        reconnectBaseDelayMs: options.reconnectBaseDelayMs,
+        reconnectMaxDelayMs: options.reconnectMaxDelayMs,
+      });
+    // PEER_PORT may be taken (a connect-back waiting on it, another program): any free port serves too.
+    this.party ??= start(options.downloadPort ?? 0)
+      .catch((error: unknown) => (options.downloadPort ? start(0) : Promise.reject(error)))
+      .catch((error: unknown) => {
+        this.emit('warning', `downloads are not served to others: ${(error as Error).message}`);
+        return undefined;
+      });
+    const party = await this.party;
+    if (!party || this.closing) return undefined;
+    return party.offer(part, layer, name);
   }
 
   /** Stops a running download; its part is kept for a resume. False if it is not running. */
@@ -353,6 +409,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       await Promise.allSettled([...this.starts]);
       await Promise.allSettled([...this.sharesById.keys()].map((id) => this.stopShare(id)));
       await this.questions.close();
+      await (await this.party)?.close();
       this.access.connectBack?.close();
     })();
     return this.closing;
@@ -399,5 +456,5 @@ function isRunning(state: DownloadState): boolean {
 }
 
 function copy(state: DownloadState): DownloadState {
-  return { ...state, failures: state.failures.map((f) => ({ ...f })) };
+  return { ...state, failures: state.failures.map((f) => ({ ...f })), served: state.served.map((s) => ({ ...s })) };
 }

@@ -214,7 +214,7 @@ describe('the queue is a feature', () => {
       const address = { host: '127.0.0.1', port: server.address.port };
       const sha256 = index.files[0]!.sha256;
       const first = await HolderSession.open(address);
-      expect([...first.features]).toEqual(['queue', 'members']);
+      expect([...first.features]).toEqual(['queue', 'members', 'partial']);
       const { body } = await first.fetch(sha256, 0, 8 * 1024 * 1024); // holds the only slot while unread
       const impatient = await HolderSession.open(address, { features: [] });
       expect([...impatient.features]).toEqual([]);

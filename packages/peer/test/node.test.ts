@@ -210,6 +210,37 @@ describe('downloading through a node', () => {
   });
 });
 
+describe('a download served to others while it runs (a LAN party)', () => {
+  it('serves its verified pieces to another downloader of the same content, and each shows the other', async () => {
+    const content = randomBytes(4 * 1024 * 1024 + 7);
+    const holder = await startTestHolder(tracker.address, 'party.bin', content, sha(content), { chunkDelayMs: 20, chunkBytes: 32 * 1024 });
+    try {
+      const first = newNode({ identity: testIdentity('first') });
+      const second = newNode({ identity: testIdentity('second') });
+      const firstEvents = record(first);
+      const firstDone = first.download({ name: 'party.bin', outDir: join(dir, 'first') });
+      // The second starts once the first has pieces to give.
+      await eventually(() => firstEvents.of('download-progress').some(([state]) => state.received >= 1024 * 1024), 10_000);
+      const result = await second.download({ name: 'party.bin', outDir: join(dir, 'second') });
+      await firstDone;
+      expect(sha(readFileSync(result.path))).toBe(sha(content));
+      const fromFirst = result.holders.filter((h) => h.holder !== `127.0.0.1:${holder.port}`);
+      expect(fromFirst).toHaveLength(1);
+      expect(fromFirst[0]!.bytes).toBeGreaterThan(0);
+      // The first shows what it sent to the second, by the identity the second proved.
+      const [finished] = firstEvents.of('download-finished').at(-1)!;
+      expect(finished.served).toEqual([{ id: testIdentity('second').id, bytes: expect.any(Number) }]);
+      expect(finished.served[0]!.bytes).toBeGreaterThanOrEqual(fromFirst[0]!.bytes);
+      // Once done, it is no longer offered: a third downloader finds only the holder.
+      const third = newNode({ identity: testIdentity('third') });
+      const alone = await third.download({ name: 'party.bin', outDir: join(dir, 'third') });
+      expect(alone.holders.map((h) => h.holder)).toEqual([`127.0.0.1:${holder.port}`]);
+    } finally {
+      await holder.close();
+    }
+  });
+});
+
 describe('a node is one peer over one transport', () => {
   it('serves its shares and reaches the tracker and holders through the transport it is given', async () => {
     const counts = { dials: 0, listens: 0 };
@@ -224,8 +255,9 @@ describe('a node is one peer over one transport', () => {
     expect(counts).toEqual({ dials: 1, listens: 1 });
     await newNode().share(folder('theirs', { 'y.txt': 'yy' }));
     await node.download({ name: 'y.txt', outDir: join(dir, 'out') });
-    // Resolve (tracker) and fetch (holder), both through the node's transport.
-    expect(counts).toEqual({ dials: 3, listens: 1 });
+    // Resolve (tracker) and fetch (holder), and the download served to others (its port, its offer to the
+    // tracker), all through the node's transport.
+    expect(counts).toEqual({ dials: 4, listens: 2 });
   });
 
   it('downloads from a firewalled holder through connect-back, at its share port while it shares, at a door of its own when not', async () => {
@@ -246,7 +278,8 @@ describe('a node is one peer over one transport', () => {
     await node.share(folder('mine', { 'x.txt': 'x' }));
     const first = await node.download({ name: 'h.bin', outDir: join(dir, 'out1') });
     expect(readFileSync(first.path).equals(content)).toBe(true);
-    expect(sharing.counts.listens).toBe(1); // the share's port only: the holder came back there
+    // The share's port, and the port its downloads are served on (where holders come back too).
+    expect(sharing.counts.listens).toBe(2);
 
     const plain = counting();
     const second = await newNode({ transport: plain.transport }).download({ name: 'h.bin', outDir: join(dir, 'out2') });

@@ -26,7 +26,9 @@ let holder: TestHolder;
 beforeAll(async () => {
   root = tempDir('p2p-resume-');
   tracker = await startTracker(join(root, 'tracker.db'));
-  env = cleanEnv({ PEER_TRACKER: `127.0.0.1:${tracker.address.port}` });
+  // These count a lone download's fetches: a download offered to others (PEER_SERVE_DOWNLOADS, on by default)
+  // starts with short runs, so that a LAN party shares soon (party.e2e.test.ts).
+  env = cleanEnv({ PEER_TRACKER: `127.0.0.1:${tracker.address.port}`, PEER_SERVE_DOWNLOADS: 'off' });
   holder = await startTestHolder({ host: '127.0.0.1', port: tracker.address.port }, 'big.bin', content, sha256);
 });
 afterAll(async () => {

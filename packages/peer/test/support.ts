@@ -7,6 +7,7 @@ import {
   HolderRequest,
   layerToHex,
   PieceGeometry,
+  pieceCountOf,
   pieceSizeFor,
   serverHandshake,
   TrackerSession,
@@ -54,6 +55,11 @@ export interface TestHolderOptions {
    * listed as firewalled and serves only through connect-back.
    */
   firewalled?: boolean;
+  /**
+   * Offers the content as a partial holder (feature `partial`) instead of registering it, and answers
+   * `held` claiming every piece: with mode 'wrong-bytes', a partial holder that lies.
+   */
+  partial?: boolean;
 }
 
 export interface TestHolder {
@@ -100,9 +106,16 @@ export async function startTestHolder(tracker: Address, name: string, content: B
     socket.on('close', () => sockets.delete(socket));
     const connection = new FramedConnection<HolderRequest, HolderReply>(socket, HolderRequest);
     try {
-      await serverHandshake(connection, { agent: 'test-holder', features: [] });
+      await serverHandshake(connection, { agent: 'test-holder', features: options.partial ? ['partial'] : [] });
       for (;;) {
         const request = await connection.receive();
+        if (request.type === 'held') {
+          const count = pieceCountOf(content.length);
+          const bits = Buffer.alloc(Math.ceil(count / 8), 0xff);
+          if (count % 8) bits[bits.length - 1] = (1 << count % 8) - 1;
+          await connection.send({ type: 'held_pieces', id: request.id, sha256, count, complete: false, bitfield: bits.toString('base64') });
+          continue;
+        }
         if (request.type === 'pieces') {
           await connection.send({ type: 'piece_layer', id: request.id, sha256, root: options.root ?? tree.root, pieceSize: pieceSizeFor(content.length), hashes: tree.hashes });
           continue;
@@ -158,7 +171,8 @@ export async function startTestHolder(tracker: Address, name: string, content: B
       }, () => undefined);
     });
   }
-  await session.register(port, [{ name, size: content.length, sha256, root: options.root ?? tree.root }]);
+  if (options.partial) await session.offer(port, { sha256, size: content.length, root: options.root ?? tree.root });
+  else await session.register(port, [{ name, size: content.length, sha256, root: options.root ?? tree.root }]);
   if (options.firewalled && !session.firewalled) throw new Error('the test holder was meant to be firewalled');
   const stopServer = () => listener.close();
   const presentAs = async (name: string) => {

@@ -123,6 +123,7 @@ function renderDownload(d) {
     text = `${formatBytes(d.received)} of ${formatBytes(d.total)}, ${formatBytes(rate)}/s, ${formatDuration(eta)} left, from ${d.sources.map((s) => `${s.holder} (${formatBytes(s.rate)}/s)`).join(', ')}`;
   }
   const line = element('p', text, d.status === 'failed' ? { class: 'error' } : {});
+  const peers = peersTable(d);
   const actions = element('p');
   if (running) {
     const cancel = element('button', 'Cancel', { type: 'button', 'aria-label': `Cancel the download of ${d.name}` });
@@ -141,7 +142,34 @@ function renderDownload(d) {
     });
     actions.append(resume);
   }
-  item.replaceChildren(title, bar, line, actions);
+  item.replaceChildren(title, bar, line, ...(peers ? [peers] : []), actions);
+}
+
+/**
+ * The peers of a download: each holder it fetches from (a complete one, or another downloader sharing
+ * what it has), with what it sent us, and each downloader we sent pieces to. Text only: names from the
+ * network never become markup.
+ */
+function peersTable(d) {
+  const rows = new Map();
+  const received = d.status === 'done' ? d.result.holders.map((h) => ({ holder: h.holder, bytes: h.bytes })) : d.sources;
+  for (const s of received) rows.set(s.id ?? s.holder, { peer: s.holder, kind: s.partial ? 'downloading too' : s.id ? 'has it all' : '', received: s.bytes, sent: 0 });
+  for (const s of d.served ?? []) {
+    const row = rows.get(s.id) ?? { peer: `${s.id.slice(0, 7)}…`, kind: 'downloading too', received: 0, sent: 0 };
+    row.sent = s.bytes;
+    rows.set(s.id, row);
+  }
+  if (rows.size === 0) return undefined;
+  const table = element('table', undefined, { class: 'peers', 'aria-label': `Peers of ${d.name}` });
+  const head = element('tr');
+  for (const name of ['Peer', '', 'Received from it', 'Sent to it']) head.append(element('th', name, { scope: 'col' }));
+  table.append(head);
+  for (const row of rows.values()) {
+    const tr = element('tr');
+    tr.append(element('td', row.peer), element('td', row.kind), element('td', formatBytes(row.received)), element('td', formatBytes(row.sent)));
+    table.append(tr);
+  }
+  return table;
 }
 
 function renderShares(shares) {

@@ -50,6 +50,19 @@ export interface DownloadOptions extends NetworkAccess {
   maxSources?: number;
   /** Aborting keeps the partial download for a later resume and fails with INTERRUPTED. */
   signal?: AbortSignal;
+  /**
+   * Offers the part to others who download the same content, as its pieces are verified (a LAN party):
+   * called once the piece tree is known; the offer is ended when the download ends.
+   */
+  offerPart?: (part: PartFile, layer: readonly Buffer[]) => Promise<OfferedDownload | undefined>;
+}
+
+/** A download offered to others (PartySession.offer). */
+export interface OfferedDownload {
+  /** The tracker lists it: others may be downloading the same content and fetching from us. */
+  readonly listed: boolean;
+  /** The download ended: committed to `committedTo`, or not (kept for a resume, or failed). */
+  end(committedTo: string | undefined): Promise<void>;
 }
 
 /** How long a download waits for a busy holder's upload slot before giving up on it. */
@@ -93,9 +106,18 @@ export async function downloadContent(options: DownloadOptions, content: Content
   const part = await lockPart(target, content, options);
   if (!part) return present;
   let committed = false;
+  let offer: OfferedDownload | undefined;
+  const offerPart = async (layer: readonly Buffer[]): Promise<boolean> => {
+    await offer?.end(undefined);
+    offer = await options.offerPart?.(part, layer).catch((error: unknown) => {
+      options.logger.debug({ err: error }, 'download not offered to others');
+      return undefined;
+    });
+    return offer?.listed ?? false;
+  };
   try {
     const failures = new HolderFailures(options.onHolderFailed);
-    const sources = await fillPart(part, content, failures, options);
+    const sources = await fillPart(part, content, failures, options, offerPart);
     await part.finish();
     await commit(part.paths.part, target, content, options.force ?? false);
     committed = true;
@@ -104,6 +126,7 @@ export async function downloadContent(options: DownloadOptions, content: Content
     const discardedBytes = sources.reduce((sum, s) => sum + s.received - s.bytes, 0);
     return { path: target, size: content.size, sha256: content.sha256, holder: holders[0]?.holder ?? 'an earlier partial download', holders, failed: failures.list, discardedBytes };
   } finally {
+    await offer?.end(committed ? target : undefined);
     if (!committed) await part.keep();
   }
 }
@@ -135,10 +158,12 @@ function byRoot(holders: readonly ContentHolder[]): ContentHolder[][] {
     group.push(holder);
     groups.set(holder.root, group);
   }
-  const senders = (group: ContentHolder[]) => new Set(group.map((h) => senderOf(h.host))).size;
+  // Only complete holders vote: partial ones (downloaders) join the tree complete holders agree on, and
+  // a tree that only partial holders name comes last, so that a few of them cannot outvote the seeds.
+  const senders = (group: ContentHolder[]) => new Set(group.filter((h) => !h.partial).map((h) => senderOf(h.host))).size;
   return [...groups.values()]
     .sort((a, b) => senders(b) - senders(a) || b.length - a.length)
-    .map((group) => [...group.filter((h) => !h.firewalled), ...group.filter((h) => h.firewalled)]);
+    .map((group) => [...group.filter((h) => !h.firewalled && !h.partial), ...group.filter((h) => h.firewalled && !h.partial), ...group.filter((h) => h.partial)]);
 }
 
 /**
@@ -147,7 +172,7 @@ function byRoot(holders: readonly ContentHolder[]): ContentHolder[][] {
  * does not (its holders registered a root of other bytes) is thrown away with its holders, and the next
  * tree is tried. Returns the sources the bytes came from.
  */
-async function fillPart(part: PartFile, content: Content, failures: HolderFailures, options: DownloadOptions): Promise<Source[]> {
+async function fillPart(part: PartFile, content: Content, failures: HolderFailures, options: DownloadOptions, offerPart: (layer: readonly Buffer[]) => Promise<boolean>): Promise<Source[]> {
   const swarmOptions: SwarmOptions = {
     access: options,
     logger: options.logger,
@@ -181,7 +206,8 @@ async function fillPart(part: PartFile, content: Content, failures: HolderFailur
       askedTracker = true;
       return (await freshHolders(options, options.name, content)).filter((h) => h.root === root);
     };
-    const outcome = await fillWithTree(part, root, layer, holders, swarmOptions);
+    swarmOptions.discover = async () => (await freshHolders(options, options.name, content)).filter((h) => h.root === root);
+    const outcome = await fillWithTree(part, root, layer, holders, swarmOptions, offerPart);
     if (outcome === 'incomplete') {
       if (options.signal?.aborted) throw interrupted(part);
       continue;
@@ -199,12 +225,21 @@ async function fillPart(part: PartFile, content: Content, failures: HolderFailur
  * Fills the part against one piece tree (the pieces an earlier run left are verified first) and checks
  * the whole SHA-256. Returns the sources, or why it did not get there.
  */
-async function fillWithTree(part: PartFile, root: string, layer: Buffer[], holders: ContentHolder[], options: SwarmOptions): Promise<Source[] | 'incomplete' | 'other bytes'> {
+async function fillWithTree(
+  part: PartFile,
+  root: string,
+  layer: Buffer[],
+  holders: ContentHolder[],
+  options: SwarmOptions,
+  offerPart: (layer: readonly Buffer[]) => Promise<boolean>,
+): Promise<Source[] | 'incomplete' | 'other bytes'> {
   const whole = new WholeHash(part, layer);
   try {
     const leftBehind = await part.plan(root);
     // An empty file's one piece has no bytes to fetch: it is checked like a piece found on disk.
     await verifyLeftBehind(part, layer, whole, part.content.size === 0 ? [0] : leftBehind);
+    // Offered once what is on disk is known: from here on, every verified piece may be served to others.
+    if (!part.isComplete) options.partyPossible = await offerPart(layer);
     const live = holders.filter((h) => !options.failures.has(formatAddress(h)));
     const sources = part.isComplete ? [] : await fillFromSwarm(part, layer, whole, live, options).catch(asInterrupted(part, options.signal));
     if (!part.isComplete) return 'incomplete';

@@ -75,6 +75,8 @@ export class PartFile {
   private flushing: Promise<void> = Promise.resolve();
   private metaSavedAt = 0;
   private metaWrite: Promise<void> = Promise.resolve();
+  /** Called at every change of the verified pieces (holders waiting to tell a downloader of new ones). */
+  private readonly watchers = new Set<() => void>();
 
   private constructor(
     readonly paths: PartPaths,
@@ -155,10 +157,41 @@ export class PartFile {
     return bytes;
   }
 
+  /** A copy of the verified pieces, one bit each (piece 0 in the lowest bit of byte 0). */
+  bitfield(): Buffer {
+    return Buffer.from(this.verified);
+  }
+
+  /** Resolves once more than `after` pieces are verified (or the count changes at all), or after `ms`. */
+  whenMore(after: number, ms: number): Promise<void> {
+    if (this.verifiedCount !== after) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.watchers.delete(done);
+        resolve();
+      };
+      // A wait for news must not keep a finished program alive.
+      const timer = setTimeout(done, ms).unref();
+      this.watchers.add(done);
+    });
+  }
+
+  /** The device and inode of the part: a holder serving its pieces opens it again only if it is the same file. */
+  async fileIdentity(): Promise<{ dev: number; ino: number }> {
+    const { dev, ino } = await this.handle.stat();
+    return { dev, ino };
+  }
+
+  private changed(): void {
+    for (const watcher of [...this.watchers]) watcher();
+  }
+
   markVerified(piece: number): void {
     if (this.isVerified(piece)) return;
     this.verified[piece >> 3]! |= 1 << (piece & 7);
     this.verifiedCount++;
+    this.changed();
     if (performance.now() - this.metaSavedAt >= META_EVERY_MS) void this.saveMeta().catch(() => undefined);
   }
 
@@ -166,6 +199,7 @@ export class PartFile {
   async reset(): Promise<void> {
     this.verified.fill(0);
     this.verifiedCount = 0;
+    this.changed();
     await this.handle.truncate(0);
     await this.saveMeta();
   }

@@ -43,6 +43,43 @@ export class PiecePlan {
     return { first, end };
   }
 
+  /**
+   * Takes a run for a holder that has only some pieces, or among holders that do (BitTorrent's rarest
+   * first): of the missing pieces `has` allows, those fewest known holders have (`availability`), one
+   * chosen at random, so that downloaders starting together do not all ask for the same ones. The run
+   * starts where its block of `maxBytes` does (runs stay whole, the part does not fray into single
+   * pieces) and goes on over pieces as rare. With `unique`, only pieces no partial holder has: a complete
+   * holder's upload is spent on what nobody else can send.
+   */
+  takeRarest(maxBytes: number, has: (piece: number) => boolean, availability: Uint16Array, unique: boolean): Run | undefined {
+    const { pieceCount, pieceSize } = this.part.geometry;
+    const wanted = (piece: number) => this.isMissing(piece) && has(piece) && (!unique || availability[piece] === 0);
+    let rarest = Infinity;
+    let candidates = 0;
+    let chosen = -1;
+    for (let piece = 0; piece < pieceCount; piece++) {
+      if (!wanted(piece)) continue;
+      const a = availability[piece]!;
+      if (a > rarest) continue;
+      if (a < rarest) {
+        rarest = a;
+        candidates = 0;
+      }
+      // Reservoir sampling: each of the rarest pieces is chosen with the same chance, in one pass.
+      candidates++;
+      if (Math.random() * candidates < 1) chosen = piece;
+    }
+    if (chosen < 0) return undefined;
+    const most = Math.max(1, Math.floor(maxBytes / pieceSize));
+    const asRare = (piece: number) => wanted(piece) && availability[piece]! <= rarest;
+    let first = chosen - (chosen % most);
+    while (!asRare(first)) first++;
+    let end = first + 1;
+    while (end < pieceCount && end - first < most && asRare(end)) end++;
+    this.taken.fill(1, first, end);
+    return { first, end };
+  }
+
   /** Gives back the pieces of [first, end) that were not verified, for another source to fetch. */
   release(first: number, end: number): void {
     for (let piece = first; piece < end; piece++) if (this.taken[piece] === 1) this.taken[piece] = 0;

@@ -12,10 +12,15 @@ export class AmbiguousNameError extends P2PError {
   }
 }
 
-/** Asks the tracker who holds `name` and picks the one content to fetch. */
-export async function resolveContent(access: NetworkAccess, name: string, sha256Prefix?: string): Promise<Content> {
+/** BAD_CONFIG, naming the problem, when `name` cannot be a shared name (before anything is asked or made). */
+export function checkSharedName(name: string): void {
   const problem = sharedNameProblem(name);
   if (problem) throw new P2PError('BAD_CONFIG', `${quoted(name)} is not a valid file name: it ${problem}`, 'use a name as `peer list` shows it');
+}
+
+/** Asks the tracker who holds `name` and picks the one content to fetch. */
+export async function resolveContent(access: NetworkAccess, name: string, sha256Prefix?: string): Promise<Content> {
+  checkSharedName(name);
   // A whole sha256 is asked for exactly: however many other contents others list under that name.
   const exact = sha256Prefix?.length === 64 ? sha256Prefix : undefined;
   const contents = await askTracker(access, AGENTS.download, (session) => session.whoHas(name, exact));

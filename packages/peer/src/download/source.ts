@@ -89,6 +89,14 @@ export class Source {
   /** Bytes that came from this holder, kept or not. */
   received = 0;
   private session: HolderSession | undefined;
+  /** A partial holder (feature `partial`): it has only the pieces it says it has (`held`). */
+  readonly partial: boolean;
+  /** The pieces a partial holder last said it has, one bit each; undefined until asked. */
+  held: Uint8Array | undefined;
+  /** How many pieces that was. */
+  heldCount = 0;
+  /** Set while waiting for a partial holder to have more pieces: ending it ends the wait. */
+  private waitingFor: HolderSession | undefined;
   /** Where this source's runs are staged, made at its first run. */
   private staging: StagingSlots | undefined;
   active: ActiveRun | undefined;
@@ -98,6 +106,39 @@ export class Source {
     private readonly context: SourceContext,
   ) {
     this.label = formatAddress(holder);
+    this.partial = holder.partial === true;
+  }
+
+  /** Whether this holder has `piece`: every piece for a complete holder, those it said for a partial one. */
+  has(piece: number): boolean {
+    if (!this.partial) return true;
+    return this.held !== undefined && ((this.held[piece >> 3]! >> (piece & 7)) & 1) === 1;
+  }
+
+  /**
+   * Asks a partial holder which pieces it has: at once, or with `after`, once it has more than that (a
+   * wait that `stopWaiting` ends early). Returns the bits it had before.
+   */
+  async learnHeld(after?: number): Promise<Uint8Array | undefined> {
+    const { part } = this.context;
+    const session = await this.open();
+    if (after !== undefined) this.waitingFor = session;
+    try {
+      const { bits, count } = await session.held(part.content.sha256, part.geometry.pieceCount, after);
+      const before = this.held;
+      this.held = bits;
+      this.heldCount = count;
+      return before;
+    } finally {
+      this.waitingFor = undefined;
+    }
+  }
+
+  /** Ends a wait for more pieces (the download is complete): its connection is closed. */
+  stopWaiting(): void {
+    if (!this.waitingFor) return;
+    this.waitingFor.connection.destroy();
+    this.session = undefined;
   }
 
   /** Bytes per second over the last few seconds. */

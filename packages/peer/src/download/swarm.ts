@@ -22,12 +22,26 @@ const MAX_SHARED_RUN_BYTES = 8 * 1024 * 1024;
 /** A slower holder's run is split with an idle one only if it would take longer than this to finish. */
 const SPLIT_WORTH_S = 0.5;
 
+/**
+ * Largest run asked of a complete holder while partial holders share the download (a LAN party): its
+ * upload is the scarce one, and a short run shows sooner in the pieces others can fetch from us.
+ */
+const MAX_SEED_RUN_BYTES = 2 * 1024 * 1024;
+
+/** How soon, and then how often, the tracker is asked for holders that joined (partial holders, mostly). */
+const DISCOVER_AFTER_MS = [500, 1_000, 2_000];
+const DISCOVER_EVERY_MS = 3_000;
+
 /** Pieces up to this size are raced for in memory at the end; larger ones are only split between sources. */
 const MAX_RACED_PIECE_BYTES = 16 * 1024 * 1024;
 
 /** One holder's part in a download, for progress lines. */
 export interface SourceProgress {
   holder: string;
+  /** The identity it proved (the tracker listed it with). */
+  id: string;
+  /** A partial holder: another downloader of the same content. */
+  partial: boolean;
   /** Bytes of verified pieces it sent. */
   bytes: number;
   /** Bytes per second over the last seconds. */
@@ -51,6 +65,13 @@ export interface SwarmOptions {
   onWaiting?: (reason: string) => void;
   /** Asks the tracker once more for holders with the same root, when every known one failed. */
   moreHolders: () => Promise<ContentHolder[]>;
+  /** Asks the tracker for the holders now (with the partial ones), to take on those that joined. */
+  discover?: () => Promise<ContentHolder[]>;
+  /**
+   * Others may be downloading the same content and fetch from us (our download is offered): the first
+   * runs are short, so that downloaders starting together soon learn of each other's pieces.
+   */
+  partyPossible?: boolean;
   failures: HolderFailures;
 }
 
@@ -75,6 +96,21 @@ class Swarm {
   private readonly sources: Source[] = [];
   private readonly runs = new Set<ActiveRun>();
   private readonly raced = new Set<number>();
+  /** Holders met so far (queued, working, done or failed), by address: each is taken on once. */
+  private readonly known = new Set<string>();
+  /** Partial holders whose pieces we know, and how many of them have each piece. */
+  private readonly partials = new Set<Source>();
+  private readonly availability: Uint16Array;
+  private readonly workers: Promise<void>[] = [];
+  /** Runs taken in order (lowest missing first), for the growing first runs of a download others may share. */
+  private runsTaken = 0;
+  /** The first run of a download others may share: a small part of the content (a piece at least). */
+  private get firstRunBytes(): number {
+    return Math.max(this.part.geometry.pieceSize, Math.min(MAX_SEED_RUN_BYTES, this.part.content.size / 32));
+  }
+  private finished = false;
+  /** Aborted when the swarm stops, for whatever reason (the discovery's sleep ends with it). */
+  private readonly done = new AbortController();
   private working = 0;
   private wake: () => void = () => undefined;
   private changed: Promise<void> = Promise.resolve();
@@ -87,6 +123,12 @@ class Swarm {
     private readonly options: SwarmOptions,
   ) {
     this.plan = new PiecePlan(part);
+    this.availability = new Uint16Array(part.geometry.pieceCount);
+    // However the download ends, partial holders waited on for more pieces are not waited on any more.
+    this.stop.signal.addEventListener('abort', () => {
+      this.stopWaiting();
+      this.done.abort();
+    });
     this.busyUntil = Date.now() + options.busyWaitMs;
     this.resetChanged();
     this.context = {
@@ -97,8 +139,15 @@ class Swarm {
       stallMs: options.stallMs,
       signal: this.stop.signal,
       onQueued: (holder, position) => options.onWaiting?.(`queued at ${holder}: position ${position}`),
-      onChange: () => this.wake(),
+      onChange: () => {
+        this.wake();
+        if (this.part.isComplete) this.stopWaiting();
+      },
     };
+  }
+
+  private stopWaiting(): void {
+    for (const source of this.sources) source.stopWaiting();
   }
 
   private resetChanged(): void {
@@ -116,22 +165,16 @@ class Swarm {
     this.options.signal?.addEventListener('abort', onAbort);
     if (this.options.signal?.aborted) this.stop.abort();
     const progress = setInterval(() => this.report(), 100);
+    const discovering = this.options.discover ? this.discover() : Promise.resolve();
     try {
-      this.queue.push(...holders);
+      this.add(holders);
       let askedAgain = false;
       for (;;) {
-        const workers: Promise<void>[] = [];
-        const startMore = () => {
-          while (this.working < this.options.maxSources && this.queue.length > 0 && !this.part.isComplete) {
-            this.working++;
-            workers.push(this.work(this.queue.shift()!).finally(() => this.working--).then(startMore));
-          }
-        };
-        startMore();
-        // Replacements join `workers` while it is awaited: wait until no worker is left.
-        for (let awaited = 0; awaited < workers.length; ) {
-          const now = workers.length;
-          await Promise.all(workers.slice(0, now));
+        this.startMore();
+        // Replacements (and holders found meanwhile) join `workers` while it is awaited: wait until no worker is left.
+        for (let awaited = 0; awaited < this.workers.length; ) {
+          const now = this.workers.length;
+          await Promise.all(this.workers.slice(0, now));
           awaited = now;
         }
         if (this.ownError !== undefined) throw this.ownError;
@@ -139,14 +182,54 @@ class Swarm {
         if (this.part.isComplete) return this.sources;
         if (askedAgain) return this.sources;
         askedAgain = true;
-        const fresh = (await this.options.moreHolders()).filter((h) => !this.options.failures.has(formatAddress(h)));
-        if (fresh.length === 0) return this.sources;
-        this.queue.push(...fresh);
+        const fresh = this.add(await this.options.moreHolders());
+        if (fresh === 0) return this.sources;
       }
     } finally {
+      this.finished = true;
+      this.done.abort();
+      this.wake();
       clearInterval(progress);
       this.options.signal?.removeEventListener('abort', onAbort);
+      this.stopWaiting();
+      await discovering;
       this.report();
+    }
+  }
+
+  /** Queues the holders not met before and not failed; returns how many. */
+  private add(holders: readonly ContentHolder[]): number {
+    const fresh = holders.filter((holder) => {
+      const label = formatAddress(holder);
+      if (this.known.has(label) || this.options.failures.has(label)) return false;
+      this.known.add(label);
+      return true;
+    });
+    // Complete holders first: a partial one is worth more once the download has started.
+    this.queue.push(...fresh.filter((h) => !h.partial), ...fresh.filter((h) => h.partial));
+    return fresh.length;
+  }
+
+  /** Starts a worker for the next queued holder while fewer than `maxSources` work. */
+  private startMore(): void {
+    while (this.working < this.options.maxSources && this.queue.length > 0 && !this.part.isComplete && !this.finished) {
+      this.working++;
+      this.workers.push(
+        this.work(this.queue.shift()!)
+          .finally(() => this.working--)
+          .then(() => this.startMore()),
+      );
+    }
+  }
+
+  /** Asks the tracker now and then for holders that joined (downloaders offering what they have), while the download runs. */
+  private async discover(): Promise<void> {
+    for (let round = 0; ; round++) {
+      await sleep(DISCOVER_AFTER_MS[round] ?? DISCOVER_EVERY_MS, this.done.signal);
+      if (this.finished || this.part.isComplete || this.stop.signal.aborted) return;
+      const found = await this.options.discover!().catch(() => []);
+      if (this.finished) return;
+      if (this.add(found) > 0) this.startMore();
     }
   }
 
@@ -158,14 +241,46 @@ class Swarm {
     this.options.onProgress({
       received: Math.min(this.part.content.size, this.part.verifiedBytes + Math.max(0, partial)),
       total: this.part.content.size,
-      sources: this.sources.filter((s) => s.bytes > 0 || s.active).map((s) => ({ holder: s.label, bytes: s.bytes, rate: s.rate })),
+      sources: this.sources.filter((s) => s.bytes > 0 || s.active || s.held).map((s) => ({ holder: s.label, id: s.holder.id, partial: s.partial, bytes: s.bytes, rate: s.rate })),
     });
   }
 
-  /** How much one request asks for now: a share of what is left, so that every source gets some. */
-  private runBytes(): number {
+  /** How much one request of `source` asks for now: a share of what is left, so that every source gets some. */
+  private runBytes(source: Source): number {
     const share = this.plan.missingBytes / (2 * Math.max(1, this.working));
-    return Math.min(this.working > 1 ? MAX_SHARED_RUN_BYTES : MAX_RUN_BYTES, Math.max(this.part.geometry.pieceSize, share));
+    let most = this.working > 1 ? MAX_SHARED_RUN_BYTES : MAX_RUN_BYTES;
+    if (this.partials.size > 0 && !source.partial) most = MAX_SEED_RUN_BYTES;
+    // Others may start the same download now and fetch the same first pieces from the same holder, until
+    // each learns of the others: the first runs are short, then double (what they share costs little).
+    else if (this.options.partyPossible) most = Math.min(most, this.firstRunBytes * 2 ** this.runsTaken);
+    return Math.min(most, Math.max(this.part.geometry.pieceSize, share));
+  }
+
+  /**
+   * The next run for `source`. Alone among complete holders, the lowest missing one (bytes arrive in
+   * order, the whole-file hash follows without reading back); once partial holders share the download,
+   * the rarest pieces first, and from a complete holder only those no partial holder has.
+   */
+  private take(source: Source): Run | undefined {
+    const bytes = this.runBytes(source);
+    if (this.partials.size > 0) return this.plan.takeRarest(bytes, (piece) => source.has(piece), this.availability, !source.partial);
+    if (source.partial) return undefined;
+    this.runsTaken++;
+    return this.plan.take(bytes);
+  }
+
+  /** Asks a partial holder which pieces it has (with `after`: once it has more), and counts them in. */
+  private async learn(source: Source, after?: number): Promise<void> {
+    const before = await source.learnHeld(after);
+    this.countHeld(before, -1);
+    this.countHeld(source.held, 1);
+    this.partials.add(source);
+    this.wake();
+  }
+
+  private countHeld(bits: Uint8Array | undefined, by: number): void {
+    if (!bits) return;
+    for (let piece = 0; piece < this.availability.length; piece++) if ((bits[piece >> 3]! >> (piece & 7)) & 1) this.availability[piece]! += by;
   }
 
   /** One holder's loop: take work, fetch it, until nothing is left or the holder fails. */
@@ -174,17 +289,24 @@ class Swarm {
     this.sources.push(source);
     try {
       while (!this.part.isComplete && !this.stop.signal.aborted) {
-        const run = this.plan.take(this.runBytes());
+        if (source.partial && source.held === undefined) {
+          await this.learn(source);
+          continue;
+        }
+        const run = this.take(source);
         if (run) {
           await this.fetch(source, run);
           continue;
         }
-        if (!(await this.endGame(source))) {
-          if (this.runs.size === 0) return;
-          await this.somethingChanged();
-        }
+        if (await this.endGame(source)) continue;
+        // A partial holder is asked again once it has more; a complete one waits while others fetch.
+        if (source.partial) await this.learn(source, source.heldCount);
+        else if (this.runs.size === 0 && this.partials.size === 0) return;
+        else await this.somethingChanged();
       }
     } catch (error) {
+      // A wait for more pieces ended because the download is complete, or the swarm stopped.
+      if (this.part.isComplete || this.finished) return;
       if (this.stop.signal.aborted && !(error instanceof BadPieceError)) return;
       if (isOwnFailure(error)) {
         this.ownError ??= error;
@@ -195,6 +317,7 @@ class Swarm {
       this.options.logger.debug({ holder: source.label, code: failure.code }, failure.message);
       this.options.failures.add(failureOf(source.label, failure));
     } finally {
+      if (this.partials.delete(source)) this.countHeld(source.held, -1);
       source.close();
     }
   }
@@ -238,20 +361,25 @@ class Swarm {
       // holder would keep the download waiting a while, or has stopped (no rate yet, or none any more).
       const slowRate = slow.source.rate;
       const lagging = slowRate === 0 || left(slow) / slowRate > SPLIT_WORTH_S;
-      if (after >= 1 && lagging) {
-        const cut = current + 1 + Math.floor(after / 2);
+      const cut = current + 1 + Math.floor(after / 2);
+      if (after >= 1 && lagging && this.hasAll(source, cut, slow.end)) {
         const stolen = { first: cut, end: slow.end };
         slow.end = cut;
         await this.fetch(source, stolen);
         return true;
       }
       const muchSlower = slowRate === 0 || 2 * slowRate < source.rate;
-      if (!muchSlower || this.raced.has(current) || geometry.lengthOf(current) > MAX_RACED_PIECE_BYTES || this.part.isVerified(current)) continue;
+      if (!muchSlower || !source.has(current) || this.raced.has(current) || geometry.lengthOf(current) > MAX_RACED_PIECE_BYTES || this.part.isVerified(current)) continue;
       this.raced.add(current);
       await this.race(source, slow, current);
       return true;
     }
     return false;
+  }
+
+  private hasAll(source: Source, first: number, end: number): boolean {
+    for (let piece = first; piece < end; piece++) if (!source.has(piece)) return false;
+    return true;
   }
 
   /** Fetches `piece` into memory while `slow` streams it; the first to verify it wins, the other is cut. */

@@ -4,8 +4,8 @@ import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, reportFata
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PEER_VERSION } from '../network/agents.js';
-import { AmbiguousNameError } from '../download/resolve.js';
-import { PeerNode } from '../node.js';
+import { AmbiguousNameError, checkSharedName } from '../download/resolve.js';
+import { PeerNode, type PeerNodeOptions } from '../node.js';
 import { wantsColour } from './colour.js';
 import { onInterrupt } from './interrupt.js';
 import { runMenu } from './menu.js';
@@ -26,15 +26,23 @@ const err = (text: string) => process.stderr.write(text);
 const shownHere = () => new ShownResults(defaultStateDir(process.env));
 
 /** The node of a command: its settings from the command's flags, the environment, `.env` and the defaults. */
-async function peerNode(flags: { tracker?: string | undefined; port?: unknown; uiPort?: unknown }, command: string, { mayShare = false } = {}): Promise<{ node: PeerNode; settings: PeerSettings; logger: Logger }> {
+async function peerNode(
+  flags: { tracker?: string | undefined; port?: unknown; uiPort?: unknown },
+  command: string,
+  {
+    mayShare = false,
+    extra = () => ({}),
+    sayNewIdentity = true,
+  }: { mayShare?: boolean | ((settings: PeerSettings) => boolean); extra?: (settings: PeerSettings) => Partial<PeerNodeOptions>; sayNewIdentity?: boolean } = {},
+): Promise<{ node: PeerNode; settings: PeerSettings; logger: Logger }> {
   const dotenv = readDotenv(process.cwd());
   const settings = loadPeerSettings({ env: process.env, dotenv, flags, flagHint: `see \`${['peer', command].filter(Boolean).join(' ')} --help\`` });
   requirePrivateDotenv(process.cwd(), dotenv, process.env, [PEER_SETTINGS.networkKey.env]);
   const logger = cliLogger('peer', settings.logLevel, logFormat(settings.logFormat, process.stderr), colourOn(process.stderr, process.env));
   const tracker = parseEndpointList(settings.tracker, flags.tracker === undefined ? PEER_SETTINGS.tracker.env : '--tracker');
-  const { identityCreated, ...options } = await nodeOptions(settings, tracker, logger, process.env, { mayShare });
-  if (identityCreated) err(`peer: made a new identity for this peer, ${options.identity!.id} (kept in ${identityCreated})\n`);
-  return { node: new PeerNode(options), settings, logger };
+  const { identityCreated, ...options } = await nodeOptions(settings, tracker, logger, process.env, { mayShare: typeof mayShare === 'function' ? mayShare(settings) : mayShare });
+  if (identityCreated && sayNewIdentity) err(`peer: made a new identity for this peer, ${options.identity!.id} (kept in ${identityCreated})\n`);
+  return { node: new PeerNode({ ...options, ...extra(settings) }), settings, logger };
 }
 
 function parseFlags<S extends z.ZodType>(schema: S, flags: unknown, command: string): z.infer<S> {
@@ -190,6 +198,7 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
       force: z.boolean().optional(),
       sha256: z.string().toLowerCase().pipe(Sha256Prefix).optional(),
       json: z.boolean().optional(),
+      seed: z.boolean().optional(),
     }),
     rawFlags,
     'get',
@@ -198,8 +207,18 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
   const picked = isRowNumber(nameOrNumber) ? await shownHere().pick(Number(nameOrNumber)) : undefined;
   if (picked && flags.sha256) throw new P2PError('BAD_CONFIG', `--sha256 does not go with a result number: ${nameOrNumber} names one content already`, 'leave out --sha256');
   const name = picked?.name ?? nameOrNumber;
-  const { node } = await peerNode(flags, 'get');
+  // A name that cannot be one is refused before anything is made or asked.
+  checkSharedName(name);
+  const seed = flags.seed ?? false;
+  // Serving the download to others (a LAN party) needs an identity to be listed under: made on first use,
+  // without a word (it is the peer's own business until it shares). Nothing else listens in `peer get`,
+  // so PEER_PORT (a port opened in a firewall) is where it serves.
+  const { node, settings } = await peerNode(flags, 'get', { mayShare: (s) => s.serveDownloads, extra: (s) => ({ seed, downloadPort: s.port }), sayNewIdentity: false });
+  if (seed && !settings.serveDownloads) {
+    throw new P2PError('BAD_CONFIG', `--seed serves the file to others, and ${PEER_SETTINGS.serveDownloads.env} is off`, `leave out --seed, or set ${PEER_SETTINGS.serveDownloads.env}=on`);
+  }
   node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
+  node.on('warning', (line) => err(`peer: ${line}\n`));
   // Ctrl-C keeps the partial download for the next `peer get` to resume, and exits 130.
   const abort = new AbortController();
   const stopListening = onInterrupt(() => abort.abort());
@@ -212,6 +231,10 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
       ),
     );
     out(flags.json ? `${JSON.stringify(result)}\n` : downloadSummary(result));
+    if (seed) {
+      stopListening();
+      await seedUntilInterrupted(node, result.path);
+    }
   } catch (error) {
     if (error instanceof AmbiguousNameError) {
       err(`peer: ${error.message}; pick one with --sha256 PREFIX:\n${ambiguousTable(error)}`);
@@ -220,7 +243,16 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
     throw error;
   } finally {
     stopListening();
+    await node.close();
   }
+}
+
+/** `peer get --seed`: the finished file is served to others until Ctrl-C, which then exits 0. */
+async function seedUntilInterrupted(node: PeerNode, path: string): Promise<void> {
+  err(`seeding ${path} to others who download it; press Ctrl-C to stop\n`);
+  await new Promise<void>((resolve) => onInterrupt(resolve));
+  await node.close();
+  err('stopped seeding\n');
 }
 
 async function menu(rawFlags: unknown, command: Command): Promise<void> {
@@ -309,6 +341,7 @@ program
   .option('--force', 'replace a different file already at the target')
   .option('--sha256 <prefix>', 'pick one content when several share the name')
   .option('--json', 'print the result as JSON: path, size, sha256, the holders the bytes came from, and the holders left out and why')
+  .option('--seed', 'once the file is here, keep serving it to others until Ctrl-C')
   .action(get);
 
 program

@@ -18,6 +18,8 @@ export const AGENTS = {
   holder: `p2pservice-peer/${PEER_VERSION} (holder)`,
   /** A download: its tracker lookups and its fetches. */
   download: `p2pservice-peer/${PEER_VERSION} (download)`,
+  /** A downloading peer's tracker connection, offering what it downloads to others (LAN party). */
+  party: `p2pservice-peer/${PEER_VERSION} (party)`,
   /** Listing the network. */
   list: `p2pservice-peer/${PEER_VERSION} (list)`,
   /** Listing page by page and searching, on a session kept open between questions. */

@@ -28,6 +28,12 @@ export const NODE_SETTINGS = defineSettings({
     default: '0',
     help: 'upload bytes per second to everyone together (50M, 800k, 1.5Gi); 0 = no limit',
   },
+  serveDownloads: {
+    env: 'PEER_SERVE_DOWNLOADS',
+    schema: setting.onOff(),
+    default: 'on',
+    help: 'serve the verified pieces of a download to others downloading the same file (a LAN party); off = only download',
+  },
   maxSources: { env: 'PEER_MAX_SOURCES', schema: setting.positiveInt(), default: String(DEFAULT_MAX_SOURCES), help: 'holders one download takes pieces from at once' },
   maxFiles: { env: 'MAX_FILES_PER_SHARE', schema: setting.positiveInt(), default: String(MAX_FILES_PER_SHARE), help: 'most files one share may hold' },
   stallTimeoutMs: {

@@ -12,6 +12,8 @@ import {
   type Fetch,
   FramedConnection,
   HANDSHAKE_TIMEOUT_MS,
+  HELD_WAIT_MS,
+  type Held,
   type HolderReply,
   HolderRequest,
   endServed,
@@ -21,6 +23,7 @@ import {
   MAX_UPLOAD_QUEUE,
   P2PError,
   type Pieces,
+  pieceCountOf,
   pieceSizeFor,
   quoted,
   readFirstFrame,
@@ -35,11 +38,13 @@ import {
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { AGENTS } from '../network/agents.js';
+import type { NetworkAccess } from '../network/tracker-access.js';
 import type { HolderAdmission } from '../network/member-tickets.js';
 import { ReadBuffers, readRange } from './file-io.js';
 import { HolderRequests } from './holder-requests.js';
 import { identityOf, isInside, sameIdentity } from '../util/file-checks.js';
 import type { IndexedFile, ShareIndex } from './share-index.js';
+import type { PartialContent, PartialContents } from './partial-content.js';
 import { UploadRate } from './upload-rate.js';
 import { type UploadSlotLimits, UploadSlots } from './upload-slots.js';
 import { DEFAULT_MAX_UPLOADS } from '../settings/defaults.js';
@@ -48,7 +53,7 @@ import { PEER_SETTINGS } from '../settings/table.js';
 export type { HolderAdmission };
 
 /** The features a holder offers (spec: Features). */
-export const HOLDER_FEATURES: readonly Feature[] = ['queue', 'members'];
+export const HOLDER_FEATURES: readonly Feature[] = ['queue', 'members', 'partial'];
 
 /** Admits every downloader: a holder outside a members network. */
 const EVERYONE: HolderAdmission = { network: () => 'other', checker: new TicketChecker(() => false) };
@@ -105,9 +110,26 @@ export interface FileServerOptions {
    * (the node's ConnectBackService). Without it, such a connection is closed.
    */
   onConnectBack?: (socket: Socket, remote: RemotePeer, opening: ConnectBack) => void;
+  /** Contents this peer is downloading, served piece by piece as they are verified (feature `partial`). */
+  partials?: PartialContents;
 }
 
 type Connection = FramedConnection<HolderRequest, HolderReply>;
+
+/**
+ * What every file server of a peer takes from how the peer reaches its network: its transport and key,
+ * its members' tickets, the connect-backs it takes at its port, and the peer's upload limits.
+ */
+export function peerServerOptions(peer: NetworkAccess & { maxUploads?: number | undefined; maxUploadRate?: number | undefined }): Pick<FileServerOptions, 'transport' | 'maxUploads' | 'maxUploadRate' | 'networkKey' | 'admission' | 'onConnectBack'> {
+  return {
+    transport: peer.transport,
+    maxUploads: peer.maxUploads,
+    maxUploadRate: peer.maxUploadRate,
+    networkKey: peer.networkKey,
+    ...(peer.tickets && { admission: peer.tickets }),
+    onConnectBack: peer.connectBack?.take,
+  };
+}
 
 /** What a holder allows, each sender and everyone together. */
 interface HolderLimits extends UploadSlotLimits {
@@ -142,6 +164,7 @@ export class FileServer {
     private readonly transport: Transport,
     private readonly onConnectBack: FileServerOptions['onConnectBack'],
     private readonly admission: HolderAdmission,
+    private readonly partials: PartialContents | undefined,
   ) {
     this.slots = new UploadSlots(limits);
   }
@@ -166,6 +189,7 @@ export class FileServer {
       options.transport,
       options.onConnectBack,
       options.admission ?? EVERYONE,
+      options.partials,
     );
     const listen = {
       port: options.port,
@@ -311,7 +335,10 @@ export class FileServer {
         const refusal = admitted();
         if (refusal) throw refusal;
         if (request.type === 'pieces') await this.sendPieces(connection, request);
-        else await this.upload(connection, request, remote, queues, log, admitted);
+        else if (request.type === 'held') {
+          if (!features.has('partial')) throw new P2PError('UNEXPECTED_MESSAGE', 'held needs feature partial, which this connection did not agree to');
+          await this.sendHeld(connection, request);
+        } else await this.upload(connection, request, remote, queues, log, admitted);
       }
       await connection.end();
     } catch (error) {
@@ -339,8 +366,32 @@ export class FileServer {
     return undefined;
   }
 
-  /** Answers a `pieces` request from the index: no slot is taken, the layer is small and in memory. */
+  /**
+   * Answers `held`: a shared file has every piece; a download in progress those verified so far, once it
+   * has more than `after` (or after HELD_WAIT_MS). No slot is taken: the answer is small.
+   */
+  private async sendHeld(connection: Connection, request: Held): Promise<void> {
+    const file = this.index.find(request.sha256);
+    const partial = file ? undefined : this.partials?.find(request.sha256);
+    if (!file && !partial) return connection.send({ type: 'error', id: request.id, code: 'NOT_FOUND', message: `no shared or downloading file has sha256 ${request.sha256}` });
+    if (partial && request.after !== undefined) await Promise.race([partial.whenMore(request.after, HELD_WAIT_MS), connection.whenClosed]);
+    if (connection.isClosed) return;
+    const size = file?.size ?? partial!.size;
+    const count = partial ? partial.verifiedCount() : pieceCountOf(size);
+    const bitfield = partial ? partial.bitfield() : Buffer.alloc(Math.ceil(count / 8), 0xff);
+    // Bits past the last piece stay clear: the same bytes as a downloader's own record of a complete part.
+    if (!partial && count % 8 !== 0) bitfield[bitfield.length - 1] = (1 << (count % 8)) - 1;
+    const complete = count === pieceCountOf(size);
+    await connection.send({ type: 'held_pieces', id: request.id, sha256: request.sha256, count, complete, bitfield: bitfield.toString('base64') });
+  }
+
+  /** Answers a `pieces` request from the index (or a download's layer): no slot is taken, the layer is small and in memory. */
   private async sendPieces(connection: Connection, request: Pieces): Promise<void> {
+    const partial = this.index.find(request.sha256) ? undefined : this.partials?.find(request.sha256);
+    if (partial) {
+      const hashes = partial.layer.length === 1 ? partial.root : Buffer.concat(partial.layer as Buffer[]).toString('hex');
+      return connection.send({ type: 'piece_layer', id: request.id, sha256: partial.sha256, root: partial.root, pieceSize: partial.geometry.pieceSize, hashes });
+    }
     const file = this.index.find(request.sha256);
     if (!file) return connection.send({ type: 'error', id: request.id, code: 'NOT_FOUND', message: `no shared file has sha256 ${request.sha256}` });
     await connection.send({
@@ -358,10 +409,15 @@ export class FileServer {
     const refuse = (code: 'NOT_FOUND' | 'BAD_RANGE', message: string) =>
       connection.send({ type: 'error', id: request.id, code, message });
     const file = this.index.find(request.sha256);
-    if (!file) return refuse('NOT_FOUND', `no shared file has sha256 ${request.sha256}`);
-    if (request.offset + request.length > file.size) {
-      return refuse('BAD_RANGE', `bytes ${request.offset} to ${request.offset + request.length} are past the end (${file.size} bytes)`);
+    const partial = file ? undefined : this.partials?.find(request.sha256);
+    if (!file && !partial) return refuse('NOT_FOUND', `no shared file has sha256 ${request.sha256}`);
+    const size = file?.size ?? partial!.size;
+    const name = file ? file.name : `${request.sha256.slice(0, 12)} (downloading)`;
+    if (request.offset + request.length > size) {
+      return refuse('BAD_RANGE', `bytes ${request.offset} to ${request.offset + request.length} are past the end (${size} bytes)`);
     }
+    const missing = partial && missingPiece(partial, request.offset, request.length);
+    if (missing !== undefined) return refuse('BAD_RANGE', `piece ${missing} is not verified here yet: ask which pieces are (held)`);
     const sender = senderOf(remote.host);
     const slot = await this.slots.take(sender, {
       queues,
@@ -375,19 +431,24 @@ export class FileServer {
     let handle;
     let headerSent = false;
     try {
-      // O_NOFOLLOW: a shared file swapped for a symlink is never opened through it.
-      handle = await open(file.path, constants.O_RDONLY | constants.O_NOFOLLOW);
-      const now = await handle.stat();
-      // Serve only bytes that still match what was hashed: a file that changed (size, mtime, ctime or
-      // inode), or whose path now leads outside the share, is re-hashed instead of sent under a stale hash.
-      if (!now.isFile() || !sameIdentity(identityOf(now), file) || !isInside(this.index.root, await realpath(file.path))) {
-        this.onStale(file);
-        return await refuse('NOT_FOUND', `${quoted(file.name)} changed since it was indexed; it is being re-hashed`);
+      if (partial) {
+        handle = await partial.open();
+        if (!handle) return await refuse('NOT_FOUND', `${name} is no longer being downloaded here`);
+      } else {
+        // O_NOFOLLOW: a shared file swapped for a symlink is never opened through it.
+        handle = await open(file!.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+        const now = await handle.stat();
+        // Serve only bytes that still match what was hashed: a file that changed (size, mtime, ctime or
+        // inode), or whose path now leads outside the share, is re-hashed instead of sent under a stale hash.
+        if (!now.isFile() || !sameIdentity(identityOf(now), file!) || !isInside(this.index.root, await realpath(file!.path))) {
+          this.onStale(file!);
+          return await refuse('NOT_FOUND', `${quoted(file!.name)} changed since it was indexed; it is being re-hashed`);
+        }
       }
       const { length } = request;
-      await connection.send({ type: 'file', id: request.id, sha256: file.sha256, size: file.size, offset: request.offset, length });
+      await connection.send({ type: 'file', id: request.id, sha256: request.sha256, size, offset: request.offset, length });
       headerSent = true;
-      log.debug({ name: file.name, offset: request.offset, length }, 'upload started');
+      log.debug({ name, offset: request.offset, length }, 'upload started');
       let sent = 0;
       if (length > 0) {
         const buffers = new ReadBuffers();
@@ -398,22 +459,23 @@ export class FileServer {
           await this.rate?.take(chunk.length);
           // Read into again only once the socket is done with it (TLS has encrypted it, or it is sent).
           await connection.write(chunk, () => buffers.give(chunk));
+          partial?.sent(remote.id ?? remote.host, chunk.length);
         }
       }
-      if (sent !== length) {
+    if (sent !== length) {
         // The file shrank under us: the stream is now out of step, so the only honest thing is to hang up.
-        throw new P2PError('IO_ERROR', `${quoted(file.name)} shrank while being sent (${sent} of ${length} bytes)`);
+        throw new P2PError('IO_ERROR', `${quoted(name)} shrank while being sent (${sent} of ${length} bytes)`);
       }
-      log.debug({ name: file.name, bytes: sent }, 'upload finished');
+      log.debug({ name, bytes: sent }, 'upload finished');
     } catch (error) {
       if (headerSent) {
         // Mid-body, no frame can be sent any more: hanging up is how the downloader learns it failed.
-        log.warn({ name: file.name, err: error }, 'upload aborted');
+        log.warn({ name, err: error }, 'upload aborted');
         connection.destroy();
         return;
       }
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') {
+      if (file && (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR')) {
         this.onStale(file);
         return refuse('NOT_FOUND', `${quoted(file.name)} is no longer shared`);
       }
@@ -423,4 +485,13 @@ export class FileServer {
       await handle?.close();
     }
   }
+}
+
+/** The first piece of [offset, offset + length) that `partial` has not verified, if any. */
+function missingPiece(partial: PartialContent, offset: number, length: number): number | undefined {
+  const { pieceSize } = partial.geometry;
+  const first = Math.floor(offset / pieceSize);
+  const last = length === 0 ? first : Math.floor((offset + length - 1) / pieceSize);
+  for (let piece = first; piece <= last; piece++) if (!partial.isVerified(piece)) return piece;
+  return undefined;
 }

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { AGENTS } from '../network/agents.js';
 import { sleep } from '../util/sleep.js';
 import { type NetworkAccess, trackersOf, withTracker } from '../network/tracker-access.js';
-import { FileServer } from './file-server.js';
+import { FileServer, peerServerOptions } from './file-server.js';
 import { type IndexProgress, indexFolder } from './index-folder.js';
 import { type FolderDelta, LiveFolder } from './live-folder.js';
 import type { IndexedFile, ShareIndex } from './share-index.js';
@@ -94,12 +94,7 @@ export class ShareSession {
       index,
       logger: options.logger,
       onStale: (file) => session?.rehash(file),
-      transport: options.transport,
-      maxUploads: options.maxUploads,
-      maxUploadRate: options.maxUploadRate,
-      networkKey: options.networkKey,
-      ...(options.tickets && { admission: options.tickets }),
-      onConnectBack: options.connectBack?.take,
+      ...peerServerOptions(options),
     });
     // This port is where holders connect back to the peer's own downloads while it serves: a user who
     // opened one port (PEER_PORT) for sharing needs no other to download from firewalled holders.

@@ -33,6 +33,12 @@ export const MAX_LIST_PAGE = 1_000;
 /** Most holders returned per content in a `who_has` answer. */
 export const MAX_HOLDERS_PER_CONTENT = 64;
 
+/** Most partial holders (feature `partial`) listed per content in a `who_has` or `who_has_content` answer, besides the complete ones. */
+export const MAX_PARTIAL_HOLDERS_PER_CONTENT = 32;
+
+/** Longest a holder keeps a `held` request that waits for more pieces (`after`) before answering anyway. */
+export const HELD_WAIT_MS = 10_000;
+
 /** Most distinct contents returned in a `who_has` answer. */
 export const MAX_CONTENTS_PER_NAME = 64;
 

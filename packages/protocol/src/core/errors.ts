@@ -31,6 +31,7 @@ export const WIRE_ERROR_CODES = {
   BOTH_FIREWALLED: 'a connect request for a firewalled holder came from a peer whose own listen port the tracker cannot reach either',
   RATE_LIMITED: 'too many connect requests from one connection, or one address, in a short time',
   QUOTA_EXCEEDED: "a member's quota (per identity, or per address for a client without one) is used up: searches or connect requests a minute, or bytes of names shared; the message names the setting",
+  TOO_MANY_OFFERS: 'a connection, address or identity offers more contents it is downloading (feature partial) than the limits allow',
   BANNED: "the client's identity or address is banned from the network, until the time the message names or for good",
   INTERNAL: 'an unexpected failure inside the sender',
 } as const;
@@ -68,6 +69,7 @@ export const REQUEST_ERROR_CODES: ReadonlySet<string> = new Set([
   'BOTH_FIREWALLED',
   'RATE_LIMITED',
   'QUOTA_EXCEEDED',
+  'TOO_MANY_OFFERS',
 ] satisfies WireErrorCode[]);
 export type LocalErrorCode = keyof typeof LOCAL_ERROR_CODES;
 export type ErrorCode = WireErrorCode | LocalErrorCode;

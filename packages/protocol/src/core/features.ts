@@ -15,6 +15,8 @@ export const FEATURES = {
   quotas: "tracker: a member over one of its quotas (searches or connect requests a minute, bytes of names shared) is told QUOTA_EXCEEDED; a client without it gets RATE_LIMITED or TOO_MANY_FILES",
   connect_back:
     'tracker: lists a sharing peer whose port it cannot reach as firewalled instead of refusing it, and relays `connect_request` to such a peer as a `connect_notice`, after which the holder dials the downloader (README#connect-back)',
+  partial:
+    'tracker: a downloader may `offer` the content it is downloading, and `who_has` / `who_has_content` list such partial holders too, marked `partial`. holder: answers `held` with the pieces it has verified of a content, and serves fetches of those pieces of a content it is still downloading (README#partial-holders)',
 } as const;
 
 export type Feature = keyof typeof FEATURES;

@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Address } from '../transport/address.js';
-import { QUEUE_NOTICE_MS, REQUEST_TIMEOUT_MS } from '../core/constants.js';
+import { HELD_WAIT_MS, QUEUE_NOTICE_MS, REQUEST_TIMEOUT_MS } from '../core/constants.js';
 import { P2PError } from '../core/errors.js';
 import { remoteError } from '../wire/handshake.js';
-import { type FileHeader, type HolderReply, HolderReply as HolderReplySchema, type HolderRequest, type Ticket } from '../wire/messages.js';
+import { type FileHeader, type HeldPieces, type HolderReply, HolderReply as HolderReplySchema, type HolderRequest, type Ticket } from '../wire/messages.js';
 import { type ClientOptions, expectReply, RequestClient } from './request-client.js';
 import type { Endpoint } from '../transport/address.js';
 import { layerFromHex, PieceGeometry } from '../pieces/merkle.js';
@@ -75,6 +75,23 @@ export class HolderSession extends RequestClient<HolderRequest, HolderReply> {
       body.once('close', () => clearInterval(timer));
     }
     return { header, body };
+  }
+
+  /**
+   * The pieces of `sha256` the holder has verified (feature `partial`): at once, or with `after`, once it
+   * has more than `after` of them (at most HELD_WAIT_MS later). A bitfield of another length than
+   * `pieceCount` pieces is the holder failing.
+   */
+  async held(sha256: string, pieceCount: number, after?: number): Promise<{ count: number; complete: boolean; bits: Uint8Array }> {
+    if (!this.supports('partial')) throw new P2PError('UNEXPECTED_MESSAGE', `holder ${this.label} did not agree to feature partial`);
+    await this.sendTicket();
+    const timeoutMs = (this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS) + (after === undefined ? 0 : HELD_WAIT_MS);
+    const reply: HeldPieces = expectReply(await this.request({ type: 'held', sha256, ...(after !== undefined && { after }) }, timeoutMs), 'held_pieces', this.label);
+    const bits = new Uint8Array(Buffer.from(reply.bitfield, 'base64'));
+    if (reply.sha256 !== sha256 || bits.length !== Math.ceil(pieceCount / 8) || reply.count > pieceCount) {
+      throw new P2PError('HOLDER_FAILED', 'sent a list of pieces of another shape than the content\'s');
+    }
+    return { count: reply.count, complete: reply.complete, bits };
   }
 
   /**

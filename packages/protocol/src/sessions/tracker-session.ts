@@ -128,6 +128,22 @@ export class TrackerSession extends RequestClient<TrackerRequest, TrackerReply> 
     return expectReply(reply, 'content_holders', this.label).holders;
   }
 
+  /**
+   * Offers content this peer is downloading (feature `partial`): it is listed as a partial holder at
+   * `listenPort` until withdrawn or the connection ends. Resolves with the offer count and, if the tracker
+   * lists it as firewalled, why.
+   */
+  async offer(listenPort: number, content: { sha256: string; size: number; root: string }): Promise<{ count: number; firewalled?: string }> {
+    if (!this.supports('partial')) throw new P2PError('UNEXPECTED_MESSAGE', `tracker ${this.label} did not agree to feature partial`);
+    const reply = expectReply(await this.request({ type: 'offer', listenPort, sha256: content.sha256, size: content.size, root: content.root }), 'offers', this.label);
+    return { count: reply.count, ...(reply.firewalled !== undefined && { firewalled: reply.firewalled }) };
+  }
+
+  /** Ends the offer of `sha256` (feature `partial`); resolves with how many this connection still offers. */
+  async withdraw(sha256: string): Promise<number> {
+    return expectReply(await this.request({ type: 'withdraw', sha256 }), 'offers', this.label).count;
+  }
+
   /** Applies changes to this connection's share, in frame-sized chunks. Returns the share's new size. */
   async update(added: readonly FileEntry[], removed: readonly string[]): Promise<number> {
     const envelope = jsonBytes({ type: 'update', id: MAX_REQUEST_ID, added: [], removed: [] });

@@ -4,6 +4,7 @@ import {
   MAX_FILES_PER_REGISTER,
   MAX_FILE_SIZE,
   MAX_HOLDERS_PER_CONTENT,
+  MAX_PARTIAL_HOLDERS_PER_CONTENT,
   MAX_EXTENSION_CHARS,
   MAX_LIST_PAGE,
   MAX_REQUEST_ID,
@@ -104,14 +105,20 @@ export const HolderRecord = z.strictObject({
 });
 export type HolderRecord = z.infer<typeof HolderRecord>;
 
-/** A holder of one content, with the piece-tree root it registered for it (README#pieces). */
-export const ContentHolder = z.strictObject({ ...HolderRecord.shape, root: Sha256Hex });
+/**
+ * A holder of one content, with the piece-tree root it registered for it (README#pieces). `partial`: it is
+ * downloading the content itself and serves the pieces it has verified (feature `partial`; ask it `held`).
+ */
+export const ContentHolder = z.strictObject({ ...HolderRecord.shape, root: Sha256Hex, partial: z.literal(true).optional() });
 export type ContentHolder = z.infer<typeof ContentHolder>;
+
+/** Most holders one answer lists for a content: the complete ones, then the partial ones (feature `partial`). */
+const HolderList = z.array(ContentHolder).max(MAX_HOLDERS_PER_CONTENT + MAX_PARTIAL_HOLDERS_PER_CONTENT);
 
 export const Content = z.strictObject({
   sha256: Sha256Hex,
   size: FileSize,
-  holders: z.array(ContentHolder).max(MAX_HOLDERS_PER_CONTENT),
+  holders: HolderList,
 });
 export type Content = z.infer<typeof Content>;
 
@@ -243,7 +250,19 @@ export type ConnectRequest = z.infer<typeof ConnectRequest>;
 export const RenewTicket = z.strictObject({ type: z.literal('renew_ticket'), id: RequestId });
 export type RenewTicket = z.infer<typeof RenewTicket>;
 
-export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, Update, List, WhoHas, WhoHasContent, Search, ConnectRequest, RenewTicket, Ping, Bye]);
+/**
+ * A downloader offers the content it is downloading (feature `partial`): it serves the pieces it has
+ * verified on `listenPort`, and is listed as a partial holder of `sha256` until it withdraws the offer or
+ * its connection ends. `root` is the piece tree it fills against.
+ */
+export const Offer = z.strictObject({ type: z.literal('offer'), id: RequestId, listenPort: Port, sha256: Sha256Hex, size: FileSize, root: Sha256Hex });
+export type Offer = z.infer<typeof Offer>;
+
+/** Ends an offer of this connection (the download finished or stopped); withdrawing one not offered is no error. */
+export const Withdraw = z.strictObject({ type: z.literal('withdraw'), id: RequestId, sha256: Sha256Hex });
+export type Withdraw = z.infer<typeof Withdraw>;
+
+export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, Update, List, WhoHas, WhoHasContent, Search, ConnectRequest, RenewTicket, Offer, Withdraw, Ping, Bye]);
 export type TrackerRequest = z.infer<typeof TrackerRequest>;
 
 // ---- tracker -> peer ----
@@ -287,7 +306,7 @@ export const ContentHolders = z.strictObject({
   type: z.literal('content_holders'),
   id: RequestId,
   sha256: Sha256Hex,
-  holders: z.array(ContentHolder).max(MAX_HOLDERS_PER_CONTENT),
+  holders: HolderList,
 });
 export type ContentHolders = z.infer<typeof ContentHolders>;
 
@@ -319,7 +338,14 @@ export const ConnectNotice = z.strictObject({
 });
 export type ConnectNotice = z.infer<typeof ConnectNotice>;
 
-export const TrackerReply = z.discriminatedUnion('type', [Welcome, Registered, Updated, ListPage, SearchPage, Holders, ContentHolders, ConnectRelayed, ConnectNotice, TicketIssued, Pong, ErrorMessage]);
+/**
+ * The answer to `offer` and `withdraw`: how many contents this connection offers now, and, when the
+ * tracker could not reach the listen port (and lists the offers as firewalled), why.
+ */
+export const Offers = z.strictObject({ type: z.literal('offers'), id: RequestId, count: z.number().int().min(0), firewalled: Text.optional() });
+export type Offers = z.infer<typeof Offers>;
+
+export const TrackerReply = z.discriminatedUnion('type', [Welcome, Registered, Updated, ListPage, SearchPage, Holders, ContentHolders, ConnectRelayed, ConnectNotice, TicketIssued, Offers, Pong, ErrorMessage]);
 export type TrackerReply = z.infer<typeof TrackerReply>;
 
 // ---- holder -> downloader, on a connect-back connection ----
@@ -346,7 +372,15 @@ export type Pieces = z.infer<typeof Pieces>;
 export const TicketFrame = z.strictObject({ type: z.literal('ticket'), ticket: Ticket });
 export type TicketFrame = z.infer<typeof TicketFrame>;
 
-export const HolderRequest = z.discriminatedUnion('type', [Hello, Fetch, Pieces, TicketFrame, Bye]);
+/**
+ * Asks which pieces of content `sha256` the holder has verified (feature `partial`). With `after`, the
+ * holder answers once it has more than `after` of them (or is complete), or after HELD_WAIT_MS, whichever
+ * is first: a downloader that has taken every piece it knows of waits for the next ones this way.
+ */
+export const Held = z.strictObject({ type: z.literal('held'), id: RequestId, sha256: Sha256Hex, after: z.number().int().min(0).max(MAX_PIECES).optional() });
+export type Held = z.infer<typeof Held>;
+
+export const HolderRequest = z.discriminatedUnion('type', [Hello, Fetch, Pieces, Held, TicketFrame, Bye]);
 export type HolderRequest = z.infer<typeof HolderRequest>;
 
 // ---- holder -> downloader ----
@@ -377,5 +411,19 @@ export const PieceLayer = z.strictObject({
 });
 export type PieceLayer = z.infer<typeof PieceLayer>;
 
-export const HolderReply = z.discriminatedUnion('type', [Welcome, FileHeader, PieceLayer, Queued, ErrorMessage]);
+/**
+ * The pieces a holder has verified of a content: `count` of them, one bit each in `bitfield` (base64;
+ * piece 0 in the lowest bit of byte 0), all of them when `complete`.
+ */
+export const HeldPieces = z.strictObject({
+  type: z.literal('held_pieces'),
+  id: RequestId,
+  sha256: Sha256Hex,
+  count: z.number().int().min(0).max(MAX_PIECES),
+  complete: z.boolean(),
+  bitfield: z.base64().max(Math.ceil(MAX_PIECES / 8 / 3) * 4),
+});
+export type HeldPieces = z.infer<typeof HeldPieces>;
+
+export const HolderReply = z.discriminatedUnion('type', [Welcome, FileHeader, PieceLayer, HeldPieces, Queued, ErrorMessage]);
 export type HolderReply = z.infer<typeof HolderReply>;

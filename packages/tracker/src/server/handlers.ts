@@ -2,6 +2,7 @@ import { type Feature, P2PError, REQUEST_ERROR_CODES, type TrackerRequest, type 
 import type { PeerState, TrackerContext } from './peer-state.js';
 import { connectRequest } from './connect-relay.js';
 import { list, search, whoHas, whoHasContent } from './query-handlers.js';
+import { offer, withdraw } from './offer-handlers.js';
 import { register, update } from './share-handlers.js';
 import { renewTicket } from './ticket-handler.js';
 
@@ -37,6 +38,8 @@ const ROUTES: { [T in TrackerRequest['type']]: Route<Extract<TrackerRequest, { t
   search: { handle: search, feature: 'search' },
   connect_request: { handle: connectRequest, feature: 'connect_back' },
   renew_ticket: { handle: renewTicket, feature: 'members' },
+  offer: { handle: offer, feature: 'partial' },
+  withdraw: { handle: withdraw, feature: 'partial' },
 };
 
 /** Answers one request, refusing one whose feature this connection did not agree to. */

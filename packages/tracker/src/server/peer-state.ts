@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { TrackerLimits } from '../settings/defaults.js';
 import type { PeerId, TrackerStore } from '../store/store.js';
 import type { Departures } from './departures.js';
+import type { PartialOffers } from './partial-offers.js';
 import type { MemberGate } from './member-gate.js';
 import type { RequestWindow, RequestWindows } from './request-windows.js';
 
@@ -30,6 +31,8 @@ export interface TrackerContext {
   readonly connectWindows: RequestWindows;
   /** Bytes of file names listed per member, over all its connections. */
   readonly nameBytesByMember: Map<string, number>;
+  /** The partial holders of this tracker: downloaders offering what they have (feature `partial`). */
+  readonly offers: PartialOffers;
   /** Departed peers' rows still being removed, for the same identity to take over (departures.ts). */
   readonly departures: Departures;
 }

@@ -24,6 +24,7 @@ import { DEFAULT_TRACKER_LIMITS, type TrackerLimits } from '../settings/defaults
 import type { LogEntry, TrackerStore } from '../store/store.js';
 import { TRACKER_AGENT } from './version.js';
 import { BanWatch, banTime } from './ban-watch.js';
+import { PartialOffers } from './partial-offers.js';
 import { Departures } from './departures.js';
 import { MemberGate, type NetworkKind } from './member-gate.js';
 import { MemberWatch } from './member-watch.js';
@@ -37,7 +38,7 @@ import { chargeFiles } from './share-handlers.js';
 import { type PeerState, type TrackerConnection, type TrackerContext, type TrackerObserver, UNOBSERVED } from './peer-state.js';
 
 /** The features a tracker offers (spec: Features). */
-export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content', 'who_has_sha256', 'search', 'connect_back', 'banned', 'members', 'quotas'];
+export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content', 'who_has_sha256', 'search', 'connect_back', 'banned', 'members', 'quotas', 'partial'];
 
 export interface TrackerOptions {
   host: string;
@@ -107,6 +108,7 @@ export class TrackerServer {
       connectWindows: new RequestWindows(merged.connectRequestWindowMs),
       nameBytesByMember: new Map(),
       departures: new Departures(store),
+      offers: new PartialOffers(merged),
       gate: new MemberGate({
         kind,
         members: store.members,
@@ -332,6 +334,7 @@ export class TrackerServer {
       this.logEnd(await endServed(connection, error), state, log, remote);
     } finally {
       connection.destroy();
+      if (state) this.context.offers.withdrawAll(state);
       if (state?.firewalledAs !== undefined && this.context.firewalled.get(state.firewalledAs) === state) this.context.firewalled.delete(state.firewalledAs);
       if (state?.peer !== undefined) await this.forget(state);
       if (state) chargeFiles(this.context, state, 0, false);

@@ -71,6 +71,14 @@ export interface TrackerLimits {
   maxConnectionsPerMember: number;
   /** Bytes of file names one member may list, over all its connections. */
   maxNameBytesPerMember: number;
+  /** Contents one connection may offer at once while downloading them (feature `partial`): TOO_MANY_OFFERS beyond. */
+  maxOffersPerConnection: number;
+  /** Offers from one sender (an address, or an IPv6 /64), over all its connections. */
+  maxOffersPerAddress: number;
+  /** Offers under one identity, over all its connections. */
+  maxOffersPerIdentity: number;
+  /** Offers this tracker keeps in all (they are in memory). */
+  maxOffers: number;
   /** How long a member's ticket for holders lasts (members networks): the longest a revoked member can still fetch. */
   ticketLifetimeMs: number;
 }
@@ -109,4 +117,9 @@ export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
   maxConnectRequestsPerMember: 120,
   maxConnectionsPerMember: 16,
   maxNameBytesPerMember: 64 * 1024 * 1024,
+  // A peer downloads a few files at once, each one offer; a NAT hides a few such peers.
+  maxOffersPerConnection: 16,
+  maxOffersPerAddress: 64,
+  maxOffersPerIdentity: 32,
+  maxOffers: 100_000,
 };
