@@ -99,6 +99,11 @@ describe('peer ui in a browser', () => {
     const saved = join(out(), 'movie.mkv').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     expect(await item.getByText(/^Saved to /).textContent()).toMatch(new RegExp(`^Saved to ${saved} \\(3\\.0 MiB\\) from 127\\.0\\.0\\.1:\\d+$`));
     expect(sha256(readFileSync(join(out(), 'movie.mkv')))).toBe(sha256(movie));
+    // Its peers, with what each sent: here the one holder, all of it.
+    const peers = item.getByRole('table', { name: 'Peers of movie.mkv' });
+    const rows = await peers.getByRole('row').allInnerTexts();
+    expect(rows[0]).toMatch(/^Peer\s+Received from it\s+Sent to it$/);
+    expect(rows.slice(1)).toEqual([expect.stringMatching(/^127\.0\.0\.1:\d+\s+3\.0 MiB\s+0 B$/)]);
     await page.screenshot({ path: join(ARTIFACTS, 'ui-download.png'), fullPage: true });
   });
 

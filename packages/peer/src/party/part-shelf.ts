@@ -18,6 +18,7 @@ export class OfferedPart implements PartialContent {
   readonly sentTo = new Map<string, number>();
   /** Where the bytes are now: the part, and once committed also the finished file. */
   private paths: string[];
+  private opened: Promise<FileHandle | undefined> | undefined;
 
   constructor(
     private readonly part: PartFile,
@@ -53,7 +54,13 @@ export class OfferedPart implements PartialContent {
     this.paths = [path, ...this.paths];
   }
 
-  async open(): Promise<FileHandle | undefined> {
+  /** Opened at the first fetch, and kept until the offer ends: one open and check, not one per fetch. */
+  reader(): Promise<FileHandle | undefined> {
+    this.opened ??= this.openChecked();
+    return this.opened;
+  }
+
+  private async openChecked(): Promise<FileHandle | undefined> {
     for (const path of this.paths) {
       // Never through a symlink, and only the very file that was filled: a file swapped in is not served.
       const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
@@ -63,6 +70,13 @@ export class OfferedPart implements PartialContent {
       await handle.close().catch(() => undefined);
     }
     return undefined;
+  }
+
+  /** No longer served: its reader is closed (reads under way end with an error, and their uploads with it). */
+  async close(): Promise<void> {
+    const handle = await this.opened;
+    this.opened = Promise.resolve(undefined);
+    await handle?.close().catch(() => undefined);
   }
 
   sent(downloader: string, bytes: number): void {
@@ -86,6 +100,7 @@ export class PartShelf implements PartialContents {
 
   remove(offered: OfferedPart): void {
     if (this.offered.get(offered.sha256) === offered) this.offered.delete(offered.sha256);
+    void offered.close();
   }
 
   get size(): number {

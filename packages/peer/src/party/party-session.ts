@@ -178,5 +178,6 @@ export class PartySession {
     await this.tracker?.close().catch(() => undefined);
     this.endDoor();
     await this.server.close();
+    for (const offered of this.shelf.all()) this.shelf.remove(offered);
   }
 }

@@ -432,7 +432,7 @@ export class FileServer {
     let headerSent = false;
     try {
       if (partial) {
-        handle = await partial.open();
+        handle = await partial.reader();
         if (!handle) return await refuse('NOT_FOUND', `${name} is no longer being downloaded here`);
       } else {
         // O_NOFOLLOW: a shared file swapped for a symlink is never opened through it.
@@ -469,8 +469,11 @@ export class FileServer {
       log.debug({ name, bytes: sent }, 'upload finished');
     } catch (error) {
       if (headerSent) {
-        // Mid-body, no frame can be sent any more: hanging up is how the downloader learns it failed.
-        log.warn({ name, err: error }, 'upload aborted');
+        // Mid-body, no frame can be sent any more: hanging up is how the downloader learns it failed. A
+        // downloader that hung up itself (it got those pieces elsewhere, or was done) is no news.
+        const byDownloader = error instanceof P2PError && error.code === 'CONNECTION_CLOSED';
+        if (byDownloader) log.debug({ name }, 'upload ended by the downloader');
+        else log.warn({ name, err: error }, 'upload aborted');
         connection.destroy();
         return;
       }
@@ -482,7 +485,8 @@ export class FileServer {
       throw error;
     } finally {
       this.slots.release(sender);
-      await handle?.close();
+      // A download's reader is its own, kept open for the next fetch.
+      if (!partial) await handle?.close();
     }
   }
 }

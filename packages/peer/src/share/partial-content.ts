@@ -18,8 +18,11 @@ export interface PartialContent {
   bitfield(): Buffer;
   /** Resolves once the count of verified pieces is no longer `after`, or after `ms`. */
   whenMore(after: number, ms: number): Promise<void>;
-  /** Opens its bytes for reading (the part file, or the file it became); undefined once it is gone. */
-  open(): Promise<FileHandle | undefined>;
+  /**
+   * Its bytes for reading (the part file, or the file it became), through one handle kept open while it is
+   * served: the server reads at offsets and never closes it. Undefined once it is gone.
+   */
+  reader(): Promise<FileHandle | undefined>;
   /** Counts bytes sent to a downloader (by identity, or address without one), for the page. */
   sent(downloader: string, bytes: number): void;
 }
