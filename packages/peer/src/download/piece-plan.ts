@@ -48,12 +48,13 @@ export class PiecePlan {
    * first): of the missing pieces `has` allows, those fewest known holders have (`availability`), one
    * chosen at random, so that downloaders starting together do not all ask for the same ones. The run
    * starts where its block of `maxBytes` does (runs stay whole, the part does not fray into single
-   * pieces) and goes on over pieces as rare. With `unique`, only pieces no partial holder has: a complete
-   * holder's upload is spent on what nobody else can send.
+   * pieces) and goes on over the wanted pieces after it. With `unique`, only pieces no partial holder has: a complete
+   * holder's upload is spent on what nobody else can send, and with `fresh`, only pieces nobody asked
+   * that holder for yet (it says which).
    */
-  takeRarest(maxBytes: number, has: (piece: number) => boolean, availability: Uint16Array, unique: boolean): Run | undefined {
+  takeRarest(maxBytes: number, has: (piece: number) => boolean, availability: Uint16Array, unique: boolean, fresh?: (piece: number) => boolean): Run | undefined {
     const { pieceCount, pieceSize } = this.part.geometry;
-    const wanted = (piece: number) => this.isMissing(piece) && has(piece) && (!unique || availability[piece] === 0);
+    const wanted = (piece: number) => this.isMissing(piece) && has(piece) && (!unique || (availability[piece] === 0 && (fresh?.(piece) ?? true)));
     let rarest = Infinity;
     let candidates = 0;
     let chosen = -1;
@@ -74,8 +75,11 @@ export class PiecePlan {
     const asRare = (piece: number) => wanted(piece) && availability[piece]! <= rarest;
     let first = chosen - (chosen % most);
     while (!asRare(first)) first++;
+    // A run goes on over the pieces after it that are wanted too (as rare or not, for a partial holder:
+    // one request instead of several; only as rare for a complete one, whose upload is kept for those).
+    const goesOn = unique ? asRare : wanted;
     let end = first + 1;
-    while (end < pieceCount && end - first < most && asRare(end)) end++;
+    while (end < pieceCount && end - first < most && goesOn(end)) end++;
     this.taken.fill(1, first, end);
     return { first, end };
   }

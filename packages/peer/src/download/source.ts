@@ -134,6 +134,27 @@ export class Source {
     }
   }
 
+  /** From a complete holder that says so (feature `partial`): the pieces nobody asked it for yet. */
+  fresh: Uint8Array | undefined;
+  /** False once a complete holder turned out not to know `held` (an older one): it is not asked again. */
+  private tellsFresh = true;
+
+  /** Asks a complete holder which pieces nobody asked it for yet, where it can say (else `fresh` stays unset). */
+  async learnFresh(): Promise<void> {
+    if (!this.tellsFresh) return;
+    const session = await this.open();
+    if (!session.supports('partial')) {
+      this.tellsFresh = false;
+      return;
+    }
+    const { part } = this.context;
+    this.fresh = (await session.held(part.content.sha256, part.geometry.pieceCount)).fresh;
+  }
+
+  isFresh(piece: number): boolean {
+    return this.fresh === undefined || ((this.fresh[piece >> 3]! >> (piece & 7)) & 1) === 1;
+  }
+
   /** Ends a wait for more pieces (the download is complete): its connection is closed. */
   stopWaiting(): void {
     if (!this.waitingFor) return;

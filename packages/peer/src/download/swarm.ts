@@ -32,6 +32,9 @@ const MAX_SEED_RUN_BYTES = 2 * 1024 * 1024;
 const DISCOVER_AFTER_MS = [500, 1_000, 2_000];
 const DISCOVER_EVERY_MS = 3_000;
 
+/** How long without a verified piece before a seed is asked for pieces it already gave others (they may not share them with us). */
+const FRESH_PATIENCE_MS = 2_000;
+
 /** Pieces up to this size are raced for in memory at the end; larger ones are only split between sources. */
 const MAX_RACED_PIECE_BYTES = 16 * 1024 * 1024;
 
@@ -104,6 +107,8 @@ class Swarm {
   private readonly workers: Promise<void>[] = [];
   /** Runs taken in order (lowest missing first), for the growing first runs of a download others may share. */
   private runsTaken = 0;
+  /** When the last piece was verified (performance.now()). */
+  private lastNews = performance.now();
   /** The first run of a download others may share: a small part of the content (a piece at least). */
   private get firstRunBytes(): number {
     return Math.max(this.part.geometry.pieceSize, Math.min(MAX_SEED_RUN_BYTES, this.part.content.size / 32));
@@ -140,6 +145,7 @@ class Swarm {
       signal: this.stop.signal,
       onQueued: (holder, position) => options.onWaiting?.(`queued at ${holder}: position ${position}`),
       onChange: () => {
+        this.lastNews = performance.now();
         this.wake();
         if (this.part.isComplete) this.stopWaiting();
       },
@@ -263,7 +269,12 @@ class Swarm {
    */
   private take(source: Source): Run | undefined {
     const bytes = this.runBytes(source);
-    if (this.partials.size > 0) return this.plan.takeRarest(bytes, (piece) => source.has(piece), this.availability, !source.partial);
+    if (this.partials.size > 0) {
+      // Pieces a seed gave others come from them soon; unless nothing has come for a while (they may be
+      // downloaders we do not know of, or gone), then they are taken from the seed again.
+      const patient = !source.partial && performance.now() - this.lastNews < FRESH_PATIENCE_MS;
+      return this.plan.takeRarest(bytes, (piece) => source.has(piece), this.availability, !source.partial, patient ? (piece) => source.isFresh(piece) : undefined);
+    }
     if (source.partial) return undefined;
     this.runsTaken++;
     return this.plan.take(bytes);
@@ -293,6 +304,8 @@ class Swarm {
           await this.learn(source);
           continue;
         }
+        // A seed says which pieces nobody asked it for yet, before each run while downloaders share the content.
+        if (!source.partial && this.partials.size > 0) await source.learnFresh();
         const run = this.take(source);
         if (run) {
           await this.fetch(source, run);

@@ -38,6 +38,7 @@ import {
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { AGENTS } from '../network/agents.js';
+import { sleep } from '../util/sleep.js';
 import type { NetworkAccess } from '../network/tracker-access.js';
 import type { HolderAdmission } from '../network/member-tickets.js';
 import { ReadBuffers, readRange } from './file-io.js';
@@ -45,6 +46,7 @@ import { HolderRequests } from './holder-requests.js';
 import { identityOf, isInside, sameIdentity } from '../util/file-checks.js';
 import type { IndexedFile, ShareIndex } from './share-index.js';
 import type { PartialContent, PartialContents } from './partial-content.js';
+import { GivenPieces } from './given-pieces.js';
 import { UploadRate } from './upload-rate.js';
 import { type UploadSlotLimits, UploadSlots } from './upload-slots.js';
 import { DEFAULT_MAX_UPLOADS } from '../settings/defaults.js';
@@ -72,6 +74,9 @@ export const MAX_UPLOAD_QUEUE_PER_ADDRESS = 8;
  * cannot take all HOLDER_MAX_CONNECTIONS. A downloader needs one per download (two with a piece layer).
  */
 export const HOLDER_MAX_CONNECTIONS_PER_ADDRESS = 32;
+
+/** How long a holder gathers news of verified pieces before it answers a `held` that waited for them. */
+export const HELD_BATCH_MS = 100;
 
 /** A connection with no request for this long is closed. */
 export const HOLDER_IDLE_TIMEOUT_MS = 60_000;
@@ -150,6 +155,8 @@ export class FileServer {
   private readonly bySender = new SenderCounts();
   /** Connections holders opened to this port for our own downloads (connect-back). */
   private readonly slots: UploadSlots;
+  /** The pieces of each shared content downloaders asked for, told to those that share it as `fresh`. */
+  private readonly given = new GivenPieces();
   private closing: Promise<void> | undefined;
 
   private listener: Listener | undefined;
@@ -374,7 +381,11 @@ export class FileServer {
     const file = this.index.find(request.sha256);
     const partial = file ? undefined : this.partials?.find(request.sha256);
     if (!file && !partial) return connection.send({ type: 'error', id: request.id, code: 'NOT_FOUND', message: `no shared or downloading file has sha256 ${request.sha256}` });
-    if (partial && request.after !== undefined) await Promise.race([partial.whenMore(request.after, HELD_WAIT_MS), connection.whenClosed]);
+    if (partial && request.after !== undefined && partial.verifiedCount() === request.after) {
+      await Promise.race([partial.whenMore(request.after, HELD_WAIT_MS), connection.whenClosed]);
+      // News of one piece is soon followed by the next: a moment's wait tells of several in one answer.
+      if (partial.verifiedCount() !== request.after) await Promise.race([sleep(HELD_BATCH_MS), connection.whenClosed]);
+    }
     if (connection.isClosed) return;
     const size = file?.size ?? partial!.size;
     const count = partial ? partial.verifiedCount() : pieceCountOf(size);
@@ -382,7 +393,8 @@ export class FileServer {
     // Bits past the last piece stay clear: the same bytes as a downloader's own record of a complete part.
     if (!partial && count % 8 !== 0) bitfield[bitfield.length - 1] = (1 << (count % 8)) - 1;
     const complete = count === pieceCountOf(size);
-    await connection.send({ type: 'held_pieces', id: request.id, sha256: request.sha256, count, complete, bitfield: bitfield.toString('base64') });
+    const fresh = file ? this.given.fresh(file.sha256, file.size).toString('base64') : undefined;
+    await connection.send({ type: 'held_pieces', id: request.id, sha256: request.sha256, count, complete, bitfield: bitfield.toString('base64'), ...(fresh && { fresh }) });
   }
 
   /** Answers a `pieces` request from the index (or a download's layer): no slot is taken, the layer is small and in memory. */
@@ -418,6 +430,7 @@ export class FileServer {
     }
     const missing = partial && missingPiece(partial, request.offset, request.length);
     if (missing !== undefined) return refuse('BAD_RANGE', `piece ${missing} is not verified here yet: ask which pieces are (held)`);
+    if (file) this.given.asked(file.sha256, file.size, request.offset, request.length);
     const sender = senderOf(remote.host);
     const slot = await this.slots.take(sender, {
       queues,

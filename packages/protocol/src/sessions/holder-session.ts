@@ -82,16 +82,17 @@ export class HolderSession extends RequestClient<HolderRequest, HolderReply> {
    * has more than `after` of them (at most HELD_WAIT_MS later). A bitfield of another length than
    * `pieceCount` pieces is the holder failing.
    */
-  async held(sha256: string, pieceCount: number, after?: number): Promise<{ count: number; complete: boolean; bits: Uint8Array }> {
+  async held(sha256: string, pieceCount: number, after?: number): Promise<{ count: number; complete: boolean; bits: Uint8Array; fresh?: Uint8Array }> {
     if (!this.supports('partial')) throw new P2PError('UNEXPECTED_MESSAGE', `holder ${this.label} did not agree to feature partial`);
     await this.sendTicket();
     const timeoutMs = (this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS) + (after === undefined ? 0 : HELD_WAIT_MS);
     const reply: HeldPieces = expectReply(await this.request({ type: 'held', sha256, ...(after !== undefined && { after }) }, timeoutMs), 'held_pieces', this.label);
     const bits = new Uint8Array(Buffer.from(reply.bitfield, 'base64'));
-    if (reply.sha256 !== sha256 || bits.length !== Math.ceil(pieceCount / 8) || reply.count > pieceCount) {
+    const fresh = reply.fresh === undefined ? undefined : new Uint8Array(Buffer.from(reply.fresh, 'base64'));
+    if (reply.sha256 !== sha256 || bits.length !== Math.ceil(pieceCount / 8) || reply.count > pieceCount || (fresh && fresh.length !== bits.length)) {
       throw new P2PError('HOLDER_FAILED', 'sent a list of pieces of another shape than the content\'s');
     }
-    return { count: reply.count, complete: reply.complete, bits };
+    return { count: reply.count, complete: reply.complete, bits, ...(fresh && { fresh }) };
   }
 
   /**

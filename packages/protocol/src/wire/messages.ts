@@ -413,7 +413,7 @@ export type PieceLayer = z.infer<typeof PieceLayer>;
 
 /**
  * The pieces a holder has verified of a content: `count` of them, one bit each in `bitfield` (base64;
- * piece 0 in the lowest bit of byte 0), all of them when `complete`.
+ * piece 0 in the lowest bit of byte 0), all of them when `complete`; `fresh` in the same form.
  */
 export const HeldPieces = z.strictObject({
   type: z.literal('held_pieces'),
@@ -422,6 +422,12 @@ export const HeldPieces = z.strictObject({
   count: z.number().int().min(0).max(MAX_PIECES),
   complete: z.boolean(),
   bitfield: z.base64().max(Math.ceil(MAX_PIECES / 8 / 3) * 4),
+  /**
+   * From a complete holder: the pieces nobody has asked it for yet (in this round; a new round begins
+   * once every piece was asked for). Downloaders that share the content ask it for those, so that its
+   * upload goes to pieces the others do not have yet (BitTorrent's super-seeding).
+   */
+  fresh: z.base64().max(Math.ceil(MAX_PIECES / 8 / 3) * 4).optional(),
 });
 export type HeldPieces = z.infer<typeof HeldPieces>;
 
