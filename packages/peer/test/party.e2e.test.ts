@@ -124,6 +124,10 @@ describe('a LAN party', () => {
     const result = await get('from-seeder');
     expect(result.holders).toHaveLength(1);
     expect(result.holders[0]!.holder).not.toBe(`127.0.0.1:${seed.port}`);
+    // A file that is here already was not downloaded, so it is not seeded: the line says how to serve it.
+    const again = await run(PEER_BIN, ['get', 'party.bin', '--seed'], { cwd: seederDir, env });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/^peer: not seeding: party\.bin was here already; to serve it, share its folder: peer share \.$/m);
     const { code } = await seeder.stop('SIGINT');
     expect(code).toBe(0);
     expect(seeder.stderr).toContain('stopped seeding');

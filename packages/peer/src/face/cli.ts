@@ -1,5 +1,6 @@
+import { dirname } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { DEFAULT_SEARCH_RESULTS, formatAddress, P2PError, parseEndpoint, parseEndpointList, parseSearchQuery, parseSize, quoted, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
+import { DEFAULT_SEARCH_RESULTS, formatAddress, P2PError, terminalSafe, parseEndpoint, parseEndpointList, parseSearchQuery, parseSize, quoted, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
 import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting, settingFlag, settingsHelp, completionScript } from '@p2pservice/cli';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -231,7 +232,10 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
       ),
     );
     out(flags.json ? `${JSON.stringify(result)}\n` : downloadSummary(result));
-    if (seed) {
+    if (seed && result.holder === null) {
+      // Nothing was downloaded, so nothing was offered: a file that was here already is shared as any other.
+      err(`peer: not seeding: ${result.path} was here already; to serve it, share its folder: peer share ${terminalSafe(dirname(result.path))}\n`);
+    } else if (seed) {
       stopListening();
       await seedUntilInterrupted(node, result.path);
     }
@@ -249,7 +253,7 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
 
 /** `peer get --seed`: the finished file is served to others until Ctrl-C, which then exits 0. */
 async function seedUntilInterrupted(node: PeerNode, path: string): Promise<void> {
-  err(`seeding ${path} to others who download it; press Ctrl-C to stop\n`);
+  err(`seeding ${terminalSafe(path)} to others who download it; press Ctrl-C to stop\n`);
   await new Promise<void>((resolve) => onInterrupt(resolve));
   await node.close();
   err('stopped seeding\n');
