@@ -5,6 +5,7 @@ import { sleep } from '../util/sleep.js';
 import type { NetworkAccess } from '../network/tracker-access.js';
 import { failureOf, type HolderFailures, isOwnFailure } from './holder-failures.js';
 import type { PartFile } from './part-file.js';
+import { PieceAvailability } from './availability.js';
 import { PiecePlan, type Run } from './piece-plan.js';
 import { type ActiveRun, BadPieceError, Source, type SourceContext } from './source.js';
 import type { WholeHash } from './whole-hash.js';
@@ -102,8 +103,7 @@ class Swarm {
   /** Holders met so far (queued, working, done or failed), by address: each is taken on once. */
   private readonly known = new Set<string>();
   /** Partial holders whose pieces we know, and how many of them have each piece. */
-  private readonly partials = new Set<Source>();
-  private readonly availability: Uint16Array;
+  private readonly partials: PieceAvailability;
   private readonly workers: Promise<void>[] = [];
   /** Runs taken in order (lowest missing first), for the growing first runs of a download others may share. */
   private runsTaken = 0;
@@ -128,7 +128,7 @@ class Swarm {
     private readonly options: SwarmOptions,
   ) {
     this.plan = new PiecePlan(part);
-    this.availability = new Uint16Array(part.geometry.pieceCount);
+    this.partials = new PieceAvailability(part.geometry.pieceCount);
     // However the download ends, partial holders waited on for more pieces are not waited on any more.
     this.stop.signal.addEventListener('abort', () => {
       this.stopWaiting();
@@ -273,7 +273,7 @@ class Swarm {
       // Pieces a seed gave others come from them soon; unless nothing has come for a while (they may be
       // downloaders we do not know of, or gone), then they are taken from the seed again.
       const patient = !source.partial && performance.now() - this.lastNews < FRESH_PATIENCE_MS;
-      return this.plan.takeRarest(bytes, (piece) => source.has(piece), this.availability, !source.partial, patient ? (piece) => source.isFresh(piece) : undefined);
+      return this.plan.takeRarest(bytes, (piece) => source.has(piece), this.partials.counts, !source.partial, patient ? (piece) => source.isFresh(piece) : undefined);
     }
     if (source.partial) return undefined;
     this.runsTaken++;
@@ -282,16 +282,8 @@ class Swarm {
 
   /** Asks a partial holder which pieces it has (with `after`: once it has more), and counts them in. */
   private async learn(source: Source, after?: number): Promise<void> {
-    const before = await source.learnHeld(after);
-    this.countHeld(before, -1);
-    this.countHeld(source.held, 1);
-    this.partials.add(source);
+    this.partials.learned(source, await source.learnHeld(after));
     this.wake();
-  }
-
-  private countHeld(bits: Uint8Array | undefined, by: number): void {
-    if (!bits) return;
-    for (let piece = 0; piece < this.availability.length; piece++) if ((bits[piece >> 3]! >> (piece & 7)) & 1) this.availability[piece]! += by;
   }
 
   /** One holder's loop: take work, fetch it, until nothing is left or the holder fails. */
@@ -330,7 +322,7 @@ class Swarm {
       this.options.logger.debug({ holder: source.label, code: failure.code }, failure.message);
       this.options.failures.add(failureOf(source.label, failure));
     } finally {
-      if (this.partials.delete(source)) this.countHeld(source.held, -1);
+      this.partials.forget(source);
       source.close();
     }
   }

@@ -12,7 +12,6 @@ import {
   type Fetch,
   FramedConnection,
   HANDSHAKE_TIMEOUT_MS,
-  HELD_WAIT_MS,
   type Held,
   type HolderReply,
   HolderRequest,
@@ -23,7 +22,6 @@ import {
   MAX_UPLOAD_QUEUE,
   P2PError,
   type Pieces,
-  pieceCountOf,
   pieceSizeFor,
   quoted,
   readFirstFrame,
@@ -38,15 +36,15 @@ import {
 } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { AGENTS } from '../network/agents.js';
-import { sleep } from '../util/sleep.js';
 import type { NetworkAccess } from '../network/tracker-access.js';
 import type { HolderAdmission } from '../network/member-tickets.js';
 import { ReadBuffers, readRange } from './file-io.js';
 import { HolderRequests } from './holder-requests.js';
 import { identityOf, isInside, sameIdentity } from '../util/file-checks.js';
 import type { IndexedFile, ShareIndex } from './share-index.js';
-import type { PartialContent, PartialContents } from './partial-content.js';
+import type { PartialContents } from './partial-content.js';
 import { GivenPieces } from './given-pieces.js';
+import { answerHeld, missingPiece } from './held-pieces.js';
 import { UploadRate } from './upload-rate.js';
 import { type UploadSlotLimits, UploadSlots } from './upload-slots.js';
 import { DEFAULT_MAX_UPLOADS } from '../settings/defaults.js';
@@ -74,9 +72,6 @@ export const MAX_UPLOAD_QUEUE_PER_ADDRESS = 8;
  * cannot take all HOLDER_MAX_CONNECTIONS. A downloader needs one per download (two with a piece layer).
  */
 export const HOLDER_MAX_CONNECTIONS_PER_ADDRESS = 32;
-
-/** How long a holder gathers news of verified pieces before it answers a `held` that waited for them. */
-export const HELD_BATCH_MS = 100;
 
 /** A connection with no request for this long is closed. */
 export const HOLDER_IDLE_TIMEOUT_MS = 60_000;
@@ -373,28 +368,12 @@ export class FileServer {
     return undefined;
   }
 
-  /**
-   * Answers `held`: a shared file has every piece; a download in progress those verified so far, once it
-   * has more than `after` (or after HELD_WAIT_MS). No slot is taken: the answer is small.
-   */
+  /** Answers `held` (feature `partial`), with what this holder has of the content and, for a shared file, what is fresh. */
   private async sendHeld(connection: Connection, request: Held): Promise<void> {
     const file = this.index.find(request.sha256);
     const partial = file ? undefined : this.partials?.find(request.sha256);
-    if (!file && !partial) return connection.send({ type: 'error', id: request.id, code: 'NOT_FOUND', message: `no shared or downloading file has sha256 ${request.sha256}` });
-    if (partial && request.after !== undefined && partial.verifiedCount() === request.after) {
-      await Promise.race([partial.whenMore(request.after, HELD_WAIT_MS), connection.whenClosed]);
-      // News of one piece is soon followed by the next: a moment's wait tells of several in one answer.
-      if (partial.verifiedCount() !== request.after) await Promise.race([sleep(HELD_BATCH_MS), connection.whenClosed]);
-    }
-    if (connection.isClosed) return;
-    const size = file?.size ?? partial!.size;
-    const count = partial ? partial.verifiedCount() : pieceCountOf(size);
-    const bitfield = partial ? partial.bitfield() : Buffer.alloc(Math.ceil(count / 8), 0xff);
-    // Bits past the last piece stay clear: the same bytes as a downloader's own record of a complete part.
-    if (!partial && count % 8 !== 0) bitfield[bitfield.length - 1] = (1 << (count % 8)) - 1;
-    const complete = count === pieceCountOf(size);
-    const fresh = file ? this.given.fresh(file.sha256, file.size).toString('base64') : undefined;
-    await connection.send({ type: 'held_pieces', id: request.id, sha256: request.sha256, count, complete, bitfield: bitfield.toString('base64'), ...(fresh && { fresh }) });
+    const content = file ? { shared: true as const, size: file.size, fresh: this.given.fresh(file.sha256, file.size) } : partial && { shared: false as const, partial };
+    await answerHeld(connection, request, content);
   }
 
   /** Answers a `pieces` request from the index (or a download's layer): no slot is taken, the layer is small and in memory. */
@@ -502,13 +481,4 @@ export class FileServer {
       if (!partial) await handle?.close();
     }
   }
-}
-
-/** The first piece of [offset, offset + length) that `partial` has not verified, if any. */
-function missingPiece(partial: PartialContent, offset: number, length: number): number | undefined {
-  const { pieceSize } = partial.geometry;
-  const first = Math.floor(offset / pieceSize);
-  const last = length === 0 ? first : Math.floor((offset + length - 1) / pieceSize);
-  for (let piece = first; piece <= last; piece++) if (!partial.isVerified(piece)) return piece;
-  return undefined;
 }
