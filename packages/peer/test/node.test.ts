@@ -282,7 +282,8 @@ describe('a node is one peer over one transport', () => {
     expect(sharing.counts.listens).toBe(2);
 
     const plain = counting();
-    const second = await newNode({ transport: plain.transport }).download({ name: 'h.bin', outDir: join(dir, 'out2') });
+    // Not serving its download: no port of its own to be reached at, only the doors.
+    const second = await newNode({ transport: plain.transport, serveDownloads: false }).download({ name: 'h.bin', outDir: join(dir, 'out2') });
     expect(readFileSync(second.path).equals(content)).toBe(true);
     // A short-lived door for each connect-back (the piece layer, then the pieces).
     expect(plain.counts.listens).toBe(2);

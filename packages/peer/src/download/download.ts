@@ -107,17 +107,23 @@ export async function downloadContent(options: DownloadOptions, content: Content
   if (!part) return present;
   let committed = false;
   let offer: OfferedDownload | undefined;
-  const offerPart = async (layer: readonly Buffer[]): Promise<boolean> => {
-    await offer?.end(undefined);
-    offer = await options.offerPart?.(part, layer).catch((error: unknown) => {
-      options.logger.debug({ err: error }, 'download not offered to others');
-      return undefined;
+  /** Offers made one after the other (a new piece tree ends the offer of the old one). */
+  let offering: Promise<unknown> = Promise.resolve();
+  const offerPart = (layer: readonly Buffer[]): Promise<boolean> => {
+    const made = offering.then(async () => {
+      await offer?.end(undefined);
+      offer = await options.offerPart?.(part, layer).catch((error: unknown) => {
+        options.logger.debug({ err: error }, 'download not offered to others');
+        return undefined;
+      });
+      return offer?.listed ?? false;
     });
-    return offer?.listed ?? false;
+    offering = made;
+    return made;
   };
   try {
     const failures = new HolderFailures(options.onHolderFailed);
-    const sources = await fillPart(part, content, failures, options, offerPart);
+    const sources = await fillPart(part, content, failures, options, options.offerPart && offerPart);
     await part.finish();
     await commit(part.paths.part, target, content, options.force ?? false);
     committed = true;
@@ -126,6 +132,7 @@ export async function downloadContent(options: DownloadOptions, content: Content
     const discardedBytes = sources.reduce((sum, s) => sum + s.received - s.bytes, 0);
     return { path: target, size: content.size, sha256: content.sha256, holder: holders[0]?.holder ?? 'an earlier partial download', holders, failed: failures.list, discardedBytes };
   } finally {
+    await offering;
     await offer?.end(committed ? target : undefined);
     if (!committed) await part.keep();
   }
@@ -172,7 +179,13 @@ function byRoot(holders: readonly ContentHolder[]): ContentHolder[][] {
  * does not (its holders registered a root of other bytes) is thrown away with its holders, and the next
  * tree is tried. Returns the sources the bytes came from.
  */
-async function fillPart(part: PartFile, content: Content, failures: HolderFailures, options: DownloadOptions, offerPart: (layer: readonly Buffer[]) => Promise<boolean>): Promise<Source[]> {
+async function fillPart(
+  part: PartFile,
+  content: Content,
+  failures: HolderFailures,
+  options: DownloadOptions,
+  offerPart: ((layer: readonly Buffer[]) => Promise<boolean>) | undefined,
+): Promise<Source[]> {
   const swarmOptions: SwarmOptions = {
     access: options,
     logger: options.logger,
@@ -231,7 +244,7 @@ async function fillWithTree(
   layer: Buffer[],
   holders: ContentHolder[],
   options: SwarmOptions,
-  offerPart: (layer: readonly Buffer[]) => Promise<boolean>,
+  offerPart: ((layer: readonly Buffer[]) => Promise<boolean>) | undefined,
 ): Promise<Source[] | 'incomplete' | 'other bytes'> {
   const whole = new WholeHash(part, layer);
   try {
@@ -239,7 +252,12 @@ async function fillWithTree(
     // An empty file's one piece has no bytes to fetch: it is checked like a piece found on disk.
     await verifyLeftBehind(part, layer, whole, part.content.size === 0 ? [0] : leftBehind);
     // Offered once what is on disk is known: from here on, every verified piece may be served to others.
-    if (!part.isComplete) options.partyPossible = await offerPart(layer);
+    // Not waited for: the tracker first checks that our port answers, which may take its while. Until it
+    // says, others may be starting the same download (the first runs are short).
+    if (!part.isComplete && offerPart) {
+      options.partyPossible = true;
+      void offerPart(layer).then((listed) => (options.partyPossible = listed));
+    }
     const live = holders.filter((h) => !options.failures.has(formatAddress(h)));
     const sources = part.isComplete ? [] : await fillFromSwarm(part, layer, whole, live, options).catch(asInterrupted(part, options.signal));
     if (!part.isComplete) return 'incomplete';
