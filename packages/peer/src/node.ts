@@ -338,6 +338,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
         state.failures.push(failure);
         this.emit('holder-failed', copy(state), { ...failure });
       },
+      onRenamed: (name, local, why) => this.emit('warning', `saving ${quoted(name)} as ${quoted(local)}: ${why}`),
       ...(this.servesDownloads && {
         offerPart: async (part, layer) => {
           const offer = await this.offerPart(part, layer, request.name);

@@ -59,6 +59,24 @@ function expectOnlyTheFile(): void {
   expect(readdirSync(out)).toEqual(['file.bin']);
 }
 
+describe('a name that is legal on the network but not on this disk', () => {
+  it('is saved under a safe local name, said once, and recognised again by its content', async () => {
+    const name = 'CON: live?.bin';
+    const started = await startTestHolder(trackerAddress, name, content, sha256);
+    cleanups.push(() => started.close());
+    const renamed: string[] = [];
+    const onRenamed = (from: string, to: string, why: string) => renamed.push(`${from} -> ${to}: ${why}`);
+    const first = await get({ name, platform: 'win32', onRenamed });
+    expect(first.path).toBe(join(out, 'CON_ live_.bin'));
+    expect(readFileSync(first.path).equals(content)).toBe(true);
+    expect(renamed).toEqual([`${name} -> CON_ live_.bin: Windows refuses < > : " | ? * in file names`]);
+    // The same download again finds the file it saved: nothing is fetched.
+    const again = await get({ name, platform: 'win32', onRenamed });
+    expect(again.holder).toBeNull();
+    expect(again.path).toBe(first.path);
+  });
+});
+
 describe('a download yields the listed content or nothing at the final name', () => {
   it.each<HolderMode>(['wrong-bytes', 'fewer-bytes', 'more-bytes', 'close-half-way', 'stall-half-way', 'not-found', 'busy'])(
     'fails over from a holder that answers %s to an honest one',

@@ -12,6 +12,7 @@ import { fillFromSwarm, type SourceProgress, type SwarmOptions, type SwarmProgre
 import { WholeHash } from './whole-hash.js';
 import { freshHolders, resolveContent } from './resolve.js';
 import { commit, targetHasContent } from './target.js';
+import { localName } from './local-name.js';
 import type { NetworkAccess } from '../network/tracker-access.js';
 import { DEFAULT_MAX_SOURCES } from '../settings/defaults.js';
 import { PEER_SETTINGS } from '../settings/table.js';
@@ -55,6 +56,10 @@ export interface DownloadOptions extends NetworkAccess {
    * called once the piece tree is known; the offer is ended when the download ends.
    */
   offerPart?: (part: PartFile, layer: readonly Buffer[]) => Promise<OfferedDownload | undefined>;
+  /** The platform whose file-name rules the saved name follows (default this one's; tests inject others). */
+  platform?: NodeJS.Platform;
+  /** Called once when the file is saved under another name than the network's (illegal here), saying why. */
+  onRenamed?: (name: string, local: string, why: string) => void;
 }
 
 /** A download offered to others (PartySession.offer). */
@@ -95,7 +100,9 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
 }
 
 export async function downloadContent(options: DownloadOptions, content: Content): Promise<DownloadResult> {
-  const target = join(options.outDir, baseName(options.name));
+  const local = localName(baseName(options.name), options.platform);
+  if (local.why) options.onRenamed?.(baseName(options.name), local.name, local.why);
+  const target = join(options.outDir, local.name);
   const present: DownloadResult = { path: target, size: content.size, sha256: content.sha256, holder: null, holders: [], failed: [], discardedBytes: 0 };
   if (await targetHasContent(target, content, options.force ?? false)) return present;
   try {
