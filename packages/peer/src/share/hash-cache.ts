@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { appDir } from '@p2pservice/cli';
 import { layerFromHex, PieceGeometry } from '@p2pservice/protocol';
 import { writeFileAtomically } from '../util/atomic-file.js';
 import { type FileIdentity, PRIVATE_KEY_SNIFF_BYTES, sameIdentity } from '../util/file-checks.js';
@@ -71,10 +71,9 @@ function isCacheFile(value: unknown): value is CacheFile {
   return Object.values(value.files).every(isCacheEntry);
 }
 
-/** `$XDG_CACHE_HOME/p2pservice`, or `~/.cache/p2pservice`: where the CLI keeps hash caches. */
+/** `$XDG_CACHE_HOME/p2pservice`, or `~/.cache/p2pservice` (the platform's cache folder elsewhere): where the CLI keeps hash caches. */
 export function defaultCacheDir(env: Record<string, string | undefined>): string {
-  const base = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
-  return join(base, 'p2pservice');
+  return appDir('cache', env);
 }
 
 /** A file's hashes: its SHA-256 and piece-tree root, and its piece layer when it has several pieces. */
