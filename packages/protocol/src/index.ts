@@ -20,6 +20,7 @@ export * from './wire/invite.js';
 export * from './wire/membership.js';
 export * from './wire/messages.js';
 export * from './core/names.js';
+export * from './core/owner-only.js';
 export * from './wire/refuse.js';
 export * from './wire/serve.js';
 export * from './sessions/request-client.js';

@@ -15,6 +15,7 @@ import {
   parseEndpoint,
   parseIdentity,
   shortIdentity,
+  uncheckedSecretLine,
 } from '../src/index.js';
 import { selfSignedCertificate } from '../src/identity/certificate.js';
 import { time } from '../src/identity/der.js';
@@ -127,6 +128,16 @@ describe('identity files', () => {
       message: `identity key ${file} can be read by other users (mode 644)`,
       hint: `make it private with: chmod 600 ${file}`,
     });
+  });
+
+  it('on Windows, where a mode says nothing, are used and marked unchecked, so that the program says so', async () => {
+    const { file, identity, unchecked } = await loadOrCreateIdentity(dir, 'peer');
+    expect(unchecked).toBe(false);
+    chmodSync(file, 0o644);
+    const onWindows = await loadOrCreateIdentity(dir, 'peer', 'win32');
+    expect(onWindows).toMatchObject({ file, created: false, unchecked: true });
+    expect(onWindows.identity.id).toBe(identity.id);
+    expect(uncheckedSecretLine(file)).toBe(`on Windows, file modes do not show who can read ${file}: keep it in your own user folder, where only you can read it`);
   });
 
   it('refuse a file that is not a key and its certificate, or cannot be read', async () => {

@@ -20,8 +20,9 @@ async function start(flags: { newKey?: boolean } & Record<string, unknown>): Pro
   const settings = loadTrackerSettings({ env: process.env, dotenv, flags, flagHint: 'see `tracker start --help`' });
   // A database URL may hold a password: a .env that holds one must be its owner's alone, like a key.
   const { networkKey, db } = TRACKER_SETTINGS;
-  requirePrivateDotenv(process.cwd(), dotenv, process.env, isPostgresUrl(dotenv[db.env] ?? '') ? [networkKey.env, db.env] : [networkKey.env]);
+  const unchecked = requirePrivateDotenv(process.cwd(), dotenv, process.env, isPostgresUrl(dotenv[db.env] ?? '') ? [networkKey.env, db.env] : [networkKey.env]);
   const logger = cliLogger('tracker', settings.logLevel, logFormat(settings.logFormat, process.stderr), colourOn(process.stderr, process.env));
+  if (unchecked) logger.warn(unchecked);
   // Everything that can fail on a bad setting fails before anything is made or printed.
   const freshKey = flags.newKey ? newNetworkKey(settings.networkKey !== undefined) : undefined;
   // Signals are handled from before the listen, so a stop that arrives right away is still graceful.
@@ -97,7 +98,8 @@ function operatorSettings(flags: Record<string, unknown>, command: string) {
   const dotenv = readDotenv(process.cwd());
   const settings = loadTrackerSettings({ env: process.env, dotenv, flags, flagHint: `see \`tracker ${command} --help\`` });
   const { db } = TRACKER_SETTINGS;
-  if (isPostgresUrl(dotenv[db.env] ?? '')) requirePrivateDotenv(process.cwd(), dotenv, process.env, [db.env]);
+  const unchecked = isPostgresUrl(dotenv[db.env] ?? '') ? requirePrivateDotenv(process.cwd(), dotenv, process.env, [db.env]) : undefined;
+  if (unchecked) process.stderr.write(`tracker: ${unchecked}\n`);
   return settings;
 }
 

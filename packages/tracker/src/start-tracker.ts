@@ -1,4 +1,4 @@
-import { type Identity, loadOrCreateIdentity, TicketSigner, tlsTransport } from '@p2pservice/protocol';
+import { type Identity, loadOrCreateIdentity, TicketSigner, tlsTransport, uncheckedSecretLine } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { peerAddresses } from './addresses.js';
 import { StatusServer } from './observe/status-server.js';
@@ -90,6 +90,7 @@ async function loadIdentity(configDir: string | undefined, logger: Logger): Prom
   if (configDir === undefined) throw new TypeError('startTracker needs an identity or a configDir to keep one in');
   const loaded = await loadOrCreateIdentity(configDir, 'tracker');
   if (loaded.created) logger.info({ identity: loaded.identity.id, file: loaded.file }, 'made a new identity for this tracker');
+  if (loaded.unchecked) logger.warn(uncheckedSecretLine(loaded.file));
   return loaded.identity;
 }
 

@@ -1,6 +1,6 @@
 import { dirname } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { DEFAULT_SEARCH_RESULTS, formatAddress, P2PError, terminalSafe, parseEndpoint, parseEndpointList, parseSearchQuery, parseSize, quoted, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
+import { DEFAULT_SEARCH_RESULTS, formatAddress, P2PError, terminalSafe, uncheckedSecretLine, parseEndpoint, parseEndpointList, parseSearchQuery, parseSize, quoted, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
 import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting, settingFlag, settingsHelp, completionScript } from '@p2pservice/cli';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -38,10 +38,12 @@ async function peerNode(
 ): Promise<{ node: PeerNode; settings: PeerSettings; logger: Logger }> {
   const dotenv = readDotenv(process.cwd());
   const settings = loadPeerSettings({ env: process.env, dotenv, flags, flagHint: `see \`${['peer', command].filter(Boolean).join(' ')} --help\`` });
-  requirePrivateDotenv(process.cwd(), dotenv, process.env, [PEER_SETTINGS.networkKey.env]);
+  const unchecked = requirePrivateDotenv(process.cwd(), dotenv, process.env, [PEER_SETTINGS.networkKey.env]);
+  if (unchecked) err(`peer: ${unchecked}\n`);
   const logger = cliLogger('peer', settings.logLevel, logFormat(settings.logFormat, process.stderr), colourOn(process.stderr, process.env));
   const tracker = parseEndpointList(settings.tracker, flags.tracker === undefined ? PEER_SETTINGS.tracker.env : '--tracker');
-  const { identityCreated, ...options } = await nodeOptions(settings, tracker, logger, process.env, { mayShare: typeof mayShare === 'function' ? mayShare(settings) : mayShare });
+  const { identityCreated, identityUnchecked, ...options } = await nodeOptions(settings, tracker, logger, process.env, { mayShare: typeof mayShare === 'function' ? mayShare(settings) : mayShare });
+  if (identityUnchecked) err(`peer: ${uncheckedSecretLine(identityUnchecked)}\n`);
   if (identityCreated && sayNewIdentity) err(`peer: made a new identity for this peer, ${options.identity!.id} (kept in ${identityCreated})\n`);
   return { node: new PeerNode({ ...options, ...extra(settings) }), settings, logger };
 }

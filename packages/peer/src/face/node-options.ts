@@ -19,7 +19,7 @@ export async function nodeOptions(
   logger: Logger,
   env: Record<string, string | undefined>,
   { mayShare, cwd = process.cwd() }: { mayShare: boolean; cwd?: string },
-): Promise<PeerNodeOptions & { identityCreated?: string }> {
+): Promise<PeerNodeOptions & { identityCreated?: string; identityUnchecked?: string }> {
   const configDir = defaultConfigDir(env);
   const cacheDir = defaultCacheDir(env);
   const loaded = mayShare || existsSync(identityFile(configDir, 'peer')) ? await loadOrCreateIdentity(configDir, 'peer') : undefined;
@@ -29,6 +29,8 @@ export async function nodeOptions(
     logger,
     identity: loaded?.identity,
     identityCreated: loaded?.created ? loaded.file : undefined,
+    // On Windows nobody can tell from the file who may read the key: the CLI says so.
+    identityUnchecked: loaded?.unchecked ? loaded.file : undefined,
     knownTrackers: new KnownTrackers(join(configDir, 'known-trackers')),
     cacheDir,
     // What this program keeps for itself is never shared, even from a folder that holds it (`peer share ~`).

@@ -1,3 +1,4 @@
+import { ownerOnlyProblem } from '../core/owner-only.js';
 import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
 import { link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -37,10 +38,16 @@ export function identityFile(dir: string, role: string): string {
  * The identity of `role` kept in `dir`, made on first use. The file must be readable by its owner only:
  * a key others can read is no secret, so it is refused (with the command that fixes it) rather than used.
  */
-export async function loadOrCreateIdentity(dir: string, role: string): Promise<{ identity: Identity; file: string; created: boolean }> {
+export async function loadOrCreateIdentity(
+  dir: string,
+  role: string,
+  platform: NodeJS.Platform = process.platform,
+): Promise<{ identity: Identity; file: string; created: boolean; unchecked: boolean }> {
   const file = identityFile(dir, role);
-  const existing = await readIdentity(file);
-  if (existing) return { identity: existing, file, created: false };
+  // Where modes say nothing (Windows), the caller says that nobody checked who can read the key.
+  const unchecked = ownerOnlyProblem(0, platform) === 'unknown';
+  const existing = await readIdentity(file, platform);
+  if (existing) return { identity: existing, file, created: false, unchecked };
   const identity = createIdentity(`p2pservice ${role}`);
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -52,8 +59,8 @@ export async function loadOrCreateIdentity(dir: string, role: string): Promise<{
       await link(aside, file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const winner = await readIdentity(file);
-      if (winner) return { identity: winner, file, created: false };
+      const winner = await readIdentity(file, platform);
+      if (winner) return { identity: winner, file, created: false, unchecked };
     } finally {
       await unlink(aside).catch(() => undefined);
     }
@@ -61,11 +68,11 @@ export async function loadOrCreateIdentity(dir: string, role: string): Promise<{
     if (error instanceof P2PError) throw error;
     throw new P2PError('IO_ERROR', `cannot save the ${role} identity in ${file}: ${(error as Error).message}`, 'check that the folder is writable (XDG_CONFIG_HOME)', { cause: error });
   }
-  return { identity, file, created: true };
+  return { identity, file, created: true, unchecked };
 }
 
 /** The identity in `file`, undefined if there is none; BAD_CONFIG for one that cannot be trusted or read. */
-async function readIdentity(file: string): Promise<Identity | undefined> {
+async function readIdentity(file: string, platform: NodeJS.Platform): Promise<Identity | undefined> {
   let mode: number;
   try {
     mode = (await stat(file)).mode;
@@ -73,7 +80,7 @@ async function readIdentity(file: string): Promise<Identity | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw unreadable(file, error);
   }
-  if ((mode & 0o077) !== 0) {
+  if (ownerOnlyProblem(mode, platform) === 'others') {
     throw new P2PError('BAD_CONFIG', `identity key ${file} can be read by other users (mode ${(mode & 0o777).toString(8)})`, `make it private with: chmod 600 ${file}`);
   }
   let text: string;
