@@ -454,7 +454,7 @@ export class FileServer {
           partial?.sent(remote.id ?? remote.host, chunk.length);
         }
       }
-    if (sent !== length) {
+      if (sent !== length) {
         // The file shrank under us: the stream is now out of step, so the only honest thing is to hang up.
         throw new P2PError('IO_ERROR', `${quoted(name)} shrank while being sent (${sent} of ${length} bytes)`);
       }
