@@ -31,11 +31,6 @@ export class PartialOffers {
 
   constructor(private readonly limits: OfferLimits) {}
 
-  /** Offers in all, for the status page and metrics. */
-  get size(): number {
-    return this.total;
-  }
-
   /**
    * Lists `holder` (marked partial) as a holder of `sha256` for `connection`, replacing that connection's
    * earlier offer of it. TOO_MANY_OFFERS, nothing changed, past a bound. Returns the connection's offers.
