@@ -43,7 +43,8 @@ const { values } = parseArgs({
 const only = new Set(values.only.split(','));
 const rounds = Number(values.rounds);
 const root = mkdtempSync(join(tmpdir(), 'p2p-bench-'));
-const env = { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: join(root, 'cache'), XDG_CONFIG_HOME: join(root, 'config'), LOG_LEVEL: 'info', PEER_HOST: '127.0.0.1' };
+// Benchmarks stay off the LAN: no announcing, no looking (the trackers are on loopback in any case).
+const env = { PATH: process.env.PATH, HOME: process.env.HOME, XDG_CACHE_HOME: join(root, 'cache'), XDG_CONFIG_HOME: join(root, 'config'), LOG_LEVEL: 'info', PEER_HOST: '127.0.0.1', TRACKER_ANNOUNCE: 'off', PEER_DISCOVER: 'off' };
 const results = { date: new Date().toISOString(), machine: machine(), results: {} };
 const say = (line) => process.stderr.write(`${line}\n`);
 

@@ -89,7 +89,7 @@ try {
   // A folder that has nothing to do with the repository, settings in its own .env, as documented.
   const home = join(root, 'somewhere');
   mkdirSync(home);
-  const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache'), XDG_STATE_HOME: join(home, '.state'), PEER_HOST: '127.0.0.1' };
+  const env = { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache'), XDG_STATE_HOME: join(home, '.state'), PEER_HOST: '127.0.0.1', TRACKER_ANNOUNCE: 'off', PEER_DISCOVER: 'off' };
   say('running tracker start, peer share, peer list --json, peer get and peer ui from an unrelated folder');
   const trackerDir = join(home, 'tracker');
   mkdirSync(trackerDir);

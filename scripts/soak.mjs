@@ -49,6 +49,9 @@ export async function soak({ peers = 4, downloads = 300, seconds = 60, seed = Da
     // Identities (the tracker keeps its own across its restarts) and known trackers stay in the soak's folder.
     XDG_CONFIG_HOME: join(root, 'config'),
     LOG_LEVEL: 'warn',
+    // Off the LAN: no announcing, no looking.
+    TRACKER_ANNOUNCE: 'off',
+    PEER_DISCOVER: 'off',
     HEARTBEAT_INTERVAL: '0.3',
     PEER_TIMEOUT: '1',
     RECONNECT_BASE_DELAY: '0.1',

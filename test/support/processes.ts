@@ -28,6 +28,10 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     LOG_LEVEL: 'info',
     XDG_CACHE_HOME: join(tmpdir(), 'p2pservice-test-cache'),
     XDG_STATE_HOME: join(tmpdir(), 'p2pservice-test-state'),
+    // Nothing a test starts sends multicast on this machine's real network: only the discovery tests,
+    // inside network namespaces of their own, turn these on.
+    TRACKER_ANNOUNCE: 'off',
+    PEER_DISCOVER: 'off',
   };
   return { ...env, ...extra };
 }
@@ -69,8 +73,13 @@ export async function killAll(): Promise<void> {
   running.clear();
 }
 
-export function start(bin: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Running {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: forChild(options.env ?? cleanEnv(), options.cwd), stdio: ['pipe', 'pipe', 'pipe'] });
+/** How a program is started: with this Node.js, inside a network namespace when one is named (netns.ts). */
+function command(bin: string, args: string[], netns: string | undefined): [string, string[]] {
+  return netns === undefined ? [process.execPath, [bin, ...args]] : ['ip', ['netns', 'exec', netns, process.execPath, bin, ...args]];
+}
+
+export function start(bin: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; netns?: string }): Running {
+  const child = spawn(...command(bin, args, options.netns), { cwd: options.cwd, env: forChild(options.env ?? cleanEnv(), options.cwd), stdio: ['pipe', 'pipe', 'pipe'] });
   running.add(child);
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -119,9 +128,9 @@ export function start(bin: string, args: string[], options: { cwd: string; env?:
 export async function run(
   bin: string,
   args: string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number },
+  options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; netns?: string },
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: forChild(options.env ?? cleanEnv(), options.cwd), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(...command(bin, args, options.netns), { cwd: options.cwd, env: forChild(options.env ?? cleanEnv(), options.cwd), stdio: ['pipe', 'pipe', 'pipe'] });
   running.add(child);
   let stdout = '';
   let stderr = '';

@@ -5,9 +5,14 @@ import { ownerOnlyProblem, P2PError, uncheckedSecretLine } from '@p2pservice/pro
 
 /** The KEY=value pairs of `.env` in `folder`; none if there is no such file (it is optional). */
 export function readDotenv(folder: string): Record<string, string> {
+  return readEnvFile(join(folder, '.env'));
+}
+
+/** The KEY=value pairs of a file in `.env` form; none if there is no such file. */
+export function readEnvFile(file: string): Record<string, string> {
   let text: Buffer;
   try {
-    text = readFileSync(join(folder, '.env'));
+    text = readFileSync(file);
   } catch {
     return {};
   }
@@ -26,9 +31,19 @@ export function requirePrivateDotenv(
   secrets: readonly string[],
   platform: NodeJS.Platform = process.platform,
 ): string | undefined {
-  const secret = secrets.find((key) => dotenv[key] && !env[key]);
+  return requirePrivateEnvFile(join(folder, '.env'), dotenv, env, secrets, platform);
+}
+
+/** requirePrivateDotenv for any file in `.env` form (the settings `peer join` keeps). */
+export function requirePrivateEnvFile(
+  file: string,
+  values: Record<string, string>,
+  env: Record<string, string | undefined>,
+  secrets: readonly string[],
+  platform: NodeJS.Platform = process.platform,
+): string | undefined {
+  const secret = secrets.find((key) => values[key] && !env[key]);
   if (!secret) return undefined;
-  const file = join(folder, '.env');
   const mode = statSync(file).mode & 0o777;
   const problem = ownerOnlyProblem(mode, platform);
   if (problem === 'others') {

@@ -5,7 +5,7 @@ export { PartFile, PartMeta, type PartPaths, partPaths } from './download/part-f
 export { AmbiguousNameError, resolveContent } from './download/resolve.js';
 export { type DownloadRequest, PeerNode, type PeerNodeOptions } from './node.js';
 export type { DownloadState, DownloadStatus, PeerNodeEvents, Reconnecting, ShareState } from './node-events.js';
-export { DEFAULT_MAX_UPLOADS, DEFAULT_MAX_SOURCES, DEFAULT_TRACKER } from './settings/defaults.js';
+export { DEFAULT_MAX_UPLOADS, DEFAULT_MAX_SOURCES } from './settings/defaults.js';
 export { FileServer, type FileServerOptions, HOLDER_FEATURES, HOLDER_MAX_CONNECTIONS, type HolderAdmission } from './share/file-server.js';
 export { MemberTickets } from './network/member-tickets.js';
 export { defaultCacheDir, HashCache } from './share/hash-cache.js';

@@ -28,7 +28,7 @@ describe('peer settings', () => {
 
   it('take a flag over the environment over .env over defaults, and refuse bad values naming the key or flag', () => {
     const load = (env: Record<string, string>, dotenv: Record<string, string>, flags: Record<string, unknown> = {}) => loadPeerSettings({ env, dotenv, flags, flagHint: 'see `peer share --help`' });
-    expect(load({}, {}).tracker).toBe('127.0.0.1:7070');
+    expect(load({}, {}).tracker).toBeUndefined();
     expect(load({}, { PEER_TRACKER: 'h:1' }).tracker).toBe('h:1');
     expect(load({ PEER_TRACKER: 'e:2' }, { PEER_TRACKER: 'h:1' }).tracker).toBe('e:2');
     expect(load({ PEER_TRACKER: 'e:2' }, {}, { tracker: 'f:3' }).tracker).toBe('f:3');

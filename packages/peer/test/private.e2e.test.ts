@@ -1,9 +1,9 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { encodeFrame, parseNetworkKey } from '@p2pservice/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, killAll, PEER_BIN, removeDir, run, type Running, start, startTrackerCli, tempDir, TRACKER_BIN } from '@p2pservice/test-support/processes';
+import { cleanEnv, forChild, killAll, PEER_BIN, removeDir, run, type Running, start, startTrackerCli, tempDir, TRACKER_BIN } from '@p2pservice/test-support/processes';
 
 /*
  * A private network as its users meet it, through the built CLIs: a tracker made private with --new-key,
@@ -62,6 +62,31 @@ describe('members', () => {
     const got = await peer(['get', 'alice.txt', '--out', 'downloads'], carol);
     expect(got.code, got.stderr).toBe(0);
     expect(readFileSync(join(carol, 'downloads', 'alice.txt'), 'utf8')).toBe('from alice\n');
+  });
+});
+
+describe('one link', () => {
+  it('`peer join` with the link of a private network keeps tracker and key (owner-only): the next commands need nothing else', async () => {
+    const erin = join(root, 'erin');
+    mkdirSync(erin, { recursive: true });
+    const link = `p2p://${tracker.pinned}?key=${key}`;
+    const joined = await peer(['join', link], erin);
+    expect(joined.code, joined.stderr).toBe(0);
+    expect(joined.stdout).toBe(`joined tracker 127.0.0.1:${tracker.port} (${tracker.identity.slice(0, 7)}, private network)\n`);
+    const kept = join(forChild(cleanEnv(), erin).XDG_CONFIG_HOME!, 'p2pservice', 'peer.env');
+    expect(joined.stderr).toContain(`Kept in ${kept}: from now on, peer commands use this tracker with no flags`);
+    expect(statSync(kept).mode & 0o777).toBe(0o600);
+    expect(readFileSync(kept, 'utf8')).toContain(`PEER_TRACKER="${tracker.pinned}"\nNETWORK_KEY="${key}"\n`);
+    // No .env, no flag, no discovery: what was kept is enough.
+    const list = await peer(['list'], erin);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/alice\.txt\s+11 B\s+1/);
+    // The link works as a tracker address too, key and all.
+    const stranger = join(root, 'stranger-link');
+    mkdirSync(stranger, { recursive: true });
+    const direct = await peer(['list', '--tracker', link], stranger);
+    expect(direct.code, direct.stderr).toBe(0);
+    expect(direct.stdout).toMatch(/bob\.txt\s+9 B\s+1/);
   });
 });
 

@@ -40,3 +40,6 @@ export * from './transport/transport.js';
 export * from './core/version.js';
 export * from './pieces/merkle.js';
 export * from './pieces/piece-hasher.js';
+export * from './discovery/announce.js';
+export * from './discovery/browse.js';
+export * from './discovery/tracker-service.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatLink, generateInvite, parseEndpoint, parseEndpointList, parseInvite, TicketChecker, TicketSigner } from '../src/index.js';
+import { formatLink, generateInvite, generateNetworkKey, parseEndpoint, parseNetworkKey, parseEndpointList, parseInvite, TicketChecker, TicketSigner } from '../src/index.js';
 import { testIdentity } from '@p2pservice/test-support/tls';
 
 describe('tickets', () => {
@@ -32,11 +32,22 @@ describe('join links', () => {
     expect(parseEndpoint(formatLink({ host: '::1', port: 7070, id }))).toEqual({ host: '::1', port: 7070, id });
   });
 
+  it("carry a private network's key, checked as a key, and never echo it in an error", () => {
+    const key = generateNetworkKey();
+    const link = formatLink({ host: '10.0.0.5', port: 7070, id, key });
+    expect(link).toBe(`p2p://10.0.0.5:7070#${id}?key=${key}`);
+    expect(parseEndpoint(link)).toEqual({ host: '10.0.0.5', port: 7070, id, key });
+    expect(parseNetworkKey(parseEndpoint(link).key!)).toEqual(parseNetworkKey(key));
+    const cut = link.slice(0, -6);
+    expect(() => parseEndpoint(cut)).toThrow(/the key in address "p2p:\/\/10\.0\.0\.5:7070#[^"]*\?key=…" is not a network key$/);
+    expect(() => parseEndpoint(cut)).not.toThrow(new RegExp(key.slice(0, 20)));
+  });
+
   it('are refused in words when cut short or mistyped, never echoing the secret', () => {
     const link = formatLink({ host: '10.0.0.5', port: 7070, id, invite: generateInvite() });
     expect(() => parseEndpoint('p2p://10.0.0.5:7070')).toThrow(/names no tracker identity/);
     expect(() => parseEndpoint(link.slice(0, -3))).toThrow(/is not an invite/);
-    expect(() => parseEndpoint(`${link}&key=x`)).toThrow(/has an unknown part "key"/);
+    expect(() => parseEndpoint(`${link}&colour=x`)).toThrow(/has an unknown part "colour"/);
     try {
       parseEndpoint(link.slice(0, -3));
     } catch (error) {

@@ -11,6 +11,7 @@ import { banEnd } from './server/ban-watch.js';
 import { loadTrackerSettings, networkKindOf, TRACKER_SETTINGS } from './settings/table.js';
 import { TRACKER_VERSION } from './server/version.js';
 import { type RunningTracker, startTracker } from './start-tracker.js';
+import { joinLinks, terminalQr } from './join-link.js';
 import { isPostgresUrl } from './store/open-store.js';
 
 // The CLI only parses flags and settings, makes the logger, and calls the library.
@@ -46,15 +47,22 @@ async function start(flags: { newKey?: boolean } & Record<string, unknown>): Pro
   if (freshKey) announceNewKey(freshKey);
   logger.info({ identity: tracker.identity.id, addresses: tracker.addresses }, 'peers connect with');
   // On a terminal, the one thing a person needs to hand on, readable without the log.
-  if (process.stderr.isTTY) {
-    const network = {
-      open: 'open network',
-      key: `private network: peers need ${networkKey.env}`,
-      members: 'members network: peers join with a link from `tracker invite`',
-    }[tracker.server.network];
-    process.stderr.write(`Give peers this address (${network}):\n${tracker.addresses.map((a) => `  ${a}\n`).join('')}`);
-  }
+  if (process.stderr.isTTY) await showHowToJoin(tracker, settings.networkKey ?? (freshKey === undefined ? undefined : parseNetworkKey(freshKey)));
   if (stopRequested) stop(stopRequested);
+}
+
+/** What a person at the tracker's terminal hands on: the join link, and on a LAN nothing at all. */
+async function showHowToJoin(tracker: RunningTracker, networkKey: Buffer | undefined): Promise<void> {
+  const network = tracker.server.network;
+  const links = joinLinks(tracker.addresses, network, networkKey);
+  if (links.length === 0) {
+    process.stderr.write(`Members network: each peer joins with a link from \`tracker invite\`. Addresses:\n${tracker.addresses.map((a) => `  ${a}\n`).join('')}`);
+  } else {
+    const words = network === 'key' ? 'private network; the link holds its key, give it only to members' : 'open network';
+    process.stderr.write(`${await terminalQr(links[0]!)}Peers join with this link (${words}): peer join '<link>'\n${links.map((link) => `  ${link}\n`).join('')}`);
+  }
+  const announced = await tracker.announcement;
+  if (announced) process.stderr.write(`Announced on the LAN as "${announced.name}": peers there need no address (peer share DIR finds it).\n`);
 }
 
 /** A key for `--new-key`, unless one is set already (it would be replaced without a word). */
@@ -88,6 +96,7 @@ program
   .option(...settingFlag(TRACKER_SETTINGS, 'port'))
   .option(...settingFlag(TRACKER_SETTINGS, 'db'))
   .option(...settingFlag(TRACKER_SETTINGS, 'network'))
+  .option(...settingFlag(TRACKER_SETTINGS, 'name'))
   .option('--new-key', `make the network private with a new ${TRACKER_SETTINGS.networkKey.env}, printed once`)
   .option(...settingFlag(TRACKER_SETTINGS, 'httpPort'))
   .option(...settingFlag(TRACKER_SETTINGS, 'httpHost'))

@@ -1,6 +1,7 @@
-import { type Identity, loadOrCreateIdentity, TicketSigner, tlsTransport, uncheckedSecretLine } from '@p2pservice/protocol';
+import { type Announcement, type Identity, loadOrCreateIdentity, TicketSigner, tlsTransport, uncheckedSecretLine } from '@p2pservice/protocol';
 import type { Logger } from 'pino';
 import { peerAddresses } from './addresses.js';
+import { announceOnLan } from './lan-announcement.js';
 import { StatusServer } from './observe/status-server.js';
 import { timedStore } from './observe/timed-store.js';
 import { TrackerMetrics } from './observe/tracker-metrics.js';
@@ -30,6 +31,12 @@ export interface RunningTracker {
   status: StatusServer | undefined;
   /** The addresses peers connect with, `HOST:PORT#IDENTITY` (every address of a wildcard host). */
   addresses: string[];
+  /**
+   * Its announcement on the LAN, once made (undefined: announcing is off, or failed, as logged). Only
+   * when `announce` is true: a tracker run as a library, in tests above all, stays off the LAN unless
+   * asked (the CLI's TRACKER_ANNOUNCE is on by default).
+   */
+  announcement: Promise<Announcement | undefined>;
   close(): Promise<void>;
 }
 
@@ -74,12 +81,17 @@ export async function startTracker(settings: StartTrackerSettings, options: Star
       const source = { store, metrics, version: TRACKER_VERSION, network: server.network, ...probe };
       status = await StatusServer.start(settings.httpHost ?? DEFAULT_HTTP_HOST, settings.httpPort!, source, logger);
     }
+    const announcement = settings.announce
+      ? announceOnLan({ name: settings.name, id: identity.id, network: server.network, listenHost: host, port: server.address.port }, logger)
+      : Promise.resolve(undefined);
     const close = async () => {
+      // Goodbye first, so browsers drop the tracker before it stops answering.
+      await (await announcement)?.stop();
       await status?.close();
       await server.close();
       await store.close();
     };
-    return { identity, server, store, status, addresses: peerAddresses(host, server.address.port, identity.id), close };
+    return { identity, server, store, status, addresses: peerAddresses(host, server.address.port, identity.id), announcement, close };
   } catch (error) {
     await undoAll();
     throw error;

@@ -1,7 +1,8 @@
 import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
-import { DEFAULT_SEARCH_RESULTS, formatAddress, P2PError, terminalSafe, uncheckedSecretLine, parseEndpoint, parseEndpointList, parseSearchQuery, parseSize, quoted, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
-import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, reportFatal, requirePrivateDotenv, setting, settingFlag, settingsHelp, completionScript } from '@p2pservice/cli';
+import { DEFAULT_SEARCH_RESULTS, type Endpoint, formatAddress, P2PError, parseNetworkKey, terminalSafe, uncheckedSecretLine, parseEndpoint, parseEndpointList, parseSearchQuery, parseSize, quoted, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
+import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, readEnvFile, reportFatal, requirePrivateDotenv, requirePrivateEnvFile, setting, settingFlag, settingsHelp, completionScript } from '@p2pservice/cli';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PEER_VERSION } from '../network/agents.js';
@@ -14,7 +15,10 @@ import { resolvePicked } from './picked-download.js';
 import { withDownloadProgress, withIndexProgress } from './progress.js';
 import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines, trackerWords, trustedLine } from './report.js';
 import { showSearch } from './search-lines.js';
-import { nodeOptions } from './node-options.js';
+import { joinedSettingsFile, knownTrackersOf, nodeOptions } from './node-options.js';
+import { refusedLines, trackerFromLan, trackerRows, trackersTable } from './lan-choice.js';
+import { keepJoined } from './joined-settings.js';
+import { type FoundTracker, lookOnLan } from '../network/lan-trackers.js';
 import { loadPeerSettings, PEER_SETTINGS, type PeerSettings } from '../settings/table.js';
 import { printShareEvents } from './share-lines.js';
 import { isRowNumber, ShownResults } from './shown-results.js';
@@ -34,18 +38,63 @@ async function peerNode(
     mayShare = false,
     extra = () => ({}),
     sayNewIdentity = true,
-  }: { mayShare?: boolean | ((settings: PeerSettings) => boolean); extra?: (settings: PeerSettings) => Partial<PeerNodeOptions>; sayNewIdentity?: boolean } = {},
+    chooseTracker,
+  }: {
+    mayShare?: boolean | ((settings: PeerSettings) => boolean);
+    extra?: (settings: PeerSettings) => Partial<PeerNodeOptions>;
+    sayNewIdentity?: boolean;
+    chooseTracker?: (found: readonly FoundTracker[]) => Promise<FoundTracker | undefined>;
+  } = {},
 ): Promise<{ node: PeerNode; settings: PeerSettings; logger: Logger }> {
-  const dotenv = readDotenv(process.cwd());
-  const settings = loadPeerSettings({ env: process.env, dotenv, flags, flagHint: `see \`${['peer', command].filter(Boolean).join(' ')} --help\`` });
-  const unchecked = requirePrivateDotenv(process.cwd(), dotenv, process.env, [PEER_SETTINGS.networkKey.env]);
-  if (unchecked) err(`peer: ${unchecked}\n`);
-  const logger = cliLogger('peer', settings.logLevel, logFormat(settings.logFormat, process.stderr), colourOn(process.stderr, process.env));
-  const tracker = parseEndpointList(settings.tracker, flags.tracker === undefined ? PEER_SETTINGS.tracker.env : '--tracker');
+  const { settings, logger } = commandSettings(flags, command);
+  const tracker = await trackerOf(settings, flags.tracker === undefined ? PEER_SETTINGS.tracker.env : '--tracker', logger, chooseTracker);
   const { identityCreated, identityUnchecked, ...options } = await nodeOptions(settings, tracker, logger, process.env, { mayShare: typeof mayShare === 'function' ? mayShare(settings) : mayShare });
   if (identityUnchecked) err(`peer: ${uncheckedSecretLine(identityUnchecked)}\n`);
   if (identityCreated && sayNewIdentity) err(`peer: made a new identity for this peer, ${options.identity!.id} (kept in ${identityCreated})\n`);
-  return { node: new PeerNode({ ...options, ...extra(settings) }), settings, logger };
+  return { node: new PeerNode({ ...options, ...(tracker.find((t) => t.key) && { networkKey: linkKey(tracker, settings) }), ...extra(settings) }), settings, logger };
+}
+
+/**
+ * A command's settings: flags, then the environment, then `.env` here, then what `peer join` kept, then
+ * the defaults. A file that holds the network key must be its owner's alone.
+ */
+function commandSettings(flags: Record<string, unknown>, command: string): { settings: PeerSettings; logger: Logger } {
+  const dotenv = readDotenv(process.cwd());
+  const joinedFile = joinedSettingsFile(process.env);
+  const joined = readEnvFile(joinedFile);
+  const settings = loadPeerSettings({ env: process.env, dotenv: { ...joined, ...dotenv }, flags, flagHint: `see \`${['peer', command].filter(Boolean).join(' ')} --help\`` });
+  const { networkKey } = PEER_SETTINGS;
+  for (const unchecked of [
+    requirePrivateDotenv(process.cwd(), dotenv, process.env, [networkKey.env]),
+    requirePrivateEnvFile(joinedFile, joined, { ...dotenv, ...process.env }, [networkKey.env]),
+  ]) {
+    if (unchecked) err(`peer: ${unchecked}\n`);
+  }
+  const logger = cliLogger('peer', settings.logLevel, logFormat(settings.logFormat, process.stderr), colourOn(process.stderr, process.env));
+  return { settings, logger };
+}
+
+/** The trackers a command uses: the ones set, or the one announced on the LAN. */
+async function trackerOf(settings: PeerSettings, what: string, logger: Logger, choose?: (found: readonly FoundTracker[]) => Promise<FoundTracker | undefined>): Promise<Endpoint[]> {
+  if (settings.tracker !== undefined) return parseEndpointList(settings.tracker, what);
+  const endpoint = await trackerFromLan({
+    knownTrackers: knownTrackersOf(process.env),
+    discover: settings.discover,
+    hasKey: settings.networkKey !== undefined,
+    err,
+    ...(choose && { choose }),
+    onIgnored: (why) => logger.debug(why),
+  });
+  return [endpoint];
+}
+
+/** The network key a join link carries: used when none is set, refused when another one is. */
+function linkKey(tracker: readonly Endpoint[], settings: PeerSettings): Buffer {
+  const key = parseNetworkKey(tracker.find((t) => t.key)!.key!);
+  if (settings.networkKey && !settings.networkKey.equals(key)) {
+    throw new P2PError('BAD_CONFIG', `the link's network key is not the ${PEER_SETTINGS.networkKey.env} set here`, `remove ${PEER_SETTINGS.networkKey.env} from .env and the environment, or use the tracker's address without ?key=`);
+  }
+  return key;
 }
 
 function parseFlags<S extends z.ZodType>(schema: S, flags: unknown, command: string): z.infer<S> {
@@ -130,20 +179,37 @@ async function list(rawFlags: unknown): Promise<void> {
   await printList(node.list(), flags.json ?? false, out, shownHere());
 }
 
-/** `peer join LINK`: redeems the invite the link carries (a members network), pins the tracker, says how to go on. */
+/**
+ * `peer join LINK`: connects once (on a members network, redeeming the link's invite makes this peer a
+ * member), then keeps the tracker (and a link's network key) in the peer's settings, so that the next
+ * commands need no flags.
+ */
 async function join(link: string, rawFlags: unknown): Promise<void> {
   parseFlags(z.strictObject({}), rawFlags, 'join');
   const tracker = parseEndpoint(link.trim(), 'link');
   const { node } = await peerNode({ tracker: link.trim() }, 'join', { mayShare: true });
   node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
-  const info = await node.join();
-  out(`joined ${trackerWords(info)}\n`);
-  const address = formatAddress(tracker);
-  err(
-    info.network === 'members'
-      ? `The tracker's identity is remembered. From now on: --tracker ${address} (or ${PEER_SETTINGS.tracker.env}=${address} in .env)\n`
-      : `This is ${info.network === 'open' ? 'an open' : 'a private'} network, where nobody needs an invite; its identity is remembered. From now on: --tracker ${address}\n`,
-  );
+  try {
+    const info = await node.join();
+    const file = joinedSettingsFile(process.env);
+    await keepJoined(file, { ...tracker, id: info.id ?? tracker.id! });
+    out(`joined ${trackerWords(info)}\n`);
+    err(`Kept in ${file}: from now on, peer commands use this tracker with no flags (a --tracker, ${PEER_SETTINGS.tracker.env} or .env still comes first).\n`);
+  } finally {
+    await node.close();
+  }
+}
+
+/** `peer trackers`: what the LAN announces, as a table or JSON. */
+async function trackers(rawFlags: unknown): Promise<void> {
+  const flags = parseFlags(z.strictObject({ json: z.boolean().optional() }), rawFlags, 'trackers');
+  const { settings, logger } = commandSettings({}, 'trackers');
+  if (!settings.discover) throw new P2PError('NO_TRACKER', `looking for trackers on the LAN is off (${PEER_SETTINGS.discover.env}=off)`, `set ${PEER_SETTINGS.discover.env}=on`);
+  const knownTrackers = knownTrackersOf(process.env);
+  const found = await lookOnLan(knownTrackers, { onIgnored: (why) => logger.debug(why) });
+  if (flags.json) return void out(`${JSON.stringify(trackerRows(found))}\n`);
+  for (const line of refusedLines(found, knownTrackers.file)) err(line);
+  out(trackersTable(found));
 }
 
 /** A count typed as digits, refused in words that name the range (not "expected number, received NaN"). */
@@ -261,6 +327,21 @@ async function seedUntilInterrupted(node: PeerNode, path: string): Promise<void>
   err('stopped seeding\n');
 }
 
+/** The menu's pick among several trackers found on the LAN: a numbered list, and a number typed. */
+async function askWhichTracker(found: readonly FoundTracker[]): Promise<FoundTracker | undefined> {
+  err(`${found.length} trackers answered on the LAN:\n${found.map((t, n) => `  ${n + 1}) ${terminalSafe(t.name)}  ${formatAddress({ host: t.host, port: t.port })}  ${t.network} network\n`).join('')}`);
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
+  try {
+    const answer = await new Promise<string>((resolve) => {
+      rl.question(`Use which (1-${found.length})? `, resolve);
+      rl.once('close', () => resolve(''));
+    });
+    return found[Number(answer.trim()) - 1];
+  } finally {
+    rl.close();
+  }
+}
+
 async function menu(rawFlags: unknown, command: Command): Promise<void> {
   // Words after `peer` that name no command reach here: say which word, not "too many arguments".
   const [unknown] = command.args;
@@ -268,7 +349,7 @@ async function menu(rawFlags: unknown, command: Command): Promise<void> {
     throw new P2PError('BAD_CONFIG', `unknown command ${quoted(unknown)}`, `the commands are ${program.commands.map((c) => c.name()).join(', ')}; see \`peer --help\``);
   }
   const flags = parseFlags(z.strictObject({ tracker: z.string().optional() }), rawFlags, '');
-  const { node } = await peerNode(flags, '', { mayShare: true });
+  const { node } = await peerNode(flags, '', { mayShare: true, chooseTracker: askWhichTracker });
   const interrupted = new Promise<void>((resolve) => onInterrupt(resolve));
   const input = process.stdin;
   const shown = shownHere();
@@ -313,9 +394,15 @@ program
 
 program
   .command('join')
-  .description('join a members network with the link of an invite (`tracker invite` made it): this peer becomes a member')
-  .argument('<link>', "the link, p2p://HOST:PORT#IDENTITY?invite=…, in quotes: a shell reads '?' and '&'")
+  .description('join a network with its link (`tracker start` or `tracker invite` printed it) and keep it: the next commands need no --tracker')
+  .argument('<link>', "the link, p2p://HOST:PORT#IDENTITY (then ?key=… or ?invite=…), in quotes: a shell reads '?' and '&'")
   .action(join);
+
+program
+  .command('trackers')
+  .description('the trackers announced on the LAN: name, network kind, address, and whether this peer knows them')
+  .option('--json', 'print a JSON array: name, network, address, id, state (new, known, silent or refused)')
+  .action(trackers);
 
 program
   .command('list')

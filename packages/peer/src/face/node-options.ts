@@ -31,9 +31,15 @@ export async function nodeOptions(
     identityCreated: loaded?.created ? loaded.file : undefined,
     // On Windows nobody can tell from the file who may read the key: the CLI says so.
     identityUnchecked: loaded?.unchecked ? loaded.file : undefined,
-    knownTrackers: new KnownTrackers(join(configDir, 'known-trackers')),
+    knownTrackers: knownTrackersOf(env),
     cacheDir,
     // What this program keeps for itself is never shared, even from a folder that holds it (`peer share ~`).
     privatePaths: [join(cwd, '.env'), configDir, defaultStateDir(env), cacheDir, ...(loaded ? [loaded.file] : [])],
   };
 }
+
+/** The trackers met before (trust on first use), kept in the config folder. */
+export const knownTrackersOf = (env: Record<string, string | undefined>) => new KnownTrackers(join(defaultConfigDir(env), 'known-trackers'));
+
+/** The settings `peer join` keeps for the next commands (.env form, owner-only: it may hold a network key). */
+export const joinedSettingsFile = (env: Record<string, string | undefined>) => join(defaultConfigDir(env), 'peer.env');

@@ -4,9 +4,6 @@
  * protocol's own defaults (stall timeout, reconnect backoff, files per share) are the protocol package's.
  */
 
-/** The tracker a peer asks when told of none: one on this machine, at the tracker's default port. */
-export const DEFAULT_TRACKER = '127.0.0.1:7070';
-
 /** Uploads served at once; a further fetch waits in line, or gets BUSY when the line is full. */
 export const DEFAULT_MAX_UPLOADS = 8;
 

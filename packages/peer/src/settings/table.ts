@@ -1,6 +1,6 @@
 import { MAX_FILES_PER_SHARE, parseNetworkKey, RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS, STALL_TIMEOUT_MS } from '@p2pservice/protocol';
 import { defineSettings, loadSettings, setting, type SettingSources, type SettingsOf, settingsOf } from '@p2pservice/cli';
-import { DEFAULT_MAX_SOURCES, DEFAULT_MAX_UPLOADS, DEFAULT_TRACKER, DEFAULT_UI_PORT, RESCAN_INTERVAL_MS } from './defaults.js';
+import { DEFAULT_MAX_SOURCES, DEFAULT_MAX_UPLOADS, DEFAULT_UI_PORT, RESCAN_INTERVAL_MS } from './defaults.js';
 
 /*
  * The peer's settings, each declared once: its environment name, how its text is read, its default,
@@ -61,10 +61,16 @@ export const NODE_SETTINGS = defineSettings({
 export const PEER_SETTINGS = defineSettings({
   tracker: {
     env: 'PEER_TRACKER',
-    schema: setting.text(),
-    default: DEFAULT_TRACKER,
-    help: 'tracker HOST:PORT (or HOST:PORT#IDENTITY to pin it); several, comma-separated',
+    schema: setting.optionalText(),
+    default: '',
+    help: 'tracker HOST:PORT (or HOST:PORT#IDENTITY to pin it, or a join link); several, comma-separated; empty = the one announced on the LAN',
     flag: '<address>',
+  },
+  discover: {
+    env: 'PEER_DISCOVER',
+    schema: setting.onOff(),
+    default: 'on',
+    help: 'with no tracker set, look for one announced on the LAN (DNS-SD); off = never send a query there',
   },
   ...NODE_SETTINGS,
   uiPort: { env: 'PEER_UI_PORT', schema: setting.port(), default: String(DEFAULT_UI_PORT), help: "port of `peer ui`'s page on 127.0.0.1; 0 = any free one", flag: '<port>' },

@@ -50,6 +50,8 @@ export const LOCAL_ERROR_CODES = {
   INTERRUPTED: 'the user stopped the operation (Ctrl-C); it can be resumed',
   BAD_CONFIG: 'a setting, flag or argument is invalid',
   INSTANCE_IN_USE: 'another running tracker uses this instance name on the same database',
+  NO_TRACKER: 'no tracker address was given, and none answered on the LAN (or looking there is off)',
+  SEVERAL_TRACKERS: 'no tracker address was given, and several answered on the LAN: one has to be chosen',
 } as const;
 
 export type WireErrorCode = keyof typeof WIRE_ERROR_CODES;

@@ -3,6 +3,7 @@ import { P2PError } from '../core/errors.js';
 import { parseIdentity } from '../identity/identity-id.js';
 import { quoted } from '../core/terminal.js';
 import { formatInvite, type Invite, parseInvite } from '../wire/invite.js';
+import { parseNetworkKey } from '../wire/membership.js';
 
 export interface Address {
   host: string;
@@ -15,9 +16,11 @@ export interface Endpoint extends Address {
   id?: string;
   /** An invite to redeem there, when this is a members network the client is not a member of yet. */
   invite?: Invite;
+  /** The key of a private network (NETWORK_KEY), when a join link carries it. */
+  key?: string;
 }
 
-/** How a join link begins: `p2p://HOST:PORT#IDENTITY?invite=ID.SECRET`. */
+/** How a join link begins: `p2p://HOST:PORT#IDENTITY`, then `?invite=ID.SECRET` or `?key=KEY`. */
 export const LINK_SCHEME = 'p2p://';
 
 
@@ -45,13 +48,14 @@ export function parseEndpoint(text: string, what = 'address'): Endpoint {
 
 /**
  * Parses a join link, `p2p://HOST:PORT#IDENTITY`, with `?invite=ID.SECRET` after the identity when it
- * carries an invite to a members network (README#members). The identity is required: a link is trusted
- * because it names who must answer.
+ * carries an invite to a members network (README#members), or `?key=KEY` when it carries a private
+ * network's key. The identity is required: a link is trusted because it names who must answer.
  */
 export function parseLink(text: string, what = 'link'): Endpoint {
   const rest = text.slice(LINK_SCHEME.length);
   const hash = rest.indexOf('#');
-  const short = quoted(text.replace(/invite=[^&]*/, 'invite=…').slice(0, 200));
+  // Error messages never repeat a secret.
+  const short = quoted(text.replace(/(invite|key)=[^&]*/g, '$1=…').slice(0, 200));
   if (hash < 0) throw new P2PError('BAD_CONFIG', `${what} ${short} names no tracker identity`, 'copy the whole link, with the part after #');
   const address = parseAddress(rest.slice(0, hash).replace(/\/$/, ''), what);
   const [identity, query = ''] = rest.slice(hash + 1).split('?', 2) as [string, string?];
@@ -59,14 +63,26 @@ export function parseLink(text: string, what = 'link'): Endpoint {
   for (const pair of query.split('&').filter((part) => part !== '')) {
     const [key, value = ''] = pair.split('=', 2) as [string, string?];
     if (key === 'invite') endpoint.invite = parseInvite(decodeURIComponent(value), `the invite in ${what} ${short}`);
+    else if (key === 'key') endpoint.key = networkKeyText(decodeURIComponent(value), `the key in ${what} ${short}`);
     else throw new P2PError('BAD_CONFIG', `${what} ${short} has an unknown part ${quoted(key.slice(0, 40))}`, 'copy the link as it was printed');
   }
   return endpoint;
 }
 
-/** A join link for `endpoint` (which must name its identity), with its invite if it has one. */
+/** A join link for `endpoint` (which must name its identity), with its invite or key if it has one. */
 export function formatLink(endpoint: Endpoint & { id: string }): string {
-  return `${LINK_SCHEME}${formatAddress(endpoint)}#${endpoint.id}${endpoint.invite ? `?invite=${formatInvite(endpoint.invite)}` : ''}`;
+  const query = endpoint.invite ? `?invite=${formatInvite(endpoint.invite)}` : endpoint.key ? `?key=${endpoint.key}` : '';
+  return `${LINK_SCHEME}${formatAddress(endpoint)}#${endpoint.id}${query}`;
+}
+
+/** A network key as a link carries it, checked (parseNetworkKey's rules) and kept as text. */
+function networkKeyText(text: string, what: string): string {
+  try {
+    parseNetworkKey(text);
+  } catch (error) {
+    throw new P2PError('BAD_CONFIG', `${what} is not a network key`, 'copy the link as it was printed', { cause: error });
+  }
+  return text;
 }
 
 /**

@@ -116,6 +116,13 @@ export const TRACKER_SETTINGS = defineSettings({
     help: 'open, key or members; empty = key when NETWORK_KEY is set, else open',
     flag: '<kind>',
   },
+  announce: {
+    env: 'TRACKER_ANNOUNCE',
+    schema: setting.onOff(),
+    default: 'on',
+    help: 'announce the tracker on the LAN (DNS-SD), only where it listens, so that peers find it with no address; off = not',
+  },
+  name: { env: 'TRACKER_NAME', schema: setting.optionalText(), default: '', help: "the network's name on the LAN; empty = this machine's name", flag: '<name>' },
   httpPort: { env: 'TRACKER_HTTP_PORT', schema: setting.optionalPort(), default: '', help: 'port of /status, /metrics and /healthz; empty = off', flag: '<port>' },
   httpHost: { env: 'TRACKER_HTTP_HOST', schema: setting.text(), default: DEFAULT_HTTP_HOST, help: 'address of that HTTP listener', flag: '<host>' },
 });
