@@ -84,6 +84,38 @@ describe.skipIf(!ns)('LAN discovery in a network namespace', () => {
     expect(chosen.stdout).toContain('No files are shared on the network yet.');
   });
 
+  it('two trackers in the menu: it lists them and asks which, then goes on with the choice', async () => {
+    const lab = await lanTracker('t-menu-lab', 'menu-lab');
+    await lanTracker('t-menu-club', 'menu-club');
+    const gina = peerFolder('gina');
+    const result = await run(PEER_BIN, [], { cwd: gina, env: lanEnv(), netns: ns!.name, input: '2\n4\n', timeoutMs: 30_000 });
+    expect(result.stderr).toContain('2 trackers answered on the LAN:\n  1) menu-club  127.0.0.1:');
+    expect(result.stderr).toContain(`  2) menu-lab  127.0.0.1:${lab.port}  open network\n`);
+    expect(result.stderr).toContain(`peer: using tracker "menu-lab" at 127.0.0.1:${lab.port}, found on the LAN (open network)`);
+    expect(result.stdout).toMatch(/^Use which \(1-2\)\? P2PService peer — tracker 127\.0\.0\.1:\d+\n/);
+    expect(result.stdout).toContain('bye');
+    expect(result.code).toBe(0);
+  });
+
+  it('a tracker that stops says goodbye: a browser drops it at once', async () => {
+    const browser = start(join(REPO, 'packages/peer/test/fixtures/browse-trackers.mjs'), [], { cwd: root, env: lanEnv(), netns: ns!.name });
+    await browser.waitFor(/^browsing$/);
+    const tracker = await lanTracker('t-bye', 'bye');
+    await browser.waitFor(/^up bye$/);
+    await tracker.stop('SIGINT');
+    // Long before its records' TTL (120 s) would run out.
+    await browser.waitFor(/^down bye$/, 5_000);
+  });
+
+  it('a tracker on loopback announces on loopback only', async () => {
+    mkdirSync(join(root, 't-loop'), { recursive: true });
+    const tracker = start(TRACKER_BIN, ['start', '--host', '127.0.0.1', '--port', '0', '--db', join(root, 't-loop', 'tracker.db'), '--name', 'loop'], { cwd: join(root, 't-loop'), env: lanEnv(), netns: ns!.name });
+    expect(await tracker.waitFor(/announced on the LAN/)).toMatch(/"announcedAs":"loop","interface":"127\.0\.0\.1"/);
+    const hank = peerFolder('hank');
+    const listed = await peer(['trackers', '--json'], hank);
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ name: 'loop', address: expect.stringMatching(/^127\.0\.0\.1:\d+$/) })]);
+  });
+
   it('two trackers asking for the same name: the second is announced as "NAME (2)"', async () => {
     await lanTracker('t-same1', 'same');
     const second = await lanTracker('t-same2', 'same');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConnectBack, HolderReply, HolderRequest, TrackerReply, TrackerRequest } from '../src/index.js';
+import { ConnectBack, HolderReply, HolderRequest, parseEndpoint, readAnnouncement, TrackerReply, TrackerRequest } from '../src/index.js';
 
 /* The spec (README.md) is the contract: each complete JSON example in it must be a valid message. */
 
@@ -19,6 +19,21 @@ describe('the examples of the spec', () => {
     const message = JSON.parse(text) as unknown;
     const valid = [TrackerRequest, TrackerReply, HolderRequest, HolderReply, ConnectBack].some((schema) => schema.safeParse(message).success);
     expect(valid).toBe(true);
+  });
+});
+
+describe('the join links of the spec', () => {
+  // Whole links only: the templates (HOST:PORT) are not links.
+  const links = [...spec.matchAll(/^p2p:\/\/\S+$/gm)].map((m) => m[0]).filter((link) => !link.includes('HOST'));
+
+  it.each(links)('%s reads as a link', (link) => {
+    expect(parseEndpoint(link)).toMatchObject({ host: expect.any(String), port: expect.any(Number), id: expect.any(String) });
+  });
+
+  it('the TXT example reads as an announcement', () => {
+    const [, name, port, txt] = /`(\S+)\._p2pservice\._tcp\.local\. can be reached at \S+:(\d+)`\s+with TXT `([^`]+)`/.exec(spec)!;
+    const record = Object.fromEntries(txt!.split(' ').map((pair) => pair.split('=') as [string, string]));
+    expect(readAnnouncement({ name, port: Number(port), txt: record, referer: { address: '192.0.2.2' } })).toMatchObject({ name: 'lab', port: 7070, network: 'open', version: 2 });
   });
 });
 

@@ -1,5 +1,4 @@
 import { dirname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_SEARCH_RESULTS, type Endpoint, formatAddress, P2PError, parseNetworkKey, terminalSafe, uncheckedSecretLine, parseEndpoint, parseEndpointList, parseSearchQuery, parseSize, quoted, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
 import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, readEnvFile, reportFatal, requirePrivateDotenv, requirePrivateEnvFile, setting, settingFlag, settingsHelp, completionScript } from '@p2pservice/cli';
@@ -10,7 +9,7 @@ import { AmbiguousNameError, checkSharedName } from '../download/resolve.js';
 import { PeerNode, type PeerNodeOptions } from '../node.js';
 import { wantsColour } from './colour.js';
 import { onInterrupt } from './interrupt.js';
-import { runMenu } from './menu.js';
+import { menuLines, runMenu } from './menu.js';
 import { resolvePicked } from './picked-download.js';
 import { withDownloadProgress, withIndexProgress } from './progress.js';
 import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines, trackerWords, trustedLine } from './report.js';
@@ -328,18 +327,13 @@ async function seedUntilInterrupted(node: PeerNode, path: string): Promise<void>
 }
 
 /** The menu's pick among several trackers found on the LAN: a numbered list, and a number typed. */
-async function askWhichTracker(found: readonly FoundTracker[]): Promise<FoundTracker | undefined> {
-  err(`${found.length} trackers answered on the LAN:\n${found.map((t, n) => `  ${n + 1}) ${terminalSafe(t.name)}  ${formatAddress({ host: t.host, port: t.port })}  ${t.network} network\n`).join('')}`);
-  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
-  try {
-    const answer = await new Promise<string>((resolve) => {
-      rl.question(`Use which (1-${found.length})? `, resolve);
-      rl.once('close', () => resolve(''));
-    });
-    return found[Number(answer.trim()) - 1];
-  } finally {
-    rl.close();
-  }
+function askWhichTracker(lines: AsyncIterator<string>) {
+  return async (found: readonly FoundTracker[]): Promise<FoundTracker | undefined> => {
+    err(`${found.length} trackers answered on the LAN:\n${found.map((t, n) => `  ${n + 1}) ${terminalSafe(t.name)}  ${formatAddress({ host: t.host, port: t.port })}  ${t.network} network\n`).join('')}`);
+    out(`Use which (1-${found.length})? `);
+    const answer = await lines.next();
+    return answer.done ? undefined : found[Number(answer.value.trim()) - 1];
+  };
 }
 
 async function menu(rawFlags: unknown, command: Command): Promise<void> {
@@ -349,12 +343,14 @@ async function menu(rawFlags: unknown, command: Command): Promise<void> {
     throw new P2PError('BAD_CONFIG', `unknown command ${quoted(unknown)}`, `the commands are ${program.commands.map((c) => c.name()).join(', ')}; see \`peer --help\``);
   }
   const flags = parseFlags(z.strictObject({ tracker: z.string().optional() }), rawFlags, '');
-  const { node } = await peerNode(flags, '', { mayShare: true, chooseTracker: askWhichTracker });
-  const interrupted = new Promise<void>((resolve) => onInterrupt(resolve));
   const input = process.stdin;
+  const typed = menuLines(input);
+  const { node } = await peerNode(flags, '', { mayShare: true, chooseTracker: askWhichTracker(typed.lines) });
+  const interrupted = new Promise<void>((resolve) => onInterrupt(resolve));
   const shown = shownHere();
   const colour = wantsColour(process.stdout, process.env);
-  await Promise.race([runMenu({ node, input, output: process.stdout, errors: process.stderr, shown, colour }), interrupted.then(() => input.destroy())]);
+  await Promise.race([runMenu({ node, input, output: process.stdout, errors: process.stderr, shown, colour, lines: typed.lines }), interrupted.then(() => input.destroy())]);
+  typed.close();
   await node.close();
   process.exit(0);
 }

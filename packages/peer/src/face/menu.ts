@@ -19,6 +19,17 @@ export interface MenuOptions {
   shown: ShownResults;
   /** Highlight search matches in colour. */
   colour: boolean;
+  /** The lines typed, when something before the menu read some already (menuLines). */
+  lines?: AsyncIterator<string>;
+}
+
+/**
+ * The lines typed at the menu, pulled through one iterator that buffers them: piped input typed ahead is
+ * not lost, even when a question before the menu (which tracker?) reads the first one.
+ */
+export function menuLines(input: NodeJS.ReadableStream): { lines: AsyncIterator<string>; close(): void } {
+  const rl = createInterface({ input, terminal: false });
+  return { lines: rl[Symbol.asyncIterator](), close: () => rl.close() };
 }
 
 const MENU = ['1) Get list', '2) Share folder', '3) Download file', '4) Exit'];
@@ -27,10 +38,9 @@ const MENU = ['1) Get list', '2) Share folder', '3) Download file', '4) Exit'];
  * The interactive menu: loops until Exit (or end of input). Folders shared here keep being served while
  * the menu goes on; Exit stops them, saying goodbye to the tracker for each.
  */
-export async function runMenu({ node, input, output, errors, shown, colour }: MenuOptions): Promise<void> {
-  const rl = createInterface({ input, terminal: false });
-  // Lines are pulled through the iterator, which buffers them: piped input typed ahead is not lost.
-  const lines = rl[Symbol.asyncIterator]();
+export async function runMenu({ node, input, output, errors, shown, colour, lines: given }: MenuOptions): Promise<void> {
+  const own = given ? undefined : menuLines(input);
+  const lines = given ?? own!.lines;
   const say = (text: string) => output.write(text);
   const tell = (text: string) => errors.write(text);
   const ask = async (prompt: string): Promise<string | undefined> => {
@@ -99,7 +109,7 @@ export async function runMenu({ node, input, output, errors, shown, colour }: Me
       }
     }
   } finally {
-    rl.close();
+    own?.close();
     await node.close();
   }
   say('bye\n');

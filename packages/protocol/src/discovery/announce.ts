@@ -57,12 +57,14 @@ export async function announceTracker(options: AnnounceOptions): Promise<Announc
     txt: trackerTxt(options.id, options.network),
     probe: false,
     disableIPv6: true,
+    host: `${hostname().split('.')[0]}.local`,
   });
   return {
     name,
     iface,
     stop: async () => {
-      await new Promise<void>((resolve) => service.stop?.(() => resolve()) ?? resolve());
+      // The goodbye is sent before the socket closes: its callback comes once it is out.
+      await new Promise<void>((resolve) => (service.stop ? service.stop(() => resolve()) : resolve()));
       await mdns.close();
     },
   };
