@@ -19,6 +19,34 @@ export function decodeTerminalQr(text: string): string | undefined {
     rows.push(cells.map((c) => !quiet && (c === '█' || c === '▀')));
     rows.push(cells.map((c) => !quiet && (c === '█' || c === '▄')));
   }
+  return decodeModules(rows);
+}
+
+/**
+ * Reads back a QR code drawn as SVG by `qrcode` (type 'svg'): its dark modules are one path of
+ * horizontal strokes, `M x y` and `m dx dy` moves and `h n` runs, one module high.
+ */
+export function decodeSvgQr(svg: string): string | undefined {
+  const path = /<path stroke="#000000" d="([^"]+)"/.exec(svg)?.[1];
+  const size = Number(/viewBox="0 0 (\d+) \d+"/.exec(svg)?.[1]);
+  if (path === undefined || !size) return undefined;
+  const rows: boolean[][] = Array.from({ length: size }, () => Array<boolean>(size).fill(false));
+  let x = 0;
+  let y = 0;
+  for (const [, command, args] of path.matchAll(/([MmHh])([^MmHh]*)/g)) {
+    const [a = 0, b = 0] = args!.trim().split(/[\s,]+/).map(Number);
+    if (command === 'M') [x, y] = [a, b];
+    else if (command === 'm') [x, y] = [x + a, y + b];
+    else {
+      for (let i = 0; i < a; i++) rows[Math.floor(y)]![x + i] = true;
+      x += a;
+    }
+  }
+  return decodeModules(rows);
+}
+
+/** Dark modules painted into an image with a quiet zone, as a camera would see them, read by jsQR. */
+function decodeModules(rows: boolean[][]): string | undefined {
   if (rows.length === 0) return undefined;
   const scale = 6;
   const margin = 4;

@@ -20,3 +20,9 @@ export async function terminalQr(link: string): Promise<string> {
   const { default: QRCode } = await import('qrcode');
   return QRCode.toString(link, { type: 'terminal', small: true, errorCorrectionLevel: 'L' });
 }
+
+/** A link as a QR code in SVG, for the status page (no script: the page has none). */
+export async function svgQr(link: string): Promise<string> {
+  const { default: QRCode } = await import('qrcode');
+  return QRCode.toString(link, { type: 'svg', errorCorrectionLevel: 'L', margin: 2 });
+}

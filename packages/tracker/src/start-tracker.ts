@@ -2,6 +2,10 @@ import { type Announcement, type Identity, loadOrCreateIdentity, TicketSigner, t
 import type { Logger } from 'pino';
 import { peerAddresses } from './addresses.js';
 import { announceOnLan } from './lan-announcement.js';
+import { joinLinks, svgQr } from './join-link.js';
+import type { StatusJoin } from './observe/status-page.js';
+import type { NetworkKind } from './server/member-gate.js';
+import { isLoopbackAddress } from '@p2pservice/cli';
 import { StatusServer } from './observe/status-server.js';
 import { timedStore } from './observe/timed-store.js';
 import { TrackerMetrics } from './observe/tracker-metrics.js';
@@ -78,8 +82,10 @@ export async function startTracker(settings: StartTrackerSettings, options: Star
     if (metrics) {
       const probe = { connections: () => server.connections, serving: () => server.serving };
       metrics.watch(probe);
-      const source = { store, metrics, version: TRACKER_VERSION, network: server.network, ...probe };
-      status = await StatusServer.start(settings.httpHost ?? DEFAULT_HTTP_HOST, settings.httpPort!, source, logger);
+      const httpHost = settings.httpHost ?? DEFAULT_HTTP_HOST;
+      const join = await statusJoin(peerAddresses(host, server.address.port, identity.id), server.network, isLoopbackAddress(httpHost) ? settings.networkKey : undefined, settings.announce === true);
+      const source = { store, metrics, version: TRACKER_VERSION, network: server.network, ...(join && { join }), ...probe };
+      status = await StatusServer.start(httpHost, settings.httpPort!, source, logger);
     }
     const announcement = settings.announce
       ? announceOnLan({ name: settings.name, id: identity.id, network: server.network, listenHost: host, port: server.address.port }, logger)
@@ -96,6 +102,16 @@ export async function startTracker(settings: StartTrackerSettings, options: Star
     await undoAll();
     throw error;
   }
+}
+
+/**
+ * The join link the status page shows, drawn as a QR code. The network key goes in it only when the page
+ * is on loopback: a page others can reach never shows a secret.
+ */
+async function statusJoin(addresses: string[], network: NetworkKind, networkKey: Buffer | undefined, announced: boolean): Promise<StatusJoin | undefined> {
+  const [link] = joinLinks(addresses, network, networkKey);
+  if (link === undefined) return undefined;
+  return { link, qrSvg: await svgQr(link), holdsKey: link.includes('?key='), announced };
 }
 
 async function loadIdentity(configDir: string | undefined, logger: Logger): Promise<Identity> {

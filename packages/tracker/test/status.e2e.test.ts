@@ -6,6 +6,7 @@ import { TrackerSession } from '@p2pservice/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, killAll, listeningPort, removeDir, type Running, startTrackerCli, tempDir } from '@p2pservice/test-support/processes';
 import { parseExposition } from '@p2pservice/test-support/prometheus';
+import { decodeSvgQr } from '@p2pservice/test-support/qr';
 import { tlsAs } from '@p2pservice/test-support/tls';
 import { eventually } from '@p2pservice/test-support/wait';
 
@@ -18,7 +19,7 @@ const asPeer = { transport: tlsAs('peer') };
 const sha = (c: string) => c.repeat(64);
 
 let cwd: string;
-let tracker: Running & { port: number };
+let tracker: Running & { port: number; identity: string };
 let base: string;
 const listeners: { close(): Promise<void> }[] = [];
 
@@ -132,6 +133,32 @@ describe('tracker start --http-port', () => {
     // Newest first: dave left, dave and carol joined, and the two peers of the test before left and joined.
     expect(events.slice(0, 3)).toEqual(['left', 'joined', 'joined']);
     await carol.close();
+  });
+
+  it('shows how to join: the link, and a QR code of it', async () => {
+    const page = await (await fetch(`${base}status`)).text();
+    const link = /<p><code>(p2p:\/\/[^<]+)<\/code><\/p>/.exec(page)?.[1];
+    expect(link).toBe(`p2p://127.0.0.1:${tracker.port}#${tracker.identity}`);
+    expect(decodeSvgQr(/<svg[\s\S]*?<\/svg>/.exec(page)![0])).toBe(link);
+    // Announcing is off in tests: the page does not claim otherwise.
+    expect(page).not.toContain('find the tracker with no link');
+  });
+
+  it("puts a private network's key in the link only on a page nobody else can reach", async () => {
+    const folder = tempDir('p2p-status-key-');
+    try {
+      const keyed = await startTrackerCli(folder, ['--http-port', '0', '--new-key'], cleanEnv({ LOG_FORMAT: 'json' }));
+      const key = (await keyed.waitFor(/^NETWORK_KEY=/)).replace('NETWORK_KEY=', '');
+      const url = (JSON.parse(await keyed.waitFor(/status page and metrics listening/)) as { url: string }).url;
+      const page = await (await fetch(url)).text();
+      const link = `p2p://127.0.0.1:${keyed.port}#${keyed.identity}?key=${key}`;
+      expect(page).toContain(`<p><code>${link}</code></p>`);
+      expect(decodeSvgQr(/<svg[\s\S]*?<\/svg>/.exec(page)![0])).toBe(link);
+      expect(page).toContain('The link holds the network key: give it only to members.');
+      await keyed.stop();
+    } finally {
+      removeDir(folder);
+    }
   });
 
   it('answers /healthz with ok while it serves', async () => {

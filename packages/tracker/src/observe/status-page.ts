@@ -14,8 +14,21 @@ export interface StatusFacts {
   contents: number;
   connections: number;
   recent: readonly PeerEvent[];
+  /** How peers join: the link (with the key only on a page nobody else can reach) and its QR code. */
+  join?: StatusJoin;
   /** On a key or members network: the member counts and the members seen most recently. */
   members?: { members: number; revoked: number; recent: readonly StatusMember[] };
+}
+
+/** The join link as the status page shows it. */
+export interface StatusJoin {
+  link: string;
+  /** The link drawn as a QR code, an SVG made here (svgQr), never from the network. */
+  qrSvg: string;
+  /** Whether the link holds the network key (a private network, on a page only this machine reaches). */
+  holdsKey: boolean;
+  /** Whether the tracker announces itself on the LAN (TRACKER_ANNOUNCE). */
+  announced: boolean;
 }
 
 /** A member as the status page lists it. */
@@ -102,6 +115,7 @@ ${
 </table>
 `
     : '';
+  const join = joinSection(facts);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -114,6 +128,8 @@ body { font: 15px/1.4 system-ui, sans-serif; margin: 2rem auto; max-width: 46rem
 table { border-collapse: collapse; width: 100%; margin-bottom: 2rem; }
 th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid #ddd; }
 th[scope=row] { width: 16rem; font-weight: 600; }
+.join svg { width: 12rem; height: 12rem; float: right; margin: 0 0 1rem 1rem; }
+.join code { word-break: break-all; }
 </style>
 </head>
 <body>
@@ -122,7 +138,7 @@ th[scope=row] { width: 16rem; font-weight: 600; }
 <table aria-label="Status">
 ${rows.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n')}
 </table>
-${members}<h2>Recent joins and leaves</h2>
+${join}${members}<h2>Recent joins and leaves</h2>
 <table aria-label="Recent joins and leaves">
 <thead><tr><th scope="col">Time (UTC)</th><th scope="col">Event</th><th scope="col">Peer</th><th scope="col">Files</th></tr></thead>
 <tbody>
@@ -133,5 +149,28 @@ ${events}
 </main>
 </body>
 </html>
+`;
+}
+
+/** "Join this network": the link, its QR code for a phone or a second laptop, and what else a peer needs. */
+function joinSection(facts: StatusFacts): string {
+  if (facts.network === 'members') {
+    return '<h2>Join this network</h2>\n<p>Members only: each new member joins with the link of an invite, made with <code>tracker invite</code>.</p>\n';
+  }
+  if (!facts.join) return '';
+  const { link, qrSvg, holdsKey, announced } = facts.join;
+  const note = [
+    facts.network === 'key' && holdsKey && 'The link holds the network key: give it only to members.',
+    facts.network === 'key' && !holdsKey && 'Peers also need the network key, which a page others can reach does not show.',
+    announced && 'Peers on this LAN also find the tracker with no link at all: it announces itself.',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return `<h2>Join this network</h2>
+<div class="join">${qrSvg}
+<p>On another machine: <code>peer join '${escapeHtml(link)}'</code>, or point a phone's camera at the code.</p>
+<p><code>${escapeHtml(link)}</code></p>
+${note ? `<p>${escapeHtml(note)}</p>` : ''}
+</div>
 `;
 }

@@ -5,7 +5,7 @@ import { flagOf, isLocalHostHeader, isLoopbackAddress } from '@p2pservice/cli';
 import type { Logger } from 'pino';
 import { TRACKER_SETTINGS } from '../settings/table.js';
 import type { TrackerStore } from '../store/store.js';
-import { renderStatusPage, STATUS_MEMBERS, type StatusFacts } from './status-page.js';
+import { renderStatusPage, STATUS_MEMBERS, type StatusFacts, type StatusJoin } from './status-page.js';
 import type { TrackerMetrics } from './tracker-metrics.js';
 
 /** How long /healthz waits for the database before it answers 503. */
@@ -30,6 +30,8 @@ export interface StatusSource {
   metrics: TrackerMetrics;
   version: string;
   network: 'open' | 'key' | 'members';
+  /** How peers join, shown on the page. */
+  join?: StatusJoin;
   connections(): number;
   serving(): boolean;
 }
@@ -139,6 +141,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, source
         contents,
         connections: source.connections(),
         recent: source.metrics.activity.recent,
+        ...(source.join && { join: source.join }),
         ...(members && { members }),
       });
       return send(response, 200, 'text/html; charset=utf-8', page);
