@@ -46,7 +46,7 @@ export function decodeSvgQr(svg: string): string | undefined {
 }
 
 /** Dark modules painted into an image with a quiet zone, as a camera would see them, read by jsQR. */
-function decodeModules(rows: boolean[][]): string | undefined {
+export function decodeModules(rows: boolean[][]): string | undefined {
   if (rows.length === 0) return undefined;
   const scale = 6;
   const margin = 4;

@@ -98,6 +98,8 @@ export interface PeerNodeEvents {
   'tracker-back': [share: ShareState, previous: string];
   /** A tracker met for the first time was trusted and its identity remembered (HOST:PORT, identity). */
   'tracker-trusted': [tracker: string, id: string];
+  /** A node started without a tracker was given one (useTracker): HOST:PORT. */
+  'tracker-chosen': [tracker: string];
   /** The node connected to its tracker (to list, for now): who it is and whether the network is private. */
   'tracker-connected': [info: TrackerInfo];
   /** Something worth one line to the user that is not an error of an action (a corrupt cache, a full share). */

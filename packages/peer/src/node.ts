@@ -6,6 +6,8 @@ import {
   MAX_SEARCH_PAGE,
   type Endpoint,
   formatAddress,
+  formatLink,
+  formatNetworkKey,
   type Identity,
   type KnownTrackers,
   type ListCursor,
@@ -27,7 +29,7 @@ import { resolveContent } from './download/resolve.js';
 import type { DownloadState, PeerNodeEvents, ShareState, TrackerInfo } from './node-events.js';
 import { KeptTrackerSession } from './network/kept-tracker-session.js';
 import { MemberTickets } from './network/member-tickets.js';
-import { askTracker, type NetworkAccess, openTracker, trackersLabel } from './network/tracker-access.js';
+import { askTracker, type NetworkAccess, openTracker, trackersLabel, trackersOf } from './network/tracker-access.js';
 import { type ShareOptions, ShareSession } from './share/share-session.js';
 import { type PartOffer, PartySession } from './party/party-session.js';
 import type { PartFile } from './download/part-file.js';
@@ -122,9 +124,57 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     this.questions = new KeptTrackerSession(this.access, AGENTS.browse);
   }
 
-  /** The tracker, or the trackers, as HOST:PORT (comma-separated). */
+  /** The tracker, or the trackers, as HOST:PORT (comma-separated); empty before one is chosen. */
   get tracker(): string {
-    return trackersLabel(this.options);
+    return trackersLabel(this.access);
+  }
+
+  /** Whether the node has a tracker: one started with none (`tracker: []`) gets it from useTracker. */
+  get hasTracker(): boolean {
+    return trackersOf(this.access).length > 0;
+  }
+
+  /**
+   * Gives a node started without a tracker its tracker (and the key a join link carried): `peer ui` on a
+   * LAN where none or several answered, once the person picks one in the page. Once only: moving a
+   * running node to another network would leave its shares and downloads on the old one.
+   */
+  useTracker(tracker: readonly Endpoint[], networkKey?: Buffer): void {
+    if (this.sharesById.size > 0 || this.downloadsById.size > 0) {
+      throw new P2PError('BAD_CONFIG', `this peer shares or downloads through tracker ${this.tracker} already`, 'to use another network, restart it with --tracker');
+    }
+    if (tracker.length === 0) throw new P2PError('BAD_CONFIG', 'no tracker given', 'a join link, or HOST:PORT#IDENTITY');
+    this.access.tracker = tracker;
+    this.access.networkKey = networkKey ?? this.options.networkKey;
+    this.trackerInfo = undefined;
+    this.emit('tracker-chosen', this.tracker);
+  }
+
+  /** Undoes a useTracker whose first connection failed, so that another can be chosen. */
+  forgetTracker(): void {
+    if (this.sharesById.size > 0 || this.downloadsById.size > 0) return;
+    this.access.tracker = [];
+    this.access.networkKey = this.options.networkKey;
+    this.trackerInfo = undefined;
+  }
+
+  /** Whether this node proves a network key (a private network's). */
+  get hasNetworkKey(): boolean {
+    return this.access.networkKey !== undefined;
+  }
+
+  /**
+   * The join link of the network this node is on, for others (the page's QR code): its tracker with the
+   * identity it proved, and on a private network the key. Undefined before the first connection, and on
+   * a members network, where each newcomer needs an invite of their own.
+   */
+  joinLink(): string | undefined {
+    const [first] = trackersOf(this.access);
+    const info = this.trackerInfo;
+    const id = info?.id ?? first?.id;
+    if (!first || !info || !id || info.network === 'members') return undefined;
+    const key = info.network === 'private' && this.access.networkKey ? formatNetworkKey(this.access.networkKey) : undefined;
+    return formatLink({ host: first.host, port: first.port, id, ...(key && { key }) });
   }
 
   /** On a members network, the name this peer is a member under, as its tracker last said. */

@@ -35,6 +35,9 @@ let networkEvent = 0;
 // Answers are applied only if they answer the latest question: a slow search must not overwrite a newer one.
 let filesAsked = 0;
 let stateAsked = 0;
+// Whether the peer has a tracker: a `peer ui` started where none (or several) answered on the LAN asks.
+let hasTracker = true;
+let inviteShown = false;
 
 /** A size in the CLI's words (units.js is the CLI's own module), or ? when not known yet. */
 const formatBytes = (n) => (n === undefined || n === null ? '?' : bytesInWords(n));
@@ -65,6 +68,7 @@ function fileRow(file) {
 }
 
 async function showFiles(load, append) {
+  if (!hasTracker) return;
   const asked = ++filesAsked;
   const note = $('#files-note');
   note.textContent = 'Loading…';
@@ -79,6 +83,7 @@ async function showFiles(load, append) {
     $('#more').hidden = nextPage === null;
     const count = body.children.length;
     note.textContent = count === 0 ? 'Nothing found.' : `${count} file${count === 1 ? '' : 's'} shown${nextPage ? ', more below' : ''}.`;
+    if (!inviteShown) showInvite();
   } catch (error) {
     if (asked !== filesAsked) return;
     note.textContent = error.message;
@@ -191,12 +196,83 @@ function renderShares(shares) {
   if (shares.length === 0) list.append(element('li', 'Nothing shared yet.', { class: 'muted' }));
 }
 
+const NETWORK_WORDS = { open: 'open network', key: 'private network', members: 'members network' };
+
+/** The trackers found on the LAN, each with a button to use it; the link box is always there. */
+async function showChooser() {
+  // A list asked before (with no network to ask) must not overwrite what is said here.
+  filesAsked++;
+  $('#choose').hidden = false;
+  $('#network').textContent = 'No network chosen yet';
+  $('#files tbody').replaceChildren();
+  $('#files-note').textContent = 'Choose a network above to see what it shares.';
+  const { looking, trackers } = await api('/api/lan');
+  const list = $('#lan');
+  list.replaceChildren();
+  for (const t of trackers) {
+    const item = element('li');
+    const use = element('button', 'Use', { type: 'button', 'aria-label': `Use tracker ${t.name}` });
+    if (t.state === 'refused') use.disabled = true;
+    use.addEventListener('click', () => choose({ name: t.name }));
+    const said = t.state === 'refused' ? 'refused: its identity is not the one remembered under this name (an impostor?)' : t.state === 'known' ? 'used before' : 'new';
+    item.append(element('strong', t.name), element('span', `${NETWORK_WORDS[t.network] ?? t.network} · ${t.address} · ${said}`), use);
+    list.append(item);
+  }
+  $('#lan-note').textContent = !looking ? 'Looking on the LAN is off (PEER_DISCOVER=off): paste a join link.' : trackers.length === 0 ? 'Looking for trackers on this LAN… none has answered yet. Or paste a join link.' : `${trackers.length} tracker${trackers.length === 1 ? '' : 's'} on this LAN:`;
+}
+
+async function choose(body) {
+  const note = $('#link-note');
+  note.textContent = 'Connecting…';
+  note.classList.remove('error');
+  try {
+    await api('/api/tracker', body);
+    note.textContent = '';
+    await chosen();
+  } catch (error) {
+    note.textContent = error.message;
+    note.classList.add('error');
+  }
+}
+
+async function chosen() {
+  hasTracker = true;
+  $('#choose').hidden = true;
+  await refreshState();
+  listFirst();
+}
+
+/** The join link of this network as a QR code on a canvas (drawn here: no image from elsewhere), and as text. */
+async function showInvite() {
+  const { link, qr } = await api('/api/join').catch(() => ({ link: null }));
+  if (!link) return;
+  inviteShown = true;
+  const quiet = 4;
+  const scale = 4;
+  const canvas = $('#invite-qr');
+  canvas.width = canvas.height = (qr.size + 2 * quiet) * scale;
+  const paint = canvas.getContext('2d');
+  paint.fillStyle = '#fff';
+  paint.fillRect(0, 0, canvas.width, canvas.height);
+  paint.fillStyle = '#000';
+  for (let y = 0; y < qr.size; y++) for (let x = 0; x < qr.size; x++) if (qr.bits[y * qr.size + x] === '1') paint.fillRect((x + quiet) * scale, (y + quiet) * scale, scale, scale);
+  $('#invite-link').textContent = link;
+  $('#invite-link-again').textContent = link;
+  $('#invite').hidden = false;
+}
+
 /** Loads the whole state: at the start, after a share changed, and whenever the event stream (re)opens. */
 async function refreshState() {
   const asked = ++stateAsked;
   const state = await api('/api/state');
   if (asked !== stateAsked) return;
   $('#out-dir').textContent = state.outDir;
+  hasTracker = state.tracker !== '';
+  if (!hasTracker) {
+    renderShares(state.shares);
+    return showChooser();
+  }
+  $('#choose').hidden = true;
   // What an event showed after this state was read stays.
   // On a members network you are the name the operator gave you; elsewhere, your identity's start.
   const you = state.member ?? state.identity?.slice(0, 7);
@@ -216,6 +292,12 @@ const handlers = {
   },
   indexing: ({ dir, progress }) => ($('#indexing').textContent = `Hashing ${dir}: ${progress.files} files, ${formatBytes(progress.bytes)} so far`),
   'share-stopped': () => refreshState(),
+  lan: () => {
+    if (!hasTracker) showChooser();
+  },
+  chosen: () => {
+    if (!hasTracker) chosen();
+  },
   tracker: (t) => {
     networkEvent = lastEvent;
     const member = t.info?.member ?? t.share?.member;
@@ -276,6 +358,11 @@ $('#search-form').addEventListener('submit', (e) => {
 });
 $('#show-all').addEventListener('click', () => { $('#search').value = ''; listFirst(); });
 $('#more').addEventListener('click', listMore);
+$('#link-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  choose({ link: $('#link').value.trim() });
+});
+$('#copy-link').addEventListener('click', () => navigator.clipboard?.writeText($('#invite-link').textContent).catch(() => undefined));
 $('#share-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const note = $('#share-note');
@@ -291,7 +378,7 @@ $('#share-form').addEventListener('submit', async (e) => {
 });
 
 if (token) {
-  // The list does not wait for the rest: it is what a person opened the page for.
+  // The list does not wait for the rest: it is what a person opened the page for (once there is a network).
   listFirst();
   follow();
 } else {

@@ -38,15 +38,22 @@ async function peerNode(
     extra = () => ({}),
     sayNewIdentity = true,
     chooseTracker,
+    pageChooses = false,
   }: {
     mayShare?: boolean | ((settings: PeerSettings) => boolean);
     extra?: (settings: PeerSettings) => Partial<PeerNodeOptions>;
     sayNewIdentity?: boolean;
     chooseTracker?: (found: readonly FoundTracker[]) => Promise<FoundTracker | undefined>;
+    /** `peer ui`: with none or several trackers on the LAN, start without one; the page lets the person choose. */
+    pageChooses?: boolean;
   } = {},
 ): Promise<{ node: PeerNode; settings: PeerSettings; logger: Logger }> {
   const { settings, logger } = commandSettings(flags, command);
-  const tracker = await trackerOf(settings, flags.tracker === undefined ? PEER_SETTINGS.tracker.env : '--tracker', logger, chooseTracker);
+  const tracker = await trackerOf(settings, flags.tracker === undefined ? PEER_SETTINGS.tracker.env : '--tracker', logger, chooseTracker).catch((error: unknown) => {
+    if (!pageChooses || !(error instanceof P2PError) || (error.code !== 'NO_TRACKER' && error.code !== 'SEVERAL_TRACKERS')) throw error;
+    err(`peer: ${error.message}: choose the network in the page\n`);
+    return [];
+  });
   const { identityCreated, identityUnchecked, ...options } = await nodeOptions(settings, tracker, logger, process.env, { mayShare: typeof mayShare === 'function' ? mayShare(settings) : mayShare });
   if (identityUnchecked) err(`peer: ${uncheckedSecretLine(identityUnchecked)}\n`);
   if (identityCreated && sayNewIdentity) err(`peer: made a new identity for this peer, ${options.identity!.id} (kept in ${identityCreated})\n`);
@@ -146,13 +153,14 @@ async function ui(rawFlags: unknown): Promise<void> {
     rawFlags,
     'ui',
   );
-  const { node, settings, logger } = await peerNode(flags, 'ui', { mayShare: true });
+  const { node, settings, logger } = await peerNode(flags, 'ui', { mayShare: true, pageChooses: true });
   printShareEvents(node, err);
   // The web server is loaded only by the command that serves the page.
   const { startUi } = await import('./ui-command.js');
   const server = await startUi({
     node,
     logger,
+    choice: { knownTrackers: knownTrackersOf(process.env), joinedFile: joinedSettingsFile(process.env), discover: settings.discover },
     shares: flags.share ?? [],
     uiHost: flags.uiHost ?? '127.0.0.1',
     uiPort: settings.uiPort,

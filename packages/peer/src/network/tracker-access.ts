@@ -106,6 +106,8 @@ export async function withTracker<T>(
   first = Math.floor(Math.random() * trackersOf(access).length),
 ): Promise<T> {
   const trackers = trackersOf(access);
+  // A node started before its tracker was chosen (`peer ui` on a LAN where none, or several, answered).
+  if (trackers.length === 0) throw new P2PError('NO_TRACKER', 'no tracker is chosen yet', 'choose one of those found on the LAN, or paste a join link');
   const failures: { tracker: Endpoint; error: unknown }[] = [];
   for (let i = 0; i < trackers.length; i++) {
     const index = (first + i) % trackers.length;

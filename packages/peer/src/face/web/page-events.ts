@@ -43,6 +43,7 @@ export class PageEvents {
       'tracker-lost': (s, r) => send('tracker', { state: 'reconnecting', share: s, reconnecting: r }),
       'tracker-back': (s) => send('tracker', { state: 'connected', share: s }),
       'tracker-connected': (info) => send('tracker', { state: 'connected', info }),
+      'tracker-chosen': (tracker) => send('chosen', { tracker }),
     };
     for (const [event, listener] of Object.entries(this.listeners)) node.on(event as keyof PeerNodeEvents, listener as never);
   }
@@ -53,7 +54,8 @@ export class PageEvents {
     this.subscribers.clear();
   }
 
-  private publish(event: string, data: unknown): void {
+  /** Numbers an event and sends it to every open page. */
+  publish(event: string, data: unknown): void {
     const id = ++this.lastId;
     for (const subscriber of this.subscribers) subscriber(id, event, data);
   }

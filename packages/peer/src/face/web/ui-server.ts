@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { PeerNode } from '../../node.js';
 import { PageEvents, type Subscriber } from './page-events.js';
+import type { NetworkChoice } from './network-choice.js';
 import { checkUiRequest, UI_TOKEN_HEADER } from './ui-auth.js';
 import { PACKAGE_ROOT } from '../../util/package-root.js';
 
@@ -27,6 +28,7 @@ const DownloadBody = z.strictObject({ name: z.string().min(1).max(4096), sha256:
 const SearchText = z.string().max(4096);
 const ShareBody = z.strictObject({ dir: z.string().min(1).max(4096) });
 const IdParam = z.coerce.number().int().min(0);
+const TrackerBody = z.union([z.strictObject({ link: z.string().min(1).max(4096) }), z.strictObject({ name: z.string().min(1).max(255) })]);
 
 export interface UiServerOptions {
   node: PeerNode;
@@ -36,6 +38,8 @@ export interface UiServerOptions {
   /** Where downloads go. */
   outDir: string;
   logger: Logger;
+  /** How a node started without a tracker gets one from the page (made here when not given). */
+  choice?: (onChange: () => void) => NetworkChoice;
 }
 
 /**
@@ -47,11 +51,13 @@ export class UiServer {
     private readonly server: ServerType,
     readonly address: { host: string; port: number },
     private readonly events: PageEvents,
+    private readonly choice: NetworkChoice | undefined,
   ) {}
 
   static async start(options: UiServerOptions): Promise<UiServer> {
     const events = new PageEvents(options.node);
-    const app = uiApp(options, events);
+    const choice = options.choice?.(() => events.publish('lan', {}));
+    const app = uiApp(options, events, choice);
     const server = await new Promise<ServerType>((resolve, reject) => {
       const started = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(started));
       started.once('error', (error: NodeJS.ErrnoException) =>
@@ -63,16 +69,18 @@ export class UiServer {
           ),
         ),
       );
-    }).catch((error: unknown) => {
+    }).catch(async (error: unknown) => {
       events.close();
+      await choice?.close();
       throw error;
     });
     const port = (server.address() as AddressInfo).port;
-    return new UiServer(server, { host: options.host, port }, events);
+    return new UiServer(server, { host: options.host, port }, events, choice);
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.events.close();
+    await this.choice?.close();
     return new Promise((resolve) => {
       if ('closeAllConnections' in this.server) this.server.closeAllConnections();
       this.server.close(() => resolve());
@@ -80,7 +88,7 @@ export class UiServer {
   }
 }
 
-function uiApp({ node, token, outDir, host, logger }: UiServerOptions, events: PageEvents): Hono {
+function uiApp({ node, token, outDir, host, logger }: UiServerOptions, events: PageEvents, choice: NetworkChoice | undefined): Hono {
   const app = new Hono();
   const loopbackOnly = isLoopbackAddress(host);
   const assets = {
@@ -114,6 +122,25 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions, events: P
   app.get('/api/state', (c) =>
     c.json({ tracker: node.tracker, identity: node.identity ?? null, member: node.memberName ?? null, shares: node.shares(), downloads: node.downloads(), outDir, eventId: events.lastId }),
   );
+
+  // A node started without a tracker: the trackers the LAN announces, and the person's pick.
+  app.get('/api/lan', async (c) => c.json({ looking: choice?.looking ?? false, trackers: (await choice?.lan()) ?? [] }));
+
+  app.post('/api/tracker', async (c) => {
+    const body = TrackerBody.parse(await c.req.json());
+    if (!choice) throw new P2PError('BAD_CONFIG', `this peer uses tracker ${node.tracker} already`, 'to use another network, restart it with --tracker');
+    const info = 'link' in body ? await choice.useLink(body.link) : await choice.useName(body.name);
+    return c.json({ tracker: node.tracker, info });
+  });
+
+  // The network's join link, with its QR code as modules for the page to draw (no script from elsewhere).
+  app.get('/api/join', async (c) => {
+    const link = node.joinLink();
+    if (link === undefined) return c.json({ link: null });
+    const { default: QRCode } = await import('qrcode');
+    const { modules } = QRCode.create(link, { errorCorrectionLevel: 'L' });
+    return c.json({ link, qr: { size: modules.size, bits: Array.from(modules.data, (bit) => (bit ? '1' : '0')).join('') } });
+  });
 
   app.get('/api/files', async (c) => {
     const afterText = c.req.query('after');
