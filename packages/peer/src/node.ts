@@ -147,15 +147,26 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     this.access.tracker = tracker;
     this.access.networkKey = networkKey ?? this.options.networkKey;
     this.trackerInfo = undefined;
-    this.emit('tracker-chosen', this.tracker);
   }
 
-  /** Undoes a useTracker whose first connection failed, so that another can be chosen. */
-  forgetTracker(): void {
-    if (this.sharesById.size > 0 || this.downloadsById.size > 0) return;
-    this.access.tracker = [];
-    this.access.networkKey = this.options.networkKey;
-    this.trackerInfo = undefined;
+  /**
+   * useTracker, then a first connection (redeeming a link's invite): on success the choice holds and is
+   * told ('tracker-chosen'); on failure it is undone, so that another can be chosen.
+   */
+  async chooseTracker(tracker: readonly Endpoint[], networkKey?: Buffer): Promise<TrackerInfo> {
+    this.useTracker(tracker, networkKey);
+    try {
+      const info = await this.join();
+      this.emit('tracker-chosen', this.tracker);
+      return info;
+    } catch (error) {
+      if (this.sharesById.size === 0 && this.downloadsById.size === 0) {
+        this.access.tracker = [];
+        this.access.networkKey = this.options.networkKey;
+        this.trackerInfo = undefined;
+      }
+      throw error;
+    }
   }
 
   /** Whether this node proves a network key (a private network's). */

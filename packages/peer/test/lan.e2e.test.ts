@@ -116,6 +116,18 @@ describe.skipIf(!ns)('LAN discovery in a network namespace', () => {
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ name: 'loop', address: expect.stringMatching(/^127\.0\.0\.1:\d+$/) })]);
   });
 
+  it('a flood of queries gets a few answers a second, not one each, and the tracker goes on serving', async () => {
+    const tracker = await lanTracker('t-flood', 'flood');
+    const flood = await run(join(REPO, 'packages/peer/test/fixtures/query-flood.mjs'), ['500', '2500'], { cwd: root, env: lanEnv(), netns: ns!.name });
+    expect(flood.stdout).toContain('asked 500');
+    const answers = Number(/^answers (\d+)$/m.exec(flood.stdout)![1]);
+    // One at once, then one a second: at most four within 2.5 s (and at least one).
+    expect(answers).toBeGreaterThanOrEqual(1);
+    expect(answers).toBeLessThanOrEqual(4);
+    const peer1 = peerFolder('ivy');
+    expect((await peer(['list'], peer1)).stderr).toContain(`using tracker "flood" at 127.0.0.1:${tracker.port}`);
+  });
+
   it('two trackers asking for the same name: the second is announced as "NAME (2)"', async () => {
     await lanTracker('t-same1', 'same');
     const second = await lanTracker('t-same2', 'same');

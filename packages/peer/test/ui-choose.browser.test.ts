@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '@p2pservice/test-support/browser';
 import { cleanEnv, forChild, killAll, PEER_BIN, removeDir, type Running, start, startTrackerCli, tempDir } from '@p2pservice/test-support/processes';
 import { decodeModules } from '@p2pservice/test-support/qr';
+import { eventually } from '@p2pservice/test-support/wait';
 
 /*
  * `peer ui` started with no tracker set and nothing found on the LAN (looking is off in tests: only the
@@ -73,6 +74,8 @@ describe('peer ui without a tracker', () => {
     await page.locator('#files tbody td.name', { hasText: 'song.flac' }).waitFor();
     expect(await page.locator('#network').textContent()).toMatch(new RegExp(`^Tracker 127\\.0\\.0\\.1:${tracker.port}`));
     const kept = join(forChild(cleanEnv(), uiHome).XDG_CONFIG_HOME!, 'p2pservice', 'peer.env');
+    // Kept right after the first connection, as the page moves on.
+    await eventually(() => existsSync(kept));
     expect(readFileSync(kept, 'utf8')).toContain(`PEER_TRACKER="${tracker.pinned}"`);
     expect(statSync(kept).mode & 0o777).toBe(0o600);
 

@@ -16,7 +16,7 @@ import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines,
 import { showSearch } from './search-lines.js';
 import { joinedSettingsFile, knownTrackersOf, nodeOptions } from './node-options.js';
 import { refusedLines, trackerFromLan, trackerRows, trackersTable } from './lan-choice.js';
-import { keepJoined } from './joined-settings.js';
+import { keepJoined } from '../settings/joined.js';
 import { type FoundTracker, lookOnLan } from '../network/lan-trackers.js';
 import { loadPeerSettings, PEER_SETTINGS, type PeerSettings } from '../settings/table.js';
 import { printShareEvents } from './share-lines.js';

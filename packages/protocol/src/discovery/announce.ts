@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Service } from 'bonjour-service';
 import { browseTrackers } from './browse.js';
-import { announceInterface, openMdns } from './mdns.js';
+import { announceInterface, openMdns, paceAnswers } from './mdns.js';
 import { type AnnouncedNetwork, SERVICE_TYPE, trackerTxt } from './tracker-service.js';
 
 /** A tracker's announcement on the LAN, until stopped. */
@@ -49,6 +49,7 @@ export async function announceTracker(options: AnnounceOptions): Promise<Announc
   const name = [options.name, ...Array.from({ length: MAX_NAME_TRIES - 1 }, (_, n) => `${options.name} (${n + 2})`)].find((candidate) => !taken.has(candidate.toLowerCase()));
   if (name === undefined) throw new Error(`the names "${options.name}" to "${options.name} (${MAX_NAME_TRIES})" are all taken on the LAN`);
   const mdns = openMdns(iface, options.onError);
+  const stopPacing = paceAnswers(mdns.bonjour);
   // Probing was done above; bonjour-service's own probe would only log a conflict to the console.
   const service: Service = mdns.bonjour.publish({
     name,
@@ -65,6 +66,7 @@ export async function announceTracker(options: AnnounceOptions): Promise<Announc
     stop: async () => {
       // The goodbye is sent before the socket closes: its callback comes once it is out.
       await new Promise<void>((resolve) => (service.stop ? service.stop(() => resolve()) : resolve()));
+      stopPacing();
       await mdns.close();
     },
   };

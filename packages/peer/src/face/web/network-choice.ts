@@ -2,7 +2,7 @@ import { type KnownTrackers, P2PError, parseEndpoint, parseNetworkKey, quoted, T
 import type { Logger } from 'pino';
 import type { PeerNode } from '../../node.js';
 import type { TrackerInfo } from '../../node-events.js';
-import { keepJoined } from '../joined-settings.js';
+import { keepJoined } from '../../settings/joined.js';
 
 /** A tracker announced on the LAN, as the page lists it. */
 export interface LanRow {
@@ -90,16 +90,8 @@ export class NetworkChoice {
 
   /** Gives the node its tracker and connects once (redeeming an invite); a failure leaves the choice open. */
   private async connect(tracker: Parameters<PeerNode['useTracker']>[0], key?: Buffer): Promise<TrackerInfo> {
-    const { node } = this.options;
-    node.useTracker(tracker, key);
-    try {
-      const info = await node.join();
-      await this.close();
-      this.options.onChange();
-      return info;
-    } catch (error) {
-      node.forgetTracker();
-      throw error;
-    }
+    const info = await this.options.node.chooseTracker(tracker, key);
+    await this.close();
+    return info;
   }
 }

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type Endpoint, formatEndpoint, P2PError } from '@p2pservice/protocol';
 import { readEnvFile } from '@p2pservice/cli';
-import { PEER_SETTINGS } from '../settings/table.js';
+import { PEER_SETTINGS } from './table.js';
 import { writeFileAtomically } from '../util/atomic-file.js';
 
 /**
