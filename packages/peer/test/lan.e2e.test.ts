@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, killAll, PEER_BIN, removeDir, REPO, run, type Running, start, tempDir, TRACKER_BIN } from '@p2pservice/test-support/processes';
 import { makeNamespace, type Namespace } from '@p2pservice/test-support/netns';
+import { CHROMIUM } from '@p2pservice/test-support/browser';
 
 /*
  * Finding the tracker on a LAN, with the built CLIs, inside a network namespace of the test's own: its
@@ -126,6 +127,19 @@ describe.skipIf(!ns)('LAN discovery in a network namespace', () => {
     expect(answers).toBeLessThanOrEqual(4);
     const peer1 = peerFolder('ivy');
     expect((await peer(['list'], peer1)).stderr).toContain(`using tracker "flood" at 127.0.0.1:${tracker.port}`);
+  });
+
+  it("two trackers and `peer ui`: the page lists both, and a click on one's Use button puts the peer on that network", async () => {
+    const lab = await lanTracker('t-page-lab', 'page-lab');
+    await lanTracker('t-page-club', 'page-club');
+    const judy = peerFolder('judy');
+    const ui = start(PEER_BIN, ['ui', '--ui-port', '0'], { cwd: judy, env: lanEnv(), netns: ns!.name });
+    const url = (await ui.waitFor(/^peer ui: open /)).replace('peer ui: open ', '');
+    expect(ui.stderr.join('\n')).toContain('peer: 2 trackers answered on the LAN: "page-club", "page-lab": choose the network in the page');
+    const picked = await run(join(REPO, 'packages/peer/test/fixtures/page-pick.mjs'), [url, 'page-lab', CHROMIUM], { cwd: judy, env: { ...lanEnv(), HOME: process.env.HOME! }, netns: ns!.name, timeoutMs: 60_000 });
+    expect(picked.stdout, picked.stderr).toContain('listed page-club,page-lab');
+    expect(picked.stdout).toContain(`network Tracker 127.0.0.1:${lab.port}`);
+    expect(picked.stdout).toContain(`link p2p://127.0.0.1:${lab.port}#${lab.identity}`);
   });
 
   it('two trackers asking for the same name: the second is announced as "NAME (2)"', async () => {

@@ -206,6 +206,7 @@ async function showChooser() {
   $('#network').textContent = 'No network chosen yet';
   $('#files tbody').replaceChildren();
   $('#files-note').textContent = 'Choose a network above to see what it shares.';
+  $('#files-note').classList.remove('error');
   const { looking, trackers } = await api('/api/lan');
   const list = $('#lan');
   list.replaceChildren();

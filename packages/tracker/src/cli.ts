@@ -59,7 +59,7 @@ async function showHowToJoin(tracker: RunningTracker, networkKey: Buffer | undef
     process.stderr.write(`Members network: each peer joins with a link from \`tracker invite\`. Addresses:\n${tracker.addresses.map((a) => `  ${a}\n`).join('')}`);
   } else {
     const words = network === 'key' ? 'private network; the link holds its key, give it only to members' : 'open network';
-    process.stderr.write(`${await terminalQr(links[0]!)}Peers join with this link (${words}): peer join '<link>'\n${links.map((link) => `  ${link}\n`).join('')}`);
+    process.stderr.write(`Peers join with this link (${words}): peer join '<link>'\n${links.map((link) => `  ${link}\n`).join('')}${await terminalQr(links[0]!)}`);
   }
   const announced = await tracker.announcement;
   if (announced) process.stderr.write(`Announced on the LAN as "${announced.name}": peers there need no address (peer share DIR finds it).\n`);
