@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: every benchmark, side by side with its yardstick in the same run (alternating rounds,
 // medians, ratios). Prints a table and writes the results as JSON. Never part of `npm test`.
-// Options: --only transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members,party --rounds N --size MiB --index-size MiB
+// Options: --only transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members,party,discovery --rounds N --size MiB --index-size MiB
 //          --party-size MiB --party-counts 4,8,16 --party-rate 20M
 //          --many-files N --peers N --files-per-peer N --hold-files N --ui-peers N --samples N --out FILE
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,12 +19,13 @@ import { tlsBench } from './bench/tls.mjs';
 import { trackerScaleBench } from './bench/tracker-scale.mjs';
 import { swarmBench } from './bench/swarm.mjs';
 import { partyBench } from './bench/party.mjs';
+import { discoveryBench } from './bench/discovery.mjs';
 import { transferBench } from './bench/transfer.mjs';
 import { uiBench } from './bench/ui.mjs';
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members,party' },
+    only: { type: 'string', default: 'transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members,party,discovery' },
     'party-size': { type: 'string', default: '1024' },
     'party-counts': { type: 'string', default: '4,8,16' },
     'party-rate': { type: 'string', default: '20M' },
@@ -94,6 +95,10 @@ try {
     const counts = values['party-counts'].split(',').map(Number);
     results.results.party = await partyBench({ root, sizeMiB: Number(values['party-size']), counts, rate: values['party-rate'], env });
   }
+  if (only.has('discovery')) {
+    say('discovery: peer list finding the tracker on the LAN, against the address given, 10 rounds, in a network namespace...');
+    results.results.discovery = await discoveryBench({ root, rounds: 10, env });
+  }
   if (only.has('members')) {
     say(`members: ${values.size} MiB from one holder, open network and members network (tickets), ${rounds} rounds...`);
     results.results.members = await membersBench({ root, sizeMiB: Number(values.size), rounds, env });
@@ -105,7 +110,14 @@ try {
 const f = (n, digits = 0) => (n === null || n === undefined ? 'n/a' : n.toFixed(digits));
 const rows = [];
 const goal = (ok) => (ok ? 'met' : 'NOT met');
-const { transfer, swarm, tls, indexing, tracker, hold, search, pg, ui, startup, members, party } = results.results;
+const { transfer, swarm, tls, indexing, tracker, hold, search, pg, ui, startup, members, party, discovery } = results.results;
+if (discovery?.skipped) rows.push(['discovery', 'skipped', discovery.skipped, '']);
+else if (discovery) {
+  rows.push(['discovery', 'peer list, tracker found on the LAN', `${f(discovery.medianMs.found)} ms`, '']);
+  rows.push(['discovery', 'peer list --tracker ADDRESS#ID', `${f(discovery.medianMs.given)} ms`, '']);
+  rows.push(['discovery', 'added by looking on the LAN', `${f(discovery.addedMs)} ms`, `< 1000 ms: ${goal(discovery.addedMs < 1000)}`]);
+  rows.push(['discovery', 'peer list when nobody answers', `${f(discovery.noneAnsweringMs)} ms`, '']);
+}
 if (party) {
   rows.push([`party ${party.sizeMiB} MiB`, `one downloader alone, seed at ${party.rate}B/s`, `${f(party.aloneSeconds, 1)} s`, '']);
   for (const run of party.runs) {
