@@ -1,12 +1,11 @@
 import { dirname } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { DEFAULT_SEARCH_RESULTS, type Endpoint, formatAddress, P2PError, parseNetworkKey, terminalSafe, uncheckedSecretLine, parseEndpoint, parseEndpointList, parseSearchQuery, parseSize, quoted, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
-import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, readEnvFile, reportFatal, requirePrivateDotenv, requirePrivateEnvFile, setting, settingFlag, settingsHelp, completionScript } from '@p2pservice/cli';
-import type { Logger } from 'pino';
+import { DEFAULT_SEARCH_RESULTS, P2PError, terminalSafe, parseEndpoint, parseSearchQuery, parseSize, quoted, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
+import { defaultStateDir, reportFatal, setting, settingFlag, settingsHelp, completionScript } from '@p2pservice/cli';
 import { z } from 'zod';
 import { PEER_VERSION } from '../network/agents.js';
 import { AmbiguousNameError, checkSharedName } from '../download/resolve.js';
-import { PeerNode, type PeerNodeOptions } from '../node.js';
+import type { PeerNode } from '../node.js';
 import { wantsColour } from './colour.js';
 import { onInterrupt } from './interrupt.js';
 import { menuLines, runMenu } from './menu.js';
@@ -14,11 +13,12 @@ import { resolvePicked } from './picked-download.js';
 import { withDownloadProgress, withIndexProgress } from './progress.js';
 import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines, trackerWords, trustedLine } from './report.js';
 import { showSearch } from './search-lines.js';
-import { joinedSettingsFile, knownTrackersOf, nodeOptions } from './node-options.js';
-import { refusedLines, trackerFromLan, trackerRows, trackersTable } from './lan-choice.js';
+import { joinedSettingsFile, knownTrackersOf } from './node-options.js';
+import { askWhichTracker, commandSettings, peerNode } from './command-node.js';
+import { refusedLines, trackerRows, trackersTable } from './lan-choice.js';
 import { keepJoined } from '../settings/joined.js';
-import { type FoundTracker, lookOnLan } from '../network/lan-trackers.js';
-import { loadPeerSettings, PEER_SETTINGS, type PeerSettings } from '../settings/table.js';
+import { lookOnLan } from '../network/lan-trackers.js';
+import { PEER_SETTINGS } from '../settings/table.js';
 import { printShareEvents } from './share-lines.js';
 import { isRowNumber, ShownResults } from './shown-results.js';
 
@@ -28,80 +28,6 @@ const out = (text: string) => process.stdout.write(text);
 const err = (text: string) => process.stderr.write(text);
 /** The numbered table last shown in this folder. */
 const shownHere = () => new ShownResults(defaultStateDir(process.env));
-
-/** The node of a command: its settings from the command's flags, the environment, `.env` and the defaults. */
-async function peerNode(
-  flags: { tracker?: string | undefined; port?: unknown; uiPort?: unknown },
-  command: string,
-  {
-    mayShare = false,
-    extra = () => ({}),
-    sayNewIdentity = true,
-    chooseTracker,
-    pageChooses = false,
-  }: {
-    mayShare?: boolean | ((settings: PeerSettings) => boolean);
-    extra?: (settings: PeerSettings) => Partial<PeerNodeOptions>;
-    sayNewIdentity?: boolean;
-    chooseTracker?: (found: readonly FoundTracker[]) => Promise<FoundTracker | undefined>;
-    /** `peer ui`: with none or several trackers on the LAN, start without one; the page lets the person choose. */
-    pageChooses?: boolean;
-  } = {},
-): Promise<{ node: PeerNode; settings: PeerSettings; logger: Logger }> {
-  const { settings, logger } = commandSettings(flags, command);
-  const tracker = await trackerOf(settings, flags.tracker === undefined ? PEER_SETTINGS.tracker.env : '--tracker', logger, chooseTracker).catch((error: unknown) => {
-    if (!pageChooses || !(error instanceof P2PError) || (error.code !== 'NO_TRACKER' && error.code !== 'SEVERAL_TRACKERS')) throw error;
-    err(`peer: ${error.message}: choose the network in the page\n`);
-    return [];
-  });
-  const { identityCreated, identityUnchecked, ...options } = await nodeOptions(settings, tracker, logger, process.env, { mayShare: typeof mayShare === 'function' ? mayShare(settings) : mayShare });
-  if (identityUnchecked) err(`peer: ${uncheckedSecretLine(identityUnchecked)}\n`);
-  if (identityCreated && sayNewIdentity) err(`peer: made a new identity for this peer, ${options.identity!.id} (kept in ${identityCreated})\n`);
-  return { node: new PeerNode({ ...options, ...(tracker.find((t) => t.key) && { networkKey: linkKey(tracker, settings) }), ...extra(settings) }), settings, logger };
-}
-
-/**
- * A command's settings: flags, then the environment, then `.env` here, then what `peer join` kept, then
- * the defaults. A file that holds the network key must be its owner's alone.
- */
-function commandSettings(flags: Record<string, unknown>, command: string): { settings: PeerSettings; logger: Logger } {
-  const dotenv = readDotenv(process.cwd());
-  const joinedFile = joinedSettingsFile(process.env);
-  const joined = readEnvFile(joinedFile);
-  const settings = loadPeerSettings({ env: process.env, dotenv: { ...joined, ...dotenv }, flags, flagHint: `see \`${['peer', command].filter(Boolean).join(' ')} --help\`` });
-  const { networkKey } = PEER_SETTINGS;
-  for (const unchecked of [
-    requirePrivateDotenv(process.cwd(), dotenv, process.env, [networkKey.env]),
-    requirePrivateEnvFile(joinedFile, joined, { ...dotenv, ...process.env }, [networkKey.env]),
-  ]) {
-    if (unchecked) err(`peer: ${unchecked}\n`);
-  }
-  const logger = cliLogger('peer', settings.logLevel, logFormat(settings.logFormat, process.stderr), colourOn(process.stderr, process.env));
-  return { settings, logger };
-}
-
-/** The trackers a command uses: the ones set, or the one announced on the LAN. */
-async function trackerOf(settings: PeerSettings, what: string, logger: Logger, choose?: (found: readonly FoundTracker[]) => Promise<FoundTracker | undefined>): Promise<Endpoint[]> {
-  if (settings.tracker !== undefined) return parseEndpointList(settings.tracker, what);
-  const endpoint = await trackerFromLan({
-    knownTrackers: knownTrackersOf(process.env),
-    discover: settings.discover,
-    hasKey: settings.networkKey !== undefined,
-    err,
-    ...(choose && { choose }),
-    onIgnored: (why) => logger.debug(why),
-  });
-  return [endpoint];
-}
-
-/** The network key a join link carries: used when none is set, refused when another one is. */
-function linkKey(tracker: readonly Endpoint[], settings: PeerSettings): Buffer {
-  const key = parseNetworkKey(tracker.find((t) => t.key)!.key!);
-  if (settings.networkKey && !settings.networkKey.equals(key)) {
-    throw new P2PError('BAD_CONFIG', `the link's network key is not the ${PEER_SETTINGS.networkKey.env} set here`, `remove ${PEER_SETTINGS.networkKey.env} from .env and the environment, or use the tracker's address without ?key=`);
-  }
-  return key;
-}
 
 function parseFlags<S extends z.ZodType>(schema: S, flags: unknown, command: string): z.infer<S> {
   const result = schema.safeParse(flags);
@@ -332,16 +258,6 @@ async function seedUntilInterrupted(node: PeerNode, path: string): Promise<void>
   await new Promise<void>((resolve) => onInterrupt(resolve));
   await node.close();
   err('stopped seeding\n');
-}
-
-/** The menu's pick among several trackers found on the LAN: a numbered list, and a number typed. */
-function askWhichTracker(lines: AsyncIterator<string>) {
-  return async (found: readonly FoundTracker[]): Promise<FoundTracker | undefined> => {
-    err(`${found.length} trackers answered on the LAN:\n${found.map((t, n) => `  ${n + 1}) ${terminalSafe(t.name)}  ${formatAddress({ host: t.host, port: t.port })}  ${t.network} network\n`).join('')}`);
-    out(`Use which (1-${found.length})? `);
-    const answer = await lines.next();
-    return answer.done ? undefined : found[Number(answer.value.trim()) - 1];
-  };
 }
 
 async function menu(rawFlags: unknown, command: Command): Promise<void> {
