@@ -6,8 +6,10 @@ import {
   MAX_SEARCH_PAGE,
   type Endpoint,
   formatAddress,
+  formatContentLink,
   formatLink,
   formatNetworkKey,
+  type LinkedContent,
   type Identity,
   type KnownTrackers,
   type ListCursor,
@@ -25,7 +27,7 @@ import type { Logger } from 'pino';
 import { AGENTS } from './network/agents.js';
 import { ConnectBackService } from './connect-back/service.js';
 import { download, downloadContent, type DownloadOptions, type DownloadResult } from './download/download.js';
-import { resolveContent } from './download/resolve.js';
+import { resolveContent, resolveLinkedContent } from './download/resolve.js';
 import type { DownloadState, PeerNodeEvents, ShareState, TrackerInfo } from './node-events.js';
 import { KeptTrackerSession } from './network/kept-tracker-session.js';
 import { MemberTickets } from './network/member-tickets.js';
@@ -328,6 +330,24 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
   resolve(name: string, sha256Prefix?: string): Promise<Content> {
     return resolveContent(this.access, name, sha256Prefix);
   }
+  /** The holders of exactly the content a link names (peer get LINK), whatever name they share it under. */
+  resolveLinked(linked: LinkedContent): Promise<Content> {
+    this.assertOpen();
+    return resolveLinkedContent(this.access, linked);
+  }
+
+  /**
+   * A content link for `content` on this node's network: its first tracker with the identity it proved
+   * (connecting once if it has not yet), and the piece tree most holders serve.
+   */
+  async contentLink(content: { name: string; sha256: string; size: number; root?: string }): Promise<string> {
+    const [tracker] = trackersOf(this.access);
+    if (!tracker) throw new P2PError('NO_TRACKER', 'no tracker is chosen yet', 'choose one first');
+    const id = this.trackerInfo?.id ?? tracker.id ?? (await this.join()).id;
+    if (!id) throw new P2PError('CONNECT_FAILED', `tracker ${formatAddress(tracker)} proved no identity`, 'try again');
+    return formatContentLink({ host: tracker.host, port: tracker.port, id }, content);
+  }
+
 
   /**
    * Downloads one file, verified, into `request.outDir`; see `download()` for what is guaranteed. The

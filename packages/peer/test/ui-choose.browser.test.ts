@@ -91,4 +91,12 @@ describe('peer ui without a tracker', () => {
     })()`);
     expect(decodeModules(modules)).toBe(link);
   });
+
+  it('gives a link to one file of the list ("Copy link"), the content link `peer get` takes', async () => {
+    await page.getByRole('button', { name: /^Copy a link to song\.flac/ }).click();
+    await page.locator('#files-note', { hasText: 'link to song.flac' }).waitFor();
+    const shown = (await page.locator('#files-note').textContent())!;
+    const link = /(p2p:\/\/\S+)$/.exec(shown)![1]!;
+    expect(link).toMatch(new RegExp(`^p2p://127\\.0\\.0\\.1:${tracker.port}#${tracker.identity}\\?sha256=[0-9a-f]{64}&size=9&name=song\\.flac$`));
+  });
 });

@@ -62,7 +62,9 @@ function fileRow(file) {
   const cell = element('td');
   const button = element('button', 'Download', { type: 'button', 'aria-label': `Download ${file.name} (${formatBytes(file.size)}, ${file.sha256.slice(0, 12)})` });
   button.addEventListener('click', () => startDownload(file.name, file.sha256));
-  cell.append(button);
+  const copy = element('button', 'Copy link', { type: 'button', class: 'secondary', 'aria-label': `Copy a link to ${file.name} (${file.sha256.slice(0, 12)})` });
+  copy.addEventListener('click', () => copyLink(file));
+  cell.append(button, ' ', copy);
   row.append(cell);
   return row;
 }
@@ -94,6 +96,20 @@ async function showFiles(load, append) {
 const listFirst = () => showFiles(() => api('/api/files'), false);
 const listMore = () => showFiles(() => api(`/api/files?after=${encodeURIComponent(JSON.stringify(nextPage))}`), true);
 const search = (q) => showFiles(async () => ({ ...(await api(`/api/search?q=${encodeURIComponent(q)}`)), next: null }), false);
+
+/** A link naming exactly this content (`peer get LINK` fetches it), to the clipboard, and shown. */
+async function copyLink(file) {
+  const note = $('#files-note');
+  try {
+    const { link } = await api(`/api/link?${new URLSearchParams({ name: file.name, sha256: file.sha256, size: String(file.size) })}`);
+    const copied = await navigator.clipboard?.writeText(link).then(() => true, () => false);
+    note.classList.remove('error');
+    note.textContent = `${copied ? 'Copied a link' : 'A link'} to ${file.name}: ${link}`;
+  } catch (error) {
+    note.textContent = `No link to ${file.name}: ${error.message}`;
+    note.classList.add('error');
+  }
+}
 
 async function startDownload(name, sha256) {
   try {

@@ -30,6 +30,11 @@ describe('the join links of the spec', () => {
     expect(parseEndpoint(link)).toMatchObject({ host: expect.any(String), port: expect.any(Number), id: expect.any(String) });
   });
 
+  it('the content link example names one content, percent-decoded', () => {
+    const content = links.map((link) => parseEndpoint(link).content).find(Boolean);
+    expect(content).toEqual({ sha256: '31f86092953fd687403924ef23270af8da18b58147a0055468ecb4dc00b1c5c5', size: 9, name: 'albums/song.txt' });
+  });
+
   it('the TXT example reads as an announcement', () => {
     const [, name, port, txt] = /`(\S+)\._p2pservice\._tcp\.local\. can be reached at \S+:(\d+)`\s+with TXT `([^`]+)`/.exec(spec)!;
     const record = Object.fromEntries(txt!.split(' ').map((pair) => pair.split('=') as [string, string]));

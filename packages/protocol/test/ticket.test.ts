@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatLink, generateInvite, generateNetworkKey, parseEndpoint, parseNetworkKey, parseEndpointList, parseInvite, TicketChecker, TicketSigner } from '../src/index.js';
+import { formatContentLink, formatLink, generateInvite, generateNetworkKey, parseEndpoint, parseNetworkKey, parseEndpointList, parseInvite, TicketChecker, TicketSigner } from '../src/index.js';
 import { testIdentity } from '@p2pservice/test-support/tls';
 
 describe('tickets', () => {
@@ -41,6 +41,19 @@ describe('join links', () => {
     const cut = link.slice(0, -6);
     expect(() => parseEndpoint(cut)).toThrow(/the key in address "p2p:\/\/10\.0\.0\.5:7070#[^"]*\?key=…" is not a network key$/);
     expect(() => parseEndpoint(cut)).not.toThrow(new RegExp(key.slice(0, 20)));
+  });
+
+  it('name one content: written and read back the same, name percent-encoded, root optional', () => {
+    const content = { sha256: 'a'.repeat(64), size: 1234, name: 'The Beatles/Abbey Road/01 Come Together & more?.flac', root: 'b'.repeat(64) };
+    const link = formatContentLink({ host: '10.0.0.5', port: 7070, id }, content);
+    expect(link).toBe(`p2p://10.0.0.5:7070#${id}?sha256=${'a'.repeat(64)}&size=1234&name=The%20Beatles%2FAbbey%20Road%2F01%20Come%20Together%20%26%20more%3F.flac&root=${'b'.repeat(64)}`);
+    expect(parseEndpoint(link)).toEqual({ host: '10.0.0.5', port: 7070, id, content });
+    const { root: _root, ...withoutRoot } = content;
+    expect(parseEndpoint(formatContentLink({ host: '10.0.0.5', port: 7070, id }, withoutRoot)).content).toEqual(withoutRoot);
+    expect(() => parseEndpoint(link.replace(/sha256=a+/, 'sha256=xyz'))).toThrow(/has a sha256 that is not 64 lowercase hex digits/);
+    expect(() => parseEndpoint(link.replace(/&size=1234/, '&size=-1'))).toThrow(/has a size that is not a whole number of bytes/);
+    expect(() => parseEndpoint(link.replace(/&name=[^&]+/, '&name=..%2Fetc%2Fpasswd'))).toThrow(/names a file that cannot be one/);
+    expect(() => parseEndpoint(link.replace(/&name=[^&]+/, '&name=%E0%A4%A'))).toThrow(/not percent-encoded right/);
   });
 
   it('are refused in words when cut short or mistyped, never echoing the secret', () => {

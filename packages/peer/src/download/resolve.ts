@@ -1,4 +1,4 @@
-import { type Content, type ContentHolder, formatAddress, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
+import { type Content, type ContentHolder, formatAddress, type LinkedContent, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
 import { AGENTS } from '../network/agents.js';
 import { askTracker, type NetworkAccess } from '../network/tracker-access.js';
 
@@ -31,6 +31,31 @@ export async function resolveContent(access: NetworkAccess, name: string, sha256
   }
   if (matching.length > 1) throw new AmbiguousNameError(name, matching);
   return matching[0]!;
+}
+
+/**
+ * The holders of exactly the content a link names, under whatever name each shares it now (a link
+ * survives a rename), and only those serving the piece tree it names, if it names one. A tracker without
+ * feature who_has_content is asked by the link's name instead.
+ */
+export async function resolveLinkedContent(access: NetworkAccess, linked: LinkedContent): Promise<Content> {
+  const holders = await askTracker(access, AGENTS.download, async (session) =>
+    session.supports('who_has_content')
+      ? session.whoHasContent(linked.sha256)
+      : ((await session.whoHas(linked.name, linked.sha256)).find((c) => c.sha256 === linked.sha256 && c.size === linked.size)?.holders ?? []),
+  );
+  const serving = holders.filter((h) => linked.root === undefined || h.root === linked.root);
+  if (serving.length === 0) {
+    throw new P2PError('NOT_FOUND', `nobody online shares the content of this link (${quoted(linked.name)}, sha256 ${linked.sha256.slice(0, 12)})`, 'try again when its holder is online, or ask for a new link');
+  }
+  return { sha256: linked.sha256, size: linked.size, holders: serving };
+}
+
+/** The root most complete holders of `content` serve: the piece tree a link names. */
+export function commonRoot(content: Content): string | undefined {
+  const counts = new Map<string, number>();
+  for (const h of content.holders) if (!h.partial) counts.set(h.root, (counts.get(h.root) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
 }
 
 /**

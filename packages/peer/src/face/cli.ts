@@ -4,7 +4,7 @@ import { DEFAULT_SEARCH_RESULTS, P2PError, terminalSafe, parseEndpoint, parseSea
 import { defaultStateDir, reportFatal, setting, settingFlag, settingsHelp, completionScript } from '@p2pservice/cli';
 import { z } from 'zod';
 import { PEER_VERSION } from '../network/agents.js';
-import { AmbiguousNameError, checkSharedName } from '../download/resolve.js';
+import { AmbiguousNameError, checkSharedName, commonRoot } from '../download/resolve.js';
 import type { PeerNode } from '../node.js';
 import { wantsColour } from './colour.js';
 import { onInterrupt } from './interrupt.js';
@@ -145,6 +145,36 @@ async function trackers(rawFlags: unknown): Promise<void> {
   out(trackersTable(found));
 }
 
+/** `peer link NAME|N`: a link that names exactly one content, for anyone on the network to fetch. */
+async function link(nameOrNumber: string, rawFlags: unknown): Promise<void> {
+  const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), sha256: z.string().toLowerCase().pipe(Sha256Prefix).optional() }), rawFlags, 'link');
+  const picked = isRowNumber(nameOrNumber) ? await shownHere().pick(Number(nameOrNumber)) : undefined;
+  if (picked && flags.sha256) throw new P2PError('BAD_CONFIG', `--sha256 does not go with a result number: ${nameOrNumber} names one content already`, 'leave out --sha256');
+  const name = picked?.name ?? nameOrNumber;
+  checkSharedName(name);
+  const { node } = await peerNode(flags, 'link');
+  try {
+    const content = picked ? await resolvePicked(node, picked) : await node.resolve(name, flags.sha256);
+    const root = commonRoot(content);
+    out(`${await node.contentLink({ name, sha256: content.sha256, size: content.size, ...(root && { root }) })}\n`);
+  } catch (error) {
+    exitIfAmbiguous(error);
+    throw error;
+  } finally {
+    await node.close();
+  }
+}
+
+/** Several contents under the name asked for: the table to pick from, exit 1. */
+function exitIfAmbiguous(error: unknown): void {
+  if (!(error instanceof AmbiguousNameError)) return;
+  err(`peer: ${error.message}; pick one with --sha256 PREFIX:\n${ambiguousTable(error)}`);
+  process.exit(1);
+}
+
+/** Whether a `peer get` argument is a link rather than a file name (a name never has "://"). */
+const isLink = (text: string) => /^\s*p2p:\/\//i.test(text);
+
 /** A count typed as digits, refused in words that name the range (not "expected number, received NaN"). */
 const wholeNumberFlag = (min: number, max: number) =>
   z
@@ -205,17 +235,23 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
     rawFlags,
     'get',
   );
+  // A content link names its tracker and exactly one content (peer link); its tracker is used unless
+  // --tracker says otherwise.
+  const linked = isLink(nameOrNumber) ? parseEndpoint(nameOrNumber.trim(), 'link') : undefined;
+  if (linked && !linked.content) throw new P2PError('BAD_CONFIG', 'that link names a network, not a file', `join it with: peer join '<the link>'`);
+  if (linked && flags.sha256) throw new P2PError('BAD_CONFIG', '--sha256 does not go with a link: it names one content already', 'leave out --sha256');
   // A number is a row of the last table shown here (`peer search`, `peer list`), by its exact content.
   const picked = isRowNumber(nameOrNumber) ? await shownHere().pick(Number(nameOrNumber)) : undefined;
   if (picked && flags.sha256) throw new P2PError('BAD_CONFIG', `--sha256 does not go with a result number: ${nameOrNumber} names one content already`, 'leave out --sha256');
-  const name = picked?.name ?? nameOrNumber;
+  const name = linked?.content?.name ?? picked?.name ?? nameOrNumber;
   // A name that cannot be one is refused before anything is made or asked.
   checkSharedName(name);
   const seed = flags.seed ?? false;
   // Serving the download to others (a LAN party) needs an identity to be listed under: made on first use,
   // without a word (it is the peer's own business until it shares). Nothing else listens in `peer get`,
   // so PEER_PORT (a port opened in a firewall) is where it serves.
-  const { node, settings } = await peerNode(flags, 'get', { mayShare: (s) => s.serveDownloads, extra: (s) => ({ seed, downloadPort: s.port }), sayNewIdentity: false });
+  const trackerFlags = linked && flags.tracker === undefined ? { ...flags, tracker: nameOrNumber.trim() } : flags;
+  const { node, settings } = await peerNode(trackerFlags, 'get', { mayShare: (s) => s.serveDownloads, extra: (s) => ({ seed, downloadPort: s.port }), sayNewIdentity: false });
   if (seed && !settings.serveDownloads) {
     throw new P2PError('BAD_CONFIG', `--seed serves the file to others, and ${PEER_SETTINGS.serveDownloads.env} is off`, `leave out --seed, or set ${PEER_SETTINGS.serveDownloads.env}=on`);
   }
@@ -225,7 +261,7 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
   const abort = new AbortController();
   const stopListening = onInterrupt(() => abort.abort());
   try {
-    const content = picked && (await resolvePicked(node, picked));
+    const content = linked?.content ? await node.resolveLinked(linked.content) : picked && (await resolvePicked(node, picked));
     const result = await withDownloadProgress(node, name, () =>
       node.download(
         { name, outDir: flags.out ?? '.', force: flags.force ?? false, ...(flags.sha256 && { sha256Prefix: flags.sha256 }), ...(content && { content }) },
@@ -241,10 +277,7 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
       await seedUntilInterrupted(node, result.path);
     }
   } catch (error) {
-    if (error instanceof AmbiguousNameError) {
-      err(`peer: ${error.message}; pick one with --sha256 PREFIX:\n${ambiguousTable(error)}`);
-      process.exit(1);
-    }
+    exitIfAmbiguous(error);
     throw error;
   } finally {
     stopListening();
@@ -348,7 +381,7 @@ program
 program
   .command('get')
   .description(`download a file straight from the peers that hold it (up to ${PEER_SETTINGS.maxSources.env} at once), every piece verified`)
-  .argument('<file>', 'file name as `peer list` shows it, or the number of a row that `peer search` or `peer list` showed in this folder')
+  .argument('<file>', 'file name as `peer list` shows it, the number of a row that `peer search` or `peer list` showed in this folder, or a link from `peer link` (in quotes)')
   .option(...settingFlag(PEER_SETTINGS, 'tracker'))
   .option('--out <dir>', 'folder to save into (created if missing)', undefined)
   .option('--force', 'replace a different file already at the target')
@@ -356,6 +389,14 @@ program
   .option('--json', 'print the result as JSON: path, size, sha256, the holders the bytes came from, and the holders left out and why')
   .option('--seed', 'once the file is here, keep serving it to others until Ctrl-C')
   .action(get);
+
+program
+  .command('link')
+  .description('print a link that names exactly one content (its sha256, size, name and the tracker): `peer get LINK` fetches it, renamed or not')
+  .argument('<file>', 'file name as `peer list` shows it, or the number of a row that `peer search` or `peer list` showed in this folder')
+  .option(...settingFlag(PEER_SETTINGS, 'tracker'))
+  .option('--sha256 <prefix>', 'pick one content when several share the name')
+  .action(link);
 
 program
   .command('completion')

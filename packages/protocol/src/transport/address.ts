@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { P2PError } from '../core/errors.js';
 import { parseIdentity } from '../identity/identity-id.js';
 import { quoted } from '../core/terminal.js';
+import { sharedNameProblem } from '../core/names.js';
 import { formatInvite, type Invite, parseInvite } from '../wire/invite.js';
 import { parseNetworkKey } from '../wire/membership.js';
 
@@ -18,9 +19,23 @@ export interface Endpoint extends Address {
   invite?: Invite;
   /** The key of a private network (NETWORK_KEY), when a join link carries it. */
   key?: string;
+  /** The one content a content link names (`?sha256=…&size=…&name=…`, and optionally `&root=…`). */
+  content?: LinkedContent;
 }
 
-/** How a join link begins: `p2p://HOST:PORT#IDENTITY`, then `?invite=ID.SECRET` or `?key=KEY`. */
+/** A content as a link names it: exactly these bytes (and piece tree), saved under `name`. */
+export interface LinkedContent {
+  sha256: string;
+  size: number;
+  name: string;
+  /** The root of its piece tree (README#pieces): only holders that serve this tree are used. */
+  root?: string;
+}
+
+/**
+ * How a link begins: `p2p://HOST:PORT#IDENTITY`, then `?invite=ID.SECRET` or `?key=KEY` (a join link), or
+ * `?sha256=HEX&size=N&name=NAME` (a content link).
+ */
 export const LINK_SCHEME = 'p2p://';
 
 
@@ -60,13 +75,46 @@ export function parseLink(text: string, what = 'link'): Endpoint {
   const address = parseAddress(rest.slice(0, hash).replace(/\/$/, ''), what);
   const [identity, query = ''] = rest.slice(hash + 1).split('?', 2) as [string, string?];
   const endpoint: Endpoint = { ...address, id: parseIdentity(identity, `in ${what} ${short}, the part after #`) };
+  const content: Record<string, string> = {};
   for (const pair of query.split('&').filter((part) => part !== '')) {
     const [key, value = ''] = pair.split('=', 2) as [string, string?];
     if (key === 'invite') endpoint.invite = parseInvite(decodeURIComponent(value), `the invite in ${what} ${short}`);
     else if (key === 'key') endpoint.key = networkKeyText(decodeURIComponent(value), `the key in ${what} ${short}`);
+    else if (CONTENT_PARTS.has(key)) content[key] = safeDecode(value, `${what} ${short}`);
     else throw new P2PError('BAD_CONFIG', `${what} ${short} has an unknown part ${quoted(key.slice(0, 40))}`, 'copy the link as it was printed');
   }
+  if (Object.keys(content).length > 0) endpoint.content = linkedContent(content, `${what} ${short}`);
   return endpoint;
+}
+
+const CONTENT_PARTS = new Set(['sha256', 'size', 'name', 'root']);
+
+function safeDecode(value: string, what: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new P2PError('BAD_CONFIG', `${what} has a part that is not percent-encoded right`, 'copy the link as it was printed');
+  }
+}
+
+/** The content a link names: sha256, size and name all there and well-formed; root well-formed if there. */
+function linkedContent(parts: Record<string, string>, what: string): LinkedContent {
+  const hex = /^[0-9a-f]{64}$/;
+  const missing = ['sha256', 'size', 'name'].filter((key) => parts[key] === undefined);
+  if (missing.length > 0) throw new P2PError('BAD_CONFIG', `${what} names a content without its ${missing.join(' and ')}`, 'copy the whole link');
+  if (!hex.test(parts.sha256!)) throw new P2PError('BAD_CONFIG', `${what} has a sha256 that is not 64 lowercase hex digits`, 'copy the whole link');
+  if (parts.root !== undefined && !hex.test(parts.root)) throw new P2PError('BAD_CONFIG', `${what} has a root that is not 64 lowercase hex digits`, 'copy the whole link');
+  const size = /^[0-9]{1,16}$/.test(parts.size!) ? Number(parts.size) : NaN;
+  if (!Number.isSafeInteger(size)) throw new P2PError('BAD_CONFIG', `${what} has a size that is not a whole number of bytes`, 'copy the whole link');
+  const problem = sharedNameProblem(parts.name!);
+  if (problem) throw new P2PError('BAD_CONFIG', `${what} names a file that cannot be one: it ${problem}`, 'copy the whole link');
+  return { sha256: parts.sha256!, size, name: parts.name!, ...(parts.root !== undefined && { root: parts.root }) };
+}
+
+/** A content link: the tracker (with its identity) and exactly one content. Never a key or an invite. */
+export function formatContentLink(tracker: Address & { id: string }, content: LinkedContent): string {
+  const root = content.root === undefined ? '' : `&root=${content.root}`;
+  return `${LINK_SCHEME}${formatAddress(tracker)}#${tracker.id}?sha256=${content.sha256}&size=${content.size}&name=${encodeURIComponent(content.name)}${root}`;
 }
 
 /** A join link for `endpoint` (which must name its identity), with its invite or key if it has one. */

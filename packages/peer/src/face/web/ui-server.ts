@@ -28,6 +28,7 @@ const DownloadBody = z.strictObject({ name: z.string().min(1).max(4096), sha256:
 const SearchText = z.string().max(4096);
 const ShareBody = z.strictObject({ dir: z.string().min(1).max(4096) });
 const IdParam = z.coerce.number().int().min(0);
+const LinkQuery = z.object({ name: z.string().min(1).max(4096), sha256: Sha256Hex, size: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
 const TrackerBody = z.union([z.strictObject({ link: z.string().min(1).max(4096) }), z.strictObject({ name: z.string().min(1).max(255) })]);
 
 export interface UiServerOptions {
@@ -140,6 +141,12 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions, events: P
     const { default: QRCode } = await import('qrcode');
     const { modules } = QRCode.create(link, { errorCorrectionLevel: 'L' });
     return c.json({ link, qr: { size: modules.size, bits: Array.from(modules.data, (bit) => (bit ? '1' : '0')).join('') } });
+  });
+
+  // A content link for a row of the list (the page's "Copy link").
+  app.get('/api/link', async (c) => {
+    const { name, sha256, size } = LinkQuery.parse(c.req.query());
+    return c.json({ link: await node.contentLink({ name, sha256, size }) });
   });
 
   app.get('/api/files', async (c) => {
