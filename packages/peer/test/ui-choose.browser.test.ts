@@ -31,8 +31,10 @@ beforeAll(async () => {
   const sharer = start(PEER_BIN, ['share', share], { cwd: root, env: { ...env, PEER_TRACKER: tracker.address } });
   await sharer.waitFor(/^sharing /);
   uiHome = join(root, 'ui-home');
-  mkdirSync(uiHome);
-  ui = start(PEER_BIN, ['ui', '--ui-port', '0'], { cwd: uiHome, env });
+  mkdirSync(join(uiHome, 'mine'), { recursive: true });
+  writeFileSync(join(uiHome, 'mine', 'mine.txt'), 'shared once a network is chosen\n');
+  // A folder to share from the start, given relative: shared once the page has chosen a network.
+  ui = start(PEER_BIN, ['ui', '--ui-port', '0', '--share', 'mine'], { cwd: uiHome, env });
   url = (await ui.waitFor(/^peer ui: open /)).replace('peer ui: open ', '');
   browser = await launchChromium();
   page = await (await browser.newContext()).newPage();
@@ -74,6 +76,13 @@ describe('peer ui without a tracker', () => {
     await page.locator('#files tbody td.name', { hasText: 'song.flac' }).waitFor();
     expect(await page.locator('#network').textContent()).toMatch(new RegExp(`^Tracker 127\\.0\\.0\\.1:${tracker.port}`));
     const kept = join(forChild(cleanEnv(), uiHome).XDG_CONFIG_HOME!, 'p2pservice', 'peer.env');
+    // The folder given with --share is shared now, shown by its full path, and listed.
+    await page.locator('#shares li strong', { hasText: join(uiHome, 'mine') }).waitFor();
+    expect(await page.locator('#shares li strong').allTextContents()).toEqual([join(uiHome, 'mine')]);
+    await eventually(async () => {
+      await page.getByRole('button', { name: 'Show all' }).click();
+      return (await page.locator('#files tbody td.name').allTextContents()).includes('mine.txt');
+    });
     // Kept right after the first connection, as the page moves on.
     await eventually(() => existsSync(kept));
     expect(readFileSync(kept, 'utf8')).toContain(`PEER_TRACKER="${tracker.pinned}"`);

@@ -82,7 +82,12 @@ describe('peer ui in a browser', () => {
     expect((await rowNames()).filter((n) => n === 'same.txt')).toHaveLength(2);
     expect(await page.locator('#files img').count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
-    await expect.poll(() => page.locator('#network').textContent()).toMatch(/^Tracker 127\.0\.0\.1:\d+/);
+    // One header, said one way: the tracker, that it is reached, and who this peer is on it.
+    await expect.poll(() => page.locator('#network').textContent()).toMatch(/^Tracker 127\.0\.0\.1:\d+ · connected · you are [A-Z2-7]{7}$/);
+    // The page has its icon (no 404 in the console).
+    const icon = await page.request.get(`${base}/favicon.svg`);
+    expect(icon.status()).toBe(200);
+    expect(icon.headers()['content-type']).toBe('image/svg+xml');
     await page.screenshot({ path: join(ARTIFACTS, 'ui-network.png'), fullPage: true });
   });
 
@@ -90,6 +95,8 @@ describe('peer ui in a browser', () => {
     await page.getByRole('searchbox', { name: 'Search' }).fill('movie');
     await page.keyboard.press('Enter');
     await eventually(async () => JSON.stringify(await rowNames()) === '["movie.mkv"]');
+    // The words matched are marked, as the CLI paints them.
+    expect(await page.locator('#files td.name mark').allTextContents()).toEqual(['movie']);
     await page.getByRole('button', { name: /^Download movie\.mkv / }).focus();
     await page.keyboard.press('Enter');
     const item = page.getByRole('listitem').filter({ hasText: 'movie.mkv' });
@@ -104,7 +111,19 @@ describe('peer ui in a browser', () => {
     const rows = await peers.getByRole('row').allInnerTexts();
     expect(rows[0]).toMatch(/^Peer\s+Received from it\s+Sent to it$/);
     expect(rows.slice(1)).toEqual([expect.stringMatching(/^127\.0\.0\.1:\d+\s+3\.0 MiB\s+0 B$/)]);
+    // Its row no longer offers a Download: it is saved.
+    expect(await page.getByRole('button', { name: 'movie.mkv is saved already' }).isDisabled()).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, 'ui-download.png'), fullPage: true });
+  });
+
+  it('says "Nothing found." with no empty table under it', async () => {
+    await page.getByRole('searchbox', { name: 'Search' }).fill('nothingmatchesthis');
+    await page.keyboard.press('Enter');
+    await page.getByText('Nothing found.').waitFor();
+    expect(await page.locator('#files').isVisible()).toBe(false);
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await eventually(async () => (await rowNames()).length > 0);
+    expect(await page.locator('#files').isVisible()).toBe(true);
   });
 
   it('cancels a download, keeping what it has, and resumes it to the exact bytes', async () => {
@@ -115,7 +134,9 @@ describe('peer ui in a browser', () => {
       throw new Error(`${(error as Error).message}; the item shows: ${await item.innerText().catch(() => '?')}; downloads: ${await page.locator('#downloads').innerText()}`);
     });
     await item.getByRole('button', { name: 'Cancel the download of big.iso' }).click();
-    await item.getByText(/^Stopped: interrupted; \d+ of 12582912 bytes are kept in .*\.part/).waitFor();
+    // In words, as the CLI says sizes: no byte counts, no path of a part file.
+    await item.getByText(/^Stopped at \d+(\.\d)? [KM]iB of 12 MiB\. Resume picks up from there\.$/).waitFor();
+    expect(await item.innerText()).not.toMatch(/\.part|bytes/);
     expect(await page.getByRole('listitem').filter({ hasText: 'big.iso' }).count()).toBe(1);
     await item.getByRole('button', { name: 'Resume the download of big.iso' }).click();
     await page.getByRole('listitem').filter({ hasText: 'big.iso' }).getByText(/^Saved to /).waitFor({ timeout: 15_000 });
@@ -129,7 +150,9 @@ describe('peer ui in a browser', () => {
     await page.getByRole('textbox', { name: 'Folder to share' }).fill(dir);
     await page.getByRole('button', { name: 'Share', exact: true }).click();
     await page.getByText(`Sharing 1 file from ${dir}.`).waitFor();
-    await page.getByRole('listitem').filter({ hasText: dir }).getByText(/^1 file, 22 B, port \d+, registered$/).waitFor();
+    await page.getByRole('listitem').filter({ hasText: dir }).getByText(/^1 file, 22 B, port \d+, shared$/).waitFor();
+    // Every share by its full path, the ones given as a relative --share too.
+    for (const shown of await page.locator('#shares li strong').allTextContents()) expect(shown.startsWith('/')).toBe(true);
     const listed = await run(PEER_BIN, ['list', '--json'], { cwd: root, env });
     expect(JSON.parse(listed.stdout).map((f: { name: string }) => f.name)).toContain('from-the-page.txt');
     await page.screenshot({ path: join(ARTIFACTS, 'ui-shares.png'), fullPage: true });
@@ -180,7 +203,7 @@ describe('peer ui in a browser', () => {
   it('is still right after the tracker restarts', async () => {
     await tracker.stop('SIGTERM');
     // The page hears of it from the share it added (pushed, not polled).
-    await expect.poll(() => page.locator('#network').textContent(), { timeout: 10_000 }).toMatch(/^Tracker lost: .*; retrying in /);
+    await expect.poll(() => page.locator('#network').textContent(), { timeout: 10_000 }).toMatch(/^Tracker 127\.0\.0\.1:\d+ · lost: .*; retrying in /);
     tracker = await startTrackerCli(root, ['--db', join(root, 'tracker.db'), '--port', String(tracker.port)]);
     await eventually(async () => {
       await page.getByRole('button', { name: 'Show all' }).click();
@@ -248,7 +271,8 @@ describe('peer ui in a browser', () => {
     const tree = await page.locator('body').ariaSnapshot();
     expect(tree).toContain('- searchbox "Search"');
     expect(tree).toContain('- textbox "Folder to share"');
-    expect(tree).toMatch(/- button "Download movie\.mkv \(3\.0 MiB, [0-9a-f]{12}\)"/);
+    expect(tree).toMatch(/- button "Download big\.iso \(12 MiB, [0-9a-f]{12}\)"|- button "big\.iso is saved already"/);
+    expect(tree).toMatch(/- button "Copy a link to movie\.mkv \([0-9a-f]{12}\)"/);
     // No button, box or bar without a name.
     expect(tree).not.toMatch(/- (button|textbox|searchbox|progressbar)(:|\s*$)/m);
   });

@@ -38,6 +38,16 @@ let stateAsked = 0;
 // Whether the peer has a tracker: a `peer ui` started where none (or several) answered on the LAN asks.
 let hasTracker = true;
 let inviteShown = false;
+// The header says one thing the same way whichever told it last: the tracker, whether it is reached, and
+// who you are on it.
+const header = { tracker: '', connected: true, lost: '', you: '' };
+function showHeader() {
+  if (!hasTracker) return void ($('#network').textContent = 'No network chosen yet');
+  const state = header.lost ? `lost: ${header.lost}` : header.connected ? 'connected' : 'connecting…';
+  $('#network').textContent = `Tracker ${header.tracker} · ${state}${header.you ? ` · you are ${header.you}` : ''}`;
+}
+// The contents saved by this page's downloads, by sha256: their rows say so instead of offering a Download.
+const saved = new Set();
 
 /** A size in the CLI's words (units.js is the CLI's own module), or ? when not known yet. */
 const formatBytes = (n) => (n === undefined || n === null ? '?' : bytesInWords(n));
@@ -56,12 +66,40 @@ async function api(path, body) {
   return data;
 }
 
+/** A name with what the search words matched marked (text nodes and <mark>, never markup from the network). */
+function nameCell(file) {
+  const cell = element('td', undefined, { class: 'name' });
+  let at = 0;
+  for (const [start, end] of file.matched ?? []) {
+    cell.append(file.name.slice(at, start), element('mark', file.name.slice(start, end)));
+    at = end;
+  }
+  cell.append(file.name.slice(at));
+  return cell;
+}
+
+function downloadButton(file) {
+  if (saved.has(file.sha256)) return element('button', 'Saved', { type: 'button', disabled: '', 'data-sha256': file.sha256, 'aria-label': `${file.name} is saved already` });
+  const button = element('button', 'Download', { type: 'button', 'data-sha256': file.sha256, 'aria-label': `Download ${file.name} (${formatBytes(file.size)}, ${file.sha256.slice(0, 12)})` });
+  button.addEventListener('click', () => startDownload(file.name, file.sha256));
+  return button;
+}
+
+/** Marks the rows of a content this page has saved, as soon as it is. */
+function markSaved(sha256) {
+  if (saved.has(sha256)) return;
+  saved.add(sha256);
+  for (const button of document.querySelectorAll(`#files button[data-sha256="${sha256}"]`)) {
+    const name = button.closest('tr')?.querySelector('td.name')?.textContent ?? 'this file';
+    button.replaceWith(element('button', 'Saved', { type: 'button', disabled: '', 'data-sha256': sha256, 'aria-label': `${name} is saved already` }));
+  }
+}
+
 function fileRow(file) {
   const row = element('tr');
-  row.append(element('td', file.name, { class: 'name' }), element('td', formatBytes(file.size), { class: 'num' }), element('td', file.firewalled ? `${file.holders} (${file.firewalled} firewalled)` : String(file.holders), { class: 'num' }), element('td', file.sha256.slice(0, 12), { title: file.sha256 }));
+  row.append(nameCell(file), element('td', formatBytes(file.size), { class: 'num' }), element('td', file.firewalled ? `${file.holders} (${file.firewalled} firewalled)` : String(file.holders), { class: 'num' }), element('td', file.sha256.slice(0, 12), { title: file.sha256 }));
   const cell = element('td');
-  const button = element('button', 'Download', { type: 'button', 'aria-label': `Download ${file.name} (${formatBytes(file.size)}, ${file.sha256.slice(0, 12)})` });
-  button.addEventListener('click', () => startDownload(file.name, file.sha256));
+  const button = downloadButton(file);
   const copy = element('button', 'Copy link', { type: 'button', class: 'secondary', 'aria-label': `Copy a link to ${file.name} (${file.sha256.slice(0, 12)})` });
   copy.addEventListener('click', () => copyLink(file));
   cell.append(button, ' ', copy);
@@ -84,6 +122,7 @@ async function showFiles(load, append) {
     nextPage = page.next ?? null;
     $('#more').hidden = nextPage === null;
     const count = body.children.length;
+    $('#files').hidden = count === 0;
     note.textContent = count === 0 ? 'Nothing found.' : `${count} file${count === 1 ? '' : 's'} shown${nextPage ? ', more below' : ''}.`;
     if (!inviteShown) showInvite();
   } catch (error) {
@@ -134,8 +173,12 @@ function renderDownload(d) {
   const title = element('strong', d.name);
   const bar = element('progress', undefined, { max: String(d.total ?? 1), value: String(d.status === 'done' ? d.total ?? 1 : d.received), 'aria-label': `Progress of ${d.name}` });
   let text;
-  if (d.status === 'done') text = `Saved to ${d.result.path} (${formatBytes(d.result.size)}) from ${d.result.holders.map((h) => h.holder).join(', ')}`;
-  else if (d.status === 'failed' || d.status === 'interrupted') text = `${d.status === 'failed' ? 'Failed' : 'Stopped'}: ${d.error}`;
+  if (d.status === 'done') {
+    markSaved(d.result.sha256);
+    text = `Saved to ${d.result.path} (${formatBytes(d.result.size)}) from ${d.result.holders.map((h) => h.holder).join(', ')}`;
+  }
+  else if (d.status === 'interrupted') text = d.received > 0 ? `Stopped at ${formatBytes(d.received)} of ${formatBytes(d.total)}. Resume picks up from there.` : 'Stopped before anything arrived.';
+  else if (d.status === 'failed') text = `Failed: ${d.error}`;
   else if (d.status === 'waiting') text = d.waiting ?? 'Waiting';
   else if (d.status === 'resolving') text = 'Looking for holders…';
   else {
@@ -203,7 +246,8 @@ function renderShares(shares) {
       await api(`/api/shares/${s.id}/stop`, {}).catch((error) => ($('#share-note').textContent = error.message));
       refreshState();
     });
-    item.append(element('strong', s.dir), element('p', `${s.files} file${s.files === 1 ? '' : 's'}, ${formatBytes(s.bytes)}, port ${s.port}, ${s.connected ? 'registered' : 'reconnecting to the tracker'}`));
+    // Every share by its full path, however it was given (a relative --share, or a path typed here).
+    item.append(element('strong', s.root ?? s.dir), element('p', `${s.files} file${s.files === 1 ? '' : 's'}, ${formatBytes(s.bytes)}, port ${s.port}, ${s.connected ? 'shared' : 'reconnecting to the tracker'}`));
     // Firewalled: others still download, through connect-back; an open port would let them dial in.
     if (s.firewalled) item.append(element('p', `Firewalled: ${s.firewalled}. Others download through connect-back; let TCP port ${s.port} in to be reached directly.`, { class: 'muted' }));
     item.append(stop);
@@ -292,10 +336,12 @@ async function refreshState() {
   $('#choose').hidden = true;
   // What an event showed after this state was read stays.
   // On a members network you are the name the operator gave you; elsewhere, your identity's start.
-  const you = state.member ?? state.identity?.slice(0, 7);
-  if (networkEvent <= state.eventId) $('#network').textContent = `Tracker ${state.tracker}${you ? ` · you are ${you}` : ''}`;
+  header.tracker = state.tracker;
+  header.you = state.member ?? state.identity?.slice(0, 7) ?? '';
+  if (networkEvent <= state.eventId) showHeader();
   renderShares(state.shares);
   for (const d of state.downloads) if ((downloadEvent.get(d.id) ?? 0) <= state.eventId) renderDownload(d);
+  for (const sha256 of state.saved ?? []) markSaved(sha256);
 }
 
 const handlers = {
@@ -318,7 +364,10 @@ const handlers = {
   tracker: (t) => {
     networkEvent = lastEvent;
     const member = t.info?.member ?? t.share?.member;
-    $('#network').textContent = t.state === 'connected' ? `Tracker ${t.info?.address ?? t.share?.tracker} · connected${member ? ` · you are ${member}` : ''}` : `Tracker lost: ${t.reconnecting.reason}; retrying in ${formatDuration(t.reconnecting.retryInMs / 1000)}`;
+    if (member) header.you = member;
+    header.connected = t.state === 'connected';
+    header.lost = t.state === 'connected' ? '' : `${t.reconnecting.reason}; retrying in ${formatDuration(t.reconnecting.retryInMs / 1000)}`;
+    showHeader();
   },
 };
 

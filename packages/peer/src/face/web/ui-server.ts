@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { formatAddress, ListCursor, P2PError, Sha256Hex, terminalSafe } from '@p2pservice/protocol';
+import { formatAddress, ListCursor, P2PError, parseSearchQuery, SearchMatcher, Sha256Hex, terminalSafe } from '@p2pservice/protocol';
 import { isLoopbackAddress } from '@p2pservice/cli';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
@@ -89,6 +89,11 @@ export class UiServer {
   }
 }
 
+/** The contents this peer has saved in this run (its finished downloads), so the page offers them no Download. */
+function savedContents(node: PeerNode): string[] {
+  return [...new Set(node.downloads().flatMap((d) => (d.status === 'done' && d.result ? [d.result.sha256] : [])))];
+}
+
 function uiApp({ node, token, outDir, host, logger }: UiServerOptions, events: PageEvents, choice: NetworkChoice | undefined): Hono {
   const app = new Hono();
   const loopbackOnly = isLoopbackAddress(host);
@@ -98,6 +103,7 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions, events: P
     // The CLI's own words for sizes and durations (face/units.ts, compiled), so the page says them alike.
     '/units.js': ['text/javascript; charset=utf-8', readFileSync(new URL('../dist/face/units.js', ASSETS), 'utf8').replace(/\n\/\/# sourceMappingURL=.*$/, '\n')],
     '/': ['text/html; charset=utf-8', readFileSync(new URL('index.html', ASSETS), 'utf8')],
+    '/favicon.svg': ['image/svg+xml', readFileSync(new URL('favicon.svg', ASSETS), 'utf8')],
   } as const;
 
   app.use(async (c, next) => {
@@ -121,7 +127,7 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions, events: P
   for (const [path, [type, body]] of Object.entries(assets)) app.get(path, (c) => c.body(body, 200, { 'content-type': type }));
 
   app.get('/api/state', (c) =>
-    c.json({ tracker: node.tracker, identity: node.identity ?? null, member: node.memberName ?? null, shares: node.shares(), downloads: node.downloads(), outDir, eventId: events.lastId }),
+    c.json({ tracker: node.tracker, identity: node.identity ?? null, member: node.memberName ?? null, shares: node.shares(), downloads: node.downloads(), saved: savedContents(node), outDir, eventId: events.lastId }),
   );
 
   // A node started without a tracker: the trackers the LAN announces, and the person's pick.
@@ -158,7 +164,10 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions, events: P
   app.get('/api/search', async (c) => {
     // The node checks the query language and names what is wrong (BAD_QUERY and its hint).
     const query = SearchText.parse(c.req.query('q') ?? '');
-    return c.json({ files: await node.search({ query }, UI_LIST_PAGE) });
+    const files = await node.search({ query }, UI_LIST_PAGE);
+    // What the words matched in each name, as the CLI paints it: [start, end) spans of the name.
+    const matcher = new SearchMatcher(parseSearchQuery(query));
+    return c.json({ files: files.map((file) => ({ ...file, matched: matcher.highlights(file.name) })) });
   });
 
   app.post('/api/downloads', async (c) => {
