@@ -28,6 +28,7 @@ import { AGENTS } from './network/agents.js';
 import { ConnectBackService } from './connect-back/service.js';
 import { download, downloadContent, type DownloadOptions, type DownloadResult } from './download/download.js';
 import { resolveContent, resolveLinkedContent } from './download/resolve.js';
+import { downloadFolder, folderFileDir, folderFiles, type FolderProgress, folderPrefix, type FolderResult } from './download/folder.js';
 import type { DownloadState, PeerNodeEvents, ShareState, TrackerInfo } from './node-events.js';
 import { KeptTrackerSession } from './network/kept-tracker-session.js';
 import { MemberTickets } from './network/member-tickets.js';
@@ -330,6 +331,30 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
   resolve(name: string, sha256Prefix?: string): Promise<Content> {
     return resolveContent(this.access, name, sha256Prefix);
   }
+  /**
+   * Downloads every file under a folder of the network (`Music/Abbey Road/`), keeping its structure under
+   * `outDir`, a few at once, each verified and resumable as any download: the folder of `peer get DIR/`.
+   */
+  async downloadFolder(
+    request: { path: string; outDir: string; force?: boolean; platform?: NodeJS.Platform },
+    signal?: AbortSignal,
+    on: { saved?: (name: string, result: DownloadResult) => void; progress?: (progress: FolderProgress) => void } = {},
+  ): Promise<FolderResult> {
+    this.assertOpen();
+    const prefix = folderPrefix(request.path);
+    const { files, ambiguous } = await folderFiles(this.list(), prefix);
+    return downloadFolder({
+      prefix,
+      files,
+      ambiguous,
+      ...(signal && { signal }),
+      ...(on.saved && { onSaved: on.saved }),
+      ...(on.progress && { onProgress: on.progress }),
+      downloadOne: (file) =>
+        this.download({ name: file.name, outDir: folderFileDir(request.outDir, prefix, file.name, request.platform), sha256Prefix: file.sha256, ...(request.force && { force: true }) }, signal),
+    });
+  }
+
   /** The holders of exactly the content a link names (peer get LINK), whatever name they share it under. */
   resolveLinked(linked: LinkedContent): Promise<Content> {
     this.assertOpen();

@@ -1,4 +1,4 @@
-import { dirname } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_SEARCH_RESULTS, P2PError, terminalSafe, parseEndpoint, parseSearchQuery, parseSize, quoted, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
 import { defaultStateDir, reportFatal, setting, settingFlag, settingsHelp, completionScript } from '@p2pservice/cli';
@@ -10,8 +10,11 @@ import { wantsColour } from './colour.js';
 import { onInterrupt } from './interrupt.js';
 import { menuLines, runMenu } from './menu.js';
 import { resolvePicked } from './picked-download.js';
-import { withDownloadProgress, withIndexProgress } from './progress.js';
-import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines, trackerWords, trustedLine } from './report.js';
+import { Progress, withDownloadProgress, withIndexProgress } from './progress.js';
+import { formatBytes } from './format.js';
+import { browseTable, folderLevel } from './browse-lines.js';
+import { folderPrefix } from '../download/folder.js';
+import { ambiguousTable, downloadSummary, folderSummary, printList, shareSummary, skippedLines, trackerWords, trustedLine } from './report.js';
 import { showSearch } from './search-lines.js';
 import { joinedSettingsFile, knownTrackersOf } from './node-options.js';
 import { askWhichTracker, commandSettings, peerNode } from './command-node.js';
@@ -133,6 +136,19 @@ async function join(link: string, rawFlags: unknown): Promise<void> {
   }
 }
 
+/** `peer browse [PATH]`: the network as folders, one level at a time. */
+async function browse(path: string | undefined, rawFlags: unknown): Promise<void> {
+  const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), json: z.boolean().optional() }), rawFlags, 'browse');
+  const prefix = path === undefined || path.replace(/\/+$/, '') === '' ? '' : folderPrefix(path);
+  const { node } = await peerNode(flags, 'browse');
+  try {
+    const level = await folderLevel(node.list(), prefix);
+    out(flags.json ? `${JSON.stringify(level)}\n` : browseTable(level, prefix));
+  } finally {
+    await node.close();
+  }
+}
+
 /** `peer trackers`: what the LAN announces, as a table or JSON. */
 async function trackers(rawFlags: unknown): Promise<void> {
   const flags = parseFlags(z.strictObject({ json: z.boolean().optional() }), rawFlags, 'trackers');
@@ -231,6 +247,7 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
       sha256: z.string().toLowerCase().pipe(Sha256Prefix).optional(),
       json: z.boolean().optional(),
       seed: z.boolean().optional(),
+      folder: z.boolean().optional(),
     }),
     rawFlags,
     'get',
@@ -240,6 +257,8 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
   const linked = isLink(nameOrNumber) ? parseEndpoint(nameOrNumber.trim(), 'link') : undefined;
   if (linked && !linked.content) throw new P2PError('BAD_CONFIG', 'that link names a network, not a file', `join it with: peer join '<the link>'`);
   if (linked && flags.sha256) throw new P2PError('BAD_CONFIG', '--sha256 does not go with a link: it names one content already', 'leave out --sha256');
+  // A name ending in "/" (or --folder) is a folder: every file under it.
+  if (!linked && (flags.folder || nameOrNumber.endsWith('/'))) return getFolder(nameOrNumber, flags);
   // A number is a row of the last table shown here (`peer search`, `peer list`), by its exact content.
   const picked = isRowNumber(nameOrNumber) ? await shownHere().pick(Number(nameOrNumber)) : undefined;
   if (picked && flags.sha256) throw new P2PError('BAD_CONFIG', `--sha256 does not go with a result number: ${nameOrNumber} names one content already`, 'leave out --sha256');
@@ -280,6 +299,37 @@ async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
     exitIfAmbiguous(error);
     throw error;
   } finally {
+    stopListening();
+    await node.close();
+  }
+}
+
+/**
+ * `peer get DIR/`: every file under a folder of the network, its structure kept under --out, a line for
+ * each file saved, then the folder's total; files that could not be fetched are said and make it exit 1.
+ */
+async function getFolder(path: string, flags: { tracker?: string | undefined; out?: string | undefined; force?: boolean | undefined; json?: boolean | undefined; sha256?: string | undefined; seed?: boolean | undefined }): Promise<void> {
+  if (flags.sha256 || flags.seed) throw new P2PError('BAD_CONFIG', `${flags.sha256 ? '--sha256' : '--seed'} does not go with a folder`, 'leave it out, or name one file');
+  const outDir = flags.out ?? '.';
+  const { node } = await peerNode(flags, 'get', { mayShare: (s) => s.serveDownloads, extra: (s) => ({ downloadPort: s.port }), sayNewIdentity: false });
+  node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
+  node.on('warning', (line) => err(`peer: ${line}\n`));
+  const abort = new AbortController();
+  const stopListening = onInterrupt(() => abort.abort());
+  const progress = await Progress.start(`downloading ${path}`);
+  try {
+    const result = await node.downloadFolder({ path, outDir, ...(flags.force && { force: true }) }, abort.signal, {
+      saved: (_name, saved) => (flags.json ? undefined : out(`saved ${terminalSafe(relative(process.cwd(), saved.path) || saved.path)} (${formatBytes(saved.size)})\n`)),
+      progress: (p) => progress.folder(path, p),
+    });
+    progress.stop();
+    if (flags.json) out(`${JSON.stringify(result)}\n`);
+    else out(folderSummary(result, outDir));
+    for (const name of result.ambiguous) err(`peer: several contents are shared as ${quoted(name)}: took the one most peers hold\n`);
+    for (const failed of result.failed) err(`peer: could not fetch ${quoted(failed.name)}: ${failed.error}\n`);
+    if (result.failed.length > 0) process.exitCode = 1;
+  } finally {
+    progress.stop();
     stopListening();
     await node.close();
   }
@@ -365,6 +415,14 @@ program
   .action(list);
 
 program
+  .command('browse')
+  .description('the network as folders: what is under PATH (the top when none), folders with their files and sizes summed')
+  .argument('[path]', 'a folder, as a previous browse showed it: "Music/The Beatles/"')
+  .option(...settingFlag(PEER_SETTINGS, 'tracker'))
+  .option('--json', 'print {folders, files} as JSON')
+  .action(browse);
+
+program
   .command('search')
   .description('find files by words in their names (`peer get N` then downloads result N)')
   .argument('<words...>', 'what to look for: words (ANDed), "a phrase", -excluded, ext:flac, size>10M, size<2G')
@@ -381,13 +439,14 @@ program
 program
   .command('get')
   .description(`download a file straight from the peers that hold it (up to ${PEER_SETTINGS.maxSources.env} at once), every piece verified`)
-  .argument('<file>', 'file name as `peer list` shows it, the number of a row that `peer search` or `peer list` showed in this folder, or a link from `peer link` (in quotes)')
+  .argument('<file>', 'file name as `peer list` shows it, a folder ending in / (every file under it), the number of a row that `peer search` or `peer list` showed in this folder, or a link from `peer link` (in quotes)')
   .option(...settingFlag(PEER_SETTINGS, 'tracker'))
   .option('--out <dir>', 'folder to save into (created if missing)', undefined)
   .option('--force', 'replace a different file already at the target')
   .option('--sha256 <prefix>', 'pick one content when several share the name')
   .option('--json', 'print the result as JSON: path, size, sha256, the holders the bytes came from, and the holders left out and why')
   .option('--seed', 'once the file is here, keep serving it to others until Ctrl-C')
+  .option('--folder', 'the name is a folder: download every file under it (a name ending in / is one too)')
   .action(get);
 
 program

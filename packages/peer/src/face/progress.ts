@@ -3,6 +3,7 @@ import { terminalSafe } from '@p2pservice/protocol';
 import type { DownloadState, PeerNodeEvents } from '../node-events.js';
 import type { PeerNode } from '../node.js';
 import type { IndexProgress } from '../share/index-folder.js';
+import type { FolderProgress } from '../download/folder.js';
 import { formatBytes, formatDuration } from './format.js';
 
 /**
@@ -34,6 +35,13 @@ export class Progress {
     // Each holder in use with its rate now, so a person sees who is fast and who is not.
     const from = sources.length === 0 ? '' : ` from ${sources.map((s) => `${s.holder} ${formatBytes(s.rate)}/s`).join(', ')}`;
     this.spinner.text = `${terminalSafe(name)}: ${formatBytes(received)} / ${formatBytes(total)}, ${formatBytes(rate)}/s, ETA ${formatDuration(eta)}${from}`;
+  }
+
+  folder(title: string, { files, filesDone, bytes, bytesDone }: FolderProgress): void {
+    if (!this.spinner) return;
+    const seconds = (Date.now() - this.started) / 1000;
+    const rate = seconds > 0 ? bytesDone / seconds : 0;
+    this.spinner.text = `${terminalSafe(title)}: ${filesDone} of ${files} files, ${formatBytes(bytesDone)} / ${formatBytes(bytes)}, ${formatBytes(rate)}/s`;
   }
 
   waiting(reason: string): void {

@@ -1,5 +1,6 @@
 import { type ListEntry, quoted, shortIdentity, terminalSafe } from '@p2pservice/protocol';
 import type { DownloadResult } from '../download/download.js';
+import type { FolderResult } from '../download/folder.js';
 import type { AmbiguousNameError } from '../download/resolve.js';
 import type { Reconnecting, ShareState, TrackerInfo } from '../node-events.js';
 import { formatBytes, formatTable } from './format.js';
@@ -121,4 +122,14 @@ export function trackerBackLine(share: ShareState, previous: string): string {
 
 export function shareUpdatedLine(share: ShareState, change: { added: number; removed: number }): string {
   return `share updated: ${change.added} added or changed, ${change.removed} removed; ${fileCount(share.files)} shared\n`;
+}
+
+/** The last line of `peer get DIR/`: how many files, how big, where; and how many could not be fetched. */
+export function folderSummary(result: FolderResult, outDir: string): string {
+  const fetched = result.saved.filter((s) => s.result.holder !== null).length;
+  const here = result.saved.length - fetched;
+  const parts = [`${fileCount(result.saved.length)} of ${quoted(result.folder)} (${formatBytes(result.bytes)}) in ${terminalSafe(outDir)}`];
+  if (here > 0) parts.push(`${here} there already`);
+  if (result.failed.length > 0) parts.push(`${result.failed.length} could not be fetched`);
+  return `saved ${parts.join('; ')}\n`;
 }

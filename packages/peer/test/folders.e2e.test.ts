@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, killAll, PEER_BIN, removeDir, run, start, startTrackerCli, tempDir } from '@p2pservice/test-support/processes';
+import { eventually } from '@p2pservice/test-support/wait';
+
+/*
+ * Whole folders with the built CLIs: a 3-level folder of 200 files held by two peers, fetched with
+ * `peer get 'Music/'`, stopped half-way with Ctrl-C (SIGINT), and finished by the same command again.
+ */
+
+let root: string;
+let env: NodeJS.ProcessEnv;
+const files = new Map<string, Buffer>();
+
+/** Every file under `dir`, by its path relative to it. */
+function tree(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+beforeAll(async () => {
+  root = tempDir('p2p-folders-');
+  const tracker = await startTrackerCli(root, ['--db', join(root, 'tracker.db')]);
+  env = cleanEnv({ PEER_TRACKER: tracker.address, PEER_HOST: '127.0.0.1' });
+  const first = join(root, 'holder-a');
+  for (const artist of ['The Beatles', 'Nina Simone']) {
+    for (const album of ['Abbey Road', 'Live']) {
+      mkdirSync(join(first, 'Music', artist, album), { recursive: true });
+      for (let track = 1; track <= 50; track++) {
+        const name = `Music/${artist}/${album}/${String(track).padStart(2, '0')} Track.flac`;
+        const data = randomBytes(20_000 + track * 300);
+        files.set(name, data);
+        writeFileSync(join(first, name), data);
+      }
+    }
+  }
+  writeFileSync(join(first, 'elsewhere.txt'), 'not in the folder\n');
+  cpSync(first, join(root, 'holder-b'), { recursive: true });
+  // Both hold every file, each uploading at 2 MB/s: the folder takes a few seconds, time to stop it.
+  for (const holder of ['holder-a', 'holder-b']) {
+    const sharing = start(PEER_BIN, ['share', join(root, holder)], { cwd: root, env: { ...env, PEER_MAX_UPLOAD_RATE: '2M' } });
+    await sharing.waitFor(/^sharing 201 files/);
+  }
+});
+afterAll(async () => {
+  await killAll();
+  removeDir(root);
+});
+
+describe('peer browse', () => {
+  it('shows the network as folders, one level at a time, sizes summed', async () => {
+    mkdirSync(join(root, 'fan'), { recursive: true });
+    const top = await run(PEER_BIN, ['browse'], { cwd: join(root, 'fan'), env });
+    expect(top.code, top.stderr).toBe(0);
+    expect(top.stdout).toMatch(/^The network\nNAME\s+SIZE\s+FILES\s+HOLDERS\nMusic\/\s+\S+ MiB\s+200 files\s+2\nelsewhere\.txt\s+18 B\s+2\n/);
+    const artist = await run(PEER_BIN, ['browse', 'Music/Nina Simone'], { cwd: join(root, 'fan'), env });
+    const bytes = (album: string) => [...files].filter(([n]) => n.startsWith(`Music/Nina Simone/${album}/`)).reduce((sum, [, d]) => sum + d.length, 0);
+    expect(bytes('Live')).toBeGreaterThan(0);
+    expect(artist.stdout).toMatch(/^Music\/Nina Simone\/\nNAME\s+SIZE\s+FILES\s+HOLDERS\nAbbey Road\/\s+\S+ MiB\s+50 files\s+2\nLive\/\s+\S+ MiB\s+50 files\s+2\n\nOpen a folder: peer browse 'Music\/Nina Simone\/Abbey Road\/'; fetch one whole: peer get 'Music\/Nina Simone\/Abbey Road\/'\n$/);
+    const json = JSON.parse((await run(PEER_BIN, ['browse', 'Music/Nina Simone/Live/', '--json'], { cwd: join(root, 'fan'), env })).stdout) as { folders: unknown[]; files: { name: string }[] };
+    expect(json.folders).toEqual([]);
+    expect(json.files.map((f) => f.name)).toEqual([...files.keys()].filter((n) => n.startsWith('Music/Nina Simone/Live/')).sort());
+  });
+});
+
+describe('peer get FOLDER/', () => {
+  const home = () => join(root, 'fan');
+
+  it('stopped with Ctrl-C half-way: exit 130, what is saved is whole, the rest kept to resume', async () => {
+    mkdirSync(home(), { recursive: true });
+    const getting = start(PEER_BIN, ['get', 'Music/', '--out', 'downloads'], { cwd: home(), env });
+    await getting.waitFor(/^saved downloads\/Music\/.* \(\d+(\.\d)? KiB\)$/);
+    await eventually(() => getting.stdout.filter((line) => line.startsWith('saved downloads/')).length >= 20, 15_000);
+    getting.child.kill('SIGINT');
+    const { code } = await getting.exited;
+    expect(code).toBe(130);
+    expect(getting.stderr.join('\n')).toMatch(/^peer: stopped: \d+ of 200 files of "Music\/" are saved, the parts of the others kept \(run the same command again to go on\)$/m);
+    // What is there besides the parts kept to resume (NAME.SHA.part, its .json and .lock).
+    const saved = tree(join(home(), 'downloads')).filter((name) => !/\.part(\.json|\.lock)?$/.test(name));
+    expect(saved.length).toBeGreaterThanOrEqual(20);
+    expect(saved.length).toBeLessThan(200);
+    for (const name of saved) expect(readFileSync(join(home(), 'downloads', name)).equals(files.get(name)!), name).toBe(true);
+  });
+
+  it('run again: finishes the folder, structure kept, every file byte for byte, nothing outside it', async () => {
+    const result = await run(PEER_BIN, ['get', 'Music/', '--out', 'downloads'], { cwd: home(), env, timeoutMs: 60_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^saved 200 files of "Music\/" \(\d+(\.\d)? MiB\) in downloads; \d+ there already$/m);
+    expect(tree(join(home(), 'downloads'))).toEqual([...files.keys()].sort());
+    for (const [name, data] of files) expect(readFileSync(join(home(), 'downloads', name)).equals(data), name).toBe(true);
+    expect(existsSync(join(home(), 'downloads', 'elsewhere.txt'))).toBe(false);
+  });
+
+  it('takes one album by its path (with --folder, no final slash), from both holders', async () => {
+    const result = await run(PEER_BIN, ['get', 'Music/Nina Simone/Live', '--folder', '--out', 'album', '--json'], { cwd: home(), env, timeoutMs: 60_000 });
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { saved: { name: string; result: { holders: { holder: string }[] } }[]; failed: unknown[] };
+    expect(report.saved).toHaveLength(50);
+    expect(report.failed).toEqual([]);
+    expect(new Set(report.saved.flatMap((s) => s.result.holders.map((h) => h.holder))).size).toBe(2);
+    expect(tree(join(home(), 'album'))).toEqual([...files.keys()].filter((n) => n.startsWith('Music/Nina Simone/Live/')).map((n) => n.replace('Music/Nina Simone/', '')).sort());
+  });
+
+  it('says so in one line when nothing is shared under the folder', async () => {
+    const result = await run(PEER_BIN, ['get', 'Music/Nobody/'], { cwd: home(), env });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('peer: nothing is shared under "Music/Nobody/" (see `peer browse` for the folders on the network)\n');
+  });
+});
