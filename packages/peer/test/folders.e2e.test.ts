@@ -105,6 +105,17 @@ describe('peer get FOLDER/', () => {
     expect(tree(join(home(), 'album'))).toEqual([...files.keys()].filter((n) => n.startsWith('Music/Nina Simone/Live/')).map((n) => n.replace('Music/Nina Simone/', '')).sort());
   });
 
+  it('from the menu: 3, then a folder ending in /', async () => {
+    const menuHome = join(root, 'menu-fan');
+    mkdirSync(menuHome, { recursive: true });
+    const result = await run(PEER_BIN, [], { cwd: menuHome, env, input: '3\nMusic/The Beatles/Live/\n4\n', timeoutMs: 60_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('File name, number, or folder ending in / : ');
+    expect(result.stdout).toMatch(/^saved 50 files of "Music\/The Beatles\/Live\/" \(\S+ MiB\) in \.$/m);
+    expect(tree(join(menuHome, 'Live'))).toHaveLength(50);
+    for (const name of tree(join(menuHome, 'Live'))) expect(readFileSync(join(menuHome, 'Live', name)).equals(files.get(`Music/The Beatles/Live/${name}`)!)).toBe(true);
+  });
+
   it('says so in one line when nothing is shared under the folder', async () => {
     const result = await run(PEER_BIN, ['get', 'Music/Nobody/'], { cwd: home(), env });
     expect(result.code).toBe(1);

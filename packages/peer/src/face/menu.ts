@@ -5,7 +5,7 @@ import { AmbiguousNameError } from '../download/resolve.js';
 import type { PeerNode } from '../node.js';
 import { resolvePicked } from './picked-download.js';
 import { withDownloadProgress, withIndexProgress } from './progress.js';
-import { ambiguousTable, downloadSummary, printList, shareSummary, skippedLines, trackerWords } from './report.js';
+import { ambiguousTable, downloadSummary, folderSummary, printList, shareSummary, skippedLines, trackerWords } from './report.js';
 import { showSearch } from './search-lines.js';
 import { printShareEvents } from './share-lines.js';
 import { isRowNumber, type ShownResults } from './shown-results.js';
@@ -69,8 +69,14 @@ export async function runMenu({ node, input, output, errors, shown, colour, line
   };
 
   const downloadFile = async () => {
-    const answer = await ask('File name or number: ');
+    const answer = await ask('File name, number, or folder ending in / : ');
     if (!answer) return;
+    // A folder: every file under it, its structure kept here.
+    if (answer.endsWith('/')) {
+      const result = await node.downloadFolder({ path: answer, outDir: '.' }, undefined, { saved: (_name, saved) => say(`saved ${saved.path}\n`) });
+      for (const failed of result.failed) tell(`peer: could not fetch ${quoted(failed.name)}: ${failed.error}\n`);
+      return say(folderSummary(result, '.'));
+    }
     // A number is a row of the last table shown (here, or by `peer search` / `peer list` in this folder).
     if (isRowNumber(answer)) {
       const row = await shown.pick(Number(answer));
