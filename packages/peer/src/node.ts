@@ -172,6 +172,11 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     }
   }
 
+  /** Whether one of this node's shares holds the content `sha256`. */
+  sharesContent(sha256: string): boolean {
+    return [...this.sharesById.values()].some((entry) => entry.session.index.find(sha256) !== undefined);
+  }
+
   /** Whether this node proves a network key (a private network's). */
   get hasNetworkKey(): boolean {
     return this.access.networkKey !== undefined;

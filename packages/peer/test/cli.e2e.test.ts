@@ -235,7 +235,7 @@ describe('peer get', () => {
     [['get', 'x', '--sha256', 'xyz'], /^peer: --sha256: /],
     [['list', '--tracker', 'nonsense'], /^peer: --tracker "nonsense" is not HOST:PORT/],
     [['share'], /^peer: missing required argument 'dir'/],
-    [['frobnicate', 'x'], /^peer: unknown command "frobnicate" \(the commands are share, ui, join, trackers, list, browse, search, get, link, completion; see `peer --help`\)$/m],
+    [['frobnicate', 'x'], /^peer: unknown command "frobnicate" \(the commands are share, ui, join, want, trackers, list, browse, search, get, link, completion; see `peer --help`\)$/m],
     [['search', 'x', '--limit', 'abc'], /^peer: --limit: must be a whole number from 1 to 100000 \(see `peer search --help`\)$/m],
     [['search', 'x', '--limit', '0'], /^peer: --limit: must be a whole number from 1 to 100000 /],
   ])('refuses %j as a usage error: exit 2, one line', async (args, pattern) => {

@@ -12,6 +12,7 @@ import { menuLines, runMenu } from './menu.js';
 import { resolvePicked } from './picked-download.js';
 import { Progress, withDownloadProgress, withIndexProgress } from './progress.js';
 import { formatBytes } from './format.js';
+import { followWishes, wantsTable, wishlistOf } from './wishes.js';
 import { browseTable, folderLevel } from './browse-lines.js';
 import { folderPrefix } from '../download/folder.js';
 import { ambiguousTable, downloadSummary, folderSummary, printList, shareSummary, skippedLines, trackerWords, trustedLine } from './report.js';
@@ -42,13 +43,15 @@ function parseFlags<S extends z.ZodType>(schema: S, flags: unknown, command: str
 
 async function share(dir: string, rawFlags: unknown): Promise<void> {
   const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), port: z.string().optional() }), rawFlags, 'share');
-  const { node, settings } = await peerNode(flags, 'share', { mayShare: true });
+  const { node, settings, logger } = await peerNode(flags, 'share', { mayShare: true });
   // Signals are handled from the start, so a Ctrl-C during indexing or right after start-up is graceful.
   let started = false;
   let stopping = false;
+  let stopWishes: (() => void) | undefined;
   const stop = () => {
     stopping = true;
     if (!started) return;
+    stopWishes?.();
     node.close().then(
       () => {
         out('stopped sharing\n');
@@ -65,6 +68,7 @@ async function share(dir: string, rawFlags: unknown): Promise<void> {
   out(shareSummary(shared));
   if (stopping) return stop();
   err('Press Ctrl-C to stop sharing.\n');
+  stopWishes = await followWishes(node, settings, process.env, err, logger);
   // Sharing goes on until a signal: a lost tracker is reconnected to, not a reason to stop.
   await new Promise<never>(() => {});
 }
@@ -97,7 +101,13 @@ async function ui(rawFlags: unknown): Promise<void> {
     out,
     err,
   });
+  // The wishlist is followed once there is a network (the page may choose it first).
+  let stopWishes: (() => void) | undefined;
+  const follow = async () => (stopWishes = await followWishes(node, settings, process.env, err, logger));
+  if (node.hasTracker) await follow();
+  else node.once('tracker-chosen', () => void follow());
   const stop = () => {
+    stopWishes?.();
     Promise.all([server.close(), node.close()]).then(
       () => process.exit(0),
       (error) => process.exit(reportFatal('peer', error, settings.logLevel)),
@@ -147,6 +157,26 @@ async function browse(path: string | undefined, rawFlags: unknown): Promise<void
   } finally {
     await node.close();
   }
+}
+
+/** `peer want WORDS` saves a search; `--list` shows the wishlist, `--remove N` takes one off. */
+async function want(words: string[], rawFlags: unknown): Promise<void> {
+  const flags = parseFlags(z.strictObject({ list: z.boolean().optional(), remove: z.string().optional() }), rawFlags, 'want');
+  const { settings } = commandSettings({}, 'want');
+  const wishlist = wishlistOf(process.env);
+  if (flags.remove !== undefined) {
+    const removed = await wishlist.remove(flags.remove);
+    return void out(`no longer wanted: ${quoted(removed.query)}\n`);
+  }
+  if (flags.list || words.length === 0) return void out(wantsTable(await wishlist.wants()));
+  const query = words.join(' ');
+  const wants = await wishlist.add(query);
+  out(`wanted: ${quoted(query)} (${wants.length} want${wants.length === 1 ? '' : 's'})\n`);
+  err(
+    settings.wantDir === undefined
+      ? `Set ${PEER_SETTINGS.wantDir.env} to the folder for new matches; then a running \`peer share\` or \`peer ui\` fetches each once.\n`
+      : `A running \`peer share\` or \`peer ui\` fetches each new match once into ${terminalSafe(settings.wantDir)}.\n`,
+  );
 }
 
 /** `peer trackers`: what the LAN announces, as a table or JSON. */
@@ -400,6 +430,15 @@ program
   .description('join a network with its link (`tracker start` or `tracker invite` printed it) and keep it: the next commands need no --tracker')
   .argument('<link>', "the link, p2p://HOST:PORT#IDENTITY (then ?key=… or ?invite=…), in quotes: a shell reads '?' and '&'")
   .action(join);
+
+program
+  .command('want')
+  .description(`save a search: a running \`peer share\` or \`peer ui\` downloads each new match once into ${PEER_SETTINGS.wantDir.env}`)
+  .argument('[words...]', 'what to look for, as `peer search` takes it')
+  .option('--list', 'the wishlist, numbered, with how many matches each fetched')
+  .option('--remove <n|query>', 'take a want off the wishlist')
+  .allowUnknownOption()
+  .action(want);
 
 program
   .command('trackers')

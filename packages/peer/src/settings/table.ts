@@ -73,6 +73,18 @@ export const PEER_SETTINGS = defineSettings({
     help: 'with no tracker set, look for one announced on the LAN (DNS-SD); off = never send a query there',
   },
   ...NODE_SETTINGS,
+  wantDir: {
+    env: 'PEER_WANT_DIR',
+    schema: setting.optionalText(),
+    default: '',
+    help: 'folder where a running `peer share` or `peer ui` saves new matches of the wishlist (`peer want`); empty = the wishlist fetches nothing',
+  },
+  wantIntervalMs: {
+    env: 'PEER_WANT_INTERVAL',
+    schema: setting.seconds(),
+    default: '60',
+    help: 'seconds between two looks for the wishlist (one search per want each time, spread over it)',
+  },
   uiPort: { env: 'PEER_UI_PORT', schema: setting.port(), default: String(DEFAULT_UI_PORT), help: "port of `peer ui`'s page on 127.0.0.1; 0 = any free one", flag: '<port>' },
   logLevel: { env: 'LOG_LEVEL', schema: setting.logLevel(), default: 'info', help: 'fatal, error, warn, info, debug (with stacks), trace or silent' },
   logFormat: { env: 'LOG_FORMAT', schema: setting.logFormat(), default: '', help: 'json or pretty; empty = pretty on a terminal, JSON otherwise' },
