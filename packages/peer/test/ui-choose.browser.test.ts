@@ -28,6 +28,10 @@ beforeAll(async () => {
   const share = join(root, 'alice');
   mkdirSync(share);
   writeFileSync(join(share, 'song.flac'), 'la la la\n');
+  for (const [album, file, text] of [['Live', 'a.txt', 'live a\n'], ['Live', 'b.txt', 'live b, longer\n'], ['Studio', 'c.txt', 'studio c\n']]) {
+    mkdirSync(join(share, 'albums', album!), { recursive: true });
+    writeFileSync(join(share, 'albums', album!, file!), text!);
+  }
   const sharer = start(PEER_BIN, ['share', share], { cwd: root, env: { ...env, PEER_TRACKER: tracker.address } });
   await sharer.waitFor(/^sharing /);
   uiHome = join(root, 'ui-home');
@@ -99,6 +103,28 @@ describe('peer ui without a tracker', () => {
       return Array.from({ length: cells }, (_, y) => Array.from({ length: cells }, (_, x) => data[((y * 4 + 2) * width + x * 4 + 2) * 4] === 0));
     })()`);
     expect(decodeModules(modules)).toBe(link);
+  });
+
+  it('shows the network as folders: opens one, and downloads another whole, its structure kept', async () => {
+    await page.getByRole('button', { name: 'Folders' }).click();
+    await page.getByRole('button', { name: 'Open folder albums/' }).click();
+    await page.locator('#files-note', { hasText: 'albums/: 2 folders, 0 files.' }).waitFor();
+    expect(await page.locator('#crumbs').innerText()).toBe('The network › albums');
+    expect(await page.locator('#files tbody tr').allInnerTexts()).toEqual([
+      expect.stringMatching(/^Live\/\s+22 B\s+2 files\s+Download folder$/),
+      expect.stringMatching(/^Studio\/\s+9 B\s+1 file\s+Download folder$/),
+    ]);
+    await page.getByRole('button', { name: /^Download the folder albums\/Live\/ \(2 files, 22 B\)$/ }).click();
+    await eventually(() => existsSync(join(uiHome, 'Live', 'b.txt')) && existsSync(join(uiHome, 'Live', 'a.txt')));
+    expect(readFileSync(join(uiHome, 'Live', 'a.txt'), 'utf8')).toBe('live a\n');
+    expect(readFileSync(join(uiHome, 'Live', 'b.txt'), 'utf8')).toBe('live b, longer\n');
+    // Each file of it is a download of its own in the list.
+    await page.getByRole('listitem').filter({ hasText: 'b.txt' }).getByText(/^Saved to /).waitFor();
+    await page.getByRole('button', { name: 'Open folder albums/Studio/' }).click();
+    await page.locator('#files-note', { hasText: 'albums/Studio/: 0 folders, 1 file.' }).waitFor();
+    expect(await page.locator('#files tbody td.name').allTextContents()).toEqual(['c.txt']);
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await eventually(async () => (await page.locator('#crumbs').isHidden()) && (await page.locator('#files tbody td.name').allTextContents()).includes('albums/Studio/c.txt'));
   });
 
   it('gives a link to one file of the list ("Copy link"), the content link `peer get` takes', async () => {

@@ -68,7 +68,8 @@ async function api(path, body) {
 
 /** A name with what the search words matched marked (text nodes and <mark>, never markup from the network). */
 function nameCell(file) {
-  const cell = element('td', undefined, { class: 'name' });
+  const cell = element('td', undefined, { class: 'name', title: file.name });
+  if (file.shownName !== undefined) return (cell.append(file.shownName), cell);
   let at = 0;
   for (const [start, end] of file.matched ?? []) {
     cell.append(file.name.slice(at, start), element('mark', file.name.slice(start, end)));
@@ -132,9 +133,90 @@ async function showFiles(load, append) {
   }
 }
 
-const listFirst = () => showFiles(() => api('/api/files'), false);
+/** The folder shown in the Folders view; null while the list is flat (all files, or a search). */
+let browsing = null;
+
+function folderRow(folder, path) {
+  const row = element('tr', undefined, { class: 'folder' });
+  const open = element('button', folder.name, { type: 'button', class: 'link', 'aria-label': `Open folder ${path}${folder.name}` });
+  open.addEventListener('click', () => browse(path + folder.name));
+  const name = element('td', undefined, { class: 'name' });
+  name.append(open);
+  const get = element('button', 'Download folder', { type: 'button', 'aria-label': `Download the folder ${path}${folder.name} (${folder.files} file${folder.files === 1 ? '' : 's'}, ${formatBytes(folder.bytes)})` });
+  get.addEventListener('click', () => downloadFolder(path + folder.name));
+  const action = element('td');
+  action.append(get);
+  row.append(name, element('td', formatBytes(folder.bytes), { class: 'num' }), element('td', `${folder.files} file${folder.files === 1 ? '' : 's'}`, { class: 'num' }), element('td', ''), action);
+  return row;
+}
+
+/** The path as buttons, each opening that folder: the network › Music › The Beatles. */
+function showCrumbs(path) {
+  const nav = $('#crumbs');
+  nav.hidden = path === null;
+  nav.replaceChildren();
+  if (path === null) return;
+  const parts = path.split('/').filter(Boolean);
+  const top = element('button', 'The network', { type: 'button', class: 'link' });
+  top.addEventListener('click', () => browse(''));
+  nav.append(top);
+  parts.forEach((part, n) => {
+    const to = `${parts.slice(0, n + 1).join('/')}/`;
+    const crumb = element('button', part, { type: 'button', class: 'link', ...(n === parts.length - 1 && { 'aria-current': 'location' }) });
+    crumb.addEventListener('click', () => browse(to));
+    nav.append(' › ', crumb);
+  });
+}
+
+/** The Folders view: the folders under `path` (sizes summed) to open or download whole, then its files. */
+async function browse(path) {
+  if (!hasTracker) return;
+  const asked = ++filesAsked;
+  const note = $('#files-note');
+  note.textContent = 'Loading…';
+  note.classList.remove('error');
+  try {
+    const level = await api(`/api/browse?path=${encodeURIComponent(path)}`);
+    if (asked !== filesAsked) return;
+    browsing = level.path;
+    showCrumbs(level.path);
+    const body = $('#files tbody');
+    body.replaceChildren(...level.folders.map((f) => folderRow(f, level.path)), ...level.files.map((f) => fileRow({ ...f, shownName: f.name.slice(level.path.length) })));
+    nextPage = null;
+    $('#more').hidden = true;
+    $('#files').hidden = body.children.length === 0;
+    const count = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    note.textContent = body.children.length === 0 ? 'Nothing found.' : `${level.path || 'The network'}: ${count(level.folders.length, 'folder')}, ${count(level.files.length, 'file')}.`;
+  } catch (error) {
+    if (asked !== filesAsked) return;
+    note.textContent = error.message;
+    note.classList.add('error');
+  }
+}
+
+async function downloadFolder(path) {
+  const note = $('#files-note');
+  try {
+    await api('/api/folder-downloads', { path });
+    note.classList.remove('error');
+    note.textContent = `Downloading the folder ${path}: each file shows below as it starts.`;
+  } catch (error) {
+    note.textContent = `Cannot download ${path}: ${error.message}`;
+    note.classList.add('error');
+  }
+}
+
+const listFirst = () => {
+  browsing = null;
+  showCrumbs(null);
+  return showFiles(() => api('/api/files'), false);
+};
 const listMore = () => showFiles(() => api(`/api/files?after=${encodeURIComponent(JSON.stringify(nextPage))}`), true);
-const search = (q) => showFiles(async () => ({ ...(await api(`/api/search?q=${encodeURIComponent(q)}`)), next: null }), false);
+const search = (q) => {
+  browsing = null;
+  showCrumbs(null);
+  return showFiles(async () => ({ ...(await api(`/api/search?q=${encodeURIComponent(q)}`)), next: null }), false);
+};
 
 /** A link naming exactly this content (`peer get LINK` fetches it), to the clipboard, and shown. */
 async function copyLink(file) {
@@ -424,6 +506,7 @@ $('#search-form').addEventListener('submit', (e) => {
 });
 $('#show-all').addEventListener('click', () => { $('#search').value = ''; listFirst(); });
 $('#more').addEventListener('click', listMore);
+$('#show-folders').addEventListener('click', () => browse(browsing ?? ''));
 $('#link-form').addEventListener('submit', (e) => {
   e.preventDefault();
   choose({ link: $('#link').value.trim() });

@@ -1,35 +1,6 @@
-import { type ListEntry, quoted, terminalSafe } from '@p2pservice/protocol';
+import { quoted, terminalSafe } from '@p2pservice/protocol';
+import type { FolderLevel } from '../download/folder.js';
 import { formatBytes, formatTable } from './format.js';
-
-/** One level of the network seen as folders: the subfolders of `prefix` (summed), then its files. */
-export interface FolderLevel {
-  folders: { name: string; files: number; bytes: number; holders: number }[];
-  files: ListEntry[];
-}
-
-/** Sorts `entries` into the folders and files right under `prefix` ('' for the top). */
-export async function folderLevel(entries: AsyncIterable<ListEntry>, prefix: string): Promise<FolderLevel> {
-  const folders = new Map<string, { name: string; files: number; bytes: number; holders: number }>();
-  const files: ListEntry[] = [];
-  for await (const entry of entries) {
-    if (!entry.name.startsWith(prefix)) continue;
-    const rest = entry.name.slice(prefix.length);
-    const slash = rest.indexOf('/');
-    if (slash < 0) {
-      files.push(entry);
-      continue;
-    }
-    const name = `${rest.slice(0, slash)}/`;
-    const folder = folders.get(name) ?? { name, files: 0, bytes: 0, holders: 0 };
-    folder.files += 1;
-    folder.bytes += entry.size;
-    // The most peers holding any one file of it: how well the folder is held at best.
-    folder.holders = Math.max(folder.holders, entry.holders);
-    folders.set(name, folder);
-  }
-  const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
-  return { folders: [...folders.values()].sort(byName), files: files.sort(byName) };
-}
 
 /** `peer browse`: the folders (files in them, size summed), then the files, under a heading. */
 export function browseTable(level: FolderLevel, prefix: string): string {

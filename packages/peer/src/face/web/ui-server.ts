@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { PeerNode } from '../../node.js';
 import { PageEvents, type Subscriber } from './page-events.js';
 import type { NetworkChoice } from './network-choice.js';
+import { folderLevel, folderPrefix } from '../../download/folder.js';
 import { checkUiRequest, UI_TOKEN_HEADER } from './ui-auth.js';
 import { PACKAGE_ROOT } from '../../util/package-root.js';
 
@@ -29,6 +30,8 @@ const SearchText = z.string().max(4096);
 const ShareBody = z.strictObject({ dir: z.string().min(1).max(4096) });
 const IdParam = z.coerce.number().int().min(0);
 const LinkQuery = z.object({ name: z.string().min(1).max(4096), sha256: Sha256Hex, size: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
+const BrowsePath = z.string().max(4096);
+const FolderBody = z.strictObject({ path: z.string().min(1).max(4096) });
 const TrackerBody = z.union([z.strictObject({ link: z.string().min(1).max(4096) }), z.strictObject({ name: z.string().min(1).max(255) })]);
 
 export interface UiServerOptions {
@@ -147,6 +150,24 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions, events: P
     const { default: QRCode } = await import('qrcode');
     const { modules } = QRCode.create(link, { errorCorrectionLevel: 'L' });
     return c.json({ link, qr: { size: modules.size, bits: Array.from(modules.data, (bit) => (bit ? '1' : '0')).join('') } });
+  });
+
+  // The network as folders, one level at a time (the page's "Folders" view).
+  app.get('/api/browse', async (c) => {
+    const path = BrowsePath.parse(c.req.query('path') ?? '');
+    const prefix = path.replace(/\/+$/, '') === '' ? '' : folderPrefix(path);
+    return c.json({ path: prefix, ...(await folderLevel(node.list(), prefix)) });
+  });
+
+  // A whole folder: each of its files becomes a download of its own, followed like any other.
+  app.post('/api/folder-downloads', async (c) => {
+    const { path } = FolderBody.parse(await c.req.json());
+    const prefix = folderPrefix(path);
+    node.downloadFolder({ path: prefix, outDir }).then(
+      (result) => logger.info({ folder: prefix, saved: result.saved.length, failed: result.failed.length }, 'folder downloaded from the page'),
+      (error: unknown) => logger.info({ err: error, folder: prefix }, 'folder download from the page failed'),
+    );
+    return c.json({ folder: prefix }, 202);
   });
 
   // A content link for a row of the list (the page's "Copy link").
