@@ -67,6 +67,22 @@ describe('peer browse', () => {
   });
 });
 
+describe('peer list --tree', () => {
+  it('shows every folder indented, with its files and bytes summed, and each file with its holders', async () => {
+    mkdirSync(join(root, 'fan'), { recursive: true });
+    const result = await run(PEER_BIN, ['list', '--tree'], { cwd: join(root, 'fan'), env });
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+SIZE$/);
+    expect(lines[1]).toMatch(/^Music\/\s+\S+ MiB\s+200 files$/);
+    expect(lines[2]).toMatch(/^ {2}Nina Simone\/\s+\S+ MiB\s+100 files$/);
+    expect(lines[3]).toMatch(/^ {4}Abbey Road\/\s+\S+ (K|M)iB\s+50 files$/);
+    expect(lines[4]).toMatch(/^ {6}01 Track\.flac\s+20 KiB\s+2 holders$/);
+    expect(result.stdout).toMatch(/^elsewhere\.txt\s+18 B\s+2 holders$/m);
+    expect(result.stdout).toMatch(/^201 files, \S+ MiB\n$/m);
+  });
+});
+
 describe('peer get FOLDER/', () => {
   const home = () => join(root, 'fan');
 

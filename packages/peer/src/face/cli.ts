@@ -13,7 +13,7 @@ import { resolvePicked } from './picked-download.js';
 import { Progress, withDownloadProgress, withIndexProgress } from './progress.js';
 import { formatBytes } from './format.js';
 import { followWishes, wantsTable, wishlistOf } from './wishes.js';
-import { browseTable } from './browse-lines.js';
+import { browseTable, treeTable } from './browse-lines.js';
 import { folderLevel, folderPrefix } from '../download/folder.js';
 import { ambiguousTable, downloadSummary, folderSummary, printList, shareSummary, skippedLines, trackerWords, trustedLine } from './report.js';
 import { showSearch } from './search-lines.js';
@@ -118,10 +118,12 @@ async function ui(rawFlags: unknown): Promise<void> {
 }
 
 async function list(rawFlags: unknown): Promise<void> {
-  const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), json: z.boolean().optional() }), rawFlags, 'list');
+  const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), json: z.boolean().optional(), tree: z.boolean().optional() }), rawFlags, 'list');
+  if (flags.tree && flags.json) throw new P2PError('BAD_CONFIG', '--tree does not go with --json', 'the JSON list has every path already; or see `peer browse --json`');
   const { node } = await peerNode(flags, 'list');
   node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
   node.on('tracker-connected', (info) => err(`${trackerWords(info)}\n`));
+  if (flags.tree) return void out(await treeTable(node.list()));
   await printList(node.list(), flags.json ?? false, out, shownHere());
 }
 
@@ -451,6 +453,7 @@ program
   .description('every file on the network, with size and number of holders')
   .option(...settingFlag(PEER_SETTINGS, 'tracker'))
   .option('--json', 'print a JSON array on stdout instead of a table')
+  .option('--tree', 'as folders: an indented tree, each folder with its files and bytes summed')
   .action(list);
 
 program
