@@ -1,45 +1,27 @@
-import { dirname, relative } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { DEFAULT_SEARCH_RESULTS, P2PError, terminalSafe, parseEndpoint, parseSearchQuery, parseSize, quoted, Sha256Prefix, SIZE_HINT } from '@p2pservice/protocol';
-import { defaultStateDir, reportFatal, setting, settingFlag, settingsHelp, completionScript } from '@p2pservice/cli';
+import { DEFAULT_SEARCH_RESULTS, P2PError, terminalSafe, parseEndpoint, parseSearchQuery, parseSize, quoted, SIZE_HINT } from '@p2pservice/protocol';
+import { reportFatal, setting, settingFlag, settingsHelp, completionScript } from '@p2pservice/cli';
 import { z } from 'zod';
 import { PEER_VERSION } from '../network/agents.js';
-import { AmbiguousNameError, checkSharedName, commonRoot } from '../download/resolve.js';
-import type { PeerNode } from '../node.js';
 import { wantsColour } from './colour.js';
 import { onInterrupt } from './interrupt.js';
 import { menuLines, runMenu } from './menu.js';
-import { resolvePicked } from './picked-download.js';
-import { Progress, withDownloadProgress, withIndexProgress } from './progress.js';
-import { formatBytes } from './format.js';
+import { withIndexProgress } from './progress.js';
 import { followWishes, wantsTable, wishlistOf } from './wishes.js';
 import { browseTable, treeTable } from './browse-lines.js';
 import { folderLevel, folderPrefix } from '../download/folder.js';
-import { ambiguousTable, downloadSummary, folderSummary, printList, shareSummary, skippedLines, trackerWords, trustedLine } from './report.js';
+import { printList, shareSummary, skippedLines, trackerWords, trustedLine } from './report.js';
 import { showSearch } from './search-lines.js';
 import { joinedSettingsFile, knownTrackersOf } from './node-options.js';
-import { askWhichTracker, commandSettings, peerNode } from './command-node.js';
+import { askWhichTracker, commandSettings, err, out, parseFlags, peerNode, shownHere } from './command-node.js';
+import { get, link } from './get-commands.js';
 import { refusedLines, trackerRows, trackersTable } from './lan-choice.js';
 import { keepJoined } from '../settings/joined.js';
 import { lookOnLan } from '../network/lan-trackers.js';
 import { PEER_SETTINGS } from '../settings/table.js';
 import { printShareEvents } from './share-lines.js';
-import { isRowNumber, ShownResults } from './shown-results.js';
 
 // The CLI only parses flags, builds the settings, the logger and the node, and calls the node.
-
-const out = (text: string) => process.stdout.write(text);
-const err = (text: string) => process.stderr.write(text);
-/** The numbered table last shown in this folder. */
-const shownHere = () => new ShownResults(defaultStateDir(process.env));
-
-function parseFlags<S extends z.ZodType>(schema: S, flags: unknown, command: string): z.infer<S> {
-  const result = schema.safeParse(flags);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const flag = issue.path.join('.').replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
-  throw new P2PError('BAD_CONFIG', `--${flag}: ${issue.message}`, `see \`peer ${command} --help\``);
-}
 
 async function share(dir: string, rawFlags: unknown): Promise<void> {
   const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), port: z.string().optional() }), rawFlags, 'share');
@@ -193,36 +175,6 @@ async function trackers(rawFlags: unknown): Promise<void> {
   out(trackersTable(found));
 }
 
-/** `peer link NAME|N`: a link that names exactly one content, for anyone on the network to fetch. */
-async function link(nameOrNumber: string, rawFlags: unknown): Promise<void> {
-  const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), sha256: z.string().toLowerCase().pipe(Sha256Prefix).optional() }), rawFlags, 'link');
-  const picked = isRowNumber(nameOrNumber) ? await shownHere().pick(Number(nameOrNumber)) : undefined;
-  if (picked && flags.sha256) throw new P2PError('BAD_CONFIG', `--sha256 does not go with a result number: ${nameOrNumber} names one content already`, 'leave out --sha256');
-  const name = picked?.name ?? nameOrNumber;
-  checkSharedName(name);
-  const { node } = await peerNode(flags, 'link');
-  try {
-    const content = picked ? await resolvePicked(node, picked) : await node.resolve(name, flags.sha256);
-    const root = commonRoot(content);
-    out(`${await node.contentLink({ name, sha256: content.sha256, size: content.size, ...(root && { root }) })}\n`);
-  } catch (error) {
-    exitIfAmbiguous(error);
-    throw error;
-  } finally {
-    await node.close();
-  }
-}
-
-/** Several contents under the name asked for: the table to pick from, exit 1. */
-function exitIfAmbiguous(error: unknown): void {
-  if (!(error instanceof AmbiguousNameError)) return;
-  err(`peer: ${error.message}; pick one with --sha256 PREFIX:\n${ambiguousTable(error)}`);
-  process.exit(1);
-}
-
-/** Whether a `peer get` argument is a link rather than a file name (a name never has "://"). */
-const isLink = (text: string) => /^\s*p2p:\/\//i.test(text);
-
 /** A count typed as digits, refused in words that name the range (not "expected number, received NaN"). */
 const wholeNumberFlag = (min: number, max: number) =>
   z
@@ -268,111 +220,6 @@ async function search(words: string[], rawFlags: unknown): Promise<void> {
   }
   const colour = wantsColour(process.stdout, process.env);
   await showSearch({ node, request, limit, out, shown: shownHere(), colour, moreHint: 'add words to narrow, or --limit N for more' });
-}
-
-async function get(nameOrNumber: string, rawFlags: unknown): Promise<void> {
-  const flags = parseFlags(
-    z.strictObject({
-      tracker: z.string().optional(),
-      out: z.string().min(1).optional(),
-      force: z.boolean().optional(),
-      sha256: z.string().toLowerCase().pipe(Sha256Prefix).optional(),
-      json: z.boolean().optional(),
-      seed: z.boolean().optional(),
-      folder: z.boolean().optional(),
-    }),
-    rawFlags,
-    'get',
-  );
-  // A content link names its tracker and exactly one content (peer link); its tracker is used unless
-  // --tracker says otherwise.
-  const linked = isLink(nameOrNumber) ? parseEndpoint(nameOrNumber.trim(), 'link') : undefined;
-  if (linked && !linked.content) throw new P2PError('BAD_CONFIG', 'that link names a network, not a file', `join it with: peer join '<the link>'`);
-  if (linked && flags.sha256) throw new P2PError('BAD_CONFIG', '--sha256 does not go with a link: it names one content already', 'leave out --sha256');
-  // A name ending in "/" (or --folder) is a folder: every file under it.
-  if (!linked && (flags.folder || nameOrNumber.endsWith('/'))) return getFolder(nameOrNumber, flags);
-  // A number is a row of the last table shown here (`peer search`, `peer list`), by its exact content.
-  const picked = isRowNumber(nameOrNumber) ? await shownHere().pick(Number(nameOrNumber)) : undefined;
-  if (picked && flags.sha256) throw new P2PError('BAD_CONFIG', `--sha256 does not go with a result number: ${nameOrNumber} names one content already`, 'leave out --sha256');
-  const name = linked?.content?.name ?? picked?.name ?? nameOrNumber;
-  // A name that cannot be one is refused before anything is made or asked.
-  checkSharedName(name);
-  const seed = flags.seed ?? false;
-  // Serving the download to others (a LAN party) needs an identity to be listed under: made on first use,
-  // without a word (it is the peer's own business until it shares). Nothing else listens in `peer get`,
-  // so PEER_PORT (a port opened in a firewall) is where it serves.
-  const trackerFlags = linked && flags.tracker === undefined ? { ...flags, tracker: nameOrNumber.trim() } : flags;
-  const { node, settings } = await peerNode(trackerFlags, 'get', { mayShare: (s) => s.serveDownloads, extra: (s) => ({ seed, downloadPort: s.port }), sayNewIdentity: false });
-  if (seed && !settings.serveDownloads) {
-    throw new P2PError('BAD_CONFIG', `--seed serves the file to others, and ${PEER_SETTINGS.serveDownloads.env} is off`, `leave out --seed, or set ${PEER_SETTINGS.serveDownloads.env}=on`);
-  }
-  node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
-  node.on('warning', (line) => err(`peer: ${line}\n`));
-  // Ctrl-C keeps the partial download for the next `peer get` to resume, and exits 130.
-  const abort = new AbortController();
-  const stopListening = onInterrupt(() => abort.abort());
-  try {
-    const content = linked?.content ? await node.resolveLinked(linked.content) : picked && (await resolvePicked(node, picked));
-    const result = await withDownloadProgress(node, name, () =>
-      node.download(
-        { name, outDir: flags.out ?? '.', force: flags.force ?? false, ...(flags.sha256 && { sha256Prefix: flags.sha256 }), ...(content && { content }) },
-        abort.signal,
-      ),
-    );
-    out(flags.json ? `${JSON.stringify(result)}\n` : downloadSummary(result));
-    if (seed && result.holder === null) {
-      // Nothing was downloaded, so nothing was offered: a file that was here already is shared as any other.
-      err(`peer: not seeding: ${result.path} was here already; to serve it, share its folder: peer share ${terminalSafe(dirname(result.path))}\n`);
-    } else if (seed) {
-      stopListening();
-      await seedUntilInterrupted(node, result.path);
-    }
-  } catch (error) {
-    exitIfAmbiguous(error);
-    throw error;
-  } finally {
-    stopListening();
-    await node.close();
-  }
-}
-
-/**
- * `peer get DIR/`: every file under a folder of the network, its structure kept under --out, a line for
- * each file saved, then the folder's total; files that could not be fetched are said and make it exit 1.
- */
-async function getFolder(path: string, flags: { tracker?: string | undefined; out?: string | undefined; force?: boolean | undefined; json?: boolean | undefined; sha256?: string | undefined; seed?: boolean | undefined }): Promise<void> {
-  if (flags.sha256 || flags.seed) throw new P2PError('BAD_CONFIG', `${flags.sha256 ? '--sha256' : '--seed'} does not go with a folder`, 'leave it out, or name one file');
-  const outDir = flags.out ?? '.';
-  const { node } = await peerNode(flags, 'get', { mayShare: (s) => s.serveDownloads, extra: (s) => ({ downloadPort: s.port }), sayNewIdentity: false });
-  node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
-  node.on('warning', (line) => err(`peer: ${line}\n`));
-  const abort = new AbortController();
-  const stopListening = onInterrupt(() => abort.abort());
-  const progress = await Progress.start(`downloading ${path}`);
-  try {
-    const result = await node.downloadFolder({ path, outDir, ...(flags.force && { force: true }) }, abort.signal, {
-      saved: (_name, saved) => (flags.json ? undefined : out(`saved ${terminalSafe(relative(process.cwd(), saved.path) || saved.path)} (${formatBytes(saved.size)})\n`)),
-      progress: (p) => progress.folder(path, p),
-    });
-    progress.stop();
-    if (flags.json) out(`${JSON.stringify(result)}\n`);
-    else out(folderSummary(result, outDir));
-    for (const name of result.ambiguous) err(`peer: several contents are shared as ${quoted(name)}: took the one most peers hold\n`);
-    for (const failed of result.failed) err(`peer: could not fetch ${quoted(failed.name)}: ${failed.error}\n`);
-    if (result.failed.length > 0) process.exitCode = 1;
-  } finally {
-    progress.stop();
-    stopListening();
-    await node.close();
-  }
-}
-
-/** `peer get --seed`: the finished file is served to others until Ctrl-C, which then exits 0. */
-async function seedUntilInterrupted(node: PeerNode, path: string): Promise<void> {
-  err(`seeding ${terminalSafe(path)} to others who download it; press Ctrl-C to stop\n`);
-  await new Promise<void>((resolve) => onInterrupt(resolve));
-  await node.close();
-  err('stopped seeding\n');
 }
 
 async function menu(rawFlags: unknown, command: Command): Promise<void> {

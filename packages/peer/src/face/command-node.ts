@@ -1,5 +1,7 @@
 import { type Endpoint, formatAddress, P2PError, parseEndpointList, parseNetworkKey, terminalSafe, uncheckedSecretLine } from '@p2pservice/protocol';
-import { cliLogger, colourOn, logFormat, readDotenv, readEnvFile, requirePrivateDotenv, requirePrivateEnvFile } from '@p2pservice/cli';
+import { cliLogger, colourOn, defaultStateDir, logFormat, readDotenv, readEnvFile, requirePrivateDotenv, requirePrivateEnvFile } from '@p2pservice/cli';
+import type { z } from 'zod';
+import { ShownResults } from './shown-results.js';
 import type { Logger } from 'pino';
 import { PeerNode, type PeerNodeOptions } from '../node.js';
 import { type FoundTracker } from '../network/lan-trackers.js';
@@ -9,8 +11,19 @@ import { joinedSettingsFile, knownTrackersOf, nodeOptions } from './node-options
 
 // What every command of the CLI starts from: its settings, its logger, its tracker, and its node.
 
-const out = (text: string) => process.stdout.write(text);
-const err = (text: string) => process.stderr.write(text);
+export const out = (text: string) => process.stdout.write(text);
+export const err = (text: string) => process.stderr.write(text);
+/** The numbered table last shown in this folder. */
+export const shownHere = () => new ShownResults(defaultStateDir(process.env));
+
+/** A command's flags checked by `schema`; the first problem as BAD_CONFIG naming the flag. */
+export function parseFlags<S extends z.ZodType>(schema: S, flags: unknown, command: string): z.infer<S> {
+  const result = schema.safeParse(flags);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const flag = issue.path.join('.').replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+  throw new P2PError('BAD_CONFIG', `--${flag}: ${issue.message}`, `see \`peer ${command} --help\``);
+}
 
 /** The node of a command: its settings from the command's flags, the environment, `.env` and the defaults. */
 export async function peerNode(
