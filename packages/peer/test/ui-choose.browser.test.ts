@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '@p2pservice/test-support/browser';
+import { ARTIFACTS, launchChromium } from '@p2pservice/test-support/browser';
 import { cleanEnv, forChild, killAll, PEER_BIN, removeDir, type Running, start, startTrackerCli, tempDir } from '@p2pservice/test-support/processes';
 import { decodeModules } from '@p2pservice/test-support/qr';
 import { eventually } from '@p2pservice/test-support/wait';
@@ -120,6 +120,7 @@ describe('peer ui without a tracker', () => {
     expect(readFileSync(join(uiHome, 'Live', 'b.txt'), 'utf8')).toBe('live b, longer\n');
     // Each file of it is a download of its own in the list.
     await page.getByRole('listitem').filter({ hasText: 'b.txt' }).getByText(/^Saved to /).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-folders.png'), fullPage: true });
     await page.getByRole('button', { name: 'Open folder albums/Studio/' }).click();
     await page.locator('#files-note', { hasText: 'albums/Studio/: 0 folders, 1 file.' }).waitFor();
     expect(await page.locator('#files tbody td.name').allTextContents()).toEqual(['c.txt']);
