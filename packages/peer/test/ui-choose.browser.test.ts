@@ -111,8 +111,8 @@ describe('peer ui without a tracker', () => {
     await page.locator('#files-note', { hasText: 'albums/: 2 folders, 0 files.' }).waitFor();
     expect(await page.locator('#crumbs').innerText()).toBe('The network › albums');
     expect(await page.locator('#files tbody tr').allInnerTexts()).toEqual([
-      expect.stringMatching(/^Live\/\s+22 B\s+2 files\s+Download folder$/),
-      expect.stringMatching(/^Studio\/\s+9 B\s+1 file\s+Download folder$/),
+      expect.stringMatching(/^Live\/\s+22 B\s+1\s+2 files\s+Download folder$/),
+      expect.stringMatching(/^Studio\/\s+9 B\s+1\s+1 file\s+Download folder$/),
     ]);
     await page.getByRole('button', { name: /^Download the folder albums\/Live\/ \(2 files, 22 B\)$/ }).click();
     await eventually(() => existsSync(join(uiHome, 'Live', 'b.txt')) && existsSync(join(uiHome, 'Live', 'a.txt')));

@@ -146,7 +146,8 @@ function folderRow(folder, path) {
   get.addEventListener('click', () => downloadFolder(path + folder.name));
   const action = element('td');
   action.append(get);
-  row.append(name, element('td', formatBytes(folder.bytes), { class: 'num' }), element('td', `${folder.files} file${folder.files === 1 ? '' : 's'}`, { class: 'num' }), element('td', ''), action);
+  // Holders: the most peers holding any one of its files; then what it holds, where a file shows its hash.
+  row.append(name, element('td', formatBytes(folder.bytes), { class: 'num' }), element('td', String(folder.holders), { class: 'num' }), element('td', `${folder.files} file${folder.files === 1 ? '' : 's'}`), action);
   return row;
 }
 
