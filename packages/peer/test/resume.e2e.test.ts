@@ -190,13 +190,27 @@ describe('hostile names on the command line', () => {
     const cwd = join(root, 'hostile');
     mkdirSync(cwd);
     // execve cannot pass a NUL byte in an argument; those names are covered by the library tests.
-    const names = HOSTILE_NAMES.filter((name) => !name.includes('\u0000') && name.isWellFormed());
+    // A name ending in "/" asks for a folder: those are checked below.
+    const names = HOSTILE_NAMES.filter((name) => !name.includes('\u0000') && name.isWellFormed() && !name.endsWith('/'));
     expect(names.length).toBeGreaterThanOrEqual(30);
     const results = await Promise.all(names.map((name) => run(PEER_BIN, ['get', name, '--out', join(cwd, 'out')], { cwd, env })));
     results.forEach((result, i) => {
       expect(result.code, JSON.stringify(names[i])).toBe(2);
       expect(result.stderr.trim().split('\n'), JSON.stringify(names[i])).toHaveLength(1);
       expect(result.stderr).toMatch(/^peer: ".*" is not a valid file name: it /s);
+    });
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('as folders too: refused before anything is asked or made', async () => {
+    const cwd = join(root, 'hostile-folders');
+    mkdirSync(cwd);
+    const folders = ['/', '../', '../secret/', 'a/../../b/', '/etc/', 'C:/Windows/', 'escape\u001b[2J/', 'a//b/'];
+    const results = await Promise.all(folders.map((name) => run(PEER_BIN, ['get', name, '--out', join(cwd, 'out')], { cwd, env })));
+    results.forEach((result, i) => {
+      expect(result.code, JSON.stringify(folders[i])).toBe(2);
+      expect(result.stderr.trim().split('\n'), JSON.stringify(folders[i])).toHaveLength(1);
+      expect(result.stderr, JSON.stringify(folders[i])).toMatch(folders[i] === '/' ? /^peer: no folder named / : /^peer: ".*" is not a valid folder name: it /s);
     });
     expect(readdirSync(cwd)).toEqual([]);
   });

@@ -1,15 +1,20 @@
 import { join } from 'node:path';
-import { type ListEntry, P2PError, quoted } from '@p2pservice/protocol';
+import { type ListEntry, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
 import type { DownloadResult } from './download.js';
 import { localName } from './local-name.js';
 
 /** Files of one folder downloaded at once: enough to keep a LAN busy with small files, few enough for slots. */
 export const FOLDER_DOWNLOADS_AT_ONCE = 3;
 
-/** A folder's name on the network, as people type it: `Music/Abbey Road`, with or without the final `/`. */
+/**
+ * A folder's name on the network, as people type it: `Music/Abbey Road`, with or without the final `/`;
+ * checked as a shared name is (no `..`, no absolute path, no control characters), BAD_CONFIG otherwise.
+ */
 export function folderPrefix(path: string): string {
-  const trimmed = path.replace(/^\/+/, '').replace(/\/+$/, '');
+  const trimmed = path.replace(/\/$/, '');
   if (trimmed === '') throw new P2PError('BAD_CONFIG', 'no folder named', 'name one as `peer browse` shows it, e.g. "Music/Abbey Road/"');
+  const problem = sharedNameProblem(trimmed);
+  if (problem) throw new P2PError('BAD_CONFIG', `${quoted(path)} is not a valid folder name: it ${problem}`, 'name one as `peer browse` shows it');
   return `${trimmed}/`;
 }
 

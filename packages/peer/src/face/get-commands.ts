@@ -2,6 +2,7 @@ import { dirname, relative } from 'node:path';
 import { P2PError, parseEndpoint, quoted, Sha256Prefix, terminalSafe } from '@p2pservice/protocol';
 import { z } from 'zod';
 import { AmbiguousNameError, checkSharedName, commonRoot } from '../download/resolve.js';
+import { folderPrefix } from '../download/folder.js';
 import type { PeerNode } from '../node.js';
 import { PEER_SETTINGS } from '../settings/table.js';
 import { err, out, parseFlags, peerNode, shownHere } from './command-node.js';
@@ -116,6 +117,8 @@ export async function get(nameOrNumber: string, rawFlags: unknown): Promise<void
  */
 async function getFolder(path: string, flags: { tracker?: string | undefined; out?: string | undefined; force?: boolean | undefined; json?: boolean | undefined; sha256?: string | undefined; seed?: boolean | undefined }): Promise<void> {
   if (flags.sha256 || flags.seed) throw new P2PError('BAD_CONFIG', `${flags.sha256 ? '--sha256' : '--seed'} does not go with a folder`, 'leave it out, or name one file');
+  // A name that cannot be a folder is refused before anything is made or asked.
+  folderPrefix(path);
   const outDir = flags.out ?? '.';
   const { node } = await peerNode(flags, 'get', { mayShare: (s) => s.serveDownloads, extra: (s) => ({ downloadPort: s.port }), sayNewIdentity: false });
   node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
