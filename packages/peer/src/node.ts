@@ -36,6 +36,7 @@ import { askTracker, type NetworkAccess, openTracker, trackersLabel, trackersOf 
 import { type ShareOptions, ShareSession } from './share/share-session.js';
 import { type PartOffer, PartySession } from './party/party-session.js';
 import type { PartFile } from './download/part-file.js';
+import type { PlayWindow } from './download/play-window.js';
 
 /** Settings of every share the node starts (an option left undefined is the share's default). */
 type ShareSettings = Omit<ShareOptions, 'dir' | 'port' | 'logger' | 'onIndexProgress' | 'onWarning' | 'onStatus' | keyof NetworkAccess>;
@@ -77,6 +78,10 @@ export interface DownloadRequest {
   sha256Prefix?: string;
   /** The exact content, when the caller resolved it already (e.g. picked from a list). */
   content?: Content;
+  /** A player's position (peer ui's Play): those pieces are fetched first. */
+  window?: PlayWindow;
+  /** Told the part file once it is locked (what a player reads verified pieces from). */
+  onPart?: (part: PartFile) => void;
 }
 
 /** Finished downloads kept in `downloads()`, newest last. */
@@ -450,6 +455,8 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
         this.emit('holder-failed', copy(state), { ...failure });
       },
       onRenamed: (name, local, why) => this.emit('warning', `saving ${quoted(name)} as ${quoted(local)}: ${why}`),
+      ...(request.window && { window: request.window }),
+      ...(request.onPart && { onPart: request.onPart }),
       ...(this.servesDownloads && {
         offerPart: async (part, layer) => {
           const offer = await this.offerPart(part, layer, request.name);

@@ -267,12 +267,47 @@ describe('peer ui in a browser', () => {
     expect(state.eventId).toBeGreaterThanOrEqual(ids[1]!);
   });
 
+  it('plays a file while it downloads: HTTP Range, the wanted part first, only verified bytes', async () => {
+    // 16 MiB at 2 MB/s: in order, its last MiB would come after about eight seconds.
+    const film = randomBytes(16 * 1024 * 1024);
+    await share(folder('studio', { 'film.mp4': film }), { PEER_MAX_UPLOAD_RATE: '2M' });
+    await page.getByRole('searchbox', { name: 'Search' }).fill('film');
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Play film.mp4 while it downloads' }).click();
+    const player = page.getByLabel('Player of film.mp4');
+    await player.waitFor({ state: 'attached' });
+    const src = (await player.getAttribute('src'))!;
+    expect(src).toMatch(/^\/media\/[A-Za-z0-9_-]{22}$/);
+    // What a player asks when it seeks near the end, from inside the page.
+    const start = 15 * 1024 * 1024 + 12345;
+    const answer = await page.evaluate<{ status: number; range: string | null; type: string | null; bytes: number[] }>(`(async () => {
+      const response = await fetch(${JSON.stringify(src)}, { headers: { range: 'bytes=${start}-${start + 999}' } });
+      return { status: response.status, range: response.headers.get('content-range'), type: response.headers.get('content-type'), bytes: [...new Uint8Array(await response.arrayBuffer())] };
+    })()`);
+    // The part asked for came first: the download is not done when it arrives.
+    const item = page.getByRole('listitem').filter({ hasText: 'film.mp4' }).first();
+    expect(await item.getByText(/^Saved to /).count()).toBe(0);
+    expect(answer.status).toBe(206);
+    expect(answer.type).toBe('video/mp4');
+    expect(answer.range).toBe(`bytes ${start}-${start + 999}/${film.length}`);
+    expect(Buffer.from(answer.bytes).equals(film.subarray(start, start + 1000))).toBe(true);
+    // Anything else: a key nobody was given, a range that is not one.
+    expect(await page.evaluate<number>(`fetch('/media/AAAAAAAAAAAAAAAAAAAAAA').then((r) => r.status)`)).toBe(404);
+    expect(await page.evaluate<number>(`fetch(${JSON.stringify(src)}, { headers: { range: 'bytes=5-1,7-9' } }).then((r) => r.status)`)).toBe(416);
+    // And it is saved like any download, byte for byte.
+    await item.getByText(/^Saved to /).waitFor({ timeout: 30_000 });
+    expect(sha256(readFileSync(join(out(), 'film.mp4')))).toBe(sha256(film));
+  });
+
   it('names every control, in the accessibility tree', async () => {
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await eventually(async () => (await rowNames()).includes('big.iso'));
     const tree = await page.locator('body').ariaSnapshot();
     expect(tree).toContain('- searchbox "Search"');
     expect(tree).toContain('- textbox "Folder to share"');
     expect(tree).toMatch(/- button "Download big\.iso \(12 MiB, [0-9a-f]{12}\)"|- button "big\.iso is saved already"/);
     expect(tree).toMatch(/- button "Copy a link to movie\.mkv \([0-9a-f]{12}\)"/);
+    expect(tree).toContain('- button "Play movie.mkv while it downloads"');
     // No button, box or bar without a name.
     expect(tree).not.toMatch(/- (button|textbox|searchbox|progressbar)(:|\s*$)/m);
   });

@@ -104,6 +104,11 @@ function fileRow(file) {
   const copy = element('button', 'Copy link', { type: 'button', class: 'secondary', 'aria-label': `Copy a link to ${file.name} (${file.sha256.slice(0, 12)})` });
   copy.addEventListener('click', () => copyLink(file));
   cell.append(button, ' ', copy);
+  if (PLAYABLE.test(file.name)) {
+    const play = element('button', 'Play', { type: 'button', class: 'secondary', 'aria-label': `Play ${file.name} while it downloads` });
+    play.addEventListener('click', () => playFile(file));
+    cell.append(' ', play);
+  }
   row.append(cell);
   return row;
 }
@@ -218,6 +223,27 @@ const search = (q) => {
   showCrumbs(null);
   return showFiles(async () => ({ ...(await api(`/api/search?q=${encodeURIComponent(q)}`)), next: null }), false);
 };
+
+/** Names a browser may play (the page offers Play on those; the codec inside decides in the end). */
+const PLAYABLE = /\.(mp4|m4v|webm|mkv|mov|mp3|m4a|ogg|oga|opus|flac|wav)$/i;
+
+/** Plays a file while it downloads: the player asks for ranges, and the pieces it wants come first. */
+async function playFile(file) {
+  const note = $('#player-note');
+  $('#player').hidden = false;
+  try {
+    const { url } = await api('/api/play', { name: file.name, sha256: file.sha256, size: file.size });
+    const audio = /\.(mp3|m4a|ogg|oga|opus|flac|wav)$/i.test(file.name);
+    const media = element(audio ? 'audio' : 'video', undefined, { controls: '', src: url, 'aria-label': `Player of ${file.name}` });
+    note.textContent = `${file.name}: it plays as its pieces arrive (and is saved like any download).`;
+    note.classList.remove('error');
+    $('#player').querySelector('audio, video')?.remove();
+    $('#player').append(media);
+  } catch (error) {
+    note.textContent = `Cannot play ${file.name}: ${error.message}`;
+    note.classList.add('error');
+  }
+}
 
 /** A link naming exactly this content (`peer get LINK` fetches it), to the clipboard, and shown. */
 async function copyLink(file) {

@@ -13,6 +13,7 @@ import { WholeHash } from './whole-hash.js';
 import { freshHolders, resolveContent } from './resolve.js';
 import { commit, targetHasContent } from './target.js';
 import { localName } from './local-name.js';
+import type { PlayWindow } from './play-window.js';
 import type { NetworkAccess } from '../network/tracker-access.js';
 import { DEFAULT_MAX_SOURCES } from '../settings/defaults.js';
 import { PEER_SETTINGS } from '../settings/table.js';
@@ -60,6 +61,10 @@ export interface DownloadOptions extends NetworkAccess {
   platform?: NodeJS.Platform;
   /** Called once when the file is saved under another name than the network's (illegal here), saying why. */
   onRenamed?: (name: string, local: string, why: string) => void;
+  /** A player's position (peer ui's Play): those pieces are fetched first. */
+  window?: PlayWindow;
+  /** Told the part file once it is locked: what a player reads verified pieces from. */
+  onPart?: (part: PartFile) => void;
 }
 
 /** A download offered to others (PartySession.offer). */
@@ -112,6 +117,7 @@ export async function downloadContent(options: DownloadOptions, content: Content
   }
   const part = await lockPart(target, content, options);
   if (!part) return present;
+  options.onPart?.(part);
   let committed = false;
   let offer: OfferedDownload | undefined;
   /** Offers made one after the other (a new piece tree ends the offer of the old one). */
@@ -201,6 +207,7 @@ async function fillPart(
     busyWaitMs: options.busyWaitMs ?? BUSY_WAIT_MS,
     failures,
     ...(options.signal && { signal: options.signal }),
+    ...(options.window && { window: options.window }),
     ...(options.onWaiting && { onWaiting: options.onWaiting }),
     ...(options.onProgress && {
       onProgress: ({ received, total, sources }: SwarmProgress) =>

@@ -1,4 +1,5 @@
 import type { PartFile } from './part-file.js';
+import type { PlayWindow } from './play-window.js';
 
 /** A run of consecutive pieces, [first, end), one source is asked for in one request. */
 export interface Run {
@@ -13,8 +14,28 @@ export interface Run {
 export class PiecePlan {
   private readonly taken: Uint8Array;
 
-  constructor(private readonly part: PartFile) {
+  constructor(
+    private readonly part: PartFile,
+    /** A player's position, when the file is played while it downloads: its pieces come first. */
+    private readonly window?: PlayWindow,
+  ) {
     this.taken = new Uint8Array(part.geometry.pieceCount);
+  }
+
+  /** A run of missing pieces a player waits for, if any: before anything else, from whoever has them. */
+  private urgent(maxBytes: number, has: (piece: number) => boolean): Run | undefined {
+    const range = this.window?.range;
+    if (!range) return undefined;
+    const { pieceCount, pieceSize } = this.part.geometry;
+    const end = Math.min(range.end, pieceCount);
+    let first = range.first;
+    while (first < end && !(this.isMissing(first) && has(first))) first++;
+    if (first >= end) return undefined;
+    const most = Math.max(1, Math.floor(maxBytes / pieceSize));
+    let last = first + 1;
+    while (last < end && last - first < most && this.isMissing(last) && has(last)) last++;
+    this.taken.fill(1, first, last);
+    return { first, end: last };
   }
 
   private isMissing(piece: number): boolean {
@@ -32,6 +53,8 @@ export class PiecePlan {
 
   /** Takes the first missing run, of at most `maxBytes` (one piece at least); undefined when none is left. */
   take(maxBytes: number): Run | undefined {
+    const urgent = this.urgent(maxBytes, () => true);
+    if (urgent) return urgent;
     const { pieceCount, pieceSize } = this.part.geometry;
     let first = 0;
     while (first < pieceCount && !this.isMissing(first)) first++;
@@ -53,6 +76,8 @@ export class PiecePlan {
    * that holder for yet (it says which).
    */
   takeRarest(maxBytes: number, has: (piece: number) => boolean, availability: Uint16Array, unique: boolean, fresh?: (piece: number) => boolean): Run | undefined {
+    const urgent = this.urgent(maxBytes, has);
+    if (urgent) return urgent;
     const { pieceCount, pieceSize } = this.part.geometry;
     const wanted = (piece: number) => this.isMissing(piece) && has(piece) && (!unique || (availability[piece] === 0 && (fresh?.(piece) ?? true)));
     let rarest = Infinity;

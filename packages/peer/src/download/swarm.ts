@@ -6,6 +6,7 @@ import type { NetworkAccess } from '../network/tracker-access.js';
 import { failureOf, type HolderFailures, isOwnFailure } from './holder-failures.js';
 import type { PartFile } from './part-file.js';
 import { PieceAvailability } from './availability.js';
+import type { PlayWindow } from './play-window.js';
 import { PiecePlan, type Run } from './piece-plan.js';
 import { type ActiveRun, BadPieceError, Source, type SourceContext } from './source.js';
 import type { WholeHash } from './whole-hash.js';
@@ -77,6 +78,8 @@ export interface SwarmOptions {
    */
   partyPossible?: boolean;
   failures: HolderFailures;
+  /** A player's position in the file (peer ui's Play): its pieces are fetched first. */
+  window?: PlayWindow;
 }
 
 /**
@@ -127,7 +130,7 @@ class Swarm {
     whole: WholeHash,
     private readonly options: SwarmOptions,
   ) {
-    this.plan = new PiecePlan(part);
+    this.plan = new PiecePlan(part, options.window);
     this.partials = new PieceAvailability(part.geometry.pieceCount);
     // However the download ends, partial holders waited on for more pieces are not waited on any more.
     this.stop.signal.addEventListener('abort', () => {

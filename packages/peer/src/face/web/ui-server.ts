@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { PeerNode } from '../../node.js';
 import { PageEvents, type Subscriber } from './page-events.js';
 import type { NetworkChoice } from './network-choice.js';
+import { mediaType, Players } from './players.js';
 import { folderLevel, folderPrefix } from '../../download/folder.js';
 import { checkUiRequest, UI_TOKEN_HEADER } from './ui-auth.js';
 import { PACKAGE_ROOT } from '../../util/package-root.js';
@@ -31,6 +32,7 @@ const ShareBody = z.strictObject({ dir: z.string().min(1).max(4096) });
 const IdParam = z.coerce.number().int().min(0);
 const LinkQuery = z.object({ name: z.string().min(1).max(4096), sha256: Sha256Hex, size: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
 const BrowsePath = z.string().max(4096);
+const PlayBody = z.strictObject({ name: z.string().min(1).max(4096), sha256: Sha256Hex, size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
 const FolderBody = z.strictObject({ path: z.string().min(1).max(4096) });
 const TrackerBody = z.union([z.strictObject({ link: z.string().min(1).max(4096) }), z.strictObject({ name: z.string().min(1).max(255) })]);
 
@@ -99,6 +101,7 @@ function savedContents(node: PeerNode): string[] {
 
 function uiApp({ node, token, outDir, host, logger }: UiServerOptions, events: PageEvents, choice: NetworkChoice | undefined): Hono {
   const app = new Hono();
+  const players = new Players(node, outDir);
   const loopbackOnly = isLoopbackAddress(host);
   const assets = {
     '/app.js': ['text/javascript; charset=utf-8', readFileSync(new URL('app.js', ASSETS), 'utf8')],
@@ -168,6 +171,25 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions, events: P
       (error: unknown) => logger.info({ err: error, folder: prefix }, 'folder download from the page failed'),
     );
     return c.json({ folder: prefix }, 202);
+  });
+
+  // Play while it downloads: a download whose next pieces come first, read by the player at /media/KEY.
+  app.post('/api/play', async (c) => {
+    const { name, sha256, size } = PlayBody.parse(await c.req.json());
+    return c.json({ url: `/media/${players.play(name, sha256, size)}` });
+  });
+
+  // What a <video> or <audio> asks for, with HTTP Range: only verified bytes, a few MiB at a time.
+  app.get('/media/:key', async (c) => {
+    const range = /^bytes=(\d+)-(\d*)$/.exec(c.req.header('range') ?? 'bytes=0-');
+    if (!range) return c.text('only one range of bytes, bytes=START-END\n', 416);
+    const slice = await players.slice(c.req.param('key'), Number(range[1]), range[2] ? Number(range[2]) : undefined);
+    if (!slice) return c.text('not found\n', 404);
+    return c.body(new Uint8Array(slice.bytes), 206, {
+      'content-type': mediaType(c.req.param('key'), players),
+      'content-range': `bytes ${slice.start}-${slice.start + slice.bytes.length - 1}/${slice.size}`,
+      'accept-ranges': 'bytes',
+    });
   });
 
   // A content link for a row of the list (the page's "Copy link").
