@@ -6,7 +6,9 @@ import {
   MAX_SEARCH_PAGE,
   type Endpoint,
   formatAddress,
+  folderDigest,
   formatContentLink,
+  formatFolderLink,
   formatLink,
   formatNetworkKey,
   type LinkedContent,
@@ -371,16 +373,30 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     return resolveLinkedContent(this.access, linked);
   }
 
+  /** A folder link for `path` on this node's network: the tracker, the folder, and a digest of its files now. */
+  async folderLink(path: string): Promise<string> {
+    const prefix = folderPrefix(path);
+    const { files } = await folderFiles(this.list(), prefix);
+    if (files.length === 0) throw new P2PError('NOT_FOUND', `nothing is shared under ${quoted(prefix)}`, 'see `peer browse` for the folders on the network');
+    const tracker = await this.provenTracker();
+    return formatFolderLink(tracker, { path: prefix, files: files.length, digest: folderDigest(files) });
+  }
+
+  /** The first tracker with the identity it proved (connecting once if it has not yet). */
+  private async provenTracker(): Promise<Endpoint & { id: string }> {
+    const [tracker] = trackersOf(this.access);
+    if (!tracker) throw new P2PError('NO_TRACKER', 'no tracker is chosen yet', 'choose one first');
+    const id = this.trackerInfo?.id ?? tracker.id ?? (await this.join()).id;
+    if (!id) throw new P2PError('CONNECT_FAILED', `tracker ${formatAddress(tracker)} proved no identity`, 'try again');
+    return { host: tracker.host, port: tracker.port, id };
+  }
+
   /**
    * A content link for `content` on this node's network: its first tracker with the identity it proved
    * (connecting once if it has not yet), and the piece tree most holders serve.
    */
   async contentLink(content: { name: string; sha256: string; size: number; root?: string }): Promise<string> {
-    const [tracker] = trackersOf(this.access);
-    if (!tracker) throw new P2PError('NO_TRACKER', 'no tracker is chosen yet', 'choose one first');
-    const id = this.trackerInfo?.id ?? tracker.id ?? (await this.join()).id;
-    if (!id) throw new P2PError('CONNECT_FAILED', `tracker ${formatAddress(tracker)} proved no identity`, 'try again');
-    return formatContentLink({ host: tracker.host, port: tracker.port, id }, content);
+    return formatContentLink(await this.provenTracker(), content);
   }
 
 

@@ -138,3 +138,26 @@ describe('peer get FOLDER/', () => {
     expect(result.stderr).toBe('peer: nothing is shared under "Music/Nobody/" (see `peer browse` for the folders on the network)\n');
   });
 });
+
+describe('folder links', () => {
+  it('`peer link DIR/` names the folder and its files now; `peer get LINK` fetches it, and says when it has changed', async () => {
+    const linker = join(root, 'linker');
+    mkdirSync(linker, { recursive: true });
+    const made = await run(PEER_BIN, ['link', 'Music/Nina Simone/Live/'], { cwd: linker, env });
+    expect(made.code, made.stderr).toBe(0);
+    const link = made.stdout.trim();
+    expect(link).toMatch(/^p2p:\/\/127\.0\.0\.1:\d+#[A-Z2-7-]{63}\?folder=Music%2FNina%20Simone%2FLive%2F&files=50&digest=[0-9a-f]{64}$/);
+    // No tracker set: the link names it.
+    const got = await run(PEER_BIN, ['get', link, '--out', 'fetched'], { cwd: linker, env: { ...env, PEER_TRACKER: '' }, timeoutMs: 60_000 });
+    expect(got.code, got.stderr).toBe(0);
+    expect(got.stderr).toBe('');
+    expect(tree(join(linker, 'fetched', 'Live'))).toHaveLength(50);
+    // A file added under the folder: the same link fetches what is there now, and says so.
+    writeFileSync(join(root, 'holder-a', 'Music', 'Nina Simone', 'Live', '51 Encore.flac'), 'one more\n');
+    await eventually(async () => (await run(PEER_BIN, ['list'], { cwd: linker, env })).stdout.includes('51 Encore.flac'), 20_000);
+    const again = await run(PEER_BIN, ['get', link, '--out', 'fetched'], { cwd: linker, env: { ...env, PEER_TRACKER: '' }, timeoutMs: 60_000 });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toBe('peer: the folder has changed since the link was made (50 files then, 51 now): fetched what is there now\n');
+    expect(readFileSync(join(linker, 'fetched', 'Live', '51 Encore.flac'), 'utf8')).toBe('one more\n');
+  });
+});

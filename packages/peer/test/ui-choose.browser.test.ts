@@ -111,8 +111,8 @@ describe('peer ui without a tracker', () => {
     await page.locator('#files-note', { hasText: 'albums/: 2 folders, 0 files.' }).waitFor();
     expect(await page.locator('#crumbs').innerText()).toBe('The network › albums');
     expect(await page.locator('#files tbody tr').allInnerTexts()).toEqual([
-      expect.stringMatching(/^Live\/\s+22 B\s+1\s+2 files\s+Download folder$/),
-      expect.stringMatching(/^Studio\/\s+9 B\s+1\s+1 file\s+Download folder$/),
+      expect.stringMatching(/^Live\/\s+22 B\s+1\s+2 files\s+Download folder\s+Copy link$/),
+      expect.stringMatching(/^Studio\/\s+9 B\s+1\s+1 file\s+Download folder\s+Copy link$/),
     ]);
     await page.getByRole('button', { name: /^Download the folder albums\/Live\/ \(2 files, 22 B\)$/ }).click();
     await eventually(() => existsSync(join(uiHome, 'Live', 'b.txt')) && existsSync(join(uiHome, 'Live', 'a.txt')));
@@ -121,6 +121,10 @@ describe('peer ui without a tracker', () => {
     // Each file of it is a download of its own in the list.
     await page.getByRole('listitem').filter({ hasText: 'b.txt' }).getByText(/^Saved to /).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'ui-folders.png'), fullPage: true });
+    // A link to a whole folder.
+    await page.getByRole('button', { name: 'Copy a link to the folder albums/Studio/' }).click();
+    await page.locator('#files-note', { hasText: 'link to albums/Studio/' }).waitFor();
+    expect(await page.locator('#files-note').textContent()).toMatch(/\?folder=albums%2FStudio%2F&files=1&digest=[0-9a-f]{64}$/);
     await page.getByRole('button', { name: 'Open folder albums/Studio/' }).click();
     await page.locator('#files-note', { hasText: 'albums/Studio/: 0 folders, 1 file.' }).waitFor();
     expect(await page.locator('#files tbody td.name').allTextContents()).toEqual(['c.txt']);

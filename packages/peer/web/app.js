@@ -149,8 +149,10 @@ function folderRow(folder, path) {
   name.append(open);
   const get = element('button', 'Download folder', { type: 'button', 'aria-label': `Download the folder ${path}${folder.name} (${folder.files} file${folder.files === 1 ? '' : 's'}, ${formatBytes(folder.bytes)})` });
   get.addEventListener('click', () => downloadFolder(path + folder.name));
+  const copy = element('button', 'Copy link', { type: 'button', class: 'secondary', 'aria-label': `Copy a link to the folder ${path}${folder.name}` });
+  copy.addEventListener('click', () => copyLink({ name: path + folder.name, folder: true }));
   const action = element('td');
-  action.append(get);
+  action.append(get, ' ', copy);
   // Holders: the most peers holding any one of its files; then what it holds, where a file shows its hash.
   row.append(name, element('td', formatBytes(folder.bytes), { class: 'num' }), element('td', String(folder.holders), { class: 'num' }), element('td', `${folder.files} file${folder.files === 1 ? '' : 's'}`), action);
   return row;
@@ -249,7 +251,8 @@ async function playFile(file) {
 async function copyLink(file) {
   const note = $('#files-note');
   try {
-    const { link } = await api(`/api/link?${new URLSearchParams({ name: file.name, sha256: file.sha256, size: String(file.size) })}`);
+    const query = file.folder ? { folder: file.name } : { name: file.name, sha256: file.sha256, size: String(file.size) };
+    const { link } = await api(`/api/link?${new URLSearchParams(query)}`);
     const copied = await navigator.clipboard?.writeText(link).then(() => true, () => false);
     note.classList.remove('error');
     note.textContent = `${copied ? 'Copied a link' : 'A link'} to ${file.name}: ${link}`;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConnectBack, HolderReply, HolderRequest, parseEndpoint, readAnnouncement, TrackerReply, TrackerRequest } from '../src/index.js';
+import { ConnectBack, folderDigest, HolderReply, HolderRequest, parseEndpoint, readAnnouncement, TrackerReply, TrackerRequest } from '../src/index.js';
 
 /* The spec (README.md) is the contract: each complete JSON example in it must be a valid message. */
 
@@ -33,6 +33,12 @@ describe('the join links of the spec', () => {
   it('the content link example names one content, percent-decoded', () => {
     const content = links.map((link) => parseEndpoint(link).content).find(Boolean);
     expect(content).toEqual({ sha256: '31f86092953fd687403924ef23270af8da18b58147a0055468ecb4dc00b1c5c5', size: 9, name: 'albums/song.txt' });
+  });
+
+  it("the folder link example's digest is the manifest of the content link example", () => {
+    const folder = links.map((link) => parseEndpoint(link).folder).find(Boolean)!;
+    const content = links.map((link) => parseEndpoint(link).content).find(Boolean)!;
+    expect(folder).toEqual({ path: 'albums/', files: 1, digest: folderDigest([content]) });
   });
 
   it('the TXT example reads as an announcement', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatContentLink, formatLink, generateInvite, generateNetworkKey, parseEndpoint, parseNetworkKey, parseEndpointList, parseInvite, TicketChecker, TicketSigner } from '../src/index.js';
+import { folderDigest, formatContentLink, formatFolderLink, formatLink, generateInvite, generateNetworkKey, parseEndpoint, parseNetworkKey, parseEndpointList, parseInvite, TicketChecker, TicketSigner } from '../src/index.js';
 import { testIdentity } from '@p2pservice/test-support/tls';
 
 describe('tickets', () => {
@@ -54,6 +54,20 @@ describe('join links', () => {
     expect(() => parseEndpoint(link.replace(/&size=1234/, '&size=-1'))).toThrow(/has a size that is not a whole number of bytes/);
     expect(() => parseEndpoint(link.replace(/&name=[^&]+/, '&name=..%2Fetc%2Fpasswd'))).toThrow(/names a file that cannot be one/);
     expect(() => parseEndpoint(link.replace(/&name=[^&]+/, '&name=%E0%A4%A'))).toThrow(/not percent-encoded right/);
+  });
+
+  it('name a folder: its path, its file count and the digest of its files', () => {
+    const files = [{ name: 'Music/Live/b.flac', sha256: 'b'.repeat(64) }, { name: 'Music/Live/a.flac', sha256: 'a'.repeat(64) }];
+    const digest = folderDigest(files);
+    expect(digest).toBe(folderDigest([...files].reverse()));
+    expect(digest).not.toBe(folderDigest([files[0]!]));
+    const link = formatFolderLink({ host: '10.0.0.5', port: 7070, id }, { path: 'Music/Live/', files: 2, digest });
+    expect(link).toBe(`p2p://10.0.0.5:7070#${id}?folder=Music%2FLive%2F&files=2&digest=${digest}`);
+    expect(parseEndpoint(link)).toEqual({ host: '10.0.0.5', port: 7070, id, folder: { path: 'Music/Live/', files: 2, digest } });
+    expect(() => parseEndpoint(link.replace('folder=Music%2FLive%2F', 'folder=..%2F'))).toThrow(/names a folder that cannot be one/);
+    expect(() => parseEndpoint(link.replace('Live%2F&', 'Live&'))).toThrow(/names a folder that cannot be one: it does not end in \//);
+    expect(() => parseEndpoint(link.replace(/&digest=[0-9a-f]+/, ''))).toThrow(/names a folder without its digest/);
+    expect(() => parseEndpoint(`${link}&sha256=${'c'.repeat(64)}`)).toThrow(/names a folder and a file at once/);
   });
 
   it('are refused in words when cut short or mistyped, never echoing the secret', () => {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type ListEntry, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
+import { folderDigest, type ListEntry, P2PError, quoted, sharedNameProblem } from '@p2pservice/protocol';
 import type { DownloadResult } from './download.js';
 import { localName } from './local-name.js';
 
@@ -60,6 +60,8 @@ export interface FolderResult {
   /** Names several contents share: the one most peers hold was taken. */
   ambiguous: string[];
   bytes: number;
+  /** The digest of the files found under the folder (folderDigest), to hold a folder link to. */
+  digest: string;
 }
 
 /**
@@ -79,7 +81,7 @@ export async function downloadFolder(options: {
 }): Promise<FolderResult> {
   const { files, signal } = options;
   if (files.length === 0) throw new P2PError('NOT_FOUND', `nothing is shared under ${quoted(options.prefix)}`, 'see `peer browse` for the folders on the network');
-  const result: FolderResult = { folder: options.prefix, saved: [], failed: [], ambiguous: options.ambiguous, bytes: files.reduce((sum, f) => sum + f.size, 0) };
+  const result: FolderResult = { folder: options.prefix, saved: [], failed: [], ambiguous: options.ambiguous, bytes: files.reduce((sum, f) => sum + f.size, 0), digest: folderDigest(files) };
   let next = 0;
   let bytesDone = 0;
   const report = () => options.onProgress?.({ files: files.length, filesDone: result.saved.length + result.failed.length, bytes: result.bytes, bytesDone });

@@ -1,5 +1,5 @@
 import { dirname, relative } from 'node:path';
-import { P2PError, parseEndpoint, quoted, Sha256Prefix, terminalSafe } from '@p2pservice/protocol';
+import { type LinkedFolder, P2PError, parseEndpoint, quoted, Sha256Prefix, terminalSafe } from '@p2pservice/protocol';
 import { z } from 'zod';
 import { AmbiguousNameError, checkSharedName, commonRoot } from '../download/resolve.js';
 import { folderPrefix } from '../download/folder.js';
@@ -21,6 +21,17 @@ export async function link(nameOrNumber: string, rawFlags: unknown): Promise<voi
   const picked = isRowNumber(nameOrNumber) ? await shownHere().pick(Number(nameOrNumber)) : undefined;
   if (picked && flags.sha256) throw new P2PError('BAD_CONFIG', `--sha256 does not go with a result number: ${nameOrNumber} names one content already`, 'leave out --sha256');
   const name = picked?.name ?? nameOrNumber;
+  // A folder: a link naming the folder and what is under it now.
+  if (!picked && name.endsWith('/')) {
+    if (flags.sha256) throw new P2PError('BAD_CONFIG', '--sha256 does not go with a folder', 'leave it out');
+    folderPrefix(name);
+    const { node } = await peerNode(flags, 'link');
+    try {
+      return void out(`${await node.folderLink(name)}\n`);
+    } finally {
+      await node.close();
+    }
+  }
   checkSharedName(name);
   const { node } = await peerNode(flags, 'link');
   try {
@@ -62,7 +73,8 @@ export async function get(nameOrNumber: string, rawFlags: unknown): Promise<void
   // A content link names its tracker and exactly one content (peer link); its tracker is used unless
   // --tracker says otherwise.
   const linked = isLink(nameOrNumber) ? parseEndpoint(nameOrNumber.trim(), 'link') : undefined;
-  if (linked && !linked.content) throw new P2PError('BAD_CONFIG', 'that link names a network, not a file', `join it with: peer join '<the link>'`);
+  if (linked && !linked.content && !linked.folder) throw new P2PError('BAD_CONFIG', 'that link names a network, not a file', `join it with: peer join '<the link>'`);
+  if (linked?.folder) return getFolder(linked.folder.path, { ...flags, ...(flags.tracker === undefined && { tracker: nameOrNumber.trim() }) }, linked.folder);
   if (linked && flags.sha256) throw new P2PError('BAD_CONFIG', '--sha256 does not go with a link: it names one content already', 'leave out --sha256');
   // A name ending in "/" (or --folder) is a folder: every file under it.
   if (!linked && (flags.folder || nameOrNumber.endsWith('/'))) return getFolder(nameOrNumber, flags);
@@ -115,7 +127,11 @@ export async function get(nameOrNumber: string, rawFlags: unknown): Promise<void
  * `peer get DIR/`: every file under a folder of the network, its structure kept under --out, a line for
  * each file saved, then the folder's total; files that could not be fetched are said and make it exit 1.
  */
-async function getFolder(path: string, flags: { tracker?: string | undefined; out?: string | undefined; force?: boolean | undefined; json?: boolean | undefined; sha256?: string | undefined; seed?: boolean | undefined }): Promise<void> {
+async function getFolder(
+  path: string,
+  flags: { tracker?: string | undefined; out?: string | undefined; force?: boolean | undefined; json?: boolean | undefined; sha256?: string | undefined; seed?: boolean | undefined },
+  linked?: LinkedFolder,
+): Promise<void> {
   if (flags.sha256 || flags.seed) throw new P2PError('BAD_CONFIG', `${flags.sha256 ? '--sha256' : '--seed'} does not go with a folder`, 'leave it out, or name one file');
   // A name that cannot be a folder is refused before anything is made or asked.
   folderPrefix(path);
@@ -134,6 +150,9 @@ async function getFolder(path: string, flags: { tracker?: string | undefined; ou
     progress.stop();
     if (flags.json) out(`${JSON.stringify(result)}\n`);
     else out(folderSummary(result, outDir));
+    if (linked && linked.digest !== result.digest) {
+      err(`peer: the folder has changed since the link was made (${linked.files} files then, ${result.saved.length + result.failed.length} now): fetched what is there now\n`);
+    }
     for (const name of result.ambiguous) err(`peer: several contents are shared as ${quoted(name)}: took the one most peers hold\n`);
     for (const failed of result.failed) err(`peer: could not fetch ${quoted(failed.name)}: ${failed.error}\n`);
     if (result.failed.length > 0) process.exitCode = 1;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { P2PError } from '../core/errors.js';
 import { parseIdentity } from '../identity/identity-id.js';
@@ -21,6 +22,24 @@ export interface Endpoint extends Address {
   key?: string;
   /** The one content a content link names (`?sha256=…&size=…&name=…`, and optionally `&root=…`). */
   content?: LinkedContent;
+  /** The folder a folder link names (`?folder=PATH/&files=N&digest=HEX`). */
+  folder?: LinkedFolder;
+}
+
+/** A folder as a link names it: its path, and what was under it when the link was made. */
+export interface LinkedFolder {
+  /** The folder's path on the network, ending in `/`. */
+  path: string;
+  /** How many files were under it. */
+  files: number;
+  /** sha256 of its manifest (folderDigest): tells whether the files under it are still those. */
+  digest: string;
+}
+
+/** The digest of a folder's files: sha256 over their names and contents, sorted, one `NAME\0SHA256\n` each. */
+export function folderDigest(files: readonly { name: string; sha256: string }[]): string {
+  const lines = files.map((f) => `${f.name}\u0000${f.sha256}\n`).sort();
+  return createHash('sha256').update(lines.join('')).digest('hex');
 }
 
 /** A content as a link names it: exactly these bytes (and piece tree), saved under `name`. */
@@ -83,11 +102,35 @@ export function parseLink(text: string, what = 'link'): Endpoint {
     else if (CONTENT_PARTS.has(key)) content[key] = safeDecode(value, `${what} ${short}`);
     else throw new P2PError('BAD_CONFIG', `${what} ${short} has an unknown part ${quoted(key.slice(0, 40))}`, 'copy the link as it was printed');
   }
-  if (Object.keys(content).length > 0) endpoint.content = linkedContent(content, `${what} ${short}`);
+  const folder = Object.fromEntries(Object.entries(content).filter(([key]) => FOLDER_PARTS.has(key)));
+  const ofContent = Object.fromEntries(Object.entries(content).filter(([key]) => !FOLDER_PARTS.has(key)));
+  if (Object.keys(folder).length > 0 && Object.keys(ofContent).length > 0) {
+    throw new P2PError('BAD_CONFIG', `${what} ${short} names a folder and a file at once`, 'copy the link as it was printed');
+  }
+  if (Object.keys(ofContent).length > 0) endpoint.content = linkedContent(ofContent, `${what} ${short}`);
+  if (Object.keys(folder).length > 0) endpoint.folder = linkedFolder(folder, `${what} ${short}`);
   return endpoint;
 }
 
-const CONTENT_PARTS = new Set(['sha256', 'size', 'name', 'root']);
+const FOLDER_PARTS = new Set(['folder', 'files', 'digest']);
+const CONTENT_PARTS = new Set(['sha256', 'size', 'name', 'root', ...FOLDER_PARTS]);
+
+/** The folder a link names: its path (a valid shared name, ending in /), its file count and digest. */
+function linkedFolder(parts: Record<string, string>, what: string): LinkedFolder {
+  const missing = ['folder', 'files', 'digest'].filter((key) => parts[key] === undefined);
+  if (missing.length > 0) throw new P2PError('BAD_CONFIG', `${what} names a folder without its ${missing.join(' and ')}`, 'copy the whole link');
+  const path = parts.folder!;
+  const problem = path.endsWith('/') ? sharedNameProblem(path.slice(0, -1)) : 'does not end in /';
+  if (problem) throw new P2PError('BAD_CONFIG', `${what} names a folder that cannot be one: it ${problem}`, 'copy the whole link');
+  if (!/^[0-9a-f]{64}$/.test(parts.digest!)) throw new P2PError('BAD_CONFIG', `${what} has a digest that is not 64 lowercase hex digits`, 'copy the whole link');
+  if (!/^[0-9]{1,9}$/.test(parts.files!)) throw new P2PError('BAD_CONFIG', `${what} has a file count that is not a whole number`, 'copy the whole link');
+  return { path, files: Number(parts.files), digest: parts.digest! };
+}
+
+/** A folder link: the tracker (with its identity), the folder's path, and what was under it. */
+export function formatFolderLink(tracker: Address & { id: string }, folder: LinkedFolder): string {
+  return `${LINK_SCHEME}${formatAddress(tracker)}#${tracker.id}?folder=${encodeURIComponent(folder.path)}&files=${folder.files}&digest=${folder.digest}`;
+}
 
 function safeDecode(value: string, what: string): string {
   try {

@@ -194,6 +194,8 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions, events: P
 
   // A content link for a row of the list (the page's "Copy link").
   app.get('/api/link', async (c) => {
+    const folder = c.req.query('folder');
+    if (folder !== undefined) return c.json({ link: await node.folderLink(BrowsePath.parse(folder)) });
     const { name, sha256, size } = LinkQuery.parse(c.req.query());
     return c.json({ link: await node.contentLink({ name, sha256, size }) });
   });
