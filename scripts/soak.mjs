@@ -205,7 +205,7 @@ export async function soak({ peers = 4, downloads = 300, seconds = 60, seed = Da
   for (const out of outDirs) {
     if (!existsSync(out)) continue;
     for (const entry of readdirSync(out)) {
-      if (/\.part(\.json(\.tmp)?|\.lock(\.\d+\.[0-9a-f]{8})?)?$/.test(entry)) continue;
+      if (/\.part(\.json(\.[0-9a-f]{8}\.tmp)?|\.lock(\.\d+\.[0-9a-f]{8})?)?$/.test(entry)) continue;
       const name = pool.find((f) => f.name.split('/').pop() === entry)?.name;
       const actual = sha256(readFileSync(join(out, entry)));
       if (!name || actual !== expected.get(name)) report.corrupt.push(join(out, entry));

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
-import { type FileHandle, lstat, open, readFile, unlink } from 'node:fs/promises';
+import { type FileHandle, lstat, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { type Content, FileSize, PieceGeometry, Sha256Hex } from '@p2pservice/protocol';
 import { z } from 'zod';
 import { writeFileAtomically } from '../util/atomic-file.js';
@@ -96,6 +97,7 @@ export class PartFile {
     const heldBy = await tryLock(paths.lock);
     if (heldBy !== undefined) return { heldBy };
     try {
+      await removeSidecarTemporaries(paths.meta);
       return new PartFile(paths, await PartFile.openData(paths), content);
     } catch (error) {
       await releaseLock(paths.lock);
@@ -282,5 +284,18 @@ export class PartFile {
       await unlink(this.paths.meta).catch(() => undefined);
     }
     await releaseLock(this.paths.lock);
+  }
+}
+
+/**
+ * Removes temporaries of the sidecar left by a process killed while writing it (writeFileAtomically's
+ * `META.XXXXXXXX.tmp`): only called with the part's lock held, so no live writer owns one. Unlinking
+ * removes a link itself, never what it points at.
+ */
+async function removeSidecarTemporaries(meta: string): Promise<void> {
+  const prefix = `${basename(meta)}.`;
+  const entries = await readdir(dirname(meta)).catch(() => [] as string[]);
+  for (const entry of entries) {
+    if (entry.startsWith(prefix) && /^[0-9a-f]{8}\.tmp$/.test(entry.slice(prefix.length))) await unlink(join(dirname(meta), entry)).catch(() => undefined);
   }
 }
