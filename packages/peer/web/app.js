@@ -113,29 +113,40 @@ function fileRow(file) {
   return row;
 }
 
-async function showFiles(load, append) {
+/**
+ * Asks `load` for rows and, if it is still the latest question (a slow answer must not replace a newer
+ * one), lets `render` fill the table and say what it shows; a table left empty says "Nothing found.".
+ */
+async function askForRows(load, render) {
   if (!hasTracker) return;
   const asked = ++filesAsked;
   const note = $('#files-note');
   note.textContent = 'Loading…';
   note.classList.remove('error');
   try {
-    const page = await load();
+    const answer = await load();
     if (asked !== filesAsked) return;
     const body = $('#files tbody');
-    if (!append) body.replaceChildren();
-    for (const file of page.files) body.append(fileRow(file));
-    nextPage = page.next ?? null;
-    $('#more').hidden = nextPage === null;
-    const count = body.children.length;
-    $('#files').hidden = count === 0;
-    note.textContent = count === 0 ? 'Nothing found.' : `${count} file${count === 1 ? '' : 's'} shown${nextPage ? ', more below' : ''}.`;
-    if (!inviteShown) showInvite();
+    const said = render(answer, body);
+    $('#files').hidden = body.children.length === 0;
+    note.textContent = body.children.length === 0 ? 'Nothing found.' : said;
   } catch (error) {
     if (asked !== filesAsked) return;
     note.textContent = error.message;
     note.classList.add('error');
   }
+}
+
+function showFiles(load, append) {
+  return askForRows(load, (page, body) => {
+    if (!append) body.replaceChildren();
+    for (const file of page.files) body.append(fileRow(file));
+    nextPage = page.next ?? null;
+    $('#more').hidden = nextPage === null;
+    if (!inviteShown) showInvite();
+    const count = body.children.length;
+    return `${count} file${count === 1 ? '' : 's'} shown${nextPage ? ', more below' : ''}.`;
+  });
 }
 
 /** The folder shown in the Folders view; null while the list is flat (all files, or a search). */
@@ -177,29 +188,19 @@ function showCrumbs(path) {
 }
 
 /** The Folders view: the folders under `path` (sizes summed) to open or download whole, then its files. */
-async function browse(path) {
-  if (!hasTracker) return;
-  const asked = ++filesAsked;
-  const note = $('#files-note');
-  note.textContent = 'Loading…';
-  note.classList.remove('error');
-  try {
-    const level = await api(`/api/browse?path=${encodeURIComponent(path)}`);
-    if (asked !== filesAsked) return;
-    browsing = level.path;
-    showCrumbs(level.path);
-    const body = $('#files tbody');
-    body.replaceChildren(...level.folders.map((f) => folderRow(f, level.path)), ...level.files.map((f) => fileRow({ ...f, shownName: f.name.slice(level.path.length) })));
-    nextPage = null;
-    $('#more').hidden = true;
-    $('#files').hidden = body.children.length === 0;
-    const count = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
-    note.textContent = body.children.length === 0 ? 'Nothing found.' : `${level.path || 'The network'}: ${count(level.folders.length, 'folder')}, ${count(level.files.length, 'file')}.`;
-  } catch (error) {
-    if (asked !== filesAsked) return;
-    note.textContent = error.message;
-    note.classList.add('error');
-  }
+function browse(path) {
+  return askForRows(
+    () => api(`/api/browse?path=${encodeURIComponent(path)}`),
+    (level, body) => {
+      browsing = level.path;
+      showCrumbs(level.path);
+      body.replaceChildren(...level.folders.map((f) => folderRow(f, level.path)), ...level.files.map((f) => fileRow({ ...f, shownName: f.name.slice(level.path.length) })));
+      nextPage = null;
+      $('#more').hidden = true;
+      const count = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+      return `${level.path || 'The network'}: ${count(level.folders.length, 'folder')}, ${count(level.files.length, 'file')}.`;
+    },
+  );
 }
 
 async function downloadFolder(path) {
