@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: every benchmark, side by side with its yardstick in the same run (alternating rounds,
 // medians, ratios). Prints a table and writes the results as JSON. Never part of `npm test`.
-// Options: --only transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members,party,discovery --rounds N --size MiB --index-size MiB
+// Options: --only transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members,party,discovery,folder --rounds N --size MiB --index-size MiB
 //          --party-size MiB --party-counts 4,8,16 --party-rate 20M
 //          --many-files N --peers N --files-per-peer N --hold-files N --ui-peers N --samples N --out FILE
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,12 +20,14 @@ import { trackerScaleBench } from './bench/tracker-scale.mjs';
 import { swarmBench } from './bench/swarm.mjs';
 import { partyBench } from './bench/party.mjs';
 import { discoveryBench } from './bench/discovery.mjs';
+import { folderBench } from './bench/folder.mjs';
 import { transferBench } from './bench/transfer.mjs';
 import { uiBench } from './bench/ui.mjs';
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members,party,discovery' },
+    only: { type: 'string', default: 'transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members,party,discovery,folder' },
+    'folder-files': { type: 'string', default: '1000' },
     'party-size': { type: 'string', default: '1024' },
     'party-counts': { type: 'string', default: '4,8,16' },
     'party-rate': { type: 'string', default: '20M' },
@@ -99,6 +101,10 @@ try {
     say('discovery: peer list finding the tracker on the LAN, against the address given, 10 rounds, in a network namespace...');
     results.results.discovery = await discoveryBench({ root, rounds: 10, env });
   }
+  if (only.has('folder')) {
+    say(`folder: ${values['folder-files']} files of 64 KiB with peer get 'many/', against one file of the same size, ${rounds} rounds...`);
+    results.results.folder = await folderBench({ root, files: Number(values['folder-files']), fileKiB: 64, rounds, env });
+  }
   if (only.has('members')) {
     say(`members: ${values.size} MiB from one holder, open network and members network (tickets), ${rounds} rounds...`);
     results.results.members = await membersBench({ root, sizeMiB: Number(values.size), rounds, env });
@@ -110,7 +116,12 @@ try {
 const f = (n, digits = 0) => (n === null || n === undefined ? 'n/a' : n.toFixed(digits));
 const rows = [];
 const goal = (ok) => (ok ? 'met' : 'NOT met');
-const { transfer, swarm, tls, indexing, tracker, hold, search, pg, ui, startup, members, party, discovery } = results.results;
+const { transfer, swarm, tls, indexing, tracker, hold, search, pg, ui, startup, members, party, discovery, folder } = results.results;
+if (folder) {
+  rows.push([`folder ${folder.files} x ${folder.fileKiB} KiB`, "peer get 'many/'", `${f(folder.seconds.folder, 2)} s (${f(folder.filesPerSecond)} files/s)`, '']);
+  rows.push([`folder ${folder.files} x ${folder.fileKiB} KiB`, 'peer get of one file that size', `${f(folder.seconds.one, 2)} s`, '']);
+  rows.push([`folder ${folder.files} x ${folder.fileKiB} KiB`, 'folder / one file', f(folder.ratio, 2), `<= 3: ${goal(folder.ratio <= 3)}`]);
+}
 if (discovery?.skipped) rows.push(['discovery', 'skipped', discovery.skipped, '']);
 else if (discovery) {
   rows.push(['discovery', 'peer list, tracker found on the LAN', `${f(discovery.medianMs.found)} ms`, '']);

@@ -3,8 +3,8 @@ import { folderDigest, type ListEntry, P2PError, quoted, sharedNameProblem } fro
 import type { DownloadResult } from './download.js';
 import { localName } from './local-name.js';
 
-/** Files of one folder downloaded at once: enough to keep a LAN busy with small files, few enough for slots. */
-export const FOLDER_DOWNLOADS_AT_ONCE = 3;
+/** Files of one folder downloaded at once: as many as a holder serves one sender at once (its upload slots per sender). */
+export const FOLDER_DOWNLOADS_AT_ONCE = 4;
 
 /**
  * A folder's name on the network, as people type it: `Music/Abbey Road`, with or without the final `/`;

@@ -97,7 +97,7 @@ export class PartFile {
     const heldBy = await tryLock(paths.lock);
     if (heldBy !== undefined) return { heldBy };
     try {
-      await removeSidecarTemporaries(paths.meta);
+      await removeSidecarTemporaries(paths);
       return new PartFile(paths, await PartFile.openData(paths), content);
     } catch (error) {
       await releaseLock(paths.lock);
@@ -292,7 +292,10 @@ export class PartFile {
  * `META.XXXXXXXX.tmp`): only called with the part's lock held, so no live writer owns one. Unlinking
  * removes a link itself, never what it points at.
  */
-async function removeSidecarTemporaries(meta: string): Promise<void> {
+async function removeSidecarTemporaries({ part, meta }: PartPaths): Promise<void> {
+  // Only a download that ran before (its part is there) can have left one: a folder of thousands of new
+  // files does not read its folder once per file.
+  if (!(await lstat(part).catch(() => undefined))) return;
   const prefix = `${basename(meta)}.`;
   const entries = await readdir(dirname(meta)).catch(() => [] as string[]);
   for (const entry of entries) {
