@@ -362,8 +362,12 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       ...(signal && { signal }),
       ...(on.saved && { onSaved: on.saved }),
       ...(on.progress && { onProgress: on.progress }),
-      downloadOne: (file) =>
-        this.download({ name: file.name, outDir: folderFileDir(request.outDir, prefix, file.name, request.platform), sha256Prefix: file.sha256, ...(request.force && { force: true }) }, signal),
+      downloadOne: async (file) => {
+        // Its holders asked on the session kept for questions: one tracker connection for the whole folder.
+        const content = (await this.questions.ask((session) => session.whoHas(file.name, file.sha256))).find((c) => c.sha256 === file.sha256);
+        if (!content || content.holders.length === 0) throw new P2PError('NOT_FOUND', `no holder of ${quoted(file.name)} is online any more`, 'run the same command again later');
+        return this.download({ name: file.name, outDir: folderFileDir(request.outDir, prefix, file.name, request.platform), content, ...(request.force && { force: true }) }, signal);
+      },
     });
   }
 
