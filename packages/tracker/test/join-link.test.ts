@@ -5,6 +5,7 @@ import { cleanEnv, removeDir, tempDir, TRACKER_BIN } from '@p2pservice/test-supp
 import { decodeTerminalQr } from '@p2pservice/test-support/qr';
 import { killTerminals, startOnTerminal } from '@p2pservice/test-support/terminal';
 import { testIdentity } from '@p2pservice/test-support/tls';
+import { eventually } from '@p2pservice/test-support/wait';
 import { joinLinks, terminalQr } from '../src/join-link.js';
 
 const id = testIdentity('tracker').id;
@@ -40,7 +41,9 @@ describe('join links', () => {
     const link = /^ {2}(p2p:\S+)\r?$/m.exec(shown)![1]!;
     const key = /^NETWORK_KEY=(\S+)\r?$/m.exec(shown)![1]!;
     expect(link).toMatch(new RegExp(`^p2p://127\\.0\\.0\\.1:\\d+#[A-Z2-7-]{63}\\?key=${key}$`));
-    expect(decodeTerminalQr(shown.replaceAll('\r', ''))).toBe(link);
+    // The QR code follows the link; through a pseudo-terminal it may arrive a moment after it.
+    await eventually(() => decodeTerminalQr(tracker.output().replaceAll('\r', '')) === link);
+    expect(decodeTerminalQr(tracker.output().replaceAll('\r', ''))).toBe(link);
     tracker.type('\x03');
     expect(await tracker.exited).toBe(0);
   });
