@@ -201,9 +201,28 @@ describe('peer ui in a browser', () => {
   });
 
   it('is still right after the tracker restarts', async () => {
+    // A second page whose first state is held back until the tracker event has come: the header must still
+    // name the tracker once the state arrives (an event before the state once left it without the address).
+    const late = await (await browser.newContext()).newPage();
+    let releaseState!: () => void;
+    const stateHeld = new Promise<void>((resolve) => (releaseState = resolve));
+    await late.route('**/api/state', async (route) => {
+      const response = await route.fetch();
+      await stateHeld;
+      await route.fulfill({ response });
+    });
+    const eventsOpen = late.waitForResponse((response) => response.url().endsWith('/api/events'));
+    await late.goto(url);
+    await eventsOpen;
     await tracker.stop('SIGTERM');
     // The page hears of it from the share it added (pushed, not polled).
     await expect.poll(() => page.locator('#network').textContent(), { timeout: 10_000 }).toMatch(/^Tracker 127\.0\.0\.1:\d+ · lost: .*; retrying in /);
+    await expect.poll(() => late.locator('#network').textContent(), { timeout: 10_000 }).toMatch(/ · lost: /);
+    releaseState();
+    // Read in the same turn of the page that shows the state (its folder), before any later event redraws.
+    const shown = await late.waitForFunction(() => document.querySelector('#out-dir')!.textContent !== '' && document.querySelector('#network')!.textContent, undefined, { polling: 'raf' });
+    expect(await shown.jsonValue()).toMatch(/^Tracker 127\.0\.0\.1:\d+ · lost: .*; retrying in /);
+    await late.close();
     tracker = await startTrackerCli(root, ['--db', join(root, 'tracker.db'), '--port', String(tracker.port)]);
     await eventually(async () => {
       await page.getByRole('button', { name: 'Show all' }).click();

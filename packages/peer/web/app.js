@@ -447,15 +447,21 @@ async function refreshState() {
     return showChooser();
   }
   $('#choose').hidden = true;
-  // What an event showed after this state was read stays.
+  // The tracker's address only the state tells; what a tracker event showed after this state was read
+  // (whether it is reached, the member name it gave) stays. Either way the header is drawn again, or an
+  // event that came before the state would leave it without the address.
   // On a members network you are the name the operator gave you; elsewhere, your identity's start.
   header.tracker = state.tracker;
-  header.you = state.member ?? state.identity?.slice(0, 7) ?? '';
-  if (networkEvent <= state.eventId) showHeader();
+  const you = state.member ?? state.identity?.slice(0, 7) ?? '';
+  if (networkEvent <= state.eventId || header.you === '') header.you = you;
+  showHeader();
   renderShares(state.shares);
   for (const d of state.downloads) if ((downloadEvent.get(d.id) ?? 0) <= state.eventId) renderDownload(d);
   for (const sha256 of state.saved ?? []) markSaved(sha256);
 }
+
+// As the CLI says it: tenths of a second while short (a quick retry is not "0 s"), minutes when long.
+const retryWords = (ms) => (ms < 60_000 ? `${Math.round(ms / 100) / 10} s` : formatDuration(ms / 1000));
 
 const handlers = {
   download: (data) => {
@@ -479,7 +485,7 @@ const handlers = {
     const member = t.info?.member ?? t.share?.member;
     if (member) header.you = member;
     header.connected = t.state === 'connected';
-    header.lost = t.state === 'connected' ? '' : `${t.reconnecting.reason}; retrying in ${formatDuration(t.reconnecting.retryInMs / 1000)}`;
+    header.lost = t.state === 'connected' ? '' : `${t.reconnecting.reason}; retrying in ${retryWords(t.reconnecting.retryInMs)}`;
     showHeader();
   },
 };
