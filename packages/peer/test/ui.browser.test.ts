@@ -220,7 +220,7 @@ describe('peer ui in a browser', () => {
     await expect.poll(() => late.locator('#network').textContent(), { timeout: 10_000 }).toMatch(/ · lost: /);
     releaseState();
     // Read in the same turn of the page that shows the state (its folder), before any later event redraws.
-    const shown = await late.waitForFunction(() => document.querySelector('#out-dir')!.textContent !== '' && document.querySelector('#network')!.textContent, undefined, { polling: 'raf' });
+    const shown = await late.waitForFunction("document.querySelector('#out-dir').textContent !== '' && document.querySelector('#network').textContent", undefined, { polling: 'raf' });
     expect(await shown.jsonValue()).toMatch(/^Tracker 127\.0\.0\.1:\d+ · lost: .*; retrying in /);
     await late.close();
     tracker = await startTrackerCli(root, ['--db', join(root, 'tracker.db'), '--port', String(tracker.port)]);
