@@ -354,6 +354,33 @@ export function describeStoreContract(backend: StoreBackend): void {
       expect(await store.members.signers(0, 1)).toEqual(['TRACKER-A']);
     });
 
+    it("finds a holder by address, identity start or member name, and pages its own files in list order, each content once", async () => {
+      const first = await store.putShare(undefined, holder(1), [file('b', 2, 'b'), file('a', 1, 'a'), file('c/d', 3, 'd')]);
+      // The same person sharing a second folder: another peer of the same identity.
+      const second = await store.putShare(undefined, { ...holder(1), port: 5001 }, [file('b', 2, 'b'), file('e', 5, 'e')]);
+      await store.putShare(undefined, holder(2), [file('a', 1, 'a'), file('z', 9, 'z')]);
+      const byAddress = await store.findHolders({ host: '10.0.0.1', port: 4001 }, 2);
+      expect(byAddress).toEqual([{ identity: holder(1).id, peers: [first] }]);
+      const [one] = await store.findHolders({ identityStart: holder(1).id.slice(0, 9) }, 2);
+      expect(one).toEqual({ identity: holder(1).id, peers: [first, second] });
+      expect(await store.findHolders({ identityStart: holder(3).id.slice(0, 7) }, 2)).toEqual([]);
+      expect(await store.findHolders({ member: 'alice' }, 2)).toEqual([]);
+      await store.members.enrol(holder(2).id, 'alice', 1);
+      expect(await store.findHolders({ member: 'alice' }, 2)).toEqual([{ identity: holder(2).id, member: 'alice', peers: [expect.any(Number)] }]);
+      expect(await store.findHolders({ host: '10.0.0.2', port: 4002 }, 2)).toEqual([{ identity: holder(2).id, member: 'alice', peers: [expect.any(Number)] }]);
+      await store.members.revoke(holder(2).id, 2, 'op');
+      expect(await store.findHolders({ member: 'alice' }, 2)).toEqual([]);
+
+      const page1 = await store.holderPage(one!.peers, null, 2);
+      expect(page1).toEqual([
+        { name: 'a', size: 1, sha256: sha('a'), holders: 2 },
+        { name: 'b', size: 2, sha256: sha('b'), holders: 2 },
+      ]);
+      const page2 = await store.holderPage(one!.peers, { name: 'b', sha256: sha('b') }, 2);
+      expect(page2.map((r) => r.name)).toEqual(['c/d', 'e']);
+      expect(await store.holderPage(one!.peers, { name: 'e', sha256: sha('e') }, 2)).toEqual([]);
+    });
+
     it('says which identities are online and how many files each shares', async () => {
       await store.putShare(undefined, holder(1), [file('a', 1, '1'), file('b', 1, '2')]);
       await store.putShare(undefined, holder(1), [file('c', 1, '3')]);

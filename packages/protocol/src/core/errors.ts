@@ -18,7 +18,7 @@ export const WIRE_ERROR_CODES = {
   DUPLICATE_NAME: 'a share names the same file twice',
   TOO_MANY_CONNECTIONS: 'the server is at its connection limit',
   UNREACHABLE: 'the tracker cannot connect to the port a peer says it serves files on',
-  NOT_FOUND: 'no such file or content',
+  NOT_FOUND: 'no such file or content, or no such holder online',
   BAD_RANGE: 'a fetch offset lies beyond the end of the file',
   BUSY: 'the holder has no free upload slot',
   ACCESS_DENIED: 'the network is private and the hello did not prove its key (or a peer without an identity tried to share)',
@@ -72,6 +72,7 @@ export const REQUEST_ERROR_CODES: ReadonlySet<string> = new Set([
   'RATE_LIMITED',
   'QUOTA_EXCEEDED',
   'TOO_MANY_OFFERS',
+  'NOT_FOUND',
 ] satisfies WireErrorCode[]);
 export type LocalErrorCode = keyof typeof LOCAL_ERROR_CODES;
 export type ErrorCode = WireErrorCode | LocalErrorCode;

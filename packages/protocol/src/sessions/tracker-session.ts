@@ -188,6 +188,18 @@ export class TrackerSession extends RequestClient<TrackerRequest, TrackerReply> 
     } while (after);
   }
 
+  /**
+   * One page of one holder's own files (feature holder_files), in list order: `holder` is its HOST:PORT,
+   * its identity or the start of it, or its member name. NOT_FOUND when no online holder (or several) is it.
+   */
+  async holderFilesPage(holder: string, after: ListCursor | null, limit = MAX_LIST_PAGE): Promise<{ holder: string; member?: string; files: ListEntry[]; next: ListCursor | null }> {
+    if (!this.supports('holder_files')) {
+      throw new P2PError('UNEXPECTED_MESSAGE', `tracker ${this.label} did not agree to feature holder_files`, 'it runs an older tracker: ask its operator to upgrade it');
+    }
+    const page = expectReply(await this.request({ type: 'holder_files', holder, after, limit }), 'holder_page', this.label);
+    return { holder: page.holder, ...(page.member !== undefined && { member: page.member }), files: page.files, next: page.next };
+  }
+
   /** One page of the files matching `search`, best first, starting after `after` (feature search). */
   async searchPage(search: SearchRequest, after: SearchCursor | null = null, limit = DEFAULT_SEARCH_RESULTS): Promise<{ files: ListEntry[]; next: SearchCursor | null }> {
     if (!this.supports('search')) {

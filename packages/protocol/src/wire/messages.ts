@@ -262,7 +262,23 @@ export type Offer = z.infer<typeof Offer>;
 export const Withdraw = z.strictObject({ type: z.literal('withdraw'), id: RequestId, sha256: Sha256Hex });
 export type Withdraw = z.infer<typeof Withdraw>;
 
-export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, Update, List, WhoHas, WhoHasContent, Search, ConnectRequest, RenewTicket, Offer, Withdraw, Ping, Bye]);
+/** Most characters of the text naming a holder in `holder_files`: an identity (63) with room to spare. */
+export const MAX_HOLDER_TEXT_CHARS = 128;
+
+/**
+ * One page of one holder's own files (feature holder_files): `holder` is its `HOST:PORT` as downloads name
+ * it, its identity or its first 7 or more characters, or (on a members network) its member name.
+ */
+export const HolderFiles = z.strictObject({
+  type: z.literal('holder_files'),
+  id: RequestId,
+  holder: z.string().min(1).max(MAX_HOLDER_TEXT_CHARS),
+  after: ListCursor.nullable(),
+  limit: z.number().int().min(1).max(MAX_LIST_PAGE),
+});
+export type HolderFiles = z.infer<typeof HolderFiles>;
+
+export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, Update, List, WhoHas, WhoHasContent, Search, HolderFiles, ConnectRequest, RenewTicket, Offer, Withdraw, Ping, Bye]);
 export type TrackerRequest = z.infer<typeof TrackerRequest>;
 
 // ---- tracker -> peer ----
@@ -284,6 +300,20 @@ export const ListPage = z.strictObject({
   next: ListCursor.nullable(),
 });
 export type ListPage = z.infer<typeof ListPage>;
+
+/**
+ * A page of one holder's files, in list order and shape (`holders` counts every holder of the content on
+ * the network); `holder` is the identity found, `member` its member name on a members network.
+ */
+export const HolderPage = z.strictObject({
+  type: z.literal('holder_page'),
+  id: RequestId,
+  holder: IdentityText,
+  member: MemberName.optional(),
+  files: z.array(ListEntry).max(MAX_LIST_PAGE),
+  next: ListCursor.nullable(),
+});
+export type HolderPage = z.infer<typeof HolderPage>;
 
 /** A page of search results, best first, in the shape of list rows; `next` is null after the last. */
 export const SearchPage = z.strictObject({
@@ -345,7 +375,7 @@ export type ConnectNotice = z.infer<typeof ConnectNotice>;
 export const Offers = z.strictObject({ type: z.literal('offers'), id: RequestId, count: z.number().int().min(0), firewalled: Text.optional() });
 export type Offers = z.infer<typeof Offers>;
 
-export const TrackerReply = z.discriminatedUnion('type', [Welcome, Registered, Updated, ListPage, SearchPage, Holders, ContentHolders, ConnectRelayed, ConnectNotice, TicketIssued, Offers, Pong, ErrorMessage]);
+export const TrackerReply = z.discriminatedUnion('type', [Welcome, Registered, Updated, ListPage, HolderPage, SearchPage, Holders, ContentHolders, ConnectRelayed, ConnectNotice, TicketIssued, Offers, Pong, ErrorMessage]);
 export type TrackerReply = z.infer<typeof TrackerReply>;
 
 // ---- holder -> downloader, on a connect-back connection ----

@@ -29,6 +29,16 @@ const STATEMENTS = {
   deleteSweptInstance: `DELETE FROM instances i WHERE id = $1 AND lease_until <= now() AND NOT EXISTS (SELECT 1 FROM peers WHERE instance = i.id)`,
   deleteInstance: 'DELETE FROM instances WHERE id = $1',
 
+  // A holder as `holder_files` names it (holder-files.ts); peers is small, so a scan by identity is cheap.
+  holderAt: `SELECT p.id, p.identity, m.name AS member FROM peers p LEFT JOIN members m ON m.identity = p.identity AND m.revoked_at IS NULL
+    WHERE p.host = $1 AND p.port = $2 ORDER BY p.identity COLLATE "C", p.id LIMIT $3`,
+  holderStarting: `SELECT p.id, p.identity, m.name AS member FROM peers p LEFT JOIN members m ON m.identity = p.identity AND m.revoked_at IS NULL
+    WHERE left(p.identity, length($1)) = $1 ORDER BY p.identity COLLATE "C", p.id LIMIT $2`,
+  holderNamed: `SELECT p.id, p.identity, m.name AS member FROM members m JOIN peers p ON p.identity = m.identity
+    WHERE m.name = $1 AND m.revoked_at IS NULL ORDER BY p.identity COLLATE "C", p.id LIMIT $2`,
+  // One peer's files from a name on (its primary key), each with its content's row.
+  holderFilesFrom: `SELECT c.name, c.sha256, c.size, c.holders, c.firewalled FROM files f JOIN contents c ON c.name = f.name AND c.sha256 = f.sha256
+    WHERE f.peer_id = $1 AND f.name >= $2 ORDER BY f.name LIMIT $3`,
   firstPage: 'SELECT name, sha256, size, holders, firewalled FROM contents ORDER BY name, sha256 LIMIT $1',
   pageAfter: 'SELECT name, sha256, size, holders, firewalled FROM contents WHERE (name, sha256) > ($1, $2) ORDER BY name, sha256 LIMIT $3',
   // The name's contents, each content's holders (holdings), each holder's file of that name (files' key).

@@ -3,6 +3,7 @@ import Cursor from 'pg-cursor';
 import type { Content, ContentHolder, FileEntry, HolderRecord, ListCursor, ListEntry, RankedEntry, SearchCursor, SearchQuery } from '@p2pservice/protocol';
 import { P2PError, quoted } from '@p2pservice/protocol';
 import { type ContentRow, duplicateNameIn, listEntryOf } from './content-rows.js';
+import { type FoundHolder, foundHolders, type HolderPeerRow, type HolderSelector, maxPeerRows, mergeHolderPages } from './holder-files.js';
 import { contentsOf, fairHolders, type HolderFields, type HolderRow } from './holder-rows.js';
 import { DEFAULT_PG_POOL } from '../settings/defaults.js';
 import { HolderChanges } from './pg-changes.js';
@@ -182,6 +183,22 @@ export class PgStore implements TrackerStore {
   async listPage(after: ListCursor | null, limit: number): Promise<ListEntry[]> {
     const config = after ? prepared('pageAfter', [after.name, after.sha256, limit]) : prepared('firstPage', [limit]);
     return (await query<ContentRow>(this.pool, this.location, config)).rows.map(listEntryOf);
+  }
+
+  async findHolders(selector: HolderSelector, maxHolders: number): Promise<FoundHolder[]> {
+    const rows = maxPeerRows(maxHolders);
+    const config =
+      'host' in selector ? prepared('holderAt', [selector.host, selector.port, rows])
+      : 'identityStart' in selector ? prepared('holderStarting', [selector.identityStart, rows])
+      : prepared('holderNamed', [selector.member, rows]);
+    return foundHolders((await query<HolderPeerRow>(this.pool, this.location, config)).rows).slice(0, maxHolders);
+  }
+
+  async holderPage(peers: readonly PeerId[], after: ListCursor | null, limit: number): Promise<ListEntry[]> {
+    const pages = await Promise.all(
+      peers.map(async (peer) => (await query<ContentRow>(this.pool, this.location, prepared('holderFilesFrom', [peer, after?.name ?? '', limit + 1]))).rows.map(listEntryOf)),
+    );
+    return mergeHolderPages(pages, after, limit);
   }
 
   async search(query: SearchQuery, after: SearchCursor | null, limit: number, deadline: number): Promise<RankedEntry[]> {

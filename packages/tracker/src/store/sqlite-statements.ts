@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ContentRow } from './content-rows.js';
+import type { HolderPeerRow } from './holder-files.js';
 import type { HolderFields, HolderRow } from './holder-rows.js';
 
 type Stmt<P extends unknown[], R> = Database.Statement<P, R>;
@@ -50,6 +51,24 @@ export function prepareStatements(db: Database.Database) {
     deleteCopy: prepare<[string, number]>(db, 'DELETE FROM holdings WHERE sha256 = ? AND peer_id = ?'),
 
     // TEXT compares with the BINARY collation: memcmp of UTF-8, the byte order the spec promises.
+    // A holder as `holder_files` names it (holder-files.ts); peers is small, so a scan by identity is cheap.
+    holderAt: prepare<[string, number, number], HolderPeerRow>(db, 
+      `SELECT p.id, p.identity, m.name AS member FROM peers p LEFT JOIN members m ON m.identity = p.identity AND m.revoked_at IS NULL
+       WHERE p.host = ? AND p.port = ? ORDER BY p.identity, p.id LIMIT ?`,
+    ),
+    holderStarting: prepare<[string, string, number], HolderPeerRow>(db, 
+      `SELECT p.id, p.identity, m.name AS member FROM peers p LEFT JOIN members m ON m.identity = p.identity AND m.revoked_at IS NULL
+       WHERE substr(p.identity, 1, length(?)) = ? ORDER BY p.identity, p.id LIMIT ?`,
+    ),
+    holderNamed: prepare<[string, number], HolderPeerRow>(db, 
+      `SELECT p.id, p.identity, m.name AS member FROM members m JOIN peers p ON p.identity = m.identity
+       WHERE m.name = ? AND m.revoked_at IS NULL ORDER BY p.identity, p.id LIMIT ?`,
+    ),
+    // One peer's files from a name on (its primary key), each with its content's row.
+    holderFilesFrom: prepare<[number, string, number], ContentRow>(db, 
+      `SELECT c.name, c.sha256, c.size, c.holders, c.firewalled FROM files f JOIN contents c ON c.name = f.name AND c.sha256 = f.sha256
+       WHERE f.peer_id = ? AND f.name >= ? ORDER BY f.name LIMIT ?`,
+    ),
     firstPage: prepare<[number], ContentRow>(db, 'SELECT name, sha256, size, holders, firewalled FROM contents ORDER BY name, sha256 LIMIT ?'),
     pageAfter: prepare<[string, string, number], ContentRow>(db, 
       'SELECT name, sha256, size, holders, firewalled FROM contents WHERE (name, sha256) > (?, ?) ORDER BY name, sha256 LIMIT ?',

@@ -15,6 +15,7 @@ import {
   type SearchQuery,
 } from '@p2pservice/protocol';
 import { duplicateNameIn, listEntryOf } from './content-rows.js';
+import { type FoundHolder, foundHolders, type HolderSelector, maxPeerRows, mergeHolderPages } from './holder-files.js';
 import { contentsOf, fairHolders } from './holder-rows.js';
 import { searchTimeout } from './search-ranking.js';
 import { runSearch } from './sqlite-search-run.js';
@@ -205,6 +206,18 @@ export class SqliteStore implements TrackerStore {
 
   async whoHasContent(sha256: string, maxHolders: number): Promise<ContentHolder[]> {
     return fairHolders(this.statements.holdersOfContent.all(sha256), maxHolders);
+  }
+
+  async findHolders(selector: HolderSelector, maxHolders: number): Promise<FoundHolder[]> {
+    const rows = maxPeerRows(maxHolders);
+    if ('host' in selector) return foundHolders(this.statements.holderAt.all(selector.host, selector.port, rows)).slice(0, maxHolders);
+    if ('identityStart' in selector) return foundHolders(this.statements.holderStarting.all(selector.identityStart, selector.identityStart, rows)).slice(0, maxHolders);
+    return foundHolders(this.statements.holderNamed.all(selector.member, rows)).slice(0, maxHolders);
+  }
+
+  async holderPage(peers: readonly PeerId[], after: ListCursor | null, limit: number): Promise<ListEntry[]> {
+    const pages = peers.map((peer) => this.statements.holderFilesFrom.all(peer, after?.name ?? '', limit + 1).map(listEntryOf));
+    return mergeHolderPages(pages, after, limit);
   }
 
   async counts(): Promise<StoreCounts> {

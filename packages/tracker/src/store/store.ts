@@ -1,4 +1,5 @@
 import type { Content, ContentHolder, FileEntry, HolderRecord, ListCursor, ListEntry, RankedEntry, SearchCursor, SearchQuery } from '@p2pservice/protocol';
+import type { FoundHolder, HolderSelector } from './holder-files.js';
 
 /** A peer's id in a store: one per tracker connection that registered a share. */
 export type PeerId = number;
@@ -224,6 +225,18 @@ export interface ShareRows {
 
   /** The holders of content `sha256` under any name, at most `maxHolders`, chosen fairly across senders. */
   whoHasContent(sha256: string, maxHolders: number): Promise<ContentHolder[]>;
+
+  /**
+   * The online holders `selector` names, grouped by identity, at most `maxHolders` of them (a selector
+   * naming more is ambiguous to its caller anyway).
+   */
+  findHolders(selector: HolderSelector, maxHolders: number): Promise<FoundHolder[]>;
+
+  /**
+   * Up to `limit` of the files of `peers` (one holder's) after `after`, in list order, each as its
+   * content's list row (with every holder of it counted), each content once.
+   */
+  holderPage(peers: readonly PeerId[], after: ListCursor | null, limit: number): Promise<ListEntry[]>;
 
   counts(): Promise<StoreCounts>;
 
