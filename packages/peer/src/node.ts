@@ -312,6 +312,29 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     }
   }
 
+  /**
+   * Every file one holder shares, page by page (browsing a user): `holder` is its HOST:PORT as downloads
+   * name it, its identity or the start of it, or its member name. `found` hears who it is, once, before
+   * the first file. NOT_FOUND, with a hint, when no online holder (or several) is it.
+   */
+  async *holderFiles(holder: string, found: (who: { holder: string; member?: string }) => void = () => undefined): AsyncGenerator<ListEntry> {
+    const session = await openTracker(this.access, AGENTS.list);
+    try {
+      this.sawTracker(session);
+      let after: ListCursor | null = null;
+      let first = true;
+      do {
+        const page = await session.holderFilesPage(holder, after);
+        if (first) found({ holder: page.holder, ...(page.member !== undefined && { member: page.member }) });
+        first = false;
+        yield* page.files;
+        after = page.next;
+      } while (after);
+    } finally {
+      await session.close();
+    }
+  }
+
   /** One page of the network's list, after `after` (null: the first page), for faces that page. */
   async listPage(after: ListCursor | null, limit: number): Promise<{ files: ListEntry[]; next: ListCursor | null }> {
     return this.questions.ask(async (session) => {

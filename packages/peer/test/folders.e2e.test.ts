@@ -13,6 +13,9 @@ import { eventually } from '@p2pservice/test-support/wait';
 let root: string;
 let env: NodeJS.ProcessEnv;
 const files = new Map<string, Buffer>();
+/** The ports holder-a and holder-b serve on: one identity (one config folder) sharing from two peers. */
+const sharingPorts: number[] = [];
+const portOf = (sharingLine: string) => Number(/ on port (\d+)/.exec(sharingLine)![1]);
 
 /** Every file under `dir`, by its path relative to it. */
 function tree(dir: string): string[] {
@@ -43,7 +46,7 @@ beforeAll(async () => {
   // Both hold every file, each uploading at 2 MB/s: the folder takes a few seconds, time to stop it.
   for (const holder of ['holder-a', 'holder-b']) {
     const sharing = start(PEER_BIN, ['share', join(root, holder)], { cwd: root, env: { ...env, PEER_MAX_UPLOAD_RATE: '2M' } });
-    await sharing.waitFor(/^sharing 201 files/);
+    sharingPorts.push(portOf(await sharing.waitFor(/^sharing 201 files/)));
   }
 });
 afterAll(async () => {
@@ -159,5 +162,50 @@ describe('folder links', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toBe('peer: the folder has changed since the link was made (50 files then, 51 now): fetched what is there now\n');
     expect(readFileSync(join(linker, 'fetched', 'Live', '51 Encore.flac'), 'utf8')).toBe('one more\n');
+  });
+});
+
+describe('peer browse --holder', () => {
+  // Last: the holder it starts would be in every listing of the tests above.
+  it("shows one holder's own files, named by HOST:PORT or its identity's start, and names one not online", async () => {
+    // Someone else (a config folder, so an identity, of its own) sharing a small folder.
+    const mine = join(root, 'holder-c');
+    mkdirSync(join(mine, 'Mine', 'sub'), { recursive: true });
+    writeFileSync(join(mine, 'Mine', 'a.txt'), 'a\n');
+    writeFileSync(join(mine, 'Mine', 'sub', 'b.txt'), 'bb\n');
+    mkdirSync(join(root, 'c-home'), { recursive: true });
+    const port = portOf(await start(PEER_BIN, ['share', mine], { cwd: join(root, 'c-home'), env }).waitFor(/^sharing 2 files/));
+    mkdirSync(join(root, 'fan'), { recursive: true });
+    const asFan = { cwd: join(root, 'fan'), env };
+
+    const top = await run(PEER_BIN, ['browse', '--holder', `127.0.0.1:${port}`], asFan);
+    expect(top.code, top.stderr).toBe(0);
+    const [, start7] = /^Shared by ([A-Z2-7]{7})\n/.exec(top.stdout)!;
+    expect(top.stdout).toBe(`Shared by ${start7}\nNAME   SIZE    FILES  HOLDERS\nMine/   5 B  2 files        1\n\nOpen a folder: peer browse --holder '127.0.0.1:${port}' 'Mine/'; fetch one whole: peer get 'Mine/'\n`);
+    const level = JSON.parse((await run(PEER_BIN, ['browse', '--holder', start7!.toLowerCase(), 'Mine/', '--json'], asFan)).stdout) as { holder: string; folders: { name: string }[]; files: { name: string }[] };
+    expect(level.holder.startsWith(`${start7}-`)).toBe(true);
+    expect(level.folders.map((f) => f.name)).toEqual(['sub/']);
+    expect(level.files.map((f) => f.name)).toEqual(['Mine/a.txt']);
+
+    // Each of holder-a and holder-b by where it serves; by identity they are one person (one config
+    // folder): the files of both, each once.
+    const namesOf = async (args: string[]) => {
+      const result = await run(PEER_BIN, ['list', '--json', ...args], asFan);
+      expect(result.code, result.stderr).toBe(0);
+      return { names: (JSON.parse(result.stdout) as { name: string }[]).map((f) => f.name), stderr: result.stderr };
+    };
+    const a = await namesOf(['--holder', `127.0.0.1:${sharingPorts[0]}`]);
+    const b = await namesOf(['--holder', `127.0.0.1:${sharingPorts[1]}`]);
+    expect(a.names).toContain('Music/Nina Simone/Live/51 Encore.flac'); // added to holder-a alone, above
+    expect(b.names).not.toContain('Music/Nina Simone/Live/51 Encore.flac');
+    const shared = /files shared by ([A-Z2-7]{7})/.exec(a.stderr)![1]!;
+    const both = await namesOf(['--holder', shared]);
+    expect(both.names).toEqual([...new Set([...a.names, ...b.names])].sort());
+    expect(both.names).not.toContain('Mine/a.txt');
+
+    const nobody = await run(PEER_BIN, ['browse', '--holder', 'nobody'], asFan);
+    expect(nobody.code).toBe(1);
+    expect(nobody.stdout).toBe('');
+    expect(nobody.stderr).toMatch(/^peer: \S+: no online holder is "nobody"; name it HOST:PORT as a download showed it, by its identity \(or its first 7 characters\), or by its member name\n$/);
   });
 });

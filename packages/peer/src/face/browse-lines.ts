@@ -2,17 +2,33 @@ import { type ListEntry, quoted, terminalSafe } from '@p2pservice/protocol';
 import type { FolderLevel } from '../download/folder.js';
 import { formatBytes, formatTable } from './format.js';
 
+/** Whose files a browse shows, when one holder's: as the tracker named it, and as the person typed it. */
+export interface BrowsedHolder {
+  holder: string;
+  member?: string;
+  asked: string;
+}
+
+/** A holder in a few words: its member name and identity's start, or the start alone. */
+export function holderWords({ holder, member }: { holder: string; member?: string }): string {
+  return member === undefined ? holder.slice(0, 7) : `${terminalSafe(member)} (${holder.slice(0, 7)})`;
+}
+
 /** `peer browse`: the folders (files in them, size summed), then the files, under a heading. */
-export function browseTable(level: FolderLevel, prefix: string): string {
+export function browseTable(level: FolderLevel, prefix: string, by?: BrowsedHolder): string {
   if (level.folders.length === 0 && level.files.length === 0) {
+    if (by !== undefined) return prefix === '' ? `${holderWords(by)} shares no files.\n` : `${holderWords(by)} shares nothing under ${quoted(prefix)}.\n`;
     return prefix === '' ? 'No files are shared on the network yet.\n' : `Nothing is shared under ${quoted(prefix)}.\n`;
   }
   const rows = [
     ...level.folders.map((f) => [terminalSafe(f.name), formatBytes(f.bytes), `${f.files} file${f.files === 1 ? '' : 's'}`, String(f.holders)]),
     ...level.files.map((f) => [terminalSafe(f.name.slice(prefix.length)), formatBytes(f.size), '', String(f.holders)]),
   ];
-  const heading = prefix === '' ? 'The network' : terminalSafe(prefix);
-  const hint = level.folders.length > 0 ? `\nOpen a folder: peer browse '${terminalSafe(prefix + level.folders[0]!.name)}'; fetch one whole: peer get '${terminalSafe(prefix + level.folders[0]!.name)}'\n` : '';
+  const where = prefix === '' ? 'The network' : terminalSafe(prefix);
+  const heading = by === undefined ? where : `Shared by ${holderWords(by)}${prefix === '' ? '' : `: ${terminalSafe(prefix)}`}`;
+  const folder = level.folders.length > 0 ? terminalSafe(prefix + level.folders[0]!.name) : '';
+  const browseAgain = by === undefined ? 'peer browse' : `peer browse --holder '${terminalSafe(by.asked)}'`;
+  const hint = folder === '' ? '' : `\nOpen a folder: ${browseAgain} '${folder}'; fetch one whole: peer get '${folder}'\n`;
   return `${heading}\n${formatTable(['NAME', 'SIZE', 'FILES', 'HOLDERS'], rows, new Set([1, 2, 3]))}\n${hint}`;
 }
 

@@ -8,7 +8,7 @@ import { onInterrupt } from './interrupt.js';
 import { menuLines, runMenu } from './menu.js';
 import { withIndexProgress } from './progress.js';
 import { followWishes, wantsTable, wishlistOf } from './wishes.js';
-import { browseTable, treeTable } from './browse-lines.js';
+import { type BrowsedHolder, browseTable, holderWords, treeTable } from './browse-lines.js';
 import { folderLevel, folderPrefix } from '../download/folder.js';
 import { printList, shareSummary, skippedLines, trackerWords, trustedLine } from './report.js';
 import { showSearch } from './search-lines.js';
@@ -100,13 +100,16 @@ async function ui(rawFlags: unknown): Promise<void> {
 }
 
 async function list(rawFlags: unknown): Promise<void> {
-  const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), json: z.boolean().optional(), tree: z.boolean().optional() }), rawFlags, 'list');
+  const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), json: z.boolean().optional(), tree: z.boolean().optional(), holder: z.string().optional() }), rawFlags, 'list');
   if (flags.tree && flags.json) throw new P2PError('BAD_CONFIG', '--tree does not go with --json', 'the JSON list has every path already; or see `peer browse --json`');
   const { node } = await peerNode(flags, 'list');
   node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
   node.on('tracker-connected', (info) => err(`${trackerWords(info)}\n`));
-  if (flags.tree) return void out(await treeTable(node.list()));
-  await printList(node.list(), flags.json ?? false, out, shownHere());
+  let by: { holder: string; member?: string } | undefined;
+  // One holder's files (browsing a user): who it is, said once on stderr, before them.
+  const files = flags.holder === undefined ? node.list() : node.holderFiles(flags.holder, (who) => err(`files shared by ${holderWords((by = who))}\n`));
+  if (flags.tree) return void out(await treeTable(files));
+  await printList(files, flags.json ?? false, out, shownHere(), () => (by === undefined ? 'No files are shared on the network yet.' : `${holderWords(by)} shares no files.`));
 }
 
 /**
@@ -132,12 +135,16 @@ async function join(link: string, rawFlags: unknown): Promise<void> {
 
 /** `peer browse [PATH]`: the network as folders, one level at a time. */
 async function browse(path: string | undefined, rawFlags: unknown): Promise<void> {
-  const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), json: z.boolean().optional() }), rawFlags, 'browse');
+  const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), json: z.boolean().optional(), holder: z.string().optional() }), rawFlags, 'browse');
   const prefix = path === undefined || path.replace(/\/+$/, '') === '' ? '' : folderPrefix(path);
   const { node } = await peerNode(flags, 'browse');
   try {
-    const level = await folderLevel(node.list(), prefix);
-    out(flags.json ? `${JSON.stringify(level)}\n` : browseTable(level, prefix));
+    let by: BrowsedHolder | undefined;
+    const asked = flags.holder;
+    const files = asked === undefined ? node.list() : node.holderFiles(asked, (who) => (by = { ...who, asked }));
+    const level = await folderLevel(files, prefix);
+    const json = by === undefined ? level : { holder: by.holder, ...(by.member !== undefined && { member: by.member }), ...level };
+    out(flags.json ? `${JSON.stringify(json)}\n` : browseTable(level, prefix, by));
   } finally {
     await node.close();
   }
@@ -301,6 +308,7 @@ program
   .option(...settingFlag(PEER_SETTINGS, 'tracker'))
   .option('--json', 'print a JSON array on stdout instead of a table')
   .option('--tree', 'as folders: an indented tree, each folder with its files and bytes summed')
+  .option('--holder <who>', 'only the files one holder shares: HOST:PORT as `peer get` names it, its identity (or its first 7 characters), or its member name')
   .action(list);
 
 program
@@ -309,6 +317,7 @@ program
   .argument('[path]', 'a folder, as a previous browse showed it: "Music/The Beatles/"')
   .option(...settingFlag(PEER_SETTINGS, 'tracker'))
   .option('--json', 'print {folders, files} as JSON')
+  .option('--holder <who>', "browse one holder's own files: HOST:PORT as `peer get` names it, its identity (or its first 7 characters), or its member name")
   .action(browse);
 
 program

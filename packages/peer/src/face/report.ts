@@ -15,7 +15,7 @@ export type Write = (text: string) => void;
  * Prints the whole list: a JSON array written row by row as the pages arrive (nothing kept), or a
  * numbered table, remembered in `shown` so that `peer get N` can pick a row. Returns the row count.
  */
-export async function printList(entries: AsyncIterable<ListEntry>, json: boolean, out: Write, shown?: ShownResults): Promise<number> {
+export async function printList(entries: AsyncIterable<ListEntry>, json: boolean, out: Write, shown?: ShownResults, empty?: () => string): Promise<number> {
   let count = 0;
   if (json) {
     out('[');
@@ -25,13 +25,13 @@ export async function printList(entries: AsyncIterable<ListEntry>, json: boolean
   }
   const rows: ListEntry[] = [];
   for await (const entry of entries) rows.push(entry);
-  out(listTable(rows));
+  out(listTable(rows, empty?.()));
   await shown?.remember('list', rows);
   return rows.length;
 }
 
-export function listTable(entries: readonly ListEntry[]): string {
-  if (entries.length === 0) return 'No files are shared on the network yet.\n';
+export function listTable(entries: readonly ListEntry[], empty = 'No files are shared on the network yet.'): string {
+  if (entries.length === 0) return `${empty}\n`;
   const total = entries.reduce((sum, e) => sum + e.size, 0);
   return `${numberedTable(entries, terminalSafe)}\n${fileCount(entries.length)}, ${formatBytes(total)}\n`;
 }
