@@ -102,9 +102,10 @@ async function ui(rawFlags: unknown): Promise<void> {
 async function list(rawFlags: unknown): Promise<void> {
   const flags = parseFlags(z.strictObject({ tracker: z.string().optional(), json: z.boolean().optional(), tree: z.boolean().optional(), holder: z.string().optional() }), rawFlags, 'list');
   if (flags.tree && flags.json) throw new P2PError('BAD_CONFIG', '--tree does not go with --json', 'the JSON list has every path already; or see `peer browse --json`');
-  const { node } = await peerNode(flags, 'list');
+  const { node, settings } = await peerNode(flags, 'list');
   node.on('tracker-trusted', (address, id) => err(trustedLine(address, id)));
-  node.on('tracker-connected', (info) => err(`${trackerWords(info)}\n`));
+  // A tracker found on the LAN was named in a line already ("using tracker …").
+  if (settings.tracker !== undefined) node.on('tracker-connected', (info) => err(`${trackerWords(info)}\n`));
   let by: { holder: string; member?: string } | undefined;
   // One holder's files (browsing a user): who it is, said once on stderr, before them.
   const files = flags.holder === undefined ? node.list() : node.holderFiles(flags.holder, (who) => err(`files shared by ${holderWords((by = who))}\n`));

@@ -1,5 +1,5 @@
 import { type HolderFiles, P2PError, quoted, terminalSafe } from '@p2pservice/protocol';
-import type { FoundHolder, HolderSelector } from '../store/holder-files.js';
+import type { FoundHolder, HolderSelector } from '../store/store.js';
 import type { PeerState, TrackerContext } from './peer-state.js';
 import { fitListPage } from './reply-fit.js';
 

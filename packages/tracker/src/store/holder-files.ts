@@ -1,5 +1,5 @@
 import { compareCodePoints, type ListCursor, type ListEntry } from '@p2pservice/protocol';
-import type { PeerId } from './store.js';
+import type { FoundHolder, PeerId } from './store.js';
 
 /**
  * Most shares (peer rows) of one holder a `holder_files` page reads, each up to a page of rows: one person
@@ -9,16 +9,6 @@ export const MAX_SHARES_PER_HOLDER = 16;
 
 /** The peer rows to read for `maxHolders` holders. */
 export const maxPeerRows = (maxHolders: number) => maxHolders * MAX_SHARES_PER_HOLDER;
-
-/** How `holder_files` names a holder: where it serves, the start of its identity, or its member name. */
-export type HolderSelector = { host: string; port: number } | { identityStart: string } | { member: string };
-
-/** An online holder a selector named: its identity, its member name if it has one, and its peers (shares). */
-export interface FoundHolder {
-  identity: string;
-  member?: string;
-  peers: PeerId[];
-}
 
 /** A peer row as both stores read it for a selector. */
 export interface HolderPeerRow {

@@ -3,7 +3,7 @@ import Cursor from 'pg-cursor';
 import type { Content, ContentHolder, FileEntry, HolderRecord, ListCursor, ListEntry, RankedEntry, SearchCursor, SearchQuery } from '@p2pservice/protocol';
 import { P2PError, quoted } from '@p2pservice/protocol';
 import { type ContentRow, duplicateNameIn, listEntryOf } from './content-rows.js';
-import { type FoundHolder, foundHolders, type HolderPeerRow, type HolderSelector, maxPeerRows, mergeHolderPages } from './holder-files.js';
+import { foundHolders, type HolderPeerRow, maxPeerRows, mergeHolderPages } from './holder-files.js';
 import { contentsOf, fairHolders, type HolderFields, type HolderRow } from './holder-rows.js';
 import { DEFAULT_PG_POOL } from '../settings/defaults.js';
 import { HolderChanges } from './pg-changes.js';
@@ -15,7 +15,7 @@ import { migratePg } from './pg-schema.js';
 import { searchStatementOf } from './pg-search.js';
 import { prepared } from './pg-statements.js';
 import { SearchRanking } from './search-ranking.js';
-import type { PeerId, ShareGeneration, StoreCounts, TrackerStore } from './store.js';
+import type { FoundHolder, HolderSelector, PeerId, ShareGeneration, StoreCounts, TrackerStore } from './store.js';
 import { TRACKER_SETTINGS } from '../settings/table.js';
 
 export interface PgStoreOptions extends Partial<PgPoolOptions> {

@@ -15,7 +15,7 @@ import {
   type SearchQuery,
 } from '@p2pservice/protocol';
 import { duplicateNameIn, listEntryOf } from './content-rows.js';
-import { type FoundHolder, foundHolders, type HolderSelector, maxPeerRows, mergeHolderPages } from './holder-files.js';
+import { foundHolders, maxPeerRows, mergeHolderPages } from './holder-files.js';
 import { contentsOf, fairHolders } from './holder-rows.js';
 import { searchTimeout } from './search-ranking.js';
 import { runSearch } from './sqlite-search-run.js';
@@ -28,7 +28,7 @@ import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite-schema.js';
 import { indexTextOf, POPULAR_HOLDERS } from './sqlite-search.js';
 import { inSlices } from './sqlite-slices.js';
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
-import type { PeerId, ShareGeneration, StoreCounts, TrackerStore } from './store.js';
+import type { FoundHolder, HolderSelector, PeerId, ShareGeneration, StoreCounts, TrackerStore } from './store.js';
 
 export interface SqliteStoreOptions {
   /** The tracker instance whose peers this store writes (default "default": one tracker per file). */

@@ -1,8 +1,16 @@
 import type { Content, ContentHolder, FileEntry, HolderRecord, ListCursor, ListEntry, RankedEntry, SearchCursor, SearchQuery } from '@p2pservice/protocol';
-import type { FoundHolder, HolderSelector } from './holder-files.js';
-
 /** A peer's id in a store: one per tracker connection that registered a share. */
 export type PeerId = number;
+
+/** How `holder_files` names a holder: where it serves, the start of its identity, or its member name. */
+export type HolderSelector = { host: string; port: number } | { identityStart: string } | { member: string };
+
+/** An online holder a selector named: its identity, its member name if it has one, and its peers (shares). */
+export interface FoundHolder {
+  identity: string;
+  member?: string;
+  peers: PeerId[];
+}
 
 /** A registration under way: the peer, and the generation its chunks are written under. */
 export interface ShareGeneration {
