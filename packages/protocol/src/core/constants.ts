@@ -36,6 +36,12 @@ export const MAX_HOLDERS_PER_CONTENT = 64;
 /** Most partial holders (feature `partial`) listed per content in a `who_has` or `who_has_content` answer, besides the complete ones. */
 export const MAX_PARTIAL_HOLDERS_PER_CONTENT = 32;
 
+/** Most searches one connection may watch at once (feature `watch`): a peer's whole wishlist. */
+export const MAX_WATCHES_PER_CONNECTION = 32;
+
+/** Most files one `watch_match` notice names; more matches of the same change set its `more`. */
+export const MAX_WATCH_FILES_PER_NOTICE = 64;
+
 /** Longest a holder keeps a `held` request that waits for more pieces (`after`) before answering anyway. */
 export const HELD_WAIT_MS = 10_000;
 

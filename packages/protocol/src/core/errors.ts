@@ -32,6 +32,7 @@ export const WIRE_ERROR_CODES = {
   RATE_LIMITED: 'too many connect requests from one connection, or one address, in a short time',
   QUOTA_EXCEEDED: "a member's quota (per identity, or per address for a client without one) is used up: searches or connect requests a minute, or bytes of names shared; the message names the setting",
   TOO_MANY_OFFERS: 'a connection, address or identity offers more contents it is downloading (feature partial) than the limits allow',
+  TOO_MANY_WATCHES: 'a connection, address or identity watches more searches (feature watch) than the limits allow',
   BANNED: "the client's identity or address is banned from the network, until the time the message names or for good",
   INTERNAL: 'an unexpected failure inside the sender',
 } as const;
@@ -72,6 +73,7 @@ export const REQUEST_ERROR_CODES: ReadonlySet<string> = new Set([
   'RATE_LIMITED',
   'QUOTA_EXCEEDED',
   'TOO_MANY_OFFERS',
+  'TOO_MANY_WATCHES',
   'NOT_FOUND',
 ] satisfies WireErrorCode[]);
 export type LocalErrorCode = keyof typeof LOCAL_ERROR_CODES;

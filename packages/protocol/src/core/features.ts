@@ -17,6 +17,8 @@ export const FEATURES = {
     'tracker: lists a sharing peer whose port it cannot reach as firewalled instead of refusing it, and relays `connect_request` to such a peer as a `connect_notice`, after which the holder dials the downloader (README#connect-back)',
   partial:
     'tracker: a downloader may `offer` the content it is downloading, and `who_has` / `who_has_content` list such partial holders too, marked `partial`. holder: answers `held` with the pieces it has verified of a content, and serves fetches of those pieces of a content it is still downloading (README#partial-holders)',
+  watch:
+    'tracker: answers `watch` and `unwatch`, searches it keeps for the connection, and sends a `watch_match` when a share registered or changed on it has new files that match one (a wishlist without polling)',
   holder_files:
     "tracker: answers `holder_files`, a page of one holder's own shared files (named by its address and port, its identity or the start of it, or its member name), as Soulseek users browse a user",
 } as const;

@@ -17,6 +17,7 @@ import {
   type TrackerReply,
   TrackerReply as TrackerReplySchema,
   type TrackerRequest,
+  type WatchMatch,
 } from '../wire/messages.js';
 import { type ClientOptions, expectReply, RequestClient } from './request-client.js';
 import type { Endpoint } from '../transport/address.js';
@@ -107,6 +108,25 @@ export class TrackerSession extends RequestClient<TrackerRequest, TrackerReply> 
    */
   onConnectNotice(onNotice: (notice: ConnectNotice) => void): void {
     this.followNotices((frame) => frame.type === 'connect_notice', (frame) => onNotice(frame as ConnectNotice));
+  }
+
+  /**
+   * Passes every `watch_match` of this connection to `onMatch`, as it arrives (feature watch): files of a
+   * share registered or changed on the tracker that match one of this connection's watches.
+   */
+  onWatchMatch(onMatch: (match: WatchMatch) => void): void {
+    this.followNotices((frame) => frame.type === 'watch_match', (frame) => onMatch(frame as WatchMatch));
+  }
+
+  /** Has the tracker keep `search` for this connection (feature watch); resolves with the watch's number. */
+  async watch(search: SearchRequest): Promise<number> {
+    if (!this.supports('watch')) throw new P2PError('UNEXPECTED_MESSAGE', `tracker ${this.label} did not agree to feature watch`);
+    return expectReply(await this.request({ type: 'watch', ...search }), 'watches', this.label).watch;
+  }
+
+  /** Ends watch `watch` of this connection; resolves with how many it still has. */
+  async unwatch(watch: number): Promise<number> {
+    return expectReply(await this.request({ type: 'unwatch', watch }), 'watches', this.label).count;
   }
 
   /** Asks the tracker to have firewalled `holder` connect to our `listenPort`; resolves with the connection's token. */

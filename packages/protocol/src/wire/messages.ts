@@ -11,6 +11,7 @@ import {
   MAX_SEARCH_EXTENSIONS,
   MAX_SEARCH_PAGE,
   MAX_TEXT_CHARS,
+  MAX_WATCH_FILES_PER_NOTICE,
 } from '../core/constants.js';
 import { WIRE_ERROR_CODE_LIST } from '../core/errors.js';
 import { MAX_FEATURES } from '../core/features.js';
@@ -278,7 +279,29 @@ export const HolderFiles = z.strictObject({
 });
 export type HolderFiles = z.infer<typeof HolderFiles>;
 
-export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, Update, List, WhoHas, WhoHasContent, Search, HolderFiles, ConnectRequest, RenewTicket, Offer, Withdraw, Ping, Bye]);
+/**
+ * A search the tracker keeps for this connection (feature watch): the query language and filters of
+ * `search`. The tracker answers `watches` with the watch's number, then sends `watch_match` whenever a
+ * share registered or changed on it has files that match.
+ */
+export const Watch = z.strictObject({
+  type: z.literal('watch'),
+  id: RequestId,
+  query: z.string(),
+  minSize: FileSize.optional(),
+  maxSize: FileSize.optional(),
+  extensions: z.array(z.string().min(1).max(MAX_EXTENSION_CHARS)).max(MAX_SEARCH_EXTENSIONS).optional(),
+});
+export type Watch = z.infer<typeof Watch>;
+
+/** The number of a watch, as the tracker gave it in `watches`. */
+export const WatchNumber = z.number().int().min(1).max(MAX_REQUEST_ID);
+
+/** Ends a watch of this connection; ending one it does not have is no error. */
+export const Unwatch = z.strictObject({ type: z.literal('unwatch'), id: RequestId, watch: WatchNumber });
+export type Unwatch = z.infer<typeof Unwatch>;
+
+export const TrackerRequest = z.discriminatedUnion('type', [Hello, Register, Update, List, WhoHas, WhoHasContent, Search, HolderFiles, Watch, Unwatch, ConnectRequest, RenewTicket, Offer, Withdraw, Ping, Bye]);
 export type TrackerRequest = z.infer<typeof TrackerRequest>;
 
 // ---- tracker -> peer ----
@@ -314,6 +337,23 @@ export const HolderPage = z.strictObject({
   next: ListCursor.nullable(),
 });
 export type HolderPage = z.infer<typeof HolderPage>;
+
+/** The answer to `watch` and `unwatch`: the watch concerned, and how many this connection has now. */
+export const Watches = z.strictObject({ type: z.literal('watches'), id: RequestId, watch: WatchNumber, count: z.number().int().min(0) });
+export type Watches = z.infer<typeof Watches>;
+
+/**
+ * Sent by the tracker, unasked (no `id`), to a connection watching a search: files that match it, from a
+ * share just registered or changed. `more`: the change had more matches than one notice names (search
+ * to see them all).
+ */
+export const WatchMatch = z.strictObject({
+  type: z.literal('watch_match'),
+  watch: WatchNumber,
+  files: z.array(z.strictObject({ name: SharedName, size: FileSize, sha256: Sha256Hex })).min(1).max(MAX_WATCH_FILES_PER_NOTICE),
+  more: z.boolean(),
+});
+export type WatchMatch = z.infer<typeof WatchMatch>;
 
 /** A page of search results, best first, in the shape of list rows; `next` is null after the last. */
 export const SearchPage = z.strictObject({
@@ -375,7 +415,7 @@ export type ConnectNotice = z.infer<typeof ConnectNotice>;
 export const Offers = z.strictObject({ type: z.literal('offers'), id: RequestId, count: z.number().int().min(0), firewalled: Text.optional() });
 export type Offers = z.infer<typeof Offers>;
 
-export const TrackerReply = z.discriminatedUnion('type', [Welcome, Registered, Updated, ListPage, HolderPage, SearchPage, Holders, ContentHolders, ConnectRelayed, ConnectNotice, TicketIssued, Offers, Pong, ErrorMessage]);
+export const TrackerReply = z.discriminatedUnion('type', [Welcome, Registered, Updated, ListPage, HolderPage, Watches, WatchMatch, SearchPage, Holders, ContentHolders, ConnectRelayed, ConnectNotice, TicketIssued, Offers, Pong, ErrorMessage]);
 export type TrackerReply = z.infer<typeof TrackerReply>;
 
 // ---- holder -> downloader, on a connect-back connection ----

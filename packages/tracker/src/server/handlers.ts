@@ -2,6 +2,7 @@ import { type Feature, P2PError, REQUEST_ERROR_CODES, type TrackerRequest, type 
 import type { PeerState, TrackerContext } from './peer-state.js';
 import { connectRequest } from './connect-relay.js';
 import { holderFiles } from './holder-files-handler.js';
+import { unwatch, watch } from './watch-handlers.js';
 import { list, search, whoHas, whoHasContent } from './query-handlers.js';
 import { offer, withdraw } from './offer-handlers.js';
 import { register, update } from './share-handlers.js';
@@ -38,6 +39,8 @@ const ROUTES: { [T in TrackerRequest['type']]: Route<Extract<TrackerRequest, { t
   who_has_content: { handle: whoHasContent, feature: 'who_has_content' },
   search: { handle: search, feature: 'search' },
   holder_files: { handle: holderFiles, feature: 'holder_files' },
+  watch: { handle: watch, feature: 'watch' },
+  unwatch: { handle: unwatch, feature: 'watch' },
   connect_request: { handle: connectRequest, feature: 'connect_back' },
   renew_ticket: { handle: renewTicket, feature: 'members' },
   offer: { handle: offer, feature: 'partial' },

@@ -4,6 +4,7 @@ import type { TrackerLimits } from '../settings/defaults.js';
 import type { PeerId, TrackerStore } from '../store/store.js';
 import type { Departures } from './departures.js';
 import type { PartialOffers } from './partial-offers.js';
+import type { SearchWatches } from './search-watches.js';
 import type { MemberGate } from './member-gate.js';
 import type { RequestWindow, RequestWindows } from './request-windows.js';
 
@@ -33,6 +34,8 @@ export interface TrackerContext {
   readonly nameBytesByMember: Map<string, number>;
   /** The partial holders of this tracker: downloaders offering what they have (feature `partial`). */
   readonly offers: PartialOffers;
+  /** The searches connections keep (feature watch), matched against every file registered here. */
+  readonly watches: SearchWatches;
   /** Departed peers' rows still being removed, for the same identity to take over (departures.ts). */
   readonly departures: Departures;
 }

@@ -26,6 +26,7 @@ export async function register(tracker: TrackerContext, state: PeerState, messag
   chargeFiles(tracker, state, Math.max(state.files, staged));
   chargeNameBytes(tracker.nameBytesByMember, tracker.limits, state, Math.max(state.nameBytes, stagedBytes));
   await tracker.store.addShareFiles(state.peer!, registration.generation, message.files);
+  await tracker.watches.matchFiles(message.files, state.remote.id);
   registration.files = staged;
   registration.nameBytes = stagedBytes;
   if (message.more) {
@@ -126,6 +127,7 @@ export async function update(tracker: TrackerContext, state: PeerState, message:
   const nameBytes = Math.max(0, state.nameBytes + nameBytesOf(message.added.map((file) => file.name)) - nameBytesOf(message.removed));
   chargeNameBytes(tracker.nameBytesByMember, tracker.limits, state, nameBytes);
   const files = await tracker.store.updateShare(state.peer, message.added, message.removed);
+  await tracker.watches.matchFiles(message.added, state.remote.id);
   state.files = files;
   chargeFiles(tracker, state, files, false);
   state.log.info({ peer: state.peer, added: message.added.length, removed: message.removed.length, files }, 'share updated');

@@ -25,6 +25,7 @@ import type { LogEntry, TrackerStore } from '../store/store.js';
 import { TRACKER_AGENT } from './version.js';
 import { BanWatch, banTime } from './ban-watch.js';
 import { PartialOffers } from './partial-offers.js';
+import { SearchWatches } from './search-watches.js';
 import { Departures } from './departures.js';
 import { MemberGate, type NetworkKind } from './member-gate.js';
 import { MemberWatch } from './member-watch.js';
@@ -38,7 +39,7 @@ import { chargeFiles } from './share-handlers.js';
 import { type PeerState, type TrackerConnection, type TrackerContext, type TrackerObserver, UNOBSERVED } from './peer-state.js';
 
 /** The features a tracker offers (spec: Features). */
-export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content', 'who_has_sha256', 'search', 'connect_back', 'banned', 'members', 'quotas', 'partial', 'holder_files'];
+export const TRACKER_FEATURES: readonly Feature[] = ['who_has_content', 'who_has_sha256', 'search', 'connect_back', 'banned', 'members', 'quotas', 'partial', 'holder_files', 'watch'];
 
 export interface TrackerOptions {
   host: string;
@@ -109,6 +110,7 @@ export class TrackerServer {
       nameBytesByMember: new Map(),
       departures: new Departures(store),
       offers: new PartialOffers(merged),
+      watches: new SearchWatches(merged),
       gate: new MemberGate({
         kind,
         members: store.members,
@@ -176,6 +178,11 @@ export class TrackerServer {
   /** Who may come in: anyone, key-holders, or members. */
   get network(): NetworkKind {
     return this.context.gate.kind;
+  }
+
+  /** How many searches its connections watch now (feature watch). */
+  get watches(): number {
+    return this.context.watches.size;
   }
 
   /** Whether this tracker holds its lease and serves (false while it rejoins after losing it). */
@@ -335,6 +342,7 @@ export class TrackerServer {
     } finally {
       connection.destroy();
       if (state) this.context.offers.withdrawAll(state);
+      if (state) this.context.watches.unwatchAll(state);
       if (state?.firewalledAs !== undefined && this.context.firewalled.get(state.firewalledAs) === state) this.context.firewalled.delete(state.firewalledAs);
       if (state?.peer !== undefined) await this.forget(state);
       if (state) chargeFiles(this.context, state, 0, false);

@@ -79,6 +79,12 @@ export interface TrackerLimits {
   maxOffersPerIdentity: number;
   /** Offers this tracker keeps in all (they are in memory). */
   maxOffers: number;
+  /** Searches one sender (an address, or an IPv6 /64) may watch at once (feature `watch`), over all its connections: TOO_MANY_WATCHES beyond. */
+  maxWatchesPerAddress: number;
+  /** Searches watched under one identity, over all its connections. */
+  maxWatchesPerIdentity: number;
+  /** Watches this tracker keeps in all (they are in memory, and every registered file is matched against them). */
+  maxWatches: number;
   /** How long a member's ticket for holders lasts (members networks): the longest a revoked member can still fetch. */
   ticketLifetimeMs: number;
 }
@@ -122,4 +128,8 @@ export const DEFAULT_TRACKER_LIMITS: TrackerLimits = {
   maxOffersPerAddress: 64,
   maxOffersPerIdentity: 32,
   maxOffers: 100_000,
+  // A wishlist is at most 32 wants (MAX_WATCHES_PER_CONNECTION): room for a few people behind one address.
+  maxWatchesPerAddress: 128,
+  maxWatchesPerIdentity: 64,
+  maxWatches: 20_000,
 };
