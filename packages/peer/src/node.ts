@@ -33,6 +33,7 @@ import { resolveContent, resolveLinkedContent } from './download/resolve.js';
 import { downloadFolder, folderFileDir, folderFiles, type FolderProgress, folderPrefix, type FolderResult } from './download/folder.js';
 import type { DownloadState, PeerNodeEvents, ShareState, TrackerInfo } from './node-events.js';
 import { KeptTrackerSession } from './network/kept-tracker-session.js';
+import { WatchLink, type WatchLinkOptions } from './network/watch-link.js';
 import { MemberTickets } from './network/member-tickets.js';
 import { askTracker, type NetworkAccess, openTracker, trackersLabel, trackersOf } from './network/tracker-access.js';
 import { type ShareOptions, ShareSession } from './share/share-session.js';
@@ -341,6 +342,15 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       this.sawTracker(session);
       return session.listPage(after, limit);
     });
+  }
+
+  /**
+   * A connection on which the tracker watches searches and tells of new matches (the wishlist); undefined
+   * when the tracker cannot (an older one) or cannot be reached now.
+   */
+  watchSearches(handlers: Pick<WatchLinkOptions, 'onMatch' | 'onBack'>): Promise<WatchLink | undefined> {
+    const { options } = this;
+    return WatchLink.open({ ...this.access, ...handlers, logger: options.logger, reconnectBaseDelayMs: options.reconnectBaseDelayMs, reconnectMaxDelayMs: options.reconnectMaxDelayMs });
   }
 
   /**

@@ -51,24 +51,46 @@ describe('peer want', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
-  it('a running peer share fetches a match shared after the want was saved, once, and not its own files', async () => {
-    following = start(PEER_BIN, ['share', 'own'], { cwd: fan, env: { ...env, PEER_WANT_DIR: join(fan, 'wanted'), LOG_LEVEL: 'debug' } });
+  it('a running peer share fetches a match shared after the want was saved, told by the tracker at once; once, and not its own files', async () => {
+    // An hour between searches: only the tracker's notice can bring the match in time.
+    following = start(PEER_BIN, ['share', 'own'], { cwd: fan, env: { ...env, PEER_WANT_DIR: join(fan, 'wanted'), PEER_WANT_INTERVAL: '3600', LOG_LEVEL: 'debug' } });
     await following.waitFor(/^peer: following the wishlist \(1 want\): new matches go to .*wanted$/);
+    await following.waitFor(/^peer: the tracker watches the wishlist: new matches are fetched as they are shared$/);
     // Something that does not match, then the match, shared after the want.
     const other = start(PEER_BIN, ['share', folder('band', { 'studio take.flac': 'not live\n', 'live notes.txt': 'not flac\n' })], { cwd: root, env });
     await other.waitFor(/^sharing 2 files/);
-    const band = start(PEER_BIN, ['share', folder('stage', { 'Live at the Hall.flac': live })], { cwd: root, env });
+    let band = start(PEER_BIN, ['share', folder('stage', { 'Live at the Hall.flac': live })], { cwd: folder('stage-home'), env });
     await band.waitFor(/^sharing 1 file/);
     await following.waitFor(/^peer: wanted "live ext:flac": saved .*Live at the Hall\.flac \(49 KiB\)$/, 20_000);
     expect(readFileSync(join(fan, 'wanted', 'Live at the Hall.flac'))).toEqual(live);
-    // Several more rounds: nothing fetched twice, nothing else fetched (its own "my own live take.flac" neither).
-    const rounds = await run(PEER_BIN, ['want', '--list'], { cwd: fan, env });
-    expect(rounds.stdout).toMatch(/^1\s+live ext:flac\s+\S+ \S+\s+1$/m);
-    // Two more rounds after the fetch, each a look for the want (the debug log says when one is over).
-    const roundsSoFar = () => following.stderr.filter((line) => line.includes('looked for the wishlist')).length;
-    const after = roundsSoFar();
-    await eventually(() => roundsSoFar() >= after + 2, 10_000);
+    expect((await run(PEER_BIN, ['want', '--list'], { cwd: fan, env })).stdout).toMatch(/^1\s+live ext:flac\s+\S+ \S+\s+1$/m);
+    // The band shares it again (a new registration, told again): nothing is fetched twice, nothing else
+    // is fetched (its own "my own live take.flac" neither).
+    const told = () => following.stderr.filter((line) => line.includes('the tracker told of matches')).length;
+    expect(told()).toBe(1);
+    await band.stop('SIGINT');
+    band = start(PEER_BIN, ['share', join(root, 'stage')], { cwd: folder('stage-home'), env });
+    await band.waitFor(/^sharing 1 file/);
+    await eventually(() => told() === 2, 10_000);
+    await following.waitFor(/"msg":"the tracker told of matches"/);
     expect(following.stderr.filter((line) => line.includes('saved'))).toHaveLength(1);
     expect(readdirSync(join(fan, 'wanted')).filter((name) => !name.includes('.part'))).toEqual(['Live at the Hall.flac']);
+    await following.stop('SIGINT');
+  });
+
+  it('picks up a want added while it runs, at the next interval', async () => {
+    // Every 2 s the wishlist is read again; a round that is not for a change comes only every 20 s.
+    const runner = start(PEER_BIN, ['share', 'own'], { cwd: fan, env: { ...env, PEER_WANT_DIR: join(fan, 'wanted'), PEER_WANT_INTERVAL: '2', LOG_LEVEL: 'debug' } });
+    await runner.waitFor(/^peer: the tracker watches the wishlist/);
+    expect((await run(PEER_BIN, ['want', 'encore'], { cwd: fan, env })).code).toBe(0);
+    // Read again at the next interval: searched for, and watched from then on.
+    const rounds = () => runner.stderr.filter((line) => line.includes('looked for the wishlist')).length;
+    const before = rounds();
+    await eventually(() => rounds() > before, 10_000);
+    const encore = Buffer.from('one more song\n'.repeat(500));
+    const band = start(PEER_BIN, ['share', folder('encore', { 'Encore.ogg': encore })], { cwd: folder('encore-home'), env });
+    await band.waitFor(/^sharing 1 file/);
+    await runner.waitFor(/^peer: wanted "encore": saved .*Encore\.ogg/, 10_000);
+    expect(readFileSync(join(fan, 'wanted', 'Encore.ogg'))).toEqual(encore);
   });
 });

@@ -6,7 +6,7 @@ import type { PeerNode } from '../node.js';
 import { type PeerSettings, PEER_SETTINGS } from '../settings/table.js';
 import { WishWatcher } from '../want/wish-watcher.js';
 import { Wishlist } from '../want/wishlist.js';
-import { formatBytes, formatTable } from './format.js';
+import { formatBytes, formatDuration, formatTable } from './format.js';
 import type { Write } from './report.js';
 
 /** The wishlist of this user (config folder, owner-only). */
@@ -31,6 +31,9 @@ export async function followWishes(node: PeerNode, settings: PeerSettings, env: 
     intervalMs: settings.wantIntervalMs,
     onSaved: (query, result) => err(`peer: wanted ${quoted(query)}: saved ${terminalSafe(relative(process.cwd(), result.path) || result.path)} (${formatBytes(result.size)})\n`),
     onRound: (count) => logger.debug({ wants: count }, 'looked for the wishlist'),
+    onTold: (query, files) => logger.debug({ query, files }, 'the tracker told of matches'),
+    onWatching: (watching) =>
+      err(watching ? 'peer: the tracker watches the wishlist: new matches are fetched as they are shared\n' : `peer: the tracker no longer watches the wishlist: it is searched for every ${formatDuration(settings.wantIntervalMs / 1000)}\n`),
     onFailed: (query, name, error) => err(`peer: wanted ${quoted(query)}: ${name ? `could not fetch ${quoted(name)}: ` : ''}${errorLine('', error).replace(/^: /, '')}\n`),
   });
   err(`peer: following the wishlist (${wants.length} want${wants.length === 1 ? '' : 's'}): new matches go to ${terminalSafe(settings.wantDir)}\n`);

@@ -22,6 +22,8 @@ export const AGENTS = {
   party: `p2pservice-peer/${PEER_VERSION} (party)`,
   /** Listing the network. */
   list: `p2pservice-peer/${PEER_VERSION} (list)`,
+  /** The wishlist's searches, watched by the tracker. */
+  want: `p2pservice-peer/${PEER_VERSION} (want)`,
   /** Listing page by page and searching, on a session kept open between questions. */
   browse: `p2pservice-peer/${PEER_VERSION} (browse)`,
 } as const;

@@ -83,7 +83,7 @@ export const PEER_SETTINGS = defineSettings({
     env: 'PEER_WANT_INTERVAL',
     schema: setting.seconds(),
     default: '60',
-    help: 'seconds between two looks for the wishlist (one search per want each time, spread over it)',
+    help: 'seconds between two looks at the wishlist: with a tracker that watches it (and tells of new matches at once), it is read again for changes and searched for every tenth time; else one search per want each time, spread over it',
   },
   uiPort: { env: 'PEER_UI_PORT', schema: setting.port(), default: String(DEFAULT_UI_PORT), help: "port of `peer ui`'s page on 127.0.0.1; 0 = any free one", flag: '<port>' },
   logLevel: { env: 'LOG_LEVEL', schema: setting.logLevel(), default: 'info', help: 'fatal, error, warn, info, debug (with stacks), trace or silent' },
