@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: every benchmark, side by side with its yardstick in the same run (alternating rounds,
 // medians, ratios). Prints a table and writes the results as JSON. Never part of `npm test`.
-// Options: --only transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members,party,discovery,folder --rounds N --size MiB --index-size MiB
+// Options: --only transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members,party,discovery,folder,watch --rounds N --size MiB --index-size MiB
 //          --party-size MiB --party-counts 4,8,16 --party-rate 20M
 //          --many-files N --peers N --files-per-peer N --hold-files N --ui-peers N --samples N --out FILE
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,13 +20,14 @@ import { trackerScaleBench } from './bench/tracker-scale.mjs';
 import { swarmBench } from './bench/swarm.mjs';
 import { partyBench } from './bench/party.mjs';
 import { discoveryBench } from './bench/discovery.mjs';
+import { watchBench } from './bench/watch.mjs';
 import { folderBench } from './bench/folder.mjs';
 import { transferBench } from './bench/transfer.mjs';
 import { uiBench } from './bench/ui.mjs';
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: 'transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members,party,discovery,folder' },
+    only: { type: 'string', default: 'transfer,swarm,tls,indexing,tracker,hold,search,pg,ui,startup,members,party,discovery,folder,watch' },
     'folder-files': { type: 'string', default: '1000' },
     'party-size': { type: 'string', default: '1024' },
     'party-counts': { type: 'string', default: '4,8,16' },
@@ -105,6 +106,10 @@ try {
     say(`folder: ${values['folder-files']} files of 64 KiB with peer get 'many/', against one file of the same size, ${rounds} rounds...`);
     results.results.folder = await folderBench({ root, files: Number(values['folder-files']), fileKiB: 64, rounds, env });
   }
+  if (only.has('watch')) {
+    say(`watch: 100 000 registered files matched against 20 000 watched searches, against storing them, ${rounds} rounds...`);
+    results.results.watch = await watchBench({ root, rounds });
+  }
   if (only.has('members')) {
     say(`members: ${values.size} MiB from one holder, open network and members network (tickets), ${rounds} rounds...`);
     results.results.members = await membersBench({ root, sizeMiB: Number(values.size), rounds, env });
@@ -116,7 +121,18 @@ try {
 const f = (n, digits = 0) => (n === null || n === undefined ? 'n/a' : n.toFixed(digits));
 const rows = [];
 const goal = (ok) => (ok ? 'met' : 'NOT met');
-const { transfer, swarm, tls, indexing, tracker, hold, search, pg, ui, startup, members, party, discovery, folder } = results.results;
+const { transfer, swarm, tls, indexing, tracker, hold, search, pg, ui, startup, members, party, discovery, folder, watch } = results.results;
+if (watch) {
+  rows.push(['watch', `storing ${watch.files} files (SqliteStore, 2 000 a share)`, `${f(watch.storeFilesPerSecond)} files/s`, '']);
+  rows.push(['watch', `matching them against ${watch.watches} watches`, `${f(watch.matchFilesPerSecond)} files/s`, '']);
+  rows.push(['watch', 'matching / storing (time)', f(watch.matchToStore, 2), '']);
+  rows.push(['watch', 'every watch on every file (the simple way)', `${f(watch.bruteFilesPerSecond, 1)} files/s`, '']);
+  rows.push(['watch', 'longest event-loop stall while matching', `${f(watch.maxStallMs)} ms`, `< 50 ms: ${goal(watch.maxStallMs < 50)}`]);
+  rows.push(['watch', 'one want searched for instead (polling)', `${f(watch.searchMs, 1)} ms`, '']);
+  rows.push(['watch', `polling ${watch.watches} wants once a minute`, `${f(watch.pollingSecondsPerMinute)} s a minute`, '']);
+  rows.push(['watch', 'files registered a minute that cost as much', `${f(watch.breakEvenFilesPerMinute)}`, `> 100 000: ${goal(watch.breakEvenFilesPerMinute > 100_000)}`]);
+  rows.push(['watch', 'notices (files told)', `${watch.notices} (${watch.filesTold})`, '']);
+}
 if (folder) {
   rows.push([`folder ${folder.files} x ${folder.fileKiB} KiB`, "peer get 'many/'", `${f(folder.seconds.folder, 2)} s (${f(folder.filesPerSecond)} files/s)`, '']);
   rows.push([`folder ${folder.files} x ${folder.fileKiB} KiB`, 'peer get of one file that size', `${f(folder.seconds.one, 2)} s`, '']);

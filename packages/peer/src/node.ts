@@ -32,6 +32,7 @@ import { download, downloadContent, type DownloadOptions, type DownloadResult } 
 import { resolveContent, resolveLinkedContent } from './download/resolve.js';
 import { downloadFolder, folderFileDir, folderFiles, type FolderProgress, folderPrefix, type FolderResult } from './download/folder.js';
 import type { DownloadState, PeerNodeEvents, ShareState, TrackerInfo } from './node-events.js';
+import { HolderPool } from './network/holder-pool.js';
 import { KeptTrackerSession } from './network/kept-tracker-session.js';
 import { WatchLink, type WatchLinkOptions } from './network/watch-link.js';
 import { MemberTickets } from './network/member-tickets.js';
@@ -131,6 +132,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       port: options.port,
       connectBack: new ConnectBackService({ transport, host: options.host, port: options.port }),
       tickets: new MemberTickets(() => askTracker(this.access, AGENTS.download, (session) => session.renewTicket())),
+      holderPool: new HolderPool(),
     };
     this.questions = new KeptTrackerSession(this.access, AGENTS.browse);
   }
@@ -583,6 +585,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       await this.questions.close();
       await (await this.party)?.close();
       this.access.connectBack?.close();
+      this.access.holderPool?.close();
     })();
     return this.closing;
   }

@@ -143,6 +143,31 @@ describe('downloading through a node', () => {
     await expect(downloader.download({ name: 'a.txt', outDir: out })).rejects.toThrow(/shutting down/);
   });
 
+  it('downloads a folder of many small files over a few holder connections, kept between its files', async () => {
+    const files = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${String(i).padStart(2, '0')}.txt`, randomBytes(1000 + i)]));
+    folder('holder/album', files);
+    const shared = await newNode().share(join(dir, 'holder'));
+    // The real TLS transport, counting the connections opened to the holder.
+    const real = tlsAs('fan');
+    let dials = 0;
+    const counting: Transport = {
+      canListen: real.canListen,
+      listen: (options, onConnection) => real.listen(options, onConnection),
+      dial: (to, options) => {
+        if (to.port === shared.port) dials++;
+        return real.dial(to, options);
+      },
+    };
+    const downloader = newNode({ identity: undefined, transport: counting });
+    const out = join(dir, 'out');
+    const result = await downloader.downloadFolder({ path: 'album/', outDir: out });
+    expect(result.failed).toEqual([]);
+    for (const [name, data] of Object.entries(files)) expect(readFileSync(join(out, 'album', name)).equals(data)).toBe(true);
+    // Four files at once: a connection per file at a time, handed on to the next file, not one per file.
+    expect(dials).toBeGreaterThan(0);
+    expect(dials).toBeLessThanOrEqual(8);
+  });
+
   it('shows a download from start to finish: progress up to the size, the holder, the result', async () => {
     const big = randomBytes(3 * 1024 * 1024);
     await newNode().share(folder('holder', { 'big.bin': big }));
@@ -285,8 +310,9 @@ describe('a node is one peer over one transport', () => {
     // Not serving its download: no port of its own to be reached at, only the doors.
     const second = await newNode({ transport: plain.transport, serveDownloads: false }).download({ name: 'h.bin', outDir: join(dir, 'out2') });
     expect(readFileSync(second.path).equals(content)).toBe(true);
-    // A short-lived door for each connect-back (the piece layer, then the pieces).
-    expect(plain.counts.listens).toBe(2);
+    // A short-lived door for the connect-back: the connection that brought the piece layer is kept for the
+    // pieces (the node's holder pool), so the holder is asked to come back once.
+    expect(plain.counts.listens).toBe(1);
   });
 
   it('stops everything when closed: shares leave the list, new work is refused', async () => {

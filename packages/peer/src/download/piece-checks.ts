@@ -18,7 +18,12 @@ export async function fetchLayer(part: PartFile, holders: readonly ContentHolder
     let session: HolderSession | undefined;
     try {
       session = await openHolder(holder, options.access, options.stallMs);
-      return await session.pieces(part.content.sha256, part.content.size, root);
+      const layer = await session.pieces(part.content.sha256, part.content.size, root);
+      // The same holder is most likely among the sources of the bytes next: its connection is kept.
+      if (options.access.holderPool) options.access.holderPool.give(holder, session);
+      else session.close().catch(() => undefined);
+      session = undefined;
+      return layer;
     } catch (error) {
       if (isOwnFailure(error)) throw error;
       options.failures.add(failureOf(label, error as P2PError));

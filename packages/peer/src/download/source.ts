@@ -39,6 +39,8 @@ export interface SourceContext {
  * port is that holder failing, like any other.
  */
 export async function openHolder(holder: ContentHolder, access: NetworkAccess, stallMs: number): Promise<HolderSession> {
+  const pooled = access.holderPool?.take(holder);
+  if (pooled) return pooled;
   const options = { ...clientOptions(access, AGENTS.download), requestTimeoutMs: stallMs };
   // A firewalled holder cannot be dialled: it dials us, once a tracker passes our request on.
   if (holder.firewalled) return connectBack(holder, access, options, stallMs);
@@ -184,8 +186,11 @@ export class Source {
     return this.session;
   }
 
-  close(): void {
-    this.session?.close().catch(() => undefined);
+  /** Ends its connection: handed to the node's pool for the next download when this one ended well with it. */
+  close(wentWell = false): void {
+    const pool = this.context.access.holderPool;
+    if (this.session && wentWell && pool) pool.give(this.holder, this.session);
+    else this.session?.close().catch(() => undefined);
     this.session = undefined;
   }
 

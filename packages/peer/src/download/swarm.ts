@@ -293,6 +293,8 @@ class Swarm {
   private async work(holder: ContentHolder): Promise<void> {
     const source = new Source(holder, this.context);
     this.sources.push(source);
+    // Its connection goes back to the node's pool only when its loop ended with nothing in flight.
+    let wentWell = false;
     try {
       while (!this.part.isComplete && !this.stop.signal.aborted) {
         if (source.partial && source.held === undefined) {
@@ -309,9 +311,10 @@ class Swarm {
         if (await this.endGame(source)) continue;
         // A partial holder is asked again once it has more; a complete one waits while others fetch.
         if (source.partial) await this.learn(source, source.heldCount);
-        else if (this.runs.size === 0 && this.partials.size === 0) return;
+        else if (this.runs.size === 0 && this.partials.size === 0) break;
         else await this.somethingChanged();
       }
+      wentWell = true;
     } catch (error) {
       // A wait for more pieces ended because the download is complete, or the swarm stopped.
       if (this.part.isComplete || this.finished) return;
@@ -326,7 +329,7 @@ class Swarm {
       this.options.failures.add(failureOf(source.label, failure));
     } finally {
       this.partials.forget(source);
-      source.close();
+      source.close(wentWell);
     }
   }
 

@@ -9,6 +9,7 @@ import {
   TrackerSession,
   type Transport,
 } from '@p2pservice/protocol';
+import type { HolderPool } from './holder-pool.js';
 import type { ConnectBackService } from '../connect-back/service.js';
 import type { MemberTickets } from './member-tickets.js';
 import { PEER_SETTINGS } from '../settings/table.js';
@@ -39,6 +40,8 @@ export interface NetworkAccess {
   host?: string;
   /** The port to listen on for them (PEER_PORT); any free one when absent or 0. */
   port?: number;
+  /** Holder connections kept a few seconds between downloads (a PeerNode's one pool); none when absent. */
+  holderPool?: HolderPool;
 }
 
 export function trackersOf(access: Pick<NetworkAccess, 'tracker'>): readonly Endpoint[] {

@@ -26,10 +26,14 @@ export class SearchMatcher {
 
   /** The rank of `name` (of `size` bytes), or undefined when it does not match. */
   rank(name: string, size: number): MatchRank | undefined {
+    return this.rankFolded(foldText(name), size);
+  }
+
+  /** `rank` of a name folded already (foldText): for one name checked against many queries, folded once. */
+  rankFolded(folded: string, size: number): MatchRank | undefined {
     const { query } = this;
     if (query.minSize !== undefined && size < query.minSize) return undefined;
     if (query.maxSize !== undefined && size > query.maxSize) return undefined;
-    const folded = foldText(name);
     const base = folded.slice(folded.lastIndexOf('/') + 1);
     if (query.extensions.length > 0 && !query.extensions.some((ext) => base.endsWith(`.${ext}`))) return undefined;
     for (const term of query.exclude) if (findTerm(folded, term) !== -1) return undefined;

@@ -7,8 +7,8 @@ export interface WatchLimits {
   maxWatches: number;
 }
 
-/** Names looked at between two turns of the event loop while matching a change against the watches. */
-export const WATCH_MATCH_SLICE = 256;
+/** Longest the matching of a change against the watches runs before it lets the event loop turn. */
+export const WATCH_MATCH_SLICE_MS = 10;
 
 /** One kept search of one connection. */
 interface WatchEntry {
@@ -16,8 +16,12 @@ interface WatchEntry {
   watcher: Watcher;
   matcher: SearchMatcher;
   keys: string[];
+  /** Keys every name it matches has (each piece of each word): checked before the matcher, much cheaper. */
+  required: string[];
   /** A notice could not be sent (the watcher's connection was full): the next one says `more`. */
   missed: boolean;
+  /** The last name it was a candidate for (a number per name): a name filed under several of its keys is checked once. */
+  seen: number;
 }
 
 /** A connection that watches: who it counts against, its watches, and how a notice reaches it. */
@@ -46,6 +50,8 @@ export class SearchWatches {
   private readonly bySender = new SenderCounts();
   private readonly byIdentity = new SenderCounts();
   private total = 0;
+  /** Names matched so far: each name's number stamps the watches it was checked against. */
+  private names = 0;
 
   constructor(private readonly limits: WatchLimits) {}
 
@@ -61,7 +67,7 @@ export class SearchWatches {
     if (this.bySender.of(who.sender) >= maxWatchesPerAddress) throw tooMany(`${who.sender} already watches ${maxWatchesPerAddress} searches, over all its connections`);
     if (who.identity !== '' && this.byIdentity.of(who.identity) >= maxWatchesPerIdentity) throw tooMany(`this identity already watches ${maxWatchesPerIdentity} searches, over all its connections`);
     if (this.total >= maxWatches) throw tooMany(`this tracker keeps ${maxWatches} watches already`);
-    const entry: WatchEntry = { number: watcher.next++, watcher, matcher: new SearchMatcher(query), keys: watchKeys(query), missed: false };
+    const entry: WatchEntry = { number: watcher.next++, watcher, matcher: new SearchMatcher(query), keys: watchKeys(query), required: requiredKeys(query), missed: false, seen: 0 };
     watcher.watches.set(entry.number, entry);
     this.byConnection.set(connection, watcher);
     for (const key of entry.keys) {
@@ -101,23 +107,34 @@ export class SearchWatches {
   /**
    * Tells every watch that `files` (a share's chunk or change, from `identity`) match, one notice per
    * watch (at most MAX_WATCH_FILES_PER_NOTICE files; `more` beyond). A peer's own files are not news to
-   * it. Yields to the event loop every WATCH_MATCH_SLICE names, so others are served meanwhile; the
+   * it. Lets the event loop turn every WATCH_MATCH_SLICE_MS, so others are served meanwhile; the
    * registering connection waits for it (its next request is read after), which bounds what one sender
    * can make the tracker do.
    */
   async matchFiles(files: readonly FileEntry[], identity: string | undefined): Promise<void> {
     if (this.total === 0) return;
     const found = new Map<WatchEntry, { files: WatchMatch['files']; more: boolean }>();
-    for (let start = 0; start < files.length; start += WATCH_MATCH_SLICE) {
-      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-      for (const file of files.slice(start, start + WATCH_MATCH_SLICE)) {
-        for (const entry of this.candidates(file.name)) {
+    let sliceStart = performance.now();
+    for (const file of files) {
+      if (performance.now() - sliceStart >= WATCH_MATCH_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
+      const folded = foldText(file.name);
+      const keys = foldedNameKeys(folded);
+      const stamp = ++this.names;
+      for (const key of keys) {
+        for (const entry of this.byKey.get(key) ?? []) {
+          if (entry.seen === stamp) continue;
+          entry.seen = stamp;
           if (identity !== undefined && entry.watcher.identity === identity) continue;
-          if (entry.matcher.rank(file.name, file.size) === undefined) continue;
-          const matches = found.get(entry) ?? { files: [], more: false };
-          if (matches.files.length < MAX_WATCH_FILES_PER_NOTICE) matches.files.push({ name: file.name, size: file.size, sha256: file.sha256 });
+          const matches = found.get(entry);
+          // A watch whose notice is full already only needs to know there is more: once is enough.
+          if (matches?.more) continue;
+          if (!entry.required.every((required) => keys.has(required)) || entry.matcher.rankFolded(folded, file.size) === undefined) continue;
+          if (!matches) found.set(entry, { files: [{ name: file.name, size: file.size, sha256: file.sha256 }], more: false });
+          else if (matches.files.length < MAX_WATCH_FILES_PER_NOTICE) matches.files.push({ name: file.name, size: file.size, sha256: file.sha256 });
           else matches.more = true;
-          found.set(entry, matches);
         }
       }
     }
@@ -129,12 +146,6 @@ export class SearchWatches {
     }
   }
 
-  /** The watches filed under any key of `name`: each once. */
-  private candidates(name: string): Set<WatchEntry> {
-    const candidates = new Set<WatchEntry>();
-    for (const key of nameKeys(name)) for (const entry of this.byKey.get(key) ?? []) candidates.add(entry);
-    return candidates;
-  }
 }
 
 /** The keys a watch is filed under: any name it matches has one of them (see SearchWatches). */
@@ -144,9 +155,18 @@ export function watchKeys(query: SearchQuery): string[] {
   return [longest.wordStart ? `w:${longest.text}` : `t:${longest.text.slice(0, 3)}`];
 }
 
-/** Every key of `name`: its three-character pieces, the first one and two characters of each word, its extension. */
-export function nameKeys(name: string): Set<string> {
-  const folded = foldText(name);
+/** The keys any name `query` matches must have: every piece of every word it includes. */
+export function requiredKeys(query: SearchQuery): string[] {
+  const keys = new Set<string>();
+  for (const term of query.include) {
+    if (term.wordStart) keys.add(`w:${term.text}`);
+    else for (let i = 0; i + 3 <= term.text.length; i++) keys.add(`t:${term.text.slice(i, i + 3)}`);
+  }
+  return [...keys];
+}
+
+/** Every key of a folded name: its three-character pieces, the first one and two characters of each word, its extension. */
+export function foldedNameKeys(folded: string): Set<string> {
   const keys = new Set<string>();
   for (let i = 0; i + 3 <= folded.length; i++) keys.add(`t:${folded.slice(i, i + 3)}`);
   for (const at of wordStarts(folded)) {
