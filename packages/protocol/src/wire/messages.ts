@@ -270,13 +270,7 @@ export const MAX_HOLDER_TEXT_CHARS = 128;
  * One page of one holder's own files (feature holder_files): `holder` is its `HOST:PORT` as downloads name
  * it, its identity or its first 7 or more characters, or (on a members network) its member name.
  */
-export const HolderFiles = z.strictObject({
-  type: z.literal('holder_files'),
-  id: RequestId,
-  holder: z.string().min(1).max(MAX_HOLDER_TEXT_CHARS),
-  after: ListCursor.nullable(),
-  limit: z.number().int().min(1).max(MAX_LIST_PAGE),
-});
+export const HolderFiles = List.omit({ type: true }).extend({ type: z.literal('holder_files'), holder: z.string().min(1).max(MAX_HOLDER_TEXT_CHARS) });
 export type HolderFiles = z.infer<typeof HolderFiles>;
 
 /**
@@ -284,14 +278,7 @@ export type HolderFiles = z.infer<typeof HolderFiles>;
  * `search`. The tracker answers `watches` with the watch's number, then sends `watch_match` whenever a
  * share registered or changed on it has files that match.
  */
-export const Watch = z.strictObject({
-  type: z.literal('watch'),
-  id: RequestId,
-  query: z.string(),
-  minSize: FileSize.optional(),
-  maxSize: FileSize.optional(),
-  extensions: z.array(z.string().min(1).max(MAX_EXTENSION_CHARS)).max(MAX_SEARCH_EXTENSIONS).optional(),
-});
+export const Watch = Search.omit({ type: true, after: true, limit: true }).extend({ type: z.literal('watch') });
 export type Watch = z.infer<typeof Watch>;
 
 /** The number of a watch, as the tracker gave it in `watches`. */
