@@ -45,6 +45,11 @@ export class WatchLink {
     return !this.session.connection.isClosed;
   }
 
+  /** Whether the tracker watches `query` now. */
+  isWatched(query: string): boolean {
+    return this.watching && this.numbers.has(query);
+  }
+
   /**
    * Watches exactly `queries` from now on: new ones are watched, gone ones unwatched. A query the tracker
    * refuses (over its bounds) is left to the searches, said in the debug log.

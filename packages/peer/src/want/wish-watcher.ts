@@ -34,10 +34,9 @@ export interface WishWatcherOptions {
  * Fetches, for each saved search, the matches that appear on the network, once each. The tracker, when
  * it can, watches the wants and tells of each new match as it is shared (fetched at once); a round
  * searches at the start, when the wishlist changed, after a lost connection is back, and otherwise only
- * every WATCHED_ROUND_FACTOR intervals. A tracker
- * that cannot watch is searched every interval, the wants' searches spread over it (a peer with 32 wants
- * asks about one every couple of seconds, not 32 at a time). Matches this peer shares itself are
- * skipped. Each fetch is the one download of every face: verified, resumable, into the wanted folder,
+ * every WATCHED_ROUND_FACTOR intervals. A tracker that cannot watch (or a want it would not watch, over its
+ * bounds) is searched every interval, the wants' searches spread over it (a peer with 32 wants asks about
+ * one every couple of seconds, not 32 at a time). Matches this peer shares itself are skipped. Each fetch is the one download of every face: verified, resumable, into the wanted folder,
  * one at a time.
  */
 export class WishWatcher {
@@ -64,7 +63,8 @@ export class WishWatcher {
         const changed = await this.readWants();
         await this.watch();
         // Watched, the wishlist is searched for when it changed (a want added in another terminal) or rarely.
-        return !this.watching || changed || rare ? this.runRound() : undefined;
+        const allWatched = [...this.wants.keys()].every((query) => this.link?.isWatched(query));
+        return !this.watching || !allWatched || changed || rare ? this.runRound() : undefined;
       })
         .catch(() => undefined)
         .then((wants) => wants !== undefined && this.options.onRound?.(wants))
