@@ -116,6 +116,19 @@ describe('peer ui in a browser', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'ui-download.png'), fullPage: true });
   });
 
+  it("browses what a download's holder shares, as its own folders, and back to the network", async () => {
+    const item = page.getByRole('listitem').filter({ hasText: 'movie.mkv' });
+    const holder = /from (127\.0\.0\.1:\d+)$/.exec((await item.getByText(/^Saved to /).textContent())!)![1]!;
+    await item.getByRole('button', { name: `Browse what ${holder} shares` }).click();
+    // Alice's files only (Bob's same.txt is another content): the Folders view, named after her.
+    await eventually(async () => (await page.locator('#crumbs').textContent())?.includes('Shared by ') === true);
+    expect(await page.locator('#crumbs').textContent()).toMatch(/^The network › Shared by [A-Z2-7]{7}$/);
+    expect((await rowNames()).sort()).toEqual(['big.iso', 'movie.mkv', HOSTILE, 'same.txt'].sort());
+    expect(await page.locator('#files-note').textContent()).toMatch(/^Shared by [A-Z2-7]{7}: 0 folders, 4 files\.$/);
+    await page.locator('#crumbs').getByRole('button', { name: 'The network' }).click();
+    await eventually(async () => (await rowNames()).filter((n) => n === 'same.txt').length === 2);
+  });
+
   it('says "Nothing found." with no empty table under it', async () => {
     await page.getByRole('searchbox', { name: 'Search' }).fill('nothingmatchesthis');
     await page.keyboard.press('Enter');
@@ -219,9 +232,15 @@ describe('peer ui in a browser', () => {
     await expect.poll(() => page.locator('#network').textContent(), { timeout: 10_000 }).toMatch(/^Tracker 127\.0\.0\.1:\d+ · lost: .*; retrying in /);
     await expect.poll(() => late.locator('#network').textContent(), { timeout: 10_000 }).toMatch(/ · lost: /);
     releaseState();
-    // Read in the same turn of the page that shows the state (its folder), before any later event redraws.
-    const shown = await late.waitForFunction("document.querySelector('#out-dir').textContent !== '' && document.querySelector('#network').textContent", undefined, { polling: 'raf' });
-    expect(await shown.jsonValue()).toMatch(/^Tracker 127\.0\.0\.1:\d+ · lost: .*; retrying in /);
+    // Read in one evaluation, once the state is shown (its folder), before a later event may redraw it.
+    type Page = { document: { querySelector(selector: string): { textContent: string | null } } };
+    const header = () => late.evaluate(() => {
+      const { document } = globalThis as unknown as Page;
+      return document.querySelector('#out-dir').textContent ? document.querySelector('#network').textContent : null;
+    });
+    let shown: string | null = null;
+    await eventually(async () => (shown = await header()) !== null);
+    expect(shown).toMatch(/^Tracker 127\.0\.0\.1:\d+ · lost: .*; retrying in /);
     await late.close();
     tracker = await startTrackerCli(root, ['--db', join(root, 'tracker.db'), '--port', String(tracker.port)]);
     await eventually(async () => {

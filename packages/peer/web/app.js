@@ -151,11 +151,13 @@ function showFiles(load, append) {
 
 /** The folder shown in the Folders view; null while the list is flat (all files, or a search). */
 let browsing = null;
+/** Whose files the Folders view shows: null for the network, else a holder as the tracker named it. */
+let browsingHolder = null;
 
 function folderRow(folder, path) {
   const row = element('tr', undefined, { class: 'folder' });
   const open = element('button', folder.name, { type: 'button', class: 'link', 'aria-label': `Open folder ${path}${folder.name}` });
-  open.addEventListener('click', () => browse(path + folder.name));
+  open.addEventListener('click', () => browse(path + folder.name, browsingHolder));
   const name = element('td', undefined, { class: 'name' });
   name.append(open);
   const get = element('button', 'Download folder', { type: 'button', 'aria-label': `Download the folder ${path}${folder.name} (${folder.files} file${folder.files === 1 ? '' : 's'}, ${formatBytes(folder.bytes)})` });
@@ -176,29 +178,44 @@ function showCrumbs(path) {
   nav.replaceChildren();
   if (path === null) return;
   const parts = path.split('/').filter(Boolean);
-  const top = element('button', 'The network', { type: 'button', class: 'link' });
-  top.addEventListener('click', () => browse(''));
+  const holder = browsingHolder;
+  const top = element('button', holder ? `Shared by ${holderWords(holder)}` : 'The network', { type: 'button', class: 'link' });
+  top.addEventListener('click', () => browse('', holder));
+  if (holder) {
+    const network = element('button', 'The network', { type: 'button', class: 'link' });
+    network.addEventListener('click', () => browse(''));
+    nav.append(network, ' › ');
+  }
   nav.append(top);
   parts.forEach((part, n) => {
     const to = `${parts.slice(0, n + 1).join('/')}/`;
     const crumb = element('button', part, { type: 'button', class: 'link', ...(n === parts.length - 1 && { 'aria-current': 'location' }) });
-    crumb.addEventListener('click', () => browse(to));
+    crumb.addEventListener('click', () => browse(to, holder));
     nav.append(' › ', crumb);
   });
 }
 
-/** The Folders view: the folders under `path` (sizes summed) to open or download whole, then its files. */
-function browse(path) {
+/** A holder in a few words, as the CLI says it: its member name and identity's start, or the start alone. */
+const holderWords = ({ holder, member }) => (member ? `${member} (${holder.slice(0, 7)})` : holder.slice(0, 7));
+
+/**
+ * The Folders view: the folders under `path` (sizes summed) to open or download whole, then its files;
+ * the network's, or one holder's own (`holder`: as a download named it, or as the tracker did).
+ */
+function browse(path, holder = null) {
+  const whose = holder ? `&holder=${encodeURIComponent(holder.asked)}` : '';
   return askForRows(
-    () => api(`/api/browse?path=${encodeURIComponent(path)}`),
+    () => api(`/api/browse?path=${encodeURIComponent(path)}${whose}`),
     (level, body) => {
       browsing = level.path;
+      browsingHolder = level.holder ?? null;
       showCrumbs(level.path);
       body.replaceChildren(...level.folders.map((f) => folderRow(f, level.path)), ...level.files.map((f) => fileRow({ ...f, shownName: f.name.slice(level.path.length) })));
       nextPage = null;
       $('#more').hidden = true;
       const count = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
-      return `${level.path || 'The network'}: ${count(level.folders.length, 'folder')}, ${count(level.files.length, 'file')}.`;
+      const where = level.holder ? `Shared by ${holderWords(level.holder)}${level.path ? `: ${level.path}` : ''}` : level.path || 'The network';
+      return `${where}: ${count(level.folders.length, 'folder')}, ${count(level.files.length, 'file')}.`;
     },
   );
 }
@@ -217,12 +234,14 @@ async function downloadFolder(path) {
 
 const listFirst = () => {
   browsing = null;
+  browsingHolder = null;
   showCrumbs(null);
   return showFiles(() => api('/api/files'), false);
 };
 const listMore = () => showFiles(() => api(`/api/files?after=${encodeURIComponent(JSON.stringify(nextPage))}`), true);
 const search = (q) => {
   browsing = null;
+  browsingHolder = null;
   showCrumbs(null);
   return showFiles(async () => ({ ...(await api(`/api/search?q=${encodeURIComponent(q)}`)), next: null }), false);
 };
@@ -306,7 +325,14 @@ function renderDownload(d) {
     const cancel = element('button', 'Cancel', { type: 'button', 'aria-label': `Cancel the download of ${d.name}` });
     cancel.addEventListener('click', () => api(`/api/downloads/${d.id}/cancel`, {}).catch(() => undefined));
     actions.append(cancel);
-  } else if (d.status !== 'done') {
+  } else if (d.status === 'done') {
+    // As Soulseek users browse a user: what else the people this came from share.
+    for (const { holder } of d.result.holders) {
+      const look = element('button', `Browse ${holder}`, { type: 'button', class: 'secondary', 'aria-label': `Browse what ${holder} shares` });
+      look.addEventListener('click', () => browse('', { asked: holder }));
+      actions.append(look, ' ');
+    }
+  } else {
     const resume = element('button', 'Resume', { type: 'button', 'aria-label': `Resume the download of ${d.name}` });
     const content = contentOf.get(d.id);
     // The part on disk is picked up by the new download; its entry takes this one's place.
@@ -543,7 +569,7 @@ $('#search-form').addEventListener('submit', (e) => {
 });
 $('#show-all').addEventListener('click', () => { $('#search').value = ''; listFirst(); });
 $('#more').addEventListener('click', listMore);
-$('#show-folders').addEventListener('click', () => browse(browsing ?? ''));
+$('#show-folders').addEventListener('click', () => browse(browsing ?? '', browsingHolder));
 $('#link-form').addEventListener('submit', (e) => {
   e.preventDefault();
   choose({ link: $('#link').value.trim() });

@@ -139,7 +139,7 @@ describe('features', () => {
   it('agrees to the features it offers that the client named', async () => {
     const client = await rawClient(tracker.address.port, false);
     await client.send({ type: 'hello', protocol: PROTOCOL_VERSION, agent: 'x', features: [...ALL_FEATURES, 'not_yet_invented'] });
-    expect(await client.receive()).toMatchObject({ type: 'welcome', features: ['who_has_content', 'who_has_sha256', 'search', 'connect_back', 'banned', 'members', 'quotas', 'partial'] });
+    expect(await client.receive()).toMatchObject({ type: 'welcome', features: ['who_has_content', 'who_has_sha256', 'search', 'connect_back', 'banned', 'members', 'quotas', 'partial', 'holder_files', 'watch'] });
     client.socket.destroy();
   });
 });

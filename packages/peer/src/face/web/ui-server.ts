@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { formatAddress, ListCursor, P2PError, parseSearchQuery, SearchMatcher, Sha256Hex, terminalSafe } from '@p2pservice/protocol';
+import { formatAddress, ListCursor, MAX_HOLDER_TEXT_CHARS, P2PError, parseSearchQuery, SearchMatcher, Sha256Hex, terminalSafe } from '@p2pservice/protocol';
 import { isLoopbackAddress } from '@p2pservice/cli';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
@@ -32,6 +32,8 @@ const ShareBody = z.strictObject({ dir: z.string().min(1).max(4096) });
 const IdParam = z.coerce.number().int().min(0);
 const LinkQuery = z.object({ name: z.string().min(1).max(4096), sha256: Sha256Hex, size: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
 const BrowsePath = z.string().max(4096);
+/** How the page names a holder to browse: as a download named it (`holder_files` takes it as it is). */
+const HolderText = z.string().min(1).max(MAX_HOLDER_TEXT_CHARS);
 const PlayBody = z.strictObject({ name: z.string().min(1).max(4096), sha256: Sha256Hex, size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
 const FolderBody = z.strictObject({ path: z.string().min(1).max(4096) });
 const TrackerBody = z.union([z.strictObject({ link: z.string().min(1).max(4096) }), z.strictObject({ name: z.string().min(1).max(255) })]);
@@ -156,10 +158,15 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions, events: P
   });
 
   // The network as folders, one level at a time (the page's "Folders" view).
+  // The network's folders, or (given `holder`) one holder's own, as `peer browse --holder` shows them.
   app.get('/api/browse', async (c) => {
     const path = BrowsePath.parse(c.req.query('path') ?? '');
+    const asked = c.req.query('holder');
     const prefix = path.replace(/\/+$/, '') === '' ? '' : folderPrefix(path);
-    return c.json({ path: prefix, ...(await folderLevel(node.list(), prefix)) });
+    if (asked === undefined) return c.json({ path: prefix, ...(await folderLevel(node.list(), prefix)) });
+    let found: { holder: string; member?: string } | undefined;
+    const level = await folderLevel(node.holderFiles(HolderText.parse(asked), (who) => (found = who)), prefix);
+    return c.json({ path: prefix, holder: { ...found!, asked }, ...level });
   });
 
   // A whole folder: each of its files becomes a download of its own, followed like any other.
