@@ -93,7 +93,7 @@ describe('a watched search', () => {
     await fan.session.watch({ query: 'live' });
     fan.session.connection.destroy();
     // The watch left with the connection: the tracker keeps none.
-    await expect.poll(() => tracker!.server.watches).toBe(0);
+    await expect.poll(() => tracker!.server.watches, { timeout: 10_000 }).toBe(0);
   });
 
   it(`is refused with TOO_MANY_WATCHES past ${MAX_WATCHES_PER_CONNECTION} a connection, or its sender's bound; the connection goes on`, async () => {
