@@ -80,7 +80,7 @@ export async function startTracker(settings: StartTrackerSettings, options: Star
     undo.push(() => server.close());
     let status: StatusServer | undefined;
     if (metrics) {
-      const probe = { connections: () => server.connections, serving: () => server.serving };
+      const probe = { connections: () => server.connections, serving: () => server.serving, watches: () => server.watches };
       metrics.watch(probe);
       const httpHost = settings.httpHost ?? DEFAULT_HTTP_HOST;
       const join = await statusJoin(peerAddresses(host, server.address.port, identity.id), server.network, isLoopbackAddress(httpHost) ? settings.networkKey : undefined, settings.announce === true);

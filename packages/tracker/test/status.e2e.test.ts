@@ -81,6 +81,7 @@ describe('tracker start --http-port', () => {
     const bob = await sharer([{ name: 'song.mp3', size: 10, sha256: sha('1') }]);
     await bob.listPage(null);
     await expect(bob.searchPage({ query: '?! -- "' })).rejects.toMatchObject({ code: 'BAD_QUERY' });
+    await bob.watch({ query: 'live' });
 
     const response = await fetch(`${base}metrics`);
     expect(response.status).toBe(200);
@@ -93,6 +94,7 @@ describe('tracker start --http-port', () => {
     expect(metrics.value('p2p_tracker_contents')).toBe(rows.contents);
     expect(metrics.value('p2p_tracker_connections')).toBe(2);
     expect(metrics.value('p2p_tracker_serving')).toBe(1);
+    expect(metrics.value('p2p_tracker_watches')).toBe(1);
     expect(metrics.value('p2p_tracker_requests_total', { type: 'register' })).toBe(2);
     expect(metrics.value('p2p_tracker_requests_total', { type: 'search' })).toBe(1);
     expect(metrics.value('p2p_tracker_errors_total', { code: 'BAD_QUERY' })).toBe(1);

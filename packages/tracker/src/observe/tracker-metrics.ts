@@ -11,6 +11,8 @@ const REQUEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 export interface TrackerProbe {
   connections(): number;
   serving(): boolean;
+  /** Searches its connections watch (feature watch). */
+  watches(): number;
 }
 
 /**
@@ -53,6 +55,14 @@ export class TrackerMetrics implements TrackerObserver {
       registers,
       collect() {
         this.set(probe()?.connections() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'p2p_tracker_watches',
+      help: 'Searches the connections of this tracker watch (wishlists told of new matches)',
+      registers,
+      collect() {
+        this.set(probe()?.watches() ?? 0);
       },
     });
     new Gauge({
