@@ -543,6 +543,10 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
   /** Serves a download's verified pieces to others and offers it to the tracker; undefined if it cannot be served. */
   private async offerPart(part: PartFile, layer: readonly Buffer[], name: string): Promise<PartOffer | undefined> {
     const { options } = this;
+    // A one-piece file has nothing to serve before it is whole, and is whole at its first piece: offered,
+    // it would cost the tracker an offer and a withdrawal per file of a folder for nothing (a seed keeps
+    // serving it after, so it is offered then).
+    if (part.geometry.pieceCount === 1 && !options.seed) return undefined;
     const start = (port: number) =>
       PartySession.start({
         ...this.access,

@@ -278,10 +278,11 @@ describe('a node is one peer over one transport', () => {
     const node = newNode({ transport });
     await node.share(folder('mine', { 'x.txt': 'x' }));
     expect(counts).toEqual({ dials: 1, listens: 1 });
-    await newNode().share(folder('theirs', { 'y.txt': 'yy' }));
-    await node.download({ name: 'y.txt', outDir: join(dir, 'out') });
-    // Resolve (tracker) and fetch (holder), and the download served to others (its port, its offer to the
-    // tracker), all through the node's transport.
+    // Three pieces: a download others can be served from before it is whole (a one-piece file is not offered).
+    await newNode().share(folder('theirs', { 'y.bin': randomBytes(600_000) }));
+    await node.download({ name: 'y.bin', outDir: join(dir, 'out') });
+    // Resolve (tracker), piece layer and pieces (one holder connection, kept between them), and the
+    // download served to others (its port, its offer to the tracker), all through the node's transport.
     expect(counts).toEqual({ dials: 4, listens: 2 });
   });
 
