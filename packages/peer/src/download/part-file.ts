@@ -194,7 +194,9 @@ export class PartFile {
     this.verified[piece >> 3]! |= 1 << (piece & 7);
     this.verifiedCount++;
     this.changed();
-    if (performance.now() - this.metaSavedAt >= META_EVERY_MS) void this.saveMeta().catch(() => undefined);
+    // The last piece needs no record: the part is moved into place next (and were it not, a part without
+    // a sidecar is checked piece by piece). A one-piece file, most of a folder's, writes no sidecar at all.
+    if (!this.isComplete && performance.now() - this.metaSavedAt >= META_EVERY_MS) void this.saveMeta().catch(() => undefined);
   }
 
   /** Forgets every verified piece: the part starts again from zero. */
