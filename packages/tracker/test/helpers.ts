@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ALL_FEATURES, encodeFrame, FramedConnection, PROTOCOL_VERSION, type Transport } from '@p2pservice/protocol';
+import { ALL_FEATURES, encodeFrame, type Feature, FramedConnection, PROTOCOL_VERSION, TrackerSession, type Transport } from '@p2pservice/protocol';
+import { afterEach } from 'vitest';
 import { z } from 'zod';
 import type { TrackerLimits } from '../src/settings/defaults.js';
 import { testIdentity, tlsAs } from '@p2pservice/test-support/tls';
@@ -17,6 +18,38 @@ export function tempDir(prefix = 'p2p-tracker-'): { path: string; remove(): void
 /** Registrations here name made-up listen ports, so the reachability check is off unless a test turns it on. */
 export function startTracker(dbFile: string, limits: Partial<TrackerLimits> = {}, transport?: Transport): Promise<TestTracker> {
   return startTestTracker(dbFile, { limits: { verifyReachable: false, ...limits }, ...(transport && { transport }) });
+}
+
+/**
+ * A tracker a test starts (`start`, with its limits) on a database of its own, and the sessions it opens
+ * to it (`session`, TLS as a test identity), all closed after each test.
+ */
+export function trackerPerTest() {
+  let dir: ReturnType<typeof tempDir> | undefined;
+  let started: TestTracker | undefined;
+  const sessions: TrackerSession[] = [];
+  afterEach(async () => {
+    for (const s of sessions.splice(0)) s.connection.destroy();
+    await started?.close();
+    dir?.remove();
+    started = undefined;
+    dir = undefined;
+  });
+  return {
+    async start(limits: Partial<TrackerLimits> = {}): Promise<TestTracker> {
+      dir = tempDir();
+      started = await startTracker(join(dir.path, 'tracker.db'), limits);
+      return started;
+    },
+    get tracker(): TestTracker {
+      return started!;
+    },
+    async session(name: string, features: readonly Feature[] = ALL_FEATURES): Promise<TrackerSession> {
+      const s = await TrackerSession.open(started!.address, { transport: tlsAs(name), features });
+      sessions.push(s);
+      return s;
+    },
+  };
 }
 
 /** Session options for a sharing peer of the tests: TLS as the test identity "peer". */

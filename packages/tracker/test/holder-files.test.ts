@@ -1,34 +1,20 @@
-import { join } from 'node:path';
-import { ALL_FEATURES, type Feature, type ListEntry, TrackerSession } from '@p2pservice/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { testIdentity, tlsAs } from '@p2pservice/test-support/tls';
+import { ALL_FEATURES, type Feature, type ListEntry, type TrackerSession } from '@p2pservice/protocol';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { testIdentity } from '@p2pservice/test-support/tls';
 import { holderSelectors } from '../src/server/holder-files-handler.js';
-import { sha, startTracker, tempDir, type TestTracker } from './helpers.js';
+import { sha, trackerPerTest } from './helpers.js';
 
 /*
  * `holder_files` (feature holder_files): one holder's own files, as Soulseek users browse a user, named
  * by where it serves, by its identity or the start of it, or by its member name.
  */
 
-let dir: ReturnType<typeof tempDir>;
-let tracker: TestTracker;
-const sessions: TrackerSession[] = [];
+const net = trackerPerTest();
+const session = (name: string, features?: readonly Feature[]) => net.session(name, features);
 
 beforeEach(async () => {
-  dir = tempDir();
-  tracker = await startTracker(join(dir.path, 'tracker.db'));
+  await net.start();
 });
-afterEach(async () => {
-  for (const s of sessions.splice(0)) s.connection.destroy();
-  await tracker.close();
-  dir.remove();
-});
-
-async function session(name: string, features: readonly Feature[] = ALL_FEATURES): Promise<TrackerSession> {
-  const s = await TrackerSession.open(tracker.address, { transport: tlsAs(name), features });
-  sessions.push(s);
-  return s;
-}
 
 /** A file whose content is told by its first letter (a, b, c or z). */
 const file = (name: string) => ({ name, size: name.length, sha256: sha(name[0] === 'z' ? 'd' : name[0]!), root: sha('f') });

@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { ALL_FEATURES, type Feature, RemoteError, TrackerSession } from '@p2pservice/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { anonymousTls, testIdentity, tlsAs } from '@p2pservice/test-support/tls';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { anonymousTls, testIdentity } from '@p2pservice/test-support/tls';
 import { eventually } from '@p2pservice/test-support/wait';
-import { sha, startTracker, tempDir, type TestTracker } from './helpers.js';
+import { sha, trackerPerTest } from './helpers.js';
 
 /*
  * Partial holders at the tracker (feature `partial`): a downloader's offer is listed after the complete
@@ -11,25 +10,12 @@ import { sha, startTracker, tempDir, type TestTracker } from './helpers.js';
  * connection; and every offer counts against its connection, its sender and its identity.
  */
 
-let dir: ReturnType<typeof tempDir>;
-let tracker: TestTracker;
-const sessions: TrackerSession[] = [];
+const net = trackerPerTest();
+const session = (name: string, features?: readonly Feature[]) => net.session(name, features);
 
 beforeEach(async () => {
-  dir = tempDir();
-  tracker = await startTracker(join(dir.path, 'tracker.db'), { maxOffersPerConnection: 2, maxOffersPerAddress: 3, maxOffersPerIdentity: 10 });
+  await net.start({ maxOffersPerConnection: 2, maxOffersPerAddress: 3, maxOffersPerIdentity: 10 });
 });
-afterEach(async () => {
-  for (const s of sessions.splice(0)) s.connection.destroy();
-  await tracker.close();
-  dir.remove();
-});
-
-async function session(name: string, features: readonly Feature[] = ALL_FEATURES): Promise<TrackerSession> {
-  const s = await TrackerSession.open(tracker.address, { transport: tlsAs(name), features });
-  sessions.push(s);
-  return s;
-}
 
 const content = { sha256: sha('a'), size: 1_000_000, root: sha('b') };
 
@@ -88,8 +74,11 @@ describe('partial holders', () => {
   });
 
   it('needs an identity to be listed under', async () => {
-    const anonymous = await TrackerSession.open(tracker.address, { transport: anonymousTls });
-    sessions.push(anonymous);
-    await expect(anonymous.offer(6000, content)).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    const anonymous = await TrackerSession.open(net.tracker.address, { transport: anonymousTls });
+    try {
+      await expect(anonymous.offer(6000, content)).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    } finally {
+      anonymous.connection.destroy();
+    }
   });
 });

@@ -1,37 +1,17 @@
-import { join } from 'node:path';
 import fc from 'fast-check';
-import { ALL_FEATURES, type Feature, type FileEntry, MAX_WATCHES_PER_CONNECTION, parseSearchQuery, SearchMatcher, TrackerSession, type WatchMatch } from '@p2pservice/protocol';
-import { afterEach, describe, expect, it } from 'vitest';
-import { tlsAs } from '@p2pservice/test-support/tls';
+import { ALL_FEATURES, type Feature, type FileEntry, MAX_WATCHES_PER_CONNECTION, parseSearchQuery, SearchMatcher, type TrackerSession, type WatchMatch } from '@p2pservice/protocol';
+import { describe, expect, it } from 'vitest';
 import { SearchWatches } from '../src/server/search-watches.js';
-import { sha, startTracker, tempDir, type TestTracker } from './helpers.js';
+import { sha, trackerPerTest } from './helpers.js';
 
 /*
  * Watched searches (feature watch): a connection keeps searches on the tracker, and hears of the files
  * that match them as shares register or change, within bounds per connection, sender, identity and in all.
  */
 
-let dir: ReturnType<typeof tempDir> | undefined;
-let tracker: TestTracker | undefined;
-const sessions: TrackerSession[] = [];
-
-afterEach(async () => {
-  for (const s of sessions.splice(0)) s.connection.destroy();
-  await tracker?.close();
-  dir?.remove();
-  tracker = undefined;
-});
-
-async function start(limits: Parameters<typeof startTracker>[1] = {}): Promise<void> {
-  dir = tempDir();
-  tracker = await startTracker(join(dir.path, 'tracker.db'), limits);
-}
-
-async function session(name: string, features: readonly Feature[] = ALL_FEATURES): Promise<TrackerSession> {
-  const s = await TrackerSession.open(tracker!.address, { transport: tlsAs(name), features });
-  sessions.push(s);
-  return s;
-}
+const net = trackerPerTest();
+const start = (limits?: Parameters<typeof net.start>[0]) => net.start(limits);
+const session = (name: string, features?: readonly Feature[]) => net.session(name, features);
 
 /** A watching session and every notice it heard, in order. */
 async function watcher(name: string): Promise<{ session: TrackerSession; heard: WatchMatch[] }> {
@@ -93,7 +73,7 @@ describe('a watched search', () => {
     await fan.session.watch({ query: 'live' });
     fan.session.connection.destroy();
     // The watch left with the connection: the tracker keeps none.
-    await expect.poll(() => tracker!.server.watches, { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => net.tracker.server.watches, { timeout: 10_000 }).toBe(0);
   });
 
   it(`is refused with TOO_MANY_WATCHES past ${MAX_WATCHES_PER_CONNECTION} a connection, or its sender's bound; the connection goes on`, async () => {
@@ -107,7 +87,7 @@ describe('a watched search', () => {
     // The connection goes on: a search still works, and an unwatch makes room.
     expect(await second.session.unwatch(1)).toBe(7);
     expect(await second.session.watch({ query: 'fits again' })).toBe(9);
-    expect(tracker!.server.watches).toBe(40);
+    expect(net.tracker.server.watches).toBe(40);
   });
 
   it('checks its query as a search does, and is asked only of a tracker that agreed to the feature', async () => {
