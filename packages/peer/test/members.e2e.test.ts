@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { cleanEnv, killAll, PEER_BIN, removeDir, run, type Running, start, startTrackerCli, tempDir, TRACKER_BIN } from '@p2pservice/test-support/processes';
 import { startTestPostgres, type TestPostgres } from '@p2pservice/test-support/postgres';
 import { eventually } from '@p2pservice/test-support/wait';
@@ -100,6 +100,16 @@ afterAll(async () => {
 });
 
 describe(`a members network, ${label}`, () => {
+  // A failure here once came from every tracker losing its lease at once: say what the trackers said.
+  beforeEach(() =>
+    onTestFailed(() => {
+      for (const tracker of trackers ?? []) {
+        const said = [...tracker.stdout, ...tracker.stderr].filter((line) => /"level":(4|5)\d/.test(line));
+        console.error(`tracker ${tracker.address} warned:\n${said.join('\n') || '(nothing)'}`);
+      }
+    }),
+  );
+
   it('lets in whoever redeems an invite, who then shares and downloads; nobody else', async () => {
     const stranger = await peer('stranger', ['list']);
     expect([stranger.code, stranger.stderr]).toEqual([1, expect.stringMatching(/refused: this network admits its members only.*ask its operator for an invite \(then join with its link: peer join 'LINK'\)\n$/)]);

@@ -10,8 +10,9 @@ import type { TrackerStore } from '../store/store.js';
  * tracker is told to drop its connections, and the lease keeps trying to join again; until it has,
  * `serving` is false and the tracker turns new connections away with UNAVAILABLE.
  *
- * The deadline is kept on this machine's clock, from the moment the last successful renewal was sent:
- * the database's clock can only put the lapse later, so this tracker stops before others sweep it.
+ * The deadline is kept on this machine's monotonic clock, from the moment the last successful renewal
+ * was sent: the database's clock can only put the lapse later, so this tracker stops before others sweep
+ * it; and a step of the wall clock (a time sync) neither ends the lease early nor stretches it.
  */
 export class InstanceLease {
   private renewTimer: NodeJS.Timeout | undefined;
@@ -30,8 +31,8 @@ export class InstanceLease {
     private readonly logger: Logger,
     /** Drops every connection: their peers' rows are no longer this tracker's to keep. */
     private readonly onLost: () => void,
-    /** This machine's clock, which the lease's deadline is kept on (tests move it). */
-    private readonly now: () => number = Date.now,
+    /** This machine's monotonic clock in ms, which the lease's deadline is kept on (tests move it). */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   get renewEveryMs(): number {
