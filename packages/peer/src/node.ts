@@ -86,6 +86,8 @@ export interface DownloadRequest {
   window?: PlayWindow;
   /** Told the part file once it is locked (what a player reads verified pieces from). */
   onPart?: (part: PartFile) => void;
+  /** Folders already cleared of dead lock asides (one set for all the files of a folder download). */
+  sweptFolders?: Set<string>;
 }
 
 /** Finished downloads kept in `downloads()`, newest last. */
@@ -390,6 +392,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
     this.assertOpen();
     const prefix = folderPrefix(request.path);
     const { files, ambiguous } = await folderFiles(this.list(), prefix);
+    const sweptFolders = new Set<string>();
     return downloadFolder({
       prefix,
       files,
@@ -401,7 +404,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
         // Its holders asked on the session kept for questions: one tracker connection for the whole folder.
         const content = (await this.questions.ask((session) => session.whoHas(file.name, file.sha256))).find((c) => c.sha256 === file.sha256);
         if (!content || content.holders.length === 0) throw new P2PError('NOT_FOUND', `no holder of ${quoted(file.name)} is online any more`, 'run the same command again later');
-        return this.download({ name: file.name, outDir: folderFileDir(request.outDir, prefix, file.name, request.platform), content, ...(request.force && { force: true }) }, signal);
+        return this.download({ name: file.name, outDir: folderFileDir(request.outDir, prefix, file.name, request.platform), content, sweptFolders, ...(request.force && { force: true }) }, signal);
       },
     });
   }
@@ -512,6 +515,7 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       onRenamed: (name, local, why) => this.emit('warning', `saving ${quoted(name)} as ${quoted(local)}: ${why}`),
       ...(request.window && { window: request.window }),
       ...(request.onPart && { onPart: request.onPart }),
+      ...(request.sweptFolders && { sweptFolders: request.sweptFolders }),
       ...(this.servesDownloads && {
         offerPart: async (part, layer) => {
           const offer = await this.offerPart(part, layer, request.name);

@@ -299,16 +299,22 @@ describe('resume', () => {
     expectOnlyTheFile();
   });
 
-  it('takes over the lock of a download whose process died, and removes the aside file it left', async () => {
+  it('takes over the lock of a download whose process died, and removes the aside files dead processes left', async () => {
     mkdirSync(out, { recursive: true });
     writeFileSync(part().part, content.subarray(0, MIN_PIECE_BYTES));
     writeFileSync(part().lock, '999999999');
-    // Killed between writing its lock aside and removing it.
+    // Killed between writing its lock aside and removing it: this file's, and another file's.
     writeFileSync(`${part().lock}.999999999.0badc0de`, '999999999 0123456789ab');
+    writeFileSync(join(out, 'other.bin.0123456789ab.part.lock.999999999.0badc0de'), '999999999 0123456789ab');
+    // A live process's aside (this one's pid) and a file that only looks like an aside are left alone.
+    const live = `other.bin.0123456789ab.part.lock.${process.pid}.0badc0de`;
+    writeFileSync(join(out, live), `${process.pid} 0123456789ab`);
+    writeFileSync(join(out, 'notes.lock.999999999.0badc0de'), 'mine');
     const good = await holder();
     await get();
     expect(good.fetches[0]).toBe(MIN_PIECE_BYTES);
-    expectOnlyTheFile();
+    expect(readFileSync(join(out, 'file.bin')).equals(content)).toBe(true);
+    expect(readdirSync(out).sort()).toEqual(['file.bin', 'notes.lock.999999999.0badc0de', live].sort());
   });
 
   it('never follows a symlink planted at the part name', async () => {

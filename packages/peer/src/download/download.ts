@@ -65,6 +65,8 @@ export interface DownloadOptions extends NetworkAccess {
   window?: PlayWindow;
   /** Told the part file once it is locked: what a player reads verified pieces from. */
   onPart?: (part: PartFile) => void;
+  /** Folders already cleared of dead lock asides in this run (a folder download's files share one set). */
+  sweptFolders?: Set<string>;
 }
 
 /** A download offered to others (PartySession.offer). */
@@ -157,7 +159,7 @@ export async function downloadContent(options: DownloadOptions, content: Content
  */
 async function lockPart(target: string, content: Content, options: DownloadOptions): Promise<PartFile | undefined> {
   for (;;) {
-    const part = await PartFile.open(target, content);
+    const part = await PartFile.open(target, content, options.sweptFolders);
     if (part instanceof PartFile) return part;
     options.onWaiting?.(`another download (pid ${part.heldBy}) is fetching this file into the same folder`);
     await sleep(100, options.signal);

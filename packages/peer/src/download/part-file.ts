@@ -90,11 +90,11 @@ export class PartFile {
 
   /**
    * Locks and opens the part of `content` beside `target`. Returns the pid of another live process
-   * downloading the same content here, instead, if there is one.
+   * downloading the same content here, instead, if there is one. `sweptFolders`: see tryLock.
    */
-  static async open(target: string, content: Content): Promise<PartFile | { heldBy: number }> {
+  static async open(target: string, content: Content, sweptFolders?: Set<string>): Promise<PartFile | { heldBy: number }> {
     const paths = partPaths(target, content.sha256);
-    const heldBy = await tryLock(paths.lock);
+    const heldBy = await tryLock(paths.lock, sweptFolders);
     if (heldBy !== undefined) return { heldBy };
     try {
       await removeSidecarTemporaries(paths);

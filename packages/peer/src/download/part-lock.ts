@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { link, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ioError } from '../util/fs-errors.js';
 
 /*
@@ -19,17 +19,22 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** A lock's aside: `<name>.<12 hex>.part.lock.<pid>.<8 hex>` (partPaths, then tryLock's own suffix). */
+const ASIDE = /\.[0-9a-f]{12}\.part\.lock\.(\d+)\.[0-9a-f]{8}$/;
+
 /**
- * Removes the lock's aside files that a process killed between writing one and removing it left behind
- * (`<lock>.<pid>.<random>`, pid no longer alive). Only the lock's holder sweeps, so a live taker's aside
- * is never touched.
+ * Removes, in `folder`, the lock asides that processes killed between writing one and removing it left
+ * behind (`<lock>.<pid>.<random>`, pid no longer alive): a live taker's aside is never touched. Once per
+ * folder in `swept` (a folder download reads each of its folders once, not once per file: a thousand
+ * files would read a growing folder a thousand times).
  */
-async function sweepDeadAsides(lock: string): Promise<void> {
-  const prefix = `${basename(lock)}.`;
-  const names = await readdir(dirname(lock)).catch(() => [] as string[]);
+async function sweepDeadAsides(folder: string, swept?: Set<string>): Promise<void> {
+  if (swept?.has(folder)) return;
+  swept?.add(folder);
+  const names = await readdir(folder).catch(() => [] as string[]);
   for (const name of names) {
-    const match = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]{8}$/.exec(name.slice(prefix.length)) : null;
-    if (match && !processAlive(Number(match[1]))) await unlink(join(dirname(lock), name)).catch(() => undefined);
+    const match = ASIDE.exec(name);
+    if (match && !processAlive(Number(match[1]))) await unlink(join(folder, name)).catch(() => undefined);
   }
 }
 
@@ -40,9 +45,10 @@ const heldHere = new Set<string>();
  * Takes the lock, or returns the pid of the live process that holds it. A lock appears complete or not
  * at all (written aside, then hard-linked or renamed into place), so nobody reads a half-written pid.
  * A stale lock (its process is gone) is taken over by renaming a new one onto it and reading it back:
- * of two processes taking over at once, only the one whose token is there goes on.
+ * of two processes taking over at once, only the one whose token is there goes on. Once taken, the
+ * folder's dead asides are swept (once per folder in `sweptFolders`, when given).
  */
-export async function tryLock(lock: string): Promise<number | undefined> {
+export async function tryLock(lock: string, sweptFolders?: Set<string>): Promise<number | undefined> {
   if (heldHere.has(lock)) return process.pid;
   for (;;) {
     const token = `${process.pid} ${randomBytes(6).toString('hex')}`;
@@ -52,7 +58,7 @@ export async function tryLock(lock: string): Promise<number | undefined> {
       try {
         await link(aside, lock);
         heldHere.add(lock);
-        await sweepDeadAsides(lock);
+        await sweepDeadAsides(dirname(lock), sweptFolders);
         return undefined;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -65,7 +71,7 @@ export async function tryLock(lock: string): Promise<number | undefined> {
       await rename(aside, lock);
       if ((await readFile(lock, 'utf8').catch(() => '')) === token) {
         heldHere.add(lock);
-        await sweepDeadAsides(lock);
+        await sweepDeadAsides(dirname(lock), sweptFolders);
         return undefined;
       }
     } catch (error) {
