@@ -154,11 +154,11 @@ describe('a full disk before the first byte', () => {
     const out = join(root, 'full-disk');
     if (!mountSmallTmpfs(out)) return context.skip();
     try {
-      // Fill the disk but one page: room for the lock, not for the sidecar written next.
+      // Fill the disk but one page: room for the lock, not for the first bytes of the part written next.
       spawnSync('dd', ['if=/dev/zero', `of=${join(out, 'filler')}`, 'bs=4096', 'count=255']);
       const result = await run(PEER_BIN, ['get', 'big.bin', '--out', out], { cwd: root, env });
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(new RegExp(`(^|\n)peer: cannot write ${partOf(out).replaceAll('.', '\\.')}\\.json: no space left on the device \\(check the folder, its permissions and free space\\)\n$`));
+      expect(result.stderr).toMatch(new RegExp(`(^|\n)peer: cannot write ${partOf(out).replaceAll('.', '\\.')}: no space left on the device \\(check the folder, its permissions and free space\\)\n$`));
       expect(existsSync(join(out, 'big.bin'))).toBe(false);
       expect(existsSync(`${partOf(out)}.lock`)).toBe(false);
     } finally {

@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { type FileHandle, lstat, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type Content, FileSize, PieceGeometry, Sha256Hex } from '@p2pservice/protocol';
@@ -76,6 +76,8 @@ export class PartFile {
   private flushing: Promise<void> = Promise.resolve();
   private metaSavedAt = 0;
   private metaWrite: Promise<void> = Promise.resolve();
+  /** Whether a sidecar may be on disk (one was found, or written): only then is it removed at the end. */
+  private metaOnDisk = false;
   /** Called at every change of the verified pieces (holders waiting to tell a downloader of new ones). */
   private readonly watchers = new Set<() => void>();
 
@@ -97,16 +99,17 @@ export class PartFile {
     const heldBy = await tryLock(paths.lock, sweptFolders);
     if (heldBy !== undefined) return { heldBy };
     try {
-      await removeSidecarTemporaries(paths);
-      return new PartFile(paths, await PartFile.openData(paths), content);
+      const existing = await lstat(paths.part).catch(() => undefined);
+      // Only a download that ran before (its part is there) can have left temporaries.
+      if (existing) await removeSidecarTemporaries(paths);
+      return new PartFile(paths, await PartFile.openData(paths, existing), content);
     } catch (error) {
       await releaseLock(paths.lock);
       throw ioError(`cannot prepare ${paths.part}`, error);
     }
   }
 
-  private static async openData(paths: PartPaths): Promise<FileHandle> {
-    const existing = await lstat(paths.part).catch(() => undefined);
+  private static async openData(paths: PartPaths, existing: Stats | undefined): Promise<FileHandle> {
     // Never through a symlink: anything but a regular file at our part name is removed, not followed.
     if (existing && !existing.isFile()) await unlink(paths.part);
     if (existing?.isFile()) return open(paths.part, constants.O_RDWR | constants.O_NOFOLLOW);
@@ -121,13 +124,15 @@ export class PartFile {
     this.root = root;
     const { geometry } = this;
     const size = (await this.handle.stat()).size;
+    const text = await readFile(this.paths.meta, 'utf8').catch(() => undefined);
+    this.metaOnDisk = text !== undefined;
     let pieces: number[] = [];
     if (size > this.content.size) {
       await this.handle.truncate(0);
     } else {
       const onDisk = (piece: number) => geometry.lengthOf(piece) > 0 && geometry.offsetOf(piece) + geometry.lengthOf(piece) <= size;
       pieces = Array.from({ length: geometry.pieceCount }, (_, i) => i).filter(onDisk);
-      const meta = PartMeta.safeParse(await readFile(this.paths.meta, 'utf8').then(JSON.parse).catch(() => undefined));
+      const meta = PartMeta.safeParse(text === undefined ? undefined : parsedOrUndefined(text));
       const sameContent = meta.success && meta.data.sha256 === this.content.sha256 && meta.data.size === this.content.size && meta.data.root === root;
       // Without a sidecar we can read, whatever is on disk is checked, piece by piece.
       if (sameContent) {
@@ -135,7 +140,10 @@ export class PartFile {
         pieces = pieces.filter((piece) => ((bits[piece >> 3] ?? 0) >> (piece & 7)) & 1);
       }
     }
-    await this.saveMeta();
+    // A sidecar that is there is rewritten for this run at once (as it was, it describes an earlier run's
+    // part). Where there is none, none is written before the first verified piece (a part without one is
+    // checked piece by piece on resume): a folder of one-piece files writes none.
+    if (this.metaOnDisk) await this.saveMeta();
     return pieces;
   }
 
@@ -240,6 +248,7 @@ export class PartFile {
   /** Records the verified pieces in the sidecar, atomically; one write at a time. IO_ERROR if it cannot. */
   saveMeta(): Promise<void> {
     this.metaSavedAt = performance.now();
+    this.metaOnDisk = true;
     const meta: PartMeta = {
       version: 2,
       sha256: this.content.sha256,
@@ -272,7 +281,7 @@ export class PartFile {
 
   async releaseAfterCommit(): Promise<void> {
     await this.metaWrite.catch(() => undefined);
-    await unlink(this.paths.meta).catch(() => undefined);
+    if (this.metaOnDisk) await unlink(this.paths.meta).catch(() => undefined);
     await releaseLock(this.paths.lock);
   }
 
@@ -289,15 +298,21 @@ export class PartFile {
   }
 }
 
+/** The JSON in `text`, or undefined if it is not JSON (a sidecar cut short). */
+function parsedOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Removes temporaries of the sidecar left by a process killed while writing it (writeFileAtomically's
  * `META.XXXXXXXX.tmp`): only called with the part's lock held, so no live writer owns one. Unlinking
  * removes a link itself, never what it points at.
  */
-async function removeSidecarTemporaries({ part, meta }: PartPaths): Promise<void> {
-  // Only a download that ran before (its part is there) can have left one: a folder of thousands of new
-  // files does not read its folder once per file.
-  if (!(await lstat(part).catch(() => undefined))) return;
+async function removeSidecarTemporaries({ meta }: PartPaths): Promise<void> {
   const prefix = `${basename(meta)}.`;
   const entries = await readdir(dirname(meta)).catch(() => [] as string[]);
   for (const entry of entries) {
