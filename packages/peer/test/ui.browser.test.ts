@@ -129,6 +129,33 @@ describe('peer ui in a browser', () => {
     await eventually(async () => (await rowNames()).filter((n) => n === 'same.txt').length === 2);
   });
 
+  it('browses a person typed in: the start of an identity in any case; nobody online by that name is said, with how to name one', async () => {
+    const item = page.getByRole('listitem').filter({ hasText: 'movie.mkv' });
+    const holder = /from (127\.0\.0\.1:\d+)$/.exec((await item.getByText(/^Saved to /).textContent())!)![1]!;
+    await item.getByRole('button', { name: `Browse what ${holder} shares` }).click();
+    await eventually(async () => /Shared by [A-Z2-7]{7}$/.test((await page.locator('#crumbs').textContent()) ?? ''));
+    const start = /Shared by ([A-Z2-7]{7})$/.exec((await page.locator('#crumbs').textContent())!)![1]!;
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await eventually(async () => (await page.locator('#crumbs').isHidden()) && (await rowNames()).length > 4);
+    const whose = page.getByRole('textbox', { name: 'Whose files' });
+    await whose.fill(start.toLowerCase());
+    await page.getByRole('button', { name: 'Browse their files' }).click();
+    await eventually(async () => (await page.locator('#crumbs').textContent()) === `The network › Shared by ${start}`);
+    // By identity, every share of that identity: both sharers here run from one folder, so one identity
+    // (HOST:PORT above named Alice's share alone), and Bob's same.txt is another content.
+    expect((await rowNames()).sort()).toEqual(['big.iso', 'movie.mkv', HOSTILE, 'same.txt', 'same.txt'].sort());
+    await whose.fill('nobody-here');
+    await whose.press('Enter');
+    const note = page.locator('#files-note.error');
+    await note.waitFor();
+    // The tracker's answer, as `peer browse --holder` says it.
+    expect(await note.textContent()).toMatch(
+      /^127\.0\.0\.1:\d+: no online holder is "nobody-here"; name it HOST:PORT as a download showed it, by its identity \(or its first 7 characters\), or by its member name$/,
+    );
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await eventually(async () => (await page.locator('#crumbs').isHidden()) && (await rowNames()).length > 4);
+  });
+
   it('says "Nothing found." with no empty table under it', async () => {
     await page.getByRole('searchbox', { name: 'Search' }).fill('nothingmatchesthis');
     await page.keyboard.press('Enter');

@@ -570,6 +570,12 @@ $('#search-form').addEventListener('submit', (e) => {
 $('#show-all').addEventListener('click', () => { $('#search').value = ''; listFirst(); });
 $('#more').addEventListener('click', listMore);
 $('#show-folders').addEventListener('click', () => browse(browsing ?? '', browsingHolder));
+// One person's files, named as `peer browse --holder` takes them: HOST:PORT, an identity's start, a member.
+$('#holder-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const who = $('#holder').value.trim();
+  if (who) browse('', { asked: who });
+});
 $('#link-form').addEventListener('submit', (e) => {
   e.preventDefault();
   choose({ link: $('#link').value.trim() });
