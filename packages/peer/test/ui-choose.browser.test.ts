@@ -62,6 +62,8 @@ describe('peer ui without a tracker', () => {
     expect(await page.locator('#network').textContent()).toBe('No network chosen yet');
     expect(await page.locator('#lan-note').textContent()).toBe('Looking on the LAN is off (PEER_DISCOVER=off): paste a join link.');
     expect(await page.locator('#files-note').textContent()).toBe('Choose a network above to see what it shares.');
+    // No empty table under it.
+    expect(await page.locator('#files').isVisible()).toBe(false);
   });
 
   it('says what is wrong with a bad link, and stays ready for another', async () => {

@@ -404,6 +404,7 @@ async function showChooser() {
   $('#choose').hidden = false;
   $('#network').textContent = 'No network chosen yet';
   $('#files tbody').replaceChildren();
+  $('#files').hidden = true;
   $('#files-note').textContent = 'Choose a network above to see what it shares.';
   $('#files-note').classList.remove('error');
   const { looking, trackers } = await api('/api/lan');
