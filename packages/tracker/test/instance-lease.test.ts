@@ -47,3 +47,30 @@ it("keeps serving through failed renewals, and stops once the database stayed un
     vi.useRealTimers();
   }
 });
+
+it('rejoins at once when its lease was found lapsed (the whole machine paused), not a renewal period later', async () => {
+  vi.useFakeTimers({ toFake: ['setInterval', 'setTimeout', 'clearInterval', 'clearTimeout'] });
+  const store = await SqliteStore.open(':memory:');
+  const log = keptLog();
+  let lost = false;
+  const lease = new InstanceLease(store, 3_000, log.logger, () => (lost = true));
+  // The next renewal finds the lease gone, as after a pause longer than the lease that others swept.
+  const { membership } = store;
+  const renewLease = membership.renewLease.bind(membership);
+  let sweptMeanwhile = false;
+  membership.renewLease = async (leaseMs) => (sweptMeanwhile ? ((sweptMeanwhile = false), false) : renewLease(leaseMs));
+  try {
+    await lease.start();
+    sweptMeanwhile = true;
+    await vi.advanceTimersByTimeAsync(lease.renewEveryMs);
+    await log.waitFor(/this tracker stops serving: its lease had lapsed/);
+    expect(lost).toBe(true);
+    // No timer moves from here on: only the rejoin that losing starts can bring it back.
+    await log.waitFor(/this tracker rejoined the network and serves again/);
+    expect(lease.serving).toBe(true);
+  } finally {
+    await lease.stop();
+    await store.close();
+    vi.useRealTimers();
+  }
+});

@@ -50,7 +50,7 @@ export class InstanceLease {
     const sentAt = this.now();
     const forgotten = await this.store.membership.join(this.leaseMs);
     this.renewedAt = sentAt;
-    this.renewTimer = this.every(() => (this.renewing ??= this.renew().finally(() => (this.renewing = undefined))));
+    this.renewTimer = this.every(() => this.renewOnce());
     // Sweeping runs on its own: a long sweep (a dead tracker of many peers) never delays a renewal.
     this.sweepTimer = this.every(() => (this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined))));
     return forgotten;
@@ -137,6 +137,16 @@ export class InstanceLease {
     this.serving = false;
     this.logger.warn(`this tracker stops serving: ${why}; its peers are dropped and will reconnect, and it rejoins once it can`);
     this.onLost();
+    // Rejoin at once, not a renewal period later: after a pause of the whole machine (every tracker of
+    // the network losing its lease together) the network is back as soon as the database answers.
+    setImmediate(() => {
+      if (!this.stopped && !this.serving) void this.renewOnce();
+    });
+  }
+
+  /** A renewal (or a rejoin), unless one is under way. */
+  private renewOnce(): Promise<void> {
+    return (this.renewing ??= this.renew().finally(() => (this.renewing = undefined)));
   }
 
   private async rejoin(sentAt: number): Promise<void> {
