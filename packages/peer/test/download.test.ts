@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ERROR_CODES, isWireErrorCode, MIN_PIECE_BYTES, PieceGeometry } from '@p2pservice/protocol';
 import { download, type DownloadOptions, type HolderFailure, partPaths } from '../src/index.js';
+import { HolderPool } from '../src/network/holder-pool.js';
 import { removeDir, tempDir } from '@p2pservice/test-support/processes';
 import { anonymousTls, type HolderMode, silentLogger, startTestHolder, startTracker, type TestHolder, type TestHolderOptions, type TestTracker, treeOf } from './support.js';
 import { eventually } from '@p2pservice/test-support/wait';
@@ -315,6 +316,29 @@ describe('resume', () => {
     expect(good.fetches[0]).toBe(MIN_PIECE_BYTES);
     expect(readFileSync(join(out, 'file.bin')).equals(content)).toBe(true);
     expect(readdirSync(out).sort()).toEqual(['file.bin', 'notes.lock.999999999.0badc0de', live].sort());
+  });
+
+  it('asks again on a new connection when a kept one was let go by the holder, and counts no failure', async () => {
+    const good = await holder();
+    const pool = new HolderPool();
+    cleanups.push(async () => pool.close());
+    const first = await get({ holderPool: pool });
+    expect(first.failed).toEqual([]);
+    // Kept for the next download; the holder lets it go, and the close has not reached us yet.
+    good.letGoOpenConnections();
+    const again = await get({ holderPool: pool, outDir: join(dir, 'again') });
+    expect(again.failed).toEqual([]);
+    expect(readFileSync(join(dir, 'again', 'file.bin')).equals(content)).toBe(true);
+    // A one-piece file asks for its bytes first (no piece layer): the same there.
+    const small = randomBytes(1000);
+    const smallHolder = await startTestHolder(trackerAddress, 'small.bin', small, createHash('sha256').update(small).digest('hex'), { identity: 'small' });
+    cleanups.push(() => smallHolder.close());
+    for (const [n, letGo] of [[1, false], [2, true]] as const) {
+      if (letGo) smallHolder.letGoOpenConnections();
+      const saved = await get({ holderPool: pool, name: 'small.bin', outDir: join(dir, `small-${n}`) });
+      expect(saved.failed).toEqual([]);
+      expect(readFileSync(join(dir, `small-${n}`, 'small.bin')).equals(small)).toBe(true);
+    }
   });
 
   it('never follows a symlink planted at the part name', async () => {

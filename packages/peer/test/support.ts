@@ -79,6 +79,11 @@ export interface TestHolder {
   connectsBack: boolean;
   /** Dies like a killed process: every socket reset, the tracker connection dropped. */
   kill(): Promise<void>;
+  /**
+   * Lets go of its open connections as a holder closing idle ones does, but unseen: each is closed at its
+   * next request, unanswered (the downloader had not seen the close yet).
+   */
+  letGoOpenConnections(): void;
   /** From now on, answers on the same port with the certificate of another identity (its registration stays). */
   presentAs(name: string): Promise<void>;
   close(): Promise<void>;
@@ -91,6 +96,8 @@ export interface TestHolder {
 export async function startTestHolder(tracker: Address, name: string, content: Buffer, sha256: string, options: TestHolderOptions = {}): Promise<TestHolder> {
   const fetches: number[] = [];
   const sockets = new Set<Socket>();
+  /** Connections closed at their next request (letGoOpenConnections). */
+  const lettingGo = new Set<Socket>();
   const tree = treeOf(content);
   let sent = 0;
   const holder = {
@@ -109,6 +116,7 @@ export async function startTestHolder(tracker: Address, name: string, content: B
       await serverHandshake(connection, { agent: 'test-holder', features: options.partial ? ['partial'] : [] });
       for (;;) {
         const request = await connection.receive();
+        if (lettingGo.has(socket)) return void socket.destroy();
         if (request.type === 'held') {
           const count = pieceCountOf(content.length);
           const bits = Buffer.alloc(Math.ceil(count / 8), 0xff);
@@ -186,6 +194,9 @@ export async function startTestHolder(tracker: Address, name: string, content: B
     fetches,
     sent: () => sent,
     presentAs,
+    letGoOpenConnections() {
+      for (const socket of sockets) lettingGo.add(socket);
+    },
     async kill() {
       for (const socket of sockets) socket.destroy();
       session.connection.destroy();

@@ -1,8 +1,8 @@
-import { type ContentHolder, formatAddress, type HolderSession, P2PError, PieceHasher } from '@p2pservice/protocol';
+import { type ContentHolder, formatAddress, P2PError, PieceHasher } from '@p2pservice/protocol';
 import { ioError } from '../util/fs-errors.js';
 import { failureOf, isOwnFailure } from './holder-failures.js';
 import type { PartFile } from './part-file.js';
-import { openHolder } from './source.js';
+import { askHolder } from './source.js';
 import type { SwarmOptions } from './swarm.js';
 import type { WholeHash } from './whole-hash.js';
 
@@ -15,20 +15,15 @@ export async function fetchLayer(part: PartFile, holders: readonly ContentHolder
   for (const holder of holders) {
     if (options.signal?.aborted) throw new P2PError('INTERRUPTED', 'interrupted');
     const label = formatAddress(holder);
-    let session: HolderSession | undefined;
     try {
-      session = await openHolder(holder, options.access, options.stallMs);
-      const layer = await session.pieces(part.content.sha256, part.content.size, root);
+      const { session, answer: layer } = await askHolder(holder, options.access, options.stallMs, (s) => s.pieces(part.content.sha256, part.content.size, root));
       // The same holder is most likely among the sources of the bytes next: its connection is kept.
       if (options.access.holderPool) options.access.holderPool.give(holder, session);
       else session.close().catch(() => undefined);
-      session = undefined;
       return layer;
     } catch (error) {
       if (isOwnFailure(error)) throw error;
       options.failures.add(failureOf(label, error as P2PError));
-    } finally {
-      session?.close().catch(() => undefined);
     }
   }
   return undefined;

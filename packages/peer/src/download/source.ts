@@ -8,6 +8,7 @@ import {
   IdentityMismatchError,
   P2PError,
   PieceHasher,
+  RemoteError,
 } from '@p2pservice/protocol';
 import type { Readable } from 'node:stream';
 import { AGENTS } from '../network/agents.js';
@@ -38,15 +39,63 @@ export interface SourceContext {
  * Connects to a holder. It must prove the identity the tracker listed it with: another program on that
  * port is that holder failing, like any other.
  */
-export async function openHolder(holder: ContentHolder, access: NetworkAccess, stallMs: number): Promise<HolderSession> {
-  const pooled = access.holderPool?.take(holder);
-  if (pooled) return pooled;
+async function dialHolder(holder: ContentHolder, access: NetworkAccess, stallMs: number): Promise<HolderSession> {
   const options = { ...clientOptions(access, AGENTS.download), requestTimeoutMs: stallMs };
   // A firewalled holder cannot be dialled: it dials us, once a tracker passes our request on.
   if (holder.firewalled) return connectBack(holder, access, options, stallMs);
   return HolderSession.open(holder, options).catch((error: unknown) => {
     throw error instanceof IdentityMismatchError ? error.from('tracker') : error;
   });
+}
+
+/** A connection to `holder`: one the node kept from an earlier download (`kept`), or a new one. */
+async function connectHolder(holder: ContentHolder, access: NetworkAccess, stallMs: number): Promise<{ session: HolderSession; kept: boolean }> {
+  const pooled = access.holderPool?.take(holder);
+  if (pooled) return { session: pooled, kept: true };
+  return { session: await dialHolder(holder, access, stallMs), kept: false };
+}
+
+/**
+ * Whether a kept connection's first question failed because the holder let the connection go while it
+ * sat in the pool (it closed it, or said why it was closing it): on another connection it would work.
+ */
+function letGoWhileKept(error: unknown): boolean {
+  if (error instanceof RemoteError) return error.code === 'PEER_TIMEOUT';
+  return error instanceof P2PError && error.code === 'CONNECTION_CLOSED';
+}
+
+/**
+ * Asks `ask` on the connection `next` gives. A kept connection the holder let go fails its first
+ * question without an answer: `letGo` is told, and the question goes to the next connection (another
+ * kept one, or a new one), as if the pool had never held it. Any other failure is the holder's.
+ */
+async function askUntilAnswered<T>(
+  next: () => Promise<{ session: HolderSession; kept: boolean }>,
+  ask: (session: HolderSession) => Promise<T>,
+  letGo: (session: HolderSession) => void,
+): Promise<{ session: HolderSession; answer: T }> {
+  for (;;) {
+    const { session, kept } = await next();
+    try {
+      return { session, answer: await ask(session) };
+    } catch (error) {
+      if (!kept || !letGoWhileKept(error)) throw error;
+      letGo(session);
+    }
+  }
+}
+
+/**
+ * Asks `ask` on a connection to `holder` (kept or new, as askUntilAnswered says); the connection is
+ * the caller's once answered, and closed if the question failed.
+ */
+export function askHolder<T>(holder: ContentHolder, access: NetworkAccess, stallMs: number, ask: (session: HolderSession) => Promise<T>): Promise<{ session: HolderSession; answer: T }> {
+  const closing = (session: HolderSession) =>
+    ask(session).catch((error: unknown) => {
+      session.close().catch(() => undefined);
+      throw error;
+    });
+  return askUntilAnswered(() => connectHolder(holder, access, stallMs), closing, () => undefined);
 }
 
 /** A source stopped on purpose (its run was shortened, or another source won the race for a piece). */
@@ -91,6 +140,8 @@ export class Source {
   /** Bytes that came from this holder, kept or not. */
   received = 0;
   private session: HolderSession | undefined;
+  /** Whether `session` was kept from an earlier download and has not answered here yet. */
+  private keptUnanswered = false;
   /** A partial holder (feature `partial`): it has only the pieces it says it has (`held`). */
   readonly partial: boolean;
   /** The pieces a partial holder last said it has, one bit each; undefined until asked. */
@@ -123,10 +174,15 @@ export class Source {
    */
   async learnHeld(after?: number): Promise<Uint8Array | undefined> {
     const { part } = this.context;
-    const session = await this.open();
-    if (after !== undefined) this.waitingFor = session;
+    const held = (session: HolderSession) => session.held(part.content.sha256, part.geometry.pieceCount, after);
     try {
-      const { bits, count } = await session.held(part.content.sha256, part.geometry.pieceCount, after);
+      // A wait is asked on the connection as it is: stopWaiting ends it by closing that connection.
+      const waitFor = async () => {
+        const session = await this.open();
+        this.waitingFor = session;
+        return held(session);
+      };
+      const { bits, count } = after === undefined ? await this.ask(held) : await waitFor();
       const before = this.held;
       this.held = bits;
       this.heldCount = count;
@@ -144,13 +200,10 @@ export class Source {
   /** Asks a complete holder which pieces nobody asked it for yet, where it can say (else `fresh` stays unset). */
   async learnFresh(): Promise<void> {
     if (!this.tellsFresh) return;
-    const session = await this.open();
-    if (!session.supports('partial')) {
-      this.tellsFresh = false;
-      return;
-    }
     const { part } = this.context;
-    this.fresh = (await session.held(part.content.sha256, part.geometry.pieceCount)).fresh;
+    const fresh = await this.ask(async (session) => (session.supports('partial') ? (await session.held(part.content.sha256, part.geometry.pieceCount)).fresh : 'not told'));
+    if (fresh === 'not told') this.tellsFresh = false;
+    else this.fresh = fresh;
   }
 
   isFresh(piece: number): boolean {
@@ -182,8 +235,23 @@ export class Source {
 
   async open(): Promise<HolderSession> {
     if (this.session && !this.session.connection.isClosed) return this.session;
-    this.session = await openHolder(this.holder, this.context.access, this.context.stallMs);
-    return this.session;
+    const { session, kept } = await connectHolder(this.holder, this.context.access, this.context.stallMs);
+    this.session = session;
+    this.keptUnanswered = kept;
+    return session;
+  }
+
+  /** Asks `ask` on this holder's connection; a kept one the holder had let go is replaced (askUntilAnswered). */
+  private async ask<T>(ask: (session: HolderSession) => Promise<T>): Promise<T> {
+    const next = async () => {
+      const session = await this.open();
+      return { session, kept: this.keptUnanswered };
+    };
+    const { answer } = await askUntilAnswered(next, ask, (session) => {
+      if (this.session === session) this.drop();
+    });
+    this.keptUnanswered = false;
+    return answer;
   }
 
   /** Ends its connection: handed to the node's pool for the next download when this one ended well with it. */
@@ -202,9 +270,8 @@ export class Source {
   /** Asks for the bytes of `run`; the body stream, after any wait in the holder's queue. */
   private async request(first: number, length: number): Promise<Readable> {
     const { part } = this.context;
-    const session = await this.open();
-    const { header, body } = await session.fetch(part.content.sha256, part.geometry.offsetOf(first), length, (position) =>
-      this.context.onQueued(this.label, position),
+    const { header, body } = await this.ask((session) =>
+      session.fetch(part.content.sha256, part.geometry.offsetOf(first), length, (position) => this.context.onQueued(this.label, position)),
     );
     if (header.size !== part.content.size) {
       body.destroy();

@@ -15,7 +15,8 @@ interface Idle {
  * Holder connections a download is done with, kept a few seconds for the next download from the same
  * holder: a folder of a thousand small files costs a TLS handshake (and a certificate check) per holder,
  * not per file. A connection is handed back only after a download ended well with it, and taken only
- * while it is open; the holder still checks every request, and every piece is still verified.
+ * while it is open; the holder still checks every request, and every piece is still verified. One the
+ * holder closed before we noticed is asked again on a new connection (source.ts, askUntilAnswered).
  */
 export class HolderPool {
   private readonly idle = new Map<string, Idle[]>();
