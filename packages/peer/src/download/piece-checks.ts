@@ -2,7 +2,7 @@ import { type ContentHolder, formatAddress, P2PError, PieceHasher } from '@p2pse
 import { ioError } from '../util/fs-errors.js';
 import { failureOf, isOwnFailure } from './holder-failures.js';
 import type { PartFile } from './part-file.js';
-import { askHolder } from './source.js';
+import { askHolder } from './holder-connection.js';
 import type { SwarmOptions } from './swarm.js';
 import type { WholeHash } from './whole-hash.js';
 
