@@ -34,7 +34,8 @@ import { downloadFolder, folderFileDir, folderFiles, type FolderProgress, folder
 import type { DownloadState, PeerNodeEvents, ShareState, TrackerInfo } from './node-events.js';
 import { HolderPool } from './network/holder-pool.js';
 import { KeptTrackerSession } from './network/kept-tracker-session.js';
-import { WatchLink, type WatchLinkOptions } from './network/watch-link.js';
+import { TrackerWatches } from './network/tracker-watches.js';
+import type { WatchLinkOptions } from './network/watch-link.js';
 import { MemberTickets } from './network/member-tickets.js';
 import { askTracker, type NetworkAccess, openTracker, trackersLabel, trackersOf } from './network/tracker-access.js';
 import { type ShareOptions, ShareSession } from './share/share-session.js';
@@ -349,12 +350,12 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
   }
 
   /**
-   * A connection on which the tracker watches searches and tells of new matches (the wishlist); undefined
-   * when the tracker cannot (an older one) or cannot be reached now.
+   * Connections on which the trackers watch searches and tell of new matches (the wishlist), one per
+   * tracker of the network; undefined when none can (older ones) or none can be reached now.
    */
-  watchSearches(handlers: Pick<WatchLinkOptions, 'onMatch' | 'onBack'>): Promise<WatchLink | undefined> {
+  watchSearches(handlers: Pick<WatchLinkOptions, 'onMatch' | 'onBack'>): Promise<TrackerWatches | undefined> {
     const { options } = this;
-    return WatchLink.open({ ...this.access, ...handlers, logger: options.logger, reconnectBaseDelayMs: options.reconnectBaseDelayMs, reconnectMaxDelayMs: options.reconnectMaxDelayMs });
+    return TrackerWatches.open({ ...this.access, ...handlers, logger: options.logger, reconnectBaseDelayMs: options.reconnectBaseDelayMs, reconnectMaxDelayMs: options.reconnectMaxDelayMs });
   }
 
   /**

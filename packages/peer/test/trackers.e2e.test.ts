@@ -127,6 +127,24 @@ describe('several trackers on one PostgreSQL', () => {
     expect(readFileSync(join(out, 'beta.txt')).equals(beta.bytes)).toBe(true);
   });
 
+  it("tell a wishlist of matches shared through any of them: a peer given them all has each watch its wants", async () => {
+    const [a, b] = await Promise.all([tracker('a'), tracker('b')]);
+    const home = join(dir, 'fan');
+    mkdirSync(join(home, 'own'), { recursive: true });
+    const env = { ...peerEnv(), PEER_TRACKER: `${a.pinned},${b.pinned}`, PEER_HOST: '127.0.0.1' };
+    const wanted = await run(PEER_BIN, ['want', 'gig'], { cwd: home, env });
+    expect(wanted.code, wanted.stderr).toBe(0);
+    // An hour between searches: only the trackers' notices can bring the matches in time.
+    const fan = start(PEER_BIN, ['share', 'own'], { cwd: home, env: { ...env, PEER_WANT_DIR: join(home, 'wanted'), PEER_WANT_INTERVAL: '3600' } });
+    await fan.waitFor(/^peer: the tracker watches the wishlist: new matches are fetched as they are shared$/);
+    // A match registered through each tracker (each tracker matches only what is registered through it).
+    for (const [name, through] of [['gig-a', a], ['gig-b', b]] as const) {
+      const shared = await sharing(name, through.pinned);
+      await fan.waitFor(new RegExp(`^peer: wanted "gig": saved .*${name}\\.txt \\(`), 15_000);
+      expect(readFileSync(join(home, 'wanted', shared.file)).equals(shared.bytes)).toBe(true);
+    }
+  });
+
   it('refuse a banned identity on every tracker of the network: its share leaves the list, others stay', async () => {
     const [a, b, c] = await Promise.all([tracker('a'), tracker('b'), tracker('c')]);
     // Alpha shares from a folder of its own, so it has an identity of its own.

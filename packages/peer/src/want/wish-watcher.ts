@@ -1,6 +1,6 @@
 import type { WatchMatch } from '@p2pservice/protocol';
 import type { DownloadResult } from '../download/download.js';
-import type { WatchLink } from '../network/watch-link.js';
+import type { TrackerWatches } from '../network/tracker-watches.js';
 import type { PeerNode } from '../node.js';
 import type { Want, Wishlist } from './wishlist.js';
 
@@ -8,8 +8,9 @@ import type { Want, Wishlist } from './wishlist.js';
 export const WANT_RESULTS = 100;
 
 /**
- * With the tracker watching the wants, a search round only every this many intervals (and when the
- * wishlist changed): it catches shares registered on another tracker of the network.
+ * With every tracker of the network watching the wants, a search round only every this many intervals
+ * (and when the wishlist changed, or a lost connection is back): a safety net for matches no notice
+ * brought.
  */
 export const WATCHED_ROUND_FACTOR = 10;
 
@@ -46,7 +47,7 @@ export class WishWatcher {
   private readonly failedBefore = new Set<string>();
   /** The wants as last read, by query: what a notice is matched to. */
   private wants = new Map<string, Want>();
-  private link: WatchLink | undefined;
+  private link: TrackerWatches | undefined;
   private watching = false;
   /** Searches and fetches, one at a time: a notice's fetches wait for a round's, and the other way round. */
   private work: Promise<unknown> = Promise.resolve();
