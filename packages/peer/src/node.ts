@@ -403,11 +403,20 @@ export class PeerNode extends EventEmitter<PeerNodeEvents> {
       ...(on.progress && { onProgress: on.progress }),
       downloadOne: async (file) => {
         // Its holders asked on the session kept for questions: one tracker connection for the whole folder.
-        const content = (await this.questions.ask((session) => session.whoHas(file.name, file.sha256))).find((c) => c.sha256 === file.sha256);
+        const content = await this.holdersOf(file.name, file.sha256);
         if (!content || content.holders.length === 0) throw new P2PError('NOT_FOUND', `no holder of ${quoted(file.name)} is online any more`, 'run the same command again later');
         return this.download({ name: file.name, outDir: folderFileDir(request.outDir, prefix, file.name, request.platform), content, sweptFolders, ...(request.force && { force: true }) }, signal);
       },
     });
+  }
+
+  /**
+   * Who holds the content `sha256` under `name` now, as the tracker lists them (asked on the session kept
+   * for questions); undefined when nobody does.
+   */
+  async holdersOf(name: string, sha256: string): Promise<Content | undefined> {
+    this.assertOpen();
+    return (await this.questions.ask((session) => session.whoHas(name, sha256))).find((c) => c.sha256 === sha256);
   }
 
   /** The holders of exactly the content a link names (peer get LINK), whatever name they share it under. */

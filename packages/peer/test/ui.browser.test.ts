@@ -156,6 +156,27 @@ describe('peer ui in a browser', () => {
     await eventually(async () => (await page.locator('#crumbs').isHidden()) && (await rowNames()).length > 4);
   });
 
+  it('shows who has a file under its row, each to browse, and hides them again', async () => {
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await eventually(async () => (await page.locator('#crumbs').isHidden()) && (await rowNames()).length > 4);
+    const who = page.getByRole('button', { name: /^Who has movie\.mkv / });
+    await who.click();
+    const holders = page.getByRole('list', { name: 'Holders of movie.mkv' });
+    await holders.waitFor();
+    expect(await holders.getByRole('listitem').allInnerTexts()).toEqual([expect.stringMatching(/^127\.0\.0\.1:\d+ \([A-Z2-7]{7}\) Browse$/)]);
+    expect(await who.getAttribute('aria-expanded')).toBe('true');
+    await who.click();
+    await holders.waitFor({ state: 'detached' });
+    expect(await who.getAttribute('aria-expanded')).toBe('false');
+    await who.click();
+    const start = /\(([A-Z2-7]{7})\)/.exec(await holders.getByRole('listitem').innerText())![1]!;
+    await holders.getByRole('button', { name: `Browse what ${start} shares` }).click();
+    await eventually(async () => (await page.locator('#crumbs').textContent()) === `The network › Shared by ${start}`);
+    expect((await rowNames()).sort()).toEqual(['big.iso', 'movie.mkv', HOSTILE, 'same.txt', 'same.txt'].sort());
+    await page.getByRole('button', { name: 'Show all' }).click();
+    await eventually(async () => (await page.locator('#crumbs').isHidden()) && (await rowNames()).length > 4);
+  });
+
   it('says "Nothing found." with no empty table under it', async () => {
     await page.getByRole('searchbox', { name: 'Search' }).fill('nothingmatchesthis');
     await page.keyboard.press('Enter');

@@ -103,7 +103,9 @@ function fileRow(file) {
   const button = downloadButton(file);
   const copy = element('button', 'Copy link', { type: 'button', class: 'secondary', 'aria-label': `Copy a link to ${file.name} (${file.sha256.slice(0, 12)})` });
   copy.addEventListener('click', () => copyLink(file));
-  cell.append(button, ' ', copy);
+  const who = element('button', 'Who has it', { type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-label': `Who has ${file.name} (${file.sha256.slice(0, 12)})` });
+  who.addEventListener('click', () => toggleHolders(row, who, file));
+  cell.append(button, ' ', copy, ' ', who);
   if (PLAYABLE.test(file.name)) {
     const play = element('button', 'Play', { type: 'button', class: 'secondary', 'aria-label': `Play ${file.name} while it downloads` });
     play.addEventListener('click', () => playFile(file));
@@ -111,6 +113,40 @@ function fileRow(file) {
   }
   row.append(cell);
   return row;
+}
+
+/**
+ * Shows, in a row under the file's, who holds it now (as the tracker lists them), each with a button
+ * that browses what that person shares; a second click hides them again.
+ */
+async function toggleHolders(row, button, file) {
+  const shown = row.nextElementSibling?.classList.contains('holders') ? row.nextElementSibling : null;
+  if (shown) {
+    shown.remove();
+    button.setAttribute('aria-expanded', 'false');
+    return;
+  }
+  const under = element('tr', undefined, { class: 'holders' });
+  const cell = element('td', 'Asking the tracker…', { colspan: '5' });
+  under.append(cell);
+  row.after(under);
+  button.setAttribute('aria-expanded', 'true');
+  try {
+    const { holders } = await api(`/api/holders?name=${encodeURIComponent(file.name)}&sha256=${file.sha256}`);
+    const list = element('ul', undefined, { 'aria-label': `Holders of ${file.name}` });
+    for (const h of holders) {
+      const kind = [h.firewalled && 'firewalled', h.partial && 'still downloading it'].filter(Boolean).join(', ');
+      const item = element('li', `${h.address} (${h.id.slice(0, 7)})${kind ? `, ${kind}` : ''} `);
+      const look = element('button', 'Browse', { type: 'button', class: 'secondary', 'aria-label': `Browse what ${h.id.slice(0, 7)} shares` });
+      look.addEventListener('click', () => browse('', { asked: h.id }));
+      item.append(look);
+      list.append(item);
+    }
+    cell.replaceChildren(holders.length === 0 ? 'Nobody online holds it any more.' : list);
+  } catch (error) {
+    cell.textContent = error.message;
+    cell.classList.add('error');
+  }
 }
 
 /**

@@ -36,6 +36,7 @@ const BrowsePath = z.string().max(4096);
 const HolderText = z.string().min(1).max(MAX_HOLDER_TEXT_CHARS);
 const PlayBody = z.strictObject({ name: z.string().min(1).max(4096), sha256: Sha256Hex, size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
 const FolderBody = z.strictObject({ path: z.string().min(1).max(4096) });
+const HoldersQuery = z.object({ name: z.string().min(1).max(4096), sha256: Sha256Hex });
 const TrackerBody = z.union([z.strictObject({ link: z.string().min(1).max(4096) }), z.strictObject({ name: z.string().min(1).max(255) })]);
 
 export interface UiServerOptions {
@@ -167,6 +168,13 @@ function uiApp({ node, token, outDir, host, logger }: UiServerOptions, events: P
     let found: { holder: string; member?: string } | undefined;
     const level = await folderLevel(node.holderFiles(HolderText.parse(asked), (who) => (found = who)), prefix);
     return c.json({ path: prefix, holder: { ...found!, asked }, ...level });
+  });
+
+  // Who holds one content now (the rows' "Who has it"): each to browse, as the tracker lists them.
+  app.get('/api/holders', async (c) => {
+    const { name, sha256 } = HoldersQuery.parse(c.req.query());
+    const content = await node.holdersOf(name, sha256);
+    return c.json({ holders: (content?.holders ?? []).map((h) => ({ address: formatAddress(h), id: h.id, firewalled: h.firewalled === true, partial: h.partial === true })) });
   });
 
   // A whole folder: each of its files becomes a download of its own, followed like any other.
